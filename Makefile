@@ -1,0 +1,41 @@
+# Two commands do all the set-up on a fresh machine with only Python 3.11: `make run`, `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: run test install lint bench chromium migrate seed clean-db
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# Browser tests drive Debian's Chromium; never a browser download.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "Installing Debian's chromium for the browser tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+run: install
+	$(PY) manage.py run_portal
+
+lint: install
+	$(VENV)/bin/ruff check .
+
+test: install chromium lint
+	$(PY) manage.py makemigrations --check --dry-run >/dev/null || { echo "Model changes without migrations"; exit 1; }
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# Benchmarks run in their own database (sdrops_bench) so the demo data stays as it is.
+bench: install
+	SDROPS_DATABASE_NAME=sdrops_bench $(PY) manage.py run_benchmarks $(BENCH_ARGS)
+
+migrate: install
+	$(PY) manage.py migrate
+
+seed: install
+	$(PY) manage.py seed_demo

@@ -1,0 +1,65 @@
+"""Queries over accounts: visibility by role, domain look-ups, an account's history."""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from apps.accounts.models import Account, Activity, DomainAlias, OwnershipEvent, WebmailDomain
+from apps.people.models import Rep
+from apps.people.selectors import rep_for_user, scoped_rep_ids, user_sees_everything
+
+
+def accounts_visible_to(*, user) -> QuerySet[Account]:
+    """Ops: all. Manager: their teams' books. SDR: their own book. AE: accounts they own or
+    hold an opportunity or customer relationship on."""
+    qs = Account.objects.all()
+    if user_sees_everything(user):
+        return qs
+    rep = rep_for_user(user)
+    if rep is None:
+        return qs.none()
+    if rep.role == Rep.Role.AE:
+        return qs.filter(Q(owner=rep) | Q(opportunity_owner=rep) | Q(cs_owner=rep))
+    return qs.filter(owner_id__in=scoped_rep_ids(user=user))
+
+
+def activities_visible_to(*, user) -> QuerySet[Activity]:
+    qs = Activity.objects.all()
+    if user_sees_everything(user):
+        return qs
+    return qs.filter(Q(rep_id__in=scoped_rep_ids(user=user)) | Q(account__in=accounts_visible_to(user=user)))
+
+
+def ownership_events_visible_to(*, user) -> QuerySet[OwnershipEvent]:
+    qs = OwnershipEvent.objects.all()
+    if user_sees_everything(user):
+        return qs
+    return qs.filter(account__in=accounts_visible_to(user=user))
+
+
+def webmail_extra_domains() -> frozenset[str]:
+    return frozenset(WebmailDomain.objects.values_list("domain", flat=True))
+
+
+def account_holding_domain(domain: str) -> Account | None:
+    """The account that already holds `domain`, as its domain or as an alias."""
+    account = Account.objects.filter(domain=domain).first()
+    if account is not None:
+        return account
+    alias = DomainAlias.objects.select_related("account").filter(domain=domain).first()
+    return alias.account if alias else None
+
+
+def accounts_matching_key(key: str) -> QuerySet[Account]:
+    """Accounts a lead with this matching key belongs to (by domain or alias)."""
+    return Account.objects.filter(Q(matching_key=key) | Q(aliases__matching_key=key)).distinct()
+
+
+def account_recent_activities(*, account: Account, limit: int = 20) -> list[Activity]:
+    return list(account.activities.select_related("rep", "contact").order_by("-occurred_at", "-id")[:limit])
+
+
+def account_ownership_history(*, account: Account, limit: int = 50) -> list[OwnershipEvent]:
+    return list(
+        account.ownership_events.select_related("from_rep", "to_rep", "actor").order_by("-occurred_at", "-id")[:limit]
+    )

@@ -1,0 +1,161 @@
+"""Every write to accounts: owner changes (with their ownership events) and domains.
+
+`account_owners_set` is the only code that changes `Account.owner`. Imports, distributions,
+retrievals, returns, routing, the admin and the API all call it (or `account_set_owner`),
+so every change leaves an `OwnershipEvent` in the same transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.utils import timezone
+
+from apps.accounts.domains import is_webmail, normalize_domain
+from apps.accounts.models import Account, DomainAlias, OwnershipEvent, OwnershipReason
+from apps.accounts.selectors import account_holding_domain, webmail_extra_domains
+from apps.people.models import Rep
+
+# Callbacks run after commit with the list of events (outbound notifications hook in here).
+_after_owner_change: list[Callable[[list[OwnershipEvent]], None]] = []
+
+
+def on_owner_change(callback: Callable[[list[OwnershipEvent]], None]) -> Callable:
+    """Register a callback run after commit for every batch of owner changes."""
+    _after_owner_change.append(callback)
+    return callback
+
+
+def account_owners_set(
+    *,
+    changes: Iterable[tuple[int, int | None]],
+    reason: str,
+    actor=None,
+    note: str = "",
+    occurred_at: dt.datetime | None = None,
+) -> list[OwnershipEvent]:
+    """Give each account (by id) its new owner (rep id or None for the pool).
+
+    Accounts whose owner is already the requested one are left alone and get no event, so
+    running the same change twice writes nothing the second time. Rows are locked in
+    ascending id order with FOR NO KEY UPDATE (which still lets activities be inserted
+    against them). An SDR who receives an account also becomes its SDR owner, the
+    attribution field that survives later owner changes.
+    """
+    if reason not in OwnershipReason.values:
+        raise ValidationError(f"Unknown ownership reason “{reason}”; expected one of {', '.join(OwnershipReason.values)}.")
+    wanted: dict[int, int | None] = {}
+    for account_id, rep_id in changes:
+        wanted[int(account_id)] = int(rep_id) if rep_id is not None else None
+    if not wanted:
+        return []
+    occurred_at = occurred_at or timezone.now()
+    with transaction.atomic():
+        current = dict(
+            Account.objects.select_for_update(no_key=True)
+            .filter(pk__in=list(wanted))
+            .order_by("pk")
+            .values_list("pk", "owner_id")
+        )
+        missing = set(wanted) - set(current)
+        if missing:
+            raise ValidationError(f"No account with id {', '.join(map(str, sorted(missing)))}.")
+        moving = {pk: rep for pk, rep in wanted.items() if current[pk] != rep}
+        if not moving:
+            return []
+        ids = sorted(moving)
+        owners = [moving[pk] for pk in ids]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                """
+                UPDATE accounts_account AS a
+                   SET owner_id = v.owner_id,
+                       owner_since = CASE WHEN v.owner_id IS NULL THEN NULL ELSE %s END,
+                       sdr_owner_id = CASE WHEN r.role = %s THEN r.id ELSE a.sdr_owner_id END,
+                       updated_at = %s
+                  FROM unnest(%s::bigint[], %s::bigint[]) AS v(id, owner_id)
+                  LEFT JOIN people_rep r ON r.id = v.owner_id
+                 WHERE a.id = v.id
+                """,
+                [occurred_at, Rep.Role.SDR, occurred_at, ids, owners],
+            )
+        events = OwnershipEvent.objects.bulk_create(
+            [
+                OwnershipEvent(
+                    account_id=pk,
+                    from_rep_id=current[pk],
+                    to_rep_id=moving[pk],
+                    reason=reason,
+                    actor=actor if getattr(actor, "pk", None) else None,
+                    occurred_at=occurred_at,
+                    note=note,
+                )
+                for pk in ids
+            ],
+            batch_size=5000,
+        )
+        if _after_owner_change:
+            transaction.on_commit(lambda: [callback(events) for callback in _after_owner_change])
+    return events
+
+
+def account_set_owner(
+    *, account: Account, to_rep: Rep | None, reason: str, actor=None, note: str = ""
+) -> OwnershipEvent | None:
+    """Change one account's owner; returns the event, or None when nothing changed."""
+    events = account_owners_set(
+        changes=[(account.pk, to_rep.pk if to_rep else None)], reason=reason, actor=actor, note=note
+    )
+    account.refresh_from_db(fields=["owner", "owner_since", "sdr_owner", "updated_at"])
+    return events[0] if events else None
+
+
+def account_domain_clean(value: str, *, account: Account | None = None) -> str:
+    """Normalize a domain for `account` (or a new account) and check it may be used:
+    not webmail, not held by another account. Raises ValidationError with the reason."""
+    domain = normalize_domain(value)
+    if is_webmail(domain, webmail_extra_domains()):
+        raise ValidationError(f"{domain} is a webmail domain and cannot identify an account.")
+    holder = account_holding_domain(domain)
+    if holder is not None and (account is None or holder.pk != account.pk):
+        raise ValidationError(f"{domain} already belongs to the account “{holder.name}” (id {holder.pk}).")
+    return domain
+
+
+def account_create(
+    *,
+    name: str,
+    domain: str | None = None,
+    owner: Rep | None = None,
+    actor=None,
+    reason: str = OwnershipReason.MANUAL,
+    **fields,
+) -> Account:
+    if not (name or "").strip():
+        raise ValidationError({"name": "An account needs a name."})
+    with transaction.atomic():
+        account = Account(name=name.strip(), **fields)
+        if domain:
+            try:
+                account.domain = account_domain_clean(domain)
+            except ValidationError as error:
+                raise ValidationError({"domain": error.messages})
+        account.full_clean(exclude=["owner"])
+        account.save()
+        if owner is not None:
+            account_set_owner(account=account, to_rep=owner, reason=reason, actor=actor)
+    return account
+
+
+def domain_alias_add(*, account: Account, domain: str) -> DomainAlias:
+    cleaned = account_domain_clean(domain, account=account)
+    if cleaned == account.domain:
+        raise ValidationError(f"{cleaned} is already this account's domain.")
+    if account.aliases.filter(domain=cleaned).exists():
+        raise ValidationError(f"{cleaned} is already an alias of this account.")
+    alias = DomainAlias(account=account, domain=cleaned)
+    alias.save()
+    return alias

@@ -1,0 +1,133 @@
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+
+from apps.accounts.models import Account, DomainAlias, OwnershipEvent, OwnershipReason, WebmailDomain
+from apps.accounts.services import (
+    account_create,
+    account_domain_clean,
+    account_owners_set,
+    account_set_owner,
+    domain_alias_add,
+)
+from apps.accounts.tests.factories import AccountFactory, DomainAliasFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_set_owner_writes_event_in_same_transaction(sdr, ops):
+    account = AccountFactory()
+    event = account_set_owner(account=account, to_rep=sdr, reason=OwnershipReason.MANUAL, actor=ops.user, note="fix")
+    account.refresh_from_db()
+    assert account.owner == sdr
+    assert account.sdr_owner == sdr
+    assert account.owner_since is not None
+    assert (event.from_rep, event.to_rep, event.reason, event.actor, event.note) == (None, sdr, "manual", ops.user, "fix")
+
+
+def test_same_owner_twice_writes_nothing(sdr):
+    account = AccountFactory()
+    account_set_owner(account=account, to_rep=sdr, reason="import")
+    assert account_set_owner(account=account, to_rep=sdr, reason="import") is None
+    assert OwnershipEvent.objects.filter(account=account).count() == 1
+
+
+def test_back_to_pool_keeps_sdr_attribution(sdr):
+    account = AccountFactory()
+    account_set_owner(account=account, to_rep=sdr, reason="distribution")
+    event = account_set_owner(account=account, to_rep=None, reason="retrieval")
+    account.refresh_from_db()
+    assert account.owner is None and account.owner_since is None
+    assert account.sdr_owner == sdr
+    assert (event.from_rep, event.to_rep) == (sdr, None)
+
+
+def test_ae_owner_does_not_become_sdr_owner(sdr, ae):
+    account = AccountFactory()
+    account_set_owner(account=account, to_rep=sdr, reason="manual")
+    account_set_owner(account=account, to_rep=ae, reason="manual")
+    account.refresh_from_db()
+    assert account.owner == ae and account.sdr_owner == sdr
+
+
+def test_bulk_change_one_event_per_moved_account(sdr, other_sdr):
+    a, b, c = AccountFactory.create_batch(3)
+    account_set_owner(account=c, to_rep=other_sdr, reason="manual")
+    events = account_owners_set(changes=[(a.pk, sdr.pk), (b.pk, other_sdr.pk), (c.pk, other_sdr.pk)], reason="import")
+    assert {(e.account_id, e.to_rep_id) for e in events} == {(a.pk, sdr.pk), (b.pk, other_sdr.pk)}
+
+
+def test_unknown_reason_and_account_refused(sdr):
+    account = AccountFactory()
+    with pytest.raises(ValidationError, match="Unknown ownership reason"):
+        account_owners_set(changes=[(account.pk, sdr.pk)], reason="whim")
+    with pytest.raises(ValidationError, match="No account with id 999999"):
+        account_owners_set(changes=[(999999, sdr.pk)], reason="manual")
+    assert not OwnershipEvent.objects.exists()
+
+
+def test_failure_after_change_rolls_back_event(sdr):
+    account = AccountFactory()
+    with pytest.raises(RuntimeError), transaction.atomic():
+        account_set_owner(account=account, to_rep=sdr, reason="manual")
+        raise RuntimeError("job died")
+    account.refresh_from_db()
+    assert account.owner is None
+    assert not OwnershipEvent.objects.exists()
+
+
+def test_owner_change_callbacks_run_after_commit(sdr, django_capture_on_commit_callbacks, monkeypatch):
+    from apps.accounts import services
+
+    seen = []
+    monkeypatch.setattr(services, "_after_owner_change", [lambda events: seen.extend(events)])
+    account = AccountFactory()
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        account_set_owner(account=account, to_rep=sdr, reason="manual")
+    assert seen == []
+    for callback in callbacks:
+        callback()
+    assert [e.account_id for e in seen] == [account.pk]
+
+
+def test_domain_is_unique_across_accounts_and_aliases_in_the_database():
+    holder = AccountFactory(domain="acme.com")
+    DomainAliasFactory(account=holder, domain="acme.co.uk")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        AccountFactory(domain="acme.co.uk")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        DomainAliasFactory(account=AccountFactory(), domain="acme.com")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        DomainAliasFactory(account=AccountFactory(), domain="acme.co.uk")
+    other = AccountFactory(domain="other.com")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Account.objects.filter(pk=other.pk).update(domain="acme.co.uk")
+
+
+def test_domain_clean_names_the_holder_and_refuses_webmail():
+    holder = AccountFactory(name="Acme Corp", domain="acme.com")
+    DomainAliasFactory(account=holder, domain="xbox.com")
+    with pytest.raises(ValidationError, match="already belongs to the account “Acme Corp”"):
+        account_domain_clean("https://www.xbox.com")
+    assert account_domain_clean("acme.com", account=holder) == "acme.com"
+    with pytest.raises(ValidationError, match="webmail"):
+        account_domain_clean("someone@gmail.com")
+    WebmailDomain.objects.create(domain="mail.example-isp.net")
+    with pytest.raises(ValidationError, match="webmail"):
+        account_domain_clean("mail.example-isp.net")
+
+
+def test_account_create_and_alias(sdr, ops):
+    account = account_create(name="Microsoft", domain="https://www.microsoft.com", owner=sdr, actor=ops.user)
+    assert account.domain == "microsoft.com" and account.matching_key == "microsoft.com"
+    assert account.ownership_events.get().reason == "manual"
+    alias = domain_alias_add(account=account, domain="XBOX.com")
+    assert alias.domain == "xbox.com" and alias.matching_key == "xbox.com"
+    with pytest.raises(ValidationError, match="already an alias"):
+        domain_alias_add(account=account, domain="xbox.com")
+    with pytest.raises(ValidationError, match="already this account's domain"):
+        domain_alias_add(account=account, domain="microsoft.com")
+    with pytest.raises(ValidationError) as error:
+        account_create(name="Dup", domain="microsoft.com")
+    assert "already belongs to the account “Microsoft”" in error.value.message_dict["domain"][0]
+    assert DomainAlias.objects.count() == 1

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class IcpsConfig(AppConfig):
+    name = "apps.icps"
+    label = "icps"

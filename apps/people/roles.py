@@ -1,0 +1,62 @@
+"""Role groups and what each may do in the admin.
+
+Row-level scoping (an SDR sees only their own book) lives in the selectors; these model
+permissions say which kinds of record a role may view, add or change at all. Migrations
+call `sync_role_groups` so a fresh database and an upgraded one end with the same groups;
+apps added later add a migration that calls it again (it is idempotent).
+"""
+
+from __future__ import annotations
+
+OPS = "Ops admin"
+MANAGER = "Manager"
+SDR = "SDR"
+AE = "AE"
+
+LOCAL_APP_LABELS = ("accounts", "people", "icps", "routing", "cadences", "meetings", "reporting")
+
+# (app_label, codename) pairs; "*" as codename grants every permission of that app.
+ROLE_PERMISSIONS: dict[str, list[tuple[str, str]]] = {
+    OPS: [(label, "*") for label in LOCAL_APP_LABELS]
+    + [("django_q", "*"), ("auth", "view_user"), ("auth", "change_user"), ("auth", "add_user")],
+    MANAGER: [
+        ("accounts", "view_account"), ("accounts", "change_account"),
+        ("accounts", "view_domainalias"), ("accounts", "add_domainalias"), ("accounts", "change_domainalias"),
+        ("accounts", "view_ownershipevent"), ("accounts", "view_activity"), ("accounts", "add_activity"),
+        ("people", "view_contact"), ("people", "change_contact"), ("people", "view_rep"), ("people", "view_team"),
+    ],
+    SDR: [
+        ("accounts", "view_account"), ("accounts", "change_account"),
+        ("accounts", "view_domainalias"), ("accounts", "add_domainalias"),
+        ("accounts", "view_ownershipevent"), ("accounts", "view_activity"), ("accounts", "add_activity"),
+        ("people", "view_contact"), ("people", "add_contact"), ("people", "change_contact"), ("people", "view_rep"),
+    ],
+    AE: [
+        ("accounts", "view_account"), ("accounts", "view_domainalias"), ("accounts", "view_ownershipevent"),
+        ("accounts", "view_activity"), ("accounts", "add_activity"),
+        ("people", "view_contact"), ("people", "view_rep"),
+    ],
+}
+
+ROLE_GROUP = {"ops": OPS, "manager": MANAGER, "sdr": SDR, "ae": AE}
+
+
+def sync_role_groups(apps=None) -> None:
+    """Create the role groups and (re)set their permissions; usable from a migration."""
+    from django.apps import apps as global_apps
+    from django.contrib.auth.management import create_permissions
+
+    apps = apps or global_apps
+    for app_config in global_apps.get_app_configs():
+        create_permissions(app_config, verbosity=0, apps=apps)
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    for group_name, grants in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=group_name)
+        perms = []
+        for app_label, codename in grants:
+            qs = Permission.objects.filter(content_type__app_label=app_label)
+            if codename != "*":
+                qs = qs.filter(codename=codename)
+            perms.extend(qs)
+        group.permissions.set(perms)
