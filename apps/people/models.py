@@ -143,3 +143,65 @@ class Contact(models.Model):
     def save(self, *args, **kwargs):
         self.email = (self.email or "").strip().lower()
         super().save(*args, **kwargs)
+
+
+class LeadType(models.TextChoices):
+    INBOUND = "inbound", "Inbound"
+    OUTBOUND = "outbound", "Outbound"
+    TARGET_ACCOUNT = "target_account", "Target account"
+
+
+class LeadCycle(models.Model):
+    """One pass of a contact through the Measurable Lead Model: assigned → working →
+    dispositioned. A lead that comes back gets a new cycle; earlier cycles are never edited.
+    Cycles are the unit reports count (an MQL is a cycle assigned in the period)."""
+
+    class State(models.TextChoices):
+        ASSIGNED = "assigned", "Assigned"
+        WORKING = "working", "Working"
+        DISPOSITIONED = "dispositioned", "Dispositioned"
+
+    class Disposition(models.TextChoices):
+        QUALIFIED = "qualified", "Qualified"
+        NURTURE = "nurture", "Nurture"
+        UNQUALIFIED = "unqualified", "Unqualified"
+
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="lead_cycles")
+    number = models.PositiveIntegerField(help_text="1 for the contact's first cycle, 2 when recycled, …")
+    lead_type = models.CharField(max_length=20, choices=LeadType.choices, default=LeadType.INBOUND)
+    source = models.CharField(max_length=20, choices=Contact.Source.choices, blank=True)
+    campaign = models.CharField(max_length=200, blank=True)
+    rep = models.ForeignKey(Rep, null=True, blank=True, on_delete=models.PROTECT, related_name="lead_cycles")
+    state = models.CharField(max_length=20, choices=State.choices, default=State.ASSIGNED)
+    assigned_at = models.DateTimeField(help_text="The SLA clock starts here.")
+    first_touch_at = models.DateTimeField(null=True, blank=True)
+    worked_at = models.DateTimeField(null=True, blank=True)
+    dispositioned_at = models.DateTimeField(null=True, blank=True)
+    disposition = models.CharField(max_length=20, choices=Disposition.choices, blank=True)
+    disposition_reason = models.CharField(max_length=200, blank=True)
+    bypassed_working = models.BooleanField(
+        default=False, help_text="Dispositioned without any real touch: counts as picked up, not in response time."
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-assigned_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["contact", "number"], name="lead_cycle_number_unique"),
+            models.UniqueConstraint(
+                fields=["contact"], condition=~Q(state="dispositioned"), name="lead_cycle_one_open_per_contact"
+            ),
+            models.CheckConstraint(
+                condition=Q(state="dispositioned", dispositioned_at__isnull=False) & ~Q(disposition="")
+                | (~Q(state="dispositioned") & Q(dispositioned_at__isnull=True, disposition="")),
+                name="lead_cycle_disposition_matches_state",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["assigned_at"]),
+            models.Index(fields=["rep", "assigned_at"]),
+            models.Index(fields=["state", "assigned_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contact} · cycle {self.number} ({self.get_state_display()})"
