@@ -34,6 +34,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         call_command("migrate", interactive=False, verbosity=0)
+        call_command("createcachetable", verbosity=0)
         self.stdout.write("Database migrated.")
         if not get_user_model().objects.exists():
             self.stdout.write("First run: loading the demo organisation…")

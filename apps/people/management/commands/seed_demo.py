@@ -133,6 +133,7 @@ class Command(BaseCommand):
             for m in [Account, Contact, LeadCycle, Rep, Team]
         ] + ["accounts_activity", "accounts_ownershipevent", "accounts_domainalias", "auth_user"]
         with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             cursor.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
 
     # -- people -------------------------------------------------------------------------
