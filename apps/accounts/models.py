@@ -109,6 +109,23 @@ class DomainAlias(models.Model):
         super().save(*args, **kwargs)
 
 
+class DomainRegistry(models.Model):
+    """Every domain in use, as an account's domain or an alias; kept by database triggers
+    (migration 0003), never written by Python. Its primary key is what makes a domain
+    belong to one account only."""
+
+    domain = models.CharField(max_length=253, primary_key=True)
+    account_id = models.BigIntegerField()
+    kind = models.CharField(max_length=10)
+
+    class Meta:
+        db_table = "accounts_domain_registry"
+        verbose_name_plural = "domain registry"
+
+    def __str__(self) -> str:
+        return self.domain
+
+
 class OwnershipReason(models.TextChoices):
     IMPORT = "import", "Import"
     DISTRIBUTION = "distribution", "Distribution"
