@@ -74,6 +74,7 @@ class Account(models.Model):
             models.CheckConstraint(condition=Q(total_score__lte=100), name="account_total_score_at_most_100"),
         ]
         indexes = [
+            models.Index(fields=["name", "id"], name="account_name_order"),
             models.Index(fields=["owner", "status"]),
             models.Index(fields=["segment", "status"]),
             GinIndex(fields=["technologies"], name="account_technologies_gin"),
@@ -154,7 +155,11 @@ class OwnershipEvent(models.Model):
 
     class Meta:
         ordering = ["-occurred_at", "-id"]
-        indexes = [models.Index(fields=["account", "-occurred_at"]), models.Index(fields=["to_rep", "occurred_at"])]
+        indexes = [
+            models.Index(fields=["account", "-occurred_at"]),
+            models.Index(fields=["to_rep", "occurred_at"]),
+            models.Index(fields=["occurred_at", "id"], name="ownershipevent_log_order"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.account}: {self.from_rep or 'pool'} → {self.to_rep or 'pool'} ({self.get_reason_display()})"
@@ -192,7 +197,7 @@ class Activity(models.Model):
             models.Index(fields=["account", "-occurred_at"]),
             models.Index(fields=["rep", "occurred_at"]),
             models.Index(fields=["contact", "occurred_at"]),
-            models.Index(fields=["occurred_at"]),
+            models.Index(fields=["occurred_at", "id"], name="activity_log_order"),
         ]
 
     def __str__(self) -> str:
