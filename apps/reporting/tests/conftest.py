@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+import csv
+import io
+from html.parser import HTMLParser
+
+import pytest
+from django.urls import reverse
+
+
+class _TableParser(HTMLParser):
+    """Reads the cells of one <table id=...> (header, body and footer rows) from a page."""
+
+    def __init__(self, table_id: str):
+        super().__init__()
+        self.table_id, self.inside, self.rows, self.row, self.cell = table_id, False, [], None, None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "table" and attrs.get("id") == self.table_id:
+            self.inside = True
+        elif self.inside and tag == "tr":
+            self.row = []
+            if "no-data" in (attrs.get("class") or ""):
+                self.row = None
+        elif self.inside and tag in ("td", "th") and self.row is not None:
+            self.cell = ""
+
+    def handle_endtag(self, tag):
+        if not self.inside:
+            return
+        if tag in ("td", "th") and self.cell is not None:
+            self.row.append(self.cell.strip())
+            self.cell = None
+        elif tag == "tr" and self.row is not None:
+            self.rows.append(self.row)
+            self.row = None
+        elif tag == "table":
+            self.inside = False
+
+    def handle_data(self, data):
+        if self.cell is not None:
+            self.cell += data
+
+
+def html_table(html: str, key: str) -> list[list[str]]:
+    parser = _TableParser(f"table-{key}")
+    parser.feed(html)
+    return parser.rows
+
+
+def csv_table(text: str) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(text)))
+
+
+@pytest.fixture
+def report(client):
+    """report(user, slug, **params) → (response, html); logs `user` (a Rep or User) in."""
+
+    def _get(user, slug, **params):
+        user = getattr(user, "user", user)
+        client.force_login(user)
+        response = client.get(reverse("admin:report", args=[slug]), params)
+        return response
+
+    return _get
