@@ -42,7 +42,7 @@ def test_ramp_adjusted_targets_per_ramping_rep(report, manager, sdr, team):
     # 15 meetings a month × 0 / 0.5 / 1 → 0, 7.5 rounded up to 8, 15.
     assert by_name["Newbie Ramp"][1:] == ["2026-02-18", "yes", "0%", "0", "50%", "8", "100%", "15"]
     assert by_name["Sam Seller"][1:] == ["—", "no", "100%", "15", "100%", "15", "100%", "15"]
-    assert by_name["Team"][1:] == ["", "", "", "15", "", "23", "", "30"]
+    assert by_name["Team"][1:] == ["", "", "—", "15", "—", "23", "—", "30"]
 
 
 @pytest.mark.django_db
