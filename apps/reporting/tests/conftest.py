@@ -57,10 +57,35 @@ def csv_table(text: str) -> list[list[str]]:
 def report(client):
     """report(user, slug, **params) → (response, html); logs `user` (a Rep or User) in."""
 
+    logged_in = {}
+
     def _get(user, slug, **params):
         user = getattr(user, "user", user)
-        client.force_login(user)
+        if logged_in.get("user") != user.pk:
+            client.force_login(user)
+            logged_in["user"] = user.pk
         response = client.get(reverse("admin:report", args=[slug]), params)
         return response
 
     return _get
+
+
+def make_accounts(owner, n, *, tier="", status="prospect", segment="smb", matched_icp=None, total_score=0):
+    """n accounts owned by `owner` (a Rep or None for the pool), through the ownership service."""
+    from apps.accounts.models import OwnershipReason
+    from apps.accounts.services import account_owners_set
+    from apps.accounts.tests.factories import AccountFactory
+
+    accounts = [AccountFactory(tier=tier, status=status, segment=segment, matched_icp=matched_icp,
+                               total_score=total_score) for _ in range(n)]
+    if owner is not None:
+        account_owners_set(changes=[(a.pk, owner.pk) for a in accounts], reason=OwnershipReason.IMPORT)
+    return accounts
+
+
+@pytest.fixture
+def tia(team, manager):
+    from apps.people.models import Rep
+    from apps.people.tests.factories import RepFactory
+
+    return RepFactory(role=Rep.Role.SDR, team=team, manager=manager, owner_name="Tia Teammate", user__username="tia")
