@@ -204,3 +204,66 @@ def icp_score_histogram(*, scope: Scope) -> list[dict]:
 
     band = Least(Cast("total_score", IntegerField()) / Value(10), Value(9))
     return list(_scoped_accounts(scope=scope).annotate(band=band).values("band").annotate(n=Count("id")).order_by("band"))
+
+
+# -- lead cycles: lead response and the funnel ---------------------------------------------
+
+def lead_cycles_in_cohort(*, scope: Scope):
+    """Cycles assigned in the period (the cohort of the period they were assigned in), to reps
+    in scope, of the chosen lead type. A recycled lead is a new cycle: it counts once per cycle."""
+    from apps.people.models import LeadCycle
+
+    qs = LeadCycle.objects.filter(assigned_at__gte=scope.start, assigned_at__lt=scope.end, **scope.rep_filter())
+    if scope.lead_type:
+        qs = qs.filter(lead_type=scope.lead_type)
+    return qs
+
+
+def picked_up_q() -> Q:
+    """Picked up: reached working, or was dispositioned (a bypass counts as picked up)."""
+    return Q(worked_at__isnull=False) | Q(dispositioned_at__isnull=False)
+
+
+def responded_q() -> Q:
+    """Cycles that count in response time: a real first touch, not bypassed."""
+    return Q(first_touch_at__isnull=False, bypassed_working=False)
+
+
+def response_seconds():
+    from django.db.models import DurationField, ExpressionWrapper, F
+    from django.db.models.functions import Extract
+
+    return Extract(ExpressionWrapper(F("first_touch_at") - F("assigned_at"), output_field=DurationField()), "epoch")
+
+
+def qualified_q() -> Q:
+    from apps.people.models import LeadCycle
+
+    return Q(disposition=LeadCycle.Disposition.QUALIFIED)
+
+
+def lead_response_aggregates() -> dict:
+    from apps.reporting.aggregates import PercentileCont
+
+    responded = responded_q()
+    return {
+        "assigned": Count("id"),
+        "picked_up": Count("id", filter=picked_up_q()),
+        "responded": Count("id", filter=responded),
+        "median_s": PercentileCont(response_seconds(), 0.5, filter=responded),
+        "p90_s": PercentileCont(response_seconds(), 0.9, filter=responded),
+        "qualified": Count("id", filter=qualified_q()),
+        "no_touch": Count("id", filter=Q(dispositioned_at__isnull=False, first_touch_at__isnull=True)),
+    }
+
+
+LEAD_RESPONSE_GROUPS = {"rep": ("rep_id", "rep__owner_name"), "source": ("source",), "lead_type": ("lead_type",)}
+
+
+def lead_response_by(*, scope: Scope, group: str) -> list[dict]:
+    fields = LEAD_RESPONSE_GROUPS[group]
+    return list(lead_cycles_in_cohort(scope=scope).values(*fields).annotate(**lead_response_aggregates()).order_by())
+
+
+def lead_response_total(*, scope: Scope) -> dict:
+    return lead_cycles_in_cohort(scope=scope).aggregate(**lead_response_aggregates())

@@ -89,3 +89,26 @@ def tia(team, manager):
     from apps.people.tests.factories import RepFactory
 
     return RepFactory(role=Rep.Role.SDR, team=team, manager=manager, owner_name="Tia Teammate", user__username="tia")
+
+
+def make_cycle(rep, assigned, *, touch=None, worked=None, done=None, disposition="", bypassed=False, source="inbound",
+               lead_type="inbound", contact=None, number=1, campaign=""):
+    """A lead cycle as the lifecycle services leave it (state follows from the times given)."""
+    from apps.people.models import LeadCycle
+    from apps.people.tests.factories import ContactFactory
+
+    contact = contact or ContactFactory()
+    if done is not None:
+        state = LeadCycle.State.DISPOSITIONED
+    elif worked is not None or touch is not None:
+        state = LeadCycle.State.WORKING
+        worked = worked or touch
+    else:
+        state = LeadCycle.State.ASSIGNED
+    if state == LeadCycle.State.DISPOSITIONED and touch is not None and worked is None:
+        worked = touch
+    return LeadCycle.objects.create(
+        contact=contact, number=number, rep=rep, assigned_at=assigned, first_touch_at=touch, worked_at=worked,
+        dispositioned_at=done, disposition=disposition, bypassed_working=bypassed, source=source,
+        lead_type=lead_type, state=state, campaign=campaign,
+    )
