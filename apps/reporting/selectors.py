@@ -267,3 +267,47 @@ def lead_response_by(*, scope: Scope, group: str) -> list[dict]:
 
 def lead_response_total(*, scope: Scope) -> dict:
     return lead_cycles_in_cohort(scope=scope).aggregate(**lead_response_aggregates())
+
+
+def funnel_annotated(qs):
+    """Marks each cycle SQL (a Completed – Qualified meeting booked in it) and Opp (such a
+    meeting's opportunity reached the pipeline stage), whenever that happened."""
+    from apps.meetings.models import Meeting
+
+    qualified = Meeting.objects.filter(lead_cycle_id=OuterRef("pk"), status=Meeting.Status.COMPLETED_QUALIFIED)
+    return qs.annotate(is_sql=Exists(qualified), is_opp=Exists(qualified.filter(opportunity__pipeline_at__isnull=False)))
+
+
+def funnel_aggregates() -> dict:
+    return {
+        "mql": Count("id"),
+        "sql": Count("id", filter=Q(is_sql=True)),
+        "opp": Count("id", filter=Q(is_opp=True)),
+        "campaigns": Count("campaign", distinct=True, filter=~Q(campaign="") & picked_up_q()),
+    }
+
+
+def funnel_by_rep(*, scope: Scope) -> list[dict]:
+    qs = funnel_annotated(lead_cycles_in_cohort(scope=scope))
+    return list(qs.values("rep_id", "rep__owner_name").annotate(**funnel_aggregates()).order_by())
+
+
+def funnel_total(*, scope: Scope) -> dict:
+    return funnel_annotated(lead_cycles_in_cohort(scope=scope)).aggregate(**funnel_aggregates())
+
+
+def funnel_by_tier(*, scope: Scope) -> list[dict]:
+    """The cohort's funnel by the tier of the lead's account (now)."""
+    qs = funnel_annotated(lead_cycles_in_cohort(scope=scope))
+    if scope.segment:
+        qs = qs.filter(contact__account__segment=scope.segment)
+    return list(qs.values("contact__account__tier").annotate(**funnel_aggregates()).order_by())
+
+
+def accounts_by_owner(*, scope: Scope) -> dict[int, int]:
+    qs = Account.objects.filter(owner__isnull=False, **scope.rep_filter("owner_id"))
+    return dict(qs.values("owner_id").annotate(n=Count("id")).order_by().values_list("owner_id", "n"))
+
+
+def activities_by_rep(*, scope: Scope) -> dict[int, int]:
+    return dict(_activities(scope=scope).values("rep_id").annotate(n=Count("id")).order_by().values_list("rep_id", "n"))
