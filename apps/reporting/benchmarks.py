@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import re
 import statistics
 import time
 
@@ -15,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 ACCOUNTS = 200_000
+DECLARE = re.compile(r'^DECLARE "[^"]+" NO SCROLL CURSOR (?:WITH|WITHOUT) HOLD FOR ')
 RUNS = 3
 
 
@@ -35,11 +37,16 @@ def report_pages(*, stdout, options):
     from apps.reporting.reports import REPORTS
 
     started = time.perf_counter()
-    call_command("seed_demo", accounts=ACCOUNTS, reset=True, stdout=stdout)
+    # The demo is deterministic for its seed: a bench database that already holds this exact
+    # organisation is reused, which keeps a re-run within the benchmark time budget.
+    reused = (Account.objects.count() == ACCOUNTS and get_user_model().objects.filter(username="ops").exists()
+              and LeadCycle.objects.exists())
+    if not reused:
+        call_command("seed_demo", accounts=ACCOUNTS, reset=True, stdout=stdout)
     seed_s = time.perf_counter() - started
     counts = {"accounts": Account.objects.count(), "activities": Activity.objects.count(),
               "lead cycles": LeadCycle.objects.count()}
-    stdout.write(f"seeded in {seed_s:.0f} s: {counts}")
+    stdout.write(f"{'reused' if reused else 'seeded'} in {seed_s:.0f} s: {counts}")
     user = get_user_model().objects.get(username="ops")
     client = Client()
     client.force_login(user)
@@ -67,7 +74,8 @@ def report_pages(*, stdout, options):
         request()
         with CaptureQueriesContext(connection) as captured:
             request()
-        statements = [q["sql"] for q in captured.captured_queries]
+        # Choice fields iterate their querysets through server-side cursors: run the SELECT itself.
+        statements = [DECLARE.sub("", q["sql"]) for q in captured.captured_queries]
 
         def sql_alone(statements=statements):
             with connection.cursor() as cursor:

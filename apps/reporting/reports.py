@@ -220,8 +220,8 @@ class ActivityLog(Report):
     def compute(self, *, scope, params) -> Result:
         kind = params.get("type") or ""
         reps = s.roster(scope=scope)
-        daily = s.activity_daily_counts(scope=scope, activity_type=kind)
-        weekly = s.activity_weekly_counts(scope=scope, activity_type=kind)
+        volume = s.activity_volume(scope=scope, activity_type=kind)
+        daily, weekly = volume["daily"], volume["weekly"]
         research = {r["rep_id"]: r for r in s.activity_research_first(scope=scope)}
         last_deal = s.activity_last_deal(scope=scope)
         items = s.activity_list(scope=scope, activity_type=kind, account=params.get("account") or "")
@@ -326,8 +326,12 @@ class IcpCoverage(Report):
 
     def compute(self, *, scope, params) -> Result:
         zero = {"accounts": 0, "matched": 0, "worked_accounts": 0, "avg_score_worked": None, "tier_a": 0, "tier_a_contacted": 0}
-        rows = s.merge_by_rep(reps=s.roster(scope=scope), rows=s.icp_coverage_by_owner(scope=scope),
-                              key="owner_id", name="owner__owner_name", zero=zero)
+        coverage = s.icp_coverage_by_owner(scope=scope)
+        roster = s.roster(scope=scope)
+        names = s.rep_names({r["owner_id"] for r in coverage} - {r["pk"] for r in roster})
+        for row in coverage:
+            row["owner__owner_name"] = names.get(row["owner_id"]) or ("(pool)" if row["owner_id"] is None else None)
+        rows = s.merge_by_rep(reps=roster, rows=coverage, key="owner_id", name="owner__owner_name", zero=zero)
         total = {k: sum(r[k] for r in rows) for k in ("accounts", "matched", "worked_accounts", "tier_a", "tier_a_contacted")}
         worked_score = sum((r["avg_score_worked"] or 0) * r["worked_accounts"] for r in rows)
         total.update(rep="All", avg_score_worked=rate(worked_score, total["worked_accounts"]))
@@ -415,15 +419,19 @@ class LeadResponse(Report):
     def compute(self, *, scope, params) -> Result:
         from apps.people.models import Contact, LeadType
 
-        by_rep = [finish_lead_response(r) for r in s.merge_by_rep(
-            reps=s.roster(scope=scope), rows=s.lead_response_by(scope=scope, group="rep"), zero=LEAD_RESPONSE_ZERO)]
+        sets = s.lead_response_sets(scope=scope)
+        roster = s.roster(scope=scope)
+        names = s.rep_names({r["rep_id"] for r in sets["rep"]} - {r["pk"] for r in roster})
+        for row in sets["rep"]:
+            row["rep__owner_name"] = names.get(row["rep_id"])
+        by_rep = [finish_lead_response(r) for r in s.merge_by_rep(reps=roster, rows=sets["rep"], zero=LEAD_RESPONSE_ZERO)]
         sources = dict(Contact.Source.choices)
         by_source = [finish_lead_response({**r, "source": sources.get(r["source"], r["source"] or "(none)")})
-                     for r in sorted(s.lead_response_by(scope=scope, group="source"), key=lambda r: r["source"])]
+                     for r in sorted(sets["source"], key=lambda r: r["source"])]
         types = dict(LeadType.choices)
         by_type = [finish_lead_response({**r, "lead_type": types.get(r["lead_type"], r["lead_type"])})
-                   for r in sorted(s.lead_response_by(scope=scope, group="lead_type"), key=lambda r: r["lead_type"])]
-        total = finish_lead_response({**LEAD_RESPONSE_ZERO, **s.lead_response_total(scope=scope)})
+                   for r in sorted(sets["lead_type"], key=lambda r: r["lead_type"])]
+        total = finish_lead_response({**LEAD_RESPONSE_ZERO, **(sets["total"][0] if sets["total"] else {})})
         has_data = total["assigned"] > 0
         tables = [
             Table("by-rep", "By rep", lead_response_columns(Column("rep", "Rep", "text")), by_rep,

@@ -10,8 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 
-from django.db.models import Avg, Count, Exists, Max, OuterRef, Q
-from django.db.models.functions import TruncDate, TruncWeek
+from django.db.models import Count, Exists, Max, OuterRef, Q
 
 from apps.accounts.models import Account, Activity, ActivityType
 from apps.people.models import Rep
@@ -83,55 +82,68 @@ def _activities(*, scope: Scope, real_only: bool = True):
     return qs
 
 
-def activity_daily_counts(*, scope: Scope, activity_type: str = "") -> list[dict]:
-    """Non-automated activities per rep per local day."""
-    qs = _activities(scope=scope)
+def _activity_where(scope: Scope, *, activity_type: str = "") -> tuple[str, dict]:
+    where = ["a.occurred_at >= %(start)s", "a.occurred_at < %(end)s", "NOT a.automated", "a.rep_id IS NOT NULL"]
+    params = {"start": scope.start, "end": scope.end}
+    if scope.rep_ids is not None:
+        where.append("a.rep_id = ANY(%(rep_ids)s)")
+        params["rep_ids"] = list(scope.rep_ids)
     if activity_type:
-        qs = qs.filter(type=activity_type)
-    return list(qs.annotate(day=TruncDate("occurred_at")).values("rep_id", "day").annotate(n=Count("id")).order_by())
+        where.append("a.type = %(type)s")
+        params["type"] = activity_type
+    return " AND ".join(where), params
 
 
-def activity_weekly_counts(*, scope: Scope, activity_type: str = "") -> list[dict]:
-    qs = _activities(scope=scope)
-    if activity_type:
-        qs = qs.filter(type=activity_type)
-    return list(qs.annotate(week=TruncWeek("occurred_at")).values("rep_id", "week").annotate(n=Count("id")).order_by())
+def activity_volume(*, scope: Scope, activity_type: str = "") -> dict[str, list[dict]]:
+    """Non-automated activities per rep per local day and per rep per week (weeks start
+    Monday), from one scan (GROUPING SETS)."""
+    from django.utils import timezone
+
+    where, params = _activity_where(scope, activity_type=activity_type)
+    params["tz"] = timezone.get_current_timezone_name()
+    # Hash-aggregate per (rep, day) once, then roll the few daily rows up into weeks: no sort
+    # of the period's activities.
+    sql = f"""
+        WITH daily AS MATERIALIZED (
+            SELECT a.rep_id, (a.occurred_at AT TIME ZONE %(tz)s)::date AS day, count(*) AS n
+            FROM accounts_activity a WHERE {where}
+            GROUP BY 1, 2)
+        SELECT 'daily' AS kind, rep_id, day, n FROM daily
+        UNION ALL
+        SELECT 'weekly', rep_id, date_trunc('week', day)::date, sum(n)::bigint FROM daily GROUP BY 1, 2, 3
+    """
+    out: dict[str, list[dict]] = {"daily": [], "weekly": []}
+    for row in fetch_dicts(sql, params):
+        if row["kind"] == "weekly":
+            out["weekly"].append({"rep_id": row["rep_id"], "week": row["day"], "n": row["n"]})
+        else:
+            out["daily"].append({"rep_id": row["rep_id"], "day": row["day"], "n": row["n"]})
+    return out
 
 
 def activity_research_first(*, scope: Scope) -> list[dict]:
     """Per rep: accounts whose first outreach by that rep (ever) fell in the period, and how
-    many of them had an `intelligence_run` by the same rep before it."""
-    from django.db import connection
-
-    rep_clause, params = "", [list(OUTREACH_TYPES), scope.start, scope.end]
+    many of them had an `intelligence_run` by the same rep before it. One pass over the reps'
+    activities up to the period's end, grouped by (rep, account)."""
+    rep_clause, params = "", {"outreach": list(OUTREACH_TYPES), "start": scope.start, "end": scope.end}
     if scope.rep_ids is not None:
-        rep_clause = "AND a.rep_id = ANY(%s)"
-        params.append(list(scope.rep_ids))
+        rep_clause = "AND a.rep_id = ANY(%(rep_ids)s)"
+        params["rep_ids"] = list(scope.rep_ids)
     sql = f"""
-        WITH firsts AS (
-            SELECT a.rep_id, a.account_id, min(a.occurred_at) AS first_at
-            FROM accounts_activity a
-            WHERE a.type = ANY(%s) AND NOT a.automated AND a.account_id IS NOT NULL AND a.rep_id IS NOT NULL
-              AND a.occurred_at >= %s AND a.occurred_at < %s {rep_clause}
-            GROUP BY a.rep_id, a.account_id
-        )
-        SELECT f.rep_id,
-               count(*) AS first_outreach,
-               count(*) FILTER (WHERE EXISTS (
-                   SELECT 1 FROM accounts_activity i
-                   WHERE i.account_id = f.account_id AND i.rep_id = f.rep_id
-                     AND i.type = 'intelligence_run' AND i.occurred_at < f.first_at)) AS researched
-        FROM firsts f
-        WHERE NOT EXISTS (
-            SELECT 1 FROM accounts_activity e
-            WHERE e.account_id = f.account_id AND e.rep_id = f.rep_id AND e.type = ANY(%s)
-              AND NOT e.automated AND e.occurred_at < %s)
-        GROUP BY f.rep_id
+        SELECT p.rep_id, count(*) AS first_outreach,
+               count(*) FILTER (WHERE p.first_research < p.first_outreach) AS researched
+        FROM (SELECT a.rep_id, a.account_id,
+                     min(a.occurred_at) FILTER (WHERE a.type = ANY(%(outreach)s)) AS first_outreach,
+                     min(a.occurred_at) FILTER (WHERE a.type = 'intelligence_run') AS first_research
+              FROM accounts_activity a
+              WHERE NOT a.automated AND a.account_id IS NOT NULL AND a.rep_id IS NOT NULL
+                AND a.occurred_at < %(end)s {rep_clause}
+                AND (a.type = ANY(%(outreach)s) OR a.type = 'intelligence_run')
+              GROUP BY a.rep_id, a.account_id) p
+        WHERE p.first_outreach >= %(start)s
+        GROUP BY p.rep_id
     """
-    params += [list(OUTREACH_TYPES), scope.start]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return [{"rep_id": r[0], "first_outreach": r[1], "researched": r[2]} for r in cursor.fetchall()]
+    return fetch_dicts(sql, params)
 
 
 def activity_last_deal(*, scope: Scope) -> dict[int, dt.datetime]:
@@ -181,20 +193,36 @@ def _scoped_accounts(*, scope: Scope):
 
 def icp_coverage_by_owner(*, scope: Scope) -> list[dict]:
     """Per owner: accounts, ICP-matched, tier A, tier A contacted in the period, and the average
-    total score of accounts worked in the period (a real activity by anyone in scope)."""
-    worked = _activities(scope=scope).filter(account_id=OuterRef("pk"))
-    contacted = worked.filter(type__in=OUTREACH_TYPES)
-    qs = _scoped_accounts(scope=scope).annotate(worked=Exists(worked), contacted=Exists(contacted))
-    return list(
-        qs.values("owner_id", "owner__owner_name").annotate(
-            accounts=Count("id"),
-            matched=Count("id", filter=Q(matched_icp__isnull=False)),
-            worked_accounts=Count("id", filter=Q(worked=True)),
-            avg_score_worked=Avg("total_score", filter=Q(worked=True)),
-            tier_a=Count("id", filter=Q(tier="A")),
-            tier_a_contacted=Count("id", filter=Q(tier="A", contacted=True)),
-        ).order_by()
-    )
+    total score of accounts worked in the period (a real activity by a rep in scope). The
+    period's activities are grouped per account once and hash-joined to the accounts."""
+    where, params = _activity_where(scope)
+    params["outreach"] = list(OUTREACH_TYPES)
+    account_where = ["TRUE"]
+    if scope.rep_ids is not None:
+        account_where.append("acc.owner_id = ANY(%(rep_ids)s)")
+    if scope.segment:
+        account_where.append("acc.segment = %(segment)s")
+        params["segment"] = scope.segment
+    sql = f"""
+        SELECT acc.owner_id,
+               count(*) AS accounts,
+               count(*) FILTER (WHERE acc.matched_icp_id IS NOT NULL) AS matched,
+               count(*) FILTER (WHERE w.account_id IS NOT NULL) AS worked_accounts,
+               avg(acc.total_score) FILTER (WHERE w.account_id IS NOT NULL) AS avg_score_worked,
+               count(*) FILTER (WHERE acc.tier = 'A') AS tier_a,
+               count(*) FILTER (WHERE acc.tier = 'A' AND w.contacted) AS tier_a_contacted
+        FROM accounts_account acc
+        LEFT JOIN (SELECT a.account_id, bool_or(a.type = ANY(%(outreach)s)) AS contacted
+                   FROM accounts_activity a WHERE {where} AND a.account_id IS NOT NULL
+                   GROUP BY a.account_id) w ON w.account_id = acc.id
+        WHERE {" AND ".join(account_where)}
+        GROUP BY acc.owner_id
+    """
+    rows = fetch_dicts(sql, params)
+    for row in rows:
+        if row["avg_score_worked"] is not None:
+            row["avg_score_worked"] = float(row["avg_score_worked"])
+    return rows
 
 
 def icp_score_histogram(*, scope: Scope) -> list[dict]:
@@ -242,31 +270,72 @@ def qualified_q() -> Q:
     return Q(disposition=LeadCycle.Disposition.QUALIFIED)
 
 
-def lead_response_aggregates() -> dict:
-    from apps.reporting.aggregates import PercentileCont
+def fetch_dicts(sql: str, params) -> list[dict]:
+    from django.db import connection
 
-    responded = responded_q()
-    return {
-        "assigned": Count("id"),
-        "picked_up": Count("id", filter=picked_up_q()),
-        "responded": Count("id", filter=responded),
-        "median_s": PercentileCont(response_seconds(), 0.5, filter=responded),
-        "p90_s": PercentileCont(response_seconds(), 0.9, filter=responded),
-        "qualified": Count("id", filter=qualified_q()),
-        "no_touch": Count("id", filter=Q(dispositioned_at__isnull=False, first_touch_at__isnull=True)),
-    }
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        names = [col[0] for col in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
-LEAD_RESPONSE_GROUPS = {"rep": ("rep_id", "rep__owner_name"), "source": ("source",), "lead_type": ("lead_type",)}
+def _cycle_where(scope: Scope, alias: str = "c") -> tuple[str, dict]:
+    where = [f"{alias}.assigned_at >= %(start)s", f"{alias}.assigned_at < %(end)s"]
+    params = {"start": scope.start, "end": scope.end}
+    if scope.rep_ids is not None:
+        where.append(f"{alias}.rep_id = ANY(%(rep_ids)s)")
+        params["rep_ids"] = list(scope.rep_ids)
+    if scope.lead_type:
+        where.append(f"{alias}.lead_type = %(lead_type)s")
+        params["lead_type"] = scope.lead_type
+    return " AND ".join(where), params
 
 
-def lead_response_by(*, scope: Scope, group: str) -> list[dict]:
-    fields = LEAD_RESPONSE_GROUPS[group]
-    return list(lead_cycles_in_cohort(scope=scope).values(*fields).annotate(**lead_response_aggregates()).order_by())
+# SQL fragments over a lead cycle `c`, the one definition of each term for the hand-written
+# statements below (the ORM Q objects above say the same for ORM queries).
+SQL_PICKED_UP = "(c.worked_at IS NOT NULL OR c.dispositioned_at IS NOT NULL)"
+SQL_RESPONDED = "(c.first_touch_at IS NOT NULL AND NOT c.bypassed_working)"
+SQL_RESPONSE_SECONDS = "EXTRACT(EPOCH FROM c.first_touch_at - c.assigned_at)"
+SQL_QUALIFIED = "(c.disposition = 'qualified')"
+SQL_NO_TOUCH = "(c.dispositioned_at IS NOT NULL AND c.first_touch_at IS NULL)"
 
 
-def lead_response_total(*, scope: Scope) -> dict:
-    return lead_cycles_in_cohort(scope=scope).aggregate(**lead_response_aggregates())
+def lead_response_sets(*, scope: Scope) -> dict[str, list[dict]]:
+    """Lead response by rep, by source, by lead type and in total, from one scan of the cohort
+    (GROUPING SETS): the percentiles of each breakdown need the rows, not the sub-totals."""
+    where, params = _cycle_where(scope)
+    sql = f"""
+        SELECT GROUPING(c.rep_id) AS g_rep, GROUPING(c.source) AS g_source, GROUPING(c.lead_type) AS g_type,
+               c.rep_id, c.source, c.lead_type,
+               count(*) AS assigned,
+               count(*) FILTER (WHERE {SQL_PICKED_UP}) AS picked_up,
+               count(*) FILTER (WHERE {SQL_RESPONDED}) AS responded,
+               percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY {SQL_RESPONSE_SECONDS})
+                   FILTER (WHERE {SQL_RESPONDED}) AS percentiles,
+               count(*) FILTER (WHERE {SQL_QUALIFIED}) AS qualified,
+               count(*) FILTER (WHERE {SQL_NO_TOUCH}) AS no_touch
+        FROM people_leadcycle c
+        WHERE {where}
+        GROUP BY GROUPING SETS ((c.rep_id), (c.source), (c.lead_type), ())
+    """
+    out: dict[str, list[dict]] = {"rep": [], "source": [], "lead_type": [], "total": []}
+    for row in fetch_dicts(sql, params):
+        # One sort per group gives both percentiles.
+        row["median_s"], row["p90_s"] = row.pop("percentiles") or (None, None)
+        if not row["g_rep"]:
+            out["rep"].append(row)
+        elif not row["g_source"]:
+            out["source"].append(row)
+        elif not row["g_type"]:
+            out["lead_type"].append(row)
+        else:
+            out["total"].append(row)
+    return out
+
+
+def rep_names(ids) -> dict[int, str]:
+    ids = [pk for pk in ids if pk is not None]
+    return dict(Rep.objects.filter(pk__in=ids).values_list("pk", "owner_name")) if ids else {}
 
 
 def funnel_annotated(qs):
