@@ -132,7 +132,7 @@ def test_activity_and_icp_query_counts_are_bounded(report, manager, team, django
             act(rep, account, "call", at(3))
             act(rep, None, "deal_created", at(4))
     report(manager, "activity", **PERIOD)
-    with django_assert_max_num_queries(16):
+    with django_assert_max_num_queries(20):
         assert report(manager, "activity", **PERIOD).status_code == 200
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(18):
         assert report(manager, "icp-coverage", **PERIOD).status_code == 200

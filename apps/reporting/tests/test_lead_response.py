@@ -90,5 +90,5 @@ def test_lead_response_query_count_is_bounded(report, manager, team, django_asse
         for j in range(per_rep):
             make_cycle(rep, at(3), touch=at(3) + j * H, source=["inbound", "event"][j % 2])
     report(manager, "lead-response", **PERIOD)
-    with django_assert_max_num_queries(16):
+    with django_assert_max_num_queries(20):
         assert report(manager, "lead-response", **PERIOD).status_code == 200
