@@ -407,6 +407,12 @@ def _escalate(cycle: LeadCycle, *, now: dt.datetime, notifications) -> str:
             )
     except IntegrityError:
         return "skipped"
+    # A lead found past both deadlines at once gets the escalation, not also a stale reminder.
+    SlaBreach.objects.get_or_create(
+        cycle=cycle, kind=SlaBreach.Kind.TARGET, assigned_at=cycle.assigned_at,
+        defaults={"rep": old_rep, "due_at": cycle.sla_target_at or cycle.sla_maximum_at, "breached_at": now,
+                  "note": "Found past the maximum; escalated without a separate reminder."},
+    )
     policy = cycle.sla_policy
     new_rep = _next_rep_for(cycle) if policy is None or policy.reassign else None
     if new_rep is None:
