@@ -180,3 +180,54 @@ def morning_digest_for(*, manager: Rep, now: dt.datetime | None = None) -> Morni
     digest.overdue_steps = list(enrolment_steps_overdue_for(rep_ids=rep_ids, now=now))
     digest.pull_alerts = pull_alerts_for(manager=manager, reps=reps, now=now)
     return digest
+
+
+def contacts_for_lead_work(*, user) -> QuerySet:
+    """Contacts whose lead page `user` may open and act on: those in their scope (accounts
+    in their book) plus those whose open cycle is assigned to a rep they see — an SLA
+    re-assignment hands a lead over before the account's book changes."""
+    from apps.people.models import Contact
+    from apps.people.selectors import contacts_visible_to, scoped_rep_ids
+
+    ids = scoped_rep_ids(user=user)
+    if ids is None:
+        return Contact.objects.all()
+    open_for_them = LeadCycle.objects.filter(rep_id__in=ids).exclude(state=LeadCycle.State.DISPOSITIONED)
+    return Contact.objects.filter(
+        Q(pk__in=contacts_visible_to(user=user).values("pk")) | Q(pk__in=open_for_them.values("contact_id"))
+    )
+
+
+@dataclass
+class LeadSummary:
+    contact: object
+    cycles: list
+    current: LeadCycle | None
+    sla_status: str
+    enrolment: Enrolment | None
+    steps: list
+    current_step: EnrolmentStep | None
+
+
+def lead_summary(*, contact, now: dt.datetime | None = None) -> LeadSummary:
+    now = now or timezone.now()
+    cycles = list(
+        LeadCycle.objects.filter(contact=contact).select_related("rep", "reason", "sla_policy").order_by("-number")
+    )
+    current = next((c for c in cycles if c.state != LeadCycle.State.DISPOSITIONED), None)
+    for cycle in cycles:
+        cycle.sla_status = lead_sla_status(cycle=cycle, now=now)
+    enrolment = (
+        Enrolment.objects.filter(contact=contact).select_related("cadence", "rep").order_by("-enrolled_at", "-pk").first()
+    )
+    steps = list(enrolment.steps.order_by("position")) if enrolment else []
+    current_step = None
+    if enrolment and enrolment.state == Enrolment.State.ACTIVE:
+        current_step = next((s for s in steps if s.outcome == Outcome.PENDING), None)
+    for step in steps:
+        step.is_overdue = step.outcome == Outcome.PENDING and step.due_at < now
+    return LeadSummary(
+        contact=contact, cycles=cycles, current=current,
+        sla_status=lead_sla_status(cycle=current, now=now) if current else "No open lead cycle",
+        enrolment=enrolment, steps=steps, current_step=current_step,
+    )

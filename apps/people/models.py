@@ -190,7 +190,7 @@ class LeadCycle(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     dispositioned_by_system = models.BooleanField(
-        default=False, help_text="Set when a scheduled job (auto-abandon, end of cadence) dispositioned the lead."
+        default=False, db_default=False, help_text="Set when a scheduled job (auto-abandon, end of cadence) dispositioned the lead."
     )
     qualified_override_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
@@ -206,7 +206,8 @@ class LeadCycle(models.Model):
     response_time = models.DurationField(
         null=True, blank=True, help_text="First real touch − assigned at, on the policy's clock."
     )
-    reassignment_count = models.PositiveSmallIntegerField(default=0)
+    # db_default: bulk loaders (the demo seed's COPY) insert cycles without naming these columns.
+    reassignment_count = models.PositiveSmallIntegerField(default=0, db_default=0)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:

@@ -263,6 +263,27 @@ def disposition_reason_by_code(code: str) -> DispositionReason:
     return reason
 
 
+def lead_cycles_sla_backfill(*, batch_size: int = 2000) -> int:
+    """Give cycles loaded in bulk (imports, the demo seed) their SLA policy, deadlines and
+    response time, as lead_cycle_open and lead_cycle_touch would have. Only touches cycles
+    with no policy yet, so it is safe to re-run."""
+    updated = 0
+    qs = LeadCycle.objects.filter(sla_policy__isnull=True).select_related("rep").order_by("pk")
+    batch = []
+    for cycle in qs.iterator(chunk_size=batch_size):
+        _start_sla_clock(cycle)
+        if cycle.sla_policy is None:
+            continue
+        cycle.response_time = lead_cycle_response_time(cycle=cycle)
+        batch.append(cycle)
+        if len(batch) >= batch_size:
+            updated += LeadCycle.objects.bulk_update(batch, ["sla_policy", "sla_target_at", "sla_maximum_at", "response_time"])
+            batch = []
+    if batch:
+        updated += LeadCycle.objects.bulk_update(batch, ["sla_policy", "sla_target_at", "sla_maximum_at", "response_time"])
+    return updated
+
+
 # ---------------------------------------------------------------- auto-abandon
 
 def lead_cycles_to_auto_abandon(*, now: dt.datetime | None = None) -> list[int]:

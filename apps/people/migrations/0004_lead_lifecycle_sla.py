@@ -32,7 +32,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='leadcycle',
             name='dispositioned_by_system',
-            field=models.BooleanField(default=False, help_text='Set when a scheduled job (auto-abandon, end of cadence) dispositioned the lead.'),
+            field=models.BooleanField(db_default=False, default=False, help_text='Set when a scheduled job (auto-abandon, end of cadence) dispositioned the lead.'),
         ),
         migrations.AddField(
             model_name='leadcycle',
@@ -42,7 +42,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='leadcycle',
             name='reassignment_count',
-            field=models.PositiveSmallIntegerField(default=0),
+            field=models.PositiveSmallIntegerField(db_default=0, default=0),
         ),
         migrations.AddField(
             model_name='leadcycle',
