@@ -115,3 +115,21 @@ def test_vague_reason_refused_in_the_admin(client, ops):
                            {"disposition": "unqualified", "label": "Not a fit", "active": "on", "position": 0})
     assert response.status_code == 200 and "too vague" in response.content.decode()
     assert not DispositionReason.objects.filter(label="Not a fit").exists()
+
+
+def test_pages_run_a_bounded_number_of_queries(client, sdr, django_assert_max_num_queries):
+    cadence = cadence_with_steps(name="Bulk")
+    contacts = []
+    for n in range(12):
+        contact = ContactFactory(email=f"bulk{n}@acme.com")
+        account_set_owner(account=contact.account, to_rep=sdr, reason="distribution")
+        enrolment_create(contact=contact, cadence=cadence, rep=sdr, at=timezone.now() - dt.timedelta(days=1))
+        contacts.append(contact)
+    for n in range(8):
+        lead_cycle_open(contact=ContactFactory(email=f"new{n}@acme.com"), rep=sdr)
+    client.force_login(sdr.user)
+    with django_assert_max_num_queries(20):
+        page = client.get(reverse("admin:cadences_today"))
+    assert page.content.decode().count("Bulk") == 12
+    with django_assert_max_num_queries(25):
+        assert client.get(lead_url(contacts[0])).status_code == 200

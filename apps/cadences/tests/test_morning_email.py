@@ -99,3 +99,15 @@ def test_touched_leads_leave_the_email_and_the_hour_is_editable(world, manager, 
     assert run_at(run_task, THURSDAY_7AM_NY) == 0
     assert run_at(run_task, THURSDAY_7AM_NY + dt.timedelta(hours=1)) == 1
     assert "late@acme.com" not in mail.outbox[0].body
+
+
+def test_digest_queries_do_not_grow_with_the_team(world, manager, team, django_assert_max_num_queries):
+    from apps.cadences.selectors import morning_digest_for
+
+    before = morning_digest_for(manager=manager, now=THURSDAY_7AM_NY)
+    for n in range(10):
+        rep = RepFactory(role=Rep.Role.SDR, team=team)
+        lead_cycle_open(contact=ContactFactory(email=f"more{n}@acme.com"), rep=rep)
+    with django_assert_max_num_queries(8):
+        digest = morning_digest_for(manager=manager, now=THURSDAY_7AM_NY)
+    assert len(digest.untouched) == len(before.untouched) + 10
