@@ -231,3 +231,45 @@ def lead_summary(*, contact, now: dt.datetime | None = None) -> LeadSummary:
         sla_status=lead_sla_status(cycle=current, now=now) if current else "No open lead cycle",
         enrolment=enrolment, steps=steps, current_step=current_step,
     )
+
+
+@dataclass
+class RepLeadResponse:
+    rep_id: int
+    assigned: int
+    picked_up: int
+    bypassed: int
+    breaches: int
+
+    @property
+    def pickup_rate(self) -> float | None:
+        return self.picked_up / self.assigned if self.assigned else None
+
+    @property
+    def bypass_rate(self) -> float | None:
+        return self.bypassed / self.picked_up if self.picked_up else None
+
+
+def lead_response_by_rep(*, rep_ids, start: dt.datetime, end: dt.datetime) -> dict[int, RepLeadResponse]:
+    """Per rep, for cycles assigned in [start, end): assigned, picked up (worked or
+    dispositioned, bypasses included), dispositioned without a touch, SLA breaches past the
+    maximum. One query; the reporting pages build on it."""
+    from apps.people.models import SlaBreach
+
+    in_period = Q(lead_cycles__assigned_at__gte=start, lead_cycles__assigned_at__lt=end)
+    rows = (
+        Rep.objects.filter(pk__in=list(rep_ids))
+        .annotate(
+            n_assigned=Count("lead_cycles", filter=in_period),
+            n_picked=Count("lead_cycles", filter=in_period & (
+                Q(lead_cycles__first_touch_at__isnull=False) | Q(lead_cycles__state=LeadCycle.State.DISPOSITIONED))),
+            n_bypassed=Count("lead_cycles", filter=in_period & Q(lead_cycles__bypassed_working=True)),
+        )
+        .values_list("pk", "n_assigned", "n_picked", "n_bypassed")
+    )
+    breaches = dict(
+        SlaBreach.objects.filter(rep_id__in=list(rep_ids), kind=SlaBreach.Kind.MAXIMUM,
+                                 assigned_at__gte=start, assigned_at__lt=end)
+        .values("rep_id").annotate(n=Count("pk")).values_list("rep_id", "n")
+    )
+    return {pk: RepLeadResponse(pk, a, p, b, breaches.get(pk, 0)) for pk, a, p, b in rows}

@@ -168,3 +168,21 @@ def test_today_list_shows_current_due_and_overdue_steps_only_for_the_rep(enrolle
     # Step 1 of the first enrolment is overdue (listed first); the other's step 1 is due today.
     assert [(s.enrolment, s.position) for s in today] == [(enrolled, 1), (later, 1)]
     assert EnrolmentStep.objects.filter(outcome="pending").count() == 3 + 1 + 3
+
+
+def test_pickup_and_bypass_by_rep(sdr, other_sdr):
+    from apps.cadences.selectors import lead_response_by_rep
+
+    reason = DispositionReason.objects.get(label="Duplicate")
+    with time_machine.travel(T0, tick=False):
+        worked, bypassed, untouched, theirs = (
+            lead_cycle_open(contact=ContactFactory(), rep=rep) for rep in (sdr, sdr, sdr, other_sdr)
+        )
+        activity_log(rep=sdr, contact=worked.contact, type="call")
+        lead_cycle_disposition(cycle=bypassed, disposition="unqualified", reason=reason, actor=sdr.user)
+    stats = lead_response_by_rep(rep_ids=[sdr.pk, other_sdr.pk], start=T0 - dt.timedelta(days=1),
+                                 end=T0 + dt.timedelta(days=1))
+    mine = stats[sdr.pk]
+    assert (mine.assigned, mine.picked_up, mine.bypassed) == (3, 2, 1)
+    assert mine.pickup_rate == pytest.approx(2 / 3) and mine.bypass_rate == 0.5
+    assert (stats[other_sdr.pk].assigned, stats[other_sdr.pk].pickup_rate) == (1, 0)
