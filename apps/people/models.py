@@ -236,6 +236,8 @@ class LeadCycle(models.Model):
             models.Index(fields=["rep", "assigned_at"]),
             models.Index(fields=["state", "assigned_at"]),
             models.Index(fields=["state", "sla_maximum_at"], name="lead_cycle_sla_due"),
+            # Open cycles per rep: the load measure when an SLA re-assignment picks the next rep.
+            models.Index(fields=["rep"], condition=~Q(state="dispositioned"), name="lead_cycle_open_by_rep"),
         ]
 
     def __str__(self) -> str:

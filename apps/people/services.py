@@ -12,7 +12,8 @@ import logging
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Exists, Max, OuterRef, Q
+from django.db.models import Count, Exists, Max, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from apps.people.business_hours import policy_deadline, policy_elapsed
@@ -286,8 +287,9 @@ def lead_cycles_sla_backfill(*, batch_size: int = 2000) -> int:
 
 # ---------------------------------------------------------------- auto-abandon
 
-def lead_cycles_to_auto_abandon(*, now: dt.datetime | None = None) -> list[int]:
-    """Working at least N days (30) with no real activity on the contact in the last M (7)."""
+def lead_cycles_to_auto_abandon(*, now: dt.datetime | None = None, cycle_id: int | None = None) -> list[int]:
+    """Working at least N days (30) with no real activity on the contact in the last M (7).
+    With `cycle_id`, checks only that cycle (the per-cycle re-check under lock)."""
     from apps.accounts.models import Activity
 
     now = now or timezone.now()
@@ -297,9 +299,11 @@ def lead_cycles_to_auto_abandon(*, now: dt.datetime | None = None) -> list[int]:
     recent_work = Activity.objects.filter(
         contact_id=OuterRef("contact_id"), automated=False, type__in=WORK_ACTIVITY_TYPES, occurred_at__gt=idle_cutoff
     )
+    qs = LeadCycle.objects.filter(state=LeadCycle.State.WORKING, worked_at__lte=working_cutoff)
+    if cycle_id is not None:
+        qs = qs.filter(pk=cycle_id)
     return list(
-        LeadCycle.objects.filter(state=LeadCycle.State.WORKING, worked_at__lte=working_cutoff)
-        .exclude(Exists(recent_work))
+        qs.exclude(Exists(recent_work))
         .order_by("pk")
         .values_list("pk", flat=True)
     )
@@ -314,7 +318,7 @@ def lead_cycle_auto_abandon(*, cycle_id: int, now: dt.datetime | None = None) ->
             .filter(pk=cycle_id, state=LeadCycle.State.WORKING)
             .first()
         )
-        if cycle is None or cycle_id not in lead_cycles_to_auto_abandon(now=now):
+        if cycle is None or not lead_cycles_to_auto_abandon(now=now, cycle_id=cycle_id):
             return False
         lead_cycle_disposition(
             cycle=cycle, disposition=LeadCycle.Disposition.NURTURE, reason=disposition_reason_by_code("auto_abandoned"),
@@ -359,12 +363,17 @@ def _next_rep_for(cycle: LeadCycle) -> Rep | None:
     if cycle.rep is None or cycle.rep.team_id is None:
         return None
     today = timezone.localdate()
+    # A per-rep subquery uses the partial index of open cycles (a join + GROUP BY would not).
+    open_count = (
+        LeadCycle.objects.filter(rep_id=OuterRef("pk")).exclude(state=LeadCycle.State.DISPOSITIONED)
+        .order_by().values("rep_id").annotate(n=Count("pk")).values("n")
+    )
     candidates = (
         Rep.objects.filter(team_id=cycle.rep.team_id, role=Rep.Role.SDR, active=True)
         .exclude(pk=cycle.rep_id)
         .exclude(out_of_office_from__lte=today, out_of_office_to__isnull=True)
         .exclude(out_of_office_from__lte=today, out_of_office_to__gte=today)
-        .annotate(open_cycles=Count("lead_cycles", filter=~Q(lead_cycles__state=LeadCycle.State.DISPOSITIONED)))
+        .annotate(open_cycles=Coalesce(Subquery(open_count), 0))
         .order_by("open_cycles", "pk")
     )
     return candidates.first()
