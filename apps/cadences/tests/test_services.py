@@ -186,3 +186,21 @@ def test_pickup_and_bypass_by_rep(sdr, other_sdr):
     assert (mine.assigned, mine.picked_up, mine.bypassed) == (3, 2, 1)
     assert mine.pickup_rate == pytest.approx(2 / 3) and mine.bypass_rate == 0.5
     assert (stats[other_sdr.pk].assigned, stats[other_sdr.pk].pickup_rate) == (1, 0)
+
+
+def test_demo_enrolments_are_part_way_through(sdr):
+    import random
+
+    from apps.cadences.demo import demo_enrolments
+
+    for n in range(6):
+        contact = ContactFactory(email=f"demo{n}@acme.com")
+        from apps.accounts.services import account_set_owner
+
+        account_set_owner(account=contact.account, to_rep=sdr, reason="distribution")
+    with time_machine.travel(T0, tick=False):
+        assert demo_enrolments(rng=random.Random(3), sdrs=[sdr], now=T0) == 4
+    enrolments = Enrolment.objects.filter(rep=sdr)
+    assert enrolments.count() == 4
+    assert EnrolmentStep.objects.filter(enrolment__in=enrolments).exclude(outcome="pending").exists()
+    assert all(e.lead_cycle.lead_type == "target_account" for e in enrolments)

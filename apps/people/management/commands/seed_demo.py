@@ -123,6 +123,9 @@ class Command(BaseCommand):
             self.stdout.write(f"contacts: {len(contacts)}")
             n_activities, n_cycles = self._activities_and_cycles(rng, accounts, contacts, reps, now, options["days"])
             self.stdout.write(f"activities: {n_activities}, lead cycles: {n_cycles}")
+            from apps.cadences.demo import demo_enrolments
+
+            self.stdout.write(f"cadence enrolments: {demo_enrolments(rng=rng, sdrs=reps['sdr'], now=now)}")
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
         self.stdout.write(self.style.SUCCESS(f"Demo organisation loaded in {time.monotonic() - started:.1f} s."))
