@@ -57,20 +57,3 @@ def ops(db):
     from apps.people.tests.factories import RepFactory
 
     return RepFactory(role=Rep.Role.OPS, team=None, owner_name="Opal Ops", user__username="opal")
-
-
-@pytest.fixture(scope="session")
-def django_db_setup(django_db_setup, django_db_blocker):
-    """A transactional test's closing flush empties every table, and --reuse-db keeps that
-    emptied database for the next run; put the data migrations' reference rows back once
-    per session (each function is idempotent)."""
-    with django_db_blocker.unblock():
-        from apps.cadences.defaults import cadences_defaults_ensure
-        from apps.cadences.schedules import schedules_sync
-        from apps.people.defaults import lifecycle_defaults_ensure
-        from apps.people.roles import sync_role_groups
-
-        sync_role_groups()
-        lifecycle_defaults_ensure()
-        cadences_defaults_ensure()
-        schedules_sync()
