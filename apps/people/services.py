@@ -345,21 +345,31 @@ def lead_cycles_past_sla(*, now: dt.datetime | None = None) -> list[int]:
 
 
 def _next_rep_for(cycle: LeadCycle) -> Rep | None:
-    """The rep an SLA re-assignment hands the lead to.
+    """The rep an SLA re-assignment hands the lead to — THE switch point to routing.
 
-    Uses the routing rules (apps.routing.services.lead_route, issue 5) once they exist; until
-    then: the least-loaded (fewest open lead cycles) active, in-office SDR of the current
-    rep's team other than the current rep, ties to the lowest id. None: nobody to take it.
+    Once apps.routing.services.lead_route (issue 5) exists it decides, excluding the rep
+    whose clock lapsed (with reason sla_reassignment it moves the account itself and opens
+    no cycle; the caller re-points this cycle). A lead routing puts in the claim queue stays
+    there (None). When there is no routing, or routing finds nobody (no rule, no available
+    rep), the fallback: the least-loaded (fewest open lead cycles) active, in-office SDR of
+    the current rep's team other than that rep, ties to the lowest id. None: nobody.
     """
     try:
         from apps.routing.services import lead_route  # optional until issue 5 lands
     except ImportError:
         lead_route = None
-    exclude = (cycle.rep,) if cycle.rep_id else ()
     if lead_route is not None:
-        routed = lead_route(contact=cycle.contact, actor=None, exclude_reps=exclude, reason="sla_reassignment")
-        rep = routed if isinstance(routed, Rep) else getattr(routed, "rep", None)
-        return rep if rep is not None and rep.pk != cycle.rep_id else None
+        exclude = (cycle.rep_id,) if cycle.rep_id else ()
+        decision = lead_route(contact=cycle.contact, actor=None, exclude_reps=exclude, reason="sla_reassignment")
+        rep = decision if isinstance(decision, Rep) else getattr(decision, "rep", None)
+        if rep is not None and rep.pk != cycle.rep_id:
+            return rep
+        if getattr(decision, "outcome", "") == "queued":
+            return None
+    return _next_rep_in_team(cycle)
+
+
+def _next_rep_in_team(cycle: LeadCycle) -> Rep | None:
     if cycle.rep is None or cycle.rep.team_id is None:
         return None
     today = timezone.localdate()
