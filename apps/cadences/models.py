@@ -56,6 +56,7 @@ class Enrolment(models.Model):
         COMPLETED = "completed", "Completed: no response"
         INCOMPLETE = "incomplete", "Ended: last step not completed"
         DISPOSITIONED = "dispositioned", "Ended: lead dispositioned"
+        STOPPED = "stopped", "Ended: stopped (e.g. for a reschedule cadence)"
 
     contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="enrolments")
     cadence = models.ForeignKey(Cadence, on_delete=models.PROTECT, related_name="enrolments")

@@ -116,9 +116,13 @@ class MorningDigest:
 
 
 def meetings_without_disposition(*, rep_ids, now: dt.datetime) -> list | None:
-    """Meetings past their time with no disposition. None until the meetings issue adds its
-    Meeting model; wire its selector in here (the digest hides the section while None)."""
-    return None
+    """Meetings of these reps (as AE) that ended without a disposition, from the meetings
+    app (issue 7) once it is installed; None until then (the digest hides the section)."""
+    try:
+        from apps.meetings.selectors import meetings_without_disposition as meetings_selector
+    except ImportError:
+        return None
+    return list(meetings_selector(rep_ids=rep_ids, now=now))
 
 
 def _work_day(day: dt.date) -> bool:

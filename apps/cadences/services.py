@@ -173,6 +173,22 @@ def enrolment_end_for_disposition(*, contact_id: int, at: dt.datetime) -> None:
         _enrolment_end(enrolment, Enrolment.State.DISPOSITIONED, at)
 
 
+def enrolment_stop(*, contact: Contact, actor=None, at: dt.datetime | None = None) -> Enrolment | None:
+    """End the contact's active enrolment without an outcome (e.g. the meetings flow moves a
+    no-show into a reschedule cadence). Its pending steps stay pending: they were not the
+    rep's to do. Returns the ended enrolment, or None when there was none."""
+    at = at or timezone.now()
+    with transaction.atomic():
+        enrolment = (
+            Enrolment.objects.select_for_update(no_key=True)
+            .filter(contact=contact, state=Enrolment.State.ACTIVE)
+            .first()
+        )
+        if enrolment is not None:
+            _enrolment_end(enrolment, Enrolment.State.STOPPED, at)
+    return enrolment
+
+
 def enrolment_steps_overdue(*, now: dt.datetime | None = None) -> list[int]:
     now = now or timezone.now()
     return list(

@@ -11,6 +11,8 @@ NURTURE = [
     ("no_response", "No response (end of cadence)"),
     ("rep_abandoned", "Rep-abandoned"),
     ("auto_abandoned", "Auto-abandoned"),
+    # The meetings flow abandons a lead to nurture after 2 further no-shows (issue 7).
+    ("no_show_limit", "No-show limit reached"),
 ]
 UNQUALIFIED = [
     ("not_a_prospect", "Not a prospect (student, job seeker)"),
@@ -19,7 +21,7 @@ UNQUALIFIED = [
     ("duplicate", "Duplicate"),
 ]
 # Only the reasons the system sets itself keep a code; ops may rename or retire the rest.
-SYSTEM_CODES = {"no_response", "auto_abandoned"}
+SYSTEM_CODES = {"no_response", "auto_abandoned", "no_show_limit"}
 
 
 def lifecycle_defaults_ensure(apps=None) -> None:

@@ -48,7 +48,7 @@ class Migration(migrations.Migration):
             name='Enrolment',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('state', models.CharField(choices=[('active', 'Active'), ('positive', 'Ended: positive response'), ('negative', 'Ended: negative response (disposition the lead)'), ('completed', 'Completed: no response'), ('incomplete', 'Ended: last step not completed'), ('dispositioned', 'Ended: lead dispositioned')], default='active', max_length=20)),
+                ('state', models.CharField(choices=[('active', 'Active'), ('positive', 'Ended: positive response'), ('negative', 'Ended: negative response (disposition the lead)'), ('completed', 'Completed: no response'), ('incomplete', 'Ended: last step not completed'), ('dispositioned', 'Ended: lead dispositioned'), ('stopped', 'Ended: stopped (e.g. for a reschedule cadence)')], default='active', max_length=20)),
                 ('enrolled_at', models.DateTimeField(default=django.utils.timezone.now)),
                 ('ended_at', models.DateTimeField(blank=True, null=True)),
                 ('cadence', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='enrolments', to='cadences.cadence')),

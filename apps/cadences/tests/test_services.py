@@ -204,3 +204,14 @@ def test_demo_enrolments_are_part_way_through(sdr):
     assert enrolments.count() == 4
     assert EnrolmentStep.objects.filter(enrolment__in=enrolments).exclude(outcome="pending").exists()
     assert all(e.lead_cycle.lead_type == "target_account" for e in enrolments)
+
+
+def test_stop_ends_the_active_enrolment_without_an_outcome(enrolled, sdr):
+    from apps.cadences.services import enrolment_stop
+
+    assert enrolment_stop(contact=enrolled.contact, actor=sdr.user) == enrolled
+    enrolled.refresh_from_db()
+    assert enrolled.state == "stopped" and outcomes(enrolled) == ["pending"] * 3
+    assert enrolment_stop(contact=enrolled.contact) is None
+    # The contact can be enrolled again (e.g. a reschedule cadence).
+    enrolment_create(contact=enrolled.contact, cadence=cadence_with_steps(), rep=sdr)

@@ -94,6 +94,7 @@ def test_default_reason_lists_and_vague_reasons_refused():
     nurture = set(DispositionReason.objects.filter(disposition="nurture").values_list("label", flat=True))
     unqualified = set(DispositionReason.objects.filter(disposition="unqualified").values_list("label", flat=True))
     assert "Budget not available for 6+ months" in nurture and "Auto-abandoned" in nurture
+    assert DispositionReason.objects.get(code="no_show_limit").disposition == "nurture"
     assert "Rep-abandoned" in nurture and "No response (end of cadence)" in nurture
     assert unqualified == {
         "Not a prospect (student, job seeker)", "Incompatible systems/solutions", "No longer at organisation", "Duplicate"
