@@ -473,6 +473,10 @@ def _escalate(cycle: LeadCycle, *, now: dt.datetime, notifications) -> str:
     cycle.save(update_fields=["rep", "assigned_at", "reassignment_count", "sla_policy", "sla_target_at", "sla_maximum_at"])
     _event(cycle, LeadCycleEvent.Kind.REASSIGNED, from_state=cycle.state, from_rep=old_rep, at=now,
            note="Past maximum response time")
+    from apps.cadences.models import Enrolment
+
+    # The cadence's remaining steps are the new rep's to do (their today list).
+    Enrolment.objects.filter(contact_id=cycle.contact_id, state=Enrolment.State.ACTIVE).update(rep=new_rep)
     breach.reassigned_to = new_rep
     breach.save(update_fields=["reassigned_to"])
     transaction.on_commit(lambda: notifications.sla_escalation(breach_id=breach.pk))

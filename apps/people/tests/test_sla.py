@@ -11,7 +11,8 @@ from django.db import connection
 
 from apps.accounts.models import OwnershipEvent
 from apps.accounts.services import account_set_owner
-from apps.cadences.services import activity_log
+from apps.cadences.models import Cadence
+from apps.cadences.services import activity_log, enrolment_create
 from apps.people.models import LeadCycle, Rep, SlaBreach
 from apps.people.services import _next_rep_for, lead_cycle_open
 from apps.people.tests.factories import ContactFactory, RepFactory
@@ -63,6 +64,8 @@ def test_maximum_reassigns_to_least_loaded_team_sdr_and_restarts_the_clock(inbou
     RepFactory(role=Rep.Role.AE, team=team, owner_name="Not An SDR")
     with time_machine.travel(T0, tick=False):
         lead_cycle_open(contact=ContactFactory(), rep=busy, lead_type="outbound")
+        enrolment = enrolment_create(contact=inbound.contact, cadence=Cadence.objects.get(name="High-touch inbound"),
+                                     rep=sdr)
     sla_check(run_task, T0 + dt.timedelta(hours=2))
     mail.outbox.clear()
     at = T0 + dt.timedelta(hours=24)
@@ -70,6 +73,8 @@ def test_maximum_reassigns_to_least_loaded_team_sdr_and_restarts_the_clock(inbou
     inbound.refresh_from_db()
     assert (inbound.rep, inbound.assigned_at, inbound.reassignment_count) == (free, at, 1)
     assert inbound.sla_target_at == at + dt.timedelta(hours=2)
+    enrolment.refresh_from_db()
+    assert enrolment.rep == free and enrolment.state == "active"
     event = OwnershipEvent.objects.get(reason="sla_reassignment")
     assert (event.from_rep, event.to_rep, event.account) == (sdr, free, inbound.contact.account)
     breach = SlaBreach.objects.get(kind="maximum")
