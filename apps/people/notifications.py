@@ -37,7 +37,13 @@ def send_templated(*, to: list[str], template: str, context: dict) -> int:
     html = render_to_string(f"people/email/{template}.html", context)
     message = EmailMultiAlternatives(subject=subject, body=text, from_email=settings.DEFAULT_FROM_EMAIL, to=to)
     message.attach_alternative(html, "text/html")
-    return message.send()
+    try:
+        return message.send()
+    except Exception:
+        # After commit, the breach/morning-email marker is already recorded: a mail server
+        # failure must not stop the job from handling the next lead. It is logged for ops.
+        logger.exception("Could not send %s to %s", template, ", ".join(to))
+        return 0
 
 
 def _breach(breach_id: int):

@@ -166,3 +166,14 @@ def test_concurrent_sla_checks_reassign_and_notify_once(team, sdr, manager):
     # And a third run afterwards finds nothing to do.
     with time_machine.travel(T0 + dt.timedelta(days=2, minutes=5), tick=False):
         assert tasks.lead_sla_check() == {}
+
+
+@pytest.mark.django_db
+def test_a_mail_server_failure_does_not_stop_the_check(sdr, run_task, settings, caplog):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 9, 1  # nothing listens there
+    with time_machine.travel(T0, tick=False):
+        for _ in range(2):
+            lead_cycle_open(contact=ContactFactory(), rep=sdr)
+    assert sla_check(run_task, T0 + dt.timedelta(hours=2)) == {"reminded": 2}
+    assert SlaBreach.objects.count() == 2 and "Could not send sla_reminder" in caplog.text
