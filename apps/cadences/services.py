@@ -247,13 +247,14 @@ def morning_email_send(*, manager_id: int, now: dt.datetime | None = None) -> bo
 
 
 def _morning_email_deliver(digest) -> None:
-    from apps.people.notifications import contact_url, send_templated
+    from apps.people.notifications import contact_url, send_templated, zone
 
     send_templated(
         to=[digest.manager.user.email],
         template="morning_email",
         context={
             "digest": digest,
+            "tz": zone(digest.manager.time_zone),
             "outside_sla": [(c, contact_url(c.contact_id)) for c in digest.outside_sla],
             "untouched": [(c, contact_url(c.contact_id)) for c in digest.untouched],
             "overdue_steps": [(s, contact_url(s.enrolment.contact_id)) for s in digest.overdue_steps],

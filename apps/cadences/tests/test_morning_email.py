@@ -67,7 +67,8 @@ def test_content_is_the_managers_team_only_with_links(world, manager, sdr, run_t
     (message,) = mail.outbox
     body, (html, mime) = message.body, message.alternatives[0]
     assert mime == "text/html"
-    assert "Leads outside SLA" in body and "late@acme.com" in body
+    assert "Leads outside SLA" in body and "late@acme.com>" in body and "&lt;" not in body
+    assert "2026-03-04 10:00 EST" in body  # the manager's own time zone
     assert "Leads assigned but untouched" in body and "fresh@acme.com" in body
     assert "Overdue cadence steps" in body and "cadence@acme.com" in body
     assert "west@acme.com" not in body and "west@acme.com" not in html

@@ -81,7 +81,7 @@ def test_maximum_reassigns_to_least_loaded_team_sdr_and_restarts_the_clock(inbou
     assert (breach.rep, breach.reassigned_to, breach.assigned_at) == (sdr, free, T0)
     assert sorted(m.to[0] for m in mail.outbox) == sorted([manager.user.email, free.user.email])
     escalation = next(m for m in mail.outbox if m.to == [manager.user.email])
-    assert "re-assigned to Free Fred" in escalation.subject
+    assert "re-assigned to Free Fred" in escalation.subject and "&lt;" not in escalation.subject + escalation.body
     # Re-running changes nothing; the new rep gets their own reminder on their own clock.
     assert sla_check(run_task, at + dt.timedelta(minutes=5)) == {}
     assert sla_check(run_task, at + dt.timedelta(hours=2)) == {"reminded": 1}
