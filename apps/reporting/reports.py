@@ -384,7 +384,7 @@ def ceil_int(value: float) -> int:
 # -- lead response ----------------------------------------------------------------------------
 
 LEAD_RESPONSE_ZERO = {"assigned": 0, "picked_up": 0, "responded": 0, "median_s": None, "p90_s": None, "qualified": 0,
-                      "no_touch": 0}
+                      "breaches": 0, "no_touch": 0}
 
 
 def lead_response_columns(first: Column) -> list[Column]:
@@ -394,10 +394,11 @@ def lead_response_columns(first: Column) -> list[Column]:
         Column("picked_up", "Picked up", "int", "Of those, cycles that reached working or were dispositioned (bypasses included)."),
         Column("pick_up_rate", "Pick-up rate", "pct", "Picked up ÷ assigned."),
         Column("responded", "With a response", "int", "Picked-up cycles with a real (non-automated) first touch; bypassed cycles excluded."),
-        Column("median_h", "Median response (h)", "hours", "Median of first real touch − assigned at, in hours (percentile_cont 0.5)."),
+        Column("median_h", "Median response (h)", "hours", "Median of first real touch − assigned at, in hours on the clock of the cycle's SLA policy (calendar or business hours; calendar when it has none), percentile_cont 0.5."),
         Column("p90_h", "P90 response (h)", "hours", "90th percentile of the same (percentile_cont 0.9)."),
         Column("qualified", "Qualified", "int", "Cycles of the cohort qualified so far (even if after the period)."),
         Column("qualified_rate", "Qualified rate", "pct", "Qualified ÷ picked up."),
+        Column("breaches", "SLA breaches", "int", "Cycles that passed their SLA policy's maximum: touched after it, untouched past it (until dispositioned or now), or re-assigned for it. Once per cycle."),
         Column("no_touch", "Dispositioned without touch", "int", "Cycles dispositioned with no real touch (bypassed working)."),
     ]
 
@@ -548,3 +549,7 @@ class TeamDashboard(Report):  # registered once apps.meetings has its models
                    ("MQL→Opp", _pct_text(total["mql_opp"])), ("Activities per day", f"{total['per_day']:.1f}")]
         return Result(tables=[table], chart=chart, summary=summary,
                       notes=["Targets and warning thresholds are edited by ops under Reporting › Funnel targets."])
+
+
+# Pages over the other apps' models, registered in the order managers read them.
+from apps.reporting import reports_cadences  # noqa: E402,F401

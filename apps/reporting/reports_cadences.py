@@ -95,18 +95,17 @@ class Cadences(Report):
         step_rows = cadence_step_outcomes(scope=scope)
         for row in step_rows:
             row["cadence"] = row["enrolment__cadence__name"]
-            row["reached"] = sum(row[v] for v in Outcome.values)
-            row["response_rate"] = rate(row[Outcome.POSITIVE] + row[Outcome.NEGATIVE],
-                                        row["reached"] - row[Outcome.PENDING])
+            row["reached"] = sum(row[v] for v in Outcome.values if v != Outcome.PENDING)
+            row["response_rate"] = rate(row[Outcome.POSITIVE] + row[Outcome.NEGATIVE], row["reached"])
         steps = Table("steps", "Per step", [
             Column("cadence", "Cadence", "text"), Column("position", "Step", "int"),
-            Column("reached", "Reached", "int", "Enrolments that got to this step: it ended, or is pending in a still-active enrolment."),
+            Column("reached", "Reached", "int", "Enrolments whose step ended: positive, negative, no response or not completed."),
             Column(Outcome.POSITIVE, "Positive response", "int", "The lead responded positively and left the cadence."),
             Column(Outcome.NEGATIVE, "Negative response", "int", "The lead responded negatively and left the cadence."),
             Column(Outcome.NO_RESPONSE, "No response", "int", "The rep did the step; the lead moved to the next step."),
             Column(Outcome.NOT_COMPLETED, "Not completed", "int", "The rep did not do the step."),
             Column(Outcome.PENDING, "Pending", "int", "Not done yet, in an active enrolment."),
-            Column("response_rate", "Response rate", "pct", "(Positive + negative) ÷ ended steps."),
+            Column("response_rate", "Response rate", "pct", "(Positive + negative) ÷ reached."),
         ], step_rows)
         labels = [f"{r['cadence']} · {r['position']}" for r in step_rows]
         chart = bar_chart(labels=labels, stacked=True, datasets=[

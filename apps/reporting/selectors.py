@@ -295,7 +295,16 @@ def _cycle_where(scope: Scope, alias: str = "c") -> tuple[str, dict]:
 # statements below (the ORM Q objects above say the same for ORM queries).
 SQL_PICKED_UP = "(c.worked_at IS NOT NULL OR c.dispositioned_at IS NOT NULL)"
 SQL_RESPONDED = "(c.first_touch_at IS NOT NULL AND NOT c.bypassed_working)"
-SQL_RESPONSE_SECONDS = "EXTRACT(EPOCH FROM c.first_touch_at - c.assigned_at)"
+# On the clock of the cycle's SLA policy (stored by the lifecycle service when the first touch
+# is logged); calendar time for cycles that have none stored.
+SQL_RESPONSE_SECONDS = "EXTRACT(EPOCH FROM COALESCE(c.response_time, c.first_touch_at - c.assigned_at))"
+# Past the policy maximum: touched after it, still untouched past it (up to its disposition or
+# now), or re-assigned by the SLA job for it. Counted once per cycle.
+SQL_SLA_BREACH = """(
+    (c.sla_maximum_at IS NOT NULL AND (
+        (c.first_touch_at IS NOT NULL AND c.first_touch_at > c.sla_maximum_at)
+        OR (c.first_touch_at IS NULL AND c.sla_maximum_at < COALESCE(c.dispositioned_at, %(now)s))))
+    OR EXISTS (SELECT 1 FROM people_slabreach b WHERE b.cycle_id = c.id AND b.kind = 'maximum'))"""
 SQL_QUALIFIED = "(c.disposition = 'qualified')"
 SQL_NO_TOUCH = "(c.dispositioned_at IS NOT NULL AND c.first_touch_at IS NULL)"
 
@@ -303,7 +312,10 @@ SQL_NO_TOUCH = "(c.dispositioned_at IS NOT NULL AND c.first_touch_at IS NULL)"
 def lead_response_sets(*, scope: Scope) -> dict[str, list[dict]]:
     """Lead response by rep, by source, by lead type and in total, from one scan of the cohort
     (GROUPING SETS): the percentiles of each breakdown need the rows, not the sub-totals."""
+    from django.utils import timezone
+
     where, params = _cycle_where(scope)
+    params["now"] = timezone.now()
     sql = f"""
         SELECT GROUPING(c.rep_id) AS g_rep, GROUPING(c.source) AS g_source, GROUPING(c.lead_type) AS g_type,
                c.rep_id, c.source, c.lead_type,
@@ -313,6 +325,7 @@ def lead_response_sets(*, scope: Scope) -> dict[str, list[dict]]:
                percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY {SQL_RESPONSE_SECONDS})
                    FILTER (WHERE {SQL_RESPONDED}) AS percentiles,
                count(*) FILTER (WHERE {SQL_QUALIFIED}) AS qualified,
+               count(*) FILTER (WHERE {SQL_SLA_BREACH}) AS breaches,
                count(*) FILTER (WHERE {SQL_NO_TOUCH}) AS no_touch
         FROM people_leadcycle c
         WHERE {where}

@@ -92,7 +92,7 @@ def tia(team, manager):
 
 
 def make_cycle(rep, assigned, *, touch=None, worked=None, done=None, disposition="", bypassed=False, source="inbound",
-               lead_type="inbound", contact=None, number=1, campaign=""):
+               lead_type="inbound", contact=None, number=1, campaign="", sla_maximum_at=None, response_time=None):
     """A lead cycle as the lifecycle services leave it (state follows from the times given)."""
     from apps.people.models import LeadCycle
     from apps.people.tests.factories import ContactFactory
@@ -107,8 +107,15 @@ def make_cycle(rep, assigned, *, touch=None, worked=None, done=None, disposition
         state = LeadCycle.State.ASSIGNED
     if state == LeadCycle.State.DISPOSITIONED and touch is not None and worked is None:
         worked = touch
+    reason = None
+    if disposition in ("nurture", "unqualified"):
+        from apps.people.models import DispositionReason
+
+        reason, _ = DispositionReason.objects.get_or_create(
+            disposition=disposition, label=f"Report test {disposition} reason", defaults={"position": 99})
     return LeadCycle.objects.create(
+        reason=reason, disposition_reason=reason.label if reason else "",
         contact=contact, number=number, rep=rep, assigned_at=assigned, first_touch_at=touch, worked_at=worked,
         dispositioned_at=done, disposition=disposition, bypassed_working=bypassed, source=source,
-        lead_type=lead_type, state=state, campaign=campaign,
+        lead_type=lead_type, state=state, campaign=campaign, sla_maximum_at=sla_maximum_at, response_time=response_time,
     )

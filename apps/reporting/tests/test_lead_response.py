@@ -3,6 +3,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+import time_machine
 
 from apps.people.models import Rep
 from apps.people.tests.factories import ContactFactory, RepFactory
@@ -92,3 +93,60 @@ def test_lead_response_query_count_is_bounded(report, manager, team, django_asse
     report(manager, "lead-response", **PERIOD)
     with django_assert_max_num_queries(20):
         assert report(manager, "lead-response", **PERIOD).status_code == 200
+
+
+@time_machine.travel(dt.datetime(2026, 3, 9, 12, tzinfo=dt.UTC), tick=False)
+def test_sla_clock_and_breaches(report, manager, sdr):
+    from apps.people.models import SlaBreach
+
+    day = dt.timedelta(days=1)
+    # Touched 20 calendar hours later, but the business-hours policy clock counted 2 h: 2 h is used.
+    make_cycle(sdr, at(2, 16), touch=at(3, 12), response_time=2 * H, sla_maximum_at=at(3, 16))
+    # Calendar policy: 30 h, touched after the maximum (24 h) → a breach.
+    make_cycle(sdr, at(3), touch=at(3) + 30 * H, response_time=30 * H, sla_maximum_at=at(3) + day)
+    # Untouched, the maximum passed before now → a breach.
+    make_cycle(sdr, at(5), sla_maximum_at=at(5) + day)
+    # Dispositioned without a touch after the maximum → a breach; before it → not.
+    make_cycle(sdr, at(6), done=at(7, 18), disposition="unqualified", bypassed=True, sla_maximum_at=at(7))
+    make_cycle(sdr, at(6), done=at(6, 11), disposition="unqualified", bypassed=True, sla_maximum_at=at(7))
+    # Untouched, maximum still ahead → not yet.
+    make_cycle(sdr, at(8, 20), sla_maximum_at=at(9, 20))
+    # Re-assigned by the SLA job (breach recorded), then touched in time by the new rep: one breach.
+    late = make_cycle(sdr, at(8), touch=at(8, 11), response_time=H, sla_maximum_at=at(9))
+    SlaBreach.objects.create(cycle=late, kind=SlaBreach.Kind.MAXIMUM, rep=sdr, assigned_at=at(7), due_at=at(8))
+    html = report(manager, "lead-response", **PERIOD).content.decode()
+    table = html_table(html, "by-rep")
+    col = {name: i for i, name in enumerate(table[0])}
+    sam = next(row for row in table if row[0] == "Sam Seller")
+    # Responses 2 h, 30 h, 1 h → median 2, p90 2 + 0.8 × 28 = 24.4.
+    assert [sam[col[k]] for k in ("Assigned", "With a response", "Median response (h)", "P90 response (h)", "SLA breaches")] == \
+        ["7", "3", "2.0", "24.4", "4"]
+
+
+def test_through_the_lifecycle_services_automated_touches_and_recycling(report, manager, sdr):
+    """The numbers the services leave behind: an automated touch is not a response, a real
+    call is; a recycled lead is a second cycle in the cohort."""
+    from apps.cadences.services import activity_log
+    from apps.people.models import DispositionReason, LeadCycle
+    from apps.people.services import lead_cycle_disposition, lead_cycle_open
+
+    contact = ContactFactory()
+    with time_machine.travel(at(2, 9), tick=False):
+        cycle = lead_cycle_open(contact=contact, rep=sdr, lead_type="inbound", source="inbound")
+    with time_machine.travel(at(2, 10), tick=False):
+        activity_log(rep=sdr, contact=contact, type="email", automated=True)
+    cycle.refresh_from_db()
+    assert cycle.state == LeadCycle.State.ASSIGNED
+    assert rows_of(report(manager, "lead-response", **PERIOD).content.decode(), "by-rep")["Sam Seller"][:4] == \
+        ["1", "0", "0.0%", "0"]
+    with time_machine.travel(at(2, 12), tick=False):
+        activity_log(rep=sdr, contact=contact, type="call")
+    with time_machine.travel(at(3, 9), tick=False):
+        reason = DispositionReason.objects.filter(disposition="nurture", active=True).first()
+        lead_cycle_disposition(cycle=LeadCycle.objects.get(pk=cycle.pk), disposition="nurture", reason=reason)
+    with time_machine.travel(at(4, 9), tick=False):
+        lead_cycle_open(contact=contact, rep=sdr, lead_type="inbound", source="inbound")
+    with time_machine.travel(at(9, 9), tick=False):
+        rows = rows_of(report(manager, "lead-response", **PERIOD).content.decode(), "by-rep")
+    # Two cycles (the recycle counts again); one picked up, answered 3 h after assignment.
+    assert rows["Sam Seller"][:6] == ["2", "1", "50.0%", "1", "3.0", "3.0"]
