@@ -86,14 +86,18 @@ class ExportCommand(BaseCommand):
         from apps.accounts.imports.exports import EXPORTERS
 
         model, rows = EXPORTERS[self.kind]
-        count = -1
         if options["file"] == "-":
-            writer = csv_writer(self.stdout._out, lineterminator="\n")
-            for count, row in enumerate(rows(model.objects.all())):
-                writer.writerow(row)
+            self._write(self.stdout._out, rows(model.objects.all()))
             return
         with open(options["file"], "w", newline="", encoding="utf-8") as handle:
-            writer = csv_writer(handle, lineterminator="\n")
-            for count, row in enumerate(rows(model.objects.all())):
-                writer.writerow(row)
-        self.stderr.write(f"Exported {max(count, 0)} {self.kind} to {options['file']}")
+            count = self._write(handle, rows(model.objects.all()))
+        self.stderr.write(f"Exported {count} {self.kind} to {options['file']}")
+
+    @staticmethod
+    def _write(stream, rows) -> int:
+        writer = csv_writer(stream, lineterminator="\n")
+        count = -1
+        for row in rows:
+            writer.writerow(row)
+            count += 1
+        return count
