@@ -42,6 +42,7 @@ REQUIRED = [["name"], ["website", "domain"]]
 SEGMENTS = choice_lookup(Segment.choices)
 STATUSES = choice_lookup(Account.Status.choices)
 PROGRESS_EVERY = 5000
+ANALYZE_ABOVE = 5000
 
 
 @lru_cache(maxsize=262_144)
@@ -98,6 +99,19 @@ class AccountImporter:
             seen[domain] = line
             return domain
 
+        segment_choices, status_choices = Segment.choices, Account.Status.choices
+        parsers = [
+            (key, parse)
+            for key, parse in (
+                ("industry", lambda raw: check_length("industry", raw, 100)),
+                ("country", lambda raw: check_length("country", raw, 100)),
+                ("employees", lambda raw: parse_non_negative_int("employees", raw)),
+                ("annual_revenue", lambda raw: parse_non_negative_decimal("annual_revenue", raw)),
+                ("segment", lambda raw: parse_choice("segment", raw, SEGMENTS, segment_choices)),
+                ("status", lambda raw: parse_choice("status", raw, STATUSES, status_choices)),
+            )
+            if has(key)
+        ]
         for count, (line, _cells, values) in enumerate(table.rows(), start=1):
             result.total += 1
             if self.progress and count % PROGRESS_EVERY == 0:
@@ -140,19 +154,11 @@ class AccountImporter:
                 problems.append(problem)
                 website = None
             cells = {}
-            for key, parse in (
-                ("industry", lambda raw: check_length("industry", raw, 100)),
-                ("country", lambda raw: check_length("country", raw, 100)),
-                ("employees", lambda raw: parse_non_negative_int("employees", raw)),
-                ("annual_revenue", lambda raw: parse_non_negative_decimal("annual_revenue", raw)),
-                ("segment", lambda raw: parse_choice("segment", raw, SEGMENTS, Segment.choices)),
-                ("status", lambda raw: parse_choice("status", raw, STATUSES, Account.Status.choices)),
-            ):
-                if has(key):
-                    try:
-                        cells[key] = parse(values[key])
-                    except RowProblem as problem:
-                        problems.append(problem)
+            for key, parse in parsers:
+                try:
+                    cells[key] = parse(values[key])
+                except RowProblem as problem:
+                    problems.append(problem)
             owner_id = None
             raw_owner = values.get("company_owner") or ""
             if raw_owner:
@@ -185,10 +191,10 @@ class AccountImporter:
             CREATE TEMP TABLE import_account_stage (
                 line integer PRIMARY KEY, name text, website text, domain text, matching_key text,
                 industry text, employees integer, annual_revenue numeric(16, 2), country text,
-                segment text, status text, owner_id bigint
+                segment text, status text, owner_id bigint, account_id bigint
             ) ON COMMIT DROP;
             CREATE TEMP TABLE import_alias_stage (
-                line integer, account_domain text, domain text, matching_key text
+                line integer, account_domain text, domain text, matching_key text, present boolean DEFAULT false
             ) ON COMMIT DROP;
             """
         )
@@ -199,6 +205,10 @@ class AccountImporter:
         ], validated.rows)
         copy_rows(pg, "import_alias_stage", ["line", "account_domain", "domain", "matching_key"], self.aliases)
         cursor.execute("CREATE INDEX ON import_account_stage (domain); ANALYZE import_account_stage; ANALYZE import_alias_stage;")
+        if len(validated.rows) > ANALYZE_ABOVE:
+            # Statistics from before a recent bulk load make the planner pick nested-loop scans
+            # (a re-import right after a first import took minutes); sampling takes a moment.
+            cursor.execute("ANALYZE accounts_account, accounts_domainalias")
         errors = []
         domain_column = "domain" if self.table.has("domain") else "website"
         cursor.execute(
@@ -256,12 +266,20 @@ class AccountImporter:
                 old.append(f"a.{column}")
                 new.append(f"COALESCE(s.{column}, a.{column})")
                 sets.append(f"{column} = COALESCE(s.{column}, a.{column})")
+        # Which rows are new is settled before writing: an anti-join against the table being
+        # inserted into degrades to a rescan per row when the planner thinks it is small.
+        cursor.execute(
+            """
+            UPDATE import_account_stage s SET account_id = a.id FROM accounts_account a WHERE a.domain = s.domain;
+            UPDATE import_alias_stage st SET present = true FROM accounts_domainalias x WHERE x.domain = st.domain;
+            """
+        )
         cursor.execute(
             f"""
             UPDATE accounts_account AS a
                SET {', '.join(sets)}, updated_at = %s
               FROM import_account_stage s
-             WHERE a.domain = s.domain
+             WHERE a.id = s.account_id
                AND ROW({', '.join(old)}) IS DISTINCT FROM ROW({', '.join(new)})
             RETURNING a.id
             """,
@@ -278,20 +296,27 @@ class AccountImporter:
                    s.employees, s.annual_revenue, COALESCE(s.country, ''), '', '{}',
                    COALESCE(s.segment, %s), COALESCE(s.status, %s), 0, 0, 0, 0, '', '', %s, %s
               FROM import_account_stage s
-             WHERE NOT EXISTS (SELECT 1 FROM accounts_account a WHERE a.domain = s.domain)
+             WHERE s.account_id IS NULL
              ORDER BY s.line
             RETURNING id
             """,
             [Segment.SMB, Account.Status.PROSPECT, now, now],
         )
         inserted = {row[0] for row in cursor.fetchall()}
+        if inserted:
+            if len(inserted) > ANALYZE_ABOVE:
+                cursor.execute("ANALYZE accounts_account")
+            cursor.execute(
+                "UPDATE import_account_stage s SET account_id = a.id FROM accounts_account a"
+                " WHERE s.account_id IS NULL AND a.domain = s.domain"
+            )
         cursor.execute(
             """
             INSERT INTO accounts_domainalias (account_id, domain, matching_key, created_at)
-            SELECT a.id, st.domain, st.matching_key, %s
+            SELECT s.account_id, st.domain, st.matching_key, %s
               FROM import_alias_stage st
-              JOIN accounts_account a ON a.domain = st.account_domain
-             WHERE NOT EXISTS (SELECT 1 FROM accounts_domainalias x WHERE x.domain = st.domain)
+              JOIN import_account_stage s ON s.line = st.line
+             WHERE NOT st.present
             RETURNING account_id
             """,
             [now],
@@ -302,7 +327,7 @@ class AccountImporter:
                 """
                 SELECT a.id, s.owner_id
                   FROM import_account_stage s
-                  JOIN accounts_account a ON a.domain = s.domain
+                  JOIN accounts_account a ON a.id = s.account_id
                  WHERE s.owner_id IS NOT NULL AND a.owner_id IS DISTINCT FROM s.owner_id
                  ORDER BY a.id
                 """

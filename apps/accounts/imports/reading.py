@@ -128,16 +128,20 @@ class CsvTable:
         Blank lines are skipped; cells are trimmed and a spreadsheet-safety apostrophe
         added by our exports is removed, so an export re-imports unchanged.
         """
-        columns = self.columns
+        items = list(self.columns.items())
         width = len(self.header)
         for line, cells in self._reader():
-            if not any(cell.strip() for cell in cells):
+            if len(cells) == width:
+                values = {name: unneutralise_cell(cells[index].strip()) for name, index in items}
+            else:
+                if not any(cell.strip() for cell in cells):
+                    continue
+                count = len(cells)
+                values = {name: unneutralise_cell(cells[index].strip()) if index < count else "" for name, index in items}
+                if count > width and any(cell.strip() for cell in cells[width:]):
+                    values["__too_many_cells__"] = str(count)
+            if not any(values.values()) and not any(cell.strip() for cell in cells):
                 continue
-            values = {}
-            for name, index in columns.items():
-                values[name] = unneutralise_cell(cells[index].strip()) if index < len(cells) else ""
-            if len(cells) > width and any(cell.strip() for cell in cells[width:]):
-                values["__too_many_cells__"] = str(len(cells))
             yield line, cells, values
 
     def raw_rows(self, lines: Iterable[int]) -> dict[int, list[str]]:
