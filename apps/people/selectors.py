@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
-from apps.people.models import Contact, Rep
+from apps.people.models import Contact, LeadCycle, Rep
 
 
 def rep_for_user(user) -> Rep | None:
@@ -69,3 +69,8 @@ def rep_by_owner_name(owner_name: str) -> Rep | None:
 
 def normalize_owner_name(owner_name: str) -> str:
     return " ".join((owner_name or "").split())
+
+
+def lead_cycle_current(*, contact: Contact) -> LeadCycle | None:
+    """The contact's open cycle (assigned or working), if any."""
+    return LeadCycle.objects.filter(contact=contact).exclude(state=LeadCycle.State.DISPOSITIONED).first()

@@ -42,6 +42,7 @@ THIRD_PARTY_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "django_filters",
+    "axes",
 ]
 LOCAL_APPS = [
     "apps.people",
@@ -62,7 +63,21 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes requires: it turns a locked-out login into its lockout response.
+    "axes.middleware.AxesMiddleware",
 ]
+
+# Login throttling against password guessing (django-axes): 5 failures for one user name
+# from one address lock that pair out for 15 minutes.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = float(os.environ.get("AXES_COOLOFF_HOURS", "0.25"))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
 
 ROOT_URLCONF = "sdrops.urls"
 WSGI_APPLICATION = "sdrops.wsgi.application"
@@ -128,6 +143,13 @@ else:
     EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH", str(BASE_DIR / "var" / "mail"))
 
+# A shared cache: django-q2's cluster publishes its status there for the admin's
+# "Background jobs" page, so it must not be per-process memory.
+if os.environ.get("REDIS_URL"):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": os.environ["REDIS_URL"]}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "sdrops_cache"}}
+
 # django-q2: see shared/DEPENDENCIES.md. Delivery is at-least-once, so every task is
 # idempotent; timeout < retry so a slow task is not handed out twice while it runs;
 # catch_up=False so a cluster that was down does not replay missed emails.
@@ -174,3 +196,6 @@ LOGGING = {
 
 # What the demo prints and the docs quote; never used outside seed_demo.
 DEMO_PASSWORD = "sdrops-demo"
+
+# Absolute links in emails (the morning "clean your room" email, SLA escalations).
+PORTAL_BASE_URL = os.environ.get("PORTAL_BASE_URL", "http://localhost:8000")
