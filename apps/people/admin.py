@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.db.models import Count
 
+from apps.accounts.imports.admin import ContactImportExportMixin, RepImportExportMixin
 from apps.accounts.selectors import accounts_visible_to
 from apps.people.models import Contact, Rep, Team
 from apps.people.selectors import contacts_visible_to, reps_visible_to, user_sees_everything
@@ -28,7 +29,7 @@ class TeamAdmin(admin.ModelAdmin):
 
 
 @admin.register(Rep)
-class RepAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class RepAdmin(RepImportExportMixin, ScopedAdminMixin, admin.ModelAdmin):
     scope_selector = reps_visible_to
     list_display = [
         "owner_name", "role", "team", "manager", "segment", "capacity", "routing_weight", "ramp",
@@ -61,7 +62,7 @@ class RepAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Contact)
-class ContactAdmin(ScopedAdminMixin, ScopedForeignKeyMixin, admin.ModelAdmin):
+class ContactAdmin(ContactImportExportMixin, ScopedAdminMixin, ScopedForeignKeyMixin, admin.ModelAdmin):
     scope_selector = contacts_visible_to
     scoped_foreign_keys = {"account": accounts_visible_to}
     list_display = ["__str__", "account", "title", "persona", "buying_role", "source", "created_at"]

@@ -129,6 +129,7 @@ class ContactImporter:
     def stage(self, cursor, validated: Validated) -> list[RowError]:
         cursor.execute(
             """
+            DROP TABLE IF EXISTS pg_temp.import_contact_stage;
             CREATE TEMP TABLE import_contact_stage (
                 line integer PRIMARY KEY, email text, first_name text, last_name text, title text, persona text,
                 buying_role text, source text, explicit boolean, lookup_domain text, lookup_key text,

@@ -188,6 +188,7 @@ class AccountImporter:
     def stage(self, cursor, validated: Validated) -> list[RowError]:
         cursor.execute(
             """
+            DROP TABLE IF EXISTS pg_temp.import_account_stage, pg_temp.import_alias_stage;
             CREATE TEMP TABLE import_account_stage (
                 line integer PRIMARY KEY, name text, website text, domain text, matching_key text,
                 industry text, employees integer, annual_revenue numeric(16, 2), country text,

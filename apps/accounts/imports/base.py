@@ -72,7 +72,7 @@ def parse_choice(column: str, raw: str, lookup: dict[str, str], choices: Iterabl
         return None
     value = lookup.get(_CHOICE_KEY.sub("", raw.lower()))
     if value is None:
-        allowed = ", ".join(f"{label} ({value})" if str(label).lower() != value else value for value, label in choices)
+        allowed = ", ".join(str(label) for _value, label in choices)
         raise RowProblem(column, raw, f"unknown {column.replace('_', ' ')}; expected one of: {allowed}")
     return value
 
