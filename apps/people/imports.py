@@ -301,7 +301,7 @@ class RepImporter:
         User = get_user_model()
         reps = {
             normalize_owner_name(rep.owner_name).lower(): rep
-            for rep in Rep.objects.select_for_update().select_related("user", "team").order_by("pk")
+            for rep in Rep.objects.select_for_update(of=("self",)).select_related("user", "team").order_by("pk")
         }
         teams = {team.name.lower(): team for team in Team.objects.all()}
         groups = {role: Group.objects.get_or_create(name=name)[0] for role, name in ROLE_GROUP.items()}

@@ -24,7 +24,7 @@ def account_export_rows(queryset: QuerySet[Account]) -> Iterator[list]:
     yield list(ACCOUNT_COLUMNS)
     rows = (
         queryset.order_by("pk")
-        .annotate(owner_name=F("owner__owner_name"), alias_list=ArrayAgg("aliases__domain", ordering="aliases__domain", default=[]))
+        .annotate(owner_name=F("owner__owner_name"), alias_list=ArrayAgg("aliases__domain", order_by="aliases__domain", default=[]))
         .values_list("name", "website", "domain", "industry", "employees", "annual_revenue", "country", "segment",
                      "status", "owner_name", "alias_list")
     )

@@ -84,12 +84,12 @@ def import_run(
                 outcome.new, outcome.updated = importer.write(cursor)
                 outcome.unchanged = outcome.total_rows - outcome.rejected - outcome.new - outcome.updated
             outcome.warnings.extend(getattr(importer, "warnings", []))
+        if errors:
+            outcome.rejects_csv = rejects_csv(table, errors)
         if dry_run or outcome.refused:
             transaction.set_rollback(True)
         elif on_success is not None:
             on_success(outcome)
-    if errors:
-        outcome.rejects_csv = rejects_csv(table, errors)
     if not outcome.total_rows and not outcome.refused:
         outcome.warnings.append("The file has a header but no rows.")
     return outcome
