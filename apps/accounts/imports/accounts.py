@@ -192,7 +192,7 @@ class AccountImporter:
             CREATE TEMP TABLE import_account_stage (
                 line integer PRIMARY KEY, name text, website text, domain text, matching_key text,
                 industry text, employees integer, annual_revenue numeric(16, 2), country text,
-                segment text, status text, owner_id bigint, account_id bigint
+                segment text, status text, owner_id bigint, account_id bigint, is_new boolean DEFAULT false
             ) ON COMMIT DROP;
             CREATE TEMP TABLE import_alias_stage (
                 line integer, account_domain text, domain text, matching_key text, present boolean DEFAULT false
@@ -287,30 +287,32 @@ class AccountImporter:
             [now],
         )
         changed = {row[0] for row in cursor.fetchall()}
+        # New accounts get their ids from the table's own sequence up front, so the aliases
+        # and owner changes below can join on the staging table without looking them up.
         cursor.execute(
-            """
-            INSERT INTO accounts_account (
-                name, website, domain, matching_key, keep_subdomain, industry, employees, annual_revenue,
-                country, region, technologies, segment, status, fit_score, opportunity_score,
-                readiness_score, total_score, tier, quadrant, created_at, updated_at)
-            SELECT s.name, COALESCE(s.website, ''), s.domain, s.matching_key, false, COALESCE(s.industry, ''),
-                   s.employees, s.annual_revenue, COALESCE(s.country, ''), '', '{}',
-                   COALESCE(s.segment, %s), COALESCE(s.status, %s), 0, 0, 0, 0, '', '', %s, %s
-              FROM import_account_stage s
-             WHERE s.account_id IS NULL
-             ORDER BY s.line
-            RETURNING id
-            """,
-            [Segment.SMB, Account.Status.PROSPECT, now, now],
+            "UPDATE import_account_stage SET account_id = nextval(pg_get_serial_sequence('accounts_account', 'id')),"
+            " is_new = true WHERE account_id IS NULL RETURNING account_id"
         )
         inserted = {row[0] for row in cursor.fetchall()}
         if inserted:
-            if len(inserted) > ANALYZE_ABOVE:
-                cursor.execute("ANALYZE accounts_account")
             cursor.execute(
-                "UPDATE import_account_stage s SET account_id = a.id FROM accounts_account a"
-                " WHERE s.account_id IS NULL AND a.domain = s.domain"
+                """
+                INSERT INTO accounts_account (
+                    id, name, website, domain, matching_key, keep_subdomain, industry, employees, annual_revenue,
+                    country, region, technologies, segment, status, fit_score, opportunity_score,
+                    readiness_score, total_score, tier, quadrant, created_at, updated_at)
+                SELECT s.account_id, s.name, COALESCE(s.website, ''), s.domain, s.matching_key, false,
+                       COALESCE(s.industry, ''), s.employees, s.annual_revenue, COALESCE(s.country, ''), '', '{}',
+                       COALESCE(s.segment, %s), COALESCE(s.status, %s), 0, 0, 0, 0, '', '', %s, %s
+                  FROM import_account_stage s
+                 WHERE s.is_new
+                 ORDER BY s.account_id
+                """,
+                [Segment.SMB, Account.Status.PROSPECT, now, now],
             )
+            if len(inserted) > ANALYZE_ABOVE:
+                # account_owners_set joins these rows next; the planner must know they exist.
+                cursor.execute("ANALYZE accounts_account")
         cursor.execute(
             """
             INSERT INTO accounts_domainalias (account_id, domain, matching_key, created_at)
