@@ -186,6 +186,8 @@ class AccountImporter:
 
     # -- pass 2: against the database, set-based -----------------------------------------
     def stage(self, cursor, validated: Validated) -> list[RowError]:
+        if self.progress:
+            self.progress(0, 0, "Staging rows")
         cursor.execute(
             """
             DROP TABLE IF EXISTS pg_temp.import_account_stage, pg_temp.import_alias_stage;
@@ -205,11 +207,14 @@ class AccountImporter:
             "annual_revenue", "country", "segment", "status", "owner_id",
         ], validated.rows)
         copy_rows(pg, "import_alias_stage", ["line", "account_domain", "domain", "matching_key"], self.aliases)
+        self.aliases = []
         cursor.execute("CREATE INDEX ON import_account_stage (domain); ANALYZE import_account_stage; ANALYZE import_alias_stage;")
         if len(validated.rows) > ANALYZE_ABOVE:
             # Statistics from before a recent bulk load make the planner pick nested-loop scans
             # (a re-import right after a first import took minutes); sampling takes a moment.
             cursor.execute("ANALYZE accounts_account, accounts_domainalias")
+        if self.progress:
+            self.progress(0, 0, "Checking against the database")
         errors = []
         domain_column = "domain" if self.table.has("domain") else "website"
         cursor.execute(
@@ -294,6 +299,8 @@ class AccountImporter:
             " is_new = true WHERE account_id IS NULL RETURNING account_id"
         )
         inserted = {row[0] for row in cursor.fetchall()}
+        if self.progress:
+            self.progress(0, 0, "Inserting new accounts")
         if inserted:
             cursor.execute(
                 """
@@ -313,6 +320,8 @@ class AccountImporter:
             if len(inserted) > ANALYZE_ABOVE:
                 # account_owners_set joins these rows next; the planner must know they exist.
                 cursor.execute("ANALYZE accounts_account")
+        if self.progress:
+            self.progress(0, 0, "Adding aliases")
         cursor.execute(
             """
             INSERT INTO accounts_domainalias (account_id, domain, matching_key, created_at)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
@@ -44,9 +45,11 @@ class ImportCommand(BaseCommand):
             except get_user_model().DoesNotExist:
                 raise CommandError(f"No user named “{options['user']}”.")
         progress = None
+        started = time.monotonic()
         if options["verbosity"] >= 2:
             def progress(done, total, stage):
-                self.stderr.write(f"{stage}: {done}/{total}" if total else stage)
+                elapsed = time.monotonic() - started
+                self.stderr.write(f"{elapsed:7.2f}s {stage}: {done}/{total}" if total else f"{elapsed:7.2f}s {stage}")
         outcome = import_run(
             kind=self.kind, data=path.read_bytes(), actor=actor, dry_run=options["dry_run"],
             skip_bad_rows=options["skip_bad_rows"], encoding=options["encoding"], progress=progress,
@@ -64,6 +67,8 @@ class ImportCommand(BaseCommand):
             self.stderr.write(f"Rejected rows written to {options['rejects']}")
         if not options["dry_run"]:
             import_record_command(kind=self.kind, file_name=str(path), outcome=outcome, actor=actor)
+        if options["verbosity"] >= 2:
+            self.stderr.write(f"{time.monotonic() - started:7.2f}s done")
         counts = (
             f"new={outcome.new} updated={outcome.updated} unchanged={outcome.unchanged} rejected={outcome.rejected}"
         )

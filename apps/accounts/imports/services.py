@@ -73,6 +73,8 @@ def import_run(
     with transaction.atomic():
         with connection.cursor() as cursor:
             errors = validated.errors + importer.stage(cursor, validated)
+            # Staged in the database now; free the rows before the writes build their own.
+            validated.rows.clear()
             errors.sort(key=lambda error: error.line)
             bad_lines = {error.line for error in errors}
             outcome.errors = errors
