@@ -14,13 +14,13 @@ import json
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import DataError, IntegrityError, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from apps.accounts.domains import normalize_domain
 from apps.accounts.models import Account, Activity, ActivityType, OwnershipReason
-from apps.accounts.selectors import account_holding_domain
+from apps.accounts.selectors import account_holding_domain, accounts_visible_to
 from apps.accounts.services import account_create, account_domain_clean, account_set_owner
 from apps.integrations.models import InboundDelivery, Integration, MergeNotice, RecordVersion, Scope
 from apps.people.models import Contact, Rep
@@ -179,6 +179,12 @@ def _parse_crm(body: bytes) -> dict:
             parsed = None
         if parsed is None or timezone.is_naive(parsed):
             errors["occurred_at"] = ["Expected an ISO 8601 date-time with a time zone, e.g. 2026-11-26T06:00:00Z."]
+        else:
+            try:
+                # PostgreSQL refuses offsets beyond ±15:59 that Python accepts.
+                parsed = parsed.astimezone(dt.UTC)
+            except OverflowError:
+                errors["occurred_at"] = ["Out of range."]
     section = "account" if kind == "account.upsert" else "merge"
     if kind in CRM_KINDS and not isinstance(data.get(section), dict):
         errors[section] = [f"Required: an object with the {section} fields."]
@@ -271,6 +277,12 @@ def _crm_upsert(*, integration: Integration, data: dict) -> dict:
 
     account = account_holding_domain(domain)
     actor = integration.user
+    if account is None and not actor.has_perm("accounts.add_account"):
+        raise ValidationError({"account.domain": [f"No account has {domain}, and the integration's user may not create accounts."]})
+    if account is not None and not (
+        actor.has_perm("accounts.change_account") and accounts_visible_to(user=actor).filter(pk=account.pk).exists()
+    ):
+        raise ValidationError({"account.domain": [f"The account with {domain} is outside the integration's scope."]})
     if account is None:
         name = fields.pop("name", "") or domain
         try:
@@ -330,6 +342,13 @@ def _crm_merge(*, integration: Integration, data: dict) -> dict:
             "detail": "Recorded for ops review; accounts are not merged automatically."}
 
 
+def _storable(answer: dict) -> dict:
+    """Error messages quote the sender's values; lone surrogates from JSON escapes can be
+    neither stored in jsonb nor encoded as UTF-8, so they become U+FFFD."""
+    text = json.dumps(answer, ensure_ascii=False)
+    return json.loads(text.encode("utf-8", "surrogatepass").decode("utf-8", "replace"))
+
+
 def crm_delivery_receive(*, integration: Integration, idempotency_key: str, body: bytes) -> CrmAnswer:
     """Apply one verified CRM delivery, once. The delivery row is inserted first, so a
     concurrent duplicate waits on its unique key and then replays the stored answer."""
@@ -364,6 +383,9 @@ def crm_delivery_receive(*, integration: Integration, idempotency_key: str, body
             from apps.integrations.api_support import django_error_messages
 
             status, answer = 400, {"detail": "Invalid input.", "errors": django_error_messages(error)}
+        except DataError:
+            status, answer = 400, {"detail": "A value is out of range for its field.", "errors": {}}
+        answer = _storable(answer)
         delivery.record_key = str(answer.get("record_key", ""))[:300]
         delivery.response_status = status
         delivery.response_body = answer

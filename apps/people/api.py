@@ -9,13 +9,14 @@ from rest_framework import serializers, viewsets
 from apps.integrations.api_support import ERROR_RESPONSES
 from apps.integrations.models import Scope
 from apps.integrations.permissions import ScopedPermission
-from apps.people.models import Contact, Rep
+from apps.people.models import Contact, Rep, Segment
 from apps.people.selectors import contacts_visible_to, reps_visible_to
 
 
 class RepOut(serializers.ModelSerializer):
     email = serializers.EmailField(source="user.email", read_only=True)
     team_name = serializers.CharField(source="team.name", read_only=True, allow_null=True, default=None)
+    segment = serializers.ChoiceField(choices=Segment.choices, allow_blank=True, read_only=True)
 
     class Meta:
         model = Rep
