@@ -188,6 +188,12 @@ SPECTACULAR_SETTINGS = {
 # Largest request body Django (and the API's JSON parser) will read: 2.5 MB, room for a
 # bulk of 1,000 activities.
 DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("DATA_UPLOAD_MAX_MEMORY_SIZE", str(2_621_440)))
+# API rate limits (an integration's own rate wins) and outbound webhook delivery.
+API_DEFAULT_INTEGRATION_RATE = os.environ.get("API_DEFAULT_INTEGRATION_RATE", "600/min")
+API_DEFAULT_USER_RATE = os.environ.get("API_DEFAULT_USER_RATE", "1200/min")
+WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", "10"))
+WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("WEBHOOK_MAX_ATTEMPTS", "8"))
+WEBHOOK_BACKOFF_BASE_SECONDS = float(os.environ.get("WEBHOOK_BACKOFF_BASE_SECONDS", "30"))
 
 LOGGING = {
     "version": 1,
