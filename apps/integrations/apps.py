@@ -1,4 +1,11 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+def _ensure_outbox_schedule(sender, **kwargs):
+    from apps.integrations.tasks import outbox_schedule_ensure
+
+    outbox_schedule_ensure()
 
 
 class IntegrationsConfig(AppConfig):
@@ -13,3 +20,6 @@ class IntegrationsConfig(AppConfig):
         # Outbox rows are written inside the ownership transaction, so a notification
         # exists exactly when the change committed.
         in_transaction_on_owner_change(outbox_write_owner_changes)
+        # The sweep schedule also comes back after a flush (transactional tests), like the
+        # role groups in apps.people.
+        post_migrate.connect(_ensure_outbox_schedule, sender=self, dispatch_uid="sdrops-outbox-schedule")

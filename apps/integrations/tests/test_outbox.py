@@ -15,7 +15,7 @@ from apps.accounts.services import account_owners_set, account_set_owner
 from apps.accounts.tests.factories import AccountFactory
 from apps.integrations.models import DeliveryAttempt, EventType, OutboxEvent, WebhookEndpoint
 from apps.integrations.outbox import sign
-from apps.integrations.tasks import SWEEP_SCHEDULE_NAME, sweep_outbox
+from apps.integrations.tasks import SWEEP_SCHEDULE_NAME, outbox_schedule_ensure, sweep_outbox
 
 pytestmark = pytest.mark.django_db
 
@@ -173,7 +173,9 @@ def test_admin_form_refuses_private_urls_without_the_flag(ops, client):
     assert not WebhookEndpoint.objects.exists()
 
 
-def test_sweep_schedule_is_declared(db):
+def test_sweep_schedule_is_declared_once(db):
+    outbox_schedule_ensure()
+    outbox_schedule_ensure()
     schedule = Schedule.objects.get(name=SWEEP_SCHEDULE_NAME)
     assert schedule.func == "apps.integrations.tasks.sweep_outbox" and schedule.schedule_type == Schedule.MINUTES
 
@@ -184,3 +186,15 @@ def test_many_events_in_one_commit_queue_one_sweep(endpoint, receiver, sdr, djan
         account_owners_set(changes=[(a.pk, sdr.pk) for a in accounts], reason=OwnershipReason.DISTRIBUTION)
     assert OutboxEvent.objects.filter(status="delivered").count() == 60
     assert len(receiver.requests) == 60
+
+
+def test_admin_registers_an_endpoint_for_event_types(ops, client):
+    client.force_login(ops.user)
+    response = client.post(
+        reverse("admin:integrations_webhookendpoint_add"),
+        {"name": "Slack relay", "url": "https://hooks.example.com/sdrops",
+         "event_types": ["account.assigned", "account.retrieved"], "active": "on", "secret": "s3cret"},
+    )
+    assert response.status_code == 302
+    endpoint = WebhookEndpoint.objects.get()
+    assert endpoint.event_types == ["account.assigned", "account.retrieved"] and not endpoint.allow_private_network
