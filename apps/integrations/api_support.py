@@ -98,8 +98,11 @@ def exception_handler(exc, context):
     if isinstance(exc, exceptions.ValidationError):
         response.data = {"detail": "Invalid input.", "errors": _as_field_messages(exc.detail)}
     elif isinstance(exc, exceptions.Throttled):
+        request = context.get("request")
+        integration = getattr(request, "auth", None)
+        whose = f" for the integration “{integration.name}”" if hasattr(integration, "throttle_rate") else ""
         response.data = {
-            "detail": f"Rate limit exceeded. Try again in {exc.wait or 1:.0f} seconds.",
+            "detail": f"Rate limit exceeded{whose}. Try again in {exc.wait or 1:.0f} seconds.",
             "errors": {},
             "retry_after": int(exc.wait or 1),
         }
