@@ -37,6 +37,8 @@ SIGNATURE_HEADER = "X-Sdrops-Signature"
 # so a distribution of 10,000 accounts does not queue 10,000 tasks.
 PER_EVENT_TASK_LIMIT = 50
 SWEEP_BATCH = 500
+# Events leased per claim: one commit for the claim and one for the outcomes of the batch.
+SWEEP_CLAIM_BATCH = 25
 SWEEP_TIME_BUDGET_SECONDS = 240
 
 
@@ -227,33 +229,46 @@ def _post(endpoint: WebhookEndpoint, event: OutboxEvent) -> tuple[int | None, st
     return status, f"HTTP {status}"
 
 
-def outbox_event_deliver(*, event_pk: int) -> OutboxEvent | None:
-    """Try to deliver one due, pending event. Returns it, or None when there is nothing
-    to do (already delivered, dead, not yet due, or another worker holds it)."""
+def _claim(*, pks: list[int] | None = None, limit: int = 1) -> list[OutboxEvent]:
+    """Take due pending events (given ones, or the oldest due) and lease them: their
+    next attempt moves past the time this batch can take, so another worker or the next
+    sweep leaves them alone while they are being sent, and picks them up if this worker
+    dies."""
     now = timezone.now()
     with transaction.atomic():
-        event = (
-            OutboxEvent.objects.select_for_update(skip_locked=True)
-            .filter(pk=event_pk, status=OutboxEvent.Status.PENDING, next_attempt_at__lte=now)
-            .first()
+        qs = OutboxEvent.objects.select_for_update(skip_locked=True).filter(
+            status=OutboxEvent.Status.PENDING, next_attempt_at__lte=now
         )
-        if event is None:
-            return None
-        event.attempts += 1
-        # A lease: while this attempt runs, the sweep leaves the event alone.
-        event.next_attempt_at = now + dt.timedelta(seconds=timeout_seconds() * 3 + 30)
-        event.save(update_fields=["attempts", "next_attempt_at"])
-    endpoint = WebhookEndpoint.objects.get(pk=event.endpoint_id)
-    started = time.monotonic()
-    if endpoint.active:
-        status_code, error = _post(endpoint, event)
-    else:
-        status_code, error = None, "The endpoint is inactive."
-    duration_ms = int((time.monotonic() - started) * 1000)
-    finished = timezone.now()
-    with transaction.atomic():
-        DeliveryAttempt.objects.create(
-            event=event, attempted_at=finished, status_code=status_code, error=error, duration_ms=duration_ms
+        if pks is not None:
+            qs = qs.filter(pk__in=pks)
+        events = list(qs.order_by("next_attempt_at", "pk")[:limit])
+        if not events:
+            return []
+        lease_until = now + dt.timedelta(seconds=timeout_seconds() * (len(events) + 2) + 30)
+        for event in events:
+            event.attempts += 1
+            event.next_attempt_at = lease_until
+        OutboxEvent.objects.bulk_update(events, ["attempts", "next_attempt_at"])
+    return events
+
+
+def _send_and_record(events: list[OutboxEvent]) -> None:
+    """POST each claimed event, then record every outcome in one transaction."""
+    endpoints = WebhookEndpoint.objects.in_bulk({event.endpoint_id for event in events})
+    attempts = []
+    for event in events:
+        endpoint = endpoints[event.endpoint_id]
+        started = time.monotonic()
+        if endpoint.active:
+            status_code, error = _post(endpoint, event)
+        else:
+            status_code, error = None, "The endpoint is inactive."
+        finished = timezone.now()
+        attempts.append(
+            DeliveryAttempt(
+                event=event, attempted_at=finished, status_code=status_code, error=error,
+                duration_ms=int((time.monotonic() - started) * 1000),
+            )
         )
         if not error:
             event.status = OutboxEvent.Status.DELIVERED
@@ -266,25 +281,35 @@ def outbox_event_deliver(*, event_pk: int) -> OutboxEvent | None:
         else:
             event.next_attempt_at = finished + backoff(event.attempts)
             event.last_error = error
-        event.save(update_fields=["status", "delivered_at", "last_error", "next_attempt_at"])
-    return event
+    with transaction.atomic():
+        DeliveryAttempt.objects.bulk_create(attempts)
+        OutboxEvent.objects.bulk_update(events, ["status", "delivered_at", "last_error", "next_attempt_at"])
 
 
-def outbox_sweep(*, limit: int = SWEEP_BATCH, time_budget_seconds: float = SWEEP_TIME_BUDGET_SECONDS) -> int:
-    """Deliver due pending events, oldest due first, within a time budget. Returns how
-    many were attempted."""
-    due = list(
-        OutboxEvent.objects.filter(status=OutboxEvent.Status.PENDING, next_attempt_at__lte=timezone.now())
-        .order_by("next_attempt_at", "pk")
-        .values_list("pk", flat=True)[:limit]
-    )
+def outbox_event_deliver(*, event_pk: int) -> OutboxEvent | None:
+    """Try to deliver one due, pending event. Returns it, or None when there is nothing
+    to do (already delivered, dead, not yet due, or another worker holds it)."""
+    events = _claim(pks=[event_pk])
+    if not events:
+        return None
+    _send_and_record(events)
+    return events[0]
+
+
+def outbox_sweep(
+    *, limit: int = SWEEP_BATCH, batch_size: int = SWEEP_CLAIM_BATCH,
+    time_budget_seconds: float = SWEEP_TIME_BUDGET_SECONDS,
+) -> int:
+    """Deliver due pending events, oldest due first, in leased batches, within a time
+    budget. Returns how many were attempted."""
     started = time.monotonic()
     attempted = 0
-    for pk in due:
-        if time.monotonic() - started > time_budget_seconds:
+    while attempted < limit and time.monotonic() - started < time_budget_seconds:
+        events = _claim(limit=min(batch_size, limit - attempted))
+        if not events:
             break
-        if outbox_event_deliver(event_pk=pk) is not None:
-            attempted += 1
+        _send_and_record(events)
+        attempted += len(events)
     return attempted
 
 

@@ -78,22 +78,27 @@ def activities_record_bulk(*, actor, items: list[dict]) -> list[BulkItemResult]:
     """Record each item in its own savepoint: an item is written whole or not at all, and
     one bad item does not stop the others. `items` are activity_record keyword sets, or
     {"errors": {...}} for items that already failed validation."""
-    results = []
-    for index, item in enumerate(items):
-        if "errors" in item:
-            results.append(BulkItemResult(index=index, errors=item["errors"]))
-            continue
-        try:
-            with transaction.atomic():
-                activity = activity_record(actor=actor, **item)
-        except ValidationError as error:
-            from apps.integrations.api_support import django_error_messages
+    from apps.integrations.api_support import django_error_messages
 
-            results.append(BulkItemResult(index=index, errors=django_error_messages(error)))
-        except IntegrityError:
-            results.append(BulkItemResult(index=index, errors={"non_field_errors": ["Conflicts with an existing record."]}))
-        else:
-            results.append(BulkItemResult(index=index, activity=activity))
+    results = []
+    # One commit for the request (a commit per item made 1,000 items take seconds); a
+    # savepoint per item keeps each item whole or absent.
+    with transaction.atomic():
+        for index, item in enumerate(items):
+            if "errors" in item:
+                results.append(BulkItemResult(index=index, errors=item["errors"]))
+                continue
+            try:
+                with transaction.atomic():
+                    activity = activity_record(actor=actor, **item)
+            except ValidationError as error:
+                results.append(BulkItemResult(index=index, errors=django_error_messages(error)))
+            except IntegrityError:
+                results.append(
+                    BulkItemResult(index=index, errors={"non_field_errors": ["Conflicts with an existing record."]})
+                )
+            else:
+                results.append(BulkItemResult(index=index, activity=activity))
     return results
 
 
