@@ -217,6 +217,11 @@ class ActivityIn(serializers.Serializer):
         default=False, help_text="Sequences and other robots: never counts as working a lead or a first response."
     )
     subject = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
+    outcome = serializers.ChoiceField(
+        choices=[("positive", "Positive response"), ("negative", "Negative response"), ("no_response", "No response")],
+        required=False, allow_blank=True, default="",
+        help_text="With a contact: how the touch ended the contact's current cadence step (default no response).",
+    )
 
     def validate(self, attrs):
         if not any(attrs.get(f) for f in ("account", "account_domain", "contact", "contact_email")):
@@ -333,6 +338,7 @@ class ActivityRefs:
         return {
             "type": attrs["type"], "account": account, "contact": contact, "rep": rep,
             "occurred_at": attrs.get("occurred_at"), "automated": attrs["automated"], "subject": attrs["subject"],
+            "outcome": attrs["outcome"],
         }
 
 

@@ -39,29 +39,35 @@ def activity_record(
     occurred_at: dt.datetime | None = None,
     automated: bool = False,
     subject: str = "",
+    outcome: str = "",
 ) -> Activity:
     """The one place the API creates an activity.
 
-    Stand-in until the lead lifecycle's activity-logging service (issue 6) exists; then
-    this body becomes a call to it (which also moves lead cycles to working and stamps
-    first touches — never for automated activities)."""
+    With a contact it is the lead lifecycle's `apps.cadences.services.activity_log`, so a
+    real touch moves the lead to working and completes its cadence step (automated ones
+    never do). Without a contact there is no lead to move: the activity is only logged
+    against the account."""
     if type not in ActivityType.values:
         raise ValidationError({"type": f"Unknown activity type “{type}”; expected one of {', '.join(ActivityType.values)}."})
-    if account is None and contact is not None:
-        account = contact.account
+    if contact is not None:
+        from apps.cadences.services import Outcome, activity_log
+
+        if account is not None and contact.account_id != account.pk:
+            raise ValidationError({"contact": f"{contact.email} is not a contact of {account.name}."})
+        return activity_log(
+            rep=rep, contact=contact, type=type, occurred_at=occurred_at, automated=automated, subject=subject,
+            actor=actor, outcome=outcome or Outcome.NO_RESPONSE,
+        )
     if account is None:
         raise ValidationError({"account": "An activity needs an account (or a contact that has one)."})
+    if outcome:
+        raise ValidationError({"outcome": "An outcome needs a contact (it ends the contact's cadence step)."})
     activity = Activity(
-        type=type,
-        account=account,
-        contact=contact,
-        rep=rep,
-        occurred_at=occurred_at or timezone.now(),
-        automated=automated,
+        type=type, account=account, rep=rep, occurred_at=occurred_at or timezone.now(), automated=automated,
         subject=subject,
     )
     # The related rows come in as loaded instances; re-checking that they exist would cost
-    # three queries per activity in a bulk of 1,000.
+    # queries per activity in a bulk of 1,000.
     activity.full_clean(exclude=["account", "contact", "rep"])
     activity.save()
     return activity

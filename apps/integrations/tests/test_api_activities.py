@@ -114,3 +114,28 @@ def test_activity_list_is_scoped(make_client, sdr, ops, setup):
     sdr_client, _ = make_client(sdr)
     rows = sdr_client.get("/api/activities/").json()["results"]
     assert [row["account"] for row in rows] == [mine.pk]
+
+
+def test_api_touch_works_the_lead_but_automated_never_does(make_client, sdr, setup):
+    from apps.people.models import LeadCycle
+    from apps.people.services import lead_cycle_open
+
+    mine, _, contact = setup
+    cycle = lead_cycle_open(contact=contact, rep=sdr)
+    client, _ = make_client(sdr)
+    automated = client.post("/api/activities/", {"type": "email", "contact": contact.pk, "automated": True},
+                            format="json")
+    assert automated.status_code == 201
+    cycle.refresh_from_db()
+    assert cycle.state == LeadCycle.State.ASSIGNED and cycle.first_touch_at is None
+    real = client.post("/api/activities/", {"type": "call", "contact_email": contact.email, "outcome": "positive"},
+                       format="json")
+    assert real.status_code == 201, real.json()
+    cycle.refresh_from_db()
+    assert cycle.state == LeadCycle.State.WORKING and cycle.first_touch_at is not None
+    future = client.post("/api/activities/", {"type": "call", "contact": contact.pk, "occurred_at": "2099-01-01T00:00:00Z"},
+                         format="json")
+    assert future.status_code == 400 and "occurred_at" in future.json()["errors"]
+    no_contact = client.post("/api/activities/", {"type": "call", "account": mine.pk, "outcome": "positive"},
+                             format="json")
+    assert no_contact.status_code == 400 and "outcome" in no_contact.json()["errors"]
