@@ -1,0 +1,236 @@
+"""Rules → SQL. The one place where ICP rules are turned into something that runs.
+
+Each rule compiles to one SQL boolean over an account row `a` and one row of per-account
+signal aggregates `<name>_sig`. The rescoring statement (services.accounts_rescore), the
+explanation (selectors.account_score_explain) and the impact preview all use these
+compiled expressions, so what the explanation shows is by construction what was scored.
+
+Known limits: text comparisons ignore case; a signal dated in the future (occurred_at after
+now) does not count yet; equal totals between ICPs go to the ICP created first (lowest id).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from apps.icps.models import CATEGORY_CAPS, ICP, Quadrant, Rule, ScoringSettings
+
+# A not-yet-saved ICP in an impact preview sorts after every saved one.
+UNSAVED_ICP_ID = 2**62
+
+
+@dataclass(frozen=True)
+class RuleSpec:
+    category: str
+    condition: str
+    points: int = 0
+    values: tuple[str, ...] = ()
+    minimum: Decimal | None = None
+    maximum: Decimal | None = None
+    signal_type_id: int | None = None
+    days: int | None = None
+    id: int | None = None
+    label: str = ""
+
+    @classmethod
+    def from_rule(cls, rule: Rule) -> RuleSpec:
+        return cls(
+            id=rule.pk, category=rule.category, condition=rule.condition, points=rule.points or 0,
+            values=tuple(v.strip() for v in (rule.values or []) if v.strip()), minimum=rule.minimum,
+            maximum=rule.maximum, signal_type_id=rule.signal_type_id, days=rule.days, label=rule.describe(),
+        )
+
+
+@dataclass(frozen=True)
+class ICPSpec:
+    id: int
+    name: str
+    rules: tuple[RuleSpec, ...] = field(default_factory=tuple)
+
+    @classmethod
+    def from_icp(cls, icp: ICP, rules=None) -> ICPSpec:
+        rules = list(icp.rules.select_related("signal_type")) if rules is None else rules
+        return cls(id=icp.pk or UNSAVED_ICP_ID, name=icp.name, rules=tuple(RuleSpec.from_rule(r) for r in rules))
+
+
+def active_icp_specs() -> list[ICPSpec]:
+    icps = ICP.objects.filter(active=True).prefetch_related("rules__signal_type").order_by("pk")
+    return [ICPSpec.from_icp(icp, list(icp.rules.all())) for icp in icps]
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    tier_a_min: int = 70
+    tier_b_min: int = 40
+    fit_threshold: int = 24
+    readiness_threshold: int = 15
+
+    @classmethod
+    def load(cls) -> Thresholds:
+        s = ScoringSettings.load()
+        return cls(s.tier_a_min, s.tier_b_min, s.fit_threshold, s.readiness_threshold)
+
+    def tier(self, total: int) -> str:
+        return "A" if total >= self.tier_a_min else "B" if total >= self.tier_b_min else "C"
+
+    def quadrant(self, fit: int, readiness: int) -> str:
+        is_fit, in_market = fit >= self.fit_threshold, readiness >= self.readiness_threshold
+        if is_fit:
+            return Quadrant.GOOD_PLACE if in_market else Quadrant.GET_BACK_TO_ME
+        return Quadrant.FALSE_HOPE if in_market else Quadrant.BAD_PLACE
+
+
+class Params:
+    """Named parameters, so SQL fragments can be assembled in any order."""
+
+    def __init__(self, prefix: str = "p"):
+        self.prefix = prefix
+        self.values: dict[str, Any] = {}
+
+    def __call__(self, value: Any) -> str:
+        name = f"{self.prefix}{len(self.values)}"
+        self.values[name] = value
+        return f"%({name})s"
+
+
+@dataclass
+class Compiled:
+    """CTEs `<name>_sig` (signal aggregates per account) and `<name>_best` (the best
+    qualifying ICP per account: account_id, icp_id, fit, opp, rdy, total)."""
+
+    ctes: str
+    # [(icp spec, [(rule spec, SQL boolean), ...])]
+    conditions: list[tuple[ICPSpec, list[tuple[RuleSpec, str]]]]
+    sig_join: str
+
+
+def _lower(values) -> list[str]:
+    return [v.lower() for v in values]
+
+
+def compile_specs(
+    specs: list[ICPSpec], *, p: Params, now: dt.datetime, today: dt.date, name: str = "c",
+    account_ids: list[int] | None = None,
+) -> Compiled:
+    C = Rule.Condition
+    sig = f"{name}_sig"
+    aggregates: list[str] = []
+    signal_types: set[int] = set()
+    conditions: list[tuple[ICPSpec, list[tuple[RuleSpec, str]]]] = []
+
+    def agg(expression: str) -> str:
+        column = f"s{len(aggregates)}"
+        aggregates.append(f"{expression} AS {column}")
+        return f"{sig}.{column}"
+
+    for spec in specs:
+        compiled_rules = []
+        for rule in spec.rules:
+            cond = rule.condition
+            if cond in (C.INDUSTRY_IN, C.COUNTRY_IN, C.REGION_IN):
+                column = {C.INDUSTRY_IN: "industry", C.COUNTRY_IN: "country", C.REGION_IN: "region"}[cond]
+                sql = f"lower(a.{column}) = ANY({p(_lower(rule.values))})" if rule.values else "FALSE"
+            elif cond == C.INDUSTRY_NOT_IN:
+                sql = f"NOT (lower(a.industry) = ANY({p(_lower(rule.values))}))" if rule.values else "TRUE"
+            elif cond == C.SEGMENT_IN:
+                sql = f"a.segment = ANY({p(list(rule.values))})" if rule.values else "FALSE"
+            elif cond == C.TECHNOLOGY_PRESENT:
+                sql = (
+                    f"EXISTS (SELECT 1 FROM unnest(a.technologies) AS tech WHERE lower(tech) = ANY({p(_lower(rule.values))}))"
+                    if rule.values else "FALSE"
+                )
+            elif cond in (C.EMPLOYEES_BETWEEN, C.REVENUE_BETWEEN):
+                column = "a.employees" if cond == C.EMPLOYEES_BETWEEN else "a.annual_revenue"
+                parts = [f"{column} IS NOT NULL"]
+                if rule.minimum is not None:
+                    parts.append(f"{column} >= {p(rule.minimum)}")
+                if rule.maximum is not None:
+                    parts.append(f"{column} <= {p(rule.maximum)}")
+                sql = " AND ".join(parts)
+            elif cond in Rule.SIGNAL_CONDITIONS:
+                if rule.signal_type_id is None:
+                    sql = "FALSE"
+                else:
+                    signal_types.add(rule.signal_type_id)
+                    type_match = f"s.type_id = {p(rule.signal_type_id)}"
+                    if cond == C.SIGNAL_COUNT:
+                        since = now - dt.timedelta(days=rule.days or 0)
+                        column = agg(f"count(*) FILTER (WHERE {type_match} AND s.occurred_at >= {p(since)})")
+                        sql = f"coalesce({column}, 0) >= {p(int(rule.minimum or 1))}"
+                    elif cond == C.SIGNAL_DATE_UPCOMING:
+                        until = today + dt.timedelta(days=rule.days or 0)
+                        column = agg(f"bool_or(s.date BETWEEN {p(today)} AND {p(until)}) FILTER (WHERE {type_match})")
+                        sql = f"coalesce({column}, FALSE)"
+                    elif cond == C.SIGNAL_DATE_REACHED:
+                        window = f" AND s.date >= {p(today - dt.timedelta(days=rule.days))}" if rule.days is not None else ""
+                        column = agg(f"bool_or(s.date <= {p(today)}{window}) FILTER (WHERE {type_match})")
+                        sql = f"coalesce({column}, FALSE)"
+                    else:  # latest value at or above a threshold
+                        column = agg(
+                            f"(array_agg(s.value ORDER BY s.occurred_at DESC, s.id DESC) FILTER (WHERE {type_match} AND s.value IS NOT NULL))[1]"
+                        )
+                        sql = f"coalesce({column} >= {p(rule.minimum)}, FALSE)" if rule.minimum is not None else "FALSE"
+            else:  # an unknown condition never gives points
+                sql = "FALSE"
+            compiled_rules.append((rule, f"coalesce(({sql}), FALSE)"))
+        conditions.append((spec, compiled_rules))
+
+    scope_signals = f" AND s.account_id = ANY({p(account_ids)})" if account_ids is not None else ""
+    if aggregates:
+        sig_cte = (
+            f"{sig} AS (SELECT s.account_id, {', '.join(aggregates)}"
+            f" FROM icps_signal s JOIN icps_signaltype t ON t.id = s.type_id"
+            f" WHERE s.type_id = ANY({p(sorted(signal_types))}) AND s.occurred_at <= {p(now)}"
+            f" AND (t.lifetime_days IS NULL OR s.occurred_at >= {p(now)} - t.lifetime_days * interval '1 day')"
+            f"{scope_signals} GROUP BY s.account_id)"
+        )
+        sig_join = f"LEFT JOIN {sig} ON {sig}.account_id = a.id"
+    else:
+        sig_cte = f"{sig} AS (SELECT NULL::bigint AS account_id WHERE FALSE)"
+        sig_join = ""
+
+    rows = []
+    for spec, compiled_rules in conditions:
+        qualifiers = [sql for rule, sql in compiled_rules if rule.category == Rule.Category.QUALIFIER]
+        sums = {}
+        for category in CATEGORY_CAPS:
+            terms = [f"CASE WHEN {sql} THEN {int(rule.points)} ELSE 0 END" for rule, sql in compiled_rules if rule.category == category]
+            sums[category] = f"LEAST({CATEGORY_CAPS[category]}, {' + '.join(terms)})" if terms else "0"
+        rows.append(
+            f"({int(spec.id)}::bigint, {' AND '.join(qualifiers) or 'TRUE'}, {sums['fit']}, {sums['opportunity']}, {sums['readiness']})"
+        )
+    scope_accounts = f" AND a.id = ANY({p(account_ids)})" if account_ids is not None else ""
+    if rows:
+        best_cte = (
+            f"{name}_best AS (SELECT DISTINCT ON (account_id) account_id, icp_id, fit, opp, rdy, fit + opp + rdy AS total"
+            f" FROM (SELECT a.id AS account_id, v.icp_id, v.fit, v.opp, v.rdy FROM accounts_account a {sig_join}"
+            f" CROSS JOIN LATERAL (VALUES {', '.join(rows)}) AS v(icp_id, ok, fit, opp, rdy)"
+            f" WHERE v.ok{scope_accounts}) AS per_icp ORDER BY account_id, fit + opp + rdy DESC, icp_id)"
+        )
+    else:
+        best_cte = (
+            f"{name}_best AS (SELECT NULL::bigint AS account_id, NULL::bigint AS icp_id, 0 AS fit, 0 AS opp,"
+            f" 0 AS rdy, 0 AS total WHERE FALSE)"
+        )
+    return Compiled(ctes=f"{sig_cte}, {best_cte}", conditions=conditions, sig_join=sig_join)
+
+
+def tier_sql(best: str, t: Thresholds, p: Params) -> str:
+    return (
+        f"CASE WHEN {best}.icp_id IS NULL THEN '' WHEN {best}.total >= {p(t.tier_a_min)} THEN 'A'"
+        f" WHEN {best}.total >= {p(t.tier_b_min)} THEN 'B' ELSE 'C' END"
+    )
+
+
+def quadrant_sql(best: str, t: Thresholds, p: Params) -> str:
+    fit, ready = f"{best}.fit >= {p(t.fit_threshold)}", f"{best}.rdy >= {p(t.readiness_threshold)}"
+    return (
+        f"CASE WHEN {best}.icp_id IS NULL THEN ''"
+        f" WHEN {fit} AND {ready} THEN '{Quadrant.GOOD_PLACE.value}'"
+        f" WHEN {fit} THEN '{Quadrant.GET_BACK_TO_ME.value}'"
+        f" WHEN {ready} THEN '{Quadrant.FALSE_HOPE.value}'"
+        f" ELSE '{Quadrant.BAD_PLACE.value}' END"
+    )
