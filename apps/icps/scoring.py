@@ -121,10 +121,15 @@ def compile_specs(
     signal_types: set[int] = set()
     conditions: list[tuple[ICPSpec, list[tuple[RuleSpec, str]]]] = []
 
-    def agg(expression: str) -> str:
-        column = f"s{len(aggregates)}"
-        aggregates.append(f"{expression} AS {column}")
-        return f"{sig}.{column}"
+    # Rules that look at the same signals over the same window share one aggregate.
+    shared: dict[tuple, str] = {}
+
+    def agg(key: tuple, build) -> str:
+        if key not in shared:
+            column = f"s{len(aggregates)}"
+            aggregates.append(f"{build()} AS {column}")
+            shared[key] = f"{sig}.{column}"
+        return shared[key]
 
     for spec in specs:
         compiled_rules = []
@@ -155,22 +160,31 @@ def compile_specs(
                     sql = "FALSE"
                 else:
                     signal_types.add(rule.signal_type_id)
-                    type_match = f"s.type_id = {p(rule.signal_type_id)}"
+                    key = (cond, rule.signal_type_id, rule.days)
+
+                    def type_match(rule=rule) -> str:
+                        return f"s.type_id = {p(rule.signal_type_id)}"
+
                     if cond == C.SIGNAL_COUNT:
                         since = now - dt.timedelta(days=rule.days or 0)
-                        column = agg(f"count(*) FILTER (WHERE {type_match} AND s.occurred_at >= {p(since)})")
+                        column = agg(
+                            key, lambda t=type_match, since=since: f"count(*) FILTER (WHERE {t()} AND s.occurred_at >= {p(since)})"
+                        )
                         sql = f"coalesce({column}, 0) >= {p(int(rule.minimum or 1))}"
                     elif cond == C.SIGNAL_DATE_UPCOMING:
                         until = today + dt.timedelta(days=rule.days or 0)
-                        column = agg(f"bool_or(s.date BETWEEN {p(today)} AND {p(until)}) FILTER (WHERE {type_match})")
+                        column = agg(
+                            key, lambda t=type_match, until=until: f"bool_or(s.date BETWEEN {p(today)} AND {p(until)}) FILTER (WHERE {t()})"
+                        )
                         sql = f"coalesce({column}, FALSE)"
                     elif cond == C.SIGNAL_DATE_REACHED:
                         window = f" AND s.date >= {p(today - dt.timedelta(days=rule.days))}" if rule.days is not None else ""
-                        column = agg(f"bool_or(s.date <= {p(today)}{window}) FILTER (WHERE {type_match})")
+                        column = agg(key, lambda t=type_match, w=window: f"bool_or(s.date <= {p(today)}{w}) FILTER (WHERE {t()})")
                         sql = f"coalesce({column}, FALSE)"
                     else:  # latest value at or above a threshold
                         column = agg(
-                            f"(array_agg(s.value ORDER BY s.occurred_at DESC, s.id DESC) FILTER (WHERE {type_match} AND s.value IS NOT NULL))[1]"
+                            (cond, rule.signal_type_id),
+                            lambda t=type_match: f"(array_agg(s.value ORDER BY s.occurred_at DESC, s.id DESC) FILTER (WHERE {t()} AND s.value IS NOT NULL))[1]",
                         )
                         sql = f"coalesce({column} >= {p(rule.minimum)}, FALSE)" if rule.minimum is not None else "FALSE"
             else:  # an unknown condition never gives points
@@ -199,8 +213,12 @@ def compile_specs(
         for category in CATEGORY_CAPS:
             terms = [f"CASE WHEN {sql} THEN {int(rule.points)} ELSE 0 END" for rule, sql in compiled_rules if rule.category == category]
             sums[category] = f"LEAST({CATEGORY_CAPS[category]}, {' + '.join(terms)})" if terms else "0"
+        qualified = " AND ".join(qualifiers) or "TRUE"
+        # Points are only worth computing for accounts that meet the qualifiers.
         rows.append(
-            f"({int(spec.id)}::bigint, {' AND '.join(qualifiers) or 'TRUE'}, {sums['fit']}, {sums['opportunity']}, {sums['readiness']})"
+            f"({int(spec.id)}::bigint, {qualified}, "
+            + ", ".join(f"CASE WHEN {qualified} THEN {sums[c]} ELSE 0 END" for c in ("fit", "opportunity", "readiness"))
+            + ")"
         )
     scope_accounts = f" AND a.id = ANY({p(account_ids)})" if account_ids is not None else ""
     if rows:
