@@ -31,7 +31,7 @@ def score_breakdown_html(explanation: Explanation, *, stored_total: int | None =
     """The explanation as HTML: rules that gave points, caps that cut them, other ICPs."""
     m = explanation.matched
     if m is None:
-        head = format_html('<p class="score-summary">No ICP match, so no score and no tier.</p>')
+        head = format_html('<p class="score-summary">{}</p>', "No ICP match, so no score and no tier.")
     else:
         head = format_html(
             '<p class="score-summary">Matched ICP <strong>{}</strong>: total <strong data-total="{}">{}</strong>'
@@ -77,9 +77,9 @@ def score_breakdown_html(explanation: Explanation, *, stored_total: int | None =
     return format_html('<div class="score-explanation">{}{}{}{}</div>', head, table, other_html, stale)
 
 
-def account_score_breakdown(account) -> SafeString:
+def account_score_breakdown(account) -> SafeString | str:
     if account is None or account.pk is None:
-        return format_html("—")
+        return "—"
     link = reverse("admin:icps_account_score", args=[account.pk])
     return format_html(
         '{}<p><a href="{}">Full score page</a></p>',

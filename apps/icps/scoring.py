@@ -20,6 +20,11 @@ from apps.icps.models import CATEGORY_CAPS, ICP, Quadrant, Rule, ScoringSettings
 
 # A not-yet-saved ICP in an impact preview sorts after every saved one.
 UNSAVED_ICP_ID = 2**62
+# Packing of (total, ICP preference, fit, opportunity, readiness) into one bigint:
+# total × 10^12 + (999,999 − rank) × 10^6 + fit × 10^4 + opportunity × 10^2 + readiness.
+PACK_TOTAL = 10**12
+PACK_SCORES = 10**6
+PACK_RANK = 999_999
 
 
 @dataclass(frozen=True)
@@ -116,6 +121,7 @@ def compile_specs(
     account_ids: list[int] | None = None,
 ) -> Compiled:
     C = Rule.Condition
+    specs = sorted(specs, key=lambda spec: spec.id)  # rank = age: equal totals go to the older ICP
     sig = f"{name}_sig"
     aggregates: list[str] = []
     signal_types: set[int] = set()
@@ -206,32 +212,45 @@ def compile_specs(
         sig_cte = f"{sig} AS (SELECT NULL::bigint AS account_id WHERE FALSE)"
         sig_join = ""
 
-    rows = []
-    for spec, compiled_rules in conditions:
+    # One row per account. Each ICP's three capped sums are computed once, behind an
+    # OFFSET 0 fence (otherwise the planner inlines them into every reference). The best
+    # ICP is then picked with GREATEST over a packed bigint — total, then the older ICP
+    # (lower rank), then fit / opportunity / readiness — so no rows are multiplied or sorted.
+    columns = []
+    packed = []
+    for rank, (_spec, compiled_rules) in enumerate(conditions):
         qualifiers = [sql for rule, sql in compiled_rules if rule.category == Rule.Category.QUALIFIER]
-        sums = {}
-        for category in CATEGORY_CAPS:
-            terms = [f"CASE WHEN {sql} THEN {int(rule.points)} ELSE 0 END" for rule, sql in compiled_rules if rule.category == category]
-            sums[category] = f"LEAST({CATEGORY_CAPS[category]}, {' + '.join(terms)})" if terms else "0"
         qualified = " AND ".join(qualifiers) or "TRUE"
-        # Points are only worth computing for accounts that meet the qualifiers.
-        rows.append(
-            f"({int(spec.id)}::bigint, {qualified}, "
-            + ", ".join(f"CASE WHEN {qualified} THEN {sums[c]} ELSE 0 END" for c in ("fit", "opportunity", "readiness"))
-            + ")"
+        for short, category in (("f", "fit"), ("o", "opportunity"), ("r", "readiness")):
+            terms = [
+                f"CASE WHEN {sql} THEN {int(rule.points)} ELSE 0 END"
+                for rule, sql in compiled_rules if rule.category == category
+            ]
+            capped = f"LEAST({CATEGORY_CAPS[category]}, {' + '.join(terms)})" if terms else "0"
+            # Points are only worth computing for accounts that meet the qualifiers.
+            columns.append(f"CASE WHEN {qualified} THEN {capped} END AS {short}{rank}")
+        packed.append(
+            f"(f{rank} + o{rank} + r{rank})::bigint * {PACK_TOTAL} + {PACK_RANK - rank}::bigint * {PACK_SCORES}"
+            f" + f{rank} * 10000 + o{rank} * 100 + r{rank}"
         )
-    scope_accounts = f" AND a.id = ANY({p(account_ids)})" if account_ids is not None else ""
-    if rows:
+    scope_accounts = f" WHERE a.id = ANY({p(account_ids)})" if account_ids is not None else ""
+    if conditions:
+        ids = ", ".join(str(int(spec.id)) for spec, _rules in conditions)
+        best_packed = f"GREATEST({', '.join(packed)})" if len(packed) > 1 else packed[0]
         best_cte = (
-            f"{name}_best AS (SELECT DISTINCT ON (account_id) account_id, icp_id, fit, opp, rdy, fit + opp + rdy AS total"
-            f" FROM (SELECT a.id AS account_id, v.icp_id, v.fit, v.opp, v.rdy FROM accounts_account a {sig_join}"
-            f" CROSS JOIN LATERAL (VALUES {', '.join(rows)}) AS v(icp_id, ok, fit, opp, rdy)"
-            f" WHERE v.ok{scope_accounts}) AS per_icp ORDER BY account_id, fit + opp + rdy DESC, icp_id)"
+            f"{name}_per AS (SELECT a.id AS account_id, {', '.join(columns)} FROM accounts_account a {sig_join}"
+            f"{scope_accounts} OFFSET 0), "
+            f"{name}_packed AS (SELECT account_id, {best_packed} AS packed FROM {name}_per OFFSET 0), "
+            f"{name}_best AS (SELECT account_id,"
+            f" (ARRAY[{ids}]::bigint[])[{PACK_RANK} - mod(packed / {PACK_SCORES}, {PACK_SCORES}) + 1] AS icp_id,"
+            f" coalesce(mod(packed / 10000, 100)::int, 0) AS fit, coalesce(mod(packed / 100, 100)::int, 0) AS opp,"
+            f" coalesce(mod(packed, 100)::int, 0) AS rdy, coalesce((packed / {PACK_TOTAL})::int, 0) AS total"
+            f" FROM {name}_packed)"
         )
     else:
         best_cte = (
-            f"{name}_best AS (SELECT NULL::bigint AS account_id, NULL::bigint AS icp_id, 0 AS fit, 0 AS opp,"
-            f" 0 AS rdy, 0 AS total WHERE FALSE)"
+            f"{name}_best AS (SELECT a.id AS account_id, NULL::bigint AS icp_id, 0 AS fit, 0 AS opp,"
+            f" 0 AS rdy, 0 AS total FROM accounts_account a{scope_accounts})"
         )
     return Compiled(ctes=f"{sig_cte}, {best_cte}", conditions=conditions, sig_join=sig_join)
 
