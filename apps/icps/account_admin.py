@@ -149,6 +149,18 @@ class AccountScoringAdminMixin:
         done, total = account_research_progress(account=obj)
         return f"{done}/{total}"
 
+    def save_formset(self, request, form, formset, change):
+        if formset.model is ResearchItem:
+            # Ticked on the account page: the person who ticked did the research.
+            for item in formset.save(commit=False):
+                if item.pk is None:
+                    item.done_by = request.user
+                item.save()
+            for item in formset.deleted_objects:
+                item.delete()
+            return
+        super().save_formset(request, form, formset, change)
+
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
         account_changed(account=form.instance)

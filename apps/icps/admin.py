@@ -58,17 +58,25 @@ class ICPAdmin(admin.ModelAdmin):
     change_form_template = "admin/icps/icp/change_form.html"
 
     def get_queryset(self, request):
-        from django.db.models import Count
+        from django.db.models import Count, IntegerField, OuterRef, Subquery
+        from django.db.models.functions import Coalesce
 
-        return super().get_queryset(request).annotate(_rules=Count("rules", distinct=True))
+        matched = (
+            Account.objects.filter(matched_icp=OuterRef("pk")).order_by().values("matched_icp")
+            .annotate(n=Count("pk")).values("n")
+        )
+        return super().get_queryset(request).annotate(
+            _rules=Count("rules", distinct=True),
+            _matched=Coalesce(Subquery(matched, output_field=IntegerField()), 0),
+        )
 
     @admin.display(description="rules", ordering="_rules")
     def rule_count(self, obj):
         return obj._rules
 
-    @admin.display(description="matched accounts")
+    @admin.display(description="matched accounts", ordering="_matched")
     def matched_accounts(self, obj):
-        return Account.objects.filter(matched_icp=obj).count()
+        return obj._matched
 
     @admin.display(description="recent changes")
     def recent_changes(self, obj):
@@ -256,7 +264,7 @@ class SignalAdmin(admin.ModelAdmin):
     list_display = ["occurred_at", "account", "type", "value", "date", "source"]
     list_filter = ["type", "source"]
     list_select_related = ["account", "type"]
-    raw_id_fields = ["account"]
+    autocomplete_fields = ["account"]
     search_fields = ["account__name", "account__domain", "source"]
     date_hierarchy = "occurred_at"
 

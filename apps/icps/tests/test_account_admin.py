@@ -50,7 +50,7 @@ def test_account_page_shows_breakdown_signals_history_and_research(ops_client, s
     assert "score history" in html.lower()
 
 
-def test_saving_an_account_in_the_admin_rescores_it(ops_client, software_icp):
+def test_saving_an_account_in_the_admin_rescores_it_and_ticks_research(ops_client, ops, software_icp):
     account = AccountFactory(industry="Retail", employees=500, name="Shop")
     accounts_rescore()
     account.refresh_from_db()
@@ -62,10 +62,14 @@ def test_saving_an_account_in_the_admin_rescores_it(ops_client, software_icp):
                  "status": account.status, "employees": "500"})
     for inline in context["inline_admin_formsets"]:
         data.update({f"{inline.formset.prefix}-{k}": v for k, v in inline.formset.management_form.initial.items()})
+    overview = ResearchCategory.objects.get(name="Company overview")
+    data.update({"research_items-TOTAL_FORMS": "1", "research_items-0-category": str(overview.pk),
+                 "research_items-0-done_at_0": "2026-01-05", "research_items-0-done_at_1": "10:00:00"})
     response = ops_client.post(url, data)
     assert response.status_code == 302, [f.errors for f in response.context["inline_admin_formsets"]]
     account.refresh_from_db()
     assert account.matched_icp == software_icp and account.total_score == 30
+    assert account.research_items.get().done_by == ops.user
 
 
 def test_account_changelist_filters_and_sorts_by_score(ops_client, software_icp, django_assert_max_num_queries):
