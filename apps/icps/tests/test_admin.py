@@ -213,3 +213,19 @@ def test_research_checklist_ticks_from_an_intelligence_run(sdr):
     categories[5].active = False
     categories[5].save()
     assert account_research_progress(account=account) == (3, 5)
+
+
+def test_deleting_an_icp_is_audited_and_unmatches_its_accounts(ops_client, ops, django_capture_on_commit_callbacks):
+    icp = ICPFactory(name="Doomed")
+    RuleFactory(icp=icp, points=20)
+    account = AccountFactory()
+    accounts_rescore()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = ops_client.post(reverse("admin:icps_icp_delete", args=[icp.pk]), {"post": "yes"})
+    assert response.status_code == 302
+    change = ICPChange.objects.get()
+    assert (change.action, change.icp_name, change.icp, change.actor) == ("delete", "Doomed", None, ops.user)
+    assert change.changes["rules_removed"] == ["Industry is one of Software (+20)"]
+    account.refresh_from_db()
+    assert (account.matched_icp, account.tier, account.total_score) == (None, "", 0)
+    assert account.score_history.first().old_tier == "C"
