@@ -81,10 +81,7 @@ class AccountAdmin(AccountScoringAdminMixin, ScopedAdminMixin, ScopedForeignKeyM
         "owner_since",
     ]
     list_select_related = ["owner", "matched_icp"]
-    list_filter = [
-        PoolFilter, "status", "segment", *ACCOUNT_SCORING_FILTERS, ("owner", admin.RelatedOnlyFieldListFilter),
-        "owner__team",
-    ]
+    list_filter = [PoolFilter, "status", "segment", *ACCOUNT_SCORING_FILTERS, "owner", "owner__team"]
     search_fields = ["name", "domain", "aliases__domain", "owner__owner_name"]
     search_help_text = "Search by name, domain, alias or owner name."
     autocomplete_fields = list(OWNER_FIELDS)
@@ -242,7 +239,7 @@ class ActivityAdmin(ScopedAdminMixin, ScopedForeignKeyMixin, admin.ModelAdmin):
     date_hierarchy = "occurred_at"
     list_display = ["occurred_at", "type", "rep", "account", "contact", "automated", "subject"]
     list_select_related = ["rep", "account", "contact"]
-    list_filter = ["type", "automated", ("rep", admin.RelatedOnlyFieldListFilter), "rep__team"]
+    list_filter = ["type", "automated", "rep", "rep__team"]
     search_fields = ["subject", "account__name", "account__domain", "contact__email"]
     autocomplete_fields = ["rep", "account", "contact"]
     list_per_page = 100
@@ -254,7 +251,7 @@ class OwnershipEventAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin
     scope_selector = ownership_events_visible_to
     list_display = ["occurred_at", "account", "from_rep", "to_rep", "reason", "actor", "note"]
     list_select_related = ["account", "from_rep", "to_rep", "actor"]
-    list_filter = ["reason", ("to_rep", admin.RelatedOnlyFieldListFilter)]
+    list_filter = ["reason", "to_rep"]
     search_fields = ["account__name", "account__domain", "note"]
     date_hierarchy = "occurred_at"
     list_per_page = 100
