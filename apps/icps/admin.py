@@ -3,10 +3,10 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.forms.formsets import all_valid
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils.html import format_html, format_html_join
@@ -30,6 +30,7 @@ from apps.icps.services import (
     accounts_rescore,
     icp_change_record,
     icp_snapshot,
+    intelligence_run_log,
     rescore_all_later,
     signal_clean,
     signal_delete,
@@ -183,12 +184,26 @@ class ICPAdmin(admin.ModelAdmin):
         if not request.user.has_perm("accounts.view_account"):
             raise PermissionDenied
         account = get_object_or_404(accounts_visible_to(user=request.user).select_related("matched_icp"), pk=account_id)
+        categories = list(ResearchCategory.objects.filter(active=True))
+        if request.method == "POST" and "_intelligence_run" in request.POST:
+            if not request.user.has_perm("accounts.add_activity"):
+                raise PermissionDenied
+            chosen = [c for c in categories if str(c.pk) in request.POST.getlist("category")]
+            try:
+                intelligence_run_log(
+                    account=account, categories=chosen, rep=getattr(request.user, "rep", None), actor=request.user
+                )
+                messages.success(request, f"Intelligence run logged; {len(chosen)} research categories ticked.")
+            except ValidationError as error:
+                messages.error(request, " ".join(error.messages))
+            return redirect(request.path)
         if request.method == "POST":
             if not request.user.has_perm("accounts.change_account"):
                 raise PermissionDenied
             accounts_rescore(account_ids=[account.pk])
             account.refresh_from_db()
             messages.success(request, "Rescored.")
+        ticked = set(account.research_items.values_list("category_id", flat=True))
         explanation = account_score_explain(account=account)
         done, total = account_research_progress(account=account)
         context = {
@@ -202,6 +217,8 @@ class ICPAdmin(admin.ModelAdmin):
             "signals": account.signals.select_related("type")[:50],
             "history": account.score_history.select_related("icp")[:50],
             "research": f"{done}/{total}",
+            "checklist": [(c, c.pk in ticked) for c in categories],
+            "can_log_research": request.user.has_perm("accounts.add_activity"),
         }
         return TemplateResponse(request, "admin/icps/account_score.html", context)
 

@@ -221,6 +221,22 @@ def icp_change_record(*, icp: ICP, before: dict | None, actor=None, deleted: boo
 # --- research ------------------------------------------------------------------------
 
 
+def intelligence_run_log(
+    *, account: Account, categories: list[ResearchCategory], rep=None, actor=None, subject: str = ""
+) -> Activity:
+    """Log an account-level intelligence run (the research that preps outreach) and tick the
+    checklist categories it covered, in one transaction."""
+    if not categories:
+        raise ValidationError({"categories": "Tick at least one research category this run covered."})
+    with transaction.atomic():
+        activity = Activity.objects.create(
+            type=ActivityType.INTELLIGENCE_RUN, account=account, rep=rep,
+            subject=(subject or "Intelligence run: " + ", ".join(c.name for c in categories))[:255],
+        )
+        research_items_tick(account=account, categories=categories, actor=actor, activity=activity)
+    return activity
+
+
 def research_items_tick(
     *, account: Account, categories: list[ResearchCategory], actor=None, activity: Activity | None = None
 ) -> list[ResearchItem]:

@@ -229,3 +229,26 @@ def test_deleting_an_icp_is_audited_and_unmatches_its_accounts(ops_client, ops, 
     account.refresh_from_db()
     assert (account.matched_icp, account.tier, account.total_score) == (None, "", 0)
     assert account.score_history.first().old_tier == "C"
+
+
+def test_logging_an_intelligence_run_on_the_score_page_ticks_research(client, sdr):
+    from apps.accounts.models import Activity
+    from apps.accounts.services import account_set_owner
+
+    account = AccountFactory()
+    account_set_owner(account=account, to_rep=sdr, reason="manual")
+    client.force_login(sdr.user)
+    url = reverse("admin:icps_account_score", args=[account.pk])
+    overview, stack = ResearchCategory.objects.filter(name__in=["Company overview", "Technology stack"]).order_by("position")
+    response = client.post(url, {"_intelligence_run": "1", "category": [overview.pk, stack.pk]})
+    assert response.status_code == 302
+    run = Activity.objects.get(account=account)
+    assert (run.type, run.rep) == (ActivityType.INTELLIGENCE_RUN, sdr)
+    assert set(account.research_items.values_list("category", "activity", "done_by")) == {
+        (overview.pk, run.pk, sdr.user.pk), (stack.pk, run.pk, sdr.user.pk)
+    }
+    page = client.get(url).content.decode()
+    assert "Research checklist (2/6)" in page
+    response = client.post(url, {"_intelligence_run": "1"}, follow=True)
+    assert "Tick at least one research category" in response.content.decode()
+    assert Activity.objects.count() == 1
