@@ -6,6 +6,12 @@ from apps.accounts.models import Account, ImportRecord
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
+
+@pytest.fixture(autouse=True)
+def media_in_tmp(settings, tmp_path):
+    """Uploaded files and rejects go to a throw-away MEDIA_ROOT."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+
 BAD = (
     "name,website,employees,segment,company_owner\n"
     "Contoso Robotics,https://www.contoso-robotics.com,120,Mid-Market,Sam Seller\n"

@@ -12,6 +12,12 @@ from apps.accounts.tests.factories import AccountFactory, DomainAliasFactory
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def media_in_tmp(settings, tmp_path):
+    """Uploaded files and rejects go to a throw-away MEDIA_ROOT."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+
 HEADER = "name,website,industry,employees,annual_revenue,country,segment,status,company_owner,domain_aliases\n"
 
 

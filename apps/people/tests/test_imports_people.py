@@ -13,6 +13,12 @@ from apps.people.tests.factories import ContactFactory
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def media_in_tmp(settings, tmp_path):
+    """Uploaded files and rejects go to a throw-away MEDIA_ROOT."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+
 CONTACTS = "first_name,last_name,email,title,persona,buying_role,source,account_domain\n"
 REPS = "owner_name,email,role,team,manager,capacity,weight,ramp_start\n"
 
