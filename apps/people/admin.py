@@ -5,6 +5,7 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.db.models import Count
 from django.template.response import TemplateResponse
 
+from apps.accounts.imports.admin import ContactImportExportMixin, RepImportExportMixin
 from apps.accounts.selectors import accounts_visible_to
 from apps.people.models import Contact, PersonalDataRequest, Rep, Team
 from apps.people.privacy import contact_forget
@@ -31,7 +32,7 @@ class TeamAdmin(admin.ModelAdmin):
 
 
 @admin.register(Rep)
-class RepAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class RepAdmin(RepImportExportMixin, ScopedAdminMixin, admin.ModelAdmin):
     scope_selector = reps_visible_to
     list_display = [
         "owner_name", "role", "team", "manager", "segment", "capacity", "routing_weight", "ramp",
@@ -64,7 +65,7 @@ class RepAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Contact)
-class ContactAdmin(ScopedAdminMixin, ScopedForeignKeyMixin, admin.ModelAdmin):
+class ContactAdmin(ContactImportExportMixin, ScopedAdminMixin, ScopedForeignKeyMixin, admin.ModelAdmin):
     scope_selector = contacts_visible_to
     scoped_foreign_keys = {"account": accounts_visible_to}
     list_display = ["__str__", "account", "title", "persona", "buying_role", "source", "created_at"]
