@@ -279,6 +279,9 @@ class DistributionLine(models.Model):
         ordering = ["rep", "-score"]
         constraints = [models.UniqueConstraint(fields=["distribution", "account"], name="distribution_line_account_unique")]
 
+    def __str__(self) -> str:
+        return f"{self.account_id} → {self.rep_id}"
+
 
 class ReturnReason(models.TextChoices):
     DUPLICATE = "duplicate", "Duplicate"

@@ -84,9 +84,8 @@ def test_digest_sent_after_commit(sdr, other_sdr, django_capture_on_commit_callb
     owned(sdr, name="Alpha")
     owned(sdr, name="Beta")
     owned(other_sdr, name="Gamma")
-    with time_machine.travel(T0 + dt.timedelta(days=31), tick=False):
-        with django_capture_on_commit_callbacks(execute=True):
-            retrieval_run()
+    with time_machine.travel(T0 + dt.timedelta(days=31), tick=False), django_capture_on_commit_callbacks(execute=True):
+        retrieval_run()
     assert len(mail.outbox) == 2
     to_sam = next(m for m in mail.outbox if m.to == [sdr.user.email])
     assert "Alpha" in to_sam.body and "Beta" in to_sam.body and "Gamma" not in to_sam.body

@@ -4,6 +4,7 @@ from collections import Counter
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from apps.accounts.models import Account, OwnershipEvent, WebmailDomain
 from apps.accounts.services import account_set_owner
@@ -136,7 +137,7 @@ def test_owner_out_of_office_moves_account_through_rules(sdr, sdrs):
     rule_with(sdrs)
     account = AccountFactory(domain="acme.com")
     account_set_owner(account=account, to_rep=sdr, reason="manual")
-    sdr.out_of_office_from = dt.date.today() - dt.timedelta(days=1)
+    sdr.out_of_office_from = timezone.localdate() - dt.timedelta(days=1)
     sdr.save()
     decision = lead_route(contact=lead("a@acme.com"))
     assert decision.rep == sdrs[0]
@@ -182,7 +183,7 @@ def test_weighted_round_robin_honours_weights_within_2_percent(sdrs):
     candidate = selectors.routing_rule_for(account=AccountFactory.build(), source="inbound", lead_type="inbound")
     counts = Counter()
     for _ in range(10_000):
-        pick = _pick_rotation(rule, candidate.members, on=dt.date.today(), exclude=frozenset(), weighted=True)
+        pick = _pick_rotation(rule, candidate.members, on=timezone.localdate(), exclude=frozenset(), weighted=True)
         counts[pick.member.rep_id] += 1
     for rep in sdrs:
         share = counts[rep.pk] / 10_000
@@ -195,7 +196,7 @@ def test_weighted_round_robin_honours_weights_within_2_percent(sdrs):
 def test_rep_back_from_leave_gets_no_burst(sdrs):
     rule_with(sdrs)
     away = sdrs[2]
-    away.out_of_office_from = dt.date.today()
+    away.out_of_office_from = timezone.localdate()
     away.save()
     route_many(9, "a")
     away.out_of_office_from = None
@@ -208,8 +209,8 @@ def test_rep_back_from_leave_gets_no_burst(sdrs):
     "change,reason",
     [
         ({"active": False}, "inactive"),
-        ({"out_of_office_from": dt.date.today() - dt.timedelta(days=2), "out_of_office_to": dt.date.today() + dt.timedelta(days=2)}, "out_of_office"),
-        ({"ramp_start": dt.date.today() - dt.timedelta(days=3)}, "unramped"),
+        ({"out_of_office_from": timezone.localdate() - dt.timedelta(days=2), "out_of_office_to": timezone.localdate() + dt.timedelta(days=2)}, "out_of_office"),
+        ({"ramp_start": timezone.localdate() - dt.timedelta(days=3)}, "unramped"),
         ({"capacity": 0}, "at_capacity"),
     ],
 )
@@ -250,11 +251,11 @@ def test_capacity_aware_picks_lowest_load_ratio(sdrs):
     RepCapacityOverride.objects.create(rep=sdrs[0], capacity=10)
     RepCapacityOverride.objects.create(rep=sdrs[1], capacity=40)
     RepCapacityOverride.objects.create(rep=sdrs[2], capacity=20)
-    for i in range(3):
+    for _i in range(3):
         account_set_owner(account=AccountFactory(), to_rep=sdrs[0], reason="manual")  # 3/10
-    for i in range(8):
+    for _i in range(8):
         account_set_owner(account=AccountFactory(), to_rep=sdrs[1], reason="manual")  # 8/40
-    for i in range(5):
+    for _i in range(5):
         account_set_owner(account=AccountFactory(), to_rep=sdrs[2], reason="manual")  # 5/20
     picks = [d.rep for d in route_many(10)]
     assert picks[0] == sdrs[1]
@@ -304,7 +305,7 @@ def test_queue_then_claim_next_oldest_first(sdrs):
     assert queue_claim_next(rep=sdrs[0]).contact.email == "b@q2.com"
     assert queue_claim_next(rep=sdrs[0]) is None
     with pytest.raises(RoutingError, match="not ramped"):
-        Rep.objects.filter(pk=sdrs[0].pk).update(ramp_start=dt.date.today())
+        Rep.objects.filter(pk=sdrs[0].pk).update(ramp_start=timezone.localdate())
         sdrs[0].refresh_from_db()
         queue_claim_next(rep=sdrs[0])
 
