@@ -1,7 +1,42 @@
+from __future__ import annotations
+
 from django.contrib import admin
+from django.template.response import TemplateResponse
+from django.urls import path
 
 
 class SdropsAdminSite(admin.AdminSite):
     site_header = "sdrops"
     site_title = "sdrops"
     index_title = "Sales development operations"
+
+    def get_urls(self):
+        return [
+            path("jobs/", self.admin_view(self.jobs_view), name="jobs"),
+            *super().get_urls(),
+        ]
+
+    def jobs_view(self, request):
+        """The django-q2 clusters that are running (from their heartbeat in the shared
+        cache) and the state of the task tables, for ops watching schedules."""
+        from django.core.exceptions import PermissionDenied
+        from django_q.models import Failure, OrmQ, Schedule, Success
+        from django_q.status import Stat
+
+        if not request.user.has_perm("django_q.view_schedule"):
+            raise PermissionDenied
+        clusters = [
+            {"id": stat.cluster_id, "host": stat.host, "status": stat.status, "workers": len(stat.workers),
+             "uptime": int(stat.uptime())}
+            for stat in Stat.get_all()
+        ]
+        context = {
+            **self.each_context(request),
+            "title": "Background jobs",
+            "clusters": clusters,
+            "queued": OrmQ.objects.count(),
+            "successes": Success.objects.count(),
+            "failures": Failure.objects.count(),
+            "schedules": Schedule.objects.order_by("next_run"),
+        }
+        return TemplateResponse(request, "admin/jobs.html", context)

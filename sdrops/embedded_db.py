@@ -8,6 +8,7 @@ children all hold handles) stops the database as well.
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 from pathlib import Path
@@ -32,7 +33,12 @@ def server():
         import pgserver
 
         logging.getLogger("pgserver").setLevel(logging.WARNING)
+        _prune_dead_handles()
         _server = pgserver.get_server(PGDATA, cleanup_mode="stop")
+        # atexit runs last-registered first: forget worker processes that ended with
+        # os._exit (django-q2's, multiprocessing's) before pgserver decides whether this
+        # process is the last one and so should stop the server.
+        atexit.register(_prune_dead_handles)
         exists = _server.psql(
             f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE_NAME}';"
         )
@@ -43,3 +49,29 @@ def server():
 
 def database_url() -> str:
     return server().get_uri(DATABASE_NAME)
+
+
+def _prune_dead_handles() -> None:
+    """pgserver keeps the pids of the processes using the server in a file and stops the
+    server when the last one exits. A process that was killed (SIGKILL, a crashed test run)
+    never removes its pid, which would keep the server up forever; drop those first."""
+    import json
+
+    import psutil
+
+    handles = PGDATA / ".handle_pids.json"
+    if not handles.exists():
+        return
+    try:
+        pids = json.loads(handles.read_text())
+    except (OSError, ValueError):
+        return
+    def running(pid: int) -> bool:
+        try:
+            return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+        except psutil.Error:
+            return False
+
+    alive = [pid for pid in pids if running(pid)]
+    if alive != pids:
+        handles.write_text(json.dumps(alive))

@@ -128,6 +128,13 @@ else:
     EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH", str(BASE_DIR / "var" / "mail"))
 
+# A shared cache: django-q2's cluster publishes its status there for the admin's
+# "Background jobs" page, so it must not be per-process memory.
+if os.environ.get("REDIS_URL"):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": os.environ["REDIS_URL"]}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "sdrops_cache"}}
+
 # django-q2: see shared/DEPENDENCIES.md. Delivery is at-least-once, so every task is
 # idempotent; timeout < retry so a slow task is not handed out twice while it runs;
 # catch_up=False so a cluster that was down does not replay missed emails.

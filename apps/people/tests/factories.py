@@ -5,7 +5,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
 from apps.people.models import Contact, Rep, Team
-from apps.people.roles import ROLE_GROUP
+from apps.people.roles import ROLE_GROUP, sync_role_groups
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -43,8 +43,11 @@ class RepFactory(factory.django.DjangoModelFactory):
     @factory.post_generation
     def groups(obj, create, extracted, **kwargs):
         if create:
-            group, _ = Group.objects.get_or_create(name=ROLE_GROUP[obj.role])
-            obj.user.groups.add(group)
+            # Transactional tests flush the database afterwards, which drops the groups
+            # the data migration made; put them back the same way.
+            if not Group.objects.filter(name=ROLE_GROUP[obj.role]).exists():
+                sync_role_groups()
+            obj.user.groups.add(Group.objects.get(name=ROLE_GROUP[obj.role]))
 
 
 class ContactFactory(factory.django.DjangoModelFactory):

@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.db.models import Count
+
+from apps.accounts.selectors import accounts_visible_to
+from apps.people.models import Contact, Rep, Team
+from apps.people.selectors import contacts_visible_to, reps_visible_to, user_sees_everything
+from sdrops.admin_scoping import ScopedAdminMixin, ScopedForeignKeyMixin
+
+
+@admin.register(Team)
+class TeamAdmin(admin.ModelAdmin):
+    list_display = ["name", "manager", "segment", "member_count"]
+    list_select_related = ["manager"]
+    search_fields = ["name"]
+    autocomplete_fields = ["manager"]
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request).annotate(_members=Count("members"))
+        if user_sees_everything(request.user):
+            return qs
+        return qs.filter(members__in=reps_visible_to(user=request.user)).distinct()
+
+    @admin.display(description="members", ordering="_members")
+    def member_count(self, obj):
+        return obj._members
+
+
+@admin.register(Rep)
+class RepAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    scope_selector = reps_visible_to
+    list_display = [
+        "owner_name", "role", "team", "manager", "segment", "capacity", "routing_weight", "ramp",
+        "out_of_office", "active",
+    ]
+    list_select_related = ["team", "manager"]
+    list_filter = ["role", "team", "segment", "active"]
+    search_fields = ["owner_name", "user__email", "user__username"]
+    autocomplete_fields = ["user", "team", "manager"]
+    filter_horizontal = ["ae_partners"]
+    fieldsets = [
+        (None, {"fields": ["user", "owner_name", "role", "team", "manager", "segment", "time_zone", "active"]}),
+        ("Book and routing", {"fields": ["capacity", "routing_weight", "ramp_start"]}),
+        ("Availability", {"fields": ["out_of_office_from", "out_of_office_to"]}),
+        ("Pod", {"fields": ["ae_partners"]}),
+    ]
+
+    @admin.display(description="ramp")
+    def ramp(self, obj):
+        return f"{obj.ramp_factor():.0%}"
+
+    @admin.display(description="out of office", boolean=True)
+    def out_of_office(self, obj):
+        return obj.is_out_of_office()
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "ae_partners":
+            kwargs["queryset"] = Rep.objects.filter(role=Rep.Role.AE)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+
+@admin.register(Contact)
+class ContactAdmin(ScopedAdminMixin, ScopedForeignKeyMixin, admin.ModelAdmin):
+    scope_selector = contacts_visible_to
+    scoped_foreign_keys = {"account": accounts_visible_to}
+    list_display = ["__str__", "account", "title", "persona", "buying_role", "source", "created_at"]
+    list_select_related = ["account"]
+    list_filter = ["source", "buying_role"]
+    search_fields = ["email", "first_name", "last_name", "account__name", "account__domain"]
+    autocomplete_fields = ["account"]
+    list_per_page = 100
+    show_full_result_count = False
+    fields = ["first_name", "last_name", "email", "title", "persona", "buying_role", "source", "account"]

@@ -1,0 +1,44 @@
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db.models import Count
+
+from apps.accounts.models import Account, Activity, DomainAlias, OwnershipEvent
+from apps.people.models import Contact, LeadCycle, Rep, Team
+
+pytestmark = pytest.mark.django_db
+
+
+def snapshot():
+    return (
+        list(Account.objects.order_by("domain").values_list("name", "domain", "segment", "status", "owner__owner_name")),
+        list(Contact.objects.order_by("email").values_list("email", "buying_role")),
+        Activity.objects.count(),
+    )
+
+
+def test_seed_demo_builds_the_organisation_deterministically():
+    call_command("seed_demo", "--accounts", "300", "--seed", "7")
+    assert Team.objects.count() == 2 and all(t.manager for t in Team.objects.all())
+    roles = dict(Rep.objects.values_list("role").annotate(n=Count("id")))
+    assert roles == {"sdr": 10, "ae": 5, "manager": 2, "ops": 1}
+    sdrs = Rep.objects.filter(role="sdr")
+    assert sum(1 for s in sdrs if s.ramp_factor() < 1) == 2
+    assert sum(1 for s in sdrs if s.is_out_of_office()) == 1
+    assert all(s.ae_partners.exists() for s in sdrs)
+    assert Account.objects.count() == 300
+    owned = Account.objects.filter(owner__isnull=False).count()
+    assert 100 < owned < 200
+    assert OwnershipEvent.objects.filter(reason="import").count() == owned
+    assert DomainAlias.objects.exists()
+    assert 2 <= Contact.objects.count() / 300 <= 4
+    assert Activity.objects.filter(automated=True).exists() and Activity.objects.filter(automated=False).exists()
+    assert LeadCycle.objects.exists()
+    user = get_user_model().objects.get(username="sdr1")
+    assert user.check_password("sdrops-demo") and user.groups.filter(name="SDR").exists()
+    first = snapshot()
+    with pytest.raises(CommandError, match="--reset"):
+        call_command("seed_demo", "--accounts", "300", "--seed", "7")
+    call_command("seed_demo", "--accounts", "300", "--seed", "7", "--reset")
+    assert snapshot()[:2] == first[:2]
