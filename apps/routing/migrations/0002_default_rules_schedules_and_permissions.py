@@ -4,40 +4,20 @@ routing permissions."""
 
 from django.db import migrations
 
-SCHEDULES = [
-    {
-        "name": "routing.weekly_distribution",
-        "func": "apps.routing.tasks.distribution_run_task",
-        "cron": "0 6 * * 1",  # Mondays 06:00: books are full when the week starts.
-    },
-    {
-        "name": "routing.daily_retrieval",
-        "func": "apps.routing.tasks.retrieval_run_task",
-        "cron": "30 5 * * *",  # Before the distribution, so retrieved accounts rest first.
-    },
-]
-
 
 def forwards(apps, schema_editor):
     from apps.people.roles import sync_role_groups
+    from apps.routing.schedules import schedules_ensure
 
-    Schedule = apps.get_model("django_q", "Schedule")
-    for spec in SCHEDULES:
-        schedule, created = Schedule.objects.get_or_create(
-            name=spec["name"], defaults={"func": spec["func"], "schedule_type": "C", "cron": spec["cron"], "repeats": -1}
-        )
-        if not created and schedule.func != spec["func"]:
-            # The timing stays as ops edited it; only the code path is ours to move.
-            schedule.func = spec["func"]
-            schedule.save(update_fields=["func"])
-    RulesOfEngagement = apps.get_model("routing", "RulesOfEngagement")
-    RulesOfEngagement.objects.get_or_create(key="default")
+    schedules_ensure(apps.get_model("django_q", "Schedule"))
+    apps.get_model("routing", "RulesOfEngagement").objects.get_or_create(key="default")
     sync_role_groups(apps)
 
 
 def backwards(apps, schema_editor):
-    Schedule = apps.get_model("django_q", "Schedule")
-    Schedule.objects.filter(name__in=[s["name"] for s in SCHEDULES]).delete()
+    from apps.routing.schedules import SCHEDULES
+
+    apps.get_model("django_q", "Schedule").objects.filter(name__in=[s["name"] for s in SCHEDULES]).delete()
 
 
 class Migration(migrations.Migration):
