@@ -19,6 +19,7 @@ from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from apps.accounts.domains import email_domain, is_webmail, normalize_domain, registrable_domain
@@ -231,7 +232,12 @@ def _lead_account(*, contact: Contact, account_domain: str, actor) -> tuple[Acco
     candidates = list(
         Account.objects.select_for_update(no_key=True, of=("self",))
         .select_related("owner", "opportunity_owner", "cs_owner")
-        .filter(Q(matching_key__in=keys) | Q(pk__in=DomainAlias.objects.filter(matching_key__in=keys).values("account_id")))
+        # A UNION of two index look-ups: an OR across the alias join made PostgreSQL scan every account.
+        .filter(pk__in=RawSQL(
+            "SELECT id FROM accounts_account WHERE matching_key = ANY(%s) "
+            "UNION SELECT account_id FROM accounts_domainalias WHERE matching_key = ANY(%s)",
+            [sorted(keys), sorted(keys)],
+        ))
         .order_by("pk")
     )
     if candidates:

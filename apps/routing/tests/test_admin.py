@@ -10,8 +10,8 @@ from apps.routing.models import (
     ReturnRequest,
     RoutingRule,
     RulesChange,
-    RulesOfEngagement,
 )
+from apps.routing.selectors import roe_get
 from apps.routing.services import lead_route, return_file
 from apps.routing.tests.factories import ScoredAccountFactory, rule_with
 
@@ -34,13 +34,13 @@ def test_routing_admin_pages_render(ops_client, sdr):
                  "routingdecision", "queueitem", "distribution", "returnrequest", "accountrest"]:
         assert ops_client.get(reverse(f"admin:routing_{name}_changelist")).status_code == 200, name
     assert ops_client.get(reverse("admin:routing_routingrule_change", args=[rule.pk])).status_code == 200
-    roe = RulesOfEngagement.objects.get()
+    roe = roe_get()
     assert ops_client.get(reverse("admin:routing_rulesofengagement_change", args=[roe.pk])).status_code == 200
     assert ops_client.get(reverse("admin:routing_distribution_new")).status_code == 200
 
 
 def test_rules_of_engagement_change_is_recorded_and_validated(ops_client, ops):
-    roe = RulesOfEngagement.objects.get()
+    roe = roe_get()
     url = reverse("admin:routing_rulesofengagement_change", args=[roe.pk])
     data = {"inactivity_days": 100, "rest_days": 14, "rest_days_by_reason": '{"not_interested": 90}',
             "meaningful_activity_types": ["call", "email"], "exempt_open_opportunity": "on",

@@ -9,6 +9,7 @@ from apps.accounts.models import OwnershipEvent
 from apps.accounts.services import account_set_owner
 from apps.accounts.tests.factories import AccountFactory, ActivityFactory
 from apps.routing.models import AccountRest, ReturnRequest, RulesOfEngagement
+from apps.routing.selectors import roe_get
 from apps.routing.services import distribution_run, retrieval_run, return_file
 from apps.routing.tests.factories import ScoredAccountFactory
 
@@ -66,7 +67,7 @@ def test_activity_before_assignment_does_not_count(sdr):
 
 
 def test_inactivity_days_come_from_rules_of_engagement(sdr):
-    RulesOfEngagement.objects.filter(key="default").update(inactivity_days=15, rest_days=7)
+    RulesOfEngagement.objects.filter(pk=roe_get().pk).update(inactivity_days=15, rest_days=7)
     account = owned(sdr)
     with time_machine.travel(T0 + dt.timedelta(days=15), tick=False):
         assert len(retrieval_run()) == 1
