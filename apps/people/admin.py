@@ -6,6 +6,7 @@ from django.db.models import Count
 from apps.accounts.selectors import accounts_visible_to
 from apps.people.models import Contact, Rep, Team
 from apps.people.selectors import contacts_visible_to, reps_visible_to, user_sees_everything
+from apps.routing.admin import route_selected_leads
 from sdrops.admin_scoping import ScopedAdminMixin, ScopedForeignKeyMixin
 
 
@@ -72,3 +73,4 @@ class ContactAdmin(ScopedAdminMixin, ScopedForeignKeyMixin, admin.ModelAdmin):
     list_per_page = 100
     show_full_result_count = False
     fields = ["first_name", "last_name", "email", "title", "persona", "buying_role", "source", "account"]
+    actions = [route_selected_leads]  # routing (issue 5)

@@ -506,3 +506,26 @@ class AccountRestAdmin(admin.ModelAdmin):
 def account_return_url(account: Account) -> str:
     """Where the account page links for "Return / swap" (used by the account admin)."""
     return reverse("admin:routing_returnrequest_file", args=[account.pk])
+
+
+@admin.action(description="Route the selected inbound leads", permissions=["change"])
+def route_selected_leads(modeladmin, request, queryset):
+    """For the contact admin: route each selected lead that has no open lead cycle."""
+    from apps.people.selectors import lead_cycle_current
+
+    routed, skipped = 0, 0
+    for contact in queryset.order_by("pk"):
+        if lead_cycle_current(contact=contact) is not None:
+            skipped += 1
+            continue
+        try:
+            decision = services.lead_route(contact=contact, actor=request.user)
+        except ValidationError as error:
+            modeladmin.message_user(request, f"{contact}: {_error_text(error)}", messages.ERROR)
+            continue
+        routed += 1
+        modeladmin.message_user(request, f"{contact}: {decision.rep or decision.get_outcome_display()} — {decision.explanation}")
+    if skipped:
+        modeladmin.message_user(request, f"{skipped} lead(s) already assigned were left alone.", messages.WARNING)
+    if routed > 10:
+        modeladmin.message_user(request, f"{routed} lead(s) routed.")

@@ -7,6 +7,7 @@ pool to 50 SDRs, and 10,000 inbound leads routed one by one.
 
 from __future__ import annotations
 
+import os
 import statistics
 import time
 
@@ -18,6 +19,8 @@ from django.utils import timezone
 from apps.icps.models import ICP
 from apps.people.models import Contact, Rep, Team
 
+# The issue asks for 10,000 leads; SDROPS_BENCH_LEADS shrinks the run on a busy shared machine.
+LEADS = int(os.environ.get("SDROPS_BENCH_LEADS", "10000"))
 TAG = "routing-bench"  # accounts: domain ends with -routing-bench.com; reps/teams/users carry it in their names
 
 
@@ -38,9 +41,18 @@ def _cleanup() -> None:
                        [f"%-{TAG}.com"])
         cursor.execute("DELETE FROM people_contact WHERE email LIKE %s", [f"%-{TAG}.com"])
         cursor.execute("DELETE FROM accounts_account WHERE id IN (SELECT id FROM bench_accounts)")
+        cursor.execute("DELETE FROM routing_routingrulemember WHERE rule_id IN (SELECT id FROM routing_routingrule WHERE name LIKE %s)",
+                       [f"{TAG}%"])
+        cursor.execute("DELETE FROM routing_queueitem WHERE rule_id IN (SELECT id FROM routing_routingrule WHERE name LIKE %s)",
+                       [f"{TAG}%"])
+        cursor.execute("UPDATE routing_routingdecision SET rule_id = NULL WHERE rule_id IN "
+                       "(SELECT id FROM routing_routingrule WHERE name LIKE %s)", [f"{TAG}%"])
         cursor.execute("DELETE FROM routing_routingrule WHERE name LIKE %s", [f"{TAG}%"])
-        cursor.execute("DELETE FROM routing_distribution WHERE note LIKE %s OR team_id IN (SELECT id FROM people_team WHERE name LIKE %s)",
-                       [f"{TAG}%", f"{TAG}%"])
+        cursor.execute("DELETE FROM routing_distributionline WHERE distribution_id IN "
+                       "(SELECT id FROM routing_distribution WHERE team_id IN (SELECT id FROM people_team WHERE name LIKE %s))",
+                       [f"{TAG}%"])
+        cursor.execute("DELETE FROM routing_distribution WHERE team_id IN (SELECT id FROM people_team WHERE name LIKE %s)",
+                       [f"{TAG}%"])
         cursor.execute("DELETE FROM accounts_ownershipevent WHERE to_rep_id IN (SELECT id FROM people_rep WHERE owner_name LIKE %s) "
                        "OR from_rep_id IN (SELECT id FROM people_rep WHERE owner_name LIKE %s)", [f"{TAG}%", f"{TAG}%"])
         cursor.execute("DELETE FROM people_leadcycle WHERE rep_id IN (SELECT id FROM people_rep WHERE owner_name LIKE %s)",
@@ -157,7 +169,7 @@ def bench_lead_routing(*, stdout, options) -> str:
     connection.cursor().execute("VACUUM ANALYZE accounts_account")
     # 10,000 leads: 30% at owned accounts, 50% at pool accounts, 20% at companies not in the database.
     emails = []
-    for i in range(10_000):
+    for i in range(LEADS):
         if i % 10 < 3:
             emails.append(f"lead{i}@a{1 + (i * 13) % 5000}-{TAG}.com")
         elif i % 10 < 8:
@@ -187,7 +199,7 @@ def bench_lead_routing(*, stdout, options) -> str:
     return "\n".join([
         "## Routing: inbound leads one by one",
         "",
-        "10,000 inbound leads routed one call at a time (`lead_route`: match, decide, move the account, open the lead cycle, "
+        f"{LEADS:,} inbound leads routed one call at a time (`lead_route`: match, decide, move the account, open the lead cycle, "
         "record the decision) against 20,000 accounts and 20 SDRs in a weighted round robin. "
         "Mix: 30% at owned accounts, 50% at pool accounts, 20% at companies not yet in the database (new account created).",
         "",

@@ -123,3 +123,18 @@ def test_claim_next_button(client, sdr):
     assert response.status_code == 302
     assert QueueItem.objects.get().claimed_by == sdr
     assert RoutingRule.objects.count() == 1
+
+
+def test_route_action_on_contacts_and_decisions_shown(client, ops, sdr):
+    rule_with([sdr])
+    contact = ContactFactory(email="new@fresh-co.com", account=None, source="inbound")
+    client.force_login(ops.user)
+    response = client.post(reverse("admin:people_contact_changelist"),
+                           {"action": "route_selected_leads", "_selected_action": [contact.pk]}, follow=True)
+    assert "Sam Seller" in response.content.decode()
+    account = Account.objects.get(domain="fresh-co.com")
+    assert account.owner == sdr
+    page = client.get(reverse("admin:accounts_account_change", args=[account.pk])).content.decode()
+    assert "Routing decisions" in page and "picked Sam Seller" in page
+    page = client.get(reverse("admin:people_contact_change", args=[contact.pk])).content.decode()
+    assert "picked Sam Seller" in page
