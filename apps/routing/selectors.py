@@ -226,7 +226,8 @@ def retrieval_candidates(*, now: dt.datetime, roe: RulesOfEngagement | None = No
         .values("last")[:1]
     )
     qs = (
-        Account.objects.filter(owner__isnull=False)
+        # Customers belong to their AE/CSM, not to a book that must be worked to be kept.
+        Account.objects.filter(owner__isnull=False).exclude(status=Account.Status.CUSTOMER)
         .annotate(last_worked_at=Greatest(Coalesce(Subquery(last_activity), "owner_since"), "owner_since"))
         .filter(Q(last_worked_at__lte=cutoff) | Q(last_worked_at__isnull=True))
     )

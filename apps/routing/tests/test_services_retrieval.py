@@ -5,7 +5,7 @@ import time_machine
 from django.core import mail
 from django.utils import timezone
 
-from apps.accounts.models import OwnershipEvent
+from apps.accounts.models import Account, OwnershipEvent
 from apps.accounts.services import account_set_owner
 from apps.accounts.tests.factories import AccountFactory, ActivityFactory
 from apps.routing.models import AccountRest, ReturnRequest, RulesOfEngagement
@@ -118,4 +118,10 @@ def test_dry_run_lists_without_changing(sdr):
 def test_unowned_accounts_are_never_retrieved():
     AccountFactory()
     with time_machine.travel(timezone.now() + dt.timedelta(days=400), tick=False):
+        assert retrieval_run() == []
+
+
+def test_customers_are_never_retrieved(ae):
+    owned(ae, status=Account.Status.CUSTOMER)
+    with time_machine.travel(T0 + dt.timedelta(days=400), tick=False):
         assert retrieval_run() == []
