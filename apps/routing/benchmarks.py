@@ -141,7 +141,8 @@ def bench_distribution(*, stdout, options) -> str:
         f"| commit of the preview (locks, checks, one set-based owner change) | {commit_time:.2f} s | {len(commit_queries)} |",
         f"| scheduled run (plan + commit in one locked transaction) | {run_time:.2f} s | {len(run_queries)} |",
         "",
-        f"Books after: {min(sizes)}–{max(sizes)} accounts; average score per rep {min(averages)}–{max(averages)}.",
+        f"Books after: {min(sizes)}–{max(sizes)} accounts; average score per rep {min(averages)}–{max(averages)}. "
+        f"Load average at the end of the run: {os.getloadavg()[0]:.1f}.",
     ])
 
 
@@ -208,6 +209,9 @@ def bench_lead_routing(*, stdout, options) -> str:
         f"| {len(contacts):,} | {total:.1f} s | {median:.1f} ms | {p99:.1f} ms | {max_queries} |",
         "",
         f"Outcomes: {mix}.",
+        "",
+        f"Load average at the end of the run: {os.getloadavg()[0]:.1f} (the 2 cores are shared with other work; "
+        "per-statement latency rises with it).",
     ])
 
 
