@@ -27,6 +27,7 @@ from apps.accounts.models import Account, DomainAlias, OwnershipReason
 from apps.accounts.selectors import webmail_extra_domains
 from apps.accounts.services import account_create, account_owners_set
 from apps.people.models import Contact, LeadType, Rep
+from apps.people.selectors import lead_cycle_current
 from apps.people.services import lead_cycle_open
 from apps.routing import selectors
 from apps.routing.models import (
@@ -303,6 +304,11 @@ def _route_account(
         return decision, None, False
     rule = candidate.rule
     decision.rule, decision.strategy = rule, rule.strategy
+    if rule.strategy == Strategy.QUEUE and reason == OwnershipReason.SLA_REASSIGNMENT:
+        # A lead whose clock already lapsed must not wait again for someone to claim it.
+        decision.outcome = RoutingDecision.Outcome.NO_REP
+        decision.explanation = f"Rule “{rule}” is a claim queue; an SLA re-assignment needs a rep now."
+        return decision, None, False
     if rule.strategy == Strategy.QUEUE:
         decision.outcome = RoutingDecision.Outcome.QUEUED
         decision.explanation = f"Rule “{rule}”: queued for its reps to claim, oldest first."
@@ -477,7 +483,8 @@ def queue_claim_next(*, rep: Rep, actor=None) -> QueueItem | None:
             rule=item.rule, strategy=Strategy.QUEUE, explanation=f"{rep} claimed it from queue “{item.rule}”.",
             actor=actor if getattr(actor, "pk", None) else None,
         )
-        lead_cycle_open(contact=item.contact, rep=rep, lead_type=LeadType.INBOUND, source=item.contact.source)
+        if lead_cycle_current(contact=item.contact) is None:
+            lead_cycle_open(contact=item.contact, rep=rep, lead_type=LeadType.INBOUND, source=item.contact.source)
     return item
 
 

@@ -335,3 +335,13 @@ def test_bad_email_is_unmatched_not_an_error(sdrs):
     contact = ContactFactory(email="no-domain@localhost", account=None)
     decision = lead_route(contact=contact)
     assert decision.outcome == "unmatched"
+
+
+def test_sla_reassignment_never_waits_in_a_claim_queue(sdrs):
+    rule_with(sdrs, strategy=Strategy.QUEUE)
+    account = AccountFactory(domain="late.com")
+    account_set_owner(account=account, to_rep=sdrs[0], reason="manual")
+    contact = lead("a@late.com")
+    lead_route(contact=contact)
+    decision = lead_route(contact=contact, exclude_reps=[sdrs[0]], reason="sla_reassignment")
+    assert decision.outcome == "no_rep" and not QueueItem.objects.exists()
