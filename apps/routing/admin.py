@@ -191,7 +191,7 @@ class RoutingDecisionAdmin(admin.ModelAdmin):
     list_select_related = ["contact", "account", "rep", "rule"]
     search_fields = ["contact__email", "account__name", "account__domain"]
     readonly_fields = [f.name for f in RoutingDecision._meta.fields]
-    actions = ["mark_resolved"]
+    actions = ["route_again", "mark_resolved"]
     date_hierarchy = "decided_at"
 
     def get_queryset(self, request):
@@ -211,6 +211,16 @@ class RoutingDecisionAdmin(admin.ModelAdmin):
     @admin.display(description="skipped")
     def skipped_reps(self, obj):
         return ", ".join(f"{s['rep']} ({services.SKIP_LABELS.get(s['reason'], s['reason'])})" for s in obj.skipped) or "—"
+
+    @admin.action(description="Route again (after setting the lead's account or a rule)", permissions=["change"])
+    def route_again(self, request, queryset):
+        for decision in queryset.filter(outcome__in=["unmatched", "no_rep"], resolved_at__isnull=True).order_by("pk"):
+            try:
+                retried = services.routing_decision_retry(decision=decision, actor=request.user)
+            except ValidationError as error:
+                self.message_user(request, f"{decision.contact or decision.account}: {_error_text(error)}", messages.ERROR)
+            else:
+                self.message_user(request, f"{retried.contact}: {retried.rep or retried.get_outcome_display()} — {retried.explanation}")
 
     @admin.action(description="Mark as dealt with (ops queue)", permissions=["change"])
     def mark_resolved(self, request, queryset):

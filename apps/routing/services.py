@@ -433,19 +433,23 @@ def pick_rep(*, account: Account, source: str = "", lead_type: str = LeadType.IN
     return pick.member.rep if pick.member else None
 
 
-def unmatched_lead_resolve(*, decision: RoutingDecision, account: Account, actor=None) -> RoutingDecision:
-    """Ops attach an unmatched lead to an account; it is then routed normally."""
+def routing_decision_retry(*, decision: RoutingDecision, actor=None) -> RoutingDecision:
+    """Route a lead from the ops queue again (after ops set its account, added a rule or
+    a rep came back). The old decision is marked dealt with once the lead found a rep or
+    a queue; the new decision is returned either way."""
     with transaction.atomic():
-        locked = RoutingDecision.objects.select_for_update().get(pk=decision.pk)
+        locked = RoutingDecision.objects.select_for_update(of=("self",)).select_related("contact").get(pk=decision.pk)
         if locked.resolved_at is not None:
             raise RoutingError("This lead was already dealt with.")
         if locked.contact is None:
-            raise RoutingError("This decision has no lead.")
-        locked.resolved_at = timezone.now()
-        locked.save(update_fields=["resolved_at"])
-        Contact.objects.filter(pk=locked.contact_id).update(account=account)
-        contact = Contact.objects.get(pk=locked.contact_id)
-        return lead_route(contact=contact, actor=actor)
+            raise RoutingError("This decision has no lead to route.")
+        if lead_cycle_current(contact=locked.contact) is not None:
+            raise RoutingError(f"{locked.contact} is already assigned.")
+        retried = lead_route(contact=locked.contact, actor=actor)
+        if retried.outcome not in (RoutingDecision.Outcome.UNMATCHED, RoutingDecision.Outcome.NO_REP):
+            locked.resolved_at = timezone.now()
+            locked.save(update_fields=["resolved_at"])
+    return retried
 
 
 # =========================================================================================

@@ -138,3 +138,20 @@ def test_route_action_on_contacts_and_decisions_shown(client, ops, sdr):
     assert "Routing decisions" in page and "picked Sam Seller" in page
     page = client.get(reverse("admin:people_contact_change", args=[contact.pk])).content.decode()
     assert "picked Sam Seller" in page
+
+
+def test_route_again_action_from_ops_queue(client, ops, sdr):
+    account = ScoredAccountFactory(domain="acme.com")
+    account_set_owner(account=account, to_rep=sdr, reason="manual")
+    contact = ContactFactory(email="boss@gmail.com", account=None, source="inbound")
+    parked = lead_route(contact=contact)
+    client.force_login(ops.user)
+    page = client.get(reverse("admin:routing_routingdecision_changelist") + "?queue=open").content.decode()
+    assert "boss@gmail.com" in page
+    contact.account = account
+    contact.save()
+    client.post(reverse("admin:routing_routingdecision_changelist"),
+                {"action": "route_again", "_selected_action": [parked.pk]})
+    parked.refresh_from_db()
+    assert parked.resolved_at is not None
+    assert contact.lead_cycles.get().rep == sdr

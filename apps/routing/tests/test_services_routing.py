@@ -13,7 +13,14 @@ from apps.people.models import Contact, LeadCycle, Rep
 from apps.people.tests.factories import ContactFactory, RepFactory
 from apps.routing import selectors
 from apps.routing.models import QueueItem, RepCapacityOverride, RoutingDecision, RoutingRuleMember, Strategy
-from apps.routing.services import RoutingError, _pick_rotation, lead_route, pick_rep, queue_claim_next
+from apps.routing.services import (
+    RoutingError,
+    _pick_rotation,
+    lead_route,
+    pick_rep,
+    queue_claim_next,
+    routing_decision_retry,
+)
 from apps.routing.tests.factories import rule_with
 
 pytestmark = pytest.mark.django_db
@@ -345,3 +352,22 @@ def test_sla_reassignment_never_waits_in_a_claim_queue(sdrs):
     lead_route(contact=contact)
     decision = lead_route(contact=contact, exclude_reps=[sdrs[0]], reason="sla_reassignment")
     assert decision.outcome == "no_rep" and not QueueItem.objects.exists()
+
+
+def test_ops_queue_lead_routed_again_after_ops_set_its_account(sdr):
+    account = AccountFactory(domain="acme.com")
+    account_set_owner(account=account, to_rep=sdr, reason="manual")
+    contact = lead("boss@gmail.com")
+    parked = lead_route(contact=contact)
+    assert parked.outcome == "unmatched"
+    again = routing_decision_retry(decision=parked)  # nothing changed: still unmatched, still open
+    assert again.outcome == "unmatched"
+    parked.refresh_from_db()
+    assert parked.resolved_at is None
+    Contact.objects.filter(pk=contact.pk).update(account=account)
+    retried = routing_decision_retry(decision=parked)
+    assert (retried.outcome, retried.rep) == ("current_owner", sdr)
+    parked.refresh_from_db()
+    assert parked.resolved_at is not None
+    with pytest.raises(RoutingError, match="already dealt with"):
+        routing_decision_retry(decision=parked)
