@@ -759,20 +759,18 @@ def rest_periods_process(*, now: dt.datetime | None = None) -> int:
 
 
 def _readiness_signal_add(*, account_id: int, on: dt.date, now: dt.datetime) -> bool:
-    """A "get back to me" date reached is a timing signal. TODO(issue 4): the signal model
-    lives in apps.icps; until it is merged this does nothing."""
-    from django.apps import apps as django_apps
+    """A "get back to me" date reached is a timing signal: recorded through the scoring
+    app's service, which rescores the account (so its readiness rises on its own)."""
+    from apps.icps.models import SignalType
+    from apps.icps.services import signal_record
 
-    try:
-        Signal = django_apps.get_model("icps", "Signal")
-        SignalType = django_apps.get_model("icps", "SignalType")
-    except LookupError:
+    signal_type = SignalType.objects.filter(key="get_back_to_me_date").first()
+    account = Account.objects.filter(pk=account_id).first()
+    if signal_type is None or account is None:
+        logger.warning("No get-back-to-me signal added for account %s: signal type or account missing", account_id)
         return False
-    signal_type = SignalType.objects.filter(key__in=["get_back_to_me", "get_back_to_me_date"]).first()
-    if signal_type is None:
-        return False
-    Signal.objects.get_or_create(account_id=account_id, type=signal_type, occurred_at=now.replace(microsecond=0),
-                                 source="return", defaults={"date": on, "note": "Get back to me date reached"})
+    signal_record(account=account, type=signal_type, occurred_at=now, date=on, source="return",
+                  note="Get back to me date reached")
     return True
 
 

@@ -9,6 +9,8 @@ from django.utils import timezone
 from apps.accounts.models import Account, Activity, DomainAlias, OwnershipEvent
 from apps.accounts.services import account_set_owner
 from apps.accounts.tests.factories import ActivityFactory, DomainAliasFactory
+from apps.icps.defaults import icps_defaults_ensure
+from apps.icps.models import Signal
 from apps.people.models import Contact
 from apps.people.tests.factories import ContactFactory
 from apps.routing.models import AccountRest, ReturnRequest
@@ -130,10 +132,14 @@ def test_get_back_to_me_rests_until_the_date_then_adds_a_signal(sdr, ops):
     distribution_run()
     account.refresh_from_db()
     assert account.owner is None
+    icps_defaults_ensure()  # signal types (a transactional test may have flushed them)
+    with time_machine.travel(dt.datetime.combine(when, dt.time(6), tzinfo=dt.UTC) - dt.timedelta(days=1), tick=False):
+        assert rest_periods_process() == 0
     with time_machine.travel(dt.datetime.combine(when, dt.time(6), tzinfo=dt.UTC), tick=False):
-        rest_periods_process()
-        rest_periods_process()  # twice: no harm
-    rest.refresh_from_db() if AccountRest.objects.filter(pk=rest.pk).exists() else None
+        assert rest_periods_process() == 1
+        assert rest_periods_process() == 0  # twice: no harm
+    signal = Signal.objects.get(account=account)
+    assert (signal.type.key, signal.date, signal.source) == ("get_back_to_me_date", when, "return")
     assert not AccountRest.objects.filter(account=account, signal_added_at__isnull=True).exists()
 
 
