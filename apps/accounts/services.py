@@ -159,6 +159,7 @@ def account_create(
                 raise ValidationError({"domain": error.messages})
         account.full_clean(exclude=["owner"])
         account.save()
+        _rescore(account)
         if owner is not None:
             account_set_owner(account=account, to_rep=owner, reason=reason, actor=actor)
     return account
@@ -173,3 +174,43 @@ def domain_alias_add(*, account: Account, domain: str) -> DomainAlias:
     alias = DomainAlias(account=account, domain=cleaned)
     alias.save()
     return alias
+
+
+ACCOUNT_PLAIN_FIELDS = (
+    "name", "website", "keep_subdomain", "industry", "employees", "annual_revenue", "country", "region",
+    "technologies", "segment", "status",
+)
+
+
+def account_fields_update(*, account: Account, actor, fields: dict) -> Account:
+    """Change an account's descriptive fields and domain (never its owner: that is
+    account_set_owner's). Refuses unknown fields."""
+    unknown = set(fields) - set(ACCOUNT_PLAIN_FIELDS) - {"domain"}
+    if unknown:
+        raise ValidationError({field: "This field cannot be changed here." for field in sorted(unknown)})
+    with transaction.atomic():
+        locked = Account.objects.select_for_update(no_key=True).get(pk=account.pk)
+        for field, value in fields.items():
+            if field == "domain":
+                if value:
+                    try:
+                        locked.domain = account_domain_clean(value, account=locked)
+                    except ValidationError as error:
+                        raise ValidationError({"domain": error.messages})
+                else:
+                    locked.domain = None
+            else:
+                setattr(locked, field, value.strip() if field == "name" and isinstance(value, str) else value)
+        if not locked.name:
+            raise ValidationError({"name": "An account needs a name."})
+        locked.full_clean(exclude=["owner"], validate_unique=False)
+        locked.save()
+        _rescore(locked)
+    return locked
+
+
+def _rescore(account: Account) -> None:
+    """Firmographics feed the ICP score: rescore the account in the same transaction."""
+    from apps.icps.services import account_changed
+
+    account_changed(account=account)

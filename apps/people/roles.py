@@ -82,3 +82,17 @@ ROLE_PERMISSIONS[SDR] += [
     ("people", "view_leadcycle"), ("cadences", "view_cadence"), ("cadences", "view_cadencestep"),
     ("cadences", "view_enrolment"),
 ]
+
+# ICPs and scoring (issue 4): reps read the rules behind a score and log signals and research
+# on their own accounts (row scope comes from the account they hang off); only ops edit ICPs.
+ROLE_PERMISSIONS[MANAGER] += [
+    ("icps", "view_icp"), ("icps", "view_rule"), ("icps", "view_signal"), ("icps", "add_signal"),
+    ("icps", "view_scorehistory"), ("icps", "view_researchitem"), ("icps", "add_researchitem"),
+]
+ROLE_PERMISSIONS[SDR] += [
+    ("icps", "view_icp"), ("icps", "view_rule"), ("icps", "view_signal"), ("icps", "add_signal"),
+    ("icps", "view_scorehistory"), ("icps", "view_researchitem"), ("icps", "add_researchitem"),
+]
+ROLE_PERMISSIONS[AE] += [
+    ("icps", "view_icp"), ("icps", "view_signal"), ("icps", "view_scorehistory"), ("icps", "view_researchitem"),
+]
