@@ -10,6 +10,7 @@ from apps.accounts.selectors import accounts_visible_to
 from apps.people.models import Contact, PersonalDataRequest, Rep, Team
 from apps.people.privacy import contact_forget
 from apps.people.selectors import contacts_visible_to, reps_visible_to, user_sees_everything
+from apps.routing.admin import route_selected_leads
 from sdrops.admin_scoping import ScopedAdminMixin, ScopedForeignKeyMixin
 
 
@@ -76,7 +77,7 @@ class ContactAdmin(ContactImportExportMixin, ScopedAdminMixin, ScopedForeignKeyM
     list_per_page = 100
     show_full_result_count = False
     fields = ["first_name", "last_name", "email", "title", "persona", "buying_role", "source", "account"]
-    actions = ["forget_personal_data"]
+    actions = ["forget_personal_data", route_selected_leads]  # route_selected_leads: routing (issue 5)
 
     def has_forget_permission(self, request):
         return request.user.has_perm("people.forget_contact")

@@ -38,6 +38,15 @@ ROLE_PERMISSIONS: dict[str, list[tuple[str, str]]] = {
     ],
 }
 
+# Routing (issue 5): SDRs file returns and claim queued leads; managers review their team's returns.
+ROLE_PERMISSIONS[SDR] += [
+    ("routing", "add_returnrequest"), ("routing", "view_returnrequest"),
+    ("routing", "view_queueitem"), ("routing", "view_routingdecision"),
+]
+ROLE_PERMISSIONS[MANAGER] += [
+    ("routing", "view_returnrequest"), ("routing", "change_returnrequest"), ("routing", "view_routingdecision"),
+]
+
 ROLE_GROUP = {"ops": OPS, "manager": MANAGER, "sdr": SDR, "ae": AE}
 
 
