@@ -79,6 +79,20 @@ class ContactAdmin(ContactImportExportMixin, ScopedAdminMixin, ScopedForeignKeyM
     fields = ["first_name", "last_name", "email", "title", "persona", "buying_role", "source", "account"]
     actions = ["forget_personal_data", route_selected_leads]  # route_selected_leads: routing (issue 5)
 
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        # A new inbound lead is routed the moment it exists, wherever it came from.
+        if not change and obj.source == Contact.Source.INBOUND:
+            from apps.routing.services import lead_route
+
+            decision = lead_route(contact=obj, actor=request.user)
+            self.message_user(
+                request,
+                f"Routed: {decision.get_outcome_display()}"
+                + (f" → {decision.rep}" if decision.rep else " (waiting in the ops queue)"),
+                messages.SUCCESS if decision.rep else messages.WARNING,
+            )
+
     def has_forget_permission(self, request):
         return request.user.has_perm("people.forget_contact")
 
