@@ -1,11 +1,16 @@
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.db.models import Count
+from django.template.response import TemplateResponse
 
+from apps.accounts.imports.admin import ContactImportExportMixin, RepImportExportMixin
 from apps.accounts.selectors import accounts_visible_to
-from apps.people.models import Contact, Rep, Team
+from apps.people.models import Contact, PersonalDataRequest, Rep, Team
+from apps.people.privacy import contact_forget
 from apps.people.selectors import contacts_visible_to, reps_visible_to, user_sees_everything
+from apps.routing.admin import route_selected_leads
 from sdrops.admin_scoping import ScopedAdminMixin, ScopedForeignKeyMixin
 
 
@@ -28,7 +33,7 @@ class TeamAdmin(admin.ModelAdmin):
 
 
 @admin.register(Rep)
-class RepAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class RepAdmin(RepImportExportMixin, ScopedAdminMixin, admin.ModelAdmin):
     scope_selector = reps_visible_to
     list_display = [
         "owner_name", "role", "team", "manager", "segment", "capacity", "routing_weight", "ramp",
@@ -61,7 +66,7 @@ class RepAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Contact)
-class ContactAdmin(ScopedAdminMixin, ScopedForeignKeyMixin, admin.ModelAdmin):
+class ContactAdmin(ContactImportExportMixin, ScopedAdminMixin, ScopedForeignKeyMixin, admin.ModelAdmin):
     scope_selector = contacts_visible_to
     scoped_foreign_keys = {"account": accounts_visible_to}
     list_display = ["__str__", "account", "title", "persona", "buying_role", "source", "created_at"]
@@ -72,3 +77,58 @@ class ContactAdmin(ScopedAdminMixin, ScopedForeignKeyMixin, admin.ModelAdmin):
     list_per_page = 100
     show_full_result_count = False
     fields = ["first_name", "last_name", "email", "title", "persona", "buying_role", "source", "account"]
+    actions = ["forget_personal_data", route_selected_leads]  # route_selected_leads: routing (issue 5)
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        # A new inbound lead is routed the moment it exists, wherever it came from.
+        if not change and obj.source == Contact.Source.INBOUND:
+            from apps.routing.services import lead_route
+
+            decision = lead_route(contact=obj, actor=request.user)
+            self.message_user(
+                request,
+                f"Routed: {decision.get_outcome_display()}"
+                + (f" → {decision.rep}" if decision.rep else " (waiting in the ops queue)"),
+                messages.SUCCESS if decision.rep else messages.WARNING,
+            )
+
+    def has_forget_permission(self, request):
+        return request.user.has_perm("people.forget_contact")
+
+    @admin.action(description="Erase personal data (right to be forgotten)…", permissions=["forget"])
+    def forget_personal_data(self, request, queryset):
+        if request.POST.get("confirm") == "yes":
+            note = request.POST.get("note", "")
+            done = [contact_forget(email=email, actor=request.user, note=note)
+                    for email in queryset.values_list("email", flat=True)]
+            self.message_user(
+                request, f"Erased the personal data of {sum(r.found for r in done)} contact(s); the requests are logged.",
+                messages.SUCCESS,
+            )
+            return None
+        return TemplateResponse(request, "admin/people/contact/forget.html", {
+            **self.admin_site.each_context(request),
+            "title": "Erase personal data",
+            "opts": self.model._meta,
+            "contacts": queryset[:200],
+            "count": queryset.count(),
+            "selected": request.POST.getlist(ACTION_CHECKBOX_NAME),
+            "action_checkbox_name": ACTION_CHECKBOX_NAME,
+        })
+
+
+@admin.register(PersonalDataRequest)
+class PersonalDataRequestAdmin(admin.ModelAdmin):
+    list_display = ["requested_at", "found", "contact_id", "records_erased", "requested_by", "note"]
+    list_filter = ["found"]
+    readonly_fields = [f.name for f in PersonalDataRequest._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
