@@ -627,3 +627,16 @@ def opportunity_update(
         locked.save(update_fields=["name", "amount", "close_date", "closed_lost_details"])
     opportunity.refresh_from_db()
     return opportunity
+
+
+def opportunity_stage_update(*, stage: OpportunityStage, name: str, is_pipeline: bool, actor) -> OpportunityStage:
+    """Rename a stage or make it the pipeline (SAO) stage; exactly one stage is, so marking
+    one clears the others in the same transaction."""
+    if not (name or "").strip():
+        raise ValidationError({"name": "A stage needs a name."})
+    with transaction.atomic():
+        if is_pipeline:
+            OpportunityStage.objects.exclude(pk=stage.pk).filter(is_pipeline=True).update(is_pipeline=False)
+        OpportunityStage.objects.filter(pk=stage.pk).update(name=name.strip(), is_pipeline=is_pipeline)
+    stage.refresh_from_db()
+    return stage
