@@ -370,9 +370,6 @@ class OpportunityAdmin(ScopedAdminMixin, ScopedForeignKeyMixin, admin.ModelAdmin
             )
         obj.refresh_from_db()
 
-    def save_related(self, request, form, formsets, change):
-        pass  # the history inline is read-only; nothing else is related
-
 
 @admin.register(OpportunityStage)
 class OpportunityStageAdmin(admin.ModelAdmin):
@@ -423,9 +420,6 @@ class MeetingSettingsAdmin(admin.ModelAdmin):
         services.meeting_settings_update(
             actor=request.user, **{field: form.cleaned_data[field] for field in services.SETTINGS_FIELDS}
         )
-
-    def save_related(self, request, form, formsets, change):
-        pass
 
 
 @admin.register(RescheduleAttempt)

@@ -65,7 +65,14 @@ def open_opportunity_for_account(*, account_id: int) -> Opportunity | None:
 
 
 def stage_by_code(code: str) -> OpportunityStage:
-    return OpportunityStage.objects.get(code=code)
+    """A stage by its fixed code; the defaults are put back if a flushed database lost them."""
+    stage = OpportunityStage.objects.filter(code=code).first()
+    if stage is None:
+        from apps.meetings.defaults import meetings_defaults_ensure
+
+        meetings_defaults_ensure()
+        stage = OpportunityStage.objects.get(code=code)
+    return stage
 
 
 def pipeline_stage() -> OpportunityStage | None:

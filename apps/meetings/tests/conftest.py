@@ -8,6 +8,15 @@ from django.utils import timezone
 from apps.people.models import Rep, Segment
 
 
+@pytest.fixture(autouse=True)
+def meeting_defaults(request):
+    """Transactional tests flush the database, taking the data migration's stages with them."""
+    if request.node.get_closest_marker("django_db"):
+        from apps.meetings.defaults import meetings_defaults_ensure
+
+        meetings_defaults_ensure()
+
+
 @pytest.fixture
 def pod(sdr, ae, manager):
     """Sam (SDR, team East, manager Mona) books for Abe (AE, Mid-Market) and Eve (AE, SMB)."""
