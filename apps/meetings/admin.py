@@ -130,7 +130,7 @@ class MeetingAdmin(ScopedAdminMixin, admin.ModelAdmin):
     def notifications_sent(self, obj):
         rows = obj.notifications.order_by("sent_at")
         return format_html_join(
-            format_html("<br>"), "{} → {} at {}", ((n.get_kind_display(), n.email or "nobody", n.sent_at) for n in rows)
+            "\n", "<div>{} → {} at {}</div>", ((n.get_kind_display(), n.email or "nobody", n.sent_at) for n in rows)
         ) or "—"
 
     @admin.display(description="")
