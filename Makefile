@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install lint bench chromium migrate seed clean-db
+.PHONY: run serve test install lint bench chromium migrate seed
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -22,6 +22,11 @@ chromium:
 
 run: install
 	$(PY) manage.py run_portal
+
+# Production-style: gunicorn + whitenoise + django-q2 clusters, configured by the environment
+# (DJANGO_SETTINGS_MODULE=sdrops.settings.production, SECRET_KEY, DATABASE_URL, REDIS_URL, …).
+serve: install
+	$(PY) manage.py run_portal --production
 
 lint: install
 	$(VENV)/bin/ruff check .

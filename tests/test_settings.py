@@ -19,6 +19,7 @@ def test_check_deploy_clean_with_production_settings():
         "ALLOWED_HOSTS": "sdrops.example.com",
         "DATABASE_URL": "postgres://sdrops:secret@127.0.0.1:1/sdrops",
     }
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set for the browser tests in this process only
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,

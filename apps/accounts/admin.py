@@ -72,7 +72,7 @@ class AccountAdmin(ScopedAdminMixin, ScopedForeignKeyMixin, admin.ModelAdmin):
     form = AccountAdminForm
     list_display = ["name", "domain", "segment", "status", "owner", "tier", "total_score", "owner_since"]
     list_select_related = ["owner"]
-    list_filter = [PoolFilter, "status", "segment", "tier", ("owner", admin.RelatedOnlyFieldListFilter), "owner__team"]
+    list_filter = [PoolFilter, "status", "segment", "tier", "owner", "owner__team"]
     search_fields = ["name", "domain", "aliases__domain", "owner__owner_name"]
     search_help_text = "Search by name, domain, alias or owner name."
     autocomplete_fields = list(OWNER_FIELDS)
@@ -230,7 +230,7 @@ class ActivityAdmin(ScopedAdminMixin, ScopedForeignKeyMixin, admin.ModelAdmin):
     date_hierarchy = "occurred_at"
     list_display = ["occurred_at", "type", "rep", "account", "contact", "automated", "subject"]
     list_select_related = ["rep", "account", "contact"]
-    list_filter = ["type", "automated", ("rep", admin.RelatedOnlyFieldListFilter), "rep__team"]
+    list_filter = ["type", "automated", "rep", "rep__team"]
     search_fields = ["subject", "account__name", "account__domain", "contact__email"]
     autocomplete_fields = ["rep", "account", "contact"]
     list_per_page = 100
@@ -242,7 +242,7 @@ class OwnershipEventAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin
     scope_selector = ownership_events_visible_to
     list_display = ["occurred_at", "account", "from_rep", "to_rep", "reason", "actor", "note"]
     list_select_related = ["account", "from_rep", "to_rep", "actor"]
-    list_filter = ["reason", ("to_rep", admin.RelatedOnlyFieldListFilter)]
+    list_filter = ["reason", "to_rep"]
     search_fields = ["account__name", "account__domain", "note"]
     date_hierarchy = "occurred_at"
     list_per_page = 100

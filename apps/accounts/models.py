@@ -74,6 +74,7 @@ class Account(models.Model):
             models.CheckConstraint(condition=Q(total_score__lte=100), name="account_total_score_at_most_100"),
         ]
         indexes = [
+            models.Index(fields=["name", "id"], name="account_name_order"),
             models.Index(fields=["owner", "status"]),
             models.Index(fields=["segment", "status"]),
             GinIndex(fields=["technologies"], name="account_technologies_gin"),
@@ -109,6 +110,23 @@ class DomainAlias(models.Model):
         super().save(*args, **kwargs)
 
 
+class DomainRegistry(models.Model):
+    """Every domain in use, as an account's domain or an alias; kept by database triggers
+    (migration 0003), never written by Python. Its primary key is what makes a domain
+    belong to one account only."""
+
+    domain = models.CharField(max_length=253, primary_key=True)
+    account_id = models.BigIntegerField()
+    kind = models.CharField(max_length=10)
+
+    class Meta:
+        db_table = "accounts_domain_registry"
+        verbose_name_plural = "domain registry"
+
+    def __str__(self) -> str:
+        return self.domain
+
+
 class OwnershipReason(models.TextChoices):
     IMPORT = "import", "Import"
     DISTRIBUTION = "distribution", "Distribution"
@@ -137,7 +155,11 @@ class OwnershipEvent(models.Model):
 
     class Meta:
         ordering = ["-occurred_at", "-id"]
-        indexes = [models.Index(fields=["account", "-occurred_at"]), models.Index(fields=["to_rep", "occurred_at"])]
+        indexes = [
+            models.Index(fields=["account", "-occurred_at"]),
+            models.Index(fields=["to_rep", "occurred_at"]),
+            models.Index(fields=["occurred_at", "id"], name="ownershipevent_log_order"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.account}: {self.from_rep or 'pool'} → {self.to_rep or 'pool'} ({self.get_reason_display()})"
@@ -175,7 +197,7 @@ class Activity(models.Model):
             models.Index(fields=["account", "-occurred_at"]),
             models.Index(fields=["rep", "occurred_at"]),
             models.Index(fields=["contact", "occurred_at"]),
-            models.Index(fields=["occurred_at"]),
+            models.Index(fields=["occurred_at", "id"], name="activity_log_order"),
         ]
 
     def __str__(self) -> str:

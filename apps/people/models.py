@@ -132,6 +132,7 @@ class Contact(models.Model):
 
     class Meta:
         ordering = ["last_name", "first_name"]
+        indexes = [models.Index(fields=["last_name", "first_name"], name="contact_name_order")]
         constraints = [
             models.CheckConstraint(condition=Q(email=Lower("email")), name="contact_email_lower_case"),
         ]

@@ -5,7 +5,7 @@ import os
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F401,F403
-from .base import env_bool
+from .base import MIDDLEWARE, env_bool
 
 DEBUG = False
 if not os.environ.get("SECRET_KEY") or os.environ["SECRET_KEY"].startswith("dev-only"):
@@ -20,3 +20,12 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+
+# whitenoise serves the collected static files (collectstatic runs in `make serve`).
+MIDDLEWARE = [MIDDLEWARE[0], "whitenoise.middleware.WhiteNoiseMiddleware", *MIDDLEWARE[1:]]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+# Behind a load balancer the client address comes from X-Forwarded-For (django-axes).
+AXES_IPWARE_PROXY_COUNT = int(os.environ.get("PROXY_COUNT", "1"))

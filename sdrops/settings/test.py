@@ -7,3 +7,5 @@ DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 Q_CLUSTER = {**Q_CLUSTER, "sync": True}
+# Tests log in with client.login(), which passes no request; the lockout test turns it on.
+AXES_ENABLED = False

@@ -57,4 +57,13 @@ class Migration(migrations.Migration):
             model_name='account',
             constraint=models.CheckConstraint(condition=models.Q(('total_score__lte', 100)), name='account_total_score_at_most_100'),
         ),
+        # Changelist orderings (name; newest first) on 200,000+ rows.
+        migrations.RemoveIndex(model_name="activity", name="accounts_ac_occurre_c045e1_idx"),
+        migrations.AddIndex(model_name="account", index=models.Index(fields=["name", "id"], name="account_name_order")),
+        migrations.AddIndex(
+            model_name="activity", index=models.Index(fields=["occurred_at", "id"], name="activity_log_order")
+        ),
+        migrations.AddIndex(
+            model_name="ownershipevent", index=models.Index(fields=["occurred_at", "id"], name="ownershipevent_log_order")
+        ),
     ]

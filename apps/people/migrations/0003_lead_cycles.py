@@ -38,4 +38,7 @@ class Migration(migrations.Migration):
                 'constraints': [models.UniqueConstraint(fields=('contact', 'number'), name='lead_cycle_number_unique'), models.UniqueConstraint(condition=models.Q(('state', 'dispositioned'), _negated=True), fields=('contact',), name='lead_cycle_one_open_per_contact'), models.CheckConstraint(condition=models.Q(models.Q(('dispositioned_at__isnull', False), ('state', 'dispositioned'), models.Q(('disposition', ''), _negated=True)), models.Q(models.Q(('state', 'dispositioned'), _negated=True), ('disposition', ''), ('dispositioned_at__isnull', True)), _connector='OR'), name='lead_cycle_disposition_matches_state')],
             },
         ),
+        migrations.AddIndex(
+            model_name="contact", index=models.Index(fields=["last_name", "first_name"], name="contact_name_order")
+        ),
     ]

@@ -42,3 +42,19 @@ def test_seed_demo_builds_the_organisation_deterministically():
         call_command("seed_demo", "--accounts", "300", "--seed", "7")
     call_command("seed_demo", "--accounts", "300", "--seed", "7", "--reset")
     assert snapshot()[:2] == first[:2]
+
+
+def test_every_printed_demo_login_works(client):
+    from django.conf import settings
+
+    from apps.people.management.commands.seed_demo import USERS_DOC
+
+    call_command("seed_demo", "--accounts", "50", "--seed", "3")
+    for username, _ in USERS_DOC:
+        client.logout()
+        response = client.post(
+            "/admin/login/?next=/admin/", {"username": username, "password": settings.DEMO_PASSWORD, "next": "/admin/"}
+        )
+        assert response.status_code == 302 and response.url == "/admin/", username
+        assert client.get("/admin/").status_code == 200
+        assert client.get("/admin/accounts/account/").status_code == 200, username

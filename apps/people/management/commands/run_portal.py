@@ -31,20 +31,34 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
         parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+        parser.add_argument(
+            "--production", action="store_true",
+            help="gunicorn (WEB_CONCURRENCY workers) + whitenoise + Q_CLUSTERS django-q2 clusters; no demo data.",
+        )
 
     def handle(self, *args, **options):
         call_command("migrate", interactive=False, verbosity=0)
         call_command("createcachetable", verbosity=0)
         self.stdout.write("Database migrated.")
-        if not get_user_model().objects.exists():
-            self.stdout.write("First run: loading the demo organisation…")
-            call_command("seed_demo", stdout=self.stdout)
         manage = str(Path(settings.BASE_DIR) / "manage.py")
         address = f"{options['host']}:{options['port']}"
-        children = [
-            subprocess.Popen([sys.executable, manage, "qcluster"]),
-            subprocess.Popen([sys.executable, manage, "runserver", address, "--noreload"]),
-        ]
+        if options["production"]:
+            call_command("collectstatic", interactive=False, verbosity=0)
+            clusters = int(os.environ.get("Q_CLUSTERS", "1"))
+            children = [subprocess.Popen([sys.executable, manage, "qcluster"]) for _ in range(clusters)]
+            children.append(subprocess.Popen([
+                sys.executable, "-m", "gunicorn", "sdrops.wsgi:application", "--bind", address,
+                "--workers", os.environ.get("WEB_CONCURRENCY", "4"), "--timeout", "60",
+                "--access-logfile", "-", "--graceful-timeout", "20",
+            ]))
+        else:
+            if not get_user_model().objects.exists():
+                self.stdout.write("First run: loading the demo organisation…")
+                call_command("seed_demo", stdout=self.stdout)
+            children = [
+                subprocess.Popen([sys.executable, manage, "qcluster"]),
+                subprocess.Popen([sys.executable, manage, "runserver", address, "--noreload"]),
+            ]
         stopping = False
 
         def stop(signum, frame):
@@ -55,7 +69,10 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, stop)
         url = f"http://{address}/admin/"
         if self._wait_until_up(url, children, lambda: stopping):
-            self._banner(url)
+            if options["production"]:
+                self.stdout.write(self.style.SUCCESS(f"sdrops is serving on {url} (health: /healthz)"))
+            else:
+                self._banner(url)
         while not stopping and all(child.poll() is None for child in children):
             time.sleep(0.5)
         self.stdout.write("Stopping the web server, the background jobs and the database…")

@@ -131,7 +131,7 @@ class Command(BaseCommand):
         tables = [
             m._meta.db_table
             for m in [Account, Contact, LeadCycle, Rep, Team]
-        ] + ["accounts_activity", "accounts_ownershipevent", "accounts_domainalias", "auth_user"]
+        ] + ["accounts_activity", "accounts_ownershipevent", "accounts_domainalias", "accounts_domain_registry", "auth_user"]
         with connection.cursor() as cursor:
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             cursor.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")

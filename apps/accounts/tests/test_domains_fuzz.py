@@ -1,0 +1,29 @@
+"""Whatever text arrives, normalization either returns a clean domain or a ValidationError."""
+
+import re
+
+from django.core.exceptions import ValidationError
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from apps.accounts.domains import matching_key, normalize_domain
+
+CLEAN = re.compile(r"^[a-z0-9-]+(\.[a-z0-9-]+)+$")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.one_of(
+    st.text(max_size=80),
+    st.from_regex(r"(https?://)?(www\.)?[A-Za-z0-9ü-]{1,20}\.(com|co\.uk|de|io)(:\d{1,5})?(/[^ ]{0,10})?", fullmatch=True),
+    st.emails(),
+))
+def test_normalize_never_crashes_and_is_idempotent(raw):
+    try:
+        domain = normalize_domain(raw)
+    except ValidationError as error:
+        assert error.messages and all(message.strip() for message in error.messages)
+        return
+    assert CLEAN.match(domain), domain
+    assert normalize_domain(domain) == domain
+    assert not domain.startswith("www.")
+    assert domain.endswith(matching_key(domain).split(".", 1)[-1])
