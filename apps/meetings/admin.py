@@ -464,3 +464,22 @@ class MeetingNotificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         if user_sees_everything(request.user):
             return qs
         return qs.filter(Q(meeting__in=selectors.meetings_visible_to(user=request.user)))
+
+
+def contact_meetings_html(*, contact) -> str:
+    """The contact page's meetings field: "Book a meeting" (the booking view checks who may)
+    and the contact's latest meetings, each linking to its page."""
+    book = format_html(
+        '<a href="{}" class="button" id="book-meeting">Book a meeting</a>',
+        reverse("admin:meetings_meeting_book", args=[contact.pk]),
+    )
+    recent = Meeting.objects.filter(contact=contact).select_related("ae").order_by("-scheduled_at")[:5]
+    rows = format_html_join(
+        "", '<li><a href="{}">{} · {} with {}</a> — {}</li>',
+        (
+            (reverse("admin:meetings_meeting_change", args=[m.pk]), timezone.localtime(m.scheduled_at).strftime("%Y-%m-%d %H:%M"),
+             m.get_kind_display(), m.ae, m.get_status_display())
+            for m in recent
+        ),
+    )
+    return format_html("{}<ul>{}</ul>", book, rows) if rows else book

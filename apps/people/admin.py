@@ -71,4 +71,12 @@ class ContactAdmin(ScopedAdminMixin, ScopedForeignKeyMixin, admin.ModelAdmin):
     autocomplete_fields = ["account"]
     list_per_page = 100
     show_full_result_count = False
-    fields = ["first_name", "last_name", "email", "title", "persona", "buying_role", "source", "account"]
+    fields = ["first_name", "last_name", "email", "title", "persona", "buying_role", "source", "account", "meetings"]
+    readonly_fields = ["meetings"]
+
+    @admin.display(description="meetings")
+    def meetings(self, obj):
+        # Meetings (issue 7): the contact's meetings and the "Book a meeting" link for SDRs.
+        from apps.meetings.admin import contact_meetings_html
+
+        return contact_meetings_html(contact=obj) if obj and obj.pk else "—"

@@ -26,7 +26,9 @@ def test_sdr_books_a_meeting_and_the_ae_dispositions_it(page, login, sdr, ae, ma
     start = (timezone.localtime() + dt.timedelta(hours=2)).replace(second=0, microsecond=0)
 
     login("sam")
-    page.goto(f"/admin/meetings/meeting/book/{contact.pk}/")
+    page.goto(f"/admin/people/contact/{contact.pk}/change/")
+    page.click("#book-meeting")
+    page.wait_for_url(f"**/admin/meetings/meeting/book/{contact.pk}/")
     assert page.input_value("#id_ae") == str(ae.pk)  # the partner AE is the default
     page.fill("#id_scheduled_at", start.strftime("%Y-%m-%dT%H:%M"))
     page.fill("#id_notes", "Evaluating three vendors; budget approved.")

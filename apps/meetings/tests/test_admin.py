@@ -191,3 +191,11 @@ def test_changelists_render_for_ops(client, ops, name):
     client.force_login(ops.user)
     response = client.get(reverse(f"admin:meetings_{name}_changelist"), follow=True)
     assert response.status_code == 200
+
+
+def test_contact_page_links_to_booking_and_lists_meetings(client, pod, contact, start):
+    meeting_book(contact=contact, sdr=pod["sdr"], actor=pod["sdr"].user, scheduled_at=start)
+    client.force_login(pod["sdr"].user)
+    html = client.get(reverse("admin:people_contact_change", args=[contact.pk])).content.decode()
+    assert reverse("admin:meetings_meeting_book", args=[contact.pk]) in html
+    assert "Initial qualifying meeting with Abe Closer" in html
