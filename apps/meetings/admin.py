@@ -8,6 +8,9 @@ objects are loaded through the scoped querysets, so a URL outside one's scope is
 
 from __future__ import annotations
 
+import functools
+import zoneinfo
+
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, OuterRef, Q, Subquery
@@ -59,6 +62,28 @@ def _next_url(request, default: str) -> str:
     if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         return target
     return default
+
+
+def _in_user_time_zone(view):
+    """Run the view (and render its page) in the rep's own time zone, so meeting times are
+    typed and shown as the SDR or AE reads their calendar."""
+
+    @functools.wraps(view)
+    def wrapped(request, *args, **kwargs):
+        rep = rep_for_user(request.user)
+        try:
+            zone = zoneinfo.ZoneInfo(rep.time_zone) if rep is not None and rep.time_zone else None
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            zone = None
+        if zone is None:
+            return view(request, *args, **kwargs)
+        with timezone.override(zone):
+            response = view(request, *args, **kwargs)
+            if hasattr(response, "render") and not response.is_rendered:
+                response.render()
+            return response
+
+    return wrapped
 
 
 class DispositionQueueFilter(admin.SimpleListFilter):
@@ -146,7 +171,9 @@ class MeetingAdmin(ScopedAdminMixin, admin.ModelAdmin):
         return format_html_join(" · ", '<a href="{}" class="meeting-{}">{}</a>', ((u, c, t) for u, t, c in links))
 
     def get_urls(self):
-        view = self.admin_site.admin_view
+        def view(function):
+            return self.admin_site.admin_view(_in_user_time_zone(function))
+
         return [
             path("book/<int:contact_id>/", view(self.book_view), name="meetings_meeting_book"),
             path("<int:object_id>/disposition/", view(self.disposition_view), name="meetings_meeting_disposition"),

@@ -26,11 +26,18 @@ class DateTimeLocalInput(forms.DateTimeInput):
 def _datetime_field(label: str) -> forms.DateTimeField:
     return forms.DateTimeField(
         label=label, widget=DateTimeLocalInput(), input_formats=[DATETIME_FORMAT, "%Y-%m-%d %H:%M"],
-        help_text=f"In {timezone.get_current_timezone_name()}.",
     )
 
 
-class MeetingBookForm(forms.Form):
+class LocalTimeFormMixin:
+    """Times are typed in the user's time zone (the view activates it); say which."""
+
+    def _label_time_zone(self, *names):
+        for name in names:
+            self.fields[name].help_text = f"In your time zone ({timezone.get_current_timezone_name()})."
+
+
+class MeetingBookForm(LocalTimeFormMixin, forms.Form):
     sdr = forms.ModelChoiceField(queryset=Rep.objects.none(), label="SDR", help_text="Who booked it (credited).")
     ae = forms.ModelChoiceField(queryset=Rep.objects.none(), label="AE")
     kind = forms.ChoiceField(choices=Meeting.Kind.choices, initial=Meeting.Kind.IQM)
@@ -41,6 +48,7 @@ class MeetingBookForm(forms.Form):
 
     def __init__(self, *args, sdr: Rep | None, sdr_choices, default_ae: Rep | None, **kwargs):
         super().__init__(*args, **kwargs)
+        self._label_time_zone("scheduled_at")
         self.fields["duration_minutes"].initial = meeting_settings_get().default_duration_minutes
         self.fields["sdr"].queryset = sdr_choices
         if sdr is not None:
@@ -82,10 +90,14 @@ class MeetingDispositionForm(forms.Form):
         return data
 
 
-class MeetingRescheduleForm(forms.Form):
+class MeetingRescheduleForm(LocalTimeFormMixin, forms.Form):
     scheduled_at = _datetime_field("New start")
     duration_minutes = forms.IntegerField(min_value=5, max_value=480, label="Duration (minutes)")
     notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False, label="Pre-meeting notes")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._label_time_zone("scheduled_at")
 
     def clean(self):
         data = super().clean()

@@ -380,7 +380,9 @@ def _notify_after_commit(meeting: Meeting, kind: str, recipient: Rep, *, at: dt.
         fresh = Meeting.objects.select_related("contact", "account", "ae", "sdr").get(pk=meeting_id)
         notifications.deliver(kind, fresh, recipient)
 
-    transaction.on_commit(send)
+    # robust: a mail server failure is logged, never turned into an error for the AE whose
+    # disposition is already committed.
+    transaction.on_commit(send, robust=True)
 
 
 # --- reminders and escalations ------------------------------------------------------------------

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
 
 import pytest
 import time_machine
@@ -199,3 +200,43 @@ def test_contact_page_links_to_booking_and_lists_meetings(client, pod, contact, 
     html = client.get(reverse("admin:people_contact_change", args=[contact.pk])).content.decode()
     assert reverse("admin:meetings_meeting_book", args=[contact.pk]) in html
     assert "Initial qualifying meeting with Abe Closer" in html
+
+
+def test_booking_times_are_typed_in_the_reps_time_zone(client, pod, contact):
+    sdr = pod["sdr"]
+    sdr.time_zone = "America/New_York"
+    sdr.save()
+    client.force_login(sdr.user)
+    url = reverse("admin:meetings_meeting_book", args=[contact.pk])
+    assert "In your time zone (America/New_York)" in client.get(url).content.decode()
+    local_day = (timezone.now() + dt.timedelta(days=3)).date()
+    client.post(url, {"sdr": sdr.pk, "ae": pod["ae"].pk, "kind": "iqm", "scheduled_at": f"{local_day}T10:00",
+                      "duration_minutes": 30})
+    meeting = Meeting.objects.get()
+    assert timezone.localtime(meeting.scheduled_at, timezone=zoneinfo.ZoneInfo("America/New_York")).hour == 10
+
+
+def test_meeting_page_shows_what_can_be_done_next(client, pod, contact, start):
+    meeting = meeting_book(contact=contact, sdr=pod["sdr"], actor=pod["sdr"].user, scheduled_at=start)
+    client.force_login(pod["ae"].user)
+    html = client.get(reverse("admin:meetings_meeting_change", args=[meeting.pk])).content.decode()
+    assert reverse("admin:meetings_meeting_reschedule", args=[meeting.pk]) in html
+    with time_machine.travel(meeting.scheduled_end_at, tick=False):
+        html = client.get(reverse("admin:meetings_meeting_change", args=[meeting.pk])).content.decode()
+    assert reverse("admin:meetings_meeting_disposition", args=[meeting.pk]) in html
+
+
+def test_ops_opens_an_opportunity_in_the_admin(client, ops, pod, contact):
+    client.force_login(ops.user)
+    response = client.post(reverse("admin:meetings_opportunity_add"), {
+        "name": "Initech – expansion", "account": contact.account.pk, "owner": pod["ae"].pk,
+        "stage": stage_by_code("pipeline").pk, "amount": "30000", "close_date": "", "closed_lost_reason": "",
+        "merged_into": "", "closed_lost_details": "", "cs_owner": "",
+        "events-TOTAL_FORMS": "0", "events-INITIAL_FORMS": "0", "events-MIN_NUM_FORMS": "0",
+        "events-MAX_NUM_FORMS": "1000",
+    })
+    assert response.status_code == 302
+    opportunity = Opportunity.objects.get()
+    assert opportunity.stage.code == "pipeline" and opportunity.pipeline_at is not None
+    assert opportunity.sourcing_sdr == pod["sdr"]  # the account's SDR owner gets the credit
+    assert opportunity.events.get().kind == OpportunityEvent.Kind.CREATED
