@@ -64,6 +64,6 @@ def compose(kind: str, meeting: Meeting, recipient: Rep) -> tuple[str, str]:
     raise ValueError(f"Unknown notification kind {kind}")
 
 
-def deliver(kind: str, meeting: Meeting, recipient: Rep) -> None:
+def deliver(kind: str, meeting: Meeting, recipient: Rep, *, connection=None) -> None:
     subject, body = compose(kind, meeting, recipient)
-    send_mail(subject, body, None, [recipient.user.email], fail_silently=False)
+    send_mail(subject, body, None, [recipient.user.email], fail_silently=False, connection=connection)

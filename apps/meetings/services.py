@@ -14,7 +14,9 @@ import logging
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.core.mail import get_connection as mail_connection
+from django.db import transaction
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from apps.accounts.models import Account
@@ -388,68 +390,96 @@ def _notify_after_commit(meeting: Meeting, kind: str, recipient: Rep, *, at: dt.
 # --- reminders and escalations ------------------------------------------------------------------
 
 
-def _notify_once(*, meeting_id: int, kind: str, now: dt.datetime, ready, recipient_for) -> bool:
-    """Send one notification for one meeting, at most once across repeated and concurrent runs.
+NOTIFY_BATCH = 200
 
-    The meeting row is taken with SKIP LOCKED (a concurrent run skips it, as does a run that
-    meets a disposition in progress), the marker row is checked and written under that lock,
-    and the mail goes out before the commit: if sending fails the marker rolls back and the
-    next run tries again. The unique (meeting, kind) constraint is the last guard.
+
+def _notify_batch(*, meeting_ids, kind: str, now: dt.datetime, ready: Q, recipient_for) -> int:
+    """Send one `kind` notification per meeting, at most once across repeated and concurrent
+    runs; returns how many were sent.
+
+    Each batch of meetings is locked with SKIP LOCKED (a concurrent run, or a disposition in
+    progress, holds a row: it is skipped) and re-filtered under the lock: still scheduled,
+    `ready`, and without a marker. Markers are written in the same transaction and the mails
+    go out before it commits; a mail that fails has its marker removed again, so the next run
+    retries it and nothing else is sent twice. The unique (meeting, kind) constraint is the
+    last guard.
     """
-    with transaction.atomic():
-        meeting = (
-            Meeting.objects.select_for_update(no_key=True, skip_locked=True, of=("self",))
-            .select_related("contact", "account", "ae__user", "ae__team__manager", "ae__manager", "sdr")
-            .filter(pk=meeting_id)
-            .first()
-        )
-        if meeting is None or meeting.status != Meeting.Status.SCHEDULED or not ready(meeting):
-            return False
-        if MeetingNotification.objects.filter(meeting=meeting, kind=kind).exists():
-            return False
-        recipient = recipient_for(meeting)
-        try:
-            with transaction.atomic():
-                MeetingNotification.objects.create(
-                    meeting=meeting, kind=kind, recipient=recipient,
-                    email=recipient.user.email if recipient else "", sent_at=now,
+    sent = 0
+    ids = sorted(meeting_ids)
+    for offset in range(0, len(ids), NOTIFY_BATCH):
+        with transaction.atomic():
+            meetings = list(
+                Meeting.objects.select_for_update(no_key=True, skip_locked=True, of=("self",))
+                .select_related(
+                    "contact", "account", "sdr", "ae__user", "ae__team__manager__user", "ae__manager__user"
                 )
-        except IntegrityError:
-            return False
-        if recipient is None:
-            logger.warning("Meeting %s: nobody to send the %s to (the AE has no manager).", meeting.pk, kind)
-            return False
-        notifications.deliver(kind, meeting, recipient)
-    return True
+                .filter(ready, pk__in=ids[offset:offset + NOTIFY_BATCH], status=Meeting.Status.SCHEDULED)
+                .exclude(Exists(MeetingNotification.objects.filter(meeting_id=OuterRef("pk"), kind=kind)))
+                .order_by("pk")
+            )
+            if not meetings:
+                continue
+            recipients = [(meeting, recipient_for(meeting)) for meeting in meetings]
+            MeetingNotification.objects.bulk_create([
+                MeetingNotification(meeting=meeting, kind=kind, recipient=recipient,
+                                    email=recipient.user.email if recipient else "", sent_at=now)
+                for meeting, recipient in recipients
+            ])
+            failed = []
+            with mail_connection() as connection:
+                for meeting, recipient in recipients:
+                    if recipient is None:
+                        logger.warning("Meeting %s: nobody to send the %s to (the AE has no manager).", meeting.pk, kind)
+                        continue
+                    try:
+                        notifications.deliver(kind, meeting, recipient, connection=connection)
+                    except Exception:
+                        logger.exception("Meeting %s: sending the %s failed; the next run retries.", meeting.pk, kind)
+                        failed.append(meeting.pk)
+                    else:
+                        sent += 1
+            if failed:
+                MeetingNotification.objects.filter(meeting_id__in=failed, kind=kind).delete()
+    return sent
 
 
 def meeting_remind(*, meeting_id: int, now: dt.datetime | None = None) -> bool:
     """The one-off reminder to the AE once the meeting has ended without a disposition."""
     now = now or timezone.now()
-    return _notify_once(
-        meeting_id=meeting_id, kind=MeetingNotification.Kind.REMINDER, now=now,
-        ready=lambda m: m.scheduled_end_at <= now, recipient_for=lambda m: m.ae,
-    )
+    return _remind(meeting_ids=[meeting_id], now=now) == 1
 
 
 def meeting_escalate(*, meeting_id: int, now: dt.datetime | None = None) -> bool:
     """Tell the AE's sales manager when the disposition is past due (strictly after the due
     time: a disposition at the due time itself is on time)."""
     now = now or timezone.now()
-    return _notify_once(
-        meeting_id=meeting_id, kind=MeetingNotification.Kind.ESCALATION, now=now,
-        ready=lambda m: now > m.disposition_due_at, recipient_for=lambda m: selectors.sales_manager_for(rep=m.ae),
+    return _escalate(meeting_ids=[meeting_id], now=now) == 1
+
+
+def _remind(*, meeting_ids, now: dt.datetime) -> int:
+    return _notify_batch(
+        meeting_ids=meeting_ids, kind=MeetingNotification.Kind.REMINDER, now=now,
+        ready=Q(scheduled_end_at__lte=now), recipient_for=lambda m: m.ae,
+    )
+
+
+def _escalate(*, meeting_ids, now: dt.datetime) -> int:
+    return _notify_batch(
+        meeting_ids=meeting_ids, kind=MeetingNotification.Kind.ESCALATION, now=now,
+        ready=Q(disposition_due_at__lt=now), recipient_for=lambda m: selectors.sales_manager_for(rep=m.ae),
     )
 
 
 def meetings_remind_ended(*, now: dt.datetime | None = None) -> int:
+    """The schedule's job: remind the AE of every ended, undispositioned meeting once."""
     now = now or timezone.now()
-    return sum(meeting_remind(meeting_id=pk, now=now) for pk in selectors.meeting_ids_needing_reminder(now=now))
+    return _remind(meeting_ids=selectors.meeting_ids_needing_reminder(now=now), now=now)
 
 
 def meetings_escalate_overdue(*, now: dt.datetime | None = None) -> int:
+    """The schedule's job: escalate every overdue disposition to the sales manager once."""
     now = now or timezone.now()
-    return sum(meeting_escalate(meeting_id=pk, now=now) for pk in selectors.meeting_ids_needing_escalation(now=now))
+    return _escalate(meeting_ids=selectors.meeting_ids_needing_escalation(now=now), now=now)
 
 
 # --- opportunities ----------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ import threading
 import pytest
 import time_machine
 from django.core import mail
+from django.core.mail.backends import locmem
 from django.db import close_old_connections
 from django_q.models import Schedule
 from django_q.tasks import async_task
@@ -145,3 +146,29 @@ def test_concurrent_runs_send_each_notification_once(pod, contact, start):
     assert MeetingNotification.objects.count() == 6
     for meeting in meetings:
         assert sorted(meeting.notifications.values_list("kind", flat=True)) == ["escalation", "reminder"]
+
+
+class FlakyBackend(locmem.EmailBackend):
+    """Refuses mail to addresses in `failing` (a mail server down for one mailbox)."""
+
+    failing: set[str] = set()
+
+    def send_messages(self, messages):
+        if any(address in self.failing for message in messages for address in message.to):
+            raise OSError("mail server unavailable")
+        return super().send_messages(messages)
+
+
+@pytest.mark.django_db
+def test_a_failed_send_is_retried_next_run_without_resending_the_others(pod, contact, start, settings):
+    settings.EMAIL_BACKEND = f"{__name__}.FlakyBackend"
+    first = _book(pod, contact, start)
+    second = _book(pod, contact, start, ae=pod["smb_ae"])
+    FlakyBackend.failing = {pod["smb_ae"].user.email}
+    with time_machine.travel(first.scheduled_end_at, tick=False):
+        assert remind_ended_meetings() == 1
+        assert list(MeetingNotification.objects.values_list("meeting_id", flat=True)) == [first.pk]
+        FlakyBackend.failing = set()
+        assert remind_ended_meetings() == 1
+    assert [m.to for m in mail.outbox] == [[pod["ae"].user.email], [pod["smb_ae"].user.email]]
+    assert second.notifications.get().kind == "reminder"
