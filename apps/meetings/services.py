@@ -417,6 +417,14 @@ def _notify_batch(*, meeting_ids, kind: str, now: dt.datetime, ready: Q, recipie
                 .exclude(Exists(MeetingNotification.objects.filter(meeting_id=OuterRef("pk"), kind=kind)))
                 .order_by("pk")
             )
+            # The locking statement's NOT EXISTS ran on its own snapshot: a concurrent run may
+            # have committed markers for these rows just before releasing them to us. A new
+            # statement sees those commits (READ COMMITTED), so check again under the lock.
+            already = set(
+                MeetingNotification.objects.filter(meeting_id__in=[m.pk for m in meetings], kind=kind)
+                .values_list("meeting_id", flat=True)
+            )
+            meetings = [meeting for meeting in meetings if meeting.pk not in already]
             if not meetings:
                 continue
             recipients = [(meeting, recipient_for(meeting)) for meeting in meetings]

@@ -118,9 +118,9 @@ def test_late_disposition_after_escalation_is_recorded_late_and_stops_nothing_el
 
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_runs_send_each_notification_once(pod, contact, start):
-    meetings = [_book(pod, contact, start + dt.timedelta(hours=i)) for i in range(3)]
+    meetings = [_book(pod, contact, start + dt.timedelta(hours=i)) for i in range(12)]
     late_enough = max(m.disposition_due_at for m in meetings) + dt.timedelta(minutes=1)
-    barrier = threading.Barrier(4)
+    barrier = threading.Barrier(6)
     errors = []
 
     def worker():
@@ -134,7 +134,7 @@ def test_concurrent_runs_send_each_notification_once(pod, contact, start):
             close_old_connections()
 
     with time_machine.travel(late_enough, tick=False):
-        threads = [threading.Thread(target=worker) for _ in range(4)]
+        threads = [threading.Thread(target=worker) for _ in range(6)]
         for thread in threads:
             thread.start()
         for thread in threads:
@@ -142,8 +142,8 @@ def test_concurrent_runs_send_each_notification_once(pod, contact, start):
     assert errors == []
     reminders = [m for m in mail.outbox if m.to == [pod["ae"].user.email]]
     escalations = [m for m in mail.outbox if m.to == [pod["manager"].user.email]]
-    assert len(reminders) == 3 and len(escalations) == 3
-    assert MeetingNotification.objects.count() == 6
+    assert len(reminders) == 12 and len(escalations) == 12
+    assert MeetingNotification.objects.count() == 24
     for meeting in meetings:
         assert sorted(meeting.notifications.values_list("kind", flat=True)) == ["escalation", "reminder"]
 
