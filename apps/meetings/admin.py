@@ -509,4 +509,6 @@ def contact_meetings_html(*, contact) -> str:
             for m in recent
         ),
     )
-    return format_html("{}<ul>{}</ul>", book, rows) if rows else book
+    if not rows:
+        return book
+    return format_html('<div>{}</div><ul style="margin: 0.6em 0 0; padding-left: 1.2em">{}</ul>', book, rows)

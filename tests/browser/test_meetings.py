@@ -42,7 +42,7 @@ def test_sdr_books_a_meeting_and_the_ae_dispositions_it(page, login, sdr, ae, ma
         login("abe")
         panel = page.locator("#meetings-panel")
         assert "My meetings to disposition" in panel.text_content()
-        panel.locator("a.meeting-disposition", has_text="Peter Gibbons").click()
+        panel.locator("tr", has_text="Peter Gibbons").locator("a.meeting-disposition").click()
         page.fill("#id_notes", "Strong fit, moving to discovery.")
         page.click("#outcome-completed_qualified")
         page.wait_for_selector(".messagelist .success")

@@ -28,7 +28,7 @@ def meetings_panel(context):
     if rep is not None and rep.role == Rep.Role.AE:
         meetings = selectors.meetings_to_disposition(ae=rep, now=now)
         panel = {"title": "My meetings to disposition", "empty": "Nothing to disposition.",
-                 "more_url": f"{changelist}?queue=to_disposition"}
+                 "more_url": f"{changelist}?queue=to_disposition", "can_disposition": True}
     elif rep is not None and rep.role == Rep.Role.SDR:
         meetings = selectors.meetings_overdue(now=now).filter(sdr=rep)
         panel = {
@@ -44,7 +44,7 @@ def meetings_panel(context):
         meetings = selectors.meetings_overdue(rep_ids=rep_ids, now=now)
         title = "Overdue meeting dispositions" + ("" if rep_ids is None else " in my team")
         panel = {"title": title, "empty": "No overdue dispositions.", "show_ae": True,
-                 "more_url": f"{changelist}?queue=overdue"}
+                 "more_url": f"{changelist}?queue=overdue", "can_disposition": True}
     panel["count"] = meetings.count()
     panel["meetings"] = list(meetings[:LIMIT])
     if panel["count"] <= LIMIT:
