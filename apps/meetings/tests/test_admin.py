@@ -240,3 +240,23 @@ def test_ops_opens_an_opportunity_in_the_admin(client, ops, pod, contact):
     assert opportunity.stage.code == "pipeline" and opportunity.pipeline_at is not None
     assert opportunity.sourcing_sdr == pod["sdr"]  # the account's SDR owner gets the credit
     assert opportunity.events.get().kind == OpportunityEvent.Kind.CREATED
+
+
+def test_index_panel_and_opportunity_list_run_a_fixed_number_of_queries(
+    client, pod, contact, start, django_assert_max_num_queries
+):
+    meetings = [
+        meeting_book(contact=contact, sdr=pod["sdr"], actor=pod["sdr"].user, scheduled_at=start + dt.timedelta(hours=i))
+        for i in range(20)
+    ]
+    for meeting in meetings[:10]:
+        opportunity_create(account=contact.account, owner=pod["ae"], sourcing_sdr=pod["sdr"], actor=None,
+                           source_meeting=meeting)
+    client.force_login(pod["ae"].user)
+    with time_machine.travel(meetings[-1].scheduled_end_at, tick=False):
+        with django_assert_max_num_queries(25):
+            html = client.get(reverse("admin:index")).content.decode()
+    assert html.count("meeting-disposition") == 15 and "All 20" in html
+    with django_assert_max_num_queries(12):
+        listing = client.get(reverse("admin:meetings_opportunity_changelist"))
+    assert len(listing.context["cl"].result_list) == 10
