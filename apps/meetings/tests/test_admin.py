@@ -253,9 +253,8 @@ def test_index_panel_and_opportunity_list_run_a_fixed_number_of_queries(
         opportunity_create(account=contact.account, owner=pod["ae"], sourcing_sdr=pod["sdr"], actor=None,
                            source_meeting=meeting)
     client.force_login(pod["ae"].user)
-    with time_machine.travel(meetings[-1].scheduled_end_at, tick=False):
-        with django_assert_max_num_queries(25):
-            html = client.get(reverse("admin:index")).content.decode()
+    with time_machine.travel(meetings[-1].scheduled_end_at, tick=False), django_assert_max_num_queries(25):
+        html = client.get(reverse("admin:index")).content.decode()
     assert html.count("meeting-disposition") == 15 and "All 20" in html
     with django_assert_max_num_queries(12):
         listing = client.get(reverse("admin:meetings_opportunity_changelist"))
