@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run serve test install lint bench chromium migrate seed
+.PHONY: run serve test test-system redis-server install lint bench chromium migrate seed
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -19,6 +19,11 @@ chromium:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  echo "Installing Debian's chromium for the browser tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+redis-server:
+	@command -v redis-server >/dev/null 2>&1 || { \
+	  echo "Installing Debian's redis-server for the system tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; }
 
 run: install
 	$(PY) manage.py run_portal
@@ -36,6 +41,10 @@ test: install chromium lint
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 # Benchmarks run in their own database (sdrops_bench) so the demo data stays as it is.
+# Multi-process tests: real Redis, several django-q2 clusters, killed workers. Slower; CI runs them too.
+test-system: install redis-server
+	$(VENV)/bin/pytest -m system $(PYTEST_ARGS)
+
 bench: install
 	SDROPS_DATABASE_NAME=sdrops_bench $(PY) manage.py run_benchmarks $(BENCH_ARGS)
 

@@ -76,3 +76,16 @@ def sync_role_groups(apps=None) -> None:
                 qs = qs.filter(codename=codename)
             perms.extend(qs)
         group.permissions.set(perms)
+
+
+# Lead lifecycle and cadences (issue 6): reps read their cycles and cadences; the lead page
+# and the today list are admin views that check row scope themselves.
+ROLE_PERMISSIONS[MANAGER] += [
+    ("people", "view_leadcycle"), ("people", "view_slabreach"), ("people", "view_dispositionreason"),
+    ("people", "view_slapolicy"), ("cadences", "view_cadence"), ("cadences", "view_cadencestep"),
+    ("cadences", "view_enrolment"),
+]
+ROLE_PERMISSIONS[SDR] += [
+    ("people", "view_leadcycle"), ("cadences", "view_cadence"), ("cadences", "view_cadencestep"),
+    ("cadences", "view_enrolment"),
+]

@@ -196,3 +196,6 @@ LOGGING = {
 
 # What the demo prints and the docs quote; never used outside seed_demo.
 DEMO_PASSWORD = "sdrops-demo"
+
+# Absolute links in emails (the morning "clean your room" email, SLA escalations).
+PORTAL_BASE_URL = os.environ.get("PORTAL_BASE_URL", "http://localhost:8000")

@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from apps.people.models import LeadCycle
+from apps.people.models import DispositionReason, LeadCycle
 from apps.people.selectors import lead_cycle_current
 from apps.people.services import lead_cycle_open
 from apps.people.tests.factories import ContactFactory
@@ -22,7 +22,8 @@ def test_open_cycle_starts_clock_and_numbers_cycles(sdr):
     with pytest.raises(ValidationError, match="already has an open lead cycle"):
         lead_cycle_open(contact=contact, rep=sdr)
     LeadCycle.objects.filter(pk=cycle.pk).update(
-        state="dispositioned", disposition="nurture", disposition_reason="no response", dispositioned_at=timezone.now()
+        state="dispositioned", disposition="nurture", disposition_reason="No response (end of cadence)",
+        reason=DispositionReason.objects.get(code="no_response"), dispositioned_at=timezone.now(),
     )
     recycled = lead_cycle_open(contact=contact, rep=sdr, lead_type="outbound")
     assert recycled.number == 2 and LeadCycle.objects.filter(contact=contact).count() == 2

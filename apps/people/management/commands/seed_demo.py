@@ -26,8 +26,9 @@ from faker import Faker
 from apps.accounts.domains import matching_key
 from apps.accounts.models import Account, ActivityType, OwnershipReason
 from apps.accounts.services import account_owners_set
-from apps.people.models import Contact, LeadCycle, LeadType, Rep, Segment, Team
+from apps.people.models import Contact, DispositionReason, LeadCycle, LeadType, Rep, Segment, Team
 from apps.people.roles import ROLE_GROUP
+from apps.people.services import lead_cycles_sla_backfill
 
 INDUSTRIES = [
     "Software", "Financial Services", "Healthcare", "Manufacturing", "Retail", "Education", "Logistics",
@@ -122,6 +123,9 @@ class Command(BaseCommand):
             self.stdout.write(f"contacts: {len(contacts)}")
             n_activities, n_cycles = self._activities_and_cycles(rng, accounts, contacts, reps, now, options["days"])
             self.stdout.write(f"activities: {n_activities}, lead cycles: {n_cycles}")
+            from apps.cadences.demo import demo_enrolments
+
+            self.stdout.write(f"cadence enrolments: {demo_enrolments(rng=rng, sdrs=reps['sdr'], now=now)}")
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
         self.stdout.write(self.style.SUCCESS(f"Demo organisation loaded in {time.monotonic() - started:.1f} s."))
@@ -330,8 +334,11 @@ class Command(BaseCommand):
                                         first_touch))
         _copy("accounts_activity", ["type", "rep_id", "account_id", "contact_id", "occurred_at", "automated",
                                     "subject", "created_at"], activities)
+        # Nurture and unqualified cycles point at their reason row (a database constraint).
+        reason_ids = dict(DispositionReason.objects.values_list("label", "pk"))
         _copy("people_leadcycle", ["contact_id", "number", "lead_type", "source", "rep_id", "state", "assigned_at",
                                    "first_touch_at", "worked_at", "dispositioned_at", "disposition",
-                                   "disposition_reason", "bypassed_working", "created_at", "campaign"],
-              ((*cycle, CAMPAIGNS[i % len(CAMPAIGNS)]) for i, cycle in enumerate(cycles)))
+                                   "disposition_reason", "bypassed_working", "created_at", "campaign", "reason_id"],
+              ((*cycle, CAMPAIGNS[i % len(CAMPAIGNS)], reason_ids.get(cycle[11])) for i, cycle in enumerate(cycles)))
+        lead_cycles_sla_backfill()
         return len(activities), len(cycles)

@@ -1,0 +1,279 @@
+"""Admin for cadences and the lead lifecycle: ops edit cadences, SLA policies, reason lists
+and settings; reps work leads on the lead page (log activity, disposition, enrol, skip) and
+see their today list. Both pages are admin views under the enrolment admin's URLs; they
+check row scope themselves (contacts_for_lead_work), so another rep's lead is a 404."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+
+from apps.cadences import selectors
+from apps.cadences.forms import ActivityLogForm, DispositionForm, EnrolForm
+from apps.cadences.models import Cadence, CadenceStep, Enrolment, EnrolmentStep
+from apps.cadences.services import activity_log, enrolment_create, enrolment_step_skip
+from apps.people.models import (
+    DispositionReason,
+    LeadCycle,
+    LifecycleSettings,
+    Rep,
+    SlaBreach,
+    SlaPolicy,
+    TeamPullRange,
+)
+from apps.people.selectors import rep_for_user, reps_visible_to, scoped_rep_ids
+from apps.people.services import lead_cycle_disposition
+from sdrops.admin_scoping import ReadOnlyAdminMixin
+
+
+class CadenceStepInline(admin.TabularInline):
+    model = CadenceStep
+    extra = 0
+    ordering = ["position"]
+
+
+@admin.register(Cadence)
+class CadenceAdmin(admin.ModelAdmin):
+    list_display = ["name", "lead_type", "step_count", "active"]
+    list_filter = ["lead_type", "active"]
+    search_fields = ["name"]
+    inlines = [CadenceStepInline]
+
+    @admin.display(description="steps")
+    def step_count(self, obj):
+        return obj.steps.count()
+
+
+class EnrolmentStepInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = EnrolmentStep
+    fields = ["position", "channel", "due_at", "outcome", "ended_at", "ended_by_system"]
+    readonly_fields = fields
+    extra = 0
+
+
+@admin.register(Enrolment)
+class EnrolmentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["contact", "cadence", "rep", "state", "enrolled_at", "ended_at", "lead_link"]
+    list_select_related = ["contact", "cadence", "rep"]
+    list_filter = ["state", "cadence"]
+    search_fields = ["contact__email", "contact__last_name"]
+    inlines = [EnrolmentStepInline]
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        ids = scoped_rep_ids(user=request.user)
+        return qs if ids is None else qs.filter(rep_id__in=ids)
+
+    @admin.display(description="lead page")
+    def lead_link(self, obj):
+        return format_html('<a href="{}">Open</a>', reverse("admin:cadences_lead_page", args=[obj.contact_id]))
+
+    def get_urls(self):
+        return [
+            path("lead/<int:contact_id>/", self.admin_site.admin_view(self.lead_view), name="cadences_lead_page"),
+            path("today/", self.admin_site.admin_view(self.today_view), name="cadences_today"),
+            *super().get_urls(),
+        ]
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "today_url": reverse("admin:cadences_today")}
+        return super().changelist_view(request, extra_context)
+
+    # -- the lead page ---------------------------------------------------------------
+    def lead_view(self, request, contact_id: int):
+        contact = get_object_or_404(selectors.contacts_for_lead_work(user=request.user).select_related("account"),
+                                    pk=contact_id)
+        rep = rep_for_user(request.user)
+        forms = {
+            "log": ActivityLogForm(prefix="log"),
+            "disposition": DispositionForm(prefix="disposition"),
+            "enrol": EnrolForm(prefix="enrol"),
+        }
+        if request.method == "POST":
+            action = request.POST.get("action")
+            try:
+                done = self._lead_action(request, action, contact, rep, forms)
+            except ValidationError as error:
+                messages.error(request, " ".join(error.messages))
+                done = False
+            if done:
+                messages.success(request, done)
+                return HttpResponseRedirect(request.path)
+        summary = selectors.lead_summary(contact=contact)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Lead: {contact}",
+            "contact": contact,
+            "summary": summary,
+            "forms": forms,
+            "opts": self.model._meta,
+            "can_override": request.user.is_superuser or (rep is not None and rep.role in (Rep.Role.MANAGER, Rep.Role.OPS)),
+            "today_url": reverse("admin:cadences_today"),
+        }
+        return TemplateResponse(request, "admin/cadences/lead_page.html", context)
+
+    def _lead_action(self, request, action, contact, rep, forms) -> str | bool:
+        actor = request.user
+        if action == "log":
+            form = forms["log"] = ActivityLogForm(request.POST, prefix="log")
+            if not form.is_valid():
+                return False
+            data = form.cleaned_data
+            activity = activity_log(
+                rep=rep, contact=contact, type=data["type"], occurred_at=data["occurred_at"] or timezone.now(),
+                subject=data["subject"], actor=actor, outcome=data["outcome"],
+            )
+            return f"{activity.get_type_display()} logged."
+        if action == "disposition":
+            form = forms["disposition"] = DispositionForm(request.POST, prefix="disposition")
+            if not form.is_valid():
+                return False
+            cycle = LeadCycle.objects.filter(contact=contact).exclude(state=LeadCycle.State.DISPOSITIONED).first()
+            if cycle is None:
+                raise ValidationError("This lead has no open cycle to disposition.")
+            data = form.cleaned_data
+            try:
+                lead_cycle_disposition(cycle=cycle, disposition=data["disposition"], reason=data["reason"],
+                                       actor=actor, override=data["override"])
+            except ValidationError as error:
+                if hasattr(error, "error_dict"):
+                    for field, errors in error.message_dict.items():
+                        form.add_error(field if field in form.fields else None, errors)
+                    return False
+                raise
+            return f"Lead dispositioned: {cycle.get_disposition_display()}."
+        if action == "enrol":
+            form = forms["enrol"] = EnrolForm(request.POST, prefix="enrol")
+            if not form.is_valid():
+                return False
+            if rep is None:
+                raise ValidationError("Only a rep can enrol a lead in a cadence.")
+            enrolment = enrolment_create(contact=contact, cadence=form.cleaned_data["cadence"], rep=rep, actor=actor)
+            return f"Enrolled in {enrolment.cadence}."
+        if action == "skip":
+            step = EnrolmentStep.objects.filter(pk=request.POST.get("step"), enrolment__contact=contact).first()
+            if step is None:
+                raise ValidationError("That step is not part of this lead's cadence.")
+            enrolment_step_skip(step=step, actor=actor)
+            return f"Step {step.position} skipped (not completed)."
+        raise ValidationError("Unknown action.")
+
+    # -- the today list --------------------------------------------------------------
+    def today_view(self, request):
+        rep = rep_for_user(request.user)
+        visible = reps_visible_to(user=request.user).filter(role__in=[Rep.Role.SDR, Rep.Role.AE])
+        chosen = request.GET.get("rep")
+        if chosen:
+            try:
+                reps = [visible.get(pk=int(chosen))]
+            except (ValueError, Rep.DoesNotExist):
+                raise Http404("No such rep in your scope.")
+        elif rep is not None and rep.role in (Rep.Role.SDR, Rep.Role.AE):
+            reps = [rep]
+        else:
+            reps = list(visible)
+        rep_ids = [r.pk for r in reps]
+        now = timezone.now()
+        tz = selectors.rep_zone(rep) if rep is not None else None
+        steps = list(selectors.enrolment_steps_today(rep_ids=rep_ids, now=now, tz=tz))
+        for step in steps:
+            step.is_overdue = step.due_at < now
+        untouched = (
+            LeadCycle.objects.filter(rep_id__in=rep_ids, state=LeadCycle.State.ASSIGNED)
+            .select_related("contact", "rep").order_by("assigned_at")
+        )
+        for cycle in untouched:
+            cycle.sla_status = selectors.lead_sla_status(cycle=cycle, now=now)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Today: due and overdue cadence steps",
+            "steps": steps,
+            "awaiting": selectors.enrolments_awaiting_disposition(rep_ids=rep_ids),
+            "untouched": untouched,
+            "reps": visible if len(visible) > 1 else [],
+            "chosen": chosen,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/cadences/today.html", context)
+
+
+# -- people models of the lead lifecycle (registered here so apps/people/admin.py stays the
+# core contact/rep admin) ---------------------------------------------------------------
+
+@admin.register(DispositionReason)
+class DispositionReasonAdmin(admin.ModelAdmin):
+    list_display = ["label", "disposition", "active", "code", "position"]
+    list_filter = ["disposition", "active"]
+    list_editable = ["active", "position"]
+    search_fields = ["label"]
+    readonly_fields = ["code"]
+
+    def has_delete_permission(self, request, obj=None):
+        # Retire a reason (active = off) instead: history points at it.
+        return False
+
+
+@admin.register(SlaPolicy)
+class SlaPolicyAdmin(admin.ModelAdmin):
+    list_display = ["name", "lead_type", "source", "target_minutes", "maximum_minutes", "clock", "reassign", "active"]
+    list_filter = ["lead_type", "clock", "active"]
+    fieldsets = [
+        (None, {"fields": ["name", "lead_type", "source", "active"]}),
+        ("Response times", {"fields": ["target_minutes", "maximum_minutes", "reassign"]}),
+        ("Clock", {"fields": ["clock", "business_start", "business_end", "working_days", "holiday_country",
+                              "holiday_subdivision"],
+                   "description": "Business hours run in each rep's time zone."}),
+    ]
+
+
+@admin.register(SlaBreach)
+class SlaBreachAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["cycle", "kind", "rep", "assigned_at", "due_at", "breached_at", "reassigned_to"]
+    list_select_related = ["cycle__contact", "rep", "reassigned_to"]
+    list_filter = ["kind"]
+    date_hierarchy = "breached_at"
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        ids = scoped_rep_ids(user=request.user)
+        return qs if ids is None else qs.filter(rep_id__in=ids)
+
+
+@admin.register(LifecycleSettings)
+class LifecycleSettingsAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "auto_abandon_working_days", "auto_abandon_idle_days", "morning_email_hour"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(TeamPullRange)
+class TeamPullRangeAdmin(admin.ModelAdmin):
+    list_display = ["team", "minimum", "maximum"]
+    list_select_related = ["team"]
+
+
+if not admin.site.is_registered(LeadCycle):
+
+    @admin.register(LeadCycle)
+    class LeadCycleAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+        list_display = ["contact", "number", "lead_type", "rep", "state", "assigned_at", "first_touch_at",
+                        "response_time", "disposition", "disposition_reason", "bypassed_working"]
+        list_select_related = ["contact", "rep"]
+        list_filter = ["state", "lead_type", "disposition", "bypassed_working", "dispositioned_by_system"]
+        search_fields = ["contact__email", "contact__last_name"]
+        date_hierarchy = "assigned_at"
+
+        def get_queryset(self, request):
+            qs = super().get_queryset(request)
+            ids = scoped_rep_ids(user=request.user)
+            return qs if ids is None else qs.filter(rep_id__in=ids)

@@ -1,0 +1,62 @@
+"""Forms SDRs use on a lead's page: log an activity, disposition the lead, enrol it in a
+cadence. Each validates its fields, then the view makes one service call."""
+
+from __future__ import annotations
+
+from django import forms
+
+from apps.accounts.models import ActivityType
+from apps.cadences.models import Cadence, EnrolmentStep
+from apps.people.models import DispositionReason, LeadCycle
+
+LOGGABLE_TYPES = [
+    (ActivityType.CALL, "Call"), (ActivityType.EMAIL, "Email"), (ActivityType.SOCIAL, "Social"),
+    (ActivityType.MEETING, "Meeting"), (ActivityType.NOTE, "Note (does not count as work)"),
+]
+STEP_OUTCOMES = [
+    (EnrolmentStep.Outcome.NO_RESPONSE, "No response — on to the next step"),
+    (EnrolmentStep.Outcome.POSITIVE, "Positive response — answered positively or booked a meeting"),
+    (EnrolmentStep.Outcome.NEGATIVE, "Negative response — no interest or unsubscribe"),
+]
+
+
+class ActivityLogForm(forms.Form):
+    type = forms.ChoiceField(choices=LOGGABLE_TYPES)
+    outcome = forms.ChoiceField(
+        choices=STEP_OUTCOMES, initial=EnrolmentStep.Outcome.NO_RESPONSE,
+        help_text="For a lead in a cadence: how the current step ended.",
+    )
+    subject = forms.CharField(max_length=255, required=False)
+    occurred_at = forms.DateTimeField(required=False, help_text="Empty: now.",
+                                      widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+
+
+class ReasonChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return f"{obj.get_disposition_display()}: {obj.label}"
+
+
+class DispositionForm(forms.Form):
+    disposition = forms.ChoiceField(choices=LeadCycle.Disposition.choices)
+    reason = ReasonChoiceField(
+        queryset=DispositionReason.objects.filter(active=True), required=False,
+        help_text="Required for nurture and unqualified; pick one from that list.",
+    )
+    override = forms.BooleanField(
+        required=False, label="Manager override",
+        help_text="Qualify without a meeting or opportunity (managers only).",
+    )
+
+    def clean(self):
+        data = super().clean()
+        disposition, reason = data.get("disposition"), data.get("reason")
+        if disposition in ("nurture", "unqualified"):
+            if reason is None:
+                self.add_error("reason", f"A {disposition} disposition needs a reason from the list.")
+            elif reason.disposition != disposition:
+                self.add_error("reason", f"“{reason.label}” is a {reason.disposition} reason, not a {disposition} one.")
+        return data
+
+
+class EnrolForm(forms.Form):
+    cadence = forms.ModelChoiceField(queryset=Cadence.objects.filter(active=True))

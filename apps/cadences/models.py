@@ -1,0 +1,115 @@
+"""Cadences: ordered outreach steps, and each contact's enrolment with its step schedule.
+
+A step ends as positive response, negative response, no response, or not completed — the
+four states of the Measurable Lead Model's cadence compliance."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from apps.people.models import Contact, LeadCycle, LeadType, Rep
+
+
+class Channel(models.TextChoices):
+    EMAIL = "email", "Email"
+    CALL = "call", "Call"
+    SOCIAL = "social", "Social"
+    PHYSICAL = "physical", "Physical"
+
+
+class Cadence(models.Model):
+    name = models.CharField(max_length=120, unique=True)
+    lead_type = models.CharField(max_length=20, choices=LeadType.choices)
+    description = models.TextField(blank=True)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CadenceStep(models.Model):
+    cadence = models.ForeignKey(Cadence, on_delete=models.CASCADE, related_name="steps")
+    position = models.PositiveSmallIntegerField()
+    day_offset = models.PositiveSmallIntegerField(help_text="Days after enrolment the step is due.")
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    instructions = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["cadence", "position"]
+        constraints = [models.UniqueConstraint(fields=["cadence", "position"], name="cadence_step_position_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.cadence} · step {self.position} (day {self.day_offset}, {self.get_channel_display()})"
+
+
+class Enrolment(models.Model):
+    class State(models.TextChoices):
+        ACTIVE = "active", "Active"
+        POSITIVE = "positive", "Ended: positive response"
+        NEGATIVE = "negative", "Ended: negative response (disposition the lead)"
+        COMPLETED = "completed", "Completed: no response"
+        INCOMPLETE = "incomplete", "Ended: last step not completed"
+        DISPOSITIONED = "dispositioned", "Ended: lead dispositioned"
+        STOPPED = "stopped", "Ended: stopped (e.g. for a reschedule cadence)"
+
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="enrolments")
+    cadence = models.ForeignKey(Cadence, on_delete=models.PROTECT, related_name="enrolments")
+    rep = models.ForeignKey(Rep, on_delete=models.PROTECT, related_name="enrolments")
+    lead_cycle = models.ForeignKey(LeadCycle, null=True, blank=True, on_delete=models.SET_NULL, related_name="enrolments")
+    state = models.CharField(max_length=20, choices=State.choices, default=State.ACTIVE)
+    enrolled_at = models.DateTimeField(default=timezone.now)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    enrolled_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["-enrolled_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["contact"], condition=Q(state="active"), name="enrolment_one_active_per_contact"),
+            models.CheckConstraint(
+                condition=Q(state="active", ended_at__isnull=True) | (~Q(state="active") & Q(ended_at__isnull=False)),
+                name="enrolment_ended_at_matches_state",
+            ),
+        ]
+        indexes = [models.Index(fields=["rep", "state"])]
+
+    def __str__(self) -> str:
+        return f"{self.contact} in {self.cadence}"
+
+
+class EnrolmentStep(models.Model):
+    class Outcome(models.TextChoices):
+        PENDING = "pending", "Pending"
+        POSITIVE = "positive", "Positive response"
+        NEGATIVE = "negative", "Negative response"
+        NO_RESPONSE = "no_response", "No response"
+        NOT_COMPLETED = "not_completed", "Not completed"
+
+    enrolment = models.ForeignKey(Enrolment, on_delete=models.CASCADE, related_name="steps")
+    step = models.ForeignKey(CadenceStep, on_delete=models.PROTECT, related_name="+")
+    position = models.PositiveSmallIntegerField()
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    due_at = models.DateTimeField()
+    outcome = models.CharField(max_length=20, choices=Outcome.choices, default=Outcome.PENDING)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    activity = models.ForeignKey("accounts.Activity", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    ended_by_system = models.BooleanField(default=False, help_text="Marked not completed by the overdue job.")
+
+    class Meta:
+        ordering = ["enrolment", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["enrolment", "position"], name="enrolment_step_position_unique"),
+            models.CheckConstraint(
+                condition=Q(outcome="pending", ended_at__isnull=True) | (~Q(outcome="pending") & Q(ended_at__isnull=False)),
+                name="enrolment_step_ended_at_matches_outcome",
+            ),
+        ]
+        indexes = [models.Index(fields=["outcome", "due_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.enrolment} · step {self.position}"

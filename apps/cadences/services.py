@@ -1,0 +1,280 @@
+"""Writes to cadences, and the one way to log an activity on a contact.
+
+`activity_log` creates the Activity, then moves the lead (apps.people.services.
+lead_cycle_touch) and completes the current cadence step with its outcome, all in one
+transaction, so the activity log, the lead state and the cadence never disagree.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from apps.accounts.models import Activity, ActivityType
+from apps.cadences.models import Cadence, Enrolment, EnrolmentStep
+from apps.people.models import Contact, LeadCycle, Rep
+from apps.people.selectors import lead_cycle_current
+from apps.people.services import (
+    WORK_ACTIVITY_TYPES,
+    disposition_reason_by_code,
+    lead_cycle_disposition,
+    lead_cycle_open,
+    lead_cycle_touch,
+)
+
+Outcome = EnrolmentStep.Outcome
+# "Not completed" once a step is more than this overdue.
+OVERDUE_GRACE = dt.timedelta(days=1)
+# Logging in the future is a typo, not a plan; a little slack for clocks.
+FUTURE_SLACK = dt.timedelta(minutes=5)
+
+
+def _user(actor):
+    return actor.user if isinstance(actor, Rep) else actor if getattr(actor, "pk", None) else None
+
+
+def enrolment_create(*, contact: Contact, cadence: Cadence, rep: Rep, actor=None, at: dt.datetime | None = None) -> Enrolment:
+    """Enrol `contact` in `cadence`, worked by `rep`; steps are due from the enrolment time.
+
+    Only one active enrolment per contact. A contact without an open lead cycle gets one of
+    the cadence's lead type: enrolling is when an outbound lead is assigned (its clock starts).
+    """
+    at = at or timezone.now()
+    if not cadence.active:
+        raise ValidationError({"cadence": f"The cadence “{cadence}” is inactive."})
+    steps = list(cadence.steps.order_by("position"))
+    if not steps:
+        raise ValidationError({"cadence": f"The cadence “{cadence}” has no steps."})
+    with transaction.atomic():
+        Contact.objects.select_for_update(no_key=True).filter(pk=contact.pk).first()
+        active = Enrolment.objects.filter(contact=contact, state=Enrolment.State.ACTIVE).select_related("cadence").first()
+        if active is not None:
+            raise ValidationError(f"{contact} is already enrolled in “{active.cadence}”; end that enrolment first.")
+        cycle = lead_cycle_current(contact=contact)
+        if cycle is None:
+            cycle = lead_cycle_open(contact=contact, rep=rep, lead_type=cadence.lead_type, assigned_at=at, actor=actor)
+        enrolment = Enrolment.objects.create(
+            contact=contact, cadence=cadence, rep=rep, lead_cycle=cycle, enrolled_at=at, enrolled_by=_user(actor)
+        )
+        EnrolmentStep.objects.bulk_create(
+            EnrolmentStep(
+                enrolment=enrolment, step=step, position=step.position, channel=step.channel,
+                due_at=at + dt.timedelta(days=step.day_offset),
+            )
+            for step in steps
+        )
+    return enrolment
+
+
+def activity_log(
+    *,
+    rep: Rep | None,
+    contact: Contact,
+    type: str,
+    occurred_at: dt.datetime | None = None,
+    automated: bool = False,
+    subject: str = "",
+    actor=None,
+    outcome: str = Outcome.NO_RESPONSE,
+) -> Activity:
+    """Log an activity on `contact` and let it move the lead and the cadence.
+
+    A real touch (call, email, social, meeting; not automated) moves an assigned lead to
+    working and completes the current step of the contact's active enrolment with `outcome`
+    (no response by default). Notes and automated touches are logged and move nothing.
+    """
+    now = timezone.now()
+    occurred_at = occurred_at or now
+    if type not in ActivityType.values:
+        raise ValidationError({"type": f"Unknown activity type “{type}”."})
+    if occurred_at > now + FUTURE_SLACK:
+        raise ValidationError({"occurred_at": "An activity cannot be logged in the future."})
+    if outcome not in (Outcome.POSITIVE, Outcome.NEGATIVE, Outcome.NO_RESPONSE):
+        raise ValidationError({"outcome": "The outcome is positive response, negative response or no response."})
+    with transaction.atomic():
+        activity = Activity.objects.create(
+            type=type, rep=rep, account_id=contact.account_id, contact=contact, occurred_at=occurred_at,
+            automated=automated, subject=subject[:255],
+        )
+        lead_cycle_touch(contact=contact, activity=activity)
+        if type in WORK_ACTIVITY_TYPES and not automated:
+            step = _current_step(contact=contact)
+            if step is not None:
+                _step_end(step, outcome=outcome, at=occurred_at, activity=activity)
+    return activity
+
+
+def _current_step(*, contact: Contact) -> EnrolmentStep | None:
+    enrolment = (
+        Enrolment.objects.select_for_update(no_key=True)
+        .filter(contact=contact, state=Enrolment.State.ACTIVE)
+        .first()
+    )
+    if enrolment is None:
+        return None
+    return enrolment.steps.filter(outcome=Outcome.PENDING).order_by("position").first()
+
+
+def _step_end(step: EnrolmentStep, *, outcome: str, at: dt.datetime, activity=None, system: bool = False) -> None:
+    step.outcome = outcome
+    step.ended_at = at
+    step.activity = activity
+    step.ended_by_system = system
+    step.save(update_fields=["outcome", "ended_at", "activity", "ended_by_system"])
+    enrolment = step.enrolment
+    is_last = not enrolment.steps.filter(outcome=Outcome.PENDING).exists()
+    if outcome == Outcome.POSITIVE:
+        _enrolment_end(enrolment, Enrolment.State.POSITIVE, at)
+    elif outcome == Outcome.NEGATIVE:
+        # The rep must now disposition the lead (nurture or unqualified, with its reason).
+        _enrolment_end(enrolment, Enrolment.State.NEGATIVE, at)
+    elif is_last and outcome == Outcome.NO_RESPONSE:
+        _enrolment_end(enrolment, Enrolment.State.COMPLETED, at)
+        cycle = lead_cycle_current(contact=enrolment.contact)
+        if cycle is not None:
+            lead_cycle_disposition(
+                cycle=cycle, disposition=LeadCycle.Disposition.NURTURE, reason=disposition_reason_by_code("no_response"),
+                system=True, at=at, note=f"End of cadence “{enrolment.cadence}” with no response",
+            )
+    elif is_last:
+        # Last step not completed: the cadence was not finished, so the lead is not
+        # abandoned for the rep; it stays open (and auto-abandon catches it if left idle).
+        _enrolment_end(enrolment, Enrolment.State.INCOMPLETE, at)
+
+
+def _enrolment_end(enrolment: Enrolment, state: str, at: dt.datetime) -> None:
+    enrolment.state = state
+    enrolment.ended_at = at
+    enrolment.save(update_fields=["state", "ended_at"])
+
+
+def enrolment_step_skip(*, step: EnrolmentStep, actor=None, at: dt.datetime | None = None) -> EnrolmentStep:
+    """The rep skips the current step: it ends as not completed."""
+    at = at or timezone.now()
+    with transaction.atomic():
+        current = _current_step(contact=step.enrolment.contact)
+        if current is None or current.pk != step.pk:
+            raise ValidationError("Only the current step of an active enrolment can be skipped.")
+        _step_end(current, outcome=Outcome.NOT_COMPLETED, at=at)
+    return current
+
+
+def enrolment_end_for_disposition(*, contact_id: int, at: dt.datetime) -> None:
+    """A dispositioned lead leaves its cadence (called by lead_cycle_disposition)."""
+    enrolment = (
+        Enrolment.objects.select_for_update(no_key=True)
+        .filter(contact_id=contact_id, state=Enrolment.State.ACTIVE)
+        .first()
+    )
+    if enrolment is not None:
+        _enrolment_end(enrolment, Enrolment.State.DISPOSITIONED, at)
+
+
+def enrolment_stop(*, contact: Contact, actor=None, at: dt.datetime | None = None) -> Enrolment | None:
+    """End the contact's active enrolment without an outcome (e.g. the meetings flow moves a
+    no-show into a reschedule cadence). Its pending steps stay pending: they were not the
+    rep's to do. Returns the ended enrolment, or None when there was none."""
+    at = at or timezone.now()
+    with transaction.atomic():
+        enrolment = (
+            Enrolment.objects.select_for_update(no_key=True)
+            .filter(contact=contact, state=Enrolment.State.ACTIVE)
+            .first()
+        )
+        if enrolment is not None:
+            _enrolment_end(enrolment, Enrolment.State.STOPPED, at)
+    return enrolment
+
+
+def enrolment_steps_overdue(*, now: dt.datetime | None = None) -> list[int]:
+    now = now or timezone.now()
+    return list(
+        EnrolmentStep.objects.filter(
+            outcome=Outcome.PENDING, enrolment__state=Enrolment.State.ACTIVE, due_at__lt=now - OVERDUE_GRACE
+        )
+        .order_by("enrolment_id", "position")
+        .values_list("enrolment_id", flat=True)
+        .distinct()
+    )
+
+
+def enrolment_overdue_close(*, enrolment_id: int, now: dt.datetime | None = None) -> int:
+    """Mark the enrolment's steps more than a day overdue as not completed (idempotent)."""
+    now = now or timezone.now()
+    closed = 0
+    with transaction.atomic():
+        enrolment = (
+            Enrolment.objects.select_for_update(skip_locked=True, no_key=True)
+            .filter(pk=enrolment_id, state=Enrolment.State.ACTIVE)
+            .first()
+        )
+        if enrolment is None:
+            return 0
+        for step in enrolment.steps.filter(outcome=Outcome.PENDING, due_at__lt=now - OVERDUE_GRACE).order_by("position"):
+            step.enrolment = enrolment
+            _step_end(step, outcome=Outcome.NOT_COMPLETED, at=now, system=True)
+            closed += 1
+    return closed
+
+
+# ---------------------------------------------------------------- the morning email
+
+def morning_email_send(*, manager_id: int, now: dt.datetime | None = None) -> bool:
+    """Send a manager today's "clean your room" email, once per local day.
+
+    The MorningEmail row (unique per manager and local date) is written first; the mail goes
+    after commit. A second run the same day — or a concurrent one — finds the row and sends
+    nothing."""
+    from apps.cadences.selectors import morning_digest_for
+    from apps.people.models import MorningEmail
+
+    now = now or timezone.now()
+    manager = Rep.objects.select_related("user").filter(pk=manager_id, active=True).first()
+    if manager is None:
+        return False
+    digest = morning_digest_for(manager=manager, now=now)
+    with transaction.atomic():
+        row, created = MorningEmail.objects.get_or_create(
+            manager=manager, local_date=digest.local_date, defaults={"sent_at": now, "items": digest.item_count}
+        )
+        if not created:
+            return False
+        transaction.on_commit(lambda: _morning_email_deliver(digest))
+    return True
+
+
+def _morning_email_deliver(digest) -> None:
+    from apps.people.notifications import contact_url, send_templated, zone
+
+    send_templated(
+        to=[digest.manager.user.email],
+        template="morning_email",
+        context={
+            "digest": digest,
+            "tz": zone(digest.manager.time_zone),
+            "outside_sla": [(c, contact_url(c.contact_id)) for c in digest.outside_sla],
+            "untouched": [(c, contact_url(c.contact_id)) for c in digest.untouched],
+            "overdue_steps": [(s, contact_url(s.enrolment.contact_id)) for s in digest.overdue_steps],
+        },
+    )
+
+
+def morning_emails_due(*, now: dt.datetime | None = None) -> list[int]:
+    """Managers whose local time is in the morning window (from the configured hour, for 3 h
+    so a missed hourly run still sends) and who have not had today's email."""
+    from apps.cadences.selectors import rep_zone
+    from apps.people.models import LifecycleSettings, MorningEmail
+
+    now = now or timezone.now()
+    hour = LifecycleSettings.load().morning_email_hour
+    due = []
+    managers = Rep.objects.filter(role=Rep.Role.MANAGER, active=True).order_by("pk")
+    sent = set(MorningEmail.objects.filter(local_date__gte=(now - dt.timedelta(days=1)).date()).values_list("manager_id", "local_date"))
+    for manager in managers:
+        local = now.astimezone(rep_zone(manager))
+        if hour <= local.hour < hour + 3 and (manager.pk, local.date()) not in sent:
+            due.append(manager.pk)
+    return due

@@ -1,0 +1,96 @@
+"""Emails about leads: rendered from templates as text and HTML, sent through Django's mail
+(console/file in the demo, SMTP when configured). Callers schedule these with
+transaction.on_commit, so a mail never describes data that was rolled back; they take ids
+and re-read, like tasks."""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.urls import NoReverseMatch, reverse
+
+logger = logging.getLogger(__name__)
+
+
+def zone(name: str):
+    """A rep's time zone for rendering; UTC when the stored name is not a known zone."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        return ZoneInfo(name or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def portal_url(path: str) -> str:
+    return getattr(settings, "PORTAL_BASE_URL", "http://localhost:8000").rstrip("/") + path
+
+
+def contact_url(contact_id: int) -> str:
+    """Where a manager or rep acts on a lead: the lead page of the contact."""
+    try:
+        return portal_url(reverse("admin:cadences_lead_page", args=[contact_id]))
+    except NoReverseMatch:
+        return portal_url(f"/admin/people/contact/{contact_id}/change/")
+
+
+def send_templated(*, to: list[str], template: str, context: dict) -> int:
+    to = [address for address in to if address]
+    if not to:
+        logger.warning("No recipient address for %s; mail not sent", template)
+        return 0
+    subject = " ".join(render_to_string(f"people/email/{template}_subject.txt", context).split())
+    text = render_to_string(f"people/email/{template}.txt", context)
+    html = render_to_string(f"people/email/{template}.html", context)
+    message = EmailMultiAlternatives(subject=subject, body=text, from_email=settings.DEFAULT_FROM_EMAIL, to=to)
+    message.attach_alternative(html, "text/html")
+    try:
+        return message.send()
+    except Exception:
+        # After commit, the breach/morning-email marker is already recorded: a mail server
+        # failure must not stop the job from handling the next lead. It is logged for ops.
+        logger.exception("Could not send %s to %s", template, ", ".join(to))
+        return 0
+
+
+def _breach(breach_id: int):
+    from apps.people.models import SlaBreach
+
+    return (
+        SlaBreach.objects.select_related("cycle__contact__account", "rep__user", "rep__team__manager__user",
+                                         "rep__manager__user", "reassigned_to__user", "cycle__sla_policy")
+        .filter(pk=breach_id)
+        .first()
+    )
+
+
+def sla_reminder(*, breach_id: int) -> int:
+    breach = _breach(breach_id)
+    if breach is None or breach.rep is None:
+        return 0
+    context = {"breach": breach, "cycle": breach.cycle, "contact": breach.cycle.contact,
+               "link": contact_url(breach.cycle.contact_id), "tz": zone(breach.rep.time_zone)}
+    return send_templated(to=[breach.rep.user.email], template="sla_reminder", context=context)
+
+
+def sla_escalation(*, breach_id: int) -> int:
+    from apps.people.services import _manager_of
+
+    breach = _breach(breach_id)
+    if breach is None:
+        return 0
+    manager = _manager_of(breach.rep)
+    context = {"breach": breach, "cycle": breach.cycle, "contact": breach.cycle.contact,
+               "link": contact_url(breach.cycle.contact_id), "new_rep": breach.reassigned_to}
+    sent = 0
+    if manager is not None:
+        sent += send_templated(to=[manager.user.email], template="sla_escalation", context={**context, "tz": zone(manager.time_zone)})
+    else:
+        logger.warning("SLA breach %s: rep %s has no manager to notify", breach.pk, breach.rep)
+    if breach.reassigned_to is not None:
+        sent += send_templated(to=[breach.reassigned_to.user.email], template="lead_reassigned",
+                               context={**context, "tz": zone(breach.reassigned_to.time_zone)})
+    return sent
