@@ -11,7 +11,7 @@ from apps.meetings import lifecycle
 from apps.meetings.models import Meeting, Opportunity, OpportunityStage
 from apps.meetings.selectors import aes_for_sdr, meeting_settings_get
 from apps.meetings.services import opportunity_stage_check
-from apps.people.models import LeadCycle, Rep
+from apps.people.models import Rep
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
 
@@ -69,17 +69,16 @@ class MeetingBookForm(LocalTimeFormMixin, forms.Form):
         return data
 
 
-def lead_reason_choices():
-    unqualified = [(code, label) for code, (d, label) in lifecycle.LEAD_REASONS.items() if d == LeadCycle.Disposition.UNQUALIFIED]
-    nurture = [(code, label) for code, (d, label) in lifecycle.LEAD_REASONS.items() if d == LeadCycle.Disposition.NURTURE]
-    return [("", "—"), ("Unqualified (never)", unqualified), ("Nurture (not now)", nurture)]
+class LeadReasonField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return f"{obj.get_disposition_display()}: {obj.label}"
 
 
 class MeetingDispositionForm(forms.Form):
     outcome = forms.ChoiceField(choices=[(value, Meeting.Status(value).label) for value in Meeting.DISPOSITIONS])
     notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
-    lead_reason = forms.ChoiceField(
-        choices=lead_reason_choices, required=False, label="Lead reason",
+    lead_reason = LeadReasonField(
+        queryset=lifecycle.lead_reasons(), required=False, label="Lead reason",
         help_text="Needed for Completed – Unqualified: the lead is dispositioned with it.",
     )
 

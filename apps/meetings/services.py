@@ -33,7 +33,7 @@ from apps.meetings.models import (
     OpportunityStage,
     RescheduleAttempt,
 )
-from apps.people.models import Contact, LeadCycle, LeadType, Rep
+from apps.people.models import Contact, DispositionReason, LeadCycle, LeadType, Rep
 from apps.people.selectors import lead_cycle_current
 from apps.people.services import lead_cycle_open
 
@@ -145,7 +145,9 @@ def meeting_book(
         if cycle is None:
             # An SDR booking a lead nobody is working starts a new cycle for it (a recycled
             # lead coming back through the SDR), so the meeting has a lead to qualify.
-            cycle = lead_cycle_open(contact=contact, rep=sdr, lead_type=LeadType.OUTBOUND, assigned_at=now)
+            cycle = lead_cycle_open(
+                contact=contact, rep=sdr, lead_type=LeadType.OUTBOUND, assigned_at=now, actor=_user(actor)
+            )
         attempt = (
             RescheduleAttempt.objects.select_for_update()
             .filter(contact=contact, state=RescheduleAttempt.State.OPEN)
@@ -264,14 +266,20 @@ def _require_scheduled(meeting: Meeting) -> None:
 
 
 def meeting_disposition(
-    *, meeting: Meeting, outcome: str, actor, notes: str = "", lead_reason: str = "", at: dt.datetime | None = None
+    *,
+    meeting: Meeting,
+    outcome: str,
+    actor,
+    notes: str = "",
+    lead_reason: DispositionReason | None = None,
+    at: dt.datetime | None = None,
 ) -> Meeting:
     """The AE (or their manager, or ops) records how the meeting went.
 
     - Completed – Qualified: the lead cycle closes as qualified; the meeting's opportunity
       advances to "meeting completed", or a new one is created there, credited to the SDR.
     - Completed – Unqualified: the lead is dispositioned unqualified or nurture with
-      `lead_reason` (one of lifecycle.LEAD_REASONS); an opportunity opened at booking for
+      `lead_reason` (from the admin-edited reason lists); an opportunity opened at booking for
       this meeting closes lost (not qualified).
     - No Show: rescheduling passes to the SDR (task, reschedule cadence, notification); past
       the no-show limit the lead is abandoned to nurture instead.
@@ -281,7 +289,9 @@ def meeting_disposition(
         raise ValidationError(
             {"outcome": "The disposition is Completed – Qualified, Completed – Unqualified or Not Completed – No Show."}
         )
-    if outcome == Meeting.Status.COMPLETED_UNQUALIFIED and lead_reason not in lifecycle.LEAD_REASONS:
+    if outcome == Meeting.Status.COMPLETED_UNQUALIFIED and (
+        lead_reason is None or not lifecycle.lead_reasons().filter(pk=lead_reason.pk).exists()
+    ):
         raise ValidationError({"lead_reason": "Say why the lead is unqualified or not ready (pick a reason)."})
     at = at or timezone.now()
     user = _user(actor)
@@ -306,12 +316,17 @@ def meeting_disposition(
         cycle = LeadCycle.objects.filter(pk=locked.lead_cycle_id).first() if locked.lead_cycle_id else None
         if outcome == Meeting.Status.COMPLETED_QUALIFIED:
             if cycle is not None:
-                lifecycle.lead_disposition(cycle=cycle, disposition=LeadCycle.Disposition.QUALIFIED, actor=user, at=at)
+                lifecycle.lead_disposition(
+                    cycle=cycle, disposition=LeadCycle.Disposition.QUALIFIED, actor=user, at=at,
+                    note=f"Meeting {locked.pk} completed as qualified",
+                )
             _opportunity_for_qualified_meeting(locked, actor=user, at=at)
         elif outcome == Meeting.Status.COMPLETED_UNQUALIFIED:
-            disposition, label = lifecycle.LEAD_REASONS[lead_reason]
             if cycle is not None:
-                lifecycle.lead_disposition(cycle=cycle, disposition=disposition, reason_label=label, actor=user, at=at)
+                lifecycle.lead_disposition(
+                    cycle=cycle, disposition=lead_reason.disposition, reason=lead_reason, actor=user, at=at,
+                    note=f"Meeting {locked.pk} completed as unqualified",
+                )
             opportunity = locked.opportunity
             if (
                 opportunity is not None and opportunity.is_open and opportunity.source_meeting_id is not None
@@ -356,8 +371,8 @@ def _no_show(meeting: Meeting, *, cycle: LeadCycle | None, actor, at: dt.datetim
     if further >= config.no_show_limit:
         if cycle is not None:
             lifecycle.lead_disposition(
-                cycle=cycle, disposition=LeadCycle.Disposition.NURTURE,
-                reason_label=lifecycle.NO_SHOW_LIMIT_REASON[1], actor=None, system=True, at=at,
+                cycle=cycle, disposition=LeadCycle.Disposition.NURTURE, reason_code=lifecycle.NO_SHOW_LIMIT_CODE,
+                system=True, at=at, note=f"{further + 1} no-shows (meeting {meeting.pk})",
             )
         _notify_after_commit(meeting, MeetingNotification.Kind.NO_SHOW_LIMIT, meeting.sdr, at=at)
         return

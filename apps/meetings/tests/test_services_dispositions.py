@@ -92,36 +92,42 @@ def test_a_demo_on_an_account_with_one_open_opportunity_joins_and_does_not_move_
 
 
 @pytest.mark.parametrize(
-    "reason, disposition, label",
+    "disposition, label",
     [
-        ("not_a_prospect", "unqualified", "Not a prospect (student, job seeker)"),
-        ("budget_6_months", "nurture", "Budget not available for 6+ months"),
+        ("unqualified", "Not a prospect (student, job seeker)"),
+        ("nurture", "Budget not available for 6+ months"),
     ],
 )
 def test_completed_unqualified_dispositions_the_lead_with_the_reason(booked, pod, reason, disposition, label):
     with after(booked):
         meeting = meeting_disposition(
-            meeting=booked, outcome=Meeting.Status.COMPLETED_UNQUALIFIED, actor=pod["ae"].user, lead_reason=reason
+            meeting=booked, outcome=Meeting.Status.COMPLETED_UNQUALIFIED, actor=pod["ae"].user,
+            lead_reason=reason(label),
         )
     cycle = cycle_of(meeting)
     assert cycle.disposition == disposition and cycle.disposition_reason == label
+    assert cycle.reason == reason(label) and cycle.dispositioned_by == pod["ae"].user
     assert meeting.opportunity is None and not Opportunity.objects.exists()
 
 
-def test_completed_unqualified_needs_a_reason(booked, pod):
+def test_completed_unqualified_needs_a_reason_the_ae_may_give(booked, pod, reason):
     with after(booked), pytest.raises(ValidationError) as error:
         meeting_disposition(meeting=booked, outcome=Meeting.Status.COMPLETED_UNQUALIFIED, actor=pod["ae"].user)
+    assert "lead_reason" in error.value.message_dict
+    with after(booked), pytest.raises(ValidationError) as error:  # a system reason is not the AE's to give
+        meeting_disposition(meeting=booked, outcome=Meeting.Status.COMPLETED_UNQUALIFIED, actor=pod["ae"].user,
+                            lead_reason=reason("Auto-abandoned"))
     assert "lead_reason" in error.value.message_dict
     booked.refresh_from_db()
     assert booked.status == Meeting.Status.SCHEDULED
 
 
-def test_unqualified_initial_meeting_closes_the_opportunity_opened_at_booking(pod, contact, start, ops):
+def test_unqualified_initial_meeting_closes_the_opportunity_opened_at_booking(pod, contact, start, ops, reason):
     meeting_settings_update(actor=ops.user, opportunity_at_booking=True)
     meeting = meeting_book(contact=contact, sdr=pod["sdr"], actor=pod["sdr"].user, scheduled_at=start)
     with after(meeting):
         meeting_disposition(meeting=meeting, outcome=Meeting.Status.COMPLETED_UNQUALIFIED, actor=pod["ae"].user,
-                            lead_reason="incompatible_systems")
+                            lead_reason=reason("Incompatible systems"))
     opportunity = Opportunity.objects.get()
     assert not opportunity.is_open and opportunity.stage.code == "closed_lost"
     assert opportunity.closed_lost_reason == "unqualified"
@@ -260,3 +266,66 @@ def test_a_recycled_lead_counts_no_shows_afresh(booked, pod, contact, start):
     assert fresh.lead_cycle_id != booked.lead_cycle_id
     assert cycle_of(fresh).state == LeadCycle.State.WORKING
     assert RescheduleAttempt.objects.filter(state="open", meeting=fresh).exists()
+
+
+# --- the lead's cadences (issue 6) ----------------------------------------------------------------
+
+
+def _enrol(contact, rep, name="High-touch inbound"):
+    from apps.cadences.defaults import cadences_defaults_ensure
+    from apps.cadences.models import Cadence
+    from apps.cadences.services import enrolment_create
+
+    cadences_defaults_ensure()
+    return enrolment_create(contact=contact, cadence=Cadence.objects.get(name=name), rep=rep, actor=rep.user)
+
+
+def test_booking_is_a_positive_response_in_the_leads_cadence(pod, contact, start):
+    from apps.cadences.models import Enrolment
+
+    enrolment = _enrol(contact, pod["sdr"])
+    meeting_book(contact=contact, sdr=pod["sdr"], actor=pod["sdr"].user, scheduled_at=start)
+    enrolment.refresh_from_db()
+    assert enrolment.state == Enrolment.State.POSITIVE
+    step = enrolment.steps.order_by("position").first()
+    assert step.outcome == "positive" and step.activity.type == "meeting"
+
+
+def test_no_show_puts_the_lead_in_the_reschedule_cadence_and_rebooking_ends_it(pod, contact, start):
+    from apps.cadences.models import Enrolment
+
+    first = meeting_book(contact=contact, sdr=pod["sdr"], actor=pod["sdr"].user, scheduled_at=start)
+    with after(first):
+        meeting_disposition(meeting=first, outcome=Meeting.Status.NO_SHOW, actor=pod["ae"].user)
+    enrolment = Enrolment.objects.get(contact=contact, state=Enrolment.State.ACTIVE)
+    assert enrolment.cadence.name == "Reschedule after no-show (5 touches in 7 days)"
+    assert enrolment.rep == pod["sdr"] and enrolment.lead_cycle_id == first.lead_cycle_id
+    offsets = [step.due_at - enrolment.enrolled_at for step in enrolment.steps.order_by("position")]
+    assert len(offsets) == 5 and offsets[0] == dt.timedelta(0) and offsets[-1] == dt.timedelta(days=7)
+    with after(first, minutes=60 * 24):
+        meeting_book(contact=contact, sdr=pod["sdr"], actor=pod["sdr"].user, scheduled_at=start + dt.timedelta(days=3))
+    enrolment.refresh_from_db()
+    assert enrolment.state == Enrolment.State.POSITIVE
+
+
+def test_no_show_limit_uses_the_system_reason_and_ends_the_reschedule_cadence(booked, pod, contact, start):
+    from apps.cadences.models import Enrolment
+    from apps.people.models import LeadCycleEvent
+
+    with after(booked):
+        meeting_disposition(meeting=booked, outcome=Meeting.Status.NO_SHOW, actor=pod["ae"].user)
+    _no_show_cycle(pod, contact, start + dt.timedelta(days=3), rounds=2)
+    cycle = cycle_of(booked)
+    assert cycle.reason.code == "no_show_limit" and cycle.dispositioned_by_system
+    assert not Enrolment.objects.filter(contact=contact, state=Enrolment.State.ACTIVE).exists()
+    event = cycle.events.get(kind=LeadCycleEvent.Kind.DISPOSITIONED)
+    assert event.actor is None and "3 no-shows" in event.note
+
+
+def test_qualified_meeting_records_the_ae_on_the_lead_cycle_event(booked, pod):
+    from apps.people.models import LeadCycleEvent
+
+    with after(booked):
+        meeting_disposition(meeting=booked, outcome=Meeting.Status.COMPLETED_QUALIFIED, actor=pod["ae"].user)
+    event = cycle_of(booked).events.get(kind=LeadCycleEvent.Kind.DISPOSITIONED)
+    assert event.actor == pod["ae"].user and event.note == f"Meeting {booked.pk} completed as qualified"

@@ -172,3 +172,16 @@ def test_a_failed_send_is_retried_next_run_without_resending_the_others(pod, con
         assert remind_ended_meetings() == 1
     assert [m.to for m in mail.outbox] == [[pod["ae"].user.email], [pod["smb_ae"].user.email]]
     assert second.notifications.get().kind == "reminder"
+
+
+@pytest.mark.django_db
+def test_the_managers_morning_email_lists_meetings_without_disposition(pod, contact, start, django_capture_on_commit_callbacks):
+    from apps.cadences.services import morning_email_send
+
+    meeting = _book(pod, contact, start)
+    with time_machine.travel(meeting.scheduled_end_at + dt.timedelta(hours=3), tick=False), \
+            django_capture_on_commit_callbacks(execute=True):
+        assert morning_email_send(manager_id=pod["manager"].pk)
+    (message,) = [m for m in mail.outbox if m.to == [pod["manager"].user.email]]
+    assert "Meetings without disposition — 1" in message.body
+    assert "Initial qualifying meeting with Peter Gibbons" in message.body
