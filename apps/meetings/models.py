@@ -347,6 +347,7 @@ class RescheduleAttempt(models.Model):
         OPEN = "open", "Open"
         BOOKED = "booked", "Rebooked"
         ABANDONED = "abandoned", "Abandoned"
+        EXPIRED = "expired", "Expired (window passed or lead dispositioned)"
 
     meeting = models.OneToOneField(Meeting, on_delete=models.CASCADE, related_name="reschedule_attempt")
     contact = models.ForeignKey("people.Contact", on_delete=models.CASCADE, related_name="reschedule_attempts")

@@ -14,6 +14,11 @@ SCHEDULES = [
         "func": "apps.meetings.tasks.escalate_overdue_meetings",
         "minutes": 15,
     },
+    {
+        "name": "meetings: close expired reschedule tasks",
+        "func": "apps.meetings.tasks.expire_reschedule_attempts",
+        "minutes": 60,
+    },
 ]
 
 

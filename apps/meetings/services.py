@@ -505,6 +505,22 @@ def meetings_escalate_overdue(*, now: dt.datetime | None = None) -> int:
     return _escalate(meeting_ids=selectors.meeting_ids_needing_escalation(now=now), now=now)
 
 
+def reschedule_attempts_expire(*, now: dt.datetime | None = None) -> int:
+    """Close the SDR's reschedule tasks whose window has passed or whose lead was
+    dispositioned meanwhile (e.g. nurture / no response at the end of the reschedule
+    cadence), so "my reschedules" lists only live work. Safe to run at any time."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        expired = (
+            RescheduleAttempt.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(state=RescheduleAttempt.State.OPEN)
+            .filter(Q(due_by__lt=now) | Q(meeting__lead_cycle__state=LeadCycle.State.DISPOSITIONED))
+        )
+        ids = list(expired.values_list("pk", flat=True))
+        RescheduleAttempt.objects.filter(pk__in=ids).update(state=RescheduleAttempt.State.EXPIRED, closed_at=now)
+    return len(ids)
+
+
 # --- opportunities ----------------------------------------------------------------------------------
 
 

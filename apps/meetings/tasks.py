@@ -19,3 +19,7 @@ def meeting_remind(meeting_id: int) -> bool:
 
 def meeting_escalate(meeting_id: int) -> bool:
     return services.meeting_escalate(meeting_id=meeting_id)
+
+
+def expire_reschedule_attempts() -> int:
+    return services.reschedule_attempts_expire()

@@ -154,7 +154,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('touches_allowed', models.PositiveSmallIntegerField()),
                 ('due_by', models.DateTimeField(help_text='The reschedule window ends here.')),
-                ('state', models.CharField(choices=[('open', 'Open'), ('booked', 'Rebooked'), ('abandoned', 'Abandoned')], default='open', max_length=10)),
+                ('state', models.CharField(choices=[('open', 'Open'), ('booked', 'Rebooked'), ('abandoned', 'Abandoned'), ('expired', 'Expired (window passed or lead dispositioned)')], default='open', max_length=10)),
                 ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
                 ('closed_at', models.DateTimeField(blank=True, null=True)),
                 ('contact', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='reschedule_attempts', to='people.contact')),

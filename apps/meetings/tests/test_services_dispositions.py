@@ -329,3 +329,28 @@ def test_qualified_meeting_records_the_ae_on_the_lead_cycle_event(booked, pod):
         meeting_disposition(meeting=booked, outcome=Meeting.Status.COMPLETED_QUALIFIED, actor=pod["ae"].user)
     event = cycle_of(booked).events.get(kind=LeadCycleEvent.Kind.DISPOSITIONED)
     assert event.actor == pod["ae"].user and event.note == f"Meeting {booked.pk} completed as qualified"
+
+
+def test_reschedule_tasks_expire_after_the_window_or_when_the_lead_is_dispositioned(pod, contact, start, ops):
+    from apps.meetings.services import reschedule_attempts_expire
+    from apps.people.tests.factories import ContactFactory
+
+    first = meeting_book(contact=contact, sdr=pod["sdr"], actor=pod["sdr"].user, scheduled_at=start)
+    other = ContactFactory(account=contact.account)
+    second = meeting_book(contact=other, sdr=pod["sdr"], actor=pod["sdr"].user, scheduled_at=start)
+    with after(first):
+        meeting_disposition(meeting=first, outcome=Meeting.Status.NO_SHOW, actor=pod["ae"].user)
+        meeting_disposition(meeting=second, outcome=Meeting.Status.NO_SHOW, actor=pod["ae"].user)
+    attempt = RescheduleAttempt.objects.get(meeting=first)
+    # The lead behind the second no-show is dispositioned meanwhile (e.g. end of cadence).
+    from apps.meetings.lifecycle import lead_disposition
+
+    lead_disposition(cycle=cycle_of(second), disposition="nurture", reason_code="no_response", system=True)
+    assert reschedule_attempts_expire(now=attempt.due_by) == 1
+    assert RescheduleAttempt.objects.get(meeting=second).state == RescheduleAttempt.State.EXPIRED
+    attempt.refresh_from_db()
+    assert attempt.state == RescheduleAttempt.State.OPEN  # exactly at the end of the window: still open
+    assert reschedule_attempts_expire(now=attempt.due_by + dt.timedelta(seconds=1)) == 1
+    attempt.refresh_from_db()
+    assert attempt.state == RescheduleAttempt.State.EXPIRED
+    assert reschedule_attempts_expire(now=attempt.due_by + dt.timedelta(days=1)) == 0

@@ -32,9 +32,10 @@ def test_schedules_are_declared_and_upserted_by_name():
     schedules_ensure()
     names = [spec["name"] for spec in SCHEDULES]
     rows = Schedule.objects.filter(name__in=names)
-    assert rows.count() == 2
+    assert rows.count() == 3
     assert {row.func for row in rows} == {
         "apps.meetings.tasks.remind_ended_meetings", "apps.meetings.tasks.escalate_overdue_meetings",
+        "apps.meetings.tasks.expire_reschedule_attempts",
     }
 
 
