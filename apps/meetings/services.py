@@ -100,6 +100,7 @@ def meeting_book(
     sdr_attends: bool = True,
     opportunity: Opportunity | None = None,
     previous_meeting: Meeting | None = None,
+    booked_at: dt.datetime | None = None,
 ) -> Meeting:
     """An SDR books a meeting for an AE with `contact`.
 
@@ -107,9 +108,14 @@ def meeting_book(
     initial qualifying meeting the SDR attends. Booking is a real `meeting` touch on the lead
     (and a positive response in its cadence), closes an open reschedule task on the contact
     (the new meeting is the rebooking), and, for discovery/demo meetings, joins the account's
-    single open opportunity.
+    single open opportunity. `booked_at` (now by default) is for loading bookings that
+    happened earlier (the demo, imports); it can never be in the future.
     """
     now = timezone.now()
+    if booked_at is not None:
+        if booked_at > now:
+            raise ValidationError({"booked_at": "A booking cannot be recorded in the future."})
+        now = booked_at
     config = selectors.meeting_settings_get()
     errors: dict[str, str] = {}
     if contact.account_id is None:

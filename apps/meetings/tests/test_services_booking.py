@@ -183,3 +183,17 @@ def test_rebooking_after_no_show_closes_the_reschedule_task(pod, contact, start)
     assert attempt.state == RescheduleAttempt.State.BOOKED and attempt.rebooked_meeting == second
     assert second.previous_meeting == first
     assert second.lead_cycle == first.lead_cycle
+
+
+def test_a_booking_recorded_in_the_past_counts_from_then(pod, contact):
+    from django.utils import timezone
+
+    booked_at = timezone.now() - dt.timedelta(days=3)
+    meeting = meeting_book(contact=contact, sdr=pod["sdr"], actor=pod["sdr"].user, booked_at=booked_at,
+                           scheduled_at=booked_at + dt.timedelta(days=1))
+    assert meeting.booked_at == booked_at
+    assert Activity.objects.get(contact=contact).occurred_at == booked_at
+    with pytest.raises(ValidationError) as error:
+        meeting_book(contact=contact, sdr=pod["sdr"], actor=pod["sdr"].user,
+                     booked_at=timezone.now() + dt.timedelta(hours=1), scheduled_at=booked_at + dt.timedelta(days=9))
+    assert "booked_at" in error.value.message_dict

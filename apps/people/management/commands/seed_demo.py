@@ -126,6 +126,9 @@ class Command(BaseCommand):
             from apps.cadences.demo import demo_enrolments
 
             self.stdout.write(f"cadence enrolments: {demo_enrolments(rng=rng, sdrs=reps['sdr'], now=now)}")
+            from apps.meetings.demo import demo_meetings
+
+            self.stdout.write(f"meetings: {demo_meetings(rng=rng, sdrs=reps['sdr'], now=now)}")
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
         self.stdout.write(self.style.SUCCESS(f"Demo organisation loaded in {time.monotonic() - started:.1f} s."))
