@@ -354,3 +354,20 @@ def test_reschedule_tasks_expire_after_the_window_or_when_the_lead_is_dispositio
     attempt.refresh_from_db()
     assert attempt.state == RescheduleAttempt.State.EXPIRED
     assert reschedule_attempts_expire(now=attempt.due_by + dt.timedelta(days=1)) == 0
+
+
+def test_disposition_callbacks_run_in_the_same_transaction(booked, pod):
+    from apps.meetings import services
+
+    seen = []
+
+    def record(meeting):
+        seen.append((meeting.pk, meeting.status, meeting.opportunity_id is not None))
+
+    services._on_dispositioned.append(record)
+    try:
+        with after(booked):
+            meeting_disposition(meeting=booked, outcome=Meeting.Status.COMPLETED_QUALIFIED, actor=pod["ae"].user)
+    finally:
+        services._on_dispositioned.remove(record)
+    assert seen == [(booked.pk, "completed_qualified", True)]
