@@ -29,6 +29,18 @@ def on_owner_change(callback: Callable[[list[OwnershipEvent]], None]) -> Callabl
     return callback
 
 
+# Callbacks run inside the ownership transaction with the new events: what they write
+# (e.g. the webhook outbox) commits or rolls back together with the change.
+_in_transaction_owner_change: list[Callable[[list[OwnershipEvent]], None]] = []
+
+
+def in_transaction_on_owner_change(callback: Callable[[list[OwnershipEvent]], None]) -> Callable:
+    """Register a callback run inside the transaction for every batch of owner changes."""
+    if callback not in _in_transaction_owner_change:
+        _in_transaction_owner_change.append(callback)
+    return callback
+
+
 def account_owners_set(
     *,
     changes: Iterable[tuple[int, int | None]],
@@ -97,6 +109,8 @@ def account_owners_set(
             ],
             batch_size=5000,
         )
+        for in_transaction_callback in _in_transaction_owner_change:
+            in_transaction_callback(events)
         if _after_owner_change:
             transaction.on_commit(lambda: [callback(events) for callback in _after_owner_change])
     return events

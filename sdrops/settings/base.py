@@ -41,6 +41,7 @@ THIRD_PARTY_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_filters",
     "axes",
 ]
@@ -52,6 +53,7 @@ LOCAL_APPS = [
     "apps.cadences",
     "apps.meetings",
     "apps.reporting",
+    "apps.integrations",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
@@ -173,18 +175,40 @@ else:
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        # Per-integration tokens (hashed, scoped); see apps/integrations. First, so an
+        # unauthenticated request gets 401 with a WWW-Authenticate header.
+        "apps.integrations.authentication.IntegrationTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # A size-capped JSONParser: DRF reads the body stream directly, past Django's
+    # DATA_UPLOAD_MAX_MEMORY_SIZE check.
+    "DEFAULT_PARSER_CLASSES": ["apps.integrations.api_support.LimitedJSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_PAGINATION_CLASS": "apps.integrations.api_support.IdCursorPagination",
+    "DEFAULT_THROTTLE_CLASSES": ["apps.integrations.throttling.IntegrationRateThrottle"],
+    "EXCEPTION_HANDLER": "apps.integrations.api_support.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "sdrops API",
     "VERSION": "1.0.0",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI / Redoc assets from the drf-spectacular-sidecar package's static files.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SERVE_INCLUDE_SCHEMA": False,
 }
+# Largest request body Django (and the API's JSON parser) will read: 2.5 MB, room for a
+# bulk of 1,000 activities.
+DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("DATA_UPLOAD_MAX_MEMORY_SIZE", str(2_621_440)))
+# API rate limits (an integration's own rate wins) and outbound webhook delivery.
+API_DEFAULT_INTEGRATION_RATE = os.environ.get("API_DEFAULT_INTEGRATION_RATE", "600/min")
+API_DEFAULT_USER_RATE = os.environ.get("API_DEFAULT_USER_RATE", "1200/min")
+WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", "10"))
+WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("WEBHOOK_MAX_ATTEMPTS", "8"))
+WEBHOOK_BACKOFF_BASE_SECONDS = float(os.environ.get("WEBHOOK_BACKOFF_BASE_SECONDS", "30"))
 
 LOGGING = {
     "version": 1,

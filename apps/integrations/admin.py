@@ -1,0 +1,139 @@
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.db import transaction
+
+from apps.integrations.models import (
+    DeliveryAttempt,
+    EventType,
+    InboundDelivery,
+    Integration,
+    MergeNotice,
+    OutboxEvent,
+    Scope,
+    WebhookEndpoint,
+)
+from apps.integrations.outbox import outbox_redeliver, url_problem
+from apps.integrations.services import integration_token_rotate
+from sdrops.admin_scoping import ReadOnlyAdminMixin
+
+
+class IntegrationForm(forms.ModelForm):
+    scopes = forms.MultipleChoiceField(choices=Scope.choices, widget=forms.CheckboxSelectMultiple, required=False)
+
+    class Meta:
+        model = Integration
+        fields = ["name", "user", "scopes", "throttle_rate", "active", "secret"]
+
+
+@admin.register(Integration)
+class IntegrationAdmin(admin.ModelAdmin):
+    form = IntegrationForm
+    list_display = ["name", "user", "scopes", "throttle_rate", "active", "token_hint", "last_used_at"]
+    list_filter = ["active"]
+    search_fields = ["name", "user__username"]
+    raw_id_fields = ["user"]
+    readonly_fields = ["token_hint", "created_at", "last_used_at"]
+    actions = ["rotate_token"]
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            token = obj.set_token()
+            super().save_model(request, obj, form, change)
+            self.message_user(
+                request,
+                f"Token for “{obj.name}” (copy it now, it is not shown again): {token}",
+                messages.WARNING,
+            )
+        else:
+            super().save_model(request, obj, form, change)
+
+    @admin.action(description="Rotate token (the old one stops working at once)", permissions=["change"])
+    def rotate_token(self, request, queryset):
+        for integration in queryset:
+            token = integration_token_rotate(integration=integration)
+            self.message_user(
+                request, f"New token for “{integration.name}” (shown once): {token}", messages.WARNING
+            )
+
+
+class WebhookEndpointForm(forms.ModelForm):
+    url = forms.URLField(max_length=500, assume_scheme="https")
+    event_types = forms.MultipleChoiceField(choices=EventType.choices, widget=forms.CheckboxSelectMultiple)
+
+    class Meta:
+        model = WebhookEndpoint
+        fields = ["name", "url", "event_types", "active", "allow_private_network", "secret"]
+
+    def clean(self):
+        cleaned = super().clean()
+        url = cleaned.get("url")
+        if url:
+            problem = url_problem(url, allow_private_network=bool(cleaned.get("allow_private_network")))
+            if problem:
+                self.add_error("url", problem)
+        return cleaned
+
+
+@admin.register(WebhookEndpoint)
+class WebhookEndpointAdmin(admin.ModelAdmin):
+    form = WebhookEndpointForm
+    list_display = ["name", "url", "event_types", "active", "allow_private_network"]
+    list_filter = ["active"]
+    search_fields = ["name", "url"]
+
+
+class DeliveryAttemptInline(admin.TabularInline):
+    model = DeliveryAttempt
+    extra = 0
+    can_delete = False
+    readonly_fields = ["attempted_at", "status_code", "error", "duration_ms"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(OutboxEvent)
+class OutboxEventAdmin(admin.ModelAdmin):
+    list_display = ["event_id", "type", "endpoint", "status", "attempts", "next_attempt_at", "created_at", "last_error"]
+    list_filter = ["status", "type", "endpoint"]
+    list_select_related = ["endpoint"]
+    search_fields = ["event_id"]
+    readonly_fields = [
+        "event_id", "endpoint", "type", "payload", "status", "attempts", "next_attempt_at", "last_error",
+        "created_at", "delivered_at",
+    ]
+    inlines = [DeliveryAttemptInline]
+    actions = ["redeliver"]
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.action(description="Redeliver selected events (same event id)", permissions=["change"])
+    def redeliver(self, request, queryset):
+        with transaction.atomic():
+            count = outbox_redeliver(events=list(queryset))
+        self.message_user(request, f"{count} event(s) queued for delivery again.", messages.SUCCESS)
+
+
+@admin.register(InboundDelivery)
+class InboundDeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["received_at", "integration", "idempotency_key", "kind", "record_key", "response_status"]
+    list_filter = ["integration", "kind", "response_status"]
+    search_fields = ["idempotency_key", "record_key"]
+    list_select_related = ["integration"]
+
+
+@admin.register(MergeNotice)
+class MergeNoticeAdmin(admin.ModelAdmin):
+    list_display = ["received_at", "domain", "merged_into_domain", "account", "merged_into", "resolved"]
+    list_filter = ["resolved"]
+    list_editable = ["resolved"]
+    list_select_related = ["account", "merged_into"]
+    readonly_fields = ["integration", "domain", "merged_into_domain", "account", "merged_into", "sender_timestamp",
+                       "received_at"]
+
+    def has_add_permission(self, request):
+        return False

@@ -1,0 +1,427 @@
+"""Writes made on behalf of other systems: activities logged through the API, account
+field updates, CRM webhook deliveries, integrations themselves.
+
+Owner changes always go through apps.accounts.services (reason "api"); this module never
+writes Account.owner.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import json
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db import DataError, IntegrityError, transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from apps.accounts.domains import normalize_domain
+from apps.accounts.models import Account, Activity, ActivityType, OwnershipReason
+from apps.accounts.selectors import account_holding_domain, accounts_visible_to
+from apps.accounts.services import account_create, account_domain_clean, account_set_owner
+from apps.integrations.models import InboundDelivery, Integration, MergeNotice, RecordVersion, Scope
+from apps.people.models import Contact, Rep
+from apps.people.selectors import normalize_owner_name, rep_by_owner_name
+
+# --- activities ------------------------------------------------------------------------------
+
+
+def activity_record(
+    *,
+    actor,
+    type: str,
+    account: Account | None,
+    contact: Contact | None = None,
+    rep: Rep | None = None,
+    occurred_at: dt.datetime | None = None,
+    automated: bool = False,
+    subject: str = "",
+    outcome: str = "",
+) -> Activity:
+    """The one place the API creates an activity.
+
+    With a contact it is the lead lifecycle's `apps.cadences.services.activity_log`, so a
+    real touch moves the lead to working and completes its cadence step (automated ones
+    never do). Without a contact there is no lead to move: the activity is only logged
+    against the account."""
+    if type not in ActivityType.values:
+        raise ValidationError({"type": f"Unknown activity type “{type}”; expected one of {', '.join(ActivityType.values)}."})
+    if contact is not None:
+        from apps.cadences.services import Outcome, activity_log
+
+        if account is not None and contact.account_id != account.pk:
+            raise ValidationError({"contact": f"{contact.email} is not a contact of {account.name}."})
+        return activity_log(
+            rep=rep, contact=contact, type=type, occurred_at=occurred_at, automated=automated, subject=subject,
+            actor=actor, outcome=outcome or Outcome.NO_RESPONSE,
+        )
+    if account is None:
+        raise ValidationError({"account": "An activity needs an account (or a contact that has one)."})
+    if outcome:
+        raise ValidationError({"outcome": "An outcome needs a contact (it ends the contact's cadence step)."})
+    activity = Activity(
+        type=type, account=account, rep=rep, occurred_at=occurred_at or timezone.now(), automated=automated,
+        subject=subject,
+    )
+    # The related rows come in as loaded instances; re-checking that they exist would cost
+    # queries per activity in a bulk of 1,000.
+    activity.full_clean(exclude=["account", "contact", "rep"])
+    activity.save()
+    return activity
+
+
+@dataclass
+class BulkItemResult:
+    index: int
+    activity: Activity | None = None
+    errors: dict | None = None
+
+
+def activities_record_bulk(*, actor, items: list[dict]) -> list[BulkItemResult]:
+    """Record each item in its own savepoint: an item is written whole or not at all, and
+    one bad item does not stop the others. `items` are activity_record keyword sets, or
+    {"errors": {...}} for items that already failed validation."""
+    from apps.integrations.api_support import django_error_messages
+
+    results = []
+    # One commit for the request (a commit per item made 1,000 items take seconds); a
+    # savepoint per item keeps each item whole or absent.
+    with transaction.atomic():
+        for index, item in enumerate(items):
+            if "errors" in item:
+                results.append(BulkItemResult(index=index, errors=item["errors"]))
+                continue
+            try:
+                with transaction.atomic():
+                    activity = activity_record(actor=actor, **item)
+            except ValidationError as error:
+                results.append(BulkItemResult(index=index, errors=django_error_messages(error)))
+            except IntegrityError:
+                results.append(
+                    BulkItemResult(index=index, errors={"non_field_errors": ["Conflicts with an existing record."]})
+                )
+            else:
+                results.append(BulkItemResult(index=index, activity=activity))
+    return results
+
+
+# --- accounts --------------------------------------------------------------------------------
+
+ACCOUNT_PLAIN_FIELDS = (
+    "name", "website", "keep_subdomain", "industry", "employees", "annual_revenue", "country", "region",
+    "technologies", "segment", "status",
+)
+
+
+def account_fields_update(*, account: Account, actor, fields: dict) -> Account:
+    """Change an account's descriptive fields and domain (never its owner: that is
+    account_set_owner's). Refuses unknown fields."""
+    unknown = set(fields) - set(ACCOUNT_PLAIN_FIELDS) - {"domain"}
+    if unknown:
+        raise ValidationError({field: "This field cannot be changed here." for field in sorted(unknown)})
+    with transaction.atomic():
+        locked = Account.objects.select_for_update(no_key=True).get(pk=account.pk)
+        for field, value in fields.items():
+            if field == "domain":
+                if value:
+                    try:
+                        locked.domain = account_domain_clean(value, account=locked)
+                    except ValidationError as error:
+                        raise ValidationError({"domain": error.messages})
+                else:
+                    locked.domain = None
+            else:
+                setattr(locked, field, value.strip() if field == "name" and isinstance(value, str) else value)
+        if not locked.name:
+            raise ValidationError({"name": "An account needs a name."})
+        locked.full_clean(exclude=["owner"], validate_unique=False)
+        locked.save()
+    return locked
+
+
+# --- CRM webhook ------------------------------------------------------------------------------
+
+CRM_SIGNATURE_HEADER = "X-Sdrops-Signature"
+CRM_KINDS = ("account.upsert", "account.merged")
+
+
+def signature_valid(*, secret: str, body: bytes, signature: str) -> bool:
+    expected = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected, (signature or "").strip())
+
+
+@dataclass
+class CrmAnswer:
+    status: int
+    body: dict
+    replayed: bool = False
+
+
+class CrmDeliveryError(ValidationError):
+    pass
+
+
+def _refuse_constant(name):
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _parse_crm(body: bytes) -> dict:
+    try:
+        data = json.loads(body.decode("utf-8"), parse_constant=_refuse_constant)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise ValidationError({"non_field_errors": [f"The body is not JSON: {error}"]})
+    if not isinstance(data, dict):
+        raise ValidationError({"non_field_errors": ["The body must be a JSON object."]})
+    errors = {}
+    kind = data.get("event")
+    if kind not in CRM_KINDS:
+        errors["event"] = [f"Expected one of {', '.join(CRM_KINDS)}."]
+    occurred = data.get("occurred_at")
+    parsed = None
+    if not isinstance(occurred, str):
+        errors["occurred_at"] = ["Required: the time the change happened in the CRM (ISO 8601 with a time zone)."]
+    else:
+        try:
+            parsed = parse_datetime(occurred)
+        except ValueError:
+            parsed = None
+        if parsed is None or timezone.is_naive(parsed):
+            errors["occurred_at"] = ["Expected an ISO 8601 date-time with a time zone, e.g. 2026-11-26T06:00:00Z."]
+        else:
+            try:
+                # PostgreSQL refuses offsets beyond ±15:59 that Python accepts.
+                parsed = parsed.astimezone(dt.UTC)
+            except OverflowError:
+                errors["occurred_at"] = ["Out of range."]
+    section = "account" if kind == "account.upsert" else "merge"
+    if kind in CRM_KINDS and not isinstance(data.get(section), dict):
+        errors[section] = [f"Required: an object with the {section} fields."]
+    if errors:
+        raise ValidationError(errors)
+    data["occurred_at"] = parsed
+    return data
+
+
+def _record_key(data: dict, domain: str) -> str:
+    record_id = data.get("record_id")
+    if isinstance(record_id, str | int) and str(record_id).strip():
+        return f"id:{str(record_id).strip()[:250]}"
+    return f"domain:{domain}"
+
+
+UPSERT_FIELDS = {
+    "name": str, "website": str, "industry": str, "employees": int, "country": str, "region": str,
+    "segment": str, "status": str,
+}
+
+
+def _upsert_fields(payload: dict) -> dict:
+    fields, errors = {}, {}
+    for field, kind in UPSERT_FIELDS.items():
+        if field not in payload:
+            continue
+        value = payload[field]
+        if value is None:
+            value = "" if kind is str else None
+        elif kind is int and (isinstance(value, bool) or not isinstance(value, int)):
+            errors[f"account.{field}"] = ["Expected a whole number."]
+            continue
+        elif kind is str and not isinstance(value, str):
+            errors[f"account.{field}"] = ["Expected a string."]
+            continue
+        fields[field] = value
+    if errors:
+        raise ValidationError(errors)
+    return fields
+
+
+def _prefixed(error: ValidationError, prefix: str) -> ValidationError:
+    from apps.integrations.api_support import django_error_messages
+
+    return ValidationError({
+        (prefix if field == "non_field_errors" else f"{prefix}.{field}"): messages
+        for field, messages in django_error_messages(error).items()
+    })
+
+
+def _crm_upsert(*, integration: Integration, data: dict) -> dict:
+    payload = data["account"]
+    raw_domain = payload.get("domain")
+    if not isinstance(raw_domain, str):
+        raise ValidationError({"account.domain": ["Required: the account's domain or website."]})
+    try:
+        domain = normalize_domain(raw_domain)
+    except ValidationError as error:
+        raise ValidationError({"account.domain": error.messages})
+    fields = _upsert_fields(payload)
+    owner_given = "owner_name" in payload
+    owner = None
+    if owner_given and payload["owner_name"] not in (None, ""):
+        if not isinstance(payload["owner_name"], str):
+            raise ValidationError({"account.owner_name": ["Expected a string."]})
+        owner = rep_by_owner_name(payload["owner_name"])
+        if owner is None:
+            raise ValidationError(
+                {"account.owner_name": [f"No rep has the owner name “{normalize_owner_name(payload['owner_name'])}”."]}
+            )
+    if owner_given and not integration.user.has_perm("accounts.change_account_owner"):
+        raise ValidationError({"account.owner_name": ["The integration's user may not change owners."]})
+
+    record_key = _record_key(data, domain)
+    sender_time = data["occurred_at"]
+    version, _ = RecordVersion.objects.select_for_update().get_or_create(
+        integration=integration, record_key=record_key, defaults={"sender_timestamp": sender_time}
+    )
+    if version.sender_timestamp > sender_time:
+        account = account_holding_domain(domain)
+        return {
+            "result": "stale",
+            "record_key": record_key,
+            "detail": f"A newer change of this record (from {version.sender_timestamp.isoformat()}) was already applied.",
+            "account_id": account.pk if account else None,
+        }
+    version.sender_timestamp = sender_time
+    version.save(update_fields=["sender_timestamp", "updated_at"])
+
+    account = account_holding_domain(domain)
+    actor = integration.user
+    if account is None and not actor.has_perm("accounts.add_account"):
+        raise ValidationError({"account.domain": [f"No account has {domain}, and the integration's user may not create accounts."]})
+    if account is not None and not (
+        actor.has_perm("accounts.change_account") and accounts_visible_to(user=actor).filter(pk=account.pk).exists()
+    ):
+        raise ValidationError({"account.domain": [f"The account with {domain} is outside the integration's scope."]})
+    if account is None:
+        name = fields.pop("name", "") or domain
+        try:
+            account = account_create(name=name, domain=domain, actor=actor, **fields)
+        except ValidationError as error:
+            raise _prefixed(error, "account")
+        result = "created"
+    else:
+        try:
+            account = account_fields_update(account=account, actor=actor, fields=fields)
+        except ValidationError as error:
+            raise _prefixed(error, "account")
+        result = "updated"
+    owner_event = None
+    if owner_given:
+        owner_event = account_set_owner(
+            account=account, to_rep=owner, reason=OwnershipReason.API, actor=actor,
+            note=f"CRM sync ({integration.name})",
+        )
+    account.refresh_from_db(fields=["owner"])
+    return {
+        "result": result,
+        "record_key": record_key,
+        "account_id": account.pk,
+        "domain": account.domain,
+        "owner": account.owner.owner_name if account.owner_id else None,
+        "owner_changed": owner_event is not None,
+    }
+
+
+def _crm_merge(*, integration: Integration, data: dict) -> dict:
+    payload = data["merge"]
+    errors, domains = {}, {}
+    for field in ("domain", "merged_into_domain"):
+        value = payload.get(field)
+        if not isinstance(value, str):
+            errors[f"merge.{field}"] = ["Required: a domain."]
+            continue
+        try:
+            domains[field] = normalize_domain(value)
+        except ValidationError as error:
+            errors[f"merge.{field}"] = error.messages
+    if errors:
+        raise ValidationError(errors)
+    # Recorded for ops only: merging accounts (contacts, activities, aliases, owner) is the
+    # returns review's "merge the duplicate" decision (issue 5), not something a CRM
+    # notice should do unseen.
+    notice = MergeNotice.objects.create(
+        integration=integration,
+        domain=domains["domain"],
+        merged_into_domain=domains["merged_into_domain"],
+        account=account_holding_domain(domains["domain"]),
+        merged_into=account_holding_domain(domains["merged_into_domain"]),
+        sender_timestamp=data["occurred_at"],
+    )
+    return {"result": "merge_recorded", "merge_notice_id": notice.pk,
+            "detail": "Recorded for ops review; accounts are not merged automatically."}
+
+
+def _storable(answer: dict) -> dict:
+    """Error messages quote the sender's values; lone surrogates from JSON escapes can be
+    neither stored in jsonb nor encoded as UTF-8, so they become U+FFFD."""
+    text = json.dumps(answer, ensure_ascii=False)
+    return json.loads(text.encode("utf-8", "surrogatepass").decode("utf-8", "replace"))
+
+
+def crm_delivery_receive(*, integration: Integration, idempotency_key: str, body: bytes) -> CrmAnswer:
+    """Apply one verified CRM delivery, once. The delivery row is inserted first, so a
+    concurrent duplicate waits on its unique key and then replays the stored answer."""
+    key = (idempotency_key or "").strip()
+    if not key or len(key) > 200:
+        return CrmAnswer(400, {"detail": "Invalid input.", "errors": {
+            "Idempotency-Key": ["Required header: a unique key per delivery (at most 200 characters)."]}})
+    digest = hashlib.sha256(body).hexdigest()
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                delivery = InboundDelivery.objects.create(
+                    integration=integration, idempotency_key=key, body_sha256=digest, response_status=0,
+                )
+        except IntegrityError:
+            previous = InboundDelivery.objects.get(integration=integration, idempotency_key=key)
+            if previous.body_sha256 != digest:
+                return CrmAnswer(409, {"detail": "This Idempotency-Key was already used for a different body.",
+                                       "errors": {}})
+            return CrmAnswer(previous.response_status, previous.response_body, replayed=True)
+        status, answer = 200, {}
+        try:
+            with transaction.atomic():
+                data = _parse_crm(body)
+                delivery.kind = data["event"]
+                delivery.sender_timestamp = data["occurred_at"]
+                if data["event"] == "account.upsert":
+                    answer = _crm_upsert(integration=integration, data=data)
+                else:
+                    answer = _crm_merge(integration=integration, data=data)
+        except ValidationError as error:
+            from apps.integrations.api_support import django_error_messages
+
+            status, answer = 400, {"detail": "Invalid input.", "errors": django_error_messages(error)}
+        except DataError:
+            status, answer = 400, {"detail": "A value is out of range for its field.", "errors": {}}
+        answer = _storable(answer)
+        delivery.record_key = str(answer.get("record_key", ""))[:300]
+        delivery.response_status = status
+        delivery.response_body = answer
+        delivery.save()
+    return CrmAnswer(status, answer)
+
+
+# --- integrations ----------------------------------------------------------------------------
+
+
+def integration_create(
+    *, name: str, user, scopes: list[str], throttle_rate: str = ""
+) -> tuple[Integration, str]:
+    """Create an integration; returns it and its token (shown this once, stored hashed)."""
+    unknown = set(scopes) - set(Scope.values)
+    if unknown:
+        raise ValidationError({"scopes": f"Unknown scope(s) {', '.join(sorted(unknown))}; expected {', '.join(Scope.values)}."})
+    integration = Integration(name=name.strip(), user=user, scopes=sorted(set(scopes)), throttle_rate=throttle_rate)
+    token = integration.set_token()
+    integration.full_clean()
+    integration.save()
+    return integration, token
+
+
+def integration_token_rotate(*, integration: Integration) -> str:
+    token = integration.set_token()
+    integration.save(update_fields=["token_hash", "token_hint"])
+    return token

@@ -1,0 +1,36 @@
+"""The REST API under /api/: one router for every app's viewsets, the CRM webhook, and
+the OpenAPI schema with its docs pages (assets from drf-spectacular-sidecar, no CDN)."""
+
+from django.http import JsonResponse
+from django.urls import path, re_path
+from django.views.decorators.csrf import csrf_exempt
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from rest_framework.routers import SimpleRouter
+
+from apps.accounts.api import AccountViewSet, ActivityViewSet
+from apps.integrations.api import CrmWebhookView
+from apps.people.api import ContactViewSet, RepViewSet
+
+router = SimpleRouter(trailing_slash=True)
+router.register("accounts", AccountViewSet, basename="account")
+router.register("activities", ActivityViewSet, basename="activity")
+router.register("contacts", ContactViewSet, basename="contact")
+router.register("reps", RepViewSet, basename="rep")
+
+
+
+@csrf_exempt
+def api_not_found(request, *args, **kwargs):
+    """Unknown /api/ paths answer in the API's error format, not the HTML 404 page."""
+    return JsonResponse({"detail": "Not found.", "errors": {}}, status=404)
+
+
+app_name = "api"
+urlpatterns = [
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
+    path("webhooks/crm/", CrmWebhookView.as_view(), name="webhook-crm"),
+    *router.urls,
+    re_path(r"^.*$", api_not_found),
+]
