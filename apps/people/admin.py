@@ -1,10 +1,13 @@
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.db.models import Count
+from django.template.response import TemplateResponse
 
 from apps.accounts.selectors import accounts_visible_to
-from apps.people.models import Contact, Rep, Team
+from apps.people.models import Contact, PersonalDataRequest, Rep, Team
+from apps.people.privacy import contact_forget
 from apps.people.selectors import contacts_visible_to, reps_visible_to, user_sees_everything
 from sdrops.admin_scoping import ScopedAdminMixin, ScopedForeignKeyMixin
 
@@ -73,6 +76,7 @@ class ContactAdmin(ScopedAdminMixin, ScopedForeignKeyMixin, admin.ModelAdmin):
     show_full_result_count = False
     fields = ["first_name", "last_name", "email", "title", "persona", "buying_role", "source", "account", "meetings"]
     readonly_fields = ["meetings"]
+    actions = ["forget_personal_data"]
 
     @admin.display(description="meetings")
     def meetings(self, obj):
@@ -80,3 +84,43 @@ class ContactAdmin(ScopedAdminMixin, ScopedForeignKeyMixin, admin.ModelAdmin):
         from apps.meetings.admin import contact_meetings_html
 
         return contact_meetings_html(contact=obj) if obj and obj.pk else "—"
+
+    def has_forget_permission(self, request):
+        return request.user.has_perm("people.forget_contact")
+
+    @admin.action(description="Erase personal data (right to be forgotten)…", permissions=["forget"])
+    def forget_personal_data(self, request, queryset):
+        if request.POST.get("confirm") == "yes":
+            note = request.POST.get("note", "")
+            done = [contact_forget(email=email, actor=request.user, note=note)
+                    for email in queryset.values_list("email", flat=True)]
+            self.message_user(
+                request, f"Erased the personal data of {sum(r.found for r in done)} contact(s); the requests are logged.",
+                messages.SUCCESS,
+            )
+            return None
+        return TemplateResponse(request, "admin/people/contact/forget.html", {
+            **self.admin_site.each_context(request),
+            "title": "Erase personal data",
+            "opts": self.model._meta,
+            "contacts": queryset[:200],
+            "count": queryset.count(),
+            "selected": request.POST.getlist(ACTION_CHECKBOX_NAME),
+            "action_checkbox_name": ACTION_CHECKBOX_NAME,
+        })
+
+
+@admin.register(PersonalDataRequest)
+class PersonalDataRequestAdmin(admin.ModelAdmin):
+    list_display = ["requested_at", "found", "contact_id", "records_erased", "requested_by", "note"]
+    list_filter = ["found"]
+    readonly_fields = [f.name for f in PersonalDataRequest._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

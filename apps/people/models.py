@@ -471,3 +471,26 @@ class LeadCycleEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.cycle_id}: {self.get_kind_display()}"
+
+
+class PersonalDataRequest(models.Model):
+    """A person's request to be forgotten, and what was done about it. Keeps no personal
+    data itself: the address is stored only as a SHA-256 digest, so a repeated request can
+    be recognised without the log undoing the erasure."""
+
+    email_sha256 = models.CharField(max_length=64, db_index=True)
+    contact_id = models.BigIntegerField(null=True, blank=True, help_text="The erased contact, if one was found.")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField(default=timezone.now)
+    found = models.BooleanField(default=False)
+    records_erased = models.PositiveIntegerField(default=0)
+    note = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        permissions = [("forget_contact", "Can erase a contact's personal data")]
+
+    def __str__(self) -> str:
+        return f"Erasure request {self.requested_at:%Y-%m-%d} ({'done' if self.found else 'no such contact'})"

@@ -197,3 +197,13 @@ def test_a_booking_recorded_in_the_past_counts_from_then(pod, contact):
         meeting_book(contact=contact, sdr=pod["sdr"], actor=pod["sdr"].user,
                      booked_at=timezone.now() + dt.timedelta(hours=1), scheduled_at=booked_at + dt.timedelta(days=9))
     assert "booked_at" in error.value.message_dict
+
+
+def test_forgetting_a_contact_erases_the_meeting_notes(pod, contact, start):
+    from apps.people.privacy import contact_forget
+
+    meeting = meeting_book(contact=contact, sdr=pod["sdr"], actor=pod["sdr"].user, scheduled_at=start,
+                           notes="Peter's wife works at our competitor")
+    contact_forget(email="peter@initech.com", actor=pod["manager"].user)
+    meeting.refresh_from_db()
+    assert meeting.notes == "" and meeting.status == Meeting.Status.SCHEDULED
