@@ -259,3 +259,15 @@ def test_index_panel_and_opportunity_list_run_a_fixed_number_of_queries(
     with django_assert_max_num_queries(12):
         listing = client.get(reverse("admin:meetings_opportunity_changelist"))
     assert len(listing.context["cl"].result_list) == 10
+
+
+def test_ops_books_on_behalf_of_the_accounts_sdr(client, ops, pod, contact, start):
+    client.force_login(ops.user)
+    url = reverse("admin:meetings_meeting_book", args=[contact.pk])
+    form = client.get(url).context["form"]
+    assert form.fields["sdr"].initial == pod["sdr"].pk and form.fields["ae"].initial == pod["ae"].pk
+    response = client.post(url, {"sdr": pod["sdr"].pk, "ae": pod["smb_ae"].pk, "kind": "demo",
+                                 "scheduled_at": _local(start), "duration_minutes": 60})
+    assert response.status_code == 302
+    meeting = Meeting.objects.get()
+    assert meeting.sdr == pod["sdr"] and meeting.ae == pod["smb_ae"] and meeting.booked_by == ops.user
