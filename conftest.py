@@ -57,3 +57,16 @@ def ops(db):
     from apps.people.tests.factories import RepFactory
 
     return RepFactory(role=Rep.Role.OPS, team=None, owner_name="Opal Ops", user__username="opal")
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """With --reuse-db the test database survives between runs, and the transactional tests
+    of the previous run (browser, concurrency) flushed it, rows written by data migrations
+    included. Put those rows back with the same idempotent functions the migrations call."""
+    with django_db_blocker.unblock():
+        from apps.icps.defaults import icps_defaults_ensure
+        from apps.people.roles import sync_role_groups
+
+        sync_role_groups()
+        icps_defaults_ensure()

@@ -24,6 +24,12 @@ from apps.accounts.selectors import (
     ownership_events_visible_to,
 )
 from apps.accounts.services import account_owners_set, account_set_owner
+from apps.icps.account_admin import (
+    ACCOUNT_SCORING_FILTERS,
+    ACCOUNT_SCORING_INLINES,
+    ACCOUNT_SCORING_READONLY,
+    AccountScoringAdminMixin,
+)
 from apps.people.models import Contact
 from apps.people.selectors import contacts_visible_to, reps_visible_to
 from sdrops.admin_scoping import ReadOnlyAdminMixin, ScopedAdminMixin, ScopedForeignKeyMixin
@@ -67,31 +73,34 @@ class PoolFilter(admin.SimpleListFilter):
 
 
 @admin.register(Account)
-class AccountAdmin(ScopedAdminMixin, ScopedForeignKeyMixin, admin.ModelAdmin):
+class AccountAdmin(AccountScoringAdminMixin, ScopedAdminMixin, ScopedForeignKeyMixin, admin.ModelAdmin):
     scope_selector = accounts_visible_to
     form = AccountAdminForm
-    list_display = ["name", "domain", "segment", "status", "owner", "tier", "total_score", "owner_since"]
-    list_select_related = ["owner"]
-    list_filter = [PoolFilter, "status", "segment", "tier", "owner", "owner__team"]
+    list_display = [
+        "name", "domain", "segment", "status", "owner", "matched_icp", "tier", "total_score", "quadrant_display",
+        "owner_since",
+    ]
+    list_select_related = ["owner", "matched_icp"]
+    list_filter = [PoolFilter, "status", "segment", *ACCOUNT_SCORING_FILTERS, "owner", "owner__team"]
     search_fields = ["name", "domain", "aliases__domain", "owner__owner_name"]
     search_help_text = "Search by name, domain, alias or owner name."
     autocomplete_fields = list(OWNER_FIELDS)
     list_per_page = 100
     show_full_result_count = False
     ordering = ["name"]
-    inlines = [DomainAliasInline, ContactInline]
+    inlines = [DomainAliasInline, ContactInline, *ACCOUNT_SCORING_INLINES]
     actions = ["assign_owner"]
     readonly_fields = [
         "matching_key", "owner_since", "matched_icp", "fit_score", "opportunity_score", "readiness_score",
         "total_score", "tier", "quadrant", "scored_at", "created_at", "updated_at",
-        "recent_activities", "ownership_history",
+        "recent_activities", "ownership_history", *ACCOUNT_SCORING_READONLY,
     ]
     fieldsets = [
         (None, {"fields": ["name", "website", "domain", "matching_key", "keep_subdomain", "status", "segment"]}),
         ("Firmographics", {"fields": ["industry", "employees", "annual_revenue", "country", "region", "technologies"]}),
         ("Ownership", {"fields": ["owner", "owner_since", "sdr_owner", "opportunity_owner", "cs_owner"]}),
-        ("Score", {"fields": ["matched_icp", "total_score", "tier", "quadrant", "fit_score", "opportunity_score",
-                              "readiness_score", "scored_at"]}),
+        ("Score", {"fields": ["matched_icp", "total_score", "tier", "quadrant_display", "fit_score", "opportunity_score",
+                              "readiness_score", "scored_at", "score_breakdown", "research_progress"]}),
         ("Recent activities", {"fields": ["recent_activities"]}),
         ("Ownership history", {"fields": ["ownership_history"]}),
         ("Record", {"classes": ["collapse"], "fields": ["created_at", "updated_at"]}),

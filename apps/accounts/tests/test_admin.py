@@ -112,6 +112,9 @@ def test_ops_sees_everything_and_changes_owner_with_event(client, ops, sdr, othe
             "technologies": "",
             "aliases-TOTAL_FORMS": 1, "aliases-INITIAL_FORMS": 0, "aliases-0-domain": "https://www.pool-alias.co.uk/",
             "contacts-TOTAL_FORMS": 0, "contacts-INITIAL_FORMS": 0,
+            # apps.icps inlines on the account page
+            "signals-TOTAL_FORMS": 0, "signals-INITIAL_FORMS": 0, "score_history-TOTAL_FORMS": 0,
+            "score_history-INITIAL_FORMS": 0, "research_items-TOTAL_FORMS": 0, "research_items-INITIAL_FORMS": 0,
         },
     )
     assert response.status_code == 302, response.context["adminform"].form.errors if response.context else ""
