@@ -8,6 +8,7 @@ from django.template.response import TemplateResponse
 from django.utils.html import format_html, format_html_join
 
 from apps.accounts.forms import AccountAdminForm, AssignOwnerForm, DomainAliasForm
+from apps.accounts.imports.admin import AccountImportExportMixin  # also registers ImportRecordAdmin
 from apps.accounts.models import (
     Account,
     Activity,
@@ -73,7 +74,9 @@ class PoolFilter(admin.SimpleListFilter):
 
 
 @admin.register(Account)
-class AccountAdmin(AccountScoringAdminMixin, ScopedAdminMixin, ScopedForeignKeyMixin, admin.ModelAdmin):
+class AccountAdmin(
+    AccountImportExportMixin, AccountScoringAdminMixin, ScopedAdminMixin, ScopedForeignKeyMixin, admin.ModelAdmin
+):
     scope_selector = accounts_visible_to
     form = AccountAdminForm
     list_display = [

@@ -215,3 +215,73 @@ class WebmailDomain(models.Model):
 
     def __str__(self) -> str:
         return self.domain
+
+
+class ImportRecord(models.Model):
+    """One CSV import (accounts, contacts or reps): who, when, which file, what it did.
+
+    Kept for every admin upload and every command-line import so ops can see what changed
+    their data. Written by apps.accounts.imports.services; progress is written from a
+    separate connection while the import's own transaction is still open.
+    """
+
+    class Kind(models.TextChoices):
+        ACCOUNTS = "accounts", "Accounts"
+        CONTACTS = "contacts", "Contacts"
+        REPS = "reps", "Reps"
+
+    class Status(models.TextChoices):
+        PREVIEWING = "previewing", "Checking the file"
+        PREVIEWED = "previewed", "Checked, waiting for confirmation"
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Importing"
+        DONE = "done", "Imported"
+        REFUSED = "refused", "Refused (nothing written)"
+        FAILED = "failed", "Failed (nothing written)"
+
+    FINISHED = (Status.DONE, Status.REFUSED, Status.FAILED)
+
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    file_name = models.CharField(max_length=255)
+    file = models.FileField(upload_to="imports/%Y/%m/", blank=True, editable=False)
+    encoding = models.CharField(max_length=30, default="utf-8")
+    skip_bad_rows = models.BooleanField(default=False)
+    source = models.CharField(max_length=10, default="admin", editable=False, help_text="admin or command")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    started_at = models.DateTimeField(null=True, blank=True, editable=False)
+    finished_at = models.DateTimeField(null=True, blank=True, editable=False)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PREVIEWING)
+    stage = models.CharField(max_length=100, blank=True, help_text="What the import is doing right now.")
+    total_rows = models.PositiveIntegerField(default=0)
+    processed_rows = models.PositiveIntegerField(default=0)
+    new_count = models.PositiveIntegerField("new", default=0)
+    updated_count = models.PositiveIntegerField("updated", default=0)
+    unchanged_count = models.PositiveIntegerField("unchanged", default=0)
+    rejected_count = models.PositiveIntegerField("rejected", default=0)
+    error_count = models.PositiveIntegerField(default=0)
+    # The first errors only (the preview shows 100); all of them are in the rejects file.
+    errors = models.JSONField(default=list, blank=True)
+    messages = models.JSONField(default=list, blank=True, help_text="File-level errors and warnings.")
+    rejects_file = models.FileField(upload_to="imports/rejects/%Y/%m/", blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} import of {self.file_name} ({self.created_at:%Y-%m-%d %H:%M})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in self.FINISHED
+
+    @property
+    def percent(self) -> int:
+        if self.is_finished:
+            return 100
+        if not self.total_rows:
+            return 0
+        return min(99, int(100 * self.processed_rows / self.total_rows))

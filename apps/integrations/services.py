@@ -21,7 +21,11 @@ from django.utils.dateparse import parse_datetime
 from apps.accounts.domains import normalize_domain
 from apps.accounts.models import Account, Activity, ActivityType, OwnershipReason
 from apps.accounts.selectors import account_holding_domain, accounts_visible_to
-from apps.accounts.services import account_create, account_domain_clean, account_set_owner
+from apps.accounts.services import (
+    account_create,
+    account_fields_update,
+    account_set_owner,
+)
 from apps.integrations.models import InboundDelivery, Integration, MergeNotice, RecordVersion, Scope
 from apps.people.models import Contact, Rep
 from apps.people.selectors import normalize_owner_name, rep_by_owner_name
@@ -109,38 +113,6 @@ def activities_record_bulk(*, actor, items: list[dict]) -> list[BulkItemResult]:
 
 
 # --- accounts --------------------------------------------------------------------------------
-
-ACCOUNT_PLAIN_FIELDS = (
-    "name", "website", "keep_subdomain", "industry", "employees", "annual_revenue", "country", "region",
-    "technologies", "segment", "status",
-)
-
-
-def account_fields_update(*, account: Account, actor, fields: dict) -> Account:
-    """Change an account's descriptive fields and domain (never its owner: that is
-    account_set_owner's). Refuses unknown fields."""
-    unknown = set(fields) - set(ACCOUNT_PLAIN_FIELDS) - {"domain"}
-    if unknown:
-        raise ValidationError({field: "This field cannot be changed here." for field in sorted(unknown)})
-    with transaction.atomic():
-        locked = Account.objects.select_for_update(no_key=True).get(pk=account.pk)
-        for field, value in fields.items():
-            if field == "domain":
-                if value:
-                    try:
-                        locked.domain = account_domain_clean(value, account=locked)
-                    except ValidationError as error:
-                        raise ValidationError({"domain": error.messages})
-                else:
-                    locked.domain = None
-            else:
-                setattr(locked, field, value.strip() if field == "name" and isinstance(value, str) else value)
-        if not locked.name:
-            raise ValidationError({"name": "An account needs a name."})
-        locked.full_clean(exclude=["owner"], validate_unique=False)
-        locked.save()
-    return locked
-
 
 # --- CRM webhook ------------------------------------------------------------------------------
 

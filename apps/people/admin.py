@@ -5,10 +5,12 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.db.models import Count
 from django.template.response import TemplateResponse
 
+from apps.accounts.imports.admin import ContactImportExportMixin, RepImportExportMixin
 from apps.accounts.selectors import accounts_visible_to
 from apps.people.models import Contact, PersonalDataRequest, Rep, Team
 from apps.people.privacy import contact_forget
 from apps.people.selectors import contacts_visible_to, reps_visible_to, user_sees_everything
+from apps.routing.admin import route_selected_leads
 from sdrops.admin_scoping import ScopedAdminMixin, ScopedForeignKeyMixin
 
 
@@ -31,7 +33,7 @@ class TeamAdmin(admin.ModelAdmin):
 
 
 @admin.register(Rep)
-class RepAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class RepAdmin(RepImportExportMixin, ScopedAdminMixin, admin.ModelAdmin):
     scope_selector = reps_visible_to
     list_display = [
         "owner_name", "role", "team", "manager", "segment", "capacity", "routing_weight", "ramp",
@@ -64,7 +66,7 @@ class RepAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Contact)
-class ContactAdmin(ScopedAdminMixin, ScopedForeignKeyMixin, admin.ModelAdmin):
+class ContactAdmin(ContactImportExportMixin, ScopedAdminMixin, ScopedForeignKeyMixin, admin.ModelAdmin):
     scope_selector = contacts_visible_to
     scoped_foreign_keys = {"account": accounts_visible_to}
     list_display = ["__str__", "account", "title", "persona", "buying_role", "source", "created_at"]
@@ -76,7 +78,21 @@ class ContactAdmin(ScopedAdminMixin, ScopedForeignKeyMixin, admin.ModelAdmin):
     show_full_result_count = False
     fields = ["first_name", "last_name", "email", "title", "persona", "buying_role", "source", "account", "meetings"]
     readonly_fields = ["meetings"]
-    actions = ["forget_personal_data"]
+    actions = ["forget_personal_data", route_selected_leads]  # route_selected_leads: routing (issue 5)
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        # A new inbound lead is routed the moment it exists, wherever it came from.
+        if not change and obj.source == Contact.Source.INBOUND:
+            from apps.routing.services import lead_route
+
+            decision = lead_route(contact=obj, actor=request.user)
+            self.message_user(
+                request,
+                f"Routed: {decision.get_outcome_display()}"
+                + (f" → {decision.rep}" if decision.rep else " (waiting in the ops queue)"),
+                messages.SUCCESS if decision.rep else messages.WARNING,
+            )
 
     @admin.display(description="meetings")
     def meetings(self, obj):

@@ -54,6 +54,15 @@ ROLE_PERMISSIONS[MANAGER] += [
     ("meetings", "view_rescheduleattempt"), ("meetings", "view_meetingnotification"),
 ]
 
+# Routing (issue 5): SDRs file returns and claim queued leads; managers review their team's returns.
+ROLE_PERMISSIONS[SDR] += [
+    ("routing", "add_returnrequest"), ("routing", "view_returnrequest"),
+    ("routing", "view_queueitem"), ("routing", "view_routingdecision"),
+]
+ROLE_PERMISSIONS[MANAGER] += [
+    ("routing", "view_returnrequest"), ("routing", "change_returnrequest"), ("routing", "view_routingdecision"),
+]
+
 ROLE_GROUP = {"ops": OPS, "manager": MANAGER, "sdr": SDR, "ae": AE}
 
 
@@ -88,4 +97,18 @@ ROLE_PERMISSIONS[MANAGER] += [
 ROLE_PERMISSIONS[SDR] += [
     ("people", "view_leadcycle"), ("cadences", "view_cadence"), ("cadences", "view_cadencestep"),
     ("cadences", "view_enrolment"),
+]
+
+# ICPs and scoring (issue 4): reps read the rules behind a score and log signals and research
+# on their own accounts (row scope comes from the account they hang off); only ops edit ICPs.
+ROLE_PERMISSIONS[MANAGER] += [
+    ("icps", "view_icp"), ("icps", "view_rule"), ("icps", "view_signal"), ("icps", "add_signal"),
+    ("icps", "view_scorehistory"), ("icps", "view_researchitem"), ("icps", "add_researchitem"),
+]
+ROLE_PERMISSIONS[SDR] += [
+    ("icps", "view_icp"), ("icps", "view_rule"), ("icps", "view_signal"), ("icps", "add_signal"),
+    ("icps", "view_scorehistory"), ("icps", "view_researchitem"), ("icps", "add_researchitem"),
+]
+ROLE_PERMISSIONS[AE] += [
+    ("icps", "view_icp"), ("icps", "view_signal"), ("icps", "view_scorehistory"), ("icps", "view_researchitem"),
 ]

@@ -12,6 +12,13 @@ from apps.people.tests.factories import ContactFactory, RepFactory
 pytestmark = pytest.mark.django_db
 
 
+EMPTY_INLINES = {
+    f"{prefix}-{key}": 0
+    for prefix in ["aliases", "contacts", "signals", "score_history", "research_items"]
+    for key in ["TOTAL_FORMS", "INITIAL_FORMS"]
+}
+
+
 def owned(rep, **kwargs):
     account = AccountFactory(**kwargs)
     account_set_owner(account=account, to_rep=rep, reason="manual")
@@ -71,8 +78,8 @@ def test_sdr_cannot_change_owner_fields(client, sdr, other_sdr, books):
     response = client.post(
         reverse("admin:accounts_account_change", args=[mine.pk]),
         {
+            **EMPTY_INLINES,
             "name": "Mine Inc", "domain": mine.domain, "segment": "smb", "status": "prospect", "owner": other_sdr.pk,
-            "aliases-TOTAL_FORMS": 0, "aliases-INITIAL_FORMS": 0, "contacts-TOTAL_FORMS": 0, "contacts-INITIAL_FORMS": 0,
         },
     )
     assert response.status_code == 302

@@ -131,3 +131,15 @@ def test_account_create_and_alias(sdr, ops):
         account_create(name="Dup", domain="microsoft.com")
     assert "already belongs to the account “Microsoft”" in error.value.message_dict["domain"][0]
     assert DomainAlias.objects.count() == 1
+
+
+def test_account_create_and_field_updates_rescore_the_account():
+    from apps.accounts.services import account_fields_update
+
+    account = account_create(name="Scored", domain="scored.com")
+    account.refresh_from_db()
+    first = account.scored_at
+    assert first is not None
+    account = account_fields_update(account=account, actor=None, fields={"industry": "Banking"})
+    account.refresh_from_db()
+    assert account.industry == "Banking" and account.scored_at >= first

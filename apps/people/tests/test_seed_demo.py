@@ -35,6 +35,9 @@ def test_seed_demo_builds_the_organisation_deterministically():
     assert 2 <= Contact.objects.count() / 300 <= 4
     assert Activity.objects.filter(automated=True).exists() and Activity.objects.filter(automated=False).exists()
     assert LeadCycle.objects.exists()
+    from apps.routing.models import RoutingRule
+
+    assert RoutingRule.objects.filter(members__isnull=False).distinct().count() == 2
     user = get_user_model().objects.get(username="sdr1")
     assert user.check_password("sdrops-demo") and user.groups.filter(name="SDR").exists()
     first = snapshot()

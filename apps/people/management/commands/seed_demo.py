@@ -26,9 +26,12 @@ from faker import Faker
 from apps.accounts.domains import matching_key
 from apps.accounts.models import Account, ActivityType, OwnershipReason
 from apps.accounts.services import account_owners_set
+from apps.cadences.demo import demo_enrolments
+from apps.icps.demo import icps_demo_create
 from apps.people.models import Contact, DispositionReason, LeadCycle, LeadType, Rep, Segment, Team
 from apps.people.roles import ROLE_GROUP
 from apps.people.services import lead_cycles_sla_backfill
+from apps.routing.demo import routing_demo_create
 
 INDUSTRIES = [
     "Software", "Financial Services", "Healthcare", "Manufacturing", "Retail", "Education", "Logistics",
@@ -123,12 +126,14 @@ class Command(BaseCommand):
             self.stdout.write(f"contacts: {len(contacts)}")
             n_activities, n_cycles = self._activities_and_cycles(rng, accounts, contacts, reps, now, options["days"])
             self.stdout.write(f"activities: {n_activities}, lead cycles: {n_cycles}")
-            from apps.cadences.demo import demo_enrolments
-
             self.stdout.write(f"cadence enrolments: {demo_enrolments(rng=rng, sdrs=reps['sdr'], now=now)}")
             from apps.meetings.demo import demo_meetings
 
             self.stdout.write(f"meetings: {demo_meetings(rng=rng, sdrs=reps['sdr'], now=now)}")
+            routing_rules = routing_demo_create(sdrs=reps["sdr"], capacity=reps["sdr"][0].capacity)
+            self.stdout.write(f"routing rules: {routing_rules}")
+            # ICPs last: scoring needs the accounts, and their signals make readiness.
+            self.stdout.write(f"ICP signals: {icps_demo_create(rng=rng, now=now)} (accounts scored)")
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
         self.stdout.write(self.style.SUCCESS(f"Demo organisation loaded in {time.monotonic() - started:.1f} s."))

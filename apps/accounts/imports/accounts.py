@@ -1,0 +1,357 @@
+"""Accounts file: validate each row in Python, stage with COPY, check and upsert with SQL.
+
+Per row, Python does what only Python can (domain normalization through
+apps.accounts.domains, number parsing, owner-name matching); the rows then go into a
+temporary staging table with one COPY, and conflicts with other accounts, the update of
+changed accounts, the insert of new ones and the new aliases are each one statement. Owner
+changes go through `account_owners_set` once, so each writes its ownership event.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from apps.accounts.domains import is_webmail, matching_key, normalize_domain
+from apps.accounts.imports.base import (
+    Progress,
+    RowProblem,
+    Validated,
+    check_length,
+    choice_lookup,
+    closest_names,
+    copy_rows,
+    parse_choice,
+    parse_non_negative_decimal,
+    parse_non_negative_int,
+    raw_cursor,
+)
+from apps.accounts.imports.reading import CsvTable, RowError
+from apps.accounts.models import Account, OwnershipReason
+from apps.accounts.selectors import webmail_extra_domains
+from apps.people.models import Rep, Segment
+from apps.people.selectors import normalize_owner_name
+
+COLUMNS = [
+    "name", "website", "domain", "industry", "employees", "annual_revenue", "country",
+    "segment", "status", "company_owner", "domain_aliases",
+]
+REQUIRED = [["name"], ["website", "domain"]]
+SEGMENTS = choice_lookup(Segment.choices)
+STATUSES = choice_lookup(Account.Status.choices)
+PROGRESS_EVERY = 5000
+ANALYZE_ABOVE = 5000
+
+
+@lru_cache(maxsize=262_144)
+def _normalized(value: str) -> tuple[str | None, str | None]:
+    """(domain, None) or (None, why not); cached because CRM files repeat hosts a lot."""
+    try:
+        return normalize_domain(value), None
+    except ValidationError as error:
+        return None, " ".join(error.messages)
+
+
+def owner_lookup() -> dict[str, tuple[int, str]]:
+    """Every rep by the key `company_owner` is matched on: case and runs of spaces ignored."""
+    return {
+        normalize_owner_name(name).lower(): (pk, name)
+        for pk, name in Rep.objects.values_list("pk", "owner_name")
+    }
+
+
+class AccountImporter:
+    kind = "accounts"
+    columns = COLUMNS
+    required = REQUIRED
+
+    def __init__(self, table: CsvTable, *, actor=None, progress: Progress | None = None):
+        self.table = table
+        self.actor = actor
+        self.progress = progress
+
+    # -- pass 1: each row on its own, and against the rows above it ---------------------
+    def validate(self) -> Validated:
+        table = self.table
+        has = table.has
+        domain_column = "domain" if has("domain") else "website"
+        webmail_extra = webmail_extra_domains()
+        owners = owner_lookup()
+        owner_names = {key: name for key, (_pk, name) in owners.items()}
+        suggestions: dict[str, list[str]] = {}
+        seen: dict[str, int] = {}  # domain or alias → first line that used it
+        result = Validated()
+        aliases: list[tuple] = []
+        approximate = table.approximate_rows
+        check_webmail = is_webmail
+
+        def domain_of(column: str, raw: str, line: int) -> str:
+            domain, problem = _normalized(raw)
+            if domain is None:
+                raise RowProblem(column, raw, f"{problem} A website or domain like example.com is expected.")
+            if check_webmail(domain, webmail_extra):
+                raise RowProblem(column, raw, f"{domain} is a webmail domain; expected the company's own domain")
+            earlier = seen.get(domain)
+            if earlier is not None and earlier != line:
+                raise RowProblem(column, raw, f"{domain} appears twice in the file; it is already on line {earlier}")
+            seen[domain] = line
+            return domain
+
+        segment_choices, status_choices = Segment.choices, Account.Status.choices
+        parsers = [
+            (key, parse)
+            for key, parse in (
+                ("industry", lambda raw: check_length("industry", raw, 100)),
+                ("country", lambda raw: check_length("country", raw, 100)),
+                ("employees", lambda raw: parse_non_negative_int("employees", raw)),
+                ("annual_revenue", lambda raw: parse_non_negative_decimal("annual_revenue", raw)),
+                ("segment", lambda raw: parse_choice("segment", raw, SEGMENTS, segment_choices)),
+                ("status", lambda raw: parse_choice("status", raw, STATUSES, status_choices)),
+            )
+            if has(key)
+        ]
+        for count, (line, _cells, values) in enumerate(table.rows(), start=1):
+            result.total += 1
+            if self.progress and count % PROGRESS_EVERY == 0:
+                self.progress(count, approximate, "Checking rows")
+            problems: list[RowProblem] = []
+            if "__too_many_cells__" in values:
+                problems.append(RowProblem("", "", f"the row has {values['__too_many_cells__']} cells but the header has {len(table.header)}"))
+            name = values["name"]
+            if not name:
+                problems.append(RowProblem("name", "", "an account name is required"))
+            raw_domain = values.get("domain") or ""
+            column = "domain"
+            if not raw_domain:
+                raw_domain, column = values.get("website") or "", ("website" if has("website") else domain_column)
+            domain = None
+            if not raw_domain:
+                problems.append(RowProblem(column, "", "a website or domain is required (like example.com)"))
+            else:
+                try:
+                    domain = domain_of(column, raw_domain, line)
+                except RowProblem as problem:
+                    problems.append(problem)
+            row_aliases = []
+            if values.get("domain_aliases"):
+                for raw_alias in values["domain_aliases"].split(";"):
+                    raw_alias = raw_alias.strip()
+                    if not raw_alias:
+                        continue
+                    alias, _why = _normalized(raw_alias)
+                    if alias is not None and (alias == domain or alias in row_aliases):
+                        continue
+                    try:
+                        row_aliases.append(domain_of("domain_aliases", raw_alias, line))
+                    except RowProblem as problem:
+                        problems.append(problem)
+            try:
+                check_length("name", name, 255)
+                website = check_length("website", values["website"], 500) if has("website") else None
+            except RowProblem as problem:
+                problems.append(problem)
+                website = None
+            cells = {}
+            for key, parse in parsers:
+                try:
+                    cells[key] = parse(values[key])
+                except RowProblem as problem:
+                    problems.append(problem)
+            owner_id = None
+            raw_owner = values.get("company_owner") or ""
+            if raw_owner:
+                key = normalize_owner_name(raw_owner).lower()
+                found = owners.get(key)
+                if found is None:
+                    if key not in suggestions:
+                        suggestions[key] = closest_names(key, owner_names)
+                    close = suggestions[key]
+                    hint = f"closest owner names: {', '.join(close)}" if close else "there are no reps yet; import reps first"
+                    problems.append(RowProblem("company_owner", raw_owner, f"no rep has this owner name; {hint}"))
+                else:
+                    owner_id = found[0]
+            if problems:
+                result.errors.extend(RowError(line, p.column, p.value, p.message) for p in problems)
+                continue
+            result.rows.append((
+                line, name, website, domain, matching_key(domain),
+                cells.get("industry"), cells.get("employees"), cells.get("annual_revenue"), cells.get("country"),
+                cells.get("segment"), cells.get("status"), owner_id,
+            ))
+            aliases.extend((line, domain, alias, matching_key(alias)) for alias in row_aliases)
+        self.aliases = aliases
+        return result
+
+    # -- pass 2: against the database, set-based -----------------------------------------
+    def stage(self, cursor, validated: Validated) -> list[RowError]:
+        if self.progress:
+            self.progress(0, 0, "Staging rows")
+        cursor.execute(
+            """
+            DROP TABLE IF EXISTS pg_temp.import_account_stage, pg_temp.import_alias_stage;
+            CREATE TEMP TABLE import_account_stage (
+                line integer PRIMARY KEY, name text, website text, domain text, matching_key text,
+                industry text, employees integer, annual_revenue numeric(16, 2), country text,
+                segment text, status text, owner_id bigint, account_id bigint, is_new boolean DEFAULT false
+            ) ON COMMIT DROP;
+            CREATE TEMP TABLE import_alias_stage (
+                line integer, account_domain text, domain text, matching_key text, present boolean DEFAULT false
+            ) ON COMMIT DROP;
+            """
+        )
+        pg = raw_cursor(cursor)
+        copy_rows(pg, "import_account_stage", [
+            "line", "name", "website", "domain", "matching_key", "industry", "employees",
+            "annual_revenue", "country", "segment", "status", "owner_id",
+        ], validated.rows)
+        copy_rows(pg, "import_alias_stage", ["line", "account_domain", "domain", "matching_key"], self.aliases)
+        self.aliases = []
+        cursor.execute("CREATE INDEX ON import_account_stage (domain); ANALYZE import_account_stage; ANALYZE import_alias_stage;")
+        if len(validated.rows) > ANALYZE_ABOVE:
+            # Statistics from before a recent bulk load make the planner pick nested-loop scans
+            # (a re-import right after a first import took minutes); sampling takes a moment.
+            cursor.execute("ANALYZE accounts_account, accounts_domainalias")
+        if self.progress:
+            self.progress(0, 0, "Checking against the database")
+        errors = []
+        domain_column = "domain" if self.table.has("domain") else "website"
+        cursor.execute(
+            """
+            SELECT s.line, s.domain, a.name, a.id
+              FROM import_account_stage s
+              JOIN accounts_domainalias al ON al.domain = s.domain
+              JOIN accounts_account a ON a.id = al.account_id
+            """
+        )
+        for line, domain, holder, holder_id in cursor.fetchall():
+            errors.append(RowError(line, domain_column, domain,
+                                   f"{domain} already belongs to the account “{holder}” (id {holder_id}) as an alias"))
+        cursor.execute(
+            """
+            SELECT st.line, st.domain, a.name, a.id
+              FROM import_alias_stage st
+              JOIN accounts_account a ON a.domain = st.domain
+            UNION ALL
+            SELECT st.line, st.domain, a.name, a.id
+              FROM import_alias_stage st
+              JOIN accounts_domainalias al ON al.domain = st.domain
+              JOIN accounts_account a ON a.id = al.account_id
+             WHERE a.domain IS DISTINCT FROM st.account_domain
+            """
+        )
+        for line, domain, holder, holder_id in cursor.fetchall():
+            errors.append(RowError(line, "domain_aliases", domain,
+                                   f"{domain} already belongs to the account “{holder}” (id {holder_id})"))
+        return errors
+
+    def drop(self, cursor, lines: set[int]) -> None:
+        cursor.execute("DELETE FROM import_account_stage WHERE line = ANY(%s)", [sorted(lines)])
+        cursor.execute("DELETE FROM import_alias_stage WHERE line = ANY(%s)", [sorted(lines)])
+
+    def write(self, cursor) -> tuple[int, int]:
+        has = self.table.has
+        now = timezone.now()
+        if self.progress:
+            self.progress(0, 0, "Writing accounts")
+        old, new, sets = ["a.name"], ["s.name"], ["name = s.name"]
+        for column in ("website", "industry", "country"):
+            if has(column):
+                old.append(f"a.{column}")
+                new.append(f"s.{column}")
+                sets.append(f"{column} = s.{column}")
+        for column in ("employees", "annual_revenue"):
+            if has(column):
+                old.append(f"a.{column}")
+                new.append(f"s.{column}")
+                sets.append(f"{column} = s.{column}")
+        for column in ("segment", "status"):
+            # An empty choice keeps what the account has (a new one gets the default).
+            if has(column):
+                old.append(f"a.{column}")
+                new.append(f"COALESCE(s.{column}, a.{column})")
+                sets.append(f"{column} = COALESCE(s.{column}, a.{column})")
+        # Which rows are new is settled before writing: an anti-join against the table being
+        # inserted into degrades to a rescan per row when the planner thinks it is small.
+        cursor.execute(
+            """
+            UPDATE import_account_stage s SET account_id = a.id FROM accounts_account a WHERE a.domain = s.domain;
+            UPDATE import_alias_stage st SET present = true FROM accounts_domainalias x WHERE x.domain = st.domain;
+            """
+        )
+        cursor.execute(
+            f"""
+            UPDATE accounts_account AS a
+               SET {', '.join(sets)}, updated_at = %s
+              FROM import_account_stage s
+             WHERE a.id = s.account_id
+               AND ROW({', '.join(old)}) IS DISTINCT FROM ROW({', '.join(new)})
+            RETURNING a.id
+            """,
+            [now],
+        )
+        changed = {row[0] for row in cursor.fetchall()}
+        # New accounts get their ids from the table's own sequence up front, so the aliases
+        # and owner changes below can join on the staging table without looking them up.
+        cursor.execute(
+            "UPDATE import_account_stage SET account_id = nextval(pg_get_serial_sequence('accounts_account', 'id')),"
+            " is_new = true WHERE account_id IS NULL RETURNING account_id"
+        )
+        inserted = {row[0] for row in cursor.fetchall()}
+        if self.progress:
+            self.progress(0, 0, "Inserting new accounts")
+        if inserted:
+            cursor.execute(
+                """
+                INSERT INTO accounts_account (
+                    id, name, website, domain, matching_key, keep_subdomain, industry, employees, annual_revenue,
+                    country, region, technologies, segment, status, fit_score, opportunity_score,
+                    readiness_score, total_score, tier, quadrant, created_at, updated_at)
+                SELECT s.account_id, s.name, COALESCE(s.website, ''), s.domain, s.matching_key, false,
+                       COALESCE(s.industry, ''), s.employees, s.annual_revenue, COALESCE(s.country, ''), '', '{}',
+                       COALESCE(s.segment, %s), COALESCE(s.status, %s), 0, 0, 0, 0, '', '', %s, %s
+                  FROM import_account_stage s
+                 WHERE s.is_new
+                 ORDER BY s.account_id
+                """,
+                [Segment.SMB, Account.Status.PROSPECT, now, now],
+            )
+            if len(inserted) > ANALYZE_ABOVE:
+                # account_owners_set joins these rows next; the planner must know they exist.
+                cursor.execute("ANALYZE accounts_account")
+        if self.progress:
+            self.progress(0, 0, "Adding aliases")
+        cursor.execute(
+            """
+            INSERT INTO accounts_domainalias (account_id, domain, matching_key, created_at)
+            SELECT s.account_id, st.domain, st.matching_key, %s
+              FROM import_alias_stage st
+              JOIN import_account_stage s ON s.line = st.line
+             WHERE NOT st.present
+            RETURNING account_id
+            """,
+            [now],
+        )
+        changed.update(row[0] for row in cursor.fetchall())
+        if has("company_owner"):
+            cursor.execute(
+                """
+                SELECT a.id, s.owner_id
+                  FROM import_account_stage s
+                  JOIN accounts_account a ON a.id = s.account_id
+                 WHERE s.owner_id IS NOT NULL AND a.owner_id IS DISTINCT FROM s.owner_id
+                 ORDER BY a.id
+                """
+            )
+            moves = cursor.fetchall()
+            if moves:
+                from apps.accounts.services import account_owners_set
+
+                if self.progress:
+                    self.progress(0, 0, "Recording owner changes")
+                events = account_owners_set(
+                    changes=moves, reason=OwnershipReason.IMPORT, actor=self.actor, note="CSV import"
+                )
+                changed.update(event.account_id for event in events)
+        return len(inserted), len(changed - inserted)

@@ -1,0 +1,201 @@
+"""Reading the CSV files people bring: encoding, delimiter, header and line numbers.
+
+Everything here is about the *file*; what a row means is up to each kind's importer. The
+whole file is decoded once (a 100,000-row accounts file is ~10 MB of text); rows are then
+streamed through `csv.reader`, so only the importers decide what to keep.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+from apps.accounts.csv_safety import unneutralise_cell
+
+DELIMITERS = (",", ";", "\t")
+DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab"}
+# Offered in the admin next to UTF-8; any codec Python knows works from the command line.
+ENCODING_CHOICES = [
+    ("utf-8", "UTF-8 (with or without BOM)"),
+    ("cp1252", "Windows-1252 (Excel on Windows, Western Europe)"),
+    ("latin-1", "ISO-8859-1 (Latin-1)"),
+    ("utf-16", "UTF-16 (Excel “Unicode text”)"),
+    ("mac-roman", "Mac Roman"),
+]
+
+csv.field_size_limit(1 << 20)
+
+
+class FileRefused(Exception):
+    """The file as a whole cannot be read; `messages` say why and what to do."""
+
+    def __init__(self, *messages: str):
+        super().__init__(" ".join(messages))
+        self.messages = list(messages)
+
+
+@dataclass(frozen=True)
+class RowError:
+    line: int
+    column: str
+    value: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"line {self.line}"
+        if self.column:
+            where += f", column {self.column}"
+            where += f" (“{self.value}”)" if self.value else " (empty)"
+        return f"{where}: {self.message}"
+
+    def as_dict(self) -> dict:
+        return {"line": self.line, "column": self.column, "value": self.value, "message": self.message}
+
+
+def decode(data: bytes, encoding: str | None = None) -> str:
+    """The file's text. UTF-8 (a BOM is dropped) unless the user named another encoding."""
+    name = (encoding or "utf-8").strip().lower()
+    try:
+        codec = codecs.lookup(name)
+    except LookupError:
+        raise FileRefused(f"Unknown encoding “{encoding}”; expected one like utf-8, cp1252 or latin-1.")
+    if codec.name == "utf-8":
+        if data.startswith(codecs.BOM_UTF8):
+            data = data[len(codecs.BOM_UTF8):]
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError as error:
+            line = data.count(b"\n", 0, error.start) + 1
+            byte = data[error.start]
+            raise FileRefused(
+                f"The file is not valid UTF-8: line {line} has the byte 0x{byte:02x}, which UTF-8 cannot read.",
+                "Save the file as “CSV UTF-8”, or pick the encoding it was saved in (for example Windows-1252).",
+            )
+    try:
+        text = data.decode(codec.name)
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        raise FileRefused(f"The file cannot be read as {codec.name}: line {line} has a byte that encoding cannot read.")
+    return text.lstrip("\ufeff")
+
+
+def detect_delimiter(header_line: str) -> str:
+    """Comma, semicolon or tab: whichever the header line uses most (outside quotes)."""
+    unquoted = re.sub(r'"[^"]*"', "", header_line)
+    counts = {delimiter: unquoted.count(delimiter) for delimiter in DELIMITERS}
+    best = max(DELIMITERS, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+def header_key(name: str) -> str:
+    """How a header cell is matched: trimmed, case-insensitive, inner spaces as underscores."""
+    return re.sub(r"\s+", "_", name.replace("\ufeff", "").strip().lower())
+
+
+@dataclass
+class CsvTable:
+    """A decoded CSV file with its header mapped onto the columns a kind knows."""
+
+    text: str
+    delimiter: str
+    header: list[str]
+    columns: dict[str, int]
+    unknown_columns: list[str] = field(default_factory=list)
+
+    @property
+    def approximate_rows(self) -> int:
+        return max(self.text.count("\n") - 1, 0) + (0 if self.text.endswith("\n") else 1)
+
+    def has(self, column: str) -> bool:
+        return column in self.columns
+
+    def _reader(self) -> Iterator[tuple[int, list[str]]]:
+        reader = csv.reader(io.StringIO(self.text, newline=""), delimiter=self.delimiter)
+        next(reader, None)
+        previous = reader.line_num
+        for cells in reader:
+            line = previous + 1
+            previous = reader.line_num
+            yield line, cells
+
+    def rows(self) -> Iterator[tuple[int, list[str], dict[str, str]]]:
+        """(file line where the record starts, raw cells, {known column: cleaned value}).
+
+        Blank lines are skipped; cells are trimmed and a spreadsheet-safety apostrophe
+        added by our exports is removed, so an export re-imports unchanged.
+        """
+        items = list(self.columns.items())
+        width = len(self.header)
+        for line, cells in self._reader():
+            if len(cells) == width:
+                values = {name: unneutralise_cell(cells[index].strip()) for name, index in items}
+            else:
+                if not any(cell.strip() for cell in cells):
+                    continue
+                count = len(cells)
+                values = {name: unneutralise_cell(cells[index].strip()) if index < count else "" for name, index in items}
+                if count > width and any(cell.strip() for cell in cells[width:]):
+                    values["__too_many_cells__"] = str(count)
+            if not any(values.values()) and not any(cell.strip() for cell in cells):
+                continue
+            yield line, cells, values
+
+    def raw_rows(self, lines: Iterable[int]) -> dict[int, list[str]]:
+        wanted = set(lines)
+        found: dict[int, list[str]] = {}
+        if not wanted:
+            return found
+        for line, cells in self._reader():
+            if line in wanted:
+                found[line] = cells
+                if len(found) == len(wanted):
+                    break
+        return found
+
+
+def read_table(data: bytes, *, known: Iterable[str], encoding: str | None = None) -> CsvTable:
+    text = decode(data, encoding)
+    if not text.strip():
+        raise FileRefused("The file is empty; expected a header line and at least one row.")
+    first_line = text.split("\n", 1)[0]
+    delimiter = detect_delimiter(first_line)
+    header = next(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    known = list(known)
+    columns: dict[str, int] = {}
+    unknown: list[str] = []
+    for index, name in enumerate(header):
+        key = header_key(name)
+        if not key:
+            continue
+        if key in known:
+            if key in columns:
+                raise FileRefused(f"The column “{key}” appears twice in the header (columns {columns[key] + 1} and {index + 1}).")
+            columns[key] = index
+        else:
+            unknown.append(name.strip())
+    return CsvTable(text=text, delimiter=delimiter, header=header, columns=columns, unknown_columns=unknown)
+
+
+def rejects_csv(table: CsvTable, errors: list[RowError]) -> str:
+    """The bad rows as they were, plus an `error` column, ready to fix and re-import."""
+    from apps.accounts.csv_safety import csv_writer
+
+    by_line: dict[int, list[RowError]] = {}
+    for error in errors:
+        by_line.setdefault(error.line, []).append(error)
+    raw = table.raw_rows(by_line)
+    out = io.StringIO()
+    writer = csv_writer(out, delimiter=table.delimiter, lineterminator="\n")
+    writer.writerow([*table.header, "error"])
+    width = len(table.header)
+    for line in sorted(by_line):
+        cells = raw.get(line, [])
+        if len(cells) < width:
+            cells = cells + [""] * (width - len(cells))
+        messages = "; ".join(f"{e.column}: {e.message}" if e.column else e.message for e in by_line[line])
+        writer.writerow([*cells, messages])
+    return out.getvalue()

@@ -1,0 +1,5 @@
+from apps.accounts.imports.commands import ExportCommand
+
+
+class Command(ExportCommand):
+    kind = "reps"

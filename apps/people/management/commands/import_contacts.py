@@ -1,0 +1,5 @@
+from apps.accounts.imports.commands import ImportCommand
+
+
+class Command(ImportCommand):
+    kind = "contacts"

@@ -1,0 +1,96 @@
+"""Forms for SDRs and ops: validation messages, then one service call (in the views)."""
+
+from __future__ import annotations
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from apps.accounts.domains import normalize_domain
+from apps.accounts.models import Account, ActivityType
+from apps.accounts.selectors import account_holding_domain
+from apps.people.models import Contact, LeadType, Rep, Segment, Team
+from apps.routing.models import ReturnOutcome, ReturnReason, RoutingRule, RulesOfEngagement
+from apps.routing.services import DEFAULT_OUTCOME
+
+
+class ReturnFileForm(forms.Form):
+    reason = forms.ChoiceField(choices=[c for c in ReturnReason.choices if c[0] != ReturnReason.RETRIEVAL])
+    duplicate_of = forms.CharField(
+        required=False, label="Duplicate of",
+        help_text="For a duplicate: the domain (or id) of the account that should stay.",
+    )
+    get_back_on = forms.DateField(
+        required=False, label="Get back to them on", widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="For get back to me: the date to try again.",
+    )
+    note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    swap = forms.BooleanField(
+        required=False, label="Swap: give me the best available replacement now",
+    )
+
+    def __init__(self, *args, account: Account, **kwargs):
+        self.account = account
+        super().__init__(*args, **kwargs)
+
+    def clean_duplicate_of(self):
+        value = (self.cleaned_data.get("duplicate_of") or "").strip()
+        if not value:
+            return None
+        if value.isdigit():
+            survivor = Account.objects.filter(pk=int(value)).first()
+        else:
+            try:
+                survivor = account_holding_domain(normalize_domain(value))
+            except ValidationError as error:
+                raise ValidationError(error.messages) from None
+        if survivor is None:
+            raise ValidationError(f"No account has the domain or id “{value}”.")
+        if survivor.pk == self.account.pk:
+            raise ValidationError("That is this account; name the other one.")
+        return survivor
+
+
+class ReturnReviewForm(forms.Form):
+    outcome = forms.ChoiceField(choices=ReturnOutcome.choices, required=False)
+    rest_days = forms.IntegerField(required=False, min_value=0, max_value=365,
+                                   help_text="Empty: the rules of engagement's days for this reason.")
+    reassign_to = forms.ModelChoiceField(queryset=Rep.objects.filter(active=True), required=False)
+    note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}),
+                           help_text="Required to reject: the rep is told why.")
+
+    def __init__(self, *args, return_request, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["outcome"].initial = DEFAULT_OUTCOME[return_request.reason]
+        if return_request.duplicate_of_id is None:
+            self.fields["outcome"].choices = [c for c in ReturnOutcome.choices if c[0] != ReturnOutcome.MERGE]
+
+
+class DistributionPreviewForm(forms.Form):
+    team = forms.ModelChoiceField(queryset=Team.objects.all(), required=False, empty_label="All teams")
+    segment = forms.ChoiceField(choices=[("", "All segments"), *Segment.choices], required=False)
+
+
+class RulesOfEngagementForm(forms.ModelForm):
+    meaningful_activity_types = forms.MultipleChoiceField(
+        choices=ActivityType.choices, widget=forms.CheckboxSelectMultiple,
+        help_text="Activity types that count as working an account (automated touches never count).",
+    )
+
+    class Meta:
+        model = RulesOfEngagement
+        fields = [
+            "inactivity_days", "rest_days", "rest_days_by_reason", "meaningful_activity_types",
+            "exempt_open_opportunity", "exempt_meeting_scheduled", "exempt_pending_return",
+        ]
+
+
+class RoutingRuleForm(forms.ModelForm):
+    segments = forms.MultipleChoiceField(choices=Segment.choices, widget=forms.CheckboxSelectMultiple, required=False)
+    sources = forms.MultipleChoiceField(choices=Contact.Source.choices, widget=forms.CheckboxSelectMultiple, required=False)
+    lead_types = forms.MultipleChoiceField(choices=LeadType.choices, widget=forms.CheckboxSelectMultiple, required=False)
+    tiers = forms.MultipleChoiceField(choices=[("A", "A"), ("B", "B"), ("C", "C"), ("-", "No ICP match")],
+                                      widget=forms.CheckboxSelectMultiple, required=False)
+
+    class Meta:
+        model = RoutingRule
+        fields = ["name", "position", "active", "strategy", "segments", "regions", "countries", "sources", "lead_types", "tiers"]

@@ -1,0 +1,88 @@
+"""`python manage.py route_leads FILE`: create inbound leads from a CSV file and route them.
+
+Columns: email (required), first_name, last_name, title, account_domain (needed for a
+webmail address), lead_type (inbound by default). All rows are checked first; any bad row
+stops the run with its line number and nothing is written.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+from django.core.validators import validate_email
+from django.db import transaction
+
+from apps.accounts.domains import normalize_domain
+from apps.people.models import Contact, LeadType
+from apps.routing.services import lead_route
+
+COLUMNS = ["email", "first_name", "last_name", "title", "account_domain", "lead_type"]
+
+
+def parse_leads(path: Path) -> tuple[list[dict], list[str]]:
+    rows, errors, seen = [], [], {}
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        reader = csv.DictReader(handle)
+        header = [h.strip().lower() for h in (reader.fieldnames or [])]
+        if "email" not in header:
+            return [], [f"line 1: the header must have an “email” column (allowed: {', '.join(COLUMNS)})."]
+        reader.fieldnames = header
+        for line, raw in enumerate(reader, start=2):
+            row = {k: (raw.get(k) or "").strip() for k in COLUMNS}
+            row["email"] = row["email"].lower()
+            try:
+                validate_email(row["email"])
+            except ValidationError:
+                errors.append(f"line {line}, email: “{row['email']}” is not an email address.")
+                continue
+            if row["email"] in seen:
+                errors.append(f"line {line}, email: {row['email']} already on line {seen[row['email']]}.")
+                continue
+            seen[row["email"]] = line
+            if row["account_domain"]:
+                try:
+                    row["account_domain"] = normalize_domain(row["account_domain"])
+                except ValidationError as error:
+                    errors.append(f"line {line}, account_domain: {' '.join(error.messages)}")
+                    continue
+            row["lead_type"] = row["lead_type"] or LeadType.INBOUND
+            if row["lead_type"] not in LeadType.values:
+                errors.append(f"line {line}, lead_type: “{row['lead_type']}”; expected one of {', '.join(LeadType.values)}.")
+                continue
+            row["line"] = line
+            rows.append(row)
+    return rows, errors
+
+
+class Command(BaseCommand):
+    help = "Create inbound leads from a CSV file and route each to its rep."
+
+    def add_arguments(self, parser):
+        parser.add_argument("file")
+
+    def handle(self, *args, **options):
+        path = Path(options["file"])
+        if not path.exists():
+            raise CommandError(f"No such file: {path}")
+        rows, errors = parse_leads(path)
+        if errors:
+            raise CommandError("Nothing was routed:\n" + "\n".join(errors))
+        counts: dict[str, int] = {}
+        with transaction.atomic():
+            for row in rows:
+                contact, created = Contact.objects.get_or_create(
+                    email=row["email"],
+                    defaults={"first_name": row["first_name"], "last_name": row["last_name"], "title": row["title"],
+                              "source": Contact.Source.INBOUND},
+                )
+                try:
+                    decision = lead_route(contact=contact, account_domain=row["account_domain"], lead_type=row["lead_type"])
+                except ValidationError as error:
+                    raise CommandError(f"line {row['line']}: {' '.join(error.messages)} — nothing was routed.") from None
+                counts[decision.get_outcome_display()] = counts.get(decision.get_outcome_display(), 0) + 1
+                self.stdout.write(f"{contact.email}: {decision.rep or decision.get_outcome_display()} — {decision.explanation}")
+        summary = ", ".join(f"{n} {label.lower()}" for label, n in sorted(counts.items()))
+        self.stdout.write(self.style.SUCCESS(f"{len(rows)} lead(s) routed: {summary}."))

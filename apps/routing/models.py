@@ -1,0 +1,350 @@
+"""Routing: rules of engagement, routing rules and their decisions, distributions,
+rest periods, the first-come queue and the return/swap queue.
+
+Workflows live in apps.routing.services; these are fields and constraints only.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from apps.accounts.models import ActivityType
+from apps.people.models import Contact, LeadType, Rep, Segment
+
+
+def default_meaningful_types() -> list[str]:
+    return [ActivityType.CALL, ActivityType.EMAIL, ActivityType.SOCIAL, ActivityType.MEETING]
+
+
+def default_rest_days_by_reason() -> dict[str, int]:
+    return {"not_interested": 90}
+
+
+class RulesOfEngagement(models.Model):
+    """The one set of rules of engagement (a single row, key "default"); edited in the
+    admin through apps.routing.services.rules_update so every change is recorded."""
+
+    key = models.CharField(max_length=20, unique=True, default="default", editable=False)
+    inactivity_days = models.PositiveSmallIntegerField(
+        default=30, validators=[MinValueValidator(15), MaxValueValidator(90)], help_text="Days without meaningful activity before an account is retrieved (15-90)."
+    )
+    rest_days = models.PositiveSmallIntegerField(
+        default=14, validators=[MaxValueValidator(365)], help_text="Days a retrieved or returned account rests before it can be distributed again."
+    )
+    rest_days_by_reason = models.JSONField(
+        default=default_rest_days_by_reason, blank=True,
+        help_text='Rest days per return reason overriding the default, e.g. {"not_interested": 90}.',
+    )
+    meaningful_activity_types = ArrayField(
+        models.CharField(max_length=20, choices=ActivityType.choices), default=default_meaningful_types,
+        help_text="Activity types that count as working an account (automated touches never count).",
+    )
+    exempt_open_opportunity = models.BooleanField(default=True, help_text="Never retrieve an account with an open opportunity.")
+    exempt_meeting_scheduled = models.BooleanField(default=True, help_text="Never retrieve an account with a meeting scheduled.")
+    exempt_pending_return = models.BooleanField(default=True, help_text="Never retrieve an account with a pending return.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "rules of engagement"
+        verbose_name_plural = "rules of engagement"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(inactivity_days__gte=15, inactivity_days__lte=90), name="roe_inactivity_days_15_90",
+                violation_error_message="Inactivity days must be between 15 and 90.",
+            ),
+            models.CheckConstraint(condition=Q(rest_days__lte=365), name="roe_rest_days_at_most_365"),
+        ]
+
+    def __str__(self) -> str:
+        return "Rules of engagement"
+
+
+class CapacityRule(models.Model):
+    """Book size by role and segment (empty segment = any segment of that role)."""
+
+    role = models.CharField(max_length=10, choices=Rep.Role.choices, default=Rep.Role.SDR)
+    segment = models.CharField(max_length=20, choices=Segment.choices, blank=True)
+    capacity = models.PositiveIntegerField(help_text="Target book size (accounts).")
+
+    class Meta:
+        ordering = ["role", "segment"]
+        constraints = [models.UniqueConstraint(fields=["role", "segment"], name="capacity_rule_role_segment_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.get_role_display()} · {self.get_segment_display() or 'any segment'}: {self.capacity}"
+
+
+class RepCapacityOverride(models.Model):
+    rep = models.OneToOneField(Rep, on_delete=models.CASCADE, related_name="capacity_override")
+    capacity = models.PositiveIntegerField(help_text="This rep's book size, whatever the role/segment rule says.")
+    note = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["rep"]
+
+    def __str__(self) -> str:
+        return f"{self.rep}: {self.capacity}"
+
+
+class RulesChange(models.Model):
+    """Append-only history of every change to the rules of engagement and routing rules."""
+
+    object_type = models.CharField(max_length=50)
+    object_id = models.PositiveBigIntegerField(null=True, blank=True)
+    object_repr = models.CharField(max_length=200)
+    action = models.CharField(max_length=20, default="changed")
+    changes = models.JSONField(default=dict, help_text="field → [old, new]")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.object_repr} {self.action} {self.changed_at:%Y-%m-%d %H:%M}"
+
+
+class Strategy(models.TextChoices):
+    ROUND_ROBIN = "round_robin", "Round robin"
+    WEIGHTED_ROUND_ROBIN = "weighted_round_robin", "Weighted round robin"
+    CAPACITY_AWARE = "capacity_aware", "Capacity-aware (lowest load ÷ capacity)"
+    QUEUE = "queue", "First-come queue (reps claim next)"
+    TERRITORY = "territory", "Territory (first available rep in order)"
+    POD = "pod", "Pod (the SDR paired with the account's AE)"
+
+
+class RoutingRule(models.Model):
+    """First matching active rule (by position) wins; empty conditions match anything, so a
+    rule with none at the end is the fallback."""
+
+    name = models.CharField(max_length=100, unique=True)
+    position = models.PositiveIntegerField(default=100, help_text="Lower runs first.")
+    active = models.BooleanField(default=True)
+    segments = ArrayField(models.CharField(max_length=20, choices=Segment.choices), default=list, blank=True)
+    regions = ArrayField(models.CharField(max_length=50), default=list, blank=True)
+    countries = ArrayField(models.CharField(max_length=100), default=list, blank=True)
+    sources = ArrayField(models.CharField(max_length=20, choices=Contact.Source.choices), default=list, blank=True)
+    lead_types = ArrayField(models.CharField(max_length=20, choices=LeadType.choices), default=list, blank=True)
+    tiers = ArrayField(models.CharField(max_length=1), default=list, blank=True, help_text="A, B, C; '-' for no ICP match.")
+    strategy = models.CharField(max_length=30, choices=Strategy.choices, default=Strategy.ROUND_ROBIN)
+    reps = models.ManyToManyField(Rep, through="RoutingRuleMember", related_name="routing_rules", blank=True)
+    # Round-robin position: the last rep picked, stored so restarts keep fairness.
+    last_rep = models.ForeignKey(Rep, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RoutingRuleMember(models.Model):
+    rule = models.ForeignKey(RoutingRule, on_delete=models.CASCADE, related_name="members")
+    rep = models.ForeignKey(Rep, on_delete=models.CASCADE, related_name="+")
+    order = models.PositiveIntegerField(default=0)
+    weight = models.PositiveIntegerField(default=1, help_text="Turns per round in weighted round robin.")
+    # Smooth weighted round robin state (nginx's algorithm): stored, so restarts keep fairness.
+    current_weight = models.BigIntegerField(default=0, editable=False)
+
+    class Meta:
+        ordering = ["order", "id"]
+        constraints = [models.UniqueConstraint(fields=["rule", "rep"], name="routing_rule_member_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.rule}: {self.rep}"
+
+
+class RoutingDecision(models.Model):
+    """Why a lead/account went to whom: the rule, the strategy, who was skipped and why."""
+
+    class Outcome(models.TextChoices):
+        OPPORTUNITY_OWNER = "opportunity_owner", "Open opportunity's owner"
+        CUSTOMER_OWNER = "customer_owner", "Customer's AE/CSM"
+        CURRENT_OWNER = "current_owner", "Account's current owner"
+        RULE = "rule", "Routing rule"
+        QUEUED = "queued", "Queued for claiming"
+        UNMATCHED = "unmatched", "Unmatched (ops queue)"
+        NO_REP = "no_rep", "No available rep (ops queue)"
+
+    contact = models.ForeignKey(Contact, null=True, blank=True, on_delete=models.CASCADE, related_name="routing_decisions")
+    account = models.ForeignKey(
+        "accounts.Account", null=True, blank=True, on_delete=models.SET_NULL, related_name="routing_decisions"
+    )
+    rep = models.ForeignKey(Rep, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    outcome = models.CharField(max_length=20, choices=Outcome.choices)
+    rule = models.ForeignKey(RoutingRule, null=True, blank=True, on_delete=models.SET_NULL, related_name="decisions")
+    strategy = models.CharField(max_length=30, choices=Strategy.choices, blank=True)
+    reason = models.CharField(max_length=20, default="signal", help_text="Ownership reason used (signal, sla_reassignment…).")
+    skipped = models.JSONField(default=list, blank=True, help_text="[{rep_id, rep, reason}]")
+    explanation = models.TextField(blank=True)
+    account_created = models.BooleanField(default=False)
+    resolved_at = models.DateTimeField(null=True, blank=True, help_text="Set when ops dealt with an unmatched lead.")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    decided_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-decided_at", "-id"]
+        indexes = [models.Index(fields=["outcome", "resolved_at"]), models.Index(fields=["account", "-decided_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.contact or self.account} → {self.rep or self.get_outcome_display()}"
+
+
+class QueueItem(models.Model):
+    """A lead waiting in a first-come queue; `queue_claim_next` hands out the oldest."""
+
+    rule = models.ForeignKey(RoutingRule, on_delete=models.CASCADE, related_name="queue_items")
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="+")
+    account = models.ForeignKey("accounts.Account", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    claimed_by = models.ForeignKey(Rep, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    claimed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["contact"], condition=Q(claimed_at__isnull=True), name="queue_item_one_open_per_contact"),
+            models.CheckConstraint(
+                condition=Q(claimed_at__isnull=True) | Q(claimed_by__isnull=False), name="queue_item_claimed_has_rep"
+            ),
+        ]
+        indexes = [models.Index(fields=["rule", "created_at"], condition=Q(claimed_at__isnull=True), name="queue_item_open_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.contact} ({'claimed' if self.claimed_at else 'waiting'})"
+
+
+class AccountRest(models.Model):
+    """An account held out of distributions: resting until a date, or held for data fixing
+    (until empty) until ops releases it."""
+
+    class Kind(models.TextChoices):
+        REST = "rest", "Resting"
+        DATA_FIX = "data_fix", "Data fixing"
+
+    account = models.OneToOneField("accounts.Account", on_delete=models.CASCADE, related_name="rest")
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.REST)
+    until = models.DateTimeField(null=True, blank=True)
+    reason = models.CharField(max_length=30, blank=True)
+    # Get back to me: on this date a readiness signal is added (once).
+    signal_on = models.DateField(null=True, blank=True)
+    signal_added_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["until"]
+        constraints = [
+            models.CheckConstraint(condition=Q(kind="data_fix") | Q(until__isnull=False), name="account_rest_has_end")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account}: {self.get_kind_display()}"
+
+
+class Distribution(models.Model):
+    class Status(models.TextChoices):
+        PREVIEW = "preview", "Preview"
+        COMMITTED = "committed", "Committed"
+        REFUSED = "refused", "Refused (pool changed)"
+
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PREVIEW)
+    team = models.ForeignKey("people.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    segment = models.CharField(max_length=20, choices=Segment.choices, blank=True)
+    summary = models.JSONField(default=list, help_text="Per rep: book before, adds by tier, book after.")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    committed_at = models.DateTimeField(null=True, blank=True)
+    note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Distribution {self.pk} ({self.get_status_display()})"
+
+
+class DistributionLine(models.Model):
+    distribution = models.ForeignKey(Distribution, on_delete=models.CASCADE, related_name="lines")
+    account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="+")
+    rep = models.ForeignKey(Rep, on_delete=models.CASCADE, related_name="+")
+    tier = models.CharField(max_length=1, blank=True)
+    score = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["rep", "-score"]
+        constraints = [models.UniqueConstraint(fields=["distribution", "account"], name="distribution_line_account_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.account_id} → {self.rep_id}"
+
+
+class ReturnReason(models.TextChoices):
+    DUPLICATE = "duplicate", "Duplicate"
+    GET_BACK_TO_ME = "get_back_to_me", "Get back to me"
+    NO_ICP_FIT = "no_icp_fit", "No ICP fit"
+    NO_RELEVANT_CONTACT = "no_relevant_contact", "No relevant contact"
+    NOT_INTERESTED = "not_interested", "Not interested"
+    OUT_OF_BUSINESS = "out_of_business", "Out of business"
+    BAD_DATA = "bad_data", "Bad data"
+    RETRIEVAL = "retrieval", "Retrieval (automatic)"
+
+
+class ReturnOutcome(models.TextChoices):
+    REST = "rest", "Rest, then back to the pool"
+    DISQUALIFY = "disqualify", "Disqualify"
+    MERGE = "merge", "Merge into the duplicate"
+    DATA_FIX = "data_fix", "Data fixing, then back to the pool"
+    REASSIGN = "reassign", "Reassign to another rep"
+
+
+class ReturnRequest(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending review"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+
+    # SET_NULL: a return approved with "merge" outlives the duplicate it deleted.
+    account = models.ForeignKey("accounts.Account", null=True, blank=True, on_delete=models.SET_NULL, related_name="returns")
+    account_name = models.CharField(max_length=255, editable=False)
+    rep = models.ForeignKey(Rep, on_delete=models.PROTECT, related_name="returns")
+    reason = models.CharField(max_length=30, choices=ReturnReason.choices)
+    note = models.TextField(blank=True)
+    duplicate_of = models.ForeignKey(
+        "accounts.Account", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text="For a duplicate: the account that stays.",
+    )
+    get_back_on = models.DateField(null=True, blank=True, help_text="For get back to me: when to try again.")
+    swap_account = models.ForeignKey(
+        "accounts.Account", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text="The replacement handed to the rep at once (a swap).",
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    outcome = models.CharField(max_length=20, choices=ReturnOutcome.choices, blank=True)
+    rest_days = models.PositiveSmallIntegerField(null=True, blank=True)
+    reassign_to = models.ForeignKey(Rep, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    review_note = models.TextField(blank=True)
+    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    data_fixed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["account"], condition=Q(status="pending"), name="return_one_pending_per_account"),
+            models.CheckConstraint(condition=~Q(reason="duplicate") | Q(duplicate_of__isnull=False) | ~Q(status="pending"),
+                                   name="return_duplicate_names_survivor"),
+            models.CheckConstraint(condition=~Q(reason="get_back_to_me") | Q(get_back_on__isnull=False),
+                                   name="return_get_back_to_me_has_date"),
+            models.CheckConstraint(condition=Q(status="pending") | Q(reviewed_at__isnull=False) | Q(reason="retrieval"),
+                                   name="return_reviewed_has_time"),
+        ]
+        indexes = [models.Index(fields=["status", "created_at"]), models.Index(fields=["rep", "reason"])]
+
+    def __str__(self) -> str:
+        return f"{self.account_name} · {self.get_reason_display()} ({self.get_status_display()})"
