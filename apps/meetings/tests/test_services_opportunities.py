@@ -149,3 +149,21 @@ def test_pipeline_stage_is_editable_and_stays_unique(ops):
     assert list(OpportunityStage.objects.filter(is_pipeline=True).values_list("code", "name")) == [
         ("proposal", "4 – Proposal sent")
     ]
+
+
+def test_an_opportunity_on_the_account_is_evidence_to_qualify_the_lead(pod, contact):
+    from apps.people.models import LeadCycle
+    from apps.people.services import (
+        lead_cycle_disposition,
+        lead_cycle_open,
+        lead_cycle_qualification_evidence,
+    )
+
+    cycle = lead_cycle_open(contact=contact, rep=pod["sdr"], lead_type="inbound")
+    assert not lead_cycle_qualification_evidence(cycle=cycle)
+    with pytest.raises(ValidationError):
+        lead_cycle_disposition(cycle=cycle, disposition="qualified", actor=pod["sdr"].user)
+    opportunity_create(account=contact.account, owner=pod["ae"], actor=pod["ae"].user)
+    assert lead_cycle_qualification_evidence(cycle=cycle)
+    lead_cycle_disposition(cycle=cycle, disposition="qualified", actor=pod["sdr"].user)
+    assert LeadCycle.objects.get(pk=cycle.pk).disposition == "qualified"
