@@ -97,8 +97,9 @@ class ReportFilterSet(django_filters.FilterSet):
         queryset=_reps, field_name="pk", label="Rep", empty_label="All reps",
         error_messages={"invalid_choice": "That rep is not one you may report on: choose one of your reps."},
     )
-    segment = django_filters.ChoiceFilter(choices=Segment.choices, method="_keep", empty_label="All segments")
-    lead_type = django_filters.ChoiceFilter(choices=LeadType.choices, method="_keep", empty_label="All lead types")
+    segment = django_filters.ChoiceFilter(label="Segment", choices=Segment.choices, method="_keep", empty_label="All segments")
+    lead_type = django_filters.ChoiceFilter(label="Lead type", choices=LeadType.choices, method="_keep",
+                                            empty_label="All lead types")
 
     class Meta:
         model = Rep

@@ -17,6 +17,14 @@ from apps.reporting import selectors as s
 from apps.reporting.tables import Column, Result, Table, bar_chart, rate
 
 REPORTS: dict[str, Report] = {}
+# How the Reports block lists them: the weekly review's order (seed 000), planning last.
+ORDER = ("team-dashboard", "lead-response", "activity", "territory", "icp-coverage", "meetings", "conversion",
+         "cadences", "returns", "scorecard", "capacity")
+
+
+def reports_in_order() -> list[Report]:
+    rank = {slug: i for i, slug in enumerate(ORDER)}
+    return sorted(REPORTS.values(), key=lambda r: rank.get(r.slug, len(ORDER)))
 
 
 def register(cls):
@@ -370,11 +378,34 @@ class IcpCoverage(Report):
         return Result(tables=tables, chart=chart, summary=summary)
 
     def _conversion_by_tier(self, *, scope) -> list[Table]:
-        return []
+        found = {r["contact__account__tier"] or "": r for r in s.funnel_by_tier(scope=scope)}
+        rows = []
+        for tier in (*s.TIERS, ""):
+            row = found.get(tier)
+            if row is None and tier == "":
+                continue
+            row = {"mql": 0, "sql": 0, "opp": 0, **(row or {}), "tier": f"Tier {tier}" if tier else "Unscored"}
+            for key, numerator, denominator in RATES:
+                row[key] = rate(row[numerator], row[denominator])
+            rows.append(row)
+        # Other tier letters (if the bands are ever renamed) are folded into "Unscored" above.
+        note = ""
+        scored = [r for r in rows if r["tier"] != "Unscored" and r["mql_opp"] is not None]
+        if len(scored) >= 2 and scored[0]["tier"] == "Tier A" and any(r["mql_opp"] > scored[0]["mql_opp"] for r in scored[1:]):
+            note = "ICP refinement trigger: lower tiers convert to opportunities better than tier A — review the ICP's scoring."
+        return [Table("by-tier", "Conversion by tier (do high scores convert better?)", [
+            Column("tier", "Tier", "text"),
+            Column("mql", "MQLs", "int", "Lead cycles assigned in the period whose account is in the tier (now)."),
+            Column("sql", "SQLs", "int", "Of those, with a Completed – Qualified meeting."),
+            Column("opp", "Opps", "int", "Of those SQLs, with an opportunity that reached the pipeline stage."),
+            Column("mql_sql", "MQL→SQL", "pct", "SQLs ÷ MQLs."),
+            Column("sql_opp", "SQL→Opp", "pct", "Opps ÷ SQLs."),
+            Column("mql_opp", "MQL→Opp", "pct", "Opps ÷ MQLs."),
+        ], rows if any(r["mql"] for r in rows) else [], note=note)]
 
 
 def _pct_text(value) -> str:
-    return "no data" if value is None else f"{value * 100:.0f}%"
+    return "no data" if value is None else f"{value * 100:.1f}%"
 
 
 def ceil_int(value: float) -> int:
@@ -486,8 +517,13 @@ FUNNEL_ZERO = {"mql": 0, "sql": 0, "opp": 0, "campaigns": 0}
 
 def funnel_rows(*, scope) -> tuple[list[dict], dict]:
     """Per-rep and team funnel rows with rates, accounts and activity volume (5 queries)."""
-    rows = s.merge_by_rep(reps=s.roster(scope=scope), rows=s.funnel_by_rep(scope=scope), zero=FUNNEL_ZERO)
-    total = {**FUNNEL_ZERO, **s.funnel_total(scope=scope), "rep": "Team"}
+    by_rep, total = s.funnel_sets(scope=scope)
+    roster = s.roster(scope=scope)
+    names = s.rep_names({r["rep_id"] for r in by_rep} - {r["pk"] for r in roster})
+    for row in by_rep:
+        row["rep__owner_name"] = names.get(row["rep_id"])
+    rows = s.merge_by_rep(reps=roster, rows=by_rep, zero=FUNNEL_ZERO)
+    total = {**FUNNEL_ZERO, **total, "rep": "Team"}
     accounts = s.accounts_by_owner(scope=scope)
     activities = s.activities_by_rep(scope=scope)
     weeks = scope.days / 7
@@ -504,7 +540,8 @@ def funnel_rows(*, scope) -> tuple[list[dict], dict]:
     return rows, total
 
 
-class TeamDashboard(Report):  # registered once apps.meetings has its models
+@register
+class TeamDashboard(Report):
     slug = "team-dashboard"
     title = "Team dashboard"
     description = "MQL → SQL → Opportunity per SDR and team against targets, with the diagnosis; accounts, active campaigns, activity volume."
@@ -552,4 +589,4 @@ class TeamDashboard(Report):  # registered once apps.meetings has its models
 
 
 # Pages over the other apps' models, registered in the order managers read them.
-from apps.reporting import reports_cadences  # noqa: E402,F401
+from apps.reporting import reports_cadences, reports_returns, reports_sales, reports_scorecard  # noqa: E402,F401

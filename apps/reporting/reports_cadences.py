@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Avg, Count, IntegerField, OuterRef, Q, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Q
 
 from apps.reporting.reports import Report, _pct_text, register
 from apps.reporting.tables import Column, Result, Table, bar_chart, rate
@@ -35,26 +34,46 @@ def cadence_step_outcomes(*, scope) -> list[dict]:
 
 
 def cadence_summary(*, scope) -> list[dict]:
-    from apps.cadences.models import Enrolment, EnrolmentStep
+    """Per cadence: the period's enrolments by how they ended, and the steps done before a
+    disposition. Steps done are counted per enrolment once (a grouped join, not a lookup per row)."""
+    from apps.reporting.selectors import fetch_dicts
 
-    State, Outcome = Enrolment.State, EnrolmentStep.Outcome
-    done = (EnrolmentStep.objects.filter(enrolment_id=OuterRef("pk"),
-                                         outcome__in=[Outcome.POSITIVE, Outcome.NEGATIVE, Outcome.NO_RESPONSE])
-            .order_by().values("enrolment_id").annotate(n=Count("id")).values("n"))
-    qs = enrolments_in_period(scope=scope).annotate(steps_done=Coalesce(Subquery(done, output_field=IntegerField()), 0))
-    without_response = [State.COMPLETED, State.INCOMPLETE, State.DISPOSITIONED] + (
-        [State.STOPPED] if hasattr(State, "STOPPED") else [])
-    return list(qs.values("cadence_id", "cadence__name").annotate(
-        enrolments=Count("id"),
-        active=Count("id", filter=Q(state=State.ACTIVE)),
-        positive=Count("id", filter=Q(state=State.POSITIVE)),
-        negative=Count("id", filter=Q(state=State.NEGATIVE)),
-        ended_no_response=Count("id", filter=Q(state__in=without_response)),
-        completed=Count("id", filter=Q(state=State.COMPLETED)),
-        dispositioned=Count("id", filter=Q(state=State.DISPOSITIONED)),
-        steps_before_disposition=Avg("steps_done", filter=Q(state=State.DISPOSITIONED)),
-        early_abandons=Count("id", filter=Q(state=State.DISPOSITIONED, steps_done__lte=EARLY_ABANDON_STEPS)),
-    ).order_by("cadence__name"))
+    where = ["en.enrolled_at >= %(start)s", "en.enrolled_at < %(end)s"]
+    params = {"start": scope.start, "end": scope.end, "done": ["positive", "negative", "no_response"],
+              "early": EARLY_ABANDON_STEPS,
+              "without_response": ["completed", "incomplete", "dispositioned", "stopped"]}
+    if scope.rep_ids is not None:
+        where.append("en.rep_id = ANY(%(rep_ids)s)")
+        params["rep_ids"] = list(scope.rep_ids)
+    if scope.lead_type:
+        where.append("cd.lead_type = %(lead_type)s")
+        params["lead_type"] = scope.lead_type
+    sql = f"""
+        WITH e AS MATERIALIZED (
+                 SELECT en.id, en.cadence_id, cd.name, en.state
+                 FROM cadences_enrolment en JOIN cadences_cadence cd ON cd.id = en.cadence_id
+                 WHERE {" AND ".join(where)}),
+             d AS (SELECT st.enrolment_id, count(*) FILTER (WHERE st.outcome = ANY(%(done)s)) AS done
+                   FROM cadences_enrolmentstep st WHERE st.enrolment_id IN (SELECT id FROM e)
+                   GROUP BY st.enrolment_id)
+        SELECT e.cadence_id, e.name AS cadence__name,
+               count(*) AS enrolments,
+               count(*) FILTER (WHERE e.state = 'active') AS active,
+               count(*) FILTER (WHERE e.state = 'positive') AS positive,
+               count(*) FILTER (WHERE e.state = 'negative') AS negative,
+               count(*) FILTER (WHERE e.state = ANY(%(without_response)s)) AS ended_no_response,
+               count(*) FILTER (WHERE e.state = 'completed') AS completed,
+               count(*) FILTER (WHERE e.state = 'dispositioned') AS dispositioned,
+               avg(COALESCE(d.done, 0)) FILTER (WHERE e.state = 'dispositioned') AS steps_before_disposition,
+               count(*) FILTER (WHERE e.state = 'dispositioned' AND COALESCE(d.done, 0) <= %(early)s) AS early_abandons
+        FROM e LEFT JOIN d ON d.enrolment_id = e.id
+        GROUP BY e.cadence_id, e.name
+        ORDER BY e.name"""
+    rows = fetch_dicts(sql, params)
+    for row in rows:
+        if row["steps_before_disposition"] is not None:
+            row["steps_before_disposition"] = float(row["steps_before_disposition"])
+    return rows
 
 
 @register

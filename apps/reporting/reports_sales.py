@@ -105,14 +105,17 @@ def opportunity_cohorts(*, scope) -> list[dict]:
     won, lost = Q(stage__outcome=OpportunityStage.Outcome.WON), Q(stage__outcome=OpportunityStage.Outcome.LOST)
     qs = Opportunity.objects.filter(created_at__gte=scope.start, created_at__lt=scope.end, sourcing_sdr__isnull=False,
                                     **scope.rep_filter("sourcing_sdr_id"))
-    return list(
+    rows = list(
         qs.annotate(month=TruncMonth("created_at"))
         .values("sourcing_sdr_id", "sourcing_sdr__owner_name", "month")
         .annotate(count=Count("id"), won=Count("id", filter=won), lost=Count("id", filter=lost),
                   open=Count("id", filter=Q(stage__outcome=OpportunityStage.Outcome.OPEN)),
-                  amount=Sum("amount"), won_amount=Sum("amount", filter=won))
+                  amount_sum=Sum("amount"), won_sum=Sum("amount", filter=won))
         .order_by("sourcing_sdr__owner_name", "month")
     )
+    for row in rows:
+        row["amount"], row["won_amount"] = row.pop("amount_sum"), row.pop("won_sum")
+    return rows
 
 
 def pipeline_generated(*, scope) -> list[dict]:
@@ -121,8 +124,11 @@ def pipeline_generated(*, scope) -> list[dict]:
 
     qs = Opportunity.objects.filter(pipeline_at__gte=scope.start, pipeline_at__lt=scope.end, sourcing_sdr__isnull=False,
                                     **scope.rep_filter("sourcing_sdr_id"))
-    return list(qs.values("sourcing_sdr_id", "sourcing_sdr__owner_name")
-                .annotate(count=Count("id"), amount=Sum("amount")).order_by())
+    rows = list(qs.values("sourcing_sdr_id", "sourcing_sdr__owner_name")
+                .annotate(count=Count("id"), amount_sum=Sum("amount")).order_by())
+    for row in rows:
+        row["amount"] = row.pop("amount_sum")
+    return rows
 
 
 COHORT_COLUMNS = [

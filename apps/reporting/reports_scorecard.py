@@ -13,7 +13,7 @@ from apps.reporting.reports import (
     funnel_rows,
     register,
 )
-from apps.reporting.tables import Column, Result, Table, rate
+from apps.reporting.tables import Column, Result, Table, bar_chart, rate
 
 COACHING = {
     "mql_sql": ("MQL → SQL", "Qualification technique (seed: low MQL→SQL — review ICP targeting and qualification)"),
@@ -110,14 +110,22 @@ class Scorecard(Report):
         table_rows = []
         for metric, kind, value, team_value, definition in rows:
             table_rows.append({"metric": metric, "kind": kind, "value": value, "team": team_value, "definition": definition})
-        columns = [Column("metric", "Metric", "text"), Column("value_text", rep.owner_name, "text"),
-                   Column("team_text", "Team average", "text"), Column("definition", "Definition", "text")]
+        columns = [Column("metric", "Metric", "text"),
+                   Column("value_text", rep.owner_name, "text", "The SDR's own figure for the period."),
+                   Column("team_text", "Team average", "text", "Counts: the mean per SDR of the SDR's team (the SDRs you may see); "
+                          "rates: the team's pooled rate."),
+                   Column("definition", "Definition", "text", "How the metric is computed.")]
         from apps.reporting.tables import format_value
 
         for row in table_rows:
-            col = Column("x", "x", row["kind"], digits=1)
-            row["value_text"] = format_value(row["value"], col)
-            row["team_text"] = format_value(row["team"], col)
+            row["value_text"] = format_value(row["value"], Column("x", "x", row["kind"]))
+            # A team average of a count is a mean per SDR: it keeps its decimal.
+            row["team_text"] = format_value(row["team"], Column("x", "x", "num" if row["kind"] == "int" else row["kind"]))
         stage, hint = biggest_drop(mine, thresholds) if mine else ("no data", "—")
         summary = [("Biggest drop", stage), ("Coaching", hint), ("Compared with", f"{n} SDR{'s' if n != 1 else ''} of {rep.team or 'no team'}")]
-        return Result(tables=[Table("scorecard", f"{rep.owner_name} vs the team", columns, table_rows)], summary=summary)
+        rates = [r for r in table_rows if r["kind"] == "pct"]
+        chart = bar_chart(labels=[r["metric"] for r in rates], percent=True, datasets=[
+            (rep.owner_name, [None if r["value"] is None else r["value"] * 100 for r in rates]),
+            ("Team", [None if r["team"] is None else r["team"] * 100 for r in rates])])
+        return Result(tables=[Table("scorecard", f"{rep.owner_name} vs the team", columns, table_rows)], summary=summary,
+                      chart=chart)

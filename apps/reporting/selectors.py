@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 
-from django.db.models import Count, Exists, Max, OuterRef, Q
+from django.db.models import Count, Max, Q
 
 from apps.accounts.models import Account, Activity, ActivityType
 from apps.people.models import Rep
@@ -235,40 +235,10 @@ def icp_score_histogram(*, scope: Scope) -> list[dict]:
 
 
 # -- lead cycles: lead response and the funnel ---------------------------------------------
-
-def lead_cycles_in_cohort(*, scope: Scope):
-    """Cycles assigned in the period (the cohort of the period they were assigned in), to reps
-    in scope, of the chosen lead type. A recycled lead is a new cycle: it counts once per cycle."""
-    from apps.people.models import LeadCycle
-
-    qs = LeadCycle.objects.filter(assigned_at__gte=scope.start, assigned_at__lt=scope.end, **scope.rep_filter())
-    if scope.lead_type:
-        qs = qs.filter(lead_type=scope.lead_type)
-    return qs
-
-
-def picked_up_q() -> Q:
-    """Picked up: reached working, or was dispositioned (a bypass counts as picked up)."""
-    return Q(worked_at__isnull=False) | Q(dispositioned_at__isnull=False)
-
-
-def responded_q() -> Q:
-    """Cycles that count in response time: a real first touch, not bypassed."""
-    return Q(first_touch_at__isnull=False, bypassed_working=False)
-
-
-def response_seconds():
-    from django.db.models import DurationField, ExpressionWrapper, F
-    from django.db.models.functions import Extract
-
-    return Extract(ExpressionWrapper(F("first_touch_at") - F("assigned_at"), output_field=DurationField()), "epoch")
-
-
-def qualified_q() -> Q:
-    from apps.people.models import LeadCycle
-
-    return Q(disposition=LeadCycle.Disposition.QUALIFIED)
-
+#
+# One definition of each term, as SQL over the period's cohort. The cohort is materialised once
+# per statement with a flag per cycle (meetings and breaches hash-joined, not looked up per row),
+# then aggregated with GROUPING SETS so every breakdown and the total come from one scan.
 
 def fetch_dicts(sql: str, params) -> list[dict]:
     from django.db import connection
@@ -291,49 +261,77 @@ def _cycle_where(scope: Scope, alias: str = "c") -> tuple[str, dict]:
     return " AND ".join(where), params
 
 
-# SQL fragments over a lead cycle `c`, the one definition of each term for the hand-written
-# statements below (the ORM Q objects above say the same for ORM queries).
-SQL_PICKED_UP = "(c.worked_at IS NOT NULL OR c.dispositioned_at IS NOT NULL)"
-SQL_RESPONDED = "(c.first_touch_at IS NOT NULL AND NOT c.bypassed_working)"
-# On the clock of the cycle's SLA policy (stored by the lifecycle service when the first touch
-# is logged); calendar time for cycles that have none stored.
-SQL_RESPONSE_SECONDS = "EXTRACT(EPOCH FROM COALESCE(c.response_time, c.first_touch_at - c.assigned_at))"
-# Past the policy maximum: touched after it, still untouched past it (up to its disposition or
-# now), or re-assigned by the SLA job for it. Counted once per cycle.
-SQL_SLA_BREACH = """(
-    (c.sla_maximum_at IS NOT NULL AND (
+# A cycle is an SQL when a Completed – Qualified meeting was booked in it, and an Opp when
+# such a meeting's opportunity reached the pipeline stage (whenever either happened).
+SQL_QUALIFIED_CYCLES = """
+    SELECT m.lead_cycle_id AS cycle_id, bool_or(o.pipeline_at IS NOT NULL) AS opp
+    FROM meetings_meeting m LEFT JOIN meetings_opportunity o ON o.id = m.opportunity_id
+    WHERE m.status = 'completed_qualified' AND m.lead_cycle_id IS NOT NULL
+    GROUP BY m.lead_cycle_id"""
+SQL_BREACHED_CYCLES = "SELECT DISTINCT b.cycle_id FROM people_slabreach b WHERE b.kind = 'maximum'"
+# Per-cycle flags over a lead cycle `c` joined to `q` (qualified) and `b` (breached).
+SQL_FLAGS = """
+    (c.worked_at IS NOT NULL OR c.dispositioned_at IS NOT NULL) AS picked_up,
+    (c.first_touch_at IS NOT NULL AND NOT c.bypassed_working) AS responded,
+    -- on the clock of the cycle's SLA policy (stored at the first touch); calendar time if none
+    EXTRACT(EPOCH FROM COALESCE(c.response_time, c.first_touch_at - c.assigned_at)) AS response_s,
+    q.cycle_id IS NOT NULL AS is_sql,
+    COALESCE(q.opp, false) AS is_opp,
+    -- past the policy maximum: touched after it, untouched past it (until dispositioned, or
+    -- now), or re-assigned by the SLA job for it; once per cycle
+    ((c.sla_maximum_at IS NOT NULL AND (
         (c.first_touch_at IS NOT NULL AND c.first_touch_at > c.sla_maximum_at)
         OR (c.first_touch_at IS NULL AND c.sla_maximum_at < COALESCE(c.dispositioned_at, %(now)s))))
-    OR EXISTS (SELECT 1 FROM people_slabreach b WHERE b.cycle_id = c.id AND b.kind = 'maximum'))"""
-SQL_QUALIFIED = "(c.disposition = 'qualified')"
-SQL_NO_TOUCH = "(c.dispositioned_at IS NOT NULL AND c.first_touch_at IS NULL)"
+     OR b.cycle_id IS NOT NULL) AS breach,
+    (c.dispositioned_at IS NOT NULL AND c.first_touch_at IS NULL) AS no_touch"""
 
 
-def lead_response_sets(*, scope: Scope) -> dict[str, list[dict]]:
-    """Lead response by rep, by source, by lead type and in total, from one scan of the cohort
-    (GROUPING SETS): the percentiles of each breakdown need the rows, not the sub-totals."""
+def cohort_sql(scope: Scope, *, columns: str = "", joins: str = "") -> tuple[str, dict]:
+    """WITH clauses ending in `cohort`: the period's cycles in scope with their flags."""
     from django.utils import timezone
 
     where, params = _cycle_where(scope)
     params["now"] = timezone.now()
     sql = f"""
-        SELECT GROUPING(c.rep_id) AS g_rep, GROUPING(c.source) AS g_source, GROUPING(c.lead_type) AS g_type,
-               c.rep_id, c.source, c.lead_type,
-               count(*) AS assigned,
-               count(*) FILTER (WHERE {SQL_PICKED_UP}) AS picked_up,
-               count(*) FILTER (WHERE {SQL_RESPONDED}) AS responded,
-               percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY {SQL_RESPONSE_SECONDS})
-                   FILTER (WHERE {SQL_RESPONDED}) AS percentiles,
-               count(*) FILTER (WHERE {SQL_QUALIFIED}) AS qualified,
-               count(*) FILTER (WHERE {SQL_SLA_BREACH}) AS breaches,
-               count(*) FILTER (WHERE {SQL_NO_TOUCH}) AS no_touch
-        FROM people_leadcycle c
-        WHERE {where}
-        GROUP BY GROUPING SETS ((c.rep_id), (c.source), (c.lead_type), ())
-    """
+        WITH q AS MATERIALIZED ({SQL_QUALIFIED_CYCLES}),
+             b AS MATERIALIZED ({SQL_BREACHED_CYCLES}),
+             cohort AS MATERIALIZED (
+                 SELECT c.id, c.rep_id, c.source, c.lead_type, c.campaign, {SQL_FLAGS}{columns}
+                 FROM people_leadcycle c
+                 LEFT JOIN q ON q.cycle_id = c.id
+                 LEFT JOIN b ON b.cycle_id = c.id
+                 {joins}
+                 WHERE {where})"""
+    return sql, params
+
+
+LEAD_RESPONSE_AGGREGATES = """
+    count(*) AS assigned,
+    count(*) FILTER (WHERE picked_up) AS picked_up,
+    count(*) FILTER (WHERE responded) AS responded,
+    -- one sort per group gives both percentiles
+    percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY response_s) FILTER (WHERE responded) AS percentiles,
+    count(*) FILTER (WHERE is_sql) AS qualified,
+    count(*) FILTER (WHERE breach) AS breaches,
+    count(*) FILTER (WHERE no_touch) AS no_touch"""
+FUNNEL_AGGREGATES = """
+    count(*) AS mql,
+    count(*) FILTER (WHERE is_sql) AS sql,
+    count(*) FILTER (WHERE is_opp) AS opp,
+    count(DISTINCT campaign) FILTER (WHERE campaign <> '' AND picked_up) AS campaigns"""
+
+
+def lead_response_sets(*, scope: Scope) -> dict[str, list[dict]]:
+    """Lead response by rep, by source, by lead type and in total, from one pass: the
+    percentiles of each breakdown need the rows, not sub-totals."""
+    with_sql, params = cohort_sql(scope)
+    sql = f"""{with_sql}
+        SELECT GROUPING(rep_id) AS g_rep, GROUPING(source) AS g_source, GROUPING(lead_type) AS g_type,
+               rep_id, source, lead_type, {LEAD_RESPONSE_AGGREGATES}
+        FROM cohort
+        GROUP BY GROUPING SETS ((rep_id), (source), (lead_type), ())"""
     out: dict[str, list[dict]] = {"rep": [], "source": [], "lead_type": [], "total": []}
     for row in fetch_dicts(sql, params):
-        # One sort per group gives both percentiles.
         row["median_s"], row["p90_s"] = row.pop("percentiles") or (None, None)
         if not row["g_rep"]:
             out["rep"].append(row)
@@ -346,44 +344,43 @@ def lead_response_sets(*, scope: Scope) -> dict[str, list[dict]]:
     return out
 
 
-def rep_names(ids) -> dict[int, str]:
-    ids = [pk for pk in ids if pk is not None]
-    return dict(Rep.objects.filter(pk__in=ids).values_list("pk", "owner_name")) if ids else {}
-
-
-def funnel_annotated(qs):
-    """Marks each cycle SQL (a Completed – Qualified meeting booked in it) and Opp (such a
-    meeting's opportunity reached the pipeline stage), whenever that happened."""
-    from apps.meetings.models import Meeting
-
-    qualified = Meeting.objects.filter(lead_cycle_id=OuterRef("pk"), status=Meeting.Status.COMPLETED_QUALIFIED)
-    return qs.annotate(is_sql=Exists(qualified), is_opp=Exists(qualified.filter(opportunity__pipeline_at__isnull=False)))
-
-
-def funnel_aggregates() -> dict:
-    return {
-        "mql": Count("id"),
-        "sql": Count("id", filter=Q(is_sql=True)),
-        "opp": Count("id", filter=Q(is_opp=True)),
-        "campaigns": Count("campaign", distinct=True, filter=~Q(campaign="") & picked_up_q()),
-    }
-
-
-def funnel_by_rep(*, scope: Scope) -> list[dict]:
-    qs = funnel_annotated(lead_cycles_in_cohort(scope=scope))
-    return list(qs.values("rep_id", "rep__owner_name").annotate(**funnel_aggregates()).order_by())
-
-
-def funnel_total(*, scope: Scope) -> dict:
-    return funnel_annotated(lead_cycles_in_cohort(scope=scope)).aggregate(**funnel_aggregates())
+def funnel_sets(*, scope: Scope) -> tuple[list[dict], dict]:
+    """MQL / SQL / Opp and active campaigns per rep and for everyone in scope (one pass)."""
+    with_sql, params = cohort_sql(scope)
+    sql = f"""{with_sql}
+        SELECT GROUPING(rep_id) AS g_rep, rep_id, {FUNNEL_AGGREGATES}
+        FROM cohort GROUP BY GROUPING SETS ((rep_id), ())"""
+    rows = fetch_dicts(sql, params)
+    total = next((r for r in rows if r["g_rep"]), {"mql": 0, "sql": 0, "opp": 0, "campaigns": 0})
+    return [r for r in rows if not r["g_rep"]], total
 
 
 def funnel_by_tier(*, scope: Scope) -> list[dict]:
-    """The cohort's funnel by the tier of the lead's account (now)."""
-    qs = funnel_annotated(lead_cycles_in_cohort(scope=scope))
+    """The cohort's funnel by the tier of the lead's account (now); other tiers are "unscored".
+    Only the qualified-cycles set is joined here: the tier needs every cycle's contact and
+    account, so nothing else is computed per cycle."""
+    where, params = _cycle_where(scope)
+    params["tiers"] = list(TIERS)
     if scope.segment:
-        qs = qs.filter(contact__account__segment=scope.segment)
-    return list(qs.values("contact__account__tier").annotate(**funnel_aggregates()).order_by())
+        where += " AND acc.segment = %(segment)s"
+        params["segment"] = scope.segment
+    sql = f"""
+        WITH q AS MATERIALIZED ({SQL_QUALIFIED_CYCLES})
+        SELECT CASE WHEN acc.tier = ANY(%(tiers)s) THEN acc.tier ELSE '' END AS tier,
+               count(*) AS mql, count(*) FILTER (WHERE q.cycle_id IS NOT NULL) AS sql,
+               count(*) FILTER (WHERE q.opp) AS opp
+        FROM people_leadcycle c
+        JOIN people_contact ct ON ct.id = c.contact_id
+        LEFT JOIN accounts_account acc ON acc.id = ct.account_id
+        LEFT JOIN q ON q.cycle_id = c.id
+        WHERE {where}
+        GROUP BY 1"""
+    return [{"contact__account__tier": row.pop("tier"), **row} for row in fetch_dicts(sql, params)]
+
+
+def rep_names(ids) -> dict[int, str]:
+    ids = [pk for pk in ids if pk is not None]
+    return dict(Rep.objects.filter(pk__in=ids).values_list("pk", "owner_name")) if ids else {}
 
 
 def accounts_by_owner(*, scope: Scope) -> dict[int, int]:

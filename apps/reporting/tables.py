@@ -82,18 +82,25 @@ class Table:
             return None
         return [format_value(self.total.get(c.key), c) for c in self.columns]
 
+    def _css(self, index, column: Column) -> str:
+        classes = [f"kind-{column.kind}"]
+        status = self.statuses.get((index, column.key))
+        if status:
+            classes.append(f"status-{status}")
+        return " ".join(classes)
+
     def html_rows(self) -> list[list[tuple[str, str]]]:
-        """Rows as (text, status) pairs for the template."""
+        """Rows as (text, CSS classes) pairs for the template: the column's kind and the colour."""
         out = []
         for index, row in enumerate(self.formatted_rows()):
-            out.append([(text, self.statuses.get((index, c.key), "")) for text, c in zip(row, self.columns, strict=True)])
+            out.append([(text, self._css(index, c)) for text, c in zip(row, self.columns, strict=True)])
         return out
 
     def html_total(self) -> list[tuple[str, str]] | None:
         total = self.formatted_total()
         if total is None:
             return None
-        return [(text, self.statuses.get(("total", c.key), "")) for text, c in zip(total, self.columns, strict=True)]
+        return [(text, self._css("total", c)) for text, c in zip(total, self.columns, strict=True)]
 
     def csv_rows(self) -> list[list[str]]:
         rows = [self.header(), *self.formatted_rows()]

@@ -119,3 +119,50 @@ def make_cycle(rep, assigned, *, touch=None, worked=None, done=None, disposition
         dispositioned_at=done, disposition=disposition, bypassed_working=bypassed, source=source,
         lead_type=lead_type, state=state, campaign=campaign, sla_maximum_at=sla_maximum_at, response_time=response_time,
     )
+
+
+def make_opportunity(*, account, owner, sourcing_sdr, stage="meeting_completed", amount=None, created_at, pipeline_at=None):
+    from apps.meetings.models import Opportunity, OpportunityStage
+
+    stage_row = OpportunityStage.objects.get(code=stage)
+    is_open = stage_row.outcome == OpportunityStage.Outcome.OPEN
+    return Opportunity.objects.create(
+        account=account, name=f"{account} deal", stage=stage_row, is_open=is_open, amount=amount, owner=owner,
+        sourcing_sdr=sourcing_sdr, created_at=created_at, pipeline_at=pipeline_at,
+        closed_at=None if is_open else created_at, closed_lost_reason="" if is_open or stage_row.outcome == "won" else "other",
+    )
+
+
+def make_meeting(*, sdr, ae, scheduled_at, cycle=None, status="scheduled", opportunity=None, late=False, booked_at=None):
+    """A meeting as the meetings services leave it (dispositioned an hour after it ends)."""
+    import datetime as dt
+
+    from apps.meetings.models import Meeting
+    from apps.people.tests.factories import ContactFactory
+
+    contact = cycle.contact if cycle is not None else ContactFactory()
+    end = scheduled_at + dt.timedelta(minutes=30)
+    dispositioned = status in ("completed_qualified", "completed_unqualified", "no_show")
+    return Meeting.objects.create(
+        contact=contact, account=contact.account, lead_cycle=cycle, sdr=sdr, ae=ae, scheduled_at=scheduled_at,
+        scheduled_end_at=end, disposition_due_at=end + dt.timedelta(hours=24), status=status,
+        dispositioned_at=end + (dt.timedelta(hours=30) if late else dt.timedelta(hours=1)) if dispositioned else None,
+        disposition_late=late, opportunity=opportunity, cancelled_by="prospect" if status == "cancelled" else "",
+        booked_at=booked_at or scheduled_at - dt.timedelta(days=2),
+    )
+
+
+@pytest.fixture(autouse=True)
+def _reference_rows(request):
+    """Transactional tests flush the tables the data migrations filled (stages, reasons)."""
+    if "db" in request.fixturenames or "transactional_db" in request.fixturenames:
+        request.getfixturevalue("transactional_db" if "transactional_db" in request.fixturenames else "db")
+        try:
+            from apps.meetings.defaults import meetings_defaults_ensure
+        except ImportError:
+            meetings_defaults_ensure = None
+        from apps.people.defaults import lifecycle_defaults_ensure
+
+        lifecycle_defaults_ensure()
+        if meetings_defaults_ensure is not None:
+            meetings_defaults_ensure()

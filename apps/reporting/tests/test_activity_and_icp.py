@@ -115,7 +115,7 @@ def test_icp_coverage_worked_out(report, manager, coverage):
     assert [rows["Tia Teammate"][col[k]] for k in keys] == ["1", "1", "100%", "1", "70.0", "1", "1", "100%"]
     # All: 4 of 5 matched = 80% (not above the 80% target); (80 + 50 + 70) / 3 = 66.7; 2 of 4 tier A.
     assert [rows["All"][col[k]] for k in keys] == ["5", "4", "80%", "3", "66.7", "4", "2", "50%"]
-    assert 'class="status-bad">80%' in html  # the target is "more than 80%"
+    assert 'class="kind-pct status-bad">80%' in html  # the target is "more than 80%"
     hist = {row[0]: row[1] for row in html_table(html, "histogram")[1:]}
     assert hist == {"0-9": "0", "10-19": "0", "20-29": "1", "30-39": "0", "40-49": "0", "50-59": "1",
                     "60-69": "0", "70-79": "1", "80-89": "1", "90-100": "1"}
@@ -136,3 +136,33 @@ def test_activity_and_icp_query_counts_are_bounded(report, manager, team, django
         assert report(manager, "activity", **PERIOD).status_code == 200
     with django_assert_max_num_queries(18):
         assert report(manager, "icp-coverage", **PERIOD).status_code == 200
+
+
+def test_icp_conversion_by_tier_and_the_refinement_trigger(report, manager, sdr, ae):
+    from apps.people.tests.factories import ContactFactory
+    from apps.reporting.tests.conftest import make_cycle, make_meeting, make_opportunity
+
+    def lead(tier, *, qualified=False, pipeline=False):
+        account, = make_accounts(sdr, 1, tier=tier)
+        cycle = make_cycle(sdr, at(3), touch=at(3, 13), contact=ContactFactory(account=account))
+        if qualified:
+            opportunity = make_opportunity(account=account, owner=ae, sourcing_sdr=sdr, stage="pipeline",
+                                           created_at=at(4), pipeline_at=at(5)) if pipeline else None
+            make_meeting(sdr=sdr, ae=ae, scheduled_at=at(4), cycle=cycle, status="completed_qualified",
+                         opportunity=opportunity)
+
+    # Tier A: 4 leads, 2 SQLs, 0 Opps. Tier C: 2 leads, 1 SQL in pipeline: C outconverts A.
+    for i in range(4):
+        lead("A", qualified=i < 2)
+    lead("C", qualified=True, pipeline=True)
+    lead("C")
+    lead("")
+    html = report(manager, "icp-coverage", **PERIOD).content.decode()
+    rows = {r[0]: r[1:] for r in html_table(html, "by-tier")[1:]}
+    assert rows == {
+        "Tier A": ["4", "2", "0", "50.0%", "0.0%", "0.0%"],
+        "Tier B": ["0", "0", "0", "—", "—", "—"],
+        "Tier C": ["2", "1", "1", "50.0%", "100.0%", "50.0%"],
+        "Unscored": ["1", "0", "0", "0.0%", "—", "0.0%"],
+    }
+    assert "ICP refinement trigger" in html

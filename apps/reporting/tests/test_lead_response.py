@@ -7,7 +7,7 @@ import time_machine
 
 from apps.people.models import Rep
 from apps.people.tests.factories import ContactFactory, RepFactory
-from apps.reporting.tests.conftest import csv_table, html_table, make_cycle
+from apps.reporting.tests.conftest import csv_table, html_table, make_cycle, make_meeting
 
 PERIOD = {"date_from": "2026-03-02", "date_to": "2026-03-08"}
 H = dt.timedelta(hours=1)
@@ -18,12 +18,15 @@ def at(day: int, hour: int = 10, month: int = 3) -> dt.datetime:
 
 
 @pytest.fixture
-def cycles(sdr, tia):
+def cycles(sdr, tia, ae):
     make_cycle(sdr, at(2), touch=at(2) + H)                                           # 1 h, working
-    make_cycle(sdr, at(3), touch=at(3) + 3 * H, done=at(10), disposition="qualified")  # 3 h, qualified next period
+    # 3 h; qualified by a Completed – Qualified meeting held in the next period: still this cohort's.
+    qualified = make_cycle(sdr, at(3), touch=at(3) + 3 * H, done=at(10, 12), disposition="qualified")
+    make_meeting(sdr=sdr, ae=ae, scheduled_at=at(10), cycle=qualified, status="completed_qualified")
+    last_cohort = make_cycle(sdr, at(27, month=2), touch=at(27, 11, month=2))
+    make_meeting(sdr=sdr, ae=ae, scheduled_at=at(3), cycle=last_cohort, status="completed_qualified")
     make_cycle(sdr, at(4), done=at(4, 11), disposition="unqualified", bypassed=True)   # bypass: picked up, no response
     make_cycle(sdr, at(5))                                                             # untouched
-    make_cycle(sdr, at(27, month=2), touch=at(2))                                      # last period's cohort
     recycled = ContactFactory()
     make_cycle(sdr, at(2), touch=at(2) + 2 * H, done=at(3), disposition="nurture", contact=recycled)
     make_cycle(sdr, at(6), touch=at(6) + 10 * H, contact=recycled, number=2, lead_type="outbound")

@@ -118,3 +118,51 @@ def test_territory_query_count_is_bounded(report, manager, team, django_assert_m
     report(manager, "territory")  # warm the session and content types
     with django_assert_max_num_queries(18):
         assert report(manager, "territory").status_code == 200
+
+
+def test_login_required_unknown_pages_and_tables(client, report, manager):
+    response = client.get("/admin/reports/territory/")
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]
+    assert report(manager, "no-such-report").status_code == 404
+    response = report(manager, "territory", export="nope")
+    assert response.status_code == 400 and "no table" in response.content.decode()
+
+
+def test_staff_without_a_rep_record_gets_no_reports(client, db):
+    from apps.people.tests.factories import UserFactory
+
+    client.force_login(UserFactory(username="stranger"))
+    assert client.get("/admin/reports/territory/").status_code == 403
+    assert 'id="report-links"' not in client.get("/admin/").content.decode()
+
+
+@pytest.mark.parametrize("slug", ["capacity", "territory", "activity", "icp-coverage", "lead-response",
+                                  "team-dashboard", "meetings", "conversion", "cadences", "returns", "scorecard"])
+def test_every_page_renders_empty_with_chart_definitions_and_csv(report, ops, sdr, slug):
+    from apps.reporting.reports import REPORTS
+
+    page = REPORTS[slug]
+    params = {"rep": sdr.pk} if slug == "scorecard" else {}
+    response = report(ops, slug, **params)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'id="computed-at"' in html and 'id="report-chart"' in html and 'id="definitions"' in html
+    assert "vendor/chart.js/chart.umd.min.js" in html and "https://" not in html.split("<body")[0]
+    form = page.params_form({}) if page.params_form else None
+    assert form is None or form.is_valid()
+    result = page.compute(scope=_scope_for(ops, page, **params), params=form.cleaned_data if form else {})
+    for table in result.tables:
+        export = report(ops, slug, export=table.key, **params)
+        assert export.status_code == 200 and export["Content-Type"].startswith("text/csv")
+
+
+def _scope_for(user, page, **data):
+    from django.test import RequestFactory
+
+    from apps.reporting.filters import ReportFilterSet
+
+    request = RequestFactory().get("/")
+    request.user = user.user
+    filterset = ReportFilterSet(data, request=request, page=page)
+    assert filterset.is_valid()
+    return filterset.scope(user=user.user, segment_filters_reps=page.segment_filters_reps)
