@@ -166,3 +166,15 @@ def _scope_for(user, page, **data):
     filterset = ReportFilterSet(data, request=request, page=page)
     assert filterset.is_valid()
     return filterset.scope(user=user.user, segment_filters_reps=page.segment_filters_reps)
+
+
+def test_funnel_targets_admin_adds_no_query_to_admin_pages(client, ops, django_assert_max_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(ops.user)
+    client.get("/admin/")
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get("/admin/").status_code == 200
+    assert not any("reporting_funneltargets" in q["sql"] for q in captured.captured_queries)
+    assert client.get("/admin/reporting/funneltargets/1/change/").status_code == 200
