@@ -286,7 +286,7 @@ SQL_FLAGS = """
     (c.dispositioned_at IS NOT NULL AND c.first_touch_at IS NULL) AS no_touch"""
 
 
-def cohort_sql(scope: Scope, *, columns: str = "", joins: str = "") -> tuple[str, dict]:
+def cohort_sql(scope: Scope) -> tuple[str, dict]:
     """WITH clauses ending in `cohort`: the period's cycles in scope with their flags."""
     from django.utils import timezone
 
@@ -296,11 +296,10 @@ def cohort_sql(scope: Scope, *, columns: str = "", joins: str = "") -> tuple[str
         WITH q AS MATERIALIZED ({SQL_QUALIFIED_CYCLES}),
              b AS MATERIALIZED ({SQL_BREACHED_CYCLES}),
              cohort AS MATERIALIZED (
-                 SELECT c.id, c.rep_id, c.source, c.lead_type, c.campaign, {SQL_FLAGS}{columns}
+                 SELECT c.id, c.rep_id, c.source, c.lead_type, c.campaign, {SQL_FLAGS}
                  FROM people_leadcycle c
                  LEFT JOIN q ON q.cycle_id = c.id
                  LEFT JOIN b ON b.cycle_id = c.id
-                 {joins}
                  WHERE {where})"""
     return sql, params
 
