@@ -515,9 +515,10 @@ def diagnose(row: dict, thresholds: dict, *, average_mql: float | None) -> list[
 FUNNEL_ZERO = {"mql": 0, "sql": 0, "opp": 0, "campaigns": 0}
 
 
-def funnel_rows(*, scope) -> tuple[list[dict], dict]:
-    """Per-rep and team funnel rows with rates, accounts and activity volume (5 queries)."""
-    by_rep, total = s.funnel_sets(scope=scope)
+def funnel_rows(*, scope, stats: dict | None = None) -> tuple[list[dict], dict]:
+    """Per-rep and team funnel rows with rates, accounts and activity volume (5 queries; 4 when
+    the cohort's `stats` are given)."""
+    by_rep, total = s.funnel_sets(scope=scope, stats=stats)
     roster = s.roster(scope=scope)
     names = s.rep_names({r["rep_id"] for r in by_rep} - {r["pk"] for r in roster})
     for row in by_rep:

@@ -71,9 +71,9 @@ class Scorecard(Report):
         team = team_scope(scope, rep)
         n = len(team.rep_ids)
         thresholds = FunnelTargets.load().thresholds()
-        funnel, funnel_total = funnel_rows(scope=team)
+        sets = s.cohort_stats(scope=team, breakdowns=("rep",))
+        funnel, funnel_total = funnel_rows(scope=team, stats=sets)
         mine = next((r for r in funnel if r["rep_id"] == rep.pk), None) or {}
-        sets = s.lead_response_sets(scope=team)
         lr = {r["rep_id"]: finish_lead_response({**LEAD_RESPONSE_ZERO, **r}) for r in sets["rep"]}
         lr_mine = lr.get(rep.pk) or finish_lead_response(dict(LEAD_RESPONSE_ZERO))
         lr_team = finish_lead_response({**LEAD_RESPONSE_ZERO, **(sets["total"][0] if sets["total"] else {})})

@@ -304,54 +304,50 @@ def cohort_sql(scope: Scope) -> tuple[str, dict]:
     return sql, params
 
 
-LEAD_RESPONSE_AGGREGATES = """
+COHORT_AGGREGATES = """
     count(*) AS assigned,
     count(*) FILTER (WHERE picked_up) AS picked_up,
     count(*) FILTER (WHERE responded) AS responded,
     -- one sort per group gives both percentiles
     percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY response_s) FILTER (WHERE responded) AS percentiles,
     count(*) FILTER (WHERE is_sql) AS qualified,
-    count(*) FILTER (WHERE breach) AS breaches,
-    count(*) FILTER (WHERE no_touch) AS no_touch"""
-FUNNEL_AGGREGATES = """
-    count(*) AS mql,
-    count(*) FILTER (WHERE is_sql) AS sql,
     count(*) FILTER (WHERE is_opp) AS opp,
+    count(*) FILTER (WHERE breach) AS breaches,
+    count(*) FILTER (WHERE no_touch) AS no_touch,
     count(DISTINCT campaign) FILTER (WHERE campaign <> '' AND picked_up) AS campaigns"""
+BREAKDOWNS = {"rep": "rep_id", "source": "source", "lead_type": "lead_type"}
 
 
-def lead_response_sets(*, scope: Scope) -> dict[str, list[dict]]:
-    """Lead response by rep, by source, by lead type and in total, from one pass: the
-    percentiles of each breakdown need the rows, not sub-totals."""
+def cohort_stats(*, scope: Scope, breakdowns=("rep",)) -> dict[str, list[dict]]:
+    """Every lead-cycle number (lead response and the funnel) for each breakdown and in total,
+    from one pass over the cohort: the percentiles of each breakdown need the rows, not
+    sub-totals. MQLs are the assigned cycles, SQLs the qualified ones."""
     with_sql, params = cohort_sql(scope)
+    columns = [BREAKDOWNS[name] for name in breakdowns]
+    groupings = ", ".join(f"GROUPING({col}) AS g_{name}" for name, col in zip(breakdowns, columns, strict=True))
+    sets = ", ".join(f"({col})" for col in columns)
     sql = f"""{with_sql}
-        SELECT GROUPING(rep_id) AS g_rep, GROUPING(source) AS g_source, GROUPING(lead_type) AS g_type,
-               rep_id, source, lead_type, {LEAD_RESPONSE_AGGREGATES}
+        SELECT {groupings}, {", ".join(columns)}, {COHORT_AGGREGATES}
         FROM cohort
-        GROUP BY GROUPING SETS ((rep_id), (source), (lead_type), ())"""
-    out: dict[str, list[dict]] = {"rep": [], "source": [], "lead_type": [], "total": []}
+        GROUP BY GROUPING SETS ({sets}, ())"""
+    out: dict[str, list[dict]] = {name: [] for name in (*breakdowns, "total")}
     for row in fetch_dicts(sql, params):
         row["median_s"], row["p90_s"] = row.pop("percentiles") or (None, None)
-        if not row["g_rep"]:
-            out["rep"].append(row)
-        elif not row["g_source"]:
-            out["source"].append(row)
-        elif not row["g_type"]:
-            out["lead_type"].append(row)
-        else:
-            out["total"].append(row)
+        row["mql"], row["sql"] = row["assigned"], row["qualified"]
+        grouped_by = [name for name in breakdowns if not row[f"g_{name}"]]
+        out[grouped_by[0] if grouped_by else "total"].append(row)
     return out
 
 
-def funnel_sets(*, scope: Scope) -> tuple[list[dict], dict]:
-    """MQL / SQL / Opp and active campaigns per rep and for everyone in scope (one pass)."""
-    with_sql, params = cohort_sql(scope)
-    sql = f"""{with_sql}
-        SELECT GROUPING(rep_id) AS g_rep, rep_id, {FUNNEL_AGGREGATES}
-        FROM cohort GROUP BY GROUPING SETS ((rep_id), ())"""
-    rows = fetch_dicts(sql, params)
-    total = next((r for r in rows if r["g_rep"]), {"mql": 0, "sql": 0, "opp": 0, "campaigns": 0})
-    return [r for r in rows if not r["g_rep"]], total
+def lead_response_sets(*, scope: Scope) -> dict[str, list[dict]]:
+    return cohort_stats(scope=scope, breakdowns=("rep", "source", "lead_type"))
+
+
+def funnel_sets(*, scope: Scope, stats: dict | None = None) -> tuple[list[dict], dict]:
+    """MQL / SQL / Opp and active campaigns per rep and for everyone in scope."""
+    stats = stats or cohort_stats(scope=scope, breakdowns=("rep",))
+    total = stats["total"][0] if stats["total"] else {"mql": 0, "sql": 0, "opp": 0, "campaigns": 0}
+    return stats["rep"], total
 
 
 def funnel_by_tier(*, scope: Scope) -> list[dict]:
