@@ -78,7 +78,7 @@ SYNTHETIC_THRESHOLD = 1000
 
 
 def synthetic_sales_data(*, stdout) -> dict[str, int]:
-    """The demo seed has no meetings, opportunities or returns yet: add them in SQL, in the
+    """The demo seed makes only a few meetings, opportunities and returns: add them in SQL, in the
     proportions a team sees (40% of touched leads book, 3 in 8 meetings qualify, …), so the
     pages over them are measured on realistic volumes. Skipped where the tables already hold
     that many (a seed that makes them, or a previous run)."""
@@ -137,8 +137,9 @@ def report_pages(*, stdout, options):
         "## Report pages (apps.reporting)",
         "",
         f"`seed_demo --accounts {ACCOUNTS}`: " + ", ".join(f"{n:,} {name}" for name, n in counts.items())
-        + ". Meetings, opportunities and returns, which the demo seed does not make, are added in SQL by the "
-        "benchmark (40% of touched leads book a meeting, 3 in 8 qualify; 2% of owned accounts returned). Each page requested as ops (everything in scope) for a 90-day range "
+        + ". The demo seed makes only a handful of meetings, opportunities and returns; the benchmark adds "
+        "them in SQL (40% of touched leads book a meeting, 3 in 8 qualify, half of those reach the pipeline "
+        "stage; 2% of owned accounts returned). Each page requested as ops (everything in scope) for a 90-day range "
         f"through the admin with Django's test client; median of {RUNS} runs after one warm-up. "
         "“SQL alone” re-runs the statements the request executed, on the same connection.",
         "",

@@ -71,7 +71,7 @@ class Scorecard(Report):
         team = team_scope(scope, rep)
         n = len(team.rep_ids)
         thresholds = FunnelTargets.load().thresholds()
-        sets = s.cohort_stats(scope=team, breakdowns=("rep",))
+        sets = s.cohort_stats(scope=team, breakdowns=("rep",), campaigns=True)
         funnel, funnel_total = funnel_rows(scope=team, stats=sets)
         mine = next((r for r in funnel if r["rep_id"] == rep.pk), None) or {}
         lr = {r["rep_id"]: finish_lead_response({**LEAD_RESPONSE_ZERO, **r}) for r in sets["rep"]}

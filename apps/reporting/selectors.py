@@ -308,17 +308,21 @@ COHORT_AGGREGATES = """
     count(*) AS assigned,
     count(*) FILTER (WHERE picked_up) AS picked_up,
     count(*) FILTER (WHERE responded) AS responded,
-    -- one sort per group gives both percentiles
-    percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY response_s) FILTER (WHERE responded) AS percentiles,
     count(*) FILTER (WHERE is_sql) AS qualified,
     count(*) FILTER (WHERE is_opp) AS opp,
     count(*) FILTER (WHERE breach) AS breaches,
-    count(*) FILTER (WHERE no_touch) AS no_touch,
+    count(*) FILTER (WHERE no_touch) AS no_touch"""
+# The two costly ones (each sorts within every group), asked for only by the pages showing them.
+SQL_PERCENTILES = """,
+    -- one sort per group gives both percentiles
+    percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY response_s) FILTER (WHERE responded) AS percentiles"""
+SQL_CAMPAIGNS = """,
     count(DISTINCT campaign) FILTER (WHERE campaign <> '' AND picked_up) AS campaigns"""
 BREAKDOWNS = {"rep": "rep_id", "source": "source", "lead_type": "lead_type"}
 
 
-def cohort_stats(*, scope: Scope, breakdowns=("rep",)) -> dict[str, list[dict]]:
+def cohort_stats(*, scope: Scope, breakdowns=("rep",), percentiles: bool = True,
+                 campaigns: bool = False) -> dict[str, list[dict]]:
     """Every lead-cycle number (lead response and the funnel) for each breakdown and in total,
     from one pass over the cohort: the percentiles of each breakdown need the rows, not
     sub-totals. MQLs are the assigned cycles, SQLs the qualified ones."""
@@ -328,12 +332,14 @@ def cohort_stats(*, scope: Scope, breakdowns=("rep",)) -> dict[str, list[dict]]:
     sets = ", ".join(f"({col})" for col in columns)
     sql = f"""{with_sql}
         SELECT {groupings}, {", ".join(columns)}, {COHORT_AGGREGATES}
+               {SQL_PERCENTILES if percentiles else ""}{SQL_CAMPAIGNS if campaigns else ""}
         FROM cohort
         GROUP BY GROUPING SETS ({sets}, ())"""
     out: dict[str, list[dict]] = {name: [] for name in (*breakdowns, "total")}
     for row in fetch_dicts(sql, params):
-        row["median_s"], row["p90_s"] = row.pop("percentiles") or (None, None)
+        row["median_s"], row["p90_s"] = row.pop("percentiles", None) or (None, None)
         row["mql"], row["sql"] = row["assigned"], row["qualified"]
+        row.setdefault("campaigns", None)
         grouped_by = [name for name in breakdowns if not row[f"g_{name}"]]
         out[grouped_by[0] if grouped_by else "total"].append(row)
     return out
@@ -345,7 +351,7 @@ def lead_response_sets(*, scope: Scope) -> dict[str, list[dict]]:
 
 def funnel_sets(*, scope: Scope, stats: dict | None = None) -> tuple[list[dict], dict]:
     """MQL / SQL / Opp and active campaigns per rep and for everyone in scope."""
-    stats = stats or cohort_stats(scope=scope, breakdowns=("rep",))
+    stats = stats or cohort_stats(scope=scope, breakdowns=("rep",), percentiles=False, campaigns=True)
     total = stats["total"][0] if stats["total"] else {"mql": 0, "sql": 0, "opp": 0, "campaigns": 0}
     return stats["rep"], total
 
