@@ -80,6 +80,9 @@ class Scorecard(Report):
         meetings = {r["sdr_id"]: r for r in meetings_by(scope=team, who="sdr")}
         m_mine = meetings.get(rep.pk, {})
         m_team = {k: sum(r.get(k, 0) for r in meetings.values()) for k in ("held", "no_show", "qualified")}
+        research = {r["rep_id"]: r for r in s.activity_research_first(scope=team)}
+        r_mine = research.get(rep.pk, {})
+        r_team = {k: sum(r[k] for r in research.values()) for k in ("first_outreach", "researched")}
         pipeline = {r["sourcing_sdr_id"]: r for r in pipeline_generated(scope=team)}
         p_mine = pipeline.get(rep.pk, {})
         p_team = sum((r["amount"] or 0) for r in pipeline.values())
@@ -105,6 +108,11 @@ class Scorecard(Report):
             ("Meetings held", "int", m_mine.get("held", 0), per_rep(m_team["held"]), "Meetings scheduled in the period and held; team: mean per SDR."),
             ("No-show rate", "pct", rate(m_mine.get("no_show", 0), m_mine.get("held", 0) + m_mine.get("no_show", 0)),
              rate(m_team["no_show"], m_team["held"] + m_team["no_show"]), "No-shows ÷ (held + no-shows)."),
+            ("Meeting qualified rate", "pct", rate(m_mine.get("qualified", 0), m_mine.get("held", 0)),
+             rate(m_team["qualified"], m_team["held"]), "Meetings qualified ÷ held."),
+            ("Research before first outreach", "pct", rate(r_mine.get("researched", 0), r_mine.get("first_outreach", 0)),
+             rate(r_team["researched"], r_team["first_outreach"]),
+             "Accounts first reached in the period with an intelligence_run before the first outreach ÷ accounts first reached."),
             ("Pipeline generated", "money", p_mine.get("amount") or 0, per_rep(p_team), "Amount of sourced opportunities that reached the pipeline stage in the period; team: mean per SDR."),
         ]
         table_rows = []

@@ -19,6 +19,12 @@ def test_scorecard_against_team_averages_with_the_biggest_drop(report, manager, 
     assert rows["SQL→Opp"] == ["0.0%", "28.6%"]
     assert rows["Activities per day"] == ["2.0", "0.7"]
     assert rows["Accounts"] == ["3", "1.3"]
+    # Meetings held in the period: Sam 5 (4 qualified, one of them for last period's lead); the
+    # team 8 (Uma's 3 qualified too) → 2.7 per SDR, 7 of 8 qualified.
+    assert rows["Meetings held"] == ["5", "2.7"]
+    assert rows["Meeting qualified rate"] == ["80.0%", "87.5%"]
+    # Sam's calls were logged without an account: nobody was "first reached".
+    assert rows["Research before first outreach"] == ["—", "—"]
     # MQL→SQL is above its target; SQL→Opp is 100% below its 40% target: that is the drop.
     assert "SQL → Opp" in html and "Discovery / BANT execution" in html
     assert csv_table(report(manager, "scorecard", rep=sdr.pk, export="scorecard", **PERIOD).content.decode()) == \
