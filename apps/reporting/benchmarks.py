@@ -75,6 +75,36 @@ WHERE a.owner_id IS NOT NULL AND a.id % 50 = 0 AND (r.reason <> 'duplicate' OR s
 """
 
 
+# A third of the touched leads enrolled in their lead type's first cadence, ended by hash: a
+# positive or negative response at some step, run to the end, dispositioned mid-way, or the
+# last step not completed. Steps before the end step have no response (1 in 7 not completed).
+SYNTHETIC_ENROLMENTS = """
+INSERT INTO cadences_enrolment (contact_id, cadence_id, rep_id, lead_cycle_id, state, enrolled_at, ended_at)
+SELECT c.contact_id, cad.id, c.rep_id, c.id,
+       (ARRAY['completed', 'positive', 'negative', 'dispositioned', 'dispositioned', 'incomplete'])[1 + (c.id / 3) %% 6],
+       c.assigned_at, c.assigned_at + interval '12 days'
+FROM people_leadcycle c
+CROSS JOIN LATERAL (SELECT id FROM cadences_cadence WHERE lead_type = c.lead_type AND active ORDER BY id LIMIT 1) cad
+WHERE c.first_touch_at IS NOT NULL AND c.rep_id IS NOT NULL AND c.id %% 3 = 0
+  AND NOT EXISTS (SELECT 1 FROM cadences_enrolment x WHERE x.contact_id = c.contact_id)
+"""
+SYNTHETIC_STEPS = """
+INSERT INTO cadences_enrolmentstep (enrolment_id, step_id, position, channel, due_at, outcome, ended_at, ended_by_system)
+SELECT e.id, st.id, st.position, st.channel, e.enrolled_at + st.day_offset * interval '1 day', o.outcome,
+       CASE WHEN o.outcome = 'pending' THEN NULL ELSE e.enrolled_at + st.day_offset * interval '1 day' END, false
+FROM cadences_enrolment e
+JOIN cadences_cadencestep st ON st.cadence_id = e.cadence_id
+CROSS JOIN LATERAL (SELECT CASE WHEN e.state = 'completed' THEN n.steps ELSE 1 + e.id %% n.steps END AS last
+                    FROM (SELECT count(*) AS steps FROM cadences_cadencestep s2 WHERE s2.cadence_id = e.cadence_id) n) k
+CROSS JOIN LATERAL (SELECT CASE
+        WHEN st.position > k.last THEN 'pending'
+        WHEN st.position < k.last THEN CASE WHEN (e.id + st.position) %% 7 = 0 THEN 'not_completed' ELSE 'no_response' END
+        WHEN e.state = 'positive' THEN 'positive'
+        WHEN e.state = 'negative' THEN 'negative'
+        WHEN e.state = 'incomplete' THEN 'not_completed'
+        ELSE 'no_response' END AS outcome) o
+WHERE NOT EXISTS (SELECT 1 FROM cadences_enrolmentstep x WHERE x.enrolment_id = e.id)
+"""
 SYNTHETIC_THRESHOLD = 1000
 
 
@@ -99,6 +129,13 @@ def synthetic_sales_data(*, stdout) -> dict[str, int]:
                 added["opportunities"] = cursor.rowcount
                 cursor.execute("UPDATE meetings_meeting m SET opportunity_id = o.id FROM meetings_opportunity o "
                                "WHERE o.source_meeting_id = m.id")
+        if "cadences_enrolment" in connection.introspection.table_names():
+            cursor.execute("SELECT count(*) FROM cadences_enrolment")
+            if cursor.fetchone()[0] < SYNTHETIC_THRESHOLD:
+                cursor.execute(SYNTHETIC_ENROLMENTS, {})
+                added["enrolments"] = cursor.rowcount
+                cursor.execute(SYNTHETIC_STEPS, {})
+                added["enrolment steps"] = cursor.rowcount
         if "routing_returnrequest" in connection.introspection.table_names():
             cursor.execute("SELECT count(*) FROM routing_returnrequest")
             if cursor.fetchone()[0] < SYNTHETIC_THRESHOLD:
@@ -138,9 +175,9 @@ def report_pages(*, stdout, options):
         "## Report pages (apps.reporting)",
         "",
         f"`seed_demo --accounts {ACCOUNTS}`: " + ", ".join(f"{n:,} {name}" for name, n in counts.items())
-        + ". The demo seed makes only a handful of meetings, opportunities and returns; the benchmark adds "
-        "them in SQL (40% of touched leads book a meeting, 3 in 8 qualify, half of those reach the pipeline "
-        "stage; 2% of owned accounts returned). Each page requested as ops (everything in scope) for a 90-day range "
+        + ". The demo seed makes only a handful of meetings, opportunities, cadence enrolments and returns; the "
+        "benchmark adds them in SQL (40% of touched leads book a meeting, 3 in 8 qualify, half of those reach "
+        "the pipeline stage; a third of touched leads enrolled in a cadence; 2% of owned accounts returned). Each page requested as ops (everything in scope) for a 90-day range "
         f"through the admin with Django's test client; median of {RUNS} runs after one warm-up. "
         "“SQL alone” re-runs the statements the request executed, on the same connection.",
         "",
