@@ -181,7 +181,7 @@ def report_pages(*, stdout, options):
         f"through the admin with Django's test client; median of {RUNS} runs after one warm-up. "
         "“SQL alone” re-runs the statements the request executed, on the same connection.",
         "",
-        "Pages whose SQL takes a few milliseconds (capacity, cadences, returns, conversion) spend their time "
+        "Pages whose SQL takes a few milliseconds (capacity planner, returns, conversion) spend their time "
         "rendering the admin page around the numbers (15-40 ms; the admin index itself takes about 25 ms "
         "here), so their ratio says little; every page with real SQL work stays within 2× of it.",
         "",
