@@ -68,6 +68,9 @@ class Scorecard(Report):
                 rep = own
         if rep is None:
             return Result(tables=[], notes=["Choose the SDR (Rep filter) to see their scorecard."])
+        if rep.role != rep.Role.SDR:
+            return Result(tables=[], notes=[f"{rep} is not an SDR ({rep.get_role_display()}): the scorecard compares SDRs. "
+                                            "Choose an SDR."])
         team = team_scope(scope, rep)
         n = len(team.rep_ids)
         thresholds = FunnelTargets.load().thresholds()

@@ -43,3 +43,8 @@ def test_scorecard_defaults_to_the_sdr_and_asks_a_manager_to_choose(report, mana
     # An SDR sees only themselves: their "team" is just them.
     assert card(html)["MQLs"] == ["10", "10.0"]
     assert report(sdr, "scorecard", rep=other_sdr.pk, **PERIOD).status_code == 400
+
+
+def test_scorecard_is_for_sdrs(report, manager, ae, funnel):  # noqa: F811
+    html = report(manager, "scorecard", rep=ae.pk, **PERIOD).content.decode()
+    assert "is not an SDR" in html and 'id="table-scorecard"' not in html
