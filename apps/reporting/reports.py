@@ -275,7 +275,7 @@ class ActivityLog(Report):
             Column("first_outreach", "Accounts first reached", "int", "Accounts whose first call/email/social/meeting by this rep (ever) fell in the period."),
             Column("researched", "Researched first", "int", "Of those, accounts with an intelligence_run by the rep before that first outreach."),
             Column("research_share", "Research first %", "pct", "Researched first ÷ accounts first reached.", 0),
-            Column("last_deal", "Last opportunity", "text", "Day of the rep's last deal_created activity up to the period's end."),
+            Column("last_deal", "Last opportunity", "text", "Day of the rep's last opportunity up to the period's end: one they sourced, or a deal_created activity from another tool."),
             Column("days_since_deal", "Days since opportunity", "num", "Period's last day − last opportunity day.", 0),
         ], pattern_rows)
         statuses = {}

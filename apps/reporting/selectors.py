@@ -147,10 +147,20 @@ def activity_research_first(*, scope: Scope) -> list[dict]:
 
 
 def activity_last_deal(*, scope: Scope) -> dict[int, dt.datetime]:
-    """Per rep: when they last created an opportunity (a `deal_created` activity), up to the period's end."""
-    qs = Activity.objects.filter(type=ActivityType.DEAL_CREATED, occurred_at__lt=scope.end, **scope.rep_filter())
-    return {row["rep_id"]: row["last"] for row in qs.values("rep_id").annotate(last=Max("occurred_at")).order_by()
-            if row["rep_id"] is not None}
+    """Per rep: when they last created an opportunity up to the period's end — one they sourced
+    (apps.meetings) or a `deal_created` activity (logged by other tools), whichever is later."""
+    from apps.meetings.models import Opportunity
+
+    acts = Activity.objects.filter(type=ActivityType.DEAL_CREATED, occurred_at__lt=scope.end, rep__isnull=False,
+                                   **scope.rep_filter())
+    opps = Opportunity.objects.filter(created_at__lt=scope.end, sourcing_sdr__isnull=False,
+                                      **scope.rep_filter("sourcing_sdr_id"))
+    last: dict[int, dt.datetime] = {}
+    for rep_id, when in [*acts.values("rep_id").annotate(last=Max("occurred_at")).order_by().values_list("rep_id", "last"),
+                         *opps.values("sourcing_sdr_id").annotate(last=Max("created_at")).order_by()
+                         .values_list("sourcing_sdr_id", "last")]:
+        last[rep_id] = max(when, last.get(rep_id, when))
+    return last
 
 
 def activity_list(*, scope: Scope, activity_type: str = "", account: str = "", limit: int = 200):

@@ -40,7 +40,16 @@ def activity_week(sdr, tia):
     return x, y, z, w
 
 
-def test_activity_patterns_worked_out(report, manager, activity_week):
+@pytest.fixture
+def tia_sourced(tia, ae):
+    from apps.reporting.tests.conftest import make_opportunity
+
+    account, = make_accounts(tia, 1)
+    make_opportunity(account=account, owner=ae, sourcing_sdr=tia, created_at=at(5))
+    make_opportunity(account=account, owner=ae, sourcing_sdr=tia, created_at=at(10))  # after the period
+
+
+def test_activity_patterns_worked_out(report, manager, activity_week, tia_sourced):
     html = report(manager, "activity", **PERIOD).content.decode()
     table = html_table(html, "patterns")
     col = {name: i for i, name in enumerate(table[0])}
@@ -53,9 +62,10 @@ def test_activity_patterns_worked_out(report, manager, activity_week):
     # X first reached Monday after research; Y on Tuesday without; Z was reached in February.
     assert [sam[col[k]] for k in ("Accounts first reached", "Researched first", "Research first %")] == ["2", "1", "50%"]
     assert [sam[col[k]] for k in ("Last opportunity", "Days since opportunity")] == ["2026-02-25", "11"]
-    # Tia: [0, 0, 5, 0, 0]: mean 1, std 2 → variation 2.00, bursty.
+    # Tia: [0, 0, 5, 0, 0]: mean 1, std 2 → variation 2.00, bursty; sourced an opportunity on
+    # Thursday (the one after the period does not count): 3 days before the period's end.
     assert [tia[col[k]] for k in ("Activities", "Variation", "Pattern", "Last opportunity", "Days since opportunity")] == \
-        ["5", "2.00", "bursty", "never", "—"]
+        ["5", "2.00", "bursty", "2026-03-05", "3"]
     daily = {row[0]: row for row in html_table(html, "daily")[1:]}
     daily_header = html_table(html, "daily")[0]
     assert daily_header[:2] == ["Day", "All reps"]
