@@ -176,3 +176,14 @@ def test_icp_conversion_by_tier_and_the_refinement_trigger(report, manager, sdr,
         "Unscored": ["1", "0", "0", "0.0%", "—", "0.0%"],
     }
     assert "ICP refinement trigger" in html
+
+
+def test_activity_log_csv_neutralises_every_formula_prefix(report, manager, sdr):
+    names = ["=cmd()", "+1+1", "-2", "@SUM(A1)", "\tTabbed", "\rReturn", "Plain"]
+    for name, account in zip(names, make_accounts(sdr, len(names)), strict=True):
+        account.name = name
+        account.save()
+        act(sdr, account, "call", at(3))
+    export = report(manager, "activity", export="log", **PERIOD).content.decode()
+    accounts = {row[3] for row in csv_table(export)[1:]}
+    assert accounts == {"'=cmd()", "'+1+1", "'-2", "'@SUM(A1)", "'\tTabbed", "'\rReturn", "Plain"}
