@@ -178,3 +178,12 @@ def test_funnel_targets_admin_adds_no_query_to_admin_pages(client, ops, django_a
         assert client.get("/admin/").status_code == 200
     assert not any("reporting_funneltargets" in q["sql"] for q in captured.captured_queries)
     assert client.get("/admin/reporting/funneltargets/1/change/").status_code == 200
+
+
+@pytest.mark.parametrize("bad", [{"team": "99999999999999999999999"}, {"rep": "-1"}, {"segment": "galactic"},
+                                 {"lead_type": "psychic"}, {"type": "telepathy"}, {"date_to": "2026-02-30"}])
+def test_malformed_filters_are_refused_never_a_500(report, manager, bad):
+    slug = "activity" if "type" in bad else "lead-response"
+    response = report(manager, slug, **bad)
+    assert response.status_code == 400
+    assert 'id="filter-errors"' in response.content.decode()
