@@ -61,7 +61,6 @@ class Scope:
     rep: Rep | None = None
     segment: str = ""
     lead_type: str = ""
-    params: dict | None = None
 
     @property
     def days(self) -> int:

@@ -7,7 +7,6 @@ queries) and lays the numbers out as `Table`s; the view renders them and exports
 from __future__ import annotations
 
 import datetime as dt
-import math
 from decimal import ROUND_CEILING, Decimal
 
 from django import forms
@@ -361,7 +360,7 @@ class IcpCoverage(Report):
             Column("tier_a", "Tier A", "int", "Accounts in tier A."),
             Column("tier_a_contacted", "Tier A contacted", "int", "Tier A accounts with a non-automated call, email, social touch or meeting in the period."),
             Column("tier_a_contacted_share", "Tier A contacted %", "pct", "Tier A contacted ÷ tier A; target 100%.", 0),
-        ], rows if total["accounts"] or rows else [], total=total if rows else None, statuses=statuses)
+        ], rows, total=total if rows else None, statuses=statuses)
         hist = {r["band"]: r["n"] for r in s.icp_score_histogram(scope=scope)}
         hist_rows = [{"band": f"{b * 10}-{b * 10 + 9 if b < 9 else 100}", "accounts": hist.get(b, 0)} for b in range(10)]
         histogram = Table("histogram", "Total score distribution", [
@@ -407,9 +406,6 @@ class IcpCoverage(Report):
 def _pct_text(value) -> str:
     return "no data" if value is None else f"{value * 100:.1f}%"
 
-
-def ceil_int(value: float) -> int:
-    return int(math.ceil(value))
 
 
 # -- lead response ----------------------------------------------------------------------------
