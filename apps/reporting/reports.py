@@ -119,8 +119,8 @@ class CapacityPlanner(Report):
         columns = [Column("rep", "SDR", "text"), Column("ramp_start", "Ramp start", "text"),
                    Column("ramping", "Ramping", "text", "Yes while the ramp factor this month or next is below 100%.")]
         for i, day in enumerate(months):
-            columns.append(Column(f"factor_{i}", f"Ramp {day:%b %d}", "pct", "Ramp factor on that day: 0% in the first month from ramp start, 50% in the second, 100% from the third.", 0))
-            columns.append(Column(f"target_{i}", f"Target {day:%b %d}", "int", "Meetings a month × ramp factor, rounded up to whole meetings."))
+            columns.append(Column(f"factor_{i}", f"Ramp {day:%Y-%m-%d}", "pct", "Ramp factor on that day: 0% in the first month from ramp start, 50% in the second, 100% from the third.", 0))
+            columns.append(Column(f"target_{i}", f"Target {day:%Y-%m-%d}", "int", "Meetings a month × ramp factor, rounded up to whole meetings."))
         total = {"rep": "Team", "ramp_start": "", "ramping": "", **totals}
         table = Table("targets", "Ramp-adjusted monthly meeting targets", columns, rows, total=total if rows else None)
         summary = [
@@ -137,7 +137,7 @@ class CapacityPlanner(Report):
             Column("meetings_month", "Meetings a month", "num", "Meetings a year ÷ 12."),
         ], [{"quota": params["quota"], "acv": params["acv"], "win_rate": params["win_rate"] / 100, **plan}])
         chart = bar_chart(labels=[r["rep"] for r in rows],
-                          datasets=[(f"Target {d:%b %d}", [r[f"target_{i}"] for r in rows]) for i, d in enumerate(months)])
+                          datasets=[(f"Target {d:%Y-%m-%d}", [r[f"target_{i}"] for r in rows]) for i, d in enumerate(months)])
         return Result(tables=[formula, table], chart=chart, summary=summary)
 
 

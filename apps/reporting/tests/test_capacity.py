@@ -36,8 +36,8 @@ def test_ramp_adjusted_targets_per_ramping_rep(report, manager, sdr, team):
     response = report(manager, "capacity")
     assert response.status_code == 200
     rows = html_table(response.content.decode(), "targets")
-    assert rows[0] == ["SDR", "Ramp start", "Ramping", "Ramp Mar 10", "Target Mar 10", "Ramp Apr 10", "Target Apr 10",
-                       "Ramp May 10", "Target May 10"]
+    assert rows[0] == ["SDR", "Ramp start", "Ramping", "Ramp 2026-03-10", "Target 2026-03-10", "Ramp 2026-04-10", "Target 2026-04-10",
+                       "Ramp 2026-05-10", "Target 2026-05-10"]
     by_name = {row[0]: row for row in rows[1:]}
     # 15 meetings a month × 0 / 0.5 / 1 → 0, 7.5 rounded up to 8, 15.
     assert by_name["Newbie Ramp"][1:] == ["2026-02-18", "yes", "0%", "0", "50%", "8", "100%", "15"]
