@@ -11,7 +11,7 @@ from apps.people.models import Contact, PersonalDataRequest, Rep, Team
 from apps.people.privacy import contact_forget
 from apps.people.selectors import contacts_visible_to, reps_visible_to, user_sees_everything
 from apps.routing.admin import route_selected_leads
-from sdrops.admin_scoping import ScopedAdminMixin, ScopedForeignKeyMixin
+from sdrops.admin_scoping import ReadOnlyAdminMixin, ScopedAdminMixin, ScopedForeignKeyMixin
 
 
 @admin.register(Team)
@@ -76,7 +76,8 @@ class ContactAdmin(ContactImportExportMixin, ScopedAdminMixin, ScopedForeignKeyM
     autocomplete_fields = ["account"]
     list_per_page = 100
     show_full_result_count = False
-    fields = ["first_name", "last_name", "email", "title", "persona", "buying_role", "source", "account"]
+    fields = ["first_name", "last_name", "email", "title", "persona", "buying_role", "source", "account", "meetings"]
+    readonly_fields = ["meetings"]
     actions = ["forget_personal_data", route_selected_leads]  # route_selected_leads: routing (issue 5)
 
     def save_model(self, request, obj, form, change):
@@ -92,6 +93,13 @@ class ContactAdmin(ContactImportExportMixin, ScopedAdminMixin, ScopedForeignKeyM
                 + (f" → {decision.rep}" if decision.rep else " (waiting in the ops queue)"),
                 messages.SUCCESS if decision.rep else messages.WARNING,
             )
+
+    @admin.display(description="meetings")
+    def meetings(self, obj):
+        # Meetings (issue 7): the contact's meetings and the "Book a meeting" link for SDRs.
+        from apps.meetings.admin import contact_meetings_html
+
+        return contact_meetings_html(contact=obj) if obj and obj.pk else "—"
 
     def has_forget_permission(self, request):
         return request.user.has_perm("people.forget_contact")
@@ -119,16 +127,6 @@ class ContactAdmin(ContactImportExportMixin, ScopedAdminMixin, ScopedForeignKeyM
 
 
 @admin.register(PersonalDataRequest)
-class PersonalDataRequestAdmin(admin.ModelAdmin):
+class PersonalDataRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["requested_at", "found", "contact_id", "records_erased", "requested_by", "note"]
     list_filter = ["found"]
-    readonly_fields = [f.name for f in PersonalDataRequest._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
