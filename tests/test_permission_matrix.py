@@ -75,7 +75,7 @@ def model_admins():
 
 def standard_urls(model, pk):
     info = (model._meta.app_label, model._meta.model_name)
-    urls = {"changelist": reverse("admin:%s_%s_changelist" % info), "add": reverse("admin:%s_%s_add" % info)}
+    urls = {"changelist": reverse("admin:{}_{}_changelist".format(*info)), "add": reverse("admin:{}_{}_add".format(*info))}
     if pk is not None:
         for view in ("change", "delete", "history"):
             urls[view] = reverse(f"admin:{info[0]}_{info[1]}_{view}", args=[pk])
@@ -212,8 +212,7 @@ def test_site_level_custom_admin_pages_need_a_login_and_never_fail(world):
 def api_routes():
     from sdrops.api_urls import router
 
-    for prefix, viewset, basename in router.registry:
-        yield prefix, viewset, basename
+    yield from router.registry
 
 
 def integration_token(user, scopes) -> str:
@@ -289,3 +288,49 @@ def test_admin_never_accepts_an_api_token_as_a_login(world):
     response = client.get(reverse("admin:accounts_account_changelist"))
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
     assert get_user_model().objects.filter(pk=world["ops"].user.pk).exists()
+
+
+# -- admin actions that change ownership ------------------------------------------------------
+
+
+@pytest.mark.parametrize("role_name", ROLES)
+def test_no_admin_action_changes_an_owner_without_the_permission(world, role_name):
+    """Every action of every ModelAdmin, posted (with its confirmation step's fields) on the
+    records the role can see: only a role holding accounts.change_account_owner — or a
+    manager reviewing their own team's returns — may leave an ownership event."""
+    from apps.accounts.models import Account, OwnershipEvent
+    from apps.routing.services import return_file
+
+    sdr_rep = world["sdr"].user.rep
+    return_file(account=Account.objects.get(name="Sam's account"), rep=sdr_rep, reason="bad_data",
+                note="wrong company", actor=world["sdr"].user)
+    role = world[role_name]
+    client = client_for(role.user)
+    request = admin_request(role.user)
+    pool_target = {"owner": "", "note": "matrix", "apply": "1", "post": "yes"}
+    may_change_owners = role.user.has_perm("accounts.change_account_owner")
+    wrong, owner_changes = [], 0
+    for model, model_admin in model_admins():
+        if not (role.user.has_perm(f"{model._meta.app_label}.view_{model._meta.model_name}")
+                or role.user.has_perm(f"{model._meta.app_label}.change_{model._meta.model_name}")):
+            continue
+        pks = [str(pk) for pk in model_admin.get_queryset(request).values_list("pk", flat=True)[:5]]
+        if not pks:
+            continue
+        url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+        # Every action the class declares, offered to this role or not: posting a hidden one must do nothing either.
+        names = {name for name in (model_admin.actions or [])} | set(model_admin.get_actions(request))
+        for action in sorted(str(getattr(n, "__name__", n)) for n in names):
+            if action == "delete_selected":
+                continue
+            before = OwnershipEvent.objects.count()
+            response = client.post(url, {"action": action, "_selected_action": pks, "index": "0", **pool_target})
+            changed = OwnershipEvent.objects.count() - before
+            owner_changes += changed
+            if response.status_code >= 500:
+                wrong.append((model._meta.label, action, response.status_code))
+            if changed and not may_change_owners and not (action == "approve_default" and role_name == "ops"):
+                wrong.append((role_name, model._meta.label, action, f"{changed} ownership event(s)"))
+    assert not wrong, wrong
+    # The walk does reach the ownership actions: the roles allowed to use them did change owners.
+    assert (owner_changes > 0) == may_change_owners
