@@ -374,6 +374,8 @@ def portal_under_load(*, stdout, options) -> str:
         f"every account's owner equals its last ownership event."
         if not problems else "Data checks FAILED: " + "; ".join(problems),
         f"5xx and connection errors: {total_5xx} (the bar is zero).",
+        f"Inbound: aimed at {1 / INBOUND_EVERY:.0f}/s, reached {len(by_action['inbound lead (API)']) / elapsed:.1f}/s — "
+        "one client that waits for each answer, so it falls behind when an answer takes longer than the interval.",
     ]
     stdout.write("\n".join(lines))
     if problems or total_5xx:
