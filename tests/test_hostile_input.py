@@ -201,3 +201,30 @@ def test_every_admin_export_neutralises_formulas(client, ops, sdr):
         for row in csv.reader(io.StringIO(body.decode("utf-8-sig"), newline="")):
             for cell in row:
                 assert not cell.startswith(FORMULA_STARTS), (url, cell)
+
+
+LOOPBACK_AND_PRIVATE_URLS = [
+    "http://127.0.0.1/hook", "http://127.1/hook", "http://2130706433/hook", "http://0x7f000001/hook",
+    "http://0177.0.0.1/hook", "http://0.0.0.0/hook", "http://[::1]/hook", "http://[::]/hook",
+    "http://[::ffff:127.0.0.1]/hook", "http://[::ffff:10.0.0.1]/hook", "http://10.1.2.3/hook",
+    "http://172.16.0.1/hook", "http://192.168.1.1/hook", "http://169.254.169.254/latest/meta-data/",
+    "http://[fe80::1]/hook", "http://[fd00::1]/hook", "http://100.64.0.1/hook", "http://224.0.0.1/hook",
+    "http://localhost/hook", "http://localhost./hook", "http://api.localhost/hook", "http://LOCALHOST/hook",
+]
+
+
+@pytest.mark.parametrize("url", LOOPBACK_AND_PRIVATE_URLS)
+def test_webhook_urls_at_loopback_or_private_networks_are_refused_unless_ops_allow_them(url):
+    from apps.integrations.outbox import url_problem
+
+    problem = url_problem(url, allow_private_network=False)
+    assert problem and "private" in problem, url
+    assert url_problem(url, allow_private_network=True) is None
+
+
+@pytest.mark.parametrize("host", ["127.1", "2130706433", "0x7f000001", "localhost", "[::1]".strip("[]")])
+def test_the_delivery_connection_refuses_them_too_whatever_the_spelling(host):
+    from apps.integrations.outbox import RefusedAddress, _guarded_connector
+
+    with pytest.raises(RefusedAddress):
+        _guarded_connector(False)((host, 9))
