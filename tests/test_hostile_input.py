@@ -228,3 +228,20 @@ def test_the_delivery_connection_refuses_them_too_whatever_the_spelling(host):
 
     with pytest.raises(RefusedAddress):
         _guarded_connector(False)((host, 9))
+
+
+@pytest.mark.parametrize("command", ["import_accounts", "import_contacts", "import_reps"])
+@pytest.mark.parametrize("label", ["10 MB of random bytes", "a zip bomb", "1,000,000 columns", "NUL bytes"])
+def test_import_commands_refuse_hostile_files_with_a_message_and_write_nothing(command, label, tmp_path):
+    from django.core.management import call_command
+
+    path = tmp_path / "hostile.csv"
+    path.write_bytes(HOSTILE_FILES[label]())
+    before = Account.objects.count(), Contact.objects.count(), Rep.objects.count()
+    out, err = io.StringIO(), io.StringIO()
+    with pytest.raises(SystemExit) as refused:  # the commands exit 1 on a refused file
+        call_command(command, str(path), stdout=out, stderr=err)
+    assert refused.value.code == 1
+    message = err.getvalue()
+    assert message.strip() and len(message) < 20_000, (command, label)
+    assert (Account.objects.count(), Contact.objects.count(), Rep.objects.count()) == before
