@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.db.models.functions import Lower
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
@@ -45,6 +45,50 @@ class AccountOut(serializers.ModelSerializer):
 
     def get_aliases(self, account) -> list[str]:
         return [alias.domain for alias in account.aliases.all()]
+
+
+class RuleHitOut(serializers.Serializer):
+    rule_id = serializers.IntegerField(allow_null=True)
+    category = serializers.CharField()
+    text = serializers.CharField()
+    points = serializers.IntegerField()
+
+
+class ICPExplanationOut(serializers.Serializer):
+    icp_id = serializers.IntegerField()
+    name = serializers.CharField()
+    qualified = serializers.BooleanField()
+    failed_qualifiers = serializers.ListField(child=serializers.CharField())
+    hits = RuleHitOut(many=True)
+    raw = serializers.DictField(child=serializers.IntegerField(), help_text="Category → points before the cap.")
+    scores = serializers.DictField(child=serializers.IntegerField(), help_text="Category → points after the cap.")
+    cut = serializers.DictField(child=serializers.IntegerField(), help_text="Category → points the cap cut off.")
+    total = serializers.IntegerField()
+
+
+class ScoreExplanationOut(serializers.Serializer):
+    """apps.icps.selectors.account_score_explain: which rule gave how many points."""
+
+    total = serializers.IntegerField()
+    tier = serializers.CharField(allow_blank=True)
+    quadrant = serializers.CharField(allow_blank=True)
+    matched_icp = serializers.IntegerField(allow_null=True, source="matched.icp_id", default=None)
+    icps = ICPExplanationOut(many=True)
+    computed_at = serializers.DateTimeField()
+
+
+class AccountDetailOut(AccountOut):
+    score_explanation = serializers.SerializerMethodField()
+
+    class Meta(AccountOut.Meta):
+        fields = [*AccountOut.Meta.fields, "score_explanation"]
+        read_only_fields = fields
+
+    @extend_schema_field(ScoreExplanationOut)
+    def get_score_explanation(self, account) -> dict:
+        from apps.icps.selectors import account_score_explain
+
+        return ScoreExplanationOut(account_score_explain(account=account)).data
 
 
 class AccountIn(serializers.Serializer):
@@ -122,7 +166,9 @@ def _owner_change_allowed(request) -> None:
 
 @extend_schema_view(
     list=extend_schema(summary="List accounts in your scope", responses={200: AccountOut, **ERROR_RESPONSES}),
-    retrieve=extend_schema(summary="One account", responses={200: AccountOut, **ERROR_RESPONSES}),
+    retrieve=extend_schema(
+        summary="One account, with its score explanation", responses={200: AccountDetailOut, **ERROR_RESPONSES}
+    ),
 )
 class AccountViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     permission_classes = [ScopedPermission]
@@ -138,6 +184,9 @@ class AccountViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
 
     def get_queryset(self):
         return accounts_visible_to(user=self.request.user).select_related("owner").prefetch_related("aliases")
+
+    def get_serializer_class(self):
+        return AccountDetailOut if self.action == "retrieve" else AccountOut
 
     def get_permissions(self):
         if self.action == "aliases":
