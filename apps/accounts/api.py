@@ -19,7 +19,7 @@ from apps.accounts.domains import normalize_domain
 from apps.accounts.models import Account, Activity, ActivityType, DomainAlias, OwnershipReason
 from apps.accounts.selectors import accounts_visible_to, activities_visible_to
 from apps.accounts.services import account_create, account_fields_update, account_set_owner, domain_alias_add
-from apps.integrations.api_support import ERROR_RESPONSES, MAX_BULK_ITEMS
+from apps.integrations.api_support import ERROR_RESPONSES, MAX_BULK_ITEMS, UtcIsoDateTimeFilter
 from apps.integrations.models import Scope
 from apps.integrations.permissions import ScopedPermission
 from apps.integrations.services import activities_record_bulk, activity_record
@@ -143,7 +143,7 @@ class AccountFilter(django_filters.FilterSet):
     tier = django_filters.CharFilter(field_name="tier", max_length=1)
     segment = django_filters.ChoiceFilter(choices=Segment.choices)
     status = django_filters.ChoiceFilter(choices=Account.Status.choices)
-    updated_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    updated_since = UtcIsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
 
     class Meta:
         model = Account
@@ -396,7 +396,7 @@ class ActivityFilter(django_filters.FilterSet):
     rep = django_filters.NumberFilter(field_name="rep_id")
     type = django_filters.ChoiceFilter(choices=ActivityType.choices)
     automated = django_filters.BooleanFilter()
-    occurred_since = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
+    occurred_since = UtcIsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
 
     class Meta:
         model = Activity

@@ -16,7 +16,7 @@ from apps.accounts.models import DomainAlias
 from apps.accounts.selectors import accounts_visible_to
 from apps.icps.models import Signal, SignalType
 from apps.icps.services import signal_record
-from apps.integrations.api_support import ERROR_RESPONSES
+from apps.integrations.api_support import ERROR_RESPONSES, UtcIsoDateTimeFilter
 from apps.integrations.models import Scope
 from apps.integrations.permissions import ScopedPermission
 
@@ -65,7 +65,7 @@ class SignalIn(serializers.Serializer):
 class SignalFilter(django_filters.FilterSet):
     account = django_filters.NumberFilter(field_name="account_id")
     type = django_filters.CharFilter(field_name="type__key", max_length=50, help_text="Signal type key.")
-    occurred_since = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
+    occurred_since = UtcIsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
 
     class Meta:
         model = Signal

@@ -10,7 +10,7 @@ from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from apps.integrations.api_support import ERROR_RESPONSES
+from apps.integrations.api_support import ERROR_RESPONSES, UtcIsoDateTimeFilter
 from apps.integrations.models import Scope
 from apps.integrations.permissions import ScopedPermission
 from apps.people.models import Contact, DispositionReason, LeadCycle, Rep, Segment
@@ -71,7 +71,7 @@ class ContactOut(serializers.ModelSerializer):
 class ContactFilter(django_filters.FilterSet):
     account = django_filters.NumberFilter(field_name="account_id")
     email = django_filters.CharFilter(method="filter_email", max_length=254)
-    updated_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    updated_since = UtcIsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
 
     class Meta:
         model = Contact
@@ -101,6 +101,8 @@ class ContactViewSet(viewsets.ReadOnlyModelViewSet):
 
 class LeadCycleOut(serializers.ModelSerializer):
     contact_email = serializers.EmailField(source="contact.email", read_only=True)
+    # Read-only model fields lose allow_blank; blank means "not dispositioned yet".
+    disposition = serializers.ChoiceField(choices=LeadCycle.Disposition.choices, allow_blank=True, read_only=True)
 
     class Meta:
         model = LeadCycle
@@ -117,7 +119,7 @@ class LeadCycleFilter(django_filters.FilterSet):
     email = django_filters.CharFilter(method="filter_email", max_length=254)
     rep = django_filters.NumberFilter(field_name="rep_id")
     state = django_filters.ChoiceFilter(choices=LeadCycle.State.choices)
-    assigned_since = django_filters.IsoDateTimeFilter(field_name="assigned_at", lookup_expr="gte")
+    assigned_since = UtcIsoDateTimeFilter(field_name="assigned_at", lookup_expr="gte")
 
     class Meta:
         model = LeadCycle
@@ -191,6 +193,9 @@ class LeadCycleViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 class DispositionReasonOut(serializers.ModelSerializer):
+    # Blank for reasons ops added (a SlugField would declare a pattern "" does not match).
+    code = serializers.CharField(read_only=True, allow_blank=True)
+
     class Meta:
         model = DispositionReason
         fields = ["id", "disposition", "label", "code", "active"]

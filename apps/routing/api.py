@@ -225,6 +225,8 @@ class LeadViewSet(viewsets.GenericViewSet):
 
 class ReturnOut(serializers.ModelSerializer):
     rep_name = serializers.CharField(source="rep.owner_name", read_only=True)
+    # Read-only model fields lose allow_blank; blank means "not decided yet".
+    outcome = serializers.ChoiceField(choices=ReturnOutcome.choices, allow_blank=True, read_only=True)
 
     class Meta:
         model = ReturnRequest
