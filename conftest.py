@@ -70,3 +70,17 @@ def django_db_setup(django_db_setup, django_db_blocker):
 
         sync_role_groups()
         icps_defaults_ensure()
+
+
+@pytest.fixture
+def run_task(django_capture_on_commit_callbacks):
+    """Run a real django-q2 task function in-process (settings.test has sync=True) with its
+    after-commit callbacks (emails) executed, as a cluster worker would."""
+    from django_q.tasks import async_task, result
+
+    def _run(func: str, *args):
+        with django_capture_on_commit_callbacks(execute=True):
+            task_id = async_task(func, *args)
+        return result(task_id)
+
+    return _run

@@ -37,6 +37,7 @@ from apps.icps.services import (
     signal_record,
     signal_update,
 )
+from sdrops.admin_scoping import ReadOnlyAdminMixin, ScopedAdminMixin, ScopedForeignKeyMixin
 
 TIER_LABELS = {"A": "Tier A", "B": "Tier B", "C": "Tier C", "": "No ICP match"}
 
@@ -232,7 +233,7 @@ def change_summary(change: ICPChange) -> str:
 
 
 @admin.register(ICPChange)
-class ICPChangeAdmin(admin.ModelAdmin):
+class ICPChangeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["changed_at", "icp_name", "action", "actor", "summary"]
     list_filter = ["action"]
     list_select_related = ["actor"]
@@ -241,15 +242,6 @@ class ICPChangeAdmin(admin.ModelAdmin):
     @admin.display(description="what changed")
     def summary(self, obj):
         return change_summary(obj)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(SignalType)
@@ -276,8 +268,16 @@ class SignalForm(forms.ModelForm):
 
 
 @admin.register(Signal)
-class SignalAdmin(admin.ModelAdmin):
+class SignalAdmin(ScopedAdminMixin, ScopedForeignKeyMixin, admin.ModelAdmin):
+    """Reps log signals on accounts they can see; the list shows only those accounts'."""
+
+    scoped_foreign_keys = {"account": accounts_visible_to}
     form = SignalForm
+
+    @staticmethod
+    def scope_selector(*, user):
+        return Signal.objects.filter(account__in=accounts_visible_to(user=user))
+
     list_display = ["occurred_at", "account", "type", "value", "date", "source"]
     list_filter = ["type", "source"]
     list_select_related = ["account", "type"]
@@ -322,7 +322,11 @@ class ScoringSettingsAdmin(admin.ModelAdmin):
 
 
 @admin.register(ScoreHistory)
-class ScoreHistoryAdmin(admin.ModelAdmin):
+class ScoreHistoryAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    @staticmethod
+    def scope_selector(*, user):
+        return ScoreHistory.objects.filter(account__in=accounts_visible_to(user=user))
+
     list_display = ["changed_at", "account", "icp", "old_tier", "new_tier", "old_quadrant", "new_quadrant", "total_score"]
     list_filter = ["new_tier", "new_quadrant", "icp"]
     list_select_related = ["account", "icp"]

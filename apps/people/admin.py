@@ -11,7 +11,7 @@ from apps.people.models import Contact, PersonalDataRequest, Rep, Team
 from apps.people.privacy import contact_forget
 from apps.people.selectors import contacts_visible_to, reps_visible_to, user_sees_everything
 from apps.routing.admin import route_selected_leads
-from sdrops.admin_scoping import ScopedAdminMixin, ScopedForeignKeyMixin
+from sdrops.admin_scoping import ReadOnlyAdminMixin, ScopedAdminMixin, ScopedForeignKeyMixin
 
 
 @admin.register(Team)
@@ -119,16 +119,6 @@ class ContactAdmin(ContactImportExportMixin, ScopedAdminMixin, ScopedForeignKeyM
 
 
 @admin.register(PersonalDataRequest)
-class PersonalDataRequestAdmin(admin.ModelAdmin):
+class PersonalDataRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["requested_at", "found", "contact_id", "records_erased", "requested_by", "note"]
     list_filter = ["found"]
-    readonly_fields = [f.name for f in PersonalDataRequest._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -105,7 +105,7 @@ class Command(BaseCommand):
             f"sdrops is running: {url}",
             f"Demo logins (password “{settings.DEMO_PASSWORD}”):",
             *[f"  {username:<14} {what}" for username, what in USERS_DOC],
-            "Background jobs: django-q2 cluster running (admin → Django Q → Clusters).",
+            "Background jobs: django-q2 cluster running (admin → Background jobs).",
             "Mail is printed here (EMAIL_BACKEND); Ctrl-C stops everything.",
             "",
         ]
