@@ -152,12 +152,14 @@ def lead_cycle_open(
     with transaction.atomic():
         Contact.objects.select_for_update(no_key=True).filter(pk=contact.pk).first()
         cycles = LeadCycle.objects.filter(contact=contact)
-        open_cycle = cycles.exclude(state=LeadCycle.State.DISPOSITIONED).first()
-        if open_cycle is not None:
+        # One statement for both: routing a lead stays within its query budget.
+        seen = cycles.aggregate(n=Max("number"), open_pk=Max("pk", filter=~Q(state=LeadCycle.State.DISPOSITIONED)))
+        if seen["open_pk"] is not None:
+            open_cycle = cycles.get(pk=seen["open_pk"])
             raise ValidationError(
                 f"{contact} already has an open lead cycle (cycle {open_cycle.number}, {open_cycle.get_state_display()})."
             )
-        number = (cycles.aggregate(n=Max("number"))["n"] or 0) + 1
+        number = (seen["n"] or 0) + 1
         cycle = LeadCycle(
             contact=contact,
             number=number,
