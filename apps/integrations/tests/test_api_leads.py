@@ -8,6 +8,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 from django.db import transaction
+from django.urls import reverse
 
 from apps.accounts.models import OwnershipReason
 from apps.accounts.services import account_set_owner
@@ -165,3 +166,27 @@ def test_scope_and_role_are_required(make_client, sdr, ae):
     client, _ = make_client(ae)
     assert client.post("/api/leads/", {"email": "x@y.io"}, format="json").status_code == 403
     assert not Contact.objects.exists()
+
+
+def test_api_routes_like_a_contact_added_in_the_admin(make_client, client, ops, sdrs):
+    """The contact admin's add form routes a new inbound contact through the same service."""
+    sdrs[2].active = False
+    sdrs[2].save()
+    rule_with(sdrs, strategy=Strategy.CAPACITY_AWARE, name="Capacity")
+    api, _ = make_client(ops)
+    with transaction.atomic():
+        response = api.post("/api/leads/", {"email": "max@admin-vs-api.io", "first_name": "Max"}, format="json")
+        assert response.status_code == 201
+        by_api = decision_shape(RoutingDecision.objects.get(pk=response.json()["decision"]["id"]))
+        transaction.set_rollback(True)
+    client.force_login(ops.user)
+    with transaction.atomic():
+        client.post(reverse("admin:people_contact_add"), {
+            "first_name": "Max", "email": "max@admin-vs-api.io", "buying_role": "other", "source": "inbound",
+            "account": "",
+        })
+        by_admin = decision_shape(RoutingDecision.objects.get(contact__email="max@admin-vs-api.io"))
+        transaction.set_rollback(True)
+    assert by_api == by_admin
+    assert by_api["outcome"] == "rule" and by_api["strategy"] == "capacity_aware"
+    assert by_api["skipped"] == [{"rep_id": sdrs[2].pk, "rep": "SDR 2", "reason": "inactive"}]
