@@ -227,3 +227,31 @@ def _rescore(account: Account) -> None:
     from apps.icps.services import account_changed
 
     account_changed(account=account)
+
+
+_UNSET = object()
+
+
+def account_attribution_set(
+    *, account: Account, sdr_owner=_UNSET, opportunity_owner=_UNSET, cs_owner=_UNSET, status: str | None = None
+) -> Account:
+    """Keep the attribution owners (SDR owner, opportunity owner, customer-success owner)
+    in step with the deals on the account; `owner` (the rep working it) is never touched
+    here — that goes through `account_owners_set` and its ownership events. Arguments left
+    out are left as they are. Used by apps.meetings when opportunities are created, handed
+    over or won."""
+    fields: dict = {}
+    for name, value in (("sdr_owner", sdr_owner), ("opportunity_owner", opportunity_owner), ("cs_owner", cs_owner)):
+        if value is not _UNSET:
+            fields[f"{name}_id"] = value.pk if value is not None else None
+    if status is not None:
+        if status not in Account.Status.values:
+            raise ValidationError(f"Unknown account status “{status}”.")
+        fields["status"] = status
+    if not fields:
+        return account
+    with transaction.atomic():
+        Account.objects.select_for_update(no_key=True).filter(pk=account.pk).first()
+        Account.objects.filter(pk=account.pk).update(**fields, updated_at=timezone.now())
+    account.refresh_from_db(fields=["sdr_owner", "opportunity_owner", "cs_owner", "status", "updated_at"])
+    return account

@@ -76,7 +76,8 @@ class ContactAdmin(ContactImportExportMixin, ScopedAdminMixin, ScopedForeignKeyM
     autocomplete_fields = ["account"]
     list_per_page = 100
     show_full_result_count = False
-    fields = ["first_name", "last_name", "email", "title", "persona", "buying_role", "source", "account"]
+    fields = ["first_name", "last_name", "email", "title", "persona", "buying_role", "source", "account", "meetings"]
+    readonly_fields = ["meetings"]
     actions = ["forget_personal_data", route_selected_leads]  # route_selected_leads: routing (issue 5)
 
     def save_model(self, request, obj, form, change):
@@ -92,6 +93,13 @@ class ContactAdmin(ContactImportExportMixin, ScopedAdminMixin, ScopedForeignKeyM
                 + (f" → {decision.rep}" if decision.rep else " (waiting in the ops queue)"),
                 messages.SUCCESS if decision.rep else messages.WARNING,
             )
+
+    @admin.display(description="meetings")
+    def meetings(self, obj):
+        # Meetings (issue 7): the contact's meetings and the "Book a meeting" link for SDRs.
+        from apps.meetings.admin import contact_meetings_html
+
+        return contact_meetings_html(contact=obj) if obj and obj.pk else "—"
 
     def has_forget_permission(self, request):
         return request.user.has_perm("people.forget_contact")

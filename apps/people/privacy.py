@@ -19,6 +19,7 @@ from apps.people.models import Contact, PersonalDataRequest
 ERASABLE_TEXT: list[tuple[str, str, tuple[str, ...]]] = [
     ("accounts.Activity", "contact", ("subject",)),
     ("people.LeadCycleEvent", "cycle__contact", ("note",)),
+    ("meetings.Meeting", "contact", ("notes", "disposition_notes")),
 ]
 
 

@@ -38,6 +38,22 @@ ROLE_PERMISSIONS: dict[str, list[tuple[str, str]]] = {
     ],
 }
 
+# Meetings and opportunities (issue 7): SDRs book and reschedule, AEs disposition and own
+# opportunities, managers oversee both. Row scoping is in apps.meetings.selectors.
+ROLE_PERMISSIONS[SDR] += [
+    ("meetings", "view_meeting"), ("meetings", "add_meeting"), ("meetings", "change_meeting"),
+    ("meetings", "view_opportunity"), ("meetings", "view_opportunityevent"), ("meetings", "view_rescheduleattempt"),
+]
+ROLE_PERMISSIONS[AE] += [
+    ("meetings", "view_meeting"), ("meetings", "change_meeting"), ("meetings", "view_opportunity"),
+    ("meetings", "change_opportunity"), ("meetings", "view_opportunityevent"),
+]
+ROLE_PERMISSIONS[MANAGER] += [
+    ("meetings", "view_meeting"), ("meetings", "add_meeting"), ("meetings", "change_meeting"),
+    ("meetings", "view_opportunity"), ("meetings", "change_opportunity"), ("meetings", "view_opportunityevent"),
+    ("meetings", "view_rescheduleattempt"), ("meetings", "view_meetingnotification"),
+]
+
 # Routing (issue 5): SDRs file returns and claim queued leads; managers review their team's returns.
 ROLE_PERMISSIONS[SDR] += [
     ("routing", "add_returnrequest"), ("routing", "view_returnrequest"),

@@ -231,12 +231,17 @@ def _can_override_qualification(user) -> bool:
 
 
 def lead_cycle_qualification_evidence(*, cycle: LeadCycle) -> bool:
-    """A meeting or an opportunity for the contact during this cycle.
-
-    Until the meetings app has its Meeting/Opportunity models this looks at the activity log
-    (a logged meeting, or `deal_created`); switch it to those models when they land."""
+    """A meeting or an opportunity for the contact during this cycle: a meeting booked in
+    this cycle (apps.meetings), an opportunity opened on the contact's account since the
+    cycle was assigned, or a logged meeting / `deal_created` activity (from other tools)."""
     from apps.accounts.models import Activity
+    from apps.meetings.models import Meeting, Opportunity
 
+    if Meeting.objects.filter(lead_cycle_id=cycle.pk).exists():
+        return True
+    account_id = Contact.objects.filter(pk=cycle.contact_id).values_list("account_id", flat=True).first()
+    if account_id and Opportunity.objects.filter(account_id=account_id, created_at__gte=cycle.assigned_at).exists():
+        return True
     return Activity.objects.filter(
         contact_id=cycle.contact_id,
         type__in=QUALIFYING_ACTIVITY_TYPES,

@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.apps import apps as django_apps
 from django.db.models import Count, Exists, IntegerField, Max, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
@@ -43,29 +42,21 @@ def rest_days_for(*, roe: RulesOfEngagement, reason: str) -> int:
     return int(value) if value is not None else roe.rest_days
 
 
-# --- open opportunities and meetings (filled in by later issues) -------------------------
+# --- open opportunities and meetings (apps.meetings) --------------------------------------
 
 
 def accounts_with_open_opportunity() -> QuerySet[Account]:
     """Accounts that have an open opportunity: exempt from retrieval, and their leads go
-    to the opportunity's owner first.
+    to the opportunity's owner first."""
+    from apps.meetings.models import Opportunity
 
-    TODO(issue 7): opportunities do not exist yet; when apps.meetings gains an
-    Opportunity model, return the accounts with an open one here (and owner below).
-    """
-    try:
-        Opportunity = django_apps.get_model("meetings", "Opportunity")
-    except LookupError:
-        return Account.objects.none()
     return Account.objects.filter(pk__in=Opportunity.objects.filter(is_open=True).values("account_id"))
 
 
 def account_open_opportunity_owner(*, account: Account) -> Rep | None:
-    """The owner of the account's open opportunity, if any. TODO(issue 7): see above."""
-    try:
-        Opportunity = django_apps.get_model("meetings", "Opportunity")
-    except LookupError:
-        return None
+    """The AE owning the account's open opportunity (the newest, when there are several)."""
+    from apps.meetings.models import Opportunity
+
     opportunity = (
         Opportunity.objects.filter(account=account, is_open=True).select_related("owner").order_by("-id").first()
     )
@@ -73,13 +64,13 @@ def account_open_opportunity_owner(*, account: Account) -> Rep | None:
 
 
 def accounts_with_meeting_scheduled(*, now: dt.datetime) -> QuerySet[Account]:
-    """Accounts with a meeting still to come: exempt from retrieval.
-    TODO(issue 7): filled in once apps.meetings has a Meeting model."""
-    try:
-        Meeting = django_apps.get_model("meetings", "Meeting")
-    except LookupError:
-        return Account.objects.none()
-    return Account.objects.filter(pk__in=Meeting.objects.filter(scheduled_at__gte=now).values("account_id"))
+    """Accounts with a meeting still to come (booked, not cancelled or moved): exempt from
+    retrieval."""
+    from apps.meetings.models import Meeting
+
+    return Account.objects.filter(
+        pk__in=Meeting.objects.filter(status=Meeting.Status.SCHEDULED, scheduled_at__gte=now).values("account_id")
+    )
 
 
 # --- capacity and load ----------------------------------------------------------------

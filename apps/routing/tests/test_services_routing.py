@@ -134,7 +134,7 @@ def test_customer_without_ae_goes_to_ops_not_an_sdr(sdrs):
     assert decision.outcome == "no_rep" and decision.rep is None
 
 
-def test_open_opportunity_selector_is_empty_until_issue_7(sdr):
+def test_no_open_opportunity_no_opportunity_owner(sdr):
     account = AccountFactory()
     assert selectors.account_open_opportunity_owner(account=account) is None
     assert not selectors.accounts_with_open_opportunity().exists()
@@ -321,9 +321,10 @@ def test_queue_then_claim_next_oldest_first(sdrs):
 
 
 @pytest.mark.parametrize("existing", [5, 60])
-def test_routing_one_lead_runs_at_most_15_queries(sdrs, existing):
-    """15 data statements at most (12 today) whatever the data size; the savepoints of the
-    nested services (accounts' ownership service, people's lead cycle) come on top."""
+def test_routing_one_lead_runs_at_most_16_queries(sdrs, existing):
+    """16 data statements at most whatever the data size (one of them the open-opportunity
+    owner look-up, now that apps.meetings has opportunities); the savepoints of the nested
+    services (accounts' ownership service, people's lead cycle) come on top."""
     rule_with(sdrs, strategy=Strategy.WEIGHTED_ROUND_ROBIN)
     for i in range(existing):
         account = AccountFactory(domain=f"big{i}.com")
@@ -334,8 +335,8 @@ def test_routing_one_lead_runs_at_most_15_queries(sdrs, existing):
         decision = lead_route(contact=contact)
     assert decision.rep is not None
     statements = [q["sql"] for q in ctx.captured_queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE SAVEPOINT"))]
-    assert len(ctx.captured_queries) <= 22, "\n".join(q["sql"][:120] for q in ctx.captured_queries)
-    assert len(statements) <= 15, "\n".join(statements)
+    assert len(ctx.captured_queries) <= 23, "\n".join(q["sql"][:120] for q in ctx.captured_queries)
+    assert len(statements) <= 16, "\n".join(statements)
 
 
 def test_bad_email_is_unmatched_not_an_error(sdrs):

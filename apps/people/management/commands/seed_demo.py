@@ -127,6 +127,9 @@ class Command(BaseCommand):
             n_activities, n_cycles = self._activities_and_cycles(rng, accounts, contacts, reps, now, options["days"])
             self.stdout.write(f"activities: {n_activities}, lead cycles: {n_cycles}")
             self.stdout.write(f"cadence enrolments: {demo_enrolments(rng=rng, sdrs=reps['sdr'], now=now)}")
+            from apps.meetings.demo import demo_meetings
+
+            self.stdout.write(f"meetings: {demo_meetings(rng=rng, sdrs=reps['sdr'], now=now)}")
             routing_rules = routing_demo_create(sdrs=reps["sdr"], capacity=reps["sdr"][0].capacity)
             self.stdout.write(f"routing rules: {routing_rules}")
             # ICPs last: scoring needs the accounts, and their signals make readiness.

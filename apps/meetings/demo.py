@@ -1,0 +1,60 @@
+"""Demo meetings for `seed_demo`: each working SDR has booked a few meetings over the last
+days — some dispositioned (qualified ones with their opportunity, no-shows with a reschedule
+task), some waiting for the AE, a few overdue for the manager — and some still to come.
+Goes through the real services with past times."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from apps.meetings.models import Meeting
+from apps.meetings.selectors import stage_by_code
+from apps.meetings.services import meeting_book, meeting_disposition, opportunity_stage_set
+from apps.people.models import Contact, LeadCycle
+
+
+def demo_meetings(*, rng, sdrs, now: dt.datetime, per_rep: int = 4) -> int:
+    from apps.cadences.models import Enrolment
+
+    booked = 0
+    busy = set(Enrolment.objects.filter(state=Enrolment.State.ACTIVE).values_list("contact_id", flat=True))
+    busy |= set(Meeting.objects.values_list("contact_id", flat=True))
+    pipeline = stage_by_code("pipeline")
+    for sdr in sdrs:
+        if sdr.is_out_of_office() or sdr.ramp_factor() == 0 or not sdr.ae_partners.exists():
+            continue
+        candidates = [
+            c for c in Contact.objects.filter(account__owner=sdr).order_by("pk")[:200] if c.pk not in busy
+        ]
+        for contact in rng.sample(candidates, min(per_rep, len(candidates))):
+            busy.add(contact.pk)
+            booked_at = now - dt.timedelta(days=rng.uniform(3, 10))
+            start = (booked_at + dt.timedelta(days=rng.choice([1, 2, 3, 5, 8, 12]), hours=rng.uniform(0, 6))).replace(
+                minute=0, second=0, microsecond=0
+            )
+            if start <= booked_at:
+                continue
+            if not LeadCycle.objects.filter(contact=contact).exclude(state=LeadCycle.State.DISPOSITIONED).exists():
+                from apps.people.services import lead_cycle_open
+
+                lead_cycle_open(contact=contact, rep=sdr, lead_type="outbound",
+                                assigned_at=booked_at - dt.timedelta(days=2), actor=sdr.user)
+            meeting = meeting_book(contact=contact, sdr=sdr, actor=sdr.user, scheduled_at=start, booked_at=booked_at,
+                                   notes="Pain: manual reporting. Evaluating two vendors.")
+            booked += 1
+            end = meeting.scheduled_end_at
+            if end > now:
+                continue  # still to come
+            roll = rng.random()
+            if roll < 0.25:
+                continue  # waiting for the AE (overdue once a day has passed)
+            at = min(now, end + dt.timedelta(hours=rng.choice([0.5, 2, 5, 20, 30])))
+            if roll < 0.65:
+                meeting = meeting_disposition(meeting=meeting, outcome=Meeting.Status.COMPLETED_QUALIFIED,
+                                              actor=meeting.ae.user, at=at, notes="Good fit; next: discovery.")
+                if rng.random() < 0.5:
+                    opportunity_stage_set(opportunity=meeting.opportunity, stage=pipeline, actor=meeting.ae.user,
+                                          at=min(now, at + dt.timedelta(days=1)))
+            else:
+                meeting_disposition(meeting=meeting, outcome=Meeting.Status.NO_SHOW, actor=meeting.ae.user, at=at)
+    return booked
