@@ -10,6 +10,7 @@ from rest_framework.routers import SimpleRouter
 from apps.accounts.api import AccountViewSet, ActivityViewSet
 from apps.icps.api import SignalTypeViewSet, SignalViewSet
 from apps.integrations.api import CrmWebhookView
+from apps.meetings.api import MeetingViewSet
 from apps.people.api import ContactViewSet, DispositionReasonViewSet, LeadCycleViewSet, RepViewSet
 from apps.routing.api import LeadViewSet, ReturnViewSet
 
@@ -24,6 +25,7 @@ router.register("disposition-reasons", DispositionReasonViewSet, basename="dispo
 router.register("returns", ReturnViewSet, basename="return")
 router.register("signals", SignalViewSet, basename="signal")
 router.register("signal-types", SignalTypeViewSet, basename="signal-type")
+router.register("meetings", MeetingViewSet, basename="meeting")
 
 
 

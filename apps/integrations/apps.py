@@ -28,6 +28,10 @@ class IntegrationsConfig(AppConfig):
 
         in_transaction_on_lead_change(outbox_write)
         in_transaction_on_return_decided(outbox_write)
+        from apps.integrations.outbox import outbox_write_meeting_dispositioned
+        from apps.meetings.services import on_meeting_dispositioned
+
+        on_meeting_dispositioned(outbox_write_meeting_dispositioned)
         # The sweep schedule also comes back after a flush (transactional tests), like the
         # role groups in apps.people.
         post_migrate.connect(_ensure_outbox_schedule, sender=self, dispatch_uid="sdrops-outbox-schedule")

@@ -351,3 +351,28 @@ def outbox_redeliver(*, events: Iterable[OutboxEvent]) -> int:
         )
         transaction.on_commit(lambda: outbox_enqueue(event_pks=pks))
     return count
+
+
+def outbox_write_meeting_dispositioned(meeting) -> list[OutboxEvent]:
+    """apps.meetings calls this inside the disposition's transaction (on_meeting_dispositioned)."""
+
+    def build() -> dict:
+        from apps.meetings.models import Meeting
+
+        m = Meeting.objects.select_related("contact", "account", "sdr__user", "ae__user").get(pk=meeting.pk)
+        iso = lambda v: v.isoformat() if v else None  # noqa: E731
+        return {
+            "meeting": {
+                "id": m.pk, "kind": m.kind, "status": m.status, "scheduled_at": iso(m.scheduled_at),
+                "dispositioned_at": iso(m.dispositioned_at), "disposition_notes": m.disposition_notes,
+                "late": m.disposition_late, "opportunity_id": m.opportunity_id,
+            },
+            "contact": {"id": m.contact_id, "email": m.contact.email},
+            "account": {"id": m.account_id, "name": m.account.name, "domain": m.account.domain},
+            "sdr": _rep_json(m.sdr),
+            "ae": _rep_json(m.ae),
+        }
+
+    return outbox_write(
+        event_type=EventType.MEETING_DISPOSITIONED, build_data=build, occurred_at=meeting.dispositioned_at or timezone.now()
+    )

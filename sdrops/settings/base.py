@@ -207,6 +207,8 @@ SPECTACULAR_SETTINGS = {
         "ReturnOutcomeEnum": "apps.routing.models.ReturnOutcome",
         "LeadDispositionEnum": "apps.people.models.LeadCycle.Disposition",
         "DispositionReasonKindEnum": "apps.people.models.DispositionReason.Disposition",
+        "MeetingKindEnum": "apps.meetings.models.Meeting.Kind",
+        "SignalTypeKindEnum": "apps.icps.models.SignalType.Kind",
     },
 }
 # Largest request body Django (and the API's JSON parser) will read: 2.5 MB, room for a
