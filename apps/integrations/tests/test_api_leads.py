@@ -7,7 +7,8 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from apps.accounts.models import OwnershipReason
@@ -190,3 +191,20 @@ def test_api_routes_like_a_contact_added_in_the_admin(make_client, client, ops, 
     assert by_api == by_admin
     assert by_api["outcome"] == "rule" and by_api["strategy"] == "capacity_aware"
     assert by_api["skipped"] == [{"rep_id": sdrs[2].pk, "rep": "SDR 2", "reason": "inactive"}]
+
+
+@pytest.mark.parametrize("existing", [5, 60])
+def test_lead_post_runs_a_fixed_number_of_queries(make_client, ops, sdrs, existing):
+    """Whatever the size of the books: contact upsert, routing (a new account, scored), the
+    lead cycle, the outbox checks and the answer. Savepoints of the nested services aside."""
+    rule_with(sdrs)
+    for i in range(existing):
+        account_set_owner(account=AccountFactory(domain=f"book{i}.io"), to_rep=sdrs[i % 3],
+                          reason=OwnershipReason.MANUAL)
+    client, _ = make_client(ops)
+    client.post("/api/leads/", {"email": "warm@up.io"}, format="json")  # authentication's last-used stamp
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.post("/api/leads/", {"email": "x@brand-new.io", "first_name": "X"}, format="json")
+    assert response.status_code == 201 and response.json()["assigned"]
+    statements = [q["sql"] for q in ctx.captured_queries if "SAVEPOINT" not in q["sql"]]
+    assert len(statements) <= 42, "\n".join(s[:100] for s in statements)
