@@ -360,7 +360,9 @@ def outbox_write_meeting_dispositioned(meeting) -> list[OutboxEvent]:
         from apps.meetings.models import Meeting
 
         m = Meeting.objects.select_related("contact", "account", "sdr__user", "ae__user").get(pk=meeting.pk)
-        iso = lambda v: v.isoformat() if v else None  # noqa: E731
+        def iso(value):
+            return value.isoformat() if value else None
+
         return {
             "meeting": {
                 "id": m.pk, "kind": m.kind, "status": m.status, "scheduled_at": iso(m.scheduled_at),

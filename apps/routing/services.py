@@ -798,7 +798,9 @@ def _return_data(request: ReturnRequest) -> dict:
     def rep(r):
         return {"id": r.pk, "owner_name": r.owner_name, "email": r.user.email, "role": r.role} if r else None
 
-    iso = lambda v: v.isoformat() if v else None  # noqa: E731
+    def iso(value):
+        return value.isoformat() if value else None
+
     return {
         "return": {
             "id": request.pk, "status": request.status, "reason": request.reason, "outcome": request.outcome,
