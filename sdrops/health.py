@@ -26,4 +26,7 @@ def healthz(request):
     except Exception as error:  # noqa: BLE001
         checks["broker"] = f"error: {error.__class__.__name__}"
     healthy = all(value == "ok" for value in checks.values())
-    return JsonResponse({"status": "ok" if healthy else "unavailable", **checks}, status=200 if healthy else 503)
+    response = JsonResponse({"status": "ok" if healthy else "unavailable", **checks}, status=200 if healthy else 503)
+    if not healthy:
+        response["Retry-After"] = "5"  # as every other 503 (sdrops/db_unavailable.py)
+    return response

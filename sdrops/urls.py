@@ -10,3 +10,6 @@ urlpatterns = [
     path("api/", include("sdrops.api_urls")),
     path("healthz", healthz, name="healthz"),
 ]
+
+# Database restarts raised outside views become 503 + Retry-After too (sdrops/db_unavailable.py).
+handler500 = "sdrops.db_unavailable.server_error"

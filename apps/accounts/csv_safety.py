@@ -46,12 +46,23 @@ def neutralise_row(row) -> list[str]:
     return [neutralise_cell(value) for value in row]
 
 
+def _line_breaks_quoted(cell: str) -> str:
+    # csv.writer quotes a cell only for the characters of its own line terminator: with
+    # "\n" a bare carriage return goes out unquoted, and spreadsheets start a new row there —
+    # one whose first cell ("=1" after "\r") is a live formula again. As "\n" it is quoted.
+    return cell.replace("\r\n", "\n").replace("\r", "\n") if "\r" in cell else cell
+
+
 class _NeutralisingWriter:
     def __init__(self, writer):
         self._writer = writer
+        self._fold_cr = "\r" not in writer.dialect.lineterminator
 
     def writerow(self, row):
-        return self._writer.writerow(neutralise_row(row))
+        cells = neutralise_row(row)
+        if self._fold_cr:
+            cells = [_line_breaks_quoted(cell) for cell in cells]
+        return self._writer.writerow(cells)
 
     def writerows(self, rows):
         for row in rows:

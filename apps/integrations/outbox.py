@@ -190,12 +190,18 @@ def url_problem(url: str, *, allow_private_network: bool) -> str | None:
         return "The webhook URL has no host."
     if allow_private_network:
         return None
-    if parts.hostname == "localhost" or parts.hostname.endswith(".localhost"):
+    host = parts.hostname.rstrip(".")
+    if host == "localhost" or host.endswith(".localhost"):
         return "localhost is a private address; ops must allow private networks for this endpoint."
     try:
-        ip = ipaddress.ip_address(parts.hostname)
+        ip = ipaddress.ip_address(host)
     except ValueError:
-        return None
+        # The shorthand IPv4 forms the resolver accepts (127.1, 2130706433, 0x7f000001,
+        # 0177.0.0.1) are refused when saved too, not only when a delivery connects.
+        try:
+            ip = ipaddress.IPv4Address(socket.inet_aton(host))
+        except OSError:
+            return None
     if address_refused(ip):
         return f"{ip} is a loopback/private address; ops must allow private networks for this endpoint."
     return None

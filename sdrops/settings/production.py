@@ -25,7 +25,7 @@ X_FRAME_OPTIONS = "DENY"
 MIDDLEWARE = [MIDDLEWARE[0], "whitenoise.middleware.WhiteNoiseMiddleware", *MIDDLEWARE[1:]]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    "staticfiles": {"BACKEND": "sdrops.storage.StaticFilesStorage"},
 }
 # Behind a load balancer the client address comes from X-Forwarded-For (django-axes).
 AXES_IPWARE_PROXY_COUNT = int(os.environ.get("PROXY_COUNT", "1"))

@@ -84,6 +84,14 @@ class Clusters:
                 log,
             ))
 
+    def kill(self):
+        """SIGKILL every process of every cluster (sentinel, workers, monitor): a machine that died."""
+        for process, log in self.processes:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+            log.close()
+
     def stop(self, grace: float = 15):
         for process, _ in self.processes:
             if process.poll() is None:
@@ -96,7 +104,8 @@ class Clusters:
                 # django-q2 can hang on SIGTERM (open upstream issue): fall back to SIGKILL.
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
-            log.close()
+            if not log.closed:
+                log.close()
 
 
 @pytest.fixture

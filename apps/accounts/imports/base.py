@@ -162,7 +162,18 @@ def table_problems(table: CsvTable, *, required: list[list[str]], kind: str) -> 
     for options in required:
         if not any(table.has(column) for column in options):
             wanted = " or ".join(f"“{column}”" for column in options)
-            problems.append(
-                f"The {kind} file needs a {wanted} column; its header has: {', '.join(h.strip() for h in table.header) or 'nothing'}."
-            )
+            problems.append(f"The {kind} file needs a {wanted} column; its header has: {_header_summary(table.header)}.")
     return problems
+
+
+HEADER_NAMES_SHOWN = 30
+
+
+def _header_summary(header: list[str]) -> str:
+    """The header as the user should read it back: a file with a million columns (or one
+    long garbage line) must not turn into a 17 MB error message stored on the record."""
+    names = [h.strip()[:60] for h in header[:HEADER_NAMES_SHOWN]]
+    text = ", ".join(names) or "nothing"
+    if len(header) > HEADER_NAMES_SHOWN:
+        text += f", … ({len(header):,} columns in all)"
+    return text

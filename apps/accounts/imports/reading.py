@@ -56,8 +56,25 @@ class RowError:
         return {"line": self.line, "column": self.column, "value": self.value, "message": self.message}
 
 
+def _refuse_nul(text: str) -> str:
+    # PostgreSQL text cannot hold NUL: without this check the write fails deep in the
+    # import (a 500 on the admin screen) instead of naming the line.
+    position = text.find("\x00")
+    if position >= 0:
+        line = text.count("\n", 0, position) + 1
+        raise FileRefused(
+            f"Line {line} contains a NUL character (byte 0x00); a CSV text file has none.",
+            "Is this a spreadsheet or archive rather than CSV? Save it as “CSV UTF-8” and upload that.",
+        )
+    return text
+
+
 def decode(data: bytes, encoding: str | None = None) -> str:
     """The file's text. UTF-8 (a BOM is dropped) unless the user named another encoding."""
+    return _refuse_nul(_decode(data, encoding))
+
+
+def _decode(data: bytes, encoding: str | None = None) -> str:
     name = (encoding or "utf-8").strip().lower()
     try:
         codec = codecs.lookup(name)
