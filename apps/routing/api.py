@@ -19,7 +19,7 @@ from rest_framework.response import Response
 from apps.accounts.domains import normalize_domain
 from apps.accounts.models import Account
 from apps.accounts.selectors import accounts_visible_to
-from apps.integrations.api_support import ERROR_RESPONSES
+from apps.integrations.api_support import ERROR_RESPONSES, UtcIsoDateTimeFilter
 from apps.integrations.models import Scope
 from apps.integrations.permissions import ScopedPermission
 from apps.people.models import Contact, LeadCycle, LeadType, Rep
@@ -157,7 +157,36 @@ OUTCOME_DETAIL = {
 }
 
 
+class RoutingDecisionOut(DecisionOut):
+    contact = serializers.IntegerField(allow_null=True)
+    contact_email = serializers.CharField(allow_null=True)
+    account = serializers.IntegerField(allow_null=True)
+    rep = serializers.IntegerField(allow_null=True)
+    reason = serializers.CharField()
+    account_created = serializers.BooleanField()
+    resolved_at = serializers.DateTimeField(allow_null=True)
+
+
+class RoutingDecisionFilter(django_filters.FilterSet):
+    outcome = django_filters.ChoiceFilter(choices=RoutingDecision.Outcome.choices)
+    rep = django_filters.NumberFilter(field_name="rep_id")
+    contact = django_filters.NumberFilter(field_name="contact_id")
+    email = django_filters.CharFilter(method="filter_email", max_length=254)
+    decided_since = UtcIsoDateTimeFilter(field_name="decided_at", lookup_expr="gte")
+
+    class Meta:
+        model = RoutingDecision
+        fields = ["outcome", "rep", "contact", "email", "decided_since"]
+
+    def filter_email(self, queryset, name, value):
+        return queryset.filter(contact__email=value.strip().lower())
+
+
 @extend_schema_view(
+    list=extend_schema(
+        summary="Routing decisions in your scope (why each lead went where)",
+        responses={200: RoutingDecisionOut, **ERROR_RESPONSES},
+    ),
     create=extend_schema(
         summary="Receive an inbound lead and route it at once",
         description=(
@@ -170,12 +199,22 @@ OUTCOME_DETAIL = {
         responses={201: LeadOut, 200: LeadOut, **ERROR_RESPONSES},
     )
 )
-class LeadViewSet(viewsets.GenericViewSet):
+class LeadViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     permission_classes = [ScopedPermission]
-    serializer_class = LeadOut
-    scopes = {"POST": Scope.WRITE_LEADS_ACTIVITIES}
-    model_perms = {"POST": ["people.add_contact"]}
-    queryset = Contact.objects.none()
+    serializer_class = RoutingDecisionOut
+    filterset_class = RoutingDecisionFilter
+    scopes = {"GET": Scope.READ, "POST": Scope.WRITE_LEADS_ACTIVITIES}
+    model_perms = {"GET": ["routing.view_routingdecision"], "POST": ["people.add_contact"]}
+
+    def get_queryset(self):
+        return selectors.routing_decisions_visible_to(user=self.request.user).select_related("contact", "rule")
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        rows = [{**_decision_out(d), "contact": d.contact_id, "contact_email": d.contact.email if d.contact else None,
+                 "account": d.account_id, "rep": d.rep_id, "reason": d.reason, "account_created": d.account_created,
+                 "resolved_at": d.resolved_at} for d in page]
+        return self.get_paginated_response(RoutingDecisionOut(rows, many=True).data)
 
     def create(self, request):
         data = LeadIn(data=request.data)

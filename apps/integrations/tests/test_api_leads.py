@@ -208,3 +208,19 @@ def test_lead_post_runs_a_fixed_number_of_queries(make_client, ops, sdrs, existi
     assert response.status_code == 201 and response.json()["assigned"]
     statements = [q["sql"] for q in ctx.captured_queries if "SAVEPOINT" not in q["sql"]]
     assert len(statements) <= 42, "\n".join(s[:100] for s in statements)
+
+
+def test_routing_decisions_are_listed_in_scope(make_client, ops, sdr, other_sdr, ae):
+    mine = AccountFactory(domain="mine.io")
+    account_set_owner(account=mine, to_rep=sdr, reason=OwnershipReason.MANUAL)
+    theirs = AccountFactory(domain="theirs.io")
+    account_set_owner(account=theirs, to_rep=other_sdr, reason=OwnershipReason.MANUAL)
+    crm, _ = make_client(ops)
+    for email in ("a@mine.io", "b@theirs.io", "c@gmail.com"):
+        assert crm.post("/api/leads/", {"email": email}, format="json").status_code == 201
+    assert len(crm.get("/api/leads/").json()["results"]) == 3
+    unmatched = crm.get("/api/leads/", {"outcome": "unmatched"}).json()["results"]
+    assert [d["contact_email"] for d in unmatched] == ["c@gmail.com"]
+    own = make_client(sdr)[0].get("/api/leads/").json()["results"]
+    assert [(d["contact_email"], d["rep"], d["outcome"]) for d in own] == [("a@mine.io", sdr.pk, "current_owner")]
+    assert make_client(ae)[0].get("/api/leads/").status_code == 403
