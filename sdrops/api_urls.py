@@ -9,14 +9,24 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from rest_framework.routers import SimpleRouter
 
 from apps.accounts.api import AccountViewSet, ActivityViewSet
+from apps.icps.api import SignalTypeViewSet, SignalViewSet
 from apps.integrations.api import CrmWebhookView
-from apps.people.api import ContactViewSet, RepViewSet
+from apps.meetings.api import MeetingViewSet
+from apps.people.api import ContactViewSet, DispositionReasonViewSet, LeadCycleViewSet, RepViewSet
+from apps.routing.api import LeadViewSet, ReturnViewSet
 
 router = SimpleRouter(trailing_slash=True)
 router.register("accounts", AccountViewSet, basename="account")
 router.register("activities", ActivityViewSet, basename="activity")
 router.register("contacts", ContactViewSet, basename="contact")
 router.register("reps", RepViewSet, basename="rep")
+router.register("leads", LeadViewSet, basename="lead")
+router.register("lead-cycles", LeadCycleViewSet, basename="lead-cycle")
+router.register("disposition-reasons", DispositionReasonViewSet, basename="disposition-reason")
+router.register("returns", ReturnViewSet, basename="return")
+router.register("signals", SignalViewSet, basename="signal")
+router.register("signal-types", SignalTypeViewSet, basename="signal-type")
+router.register("meetings", MeetingViewSet, basename="meeting")
 
 
 

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.db.models.functions import Lower
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
@@ -19,7 +19,7 @@ from apps.accounts.domains import normalize_domain
 from apps.accounts.models import Account, Activity, ActivityType, DomainAlias, OwnershipReason
 from apps.accounts.selectors import accounts_visible_to, activities_visible_to
 from apps.accounts.services import account_create, account_fields_update, account_set_owner, domain_alias_add
-from apps.integrations.api_support import ERROR_RESPONSES, MAX_BULK_ITEMS
+from apps.integrations.api_support import ERROR_RESPONSES, MAX_BULK_ITEMS, UtcIsoDateTimeFilter
 from apps.integrations.models import Scope
 from apps.integrations.permissions import ScopedPermission
 from apps.integrations.services import activities_record_bulk, activity_record
@@ -45,6 +45,50 @@ class AccountOut(serializers.ModelSerializer):
 
     def get_aliases(self, account) -> list[str]:
         return [alias.domain for alias in account.aliases.all()]
+
+
+class RuleHitOut(serializers.Serializer):
+    rule_id = serializers.IntegerField(allow_null=True)
+    category = serializers.CharField()
+    text = serializers.CharField()
+    points = serializers.IntegerField()
+
+
+class ICPExplanationOut(serializers.Serializer):
+    icp_id = serializers.IntegerField()
+    name = serializers.CharField()
+    qualified = serializers.BooleanField()
+    failed_qualifiers = serializers.ListField(child=serializers.CharField())
+    hits = RuleHitOut(many=True)
+    raw = serializers.DictField(child=serializers.IntegerField(), help_text="Category → points before the cap.")
+    scores = serializers.DictField(child=serializers.IntegerField(), help_text="Category → points after the cap.")
+    cut = serializers.DictField(child=serializers.IntegerField(), help_text="Category → points the cap cut off.")
+    total = serializers.IntegerField()
+
+
+class ScoreExplanationOut(serializers.Serializer):
+    """apps.icps.selectors.account_score_explain: which rule gave how many points."""
+
+    total = serializers.IntegerField()
+    tier = serializers.CharField(allow_blank=True)
+    quadrant = serializers.CharField(allow_blank=True)
+    matched_icp = serializers.IntegerField(allow_null=True, source="matched.icp_id", default=None)
+    icps = ICPExplanationOut(many=True)
+    computed_at = serializers.DateTimeField()
+
+
+class AccountDetailOut(AccountOut):
+    score_explanation = serializers.SerializerMethodField()
+
+    class Meta(AccountOut.Meta):
+        fields = [*AccountOut.Meta.fields, "score_explanation"]
+        read_only_fields = fields
+
+    @extend_schema_field(ScoreExplanationOut)
+    def get_score_explanation(self, account) -> dict:
+        from apps.icps.selectors import account_score_explain
+
+        return ScoreExplanationOut(account_score_explain(account=account)).data
 
 
 class AccountIn(serializers.Serializer):
@@ -99,7 +143,7 @@ class AccountFilter(django_filters.FilterSet):
     tier = django_filters.CharFilter(field_name="tier", max_length=1)
     segment = django_filters.ChoiceFilter(choices=Segment.choices)
     status = django_filters.ChoiceFilter(choices=Account.Status.choices)
-    updated_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    updated_since = UtcIsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
 
     class Meta:
         model = Account
@@ -122,7 +166,9 @@ def _owner_change_allowed(request) -> None:
 
 @extend_schema_view(
     list=extend_schema(summary="List accounts in your scope", responses={200: AccountOut, **ERROR_RESPONSES}),
-    retrieve=extend_schema(summary="One account", responses={200: AccountOut, **ERROR_RESPONSES}),
+    retrieve=extend_schema(
+        summary="One account, with its score explanation", responses={200: AccountDetailOut, **ERROR_RESPONSES}
+    ),
 )
 class AccountViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     permission_classes = [ScopedPermission]
@@ -138,6 +184,9 @@ class AccountViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
 
     def get_queryset(self):
         return accounts_visible_to(user=self.request.user).select_related("owner").prefetch_related("aliases")
+
+    def get_serializer_class(self):
+        return AccountDetailOut if self.action == "retrieve" else AccountOut
 
     def get_permissions(self):
         if self.action == "aliases":
@@ -347,7 +396,7 @@ class ActivityFilter(django_filters.FilterSet):
     rep = django_filters.NumberFilter(field_name="rep_id")
     type = django_filters.ChoiceFilter(choices=ActivityType.choices)
     automated = django_filters.BooleanFilter()
-    occurred_since = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
+    occurred_since = UtcIsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
 
     class Meta:
         model = Activity

@@ -153,8 +153,8 @@ class EventType(models.TextChoices):
     ACCOUNT_ASSIGNED = "account.assigned", "Account assigned"
     ACCOUNT_RETRIEVED = "account.retrieved", "Account retrieved"
     ACCOUNT_UNASSIGNED = "account.unassigned", "Account back to the pool (other than retrieval)"
-    # Declared so ops can subscribe now; emitted once the returns, lead and meeting
-    # services exist (issues 5-7).
+    # Emitted by in-transaction hooks in apps.routing (returns), apps.people (leads, SLA)
+    # and apps.meetings (dispositions).
     RETURN_DECIDED = "return.decided", "Return decided"
     LEAD_ASSIGNED = "lead.assigned", "Lead assigned"
     SLA_BREACHED = "lead.sla_breached", "SLA breach"

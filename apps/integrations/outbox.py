@@ -19,7 +19,7 @@ import logging
 import socket
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -125,6 +125,33 @@ def outbox_write_owner_changes(events: list[OwnershipEvent]) -> list[OutboxEvent
                 )
             )
     created = OutboxEvent.objects.bulk_create(rows, batch_size=2000)
+    ids = [row.pk for row in created]
+    transaction.on_commit(lambda: outbox_enqueue(event_pks=ids))
+    return created
+
+
+def outbox_write(*, event_type: str, build_data: Callable[[], dict], occurred_at: dt.datetime) -> list[OutboxEvent]:
+    """Write one outbox row per active endpoint subscribed to `event_type`. Call inside the
+    transaction of the change. `build_data` runs only when someone is subscribed, so a
+    change nobody listens to costs one query."""
+    endpoint_ids = list(
+        WebhookEndpoint.objects.filter(active=True, event_types__contains=[event_type]).values_list("pk", flat=True)
+    )
+    if not endpoint_ids:
+        return []
+    data = build_data()
+    rows = []
+    for endpoint_id in endpoint_ids:
+        event_id = uuid.uuid4()
+        rows.append(
+            OutboxEvent(
+                event_id=event_id, endpoint_id=endpoint_id, type=event_type,
+                payload={"event_id": str(event_id), "type": event_type, "occurred_at": occurred_at.isoformat(),
+                         "data": data},
+                next_attempt_at=occurred_at,
+            )
+        )
+    created = OutboxEvent.objects.bulk_create(rows)
     ids = [row.pk for row in created]
     transaction.on_commit(lambda: outbox_enqueue(event_pks=ids))
     return created
@@ -330,3 +357,30 @@ def outbox_redeliver(*, events: Iterable[OutboxEvent]) -> int:
         )
         transaction.on_commit(lambda: outbox_enqueue(event_pks=pks))
     return count
+
+
+def outbox_write_meeting_dispositioned(meeting) -> list[OutboxEvent]:
+    """apps.meetings calls this inside the disposition's transaction (on_meeting_dispositioned)."""
+
+    def build() -> dict:
+        from apps.meetings.models import Meeting
+
+        m = Meeting.objects.select_related("contact", "account", "sdr__user", "ae__user").get(pk=meeting.pk)
+        def iso(value):
+            return value.isoformat() if value else None
+
+        return {
+            "meeting": {
+                "id": m.pk, "kind": m.kind, "status": m.status, "scheduled_at": iso(m.scheduled_at),
+                "dispositioned_at": iso(m.dispositioned_at), "disposition_notes": m.disposition_notes,
+                "late": m.disposition_late, "opportunity_id": m.opportunity_id,
+            },
+            "contact": {"id": m.contact_id, "email": m.contact.email},
+            "account": {"id": m.account_id, "name": m.account.name, "domain": m.account.domain},
+            "sdr": _rep_json(m.sdr),
+            "ae": _rep_json(m.ae),
+        }
+
+    return outbox_write(
+        event_type=EventType.MEETING_DISPOSITIONED, build_data=build, occurred_at=meeting.dispositioned_at or timezone.now()
+    )

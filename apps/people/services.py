@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -41,6 +42,53 @@ ALLOWED_MOVES = {
     LeadCycle.State.WORKING: {LeadCycle.State.DISPOSITIONED},
     LeadCycle.State.DISPOSITIONED: set(),
 }
+
+
+# Callbacks run inside the transaction of a lead change with (event type, a function that
+# builds the event's data, when): what they write (the webhook outbox) commits or rolls
+# back together with the change. apps.integrations registers its outbox writer here.
+_in_transaction_lead_change: list[Callable[..., None]] = []
+
+LEAD_ASSIGNED = "lead.assigned"
+LEAD_SLA_BREACHED = "lead.sla_breached"
+
+
+def in_transaction_on_lead_change(callback: Callable[..., None]) -> Callable:
+    """Register `callback(event_type=..., build_data=..., occurred_at=...)`, run inside the
+    transaction of every lead assignment, re-assignment and recorded SLA breach."""
+    if callback not in _in_transaction_lead_change:
+        _in_transaction_lead_change.append(callback)
+    return callback
+
+
+def _iso(value):
+    return value.isoformat() if value is not None else None
+
+
+def _rep_data(rep: Rep | None) -> dict | None:
+    if rep is None:
+        return None
+    return {"id": rep.pk, "owner_name": rep.owner_name, "email": rep.user.email, "role": rep.role}
+
+
+def _cycle_data(cycle: LeadCycle) -> dict:
+    contact = Contact.objects.select_related("account").get(pk=cycle.contact_id)
+    account = contact.account
+    return {
+        "lead_cycle": {
+            "id": cycle.pk, "number": cycle.number, "state": cycle.state, "lead_type": cycle.lead_type,
+            "source": cycle.source, "assigned_at": _iso(cycle.assigned_at), "sla_target_at": _iso(cycle.sla_target_at),
+            "sla_maximum_at": _iso(cycle.sla_maximum_at), "reassignment_count": cycle.reassignment_count,
+        },
+        "contact": {"id": contact.pk, "email": contact.email, "name": f"{contact.first_name} {contact.last_name}".strip()},
+        "account": {"id": account.pk, "name": account.name, "domain": account.domain} if account else None,
+        "rep": _rep_data(Rep.objects.select_related("user").filter(pk=cycle.rep_id).first()),
+    }
+
+
+def _lead_changed(event_type: str, build_data: Callable[[], dict], occurred_at: dt.datetime) -> None:
+    for callback in _in_transaction_lead_change:
+        callback(event_type=event_type, build_data=build_data, occurred_at=occurred_at)
 
 
 def _actor_user(actor):
@@ -104,12 +152,14 @@ def lead_cycle_open(
     with transaction.atomic():
         Contact.objects.select_for_update(no_key=True).filter(pk=contact.pk).first()
         cycles = LeadCycle.objects.filter(contact=contact)
-        open_cycle = cycles.exclude(state=LeadCycle.State.DISPOSITIONED).first()
-        if open_cycle is not None:
+        # One statement for both: routing a lead stays within its query budget.
+        seen = cycles.aggregate(n=Max("number"), open_pk=Max("pk", filter=~Q(state=LeadCycle.State.DISPOSITIONED)))
+        if seen["open_pk"] is not None:
+            open_cycle = cycles.get(pk=seen["open_pk"])
             raise ValidationError(
                 f"{contact} already has an open lead cycle (cycle {open_cycle.number}, {open_cycle.get_state_display()})."
             )
-        number = (cycles.aggregate(n=Max("number"))["n"] or 0) + 1
+        number = (seen["n"] or 0) + 1
         cycle = LeadCycle(
             contact=contact,
             number=number,
@@ -123,6 +173,11 @@ def lead_cycle_open(
         cycle.save()
         _event(cycle, LeadCycleEvent.Kind.ASSIGNED, actor=actor, at=cycle.assigned_at,
                note="recycled" if number > 1 else "")
+        _lead_changed(
+            LEAD_ASSIGNED,
+            lambda: {**_cycle_data(cycle), "from_rep": None, "reason": "recycled" if number > 1 else "assigned"},
+            cycle.assigned_at,
+        )
     return cycle
 
 
@@ -434,6 +489,7 @@ def lead_cycle_sla_enforce(*, cycle_id: int, now: dt.datetime | None = None) -> 
                     )
             except IntegrityError:
                 return "skipped"
+            _lead_changed(LEAD_SLA_BREACHED, lambda: _breach_data(breach, cycle), now)
             transaction.on_commit(lambda: notifications.sla_reminder(breach_id=breach.pk))
             return "reminded"
     return "skipped"
@@ -463,6 +519,7 @@ def _escalate(cycle: LeadCycle, *, now: dt.datetime, notifications) -> str:
     if new_rep is None:
         breach.note = "No available rep to re-assign to; manager notified."
         breach.save(update_fields=["note"])
+        _lead_changed(LEAD_SLA_BREACHED, lambda: _breach_data(breach, cycle), now)
         transaction.on_commit(lambda: notifications.sla_escalation(breach_id=breach.pk))
         return "escalated"
     account = cycle.contact.account
@@ -484,5 +541,52 @@ def _escalate(cycle: LeadCycle, *, now: dt.datetime, notifications) -> str:
     Enrolment.objects.filter(contact_id=cycle.contact_id, state=Enrolment.State.ACTIVE).update(rep=new_rep)
     breach.reassigned_to = new_rep
     breach.save(update_fields=["reassigned_to"])
+    _lead_changed(LEAD_SLA_BREACHED, lambda: _breach_data(breach, cycle), now)
+    _lead_changed(
+        LEAD_ASSIGNED,
+        lambda: {**_cycle_data(cycle), "from_rep": _rep_data(old_rep), "reason": "sla_reassignment"},
+        now,
+    )
     transaction.on_commit(lambda: notifications.sla_escalation(breach_id=breach.pk))
     return "reassigned"
+
+
+def _breach_data(breach: SlaBreach, cycle: LeadCycle) -> dict:
+    breached_rep = Rep.objects.select_related("user").filter(pk=breach.rep_id).first()
+    reassigned_to = Rep.objects.select_related("user").filter(pk=breach.reassigned_to_id).first()
+    return {
+        **_cycle_data(cycle),
+        "breach": {
+            "id": breach.pk, "kind": breach.kind, "due_at": _iso(breach.due_at), "breached_at": _iso(breach.breached_at),
+            "breached_rep": _rep_data(breached_rep), "reassigned_to": _rep_data(reassigned_to), "note": breach.note,
+        },
+    }
+
+
+# ---------------------------------------------------------------- contacts from other systems
+
+CONTACT_UPSERT_FIELDS = ("first_name", "last_name", "title", "persona", "buying_role")
+
+
+def contact_upsert(*, email: str, source: str = Contact.Source.INBOUND, actor=None, **fields) -> tuple[Contact, bool]:
+    """Find the contact by email (case-insensitive) or create it; given non-blank fields
+    overwrite. A known contact keeps its source (where the person first came from).
+    Returns (contact, created)."""
+    unknown = set(fields) - set(CONTACT_UPSERT_FIELDS)
+    if unknown:
+        raise ValidationError({field: "This field cannot be set here." for field in sorted(unknown)})
+    email = (email or "").strip().lower()
+    with transaction.atomic():
+        contact = Contact.objects.select_for_update(no_key=True).filter(email=email).first()
+        created = contact is None
+        if created:
+            contact = Contact(email=email, source=source)
+        changed = False
+        for field, value in fields.items():
+            if value not in (None, "") and getattr(contact, field) != value:
+                setattr(contact, field, value)
+                changed = True
+        if created or changed:
+            contact.full_clean(exclude=["account"], validate_unique=False)
+            contact.save()
+    return contact, created

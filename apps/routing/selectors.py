@@ -12,12 +12,13 @@ from django.utils import timezone
 
 from apps.accounts.models import Account, Activity
 from apps.people.models import Rep
-from apps.people.selectors import rep_for_user, reps_managed_by, user_sees_everything
+from apps.people.selectors import rep_for_user, reps_managed_by, scoped_rep_ids, user_sees_everything
 from apps.routing.models import (
     AccountRest,
     CapacityRule,
     RepCapacityOverride,
     ReturnRequest,
+    RoutingDecision,
     RoutingRule,
     RoutingRuleMember,
     RulesOfEngagement,
@@ -263,3 +264,12 @@ def user_may_review(*, user, return_request: ReturnRequest) -> bool:
 
 def today(now: dt.datetime | None = None) -> dt.date:
     return timezone.localdate(now or timezone.now())
+
+
+def routing_decisions_visible_to(*, user) -> QuerySet[RoutingDecision]:
+    """As the admin's routing decision list: ops see all, others the decisions that went to
+    a rep they see."""
+    qs = RoutingDecision.objects.all()
+    if user_sees_everything(user):
+        return qs
+    return qs.filter(rep_id__in=scoped_rep_ids(user=user) or [])

@@ -778,6 +778,50 @@ def _readiness_signal_add(*, account_id: int, on: dt.date, now: dt.datetime) -> 
 # Returns and swaps
 # =========================================================================================
 
+# Callbacks run inside the transaction of a return decision (approve or reject) with
+# (event type, a function that builds the event's data, when); apps.integrations writes its
+# webhook outbox here, so the notification commits or rolls back with the decision.
+_in_transaction_return_decided: list = []
+
+RETURN_DECIDED = "return.decided"
+
+
+def in_transaction_on_return_decided(callback) -> object:
+    if callback not in _in_transaction_return_decided:
+        _in_transaction_return_decided.append(callback)
+    return callback
+
+
+def _return_data(request: ReturnRequest) -> dict:
+    request = ReturnRequest.objects.select_related("rep__user", "reassign_to__user", "reviewed_by").get(pk=request.pk)
+
+    def rep(r):
+        return {"id": r.pk, "owner_name": r.owner_name, "email": r.user.email, "role": r.role} if r else None
+
+    def iso(value):
+        return value.isoformat() if value else None
+
+    return {
+        "return": {
+            "id": request.pk, "status": request.status, "reason": request.reason, "outcome": request.outcome,
+            "note": request.note, "review_note": request.review_note, "rest_days": request.rest_days,
+            "get_back_on": iso(request.get_back_on), "created_at": iso(request.created_at),
+            "reviewed_at": iso(request.reviewed_at),
+            "reviewed_by": request.reviewed_by.get_username() if request.reviewed_by else None,
+        },
+        "account": {"id": request.account_id, "name": request.account_name},
+        "duplicate_of": request.duplicate_of_id,
+        "swap_account": request.swap_account_id,
+        "rep": rep(request.rep),
+        "reassign_to": rep(request.reassign_to),
+    }
+
+
+def _return_decided(request: ReturnRequest) -> None:
+    for callback in _in_transaction_return_decided:
+        callback(event_type=RETURN_DECIDED, build_data=lambda: _return_data(request), occurred_at=request.reviewed_at)
+
+
 DEFAULT_OUTCOME = {
     ReturnReason.DUPLICATE: ReturnOutcome.MERGE,
     ReturnReason.GET_BACK_TO_ME: ReturnOutcome.REST,
@@ -919,6 +963,7 @@ def return_approve(
         request.reviewed_by = actor if getattr(actor, "pk", None) else None
         request.reviewed_at, request.review_note = now, note
         request.save()
+        _return_decided(request)
     return request
 
 
@@ -934,6 +979,7 @@ def return_reject(*, return_request: ReturnRequest, actor=None, note: str) -> Re
         request.reviewed_by = actor if getattr(actor, "pk", None) else None
         request.reviewed_at = timezone.now()
         request.save()
+        _return_decided(request)
         _notify(
             f"Return of {request.account_name} rejected",
             f"Hello {request.rep.owner_name},\n\nYour return of {request.account_name} ({request.get_reason_display()}) "

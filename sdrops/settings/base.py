@@ -221,6 +221,17 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Choice sets that share a field name get their own component names.
+    "ENUM_NAME_OVERRIDES": {
+        "AccountStatusEnum": "apps.accounts.models.Account.Status",
+        "ReturnStatusEnum": "apps.routing.models.ReturnRequest.Status",
+        "RoutingOutcomeEnum": "apps.routing.models.RoutingDecision.Outcome",
+        "ReturnOutcomeEnum": "apps.routing.models.ReturnOutcome",
+        "LeadDispositionEnum": "apps.people.models.LeadCycle.Disposition",
+        "DispositionReasonKindEnum": "apps.people.models.DispositionReason.Disposition",
+        "MeetingKindEnum": "apps.meetings.models.Meeting.Kind",
+        "SignalTypeKindEnum": "apps.icps.models.SignalType.Kind",
+    },
 }
 # Largest request body Django (and the API's JSON parser) will read: 2.5 MB, room for a
 # bulk of 1,000 activities.

@@ -26,9 +26,13 @@ from schemathesis.specs.openapi.checks import (
 from apps.accounts.models import OwnershipReason
 from apps.accounts.services import account_set_owner
 from apps.accounts.tests.factories import AccountFactory, ActivityFactory
+from apps.icps.tests.factories import SignalFactory
 from apps.integrations.outbox import sign
 from apps.integrations.services import integration_create
+from apps.people.services import lead_cycle_open
 from apps.people.tests.factories import ContactFactory
+from apps.routing.services import return_file
+from apps.routing.tests.factories import rule_with
 
 # The schema as the app serves it at /api/schema/ (same generator, no HTTP needed).
 RAW_SCHEMA = json.loads(json.dumps(SchemaGenerator().get_schema(request=None, public=True), default=str))
@@ -54,8 +58,13 @@ def token(db, ops, sdr):
     for n in range(3):
         account = AccountFactory(domain=f"fuzz{n}.com")
         account_set_owner(account=account, to_rep=sdr, reason=OwnershipReason.MANUAL)
-        ContactFactory(account=account)
+        contact = ContactFactory(account=account)
         ActivityFactory(account=account)
+        # Rows for the lead, return and signal endpoints to find by id.
+        lead_cycle_open(contact=contact, rep=sdr)
+        return_file(account=account, rep=sdr, reason="not_interested")
+        SignalFactory(account=account)
+    rule_with([sdr])
     _, raw = integration_create(
         name="fuzz", user=ops.user, scopes=["read", "write_accounts", "write_leads_activities"],
         throttle_rate="100000/min",
