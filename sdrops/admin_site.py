@@ -4,6 +4,8 @@ from django.contrib import admin
 from django.template.response import TemplateResponse
 from django.urls import path
 
+from apps.reporting.urls import report_urls
+
 
 class SdropsAdminSite(admin.AdminSite):
     site_header = "sdrops"
@@ -13,6 +15,7 @@ class SdropsAdminSite(admin.AdminSite):
     def get_urls(self):
         return [
             path("jobs/", self.admin_view(self.jobs_view), name="jobs"),
+            *report_urls(self),
             *super().get_urls(),
         ]
 

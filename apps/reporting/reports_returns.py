@@ -1,0 +1,95 @@
+"""The returns page over apps.routing's ReturnRequest. Imported by apps.reporting.reports."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import Count, Q
+from django.db.models.functions import TruncWeek
+
+from apps.reporting.reports import Report, register
+from apps.reporting.tables import Column, Result, Table, bar_chart, rate
+
+
+def returns_in_period(*, scope):
+    from apps.routing.models import ReturnRequest
+
+    return ReturnRequest.objects.filter(created_at__gte=scope.start, created_at__lt=scope.end, **scope.rep_filter())
+
+
+def return_aggregates() -> dict:
+    from apps.routing.models import ReturnOutcome, ReturnRequest
+
+    aggregates = {
+        "returns": Count("id"),
+        "pending": Count("id", filter=Q(status=ReturnRequest.Status.PENDING)),
+        "approved": Count("id", filter=Q(status=ReturnRequest.Status.APPROVED)),
+        "rejected": Count("id", filter=Q(status=ReturnRequest.Status.REJECTED)),
+    }
+    for outcome in ReturnOutcome.values:
+        aggregates[f"outcome_{outcome}"] = Count("id", filter=Q(status=ReturnRequest.Status.APPROVED, outcome=outcome))
+    return aggregates
+
+
+def _columns(first: Column) -> list[Column]:
+    from apps.routing.models import ReturnOutcome
+
+    return [
+        first,
+        Column("returns", "Returns", "int", "Returns filed in the period (retrievals included, as reason “Retrieval”)."),
+        Column("pending", "Pending", "int", "Of those, still awaiting review."),
+        Column("approved", "Approved", "int", "Approved by ops."),
+        Column("rejected", "Rejected", "int", "Rejected: the account went back to the rep."),
+        Column("approval_rate", "Approval rate", "pct", "Approved ÷ (approved + rejected)."),
+        *[Column(f"outcome_{value}", f"→ {label}", "int", f"Approved with the outcome “{label}”.")
+          for value, label in ReturnOutcome.choices],
+    ]
+
+
+def _finish(row: dict) -> dict:
+    row["approval_rate"] = rate(row["approved"], row["approved"] + row["rejected"])
+    return row
+
+
+@register
+class Returns(Report):
+    slug = "returns"
+    title = "Returns"
+    description = "Account returns by reason and by rep, per week, with the review outcomes."
+    filters = ("date", "team", "rep")
+
+    def compute(self, *, scope, params) -> Result:
+        from apps.reporting import selectors as s
+        from apps.routing.models import ReturnReason
+
+        qs = returns_in_period(scope=scope)
+        zero = {key: 0 for key in return_aggregates()}
+        reasons = dict(ReturnReason.choices)
+        by_reason = [_finish({**r, "reason": reasons.get(r["reason"], r["reason"])})
+                     for r in qs.values("reason").annotate(**return_aggregates()).order_by("reason")]
+        by_rep = [_finish(r) for r in s.merge_by_rep(
+            reps=s.roster(scope=scope), rows=list(qs.values("rep_id", "rep__owner_name").annotate(**return_aggregates()).order_by()),
+            zero=zero)]
+        total = _finish({**zero, **qs.aggregate(**return_aggregates())})
+        weekly = list(qs.annotate(week=TruncWeek("created_at")).values("week", "reason").annotate(n=Count("id")).order_by("week"))
+        weeks = sorted({(w["week"].date() if isinstance(w["week"], dt.datetime) else w["week"]) for w in weekly})
+        cells = {((w["week"].date() if isinstance(w["week"], dt.datetime) else w["week"]), w["reason"]): w["n"] for w in weekly}
+        week_rows = [{"week": week.isoformat(), "total": sum(cells.get((week, r), 0) for r in reasons),
+                      **{f"r_{r}": cells.get((week, r), 0) for r in reasons}} for week in weeks]
+        week_table = Table("weekly", "Per week, by reason", [
+            Column("week", "Week of", "text"),
+            Column("total", "Returns", "int", "Returns filed in the week (weeks start Monday; the first and last may be partial)."),
+            *[Column(f"r_{value}", label, "int") for value, label in ReturnReason.choices],
+        ], week_rows)
+        tables = [
+            Table("by-reason", "By reason", _columns(Column("reason", "Reason", "text")), by_reason,
+                  total={**total, "reason": "All"} if by_reason else None),
+            Table("by-rep", "By rep", _columns(Column("rep", "Rep", "text")), by_rep,
+                  total={**total, "rep": "All"} if by_rep else None),
+            week_table,
+        ]
+        chart = bar_chart(labels=[r["week"] for r in week_rows], stacked=True,
+                          datasets=[(label, [r[f"r_{value}"] for r in week_rows]) for value, label in ReturnReason.choices])
+        summary = [("Returns", str(total["returns"])), ("Pending review", str(total["pending"])),
+                   ("Approval rate", "no data" if total["approval_rate"] is None else f"{total['approval_rate'] * 100:.0f}%")]
+        return Result(tables=tables, chart=chart, summary=summary)

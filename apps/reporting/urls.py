@@ -1,0 +1,17 @@
+"""Report URLs, mounted inside the admin site (see sdrops.admin_site) so every page gets the
+admin's login, CSRF and caching protection through `admin_view`."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from django.urls import path
+
+
+def report_urls(site) -> list:
+    from apps.reporting import views
+
+    return [
+        path("reports/", site.admin_view(partial(views.report_index, site=site)), name="reports"),
+        path("reports/<slug:slug>/", site.admin_view(partial(views.report_view, site=site)), name="report"),
+    ]
