@@ -13,6 +13,7 @@ from apps.icps.api import SignalTypeViewSet, SignalViewSet
 from apps.integrations.api import CrmWebhookView
 from apps.meetings.api import MeetingViewSet
 from apps.people.api import ContactViewSet, DispositionReasonViewSet, LeadCycleViewSet, RepViewSet
+from apps.reporting.api import ReportIndexView, ReportView
 from apps.routing.api import LeadViewSet, ReturnViewSet
 
 router = SimpleRouter(trailing_slash=True)
@@ -45,6 +46,8 @@ urlpatterns = [
     # only the public schema, no data).
     path("redoc/", csp_exempt()(SpectacularRedocView.as_view(url_name="api:schema")), name="redoc"),
     path("webhooks/crm/", CrmWebhookView.as_view(), name="webhook-crm"),
+    path("reports/", ReportIndexView.as_view(), name="reports"),
+    path("reports/<slug:slug>/", ReportView.as_view(), name="report"),
     *router.urls,
     re_path(r"^.*$", api_not_found),
 ]
