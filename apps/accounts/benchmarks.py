@@ -67,7 +67,9 @@ def _write_file(path: Path, reps: list[tuple[int, str]]) -> list[tuple]:
 
 def _truncate() -> None:
     with connection.cursor() as cursor:
-        cursor.execute("TRUNCATE accounts_account, accounts_domainalias, accounts_ownershipevent CASCADE")
+        cursor.execute(
+            "TRUNCATE accounts_account, accounts_domainalias, accounts_domain_registry, accounts_ownershipevent CASCADE"
+        )
 
 
 def _raw_copy(rows: list[tuple]) -> float:
