@@ -16,9 +16,8 @@ What each simulated person does, with a think time of 0.3–0.9 s between action
   account of their own book (POST /api/activities/), 20 % claim the next lead from the
   first-come queue (POST admin claim-next), 10 % file a return of an account of their book
   (POST the admin return form).
-- Manager (5, admin session): open the accounts changelist of their team.
-- Inbound: one client posts a new account (POST /api/accounts/, a lead's company) every
-  0.2 s — there is no inbound-lead endpoint on the API yet.
+- Manager (5, admin session): open the team dashboard report (last 30 days, their teams).
+- Inbound: one client posts a new inbound lead (POST /api/leads/, routed at once) every 0.2 s.
 """
 
 from __future__ import annotations
@@ -145,7 +144,8 @@ def _setup():
         tokens[rep.pk] = integration.set_token()
         integration.save()
     ops_user = User.objects.create_superuser(username=f"{PREFIX}ops", password=PASSWORD, email="load-ops@example.com")
-    inbound = Integration(name=f"{PREFIX}inbound", user=ops_user, scopes=[Scope.READ, Scope.WRITE_ACCOUNTS],
+    inbound = Integration(name=f"{PREFIX}inbound", user=ops_user,
+                          scopes=[Scope.READ, Scope.WRITE_ACCOUNTS, Scope.WRITE_LEADS_ACTIVITIES],
                           throttle_rate="100000/min")
     inbound_token = inbound.set_token()
     inbound.save()
@@ -226,7 +226,7 @@ def _manager(base, rep, recorder, stop, seed):
     session = requests.Session()
     _login(session, base, rep.user.username)
     while not stop.is_set():
-        _timed(recorder, "manager: accounts page", lambda: session.get(f"{base}/admin/accounts/account/", timeout=60))
+        _timed(recorder, "manager: team dashboard", lambda: session.get(f"{base}/admin/reports/team-dashboard/", timeout=60))
         stop.wait(rng.uniform(0.3, 0.9))
 
 
@@ -238,9 +238,11 @@ def _inbound(base, token, recorder, stop):
     n = 0
     next_at = time.monotonic()
     while not stop.is_set():
-        domain = f"{PREFIX}inbound-{n}.example.com"
+        # A registrable domain of its own, so each lead creates and routes a new account.
+        domain = f"{PREFIX}inbound-{n}.com"
         _timed(recorder, "inbound lead (API)", lambda d=domain: api.post(
-            f"{base}/api/accounts/", json={"name": f"Inbound {d}", "domain": d}, timeout=60), key=domain)
+            f"{base}/api/leads/", json={"email": f"{PREFIX}lead@{d}", "first_name": "Load", "last_name": "Lead"},
+            timeout=60), key=f"{PREFIX}lead@{domain}")
         n += 1
         next_at += INBOUND_EVERY  # a steady rate, whatever the latency
         stop.wait(max(0.0, next_at - time.monotonic()))
@@ -262,10 +264,15 @@ def _checks(recorder, sdrs):
     counts = dict(Activity.objects.filter(subject__startswith=PREFIX).values_list("subject").annotate(n=Count("id")))
     if any(counts.get(s) != 1 for s in subjects) or len(counts) != len(subjects):
         problems.append(f"activities: {len(subjects)} accepted, {sum(counts.values())} stored")
+    from apps.people.models import Contact, LeadCycle
+
     domains = [key for action, status, _, key in rows if action.startswith("inbound") and status == 201]
-    stored = set(Account.objects.filter(domain__startswith=f"{PREFIX}inbound-").values_list("domain", flat=True))
-    if set(domains) != stored:
-        problems.append(f"inbound: {len(domains)} accepted, {len(stored)} stored")
+    stored = list(Contact.objects.filter(email__startswith=f"{PREFIX}lead@").values_list("email", flat=True))
+    if sorted(domains) != sorted(stored):
+        problems.append(f"inbound leads: {len(domains)} accepted, {len(stored)} stored")
+    cycles = LeadCycle.objects.filter(contact__email__startswith=f"{PREFIX}lead@")
+    if cycles.values("contact").annotate(n=Count("id")).filter(n__gt=1).exists():
+        problems.append("an inbound lead got two lead cycles")
     # One owner per account is the schema (one FK); the history must agree with it.
     mismatched = 0
     for account_id, owner_id in Account.objects.filter(domain__startswith=PREFIX).values_list("pk", "owner_id"):
@@ -369,7 +376,7 @@ def portal_under_load(*, stdout, options) -> str:
                      f"{_pct(times, 95):.0f} | {_pct(times, 99):.0f} | {c4} | {c5} | {errors} |")
     lines += [
         "",
-        f"Data checks: {activities} accepted activities and {inbound} accepted inbound accounts each stored exactly once; "
+        f"Data checks: {activities} accepted activities and {inbound} accepted inbound leads each stored exactly once (one contact, one lead cycle); "
         f"{returns} returns filed once each; {claimed} queue items claimed, none twice; no rep over capacity; "
         f"every account's owner equals its last ownership event."
         if not problems else "Data checks FAILED: " + "; ".join(problems),
