@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from django.db import connection
 from django.db.models import Q, QuerySet
 
-from apps.accounts.models import Account, Activity, DomainAlias, OwnershipEvent, WebmailDomain
+from apps.accounts.domains import registrable_domain
+from apps.accounts.models import Account, Activity, DomainRegistry, OwnershipEvent, WebmailDomain
 from apps.people.models import Rep
 from apps.people.selectors import rep_for_user, scoped_rep_ids, user_sees_everything
 
@@ -43,11 +45,25 @@ def webmail_extra_domains() -> frozenset[str]:
 
 def account_holding_domain(domain: str) -> Account | None:
     """The account that already holds `domain`, as its domain or as an alias."""
-    account = Account.objects.filter(domain=domain).first()
-    if account is not None:
-        return account
-    alias = DomainAlias.objects.select_related("account").filter(domain=domain).first()
-    return alias.account if alias else None
+    return Account.objects.filter(pk__in=DomainRegistry.objects.filter(domain=domain).values("account_id")).first()
+
+
+def domain_standing(domain: str) -> tuple[bool, int | None, str]:
+    """For a normalized domain, in one query: whether the admin's webmail list has it (or its
+    registrable domain), and the id and name of the account holding it as its domain or an
+    alias (None, "" when free). The checks every new account domain and alias go through."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT EXISTS (SELECT 1 FROM accounts_webmaildomain w WHERE w.domain = ANY(%s)), a.id, a.name
+              FROM (SELECT %s::varchar AS domain) d
+              LEFT JOIN accounts_domain_registry r ON r.domain = d.domain
+              LEFT JOIN accounts_account a ON a.id = r.account_id
+            """,
+            [sorted({domain, registrable_domain(domain)}), domain],
+        )
+        listed, holder_id, holder_name = cursor.fetchone()
+    return listed, holder_id, holder_name or ""
 
 
 def accounts_matching_key(key: str) -> QuerySet[Account]:

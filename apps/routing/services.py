@@ -266,11 +266,13 @@ def _route_account(
     reason: str,
     actor,
     on: dt.date,
+    created: bool = False,
 ) -> tuple[RoutingDecision, Rep | None, bool]:
     """Decide who gets `account` (and its lead); move the account when a rule picks a rep.
-    Returns (unsaved decision, rep for the lead, whether the account moved)."""
+    Returns (unsaved decision, rep for the lead, whether the account moved). An account
+    `created` for this lead has no opportunity yet, so none is looked up."""
     decision = RoutingDecision(contact=contact, account=account, reason=reason, actor=actor if getattr(actor, "pk", None) else None)
-    opportunity_owner = selectors.account_open_opportunity_owner(account=account)
+    opportunity_owner = None if created else selectors.account_open_opportunity_owner(account=account)
     if opportunity_owner is not None and selectors.rep_available(rep=opportunity_owner, on=on, exclude=exclude):
         decision.outcome, decision.rep = RoutingDecision.Outcome.OPPORTUNITY_OWNER, opportunity_owner
         decision.explanation = f"{account} has an open opportunity owned by {opportunity_owner}."
@@ -380,7 +382,7 @@ def lead_route(
             contact.account = account
         decision, rep, _moved = _route_account(
             account=account, contact=contact, source=contact.source, lead_type=lead_type,
-            exclude=exclude, reason=reason, actor=actor, on=on,
+            exclude=exclude, reason=reason, actor=actor, on=on, created=created,
         )
         decision.account_created = created
         if created:

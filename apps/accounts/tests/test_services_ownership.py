@@ -6,6 +6,8 @@ from apps.accounts.models import Account, DomainAlias, OwnershipEvent, Ownership
 from apps.accounts.services import (
     account_create,
     account_domain_clean,
+    account_owner_columns_sql,
+    account_owners_record_created,
     account_owners_set,
     account_set_owner,
     domain_alias_add,
@@ -74,6 +76,74 @@ def test_failure_after_change_rolls_back_event(sdr):
     account.refresh_from_db()
     assert account.owner is None
     assert not OwnershipEvent.objects.exists()
+
+
+def test_one_change_is_one_statement_and_the_missing_account_rolls_back_the_rest(sdr, django_assert_num_queries):
+    a, b = AccountFactory.create_batch(2)
+    with django_assert_num_queries(4):  # savepoint, lock + move + record, webhook subscriptions, release
+        account_owners_set(changes=[(a.pk, sdr.pk), (b.pk, sdr.pk)], reason="manual")
+    c = AccountFactory()
+    with pytest.raises(ValidationError, match="No account with id 999999"):
+        account_owners_set(changes=[(c.pk, sdr.pk), (999999, sdr.pk)], reason="manual")
+    c.refresh_from_db()
+    assert c.owner is None and not OwnershipEvent.objects.filter(account=c).exists()
+
+
+def _insert_with_owner(name: str, domain: str, rep) -> int:
+    """A bulk writer's insert of a new account with its first owner (as the import does)."""
+    from django.db import connection
+    from django.utils import timezone
+
+    owner = account_owner_columns_sql(rep="r", at="%(now)s")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            INSERT INTO accounts_account (name, website, domain, matching_key, keep_subdomain, industry, country, region,
+                   technologies, segment, status, fit_score, opportunity_score, readiness_score, total_score, tier,
+                   quadrant, created_at, updated_at, {", ".join(owner)})
+            SELECT %(name)s, '', %(domain)s, %(domain)s, false, '', '', '', '{{}}', 'smb', 'prospect', 0, 0, 0, 0, '', '',
+                   %(now)s, %(now)s, {", ".join(owner.values())}
+              FROM (SELECT %(rep)s::bigint AS rep_id) v LEFT JOIN people_rep r ON r.id = v.rep_id
+            RETURNING id
+            """,
+            {"name": name, "domain": domain, "now": timezone.now(), "rep": rep.pk if rep else None},
+        )
+        return cursor.fetchone()[0]
+
+
+def test_accounts_created_with_an_owner_get_the_same_record_as_a_move_from_the_pool(
+    sdr, ae, ops, django_capture_on_commit_callbacks, monkeypatch
+):
+    from apps.accounts import services
+
+    seen = []
+    monkeypatch.setattr(services, "_after_owner_change", [lambda events: seen.extend(events)])
+    by_sdr = _insert_with_owner("By SDR", "by-sdr.com", sdr)
+    by_ae = _insert_with_owner("By AE", "by-ae.com", ae)
+    pooled = _insert_with_owner("Pooled", "pooled.com", None)
+    with django_capture_on_commit_callbacks(execute=True):
+        written = account_owners_record_created(
+            account_ids=[by_sdr, by_ae, pooled], reason="import", actor=ops.user, note="CSV import"
+        )
+    assert written == 2
+    # Listeners get the events as account_owners_set hands them over.
+    assert [(e.account_id, e.from_rep_id, e.to_rep_id, e.reason, e.actor, e.note) for e in seen] == [
+        (by_sdr, None, sdr.pk, "import", ops.user, "CSV import"),
+        (by_ae, None, ae.pk, "import", ops.user, "CSV import"),
+    ]
+    stored = {e.pk: (e.account_id, e.from_rep_id, e.to_rep_id, e.reason, e.actor_id) for e in OwnershipEvent.objects.all()}
+    assert stored == {e.pk: (e.account_id, None, e.to_rep_id, "import", ops.user.pk) for e in seen}
+    # The owner columns are what account_owners_set gives an account taken from the pool.
+    moved = AccountFactory()
+    account_set_owner(account=moved, to_rep=sdr, reason="manual")
+    created = Account.objects.get(pk=by_sdr)
+    assert (created.owner, created.sdr_owner, created.owner_since is not None) == (sdr, sdr, True)
+    assert (moved.owner, moved.sdr_owner) == (created.owner, created.sdr_owner)
+    assert Account.objects.get(pk=by_ae).sdr_owner is None
+    pool = Account.objects.get(pk=pooled)
+    assert (pool.owner, pool.sdr_owner, pool.owner_since) == (None, None, None)
+    with pytest.raises(ValidationError, match="Unknown ownership reason"):
+        account_owners_record_created(account_ids=[by_sdr], reason="whim")
 
 
 def test_owner_change_callbacks_run_after_commit(sdr, django_capture_on_commit_callbacks, monkeypatch):
