@@ -28,6 +28,17 @@ _extract = tldextract.TLDExtract(
     extra_suffixes=EXTRA_HOSTING_SUFFIXES,
 )
 
+
+
+@lru_cache(maxsize=65536)
+def _parts(host: str) -> tuple[str, str]:
+    """(registrable label, public suffix) of a host. Shared by normalize_domain's suffix
+    check and registrable_domain, so a domain is looked up in the suffix list once: the
+    second look-up was a quarter of an import's row checking."""
+    result = _extract(host)
+    return result.domain, result.suffix
+
+
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
 
@@ -66,18 +77,17 @@ def normalize_domain(value: str) -> str:
         raise ValidationError(f"“{raw}” is not a domain: expected something like example.com.")
     if labels[-1].isdigit():
         raise ValidationError(f"“{raw}” is not a domain (IP addresses are not accepted).")
-    if not _extract(text).suffix:
+    if not _parts(text)[1]:
         raise ValidationError(f"“{raw}” is not a domain: “{labels[-1]}” is not a known top-level domain.")
     return text
 
 
-@lru_cache(maxsize=65536)
 def registrable_domain(domain: str) -> str:
     """The registrable part of an already-normalized domain (`eu.acme.co.uk` → `acme.co.uk`)."""
-    result = _extract(domain)
-    if not result.domain or not result.suffix:
+    label, suffix = _parts(domain)
+    if not label or not suffix:
         return domain
-    return f"{result.domain}.{result.suffix}"
+    return f"{label}.{suffix}"
 
 
 def matching_key(domain: str, *, keep_subdomain: bool = False) -> str:

@@ -19,7 +19,7 @@ import logging
 import socket
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -77,7 +77,7 @@ def _rep_json(rep: Rep | None) -> dict | None:
     return {"id": rep.pk, "owner_name": rep.owner_name, "email": rep.user.email, "role": rep.role}
 
 
-def outbox_write_owner_changes(events: list[OwnershipEvent]) -> list[OutboxEvent]:
+def outbox_write_owner_changes(events: Sequence[OwnershipEvent]) -> list[OutboxEvent]:
     """Write one outbox row per subscribed active endpoint for each ownership event.
     Runs inside the ownership transaction; one query when nobody is subscribed."""
     if not events:

@@ -3,8 +3,10 @@
 Per row, Python does what only Python can (domain normalization through
 apps.accounts.domains, number parsing, owner-name matching); the rows then go into a
 temporary staging table with one COPY, and conflicts with other accounts, the update of
-changed accounts, the insert of new ones and the new aliases are each one statement. Owner
-changes go through `account_owners_set` once, so each writes its ownership event.
+changed accounts, the insert of new ones and the new aliases are each one statement. New
+accounts are inserted with their first owner, recorded by `account_owners_record_created`;
+owner changes of existing accounts go through `account_owners_set` once. Each writes its
+ownership event.
 """
 
 from __future__ import annotations
@@ -31,6 +33,11 @@ from apps.accounts.imports.base import (
 from apps.accounts.imports.reading import CsvTable, RowError
 from apps.accounts.models import Account, OwnershipReason
 from apps.accounts.selectors import webmail_extra_domains
+from apps.accounts.services import (
+    account_owner_columns_sql,
+    account_owners_record_created,
+    account_owners_set,
+)
 from apps.people.models import Rep, Segment
 from apps.people.selectors import normalize_owner_name
 
@@ -302,23 +309,29 @@ class AccountImporter:
         if self.progress:
             self.progress(0, 0, "Inserting new accounts")
         if inserted:
+            # New accounts are inserted with their first owner (or in the pool) and the
+            # ownership service records those owners below: moving them after the insert
+            # would rewrite every new row and its index entries a second time.
+            owner = account_owner_columns_sql(rep="r", at="%(now)s")
             cursor.execute(
-                """
+                f"""
                 INSERT INTO accounts_account (
                     id, name, website, domain, matching_key, keep_subdomain, industry, employees, annual_revenue,
                     country, region, technologies, segment, status, fit_score, opportunity_score,
-                    readiness_score, total_score, tier, quadrant, created_at, updated_at)
+                    readiness_score, total_score, tier, quadrant, created_at, updated_at, {", ".join(owner)})
                 SELECT s.account_id, s.name, COALESCE(s.website, ''), s.domain, s.matching_key, false,
-                       COALESCE(s.industry, ''), s.employees, s.annual_revenue, COALESCE(s.country, ''), '', '{}',
-                       COALESCE(s.segment, %s), COALESCE(s.status, %s), 0, 0, 0, 0, '', '', %s, %s
+                       COALESCE(s.industry, ''), s.employees, s.annual_revenue, COALESCE(s.country, ''), '', '{{}}',
+                       COALESCE(s.segment, %(segment)s), COALESCE(s.status, %(status)s), 0, 0, 0, 0, '', '',
+                       %(now)s, %(now)s, {", ".join(owner.values())}
                   FROM import_account_stage s
+                  LEFT JOIN people_rep r ON r.id = s.owner_id
                  WHERE s.is_new
                  ORDER BY s.account_id
                 """,
-                [Segment.SMB, Account.Status.PROSPECT, now, now],
+                {"segment": Segment.SMB, "status": Account.Status.PROSPECT, "now": now},
             )
             if len(inserted) > ANALYZE_ABOVE:
-                # account_owners_set joins these rows next; the planner must know they exist.
+                # The owner look-ups below join these rows; the planner must know they exist.
                 cursor.execute("ANALYZE accounts_account")
         if self.progress:
             self.progress(0, 0, "Adding aliases")
@@ -334,20 +347,25 @@ class AccountImporter:
             [now],
         )
         changed.update(row[0] for row in cursor.fetchall())
+        if inserted and has("company_owner"):
+            if self.progress:
+                self.progress(0, 0, "Recording owners of new accounts")
+            account_owners_record_created(
+                account_ids=inserted, reason=OwnershipReason.IMPORT, actor=self.actor, note="CSV import", occurred_at=now
+            )
         if has("company_owner"):
+            # Only accounts that existed before can still be moving: new ones have their owner.
             cursor.execute(
                 """
                 SELECT a.id, s.owner_id
                   FROM import_account_stage s
                   JOIN accounts_account a ON a.id = s.account_id
-                 WHERE s.owner_id IS NOT NULL AND a.owner_id IS DISTINCT FROM s.owner_id
+                 WHERE NOT s.is_new AND s.owner_id IS NOT NULL AND a.owner_id IS DISTINCT FROM s.owner_id
                  ORDER BY a.id
                 """
             )
             moves = cursor.fetchall()
             if moves:
-                from apps.accounts.services import account_owners_set
-
                 if self.progress:
                     self.progress(0, 0, "Recording owner changes")
                 events = account_owners_set(

@@ -198,3 +198,19 @@ def test_admin_registers_an_endpoint_for_event_types(ops, client):
     assert response.status_code == 302
     endpoint = WebhookEndpoint.objects.get()
     assert endpoint.event_types == ["account.assigned", "account.retrieved"] and not endpoint.allow_private_network
+
+
+def test_accounts_imported_with_an_owner_are_announced_like_any_assignment(endpoint, sdr, ops):
+    """New accounts get their owner in the import's insert (not by a later move): the
+    subscriber still hears of each, with the same payload as any other assignment."""
+    from apps.accounts.imports.services import import_run
+
+    csv = "name,website,company_owner\nAcme,acme.com,Sam Seller\nPooled,pooled.com,\n"
+    outcome = import_run(kind="accounts", data=csv.encode(), actor=ops.user)
+    assert (outcome.refused, outcome.new) == (False, 2)
+    [event] = OutboxEvent.objects.all()
+    data = event.payload["data"]
+    assert event.type == EventType.ACCOUNT_ASSIGNED and event.endpoint == endpoint
+    assert (data["account"]["domain"], data["from_rep"], data["to_rep"]["id"], data["reason"]) == (
+        "acme.com", None, sdr.pk, "import"
+    )
