@@ -109,15 +109,12 @@ class SignalViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             ).first()
             if account is None:
                 raise serializers.ValidationError({"account_domain": [f"No account with the domain {domain} in your scope."]})
-        try:
-            signal = signal_record(
-                account=account, type=values["type"], occurred_at=values.get("occurred_at"), value=values.get("value"),
-                date=values.get("date"), source=values["source"], note=values["note"], actor=request.user,
-            )
-        except DjangoValidationError as error:
-            if hasattr(error, "error_dict"):
-                raise serializers.ValidationError(error.message_dict)
-            raise serializers.ValidationError({"non_field_errors": error.messages})
+        # A refusal by the service (Django's ValidationError) becomes a 400 in the API's
+        # exception handler (apps.integrations.api_support), as everywhere in the API.
+        signal = signal_record(
+            account=account, type=values["type"], occurred_at=values.get("occurred_at"), value=values.get("value"),
+            date=values.get("date"), source=values["source"], note=values["note"], actor=request.user,
+        )
         return Response(SignalOut(signal).data, status=status.HTTP_201_CREATED)
 
 

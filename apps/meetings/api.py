@@ -5,7 +5,6 @@ sees and who may book or disposition, exactly as in the admin."""
 from __future__ import annotations
 
 import django_filters
-from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -17,7 +16,8 @@ from apps.integrations.models import Scope
 from apps.integrations.permissions import ScopedPermission
 from apps.meetings import selectors, services
 from apps.meetings.models import Meeting
-from apps.people.models import DispositionReason, Rep
+from apps.people.api import DispositionReasonField
+from apps.people.models import Rep
 from apps.people.selectors import contacts_visible_to, rep_for_user, reps_visible_to
 
 
@@ -54,18 +54,9 @@ class MeetingBookIn(serializers.Serializer):
 class MeetingDispositionIn(serializers.Serializer):
     outcome = serializers.ChoiceField(choices=[(s.value, s.label) for s in Meeting.DISPOSITIONS])
     notes = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
-    lead_reason = serializers.IntegerField(
-        min_value=1, max_value=2**63 - 1, required=False, allow_null=True,
+    lead_reason = DispositionReasonField(
         help_text="For completed – unqualified: the lead's disposition reason id (GET /api/disposition-reasons/).",
     )
-
-    def validate_lead_reason(self, value):
-        if value is None:
-            return None
-        reason = DispositionReason.objects.filter(pk=value).first()
-        if reason is None:
-            raise serializers.ValidationError(f"No disposition reason with id {value}.")
-        return reason
 
 
 class MeetingFilter(django_filters.FilterSet):
@@ -78,12 +69,6 @@ class MeetingFilter(django_filters.FilterSet):
     class Meta:
         model = Meeting
         fields = ["status", "sdr", "ae", "contact", "scheduled_since"]
-
-
-def _invalid(error: DjangoValidationError) -> serializers.ValidationError:
-    if hasattr(error, "error_dict"):
-        return serializers.ValidationError(error.message_dict)
-    return serializers.ValidationError({"non_field_errors": error.messages})
 
 
 @extend_schema_view(
@@ -139,14 +124,12 @@ class MeetingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
             ae = Rep.objects.filter(pk=values["ae"]).first()
             if ae is None:
                 raise serializers.ValidationError({"ae": [f"No rep with id {values['ae']}."]})
-        try:
-            meeting = services.meeting_book(
-                contact=contact, sdr=sdr, actor=request.user, scheduled_at=values["scheduled_at"],
-                scheduled_end_at=values.get("scheduled_end_at"), ae=ae, kind=values["kind"], notes=values["notes"],
-                sdr_attends=values["sdr_attends"],
-            )
-        except DjangoValidationError as error:
-            raise _invalid(error)
+        # The services' refusals become 400s in the API's exception handler (api_support).
+        meeting = services.meeting_book(
+            contact=contact, sdr=sdr, actor=request.user, scheduled_at=values["scheduled_at"],
+            scheduled_end_at=values.get("scheduled_end_at"), ae=ae, kind=values["kind"], notes=values["notes"],
+            sdr_attends=values["sdr_attends"],
+        )
         return Response(MeetingOut(meeting).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -161,11 +144,8 @@ class MeetingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         data = MeetingDispositionIn(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        try:
-            services.meeting_disposition(
-                meeting=meeting, outcome=values["outcome"], actor=request.user, notes=values["notes"],
-                lead_reason=values.get("lead_reason"),
-            )
-        except DjangoValidationError as error:
-            raise _invalid(error)
+        services.meeting_disposition(
+            meeting=meeting, outcome=values["outcome"], actor=request.user, notes=values["notes"],
+            lead_reason=values.get("lead_reason"),
+        )
         return Response(MeetingOut(self.get_queryset().get(pk=meeting.pk)).data)

@@ -4,7 +4,6 @@ the role selectors, writes through apps.people.services."""
 from __future__ import annotations
 
 import django_filters
-from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
@@ -129,24 +128,35 @@ class LeadCycleFilter(django_filters.FilterSet):
         return queryset.filter(contact__email=value.strip().lower())
 
 
+class DispositionReasonField(serializers.IntegerField):
+    """A disposition reason given by id (GET /api/disposition-reasons/), validated to the
+    reason itself; optional. Shared by lead and meeting dispositions."""
+
+    def __init__(self, **kwargs):
+        kwargs = {"min_value": 1, "max_value": 2**63 - 1, "required": False, "allow_null": True, **kwargs}
+        super().__init__(**kwargs)
+
+    def run_validation(self, data=serializers.empty):
+        # After the integer's own checks (range included), not in to_internal_value: the
+        # range validators would compare the reason with numbers.
+        pk = super().run_validation(data)
+        if pk is None or pk is serializers.empty:
+            return pk
+        reason = DispositionReason.objects.filter(pk=pk).first()
+        if reason is None:
+            raise serializers.ValidationError(f"No disposition reason with id {pk}.")
+        return reason
+
+
 class DispositionIn(serializers.Serializer):
     disposition = serializers.ChoiceField(choices=LeadCycle.Disposition.choices)
-    reason = serializers.IntegerField(
-        min_value=1, max_value=2**63 - 1, required=False, allow_null=True,
+    reason = DispositionReasonField(
         help_text="Disposition reason id (GET /api/disposition-reasons/); needed for nurture and unqualified.",
     )
     override = serializers.BooleanField(
         default=False, help_text="Qualify without a meeting or opportunity (managers and ops only)."
     )
     note = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
-
-    def validate_reason(self, value):
-        if value is None:
-            return None
-        reason = DispositionReason.objects.filter(pk=value).first()
-        if reason is None:
-            raise serializers.ValidationError(f"No disposition reason with id {value}.")
-        return reason
 
 
 def lead_cycles_visible_to(*, user):
@@ -180,15 +190,10 @@ class LeadCycleViewSet(viewsets.ReadOnlyModelViewSet):
         data = DispositionIn(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        try:
-            lead_cycle_disposition(
-                cycle=cycle, disposition=values["disposition"], reason=values.get("reason"), actor=request.user,
-                override=values["override"], note=values["note"],
-            )
-        except DjangoValidationError as error:
-            if hasattr(error, "error_dict"):
-                raise serializers.ValidationError(error.message_dict)
-            raise serializers.ValidationError({"non_field_errors": error.messages})
+        lead_cycle_disposition(
+            cycle=cycle, disposition=values["disposition"], reason=values.get("reason"), actor=request.user,
+            override=values["override"], note=values["note"],
+        )
         return Response(LeadCycleOut(self.get_queryset().get(pk=cycle.pk)).data)
 
 

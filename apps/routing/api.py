@@ -318,10 +318,6 @@ class ReturnFilter(django_filters.FilterSet):
         fields = ["status", "reason", "rep", "account"]
 
 
-def _validation_error(error: DjangoValidationError) -> serializers.ValidationError:
-    if hasattr(error, "error_dict"):
-        return serializers.ValidationError(error.message_dict)
-    return serializers.ValidationError({"non_field_errors": error.messages})
 
 
 def may_review(user) -> bool:
@@ -371,13 +367,11 @@ class ReturnViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             duplicate_of = Account.objects.filter(pk=values["duplicate_of"]).first()
             if duplicate_of is None:
                 raise serializers.ValidationError({"duplicate_of": [f"No account with id {values['duplicate_of']}."]})
-        try:
-            return_request = services.return_file(
-                account=account, rep=rep, reason=values["reason"], note=values["note"], duplicate_of=duplicate_of,
-                get_back_on=values.get("get_back_on"), swap=values["swap"], actor=request.user,
-            )
-        except DjangoValidationError as error:
-            raise _validation_error(error)
+        # The services' refusals become 400s in the API's exception handler (api_support).
+        return_request = services.return_file(
+            account=account, rep=rep, reason=values["reason"], note=values["note"], duplicate_of=duplicate_of,
+            get_back_on=values.get("get_back_on"), swap=values["swap"], actor=request.user,
+        )
         return Response(ReturnOut(self.get_queryset().get(pk=return_request.pk)).data, status=status.HTTP_201_CREATED)
 
     def _reviewable(self, pk) -> ReturnRequest:
@@ -403,13 +397,10 @@ class ReturnViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             reassign_to = Rep.objects.filter(pk=values["reassign_to"], active=True).first()
             if reassign_to is None:
                 raise serializers.ValidationError({"reassign_to": [f"No active rep with id {values['reassign_to']}."]})
-        try:
-            services.return_approve(
-                return_request=return_request, actor=request.user, outcome=values["outcome"] or None,
-                rest_days=values.get("rest_days"), reassign_to=reassign_to, note=values["note"],
-            )
-        except DjangoValidationError as error:
-            raise _validation_error(error)
+        services.return_approve(
+            return_request=return_request, actor=request.user, outcome=values["outcome"] or None,
+            rest_days=values.get("rest_days"), reassign_to=reassign_to, note=values["note"],
+        )
         return Response(ReturnOut(selectors.returns_visible_to(user=request.user).get(pk=return_request.pk)).data)
 
     @extend_schema(
@@ -421,8 +412,5 @@ class ReturnViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         return_request = self._reviewable(pk)
         data = ReturnRejectIn(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            services.return_reject(return_request=return_request, actor=request.user, note=data.validated_data["note"])
-        except DjangoValidationError as error:
-            raise _validation_error(error)
+        services.return_reject(return_request=return_request, actor=request.user, note=data.validated_data["note"])
         return Response(ReturnOut(selectors.returns_visible_to(user=request.user).get(pk=return_request.pk)).data)
