@@ -22,15 +22,13 @@ COACHING = {
 
 
 def team_scope(scope, rep):
-    """The reps the SDR is compared with: active SDRs of the SDR's team that the user may see."""
+    """The reps the SDR is compared with: the active SDRs of the SDR's team, all of them even
+    when the viewer may see only some (an SDR sees only themselves): the page shows the team
+    as averages, never another rep's own figures, and an SDR's 1:1 needs the real team."""
     from apps.people.models import Rep
-    from apps.people.selectors import scoped_rep_ids
 
-    visible = scoped_rep_ids(user=scope.user)
     qs = Rep.objects.filter(role=Rep.Role.SDR, active=True)
     qs = qs.filter(team_id=rep.team_id) if rep.team_id else qs.filter(pk=rep.pk)
-    if visible is not None:
-        qs = qs.filter(pk__in=visible)
     ids = set(qs.values_list("pk", flat=True)) | {rep.pk}
     return dataclasses.replace(scope, rep_ids=tuple(sorted(ids)))
 
@@ -123,7 +121,7 @@ class Scorecard(Report):
             table_rows.append({"metric": metric, "kind": kind, "value": value, "team": team_value, "definition": definition})
         columns = [Column("metric", "Metric", "text"),
                    Column("value_text", rep.owner_name, "text", "The SDR's own figure for the period."),
-                   Column("team_text", "Team average", "text", "Counts: the mean per SDR of the SDR's team (the SDRs you may see); "
+                   Column("team_text", "Team average", "text", "Counts: the mean per SDR of the SDR's team (its active SDRs); "
                           "rates: the team's pooled rate."),
                    Column("definition", "Definition", "text", "How the metric is computed.")]
         from apps.reporting.tables import format_value

@@ -40,8 +40,11 @@ def test_scorecard_drop_at_qualification(report, manager, tia, funnel):  # noqa:
 def test_scorecard_defaults_to_the_sdr_and_asks_a_manager_to_choose(report, manager, sdr, other_sdr, funnel):  # noqa: F811
     assert "Choose the SDR" in report(manager, "scorecard", **PERIOD).content.decode()
     html = report(sdr, "scorecard", **PERIOD).content.decode()
-    # An SDR sees only themselves: their "team" is just them.
-    assert card(html)["MQLs"] == ["10", "10.0"]
+    # An SDR sees their own scorecard against the whole team's averages (as their manager
+    # does), never another SDR's own figures.
+    assert card(html)["MQLs"] == ["10", "5.0"]
+    assert card(html)["MQL→SQL"] == ["40.0%", "46.7%"]
+    assert "Compared with" in html and "3 SDRs" in html
     assert report(sdr, "scorecard", rep=other_sdr.pk, **PERIOD).status_code == 400
 
 
