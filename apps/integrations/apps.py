@@ -3,9 +3,10 @@ from django.db.models.signals import post_migrate
 
 
 def _ensure_outbox_schedule(sender, **kwargs):
-    from apps.integrations.tasks import outbox_schedule_ensure
+    from apps.integrations.tasks import outbox_schedule_ensure, prune_schedule_ensure
 
     outbox_schedule_ensure()
+    prune_schedule_ensure()
 
 
 class IntegrationsConfig(AppConfig):

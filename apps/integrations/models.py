@@ -101,6 +101,8 @@ class InboundDelivery(models.Model):
     class Meta:
         ordering = ["-received_at", "-id"]
         verbose_name_plural = "inbound deliveries"
+        # For the nightly clean-up (integrations_history_prune).
+        indexes = [models.Index(fields=["received_at"], name="inbound_delivery_received")]
         constraints = [
             models.UniqueConstraint(fields=["integration", "idempotency_key"], name="inbound_delivery_key_unique"),
         ]
@@ -206,6 +208,8 @@ class OutboxEvent(models.Model):
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["next_attempt_at"], condition=Q(status="pending"), name="outbox_pending_due"),
+            # For the nightly clean-up (integrations_history_prune).
+            models.Index(fields=["delivered_at"], condition=Q(status="delivered"), name="outbox_delivered_at"),
         ]
         constraints = [
             models.CheckConstraint(

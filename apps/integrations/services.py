@@ -13,8 +13,9 @@ import hmac
 import json
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import DataError, IntegrityError, transaction
+from django.db import DataError, IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -397,3 +398,70 @@ def integration_token_rotate(*, integration: Integration) -> str:
     token = integration.set_token()
     integration.save(update_fields=["token_hash", "token_hint"])
     return token
+
+
+# --- housekeeping ----------------------------------------------------------------------------
+
+PRUNE_BATCH = 5000
+
+
+@dataclass(frozen=True)
+class PruneResult:
+    outbox_events: int
+    delivery_attempts: int
+    inbound_deliveries: int
+
+
+def integrations_history_prune(*, now: dt.datetime | None = None) -> PruneResult:
+    """Delete the integration records that only matter for a while; safe to run twice.
+
+    - Delivered outbox events older than WEBHOOK_HISTORY_DAYS (by delivery time), with their
+      delivery attempts. Pending events and dead letters stay until they are delivered,
+      whatever their age: ops still have to act on them.
+    - Inbound deliveries older than INBOUND_DELIVERY_HISTORY_DAYS: the idempotency record of
+      each CRM delivery. A CRM replaying a delivery older than that applies it again, and the
+      per-record versions (kept) still refuse it if it is stale.
+
+    Deletes in batches of PRUNE_BATCH rows, each its own transaction, so a backlog of
+    millions never holds locks for long; a job killed part-way leaves whole batches done.
+    """
+    now = now or timezone.now()
+    outbox_before = now - dt.timedelta(days=settings.WEBHOOK_HISTORY_DAYS)
+    inbound_before = now - dt.timedelta(days=settings.INBOUND_DELIVERY_HISTORY_DAYS)
+    events = attempts = deliveries = 0
+    while True:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                """
+                WITH doomed AS (
+                    SELECT id FROM integrations_outboxevent
+                     WHERE status = 'delivered' AND delivered_at < %s
+                     LIMIT %s FOR UPDATE SKIP LOCKED
+                ), gone_attempts AS (
+                    DELETE FROM integrations_deliveryattempt WHERE event_id IN (SELECT id FROM doomed) RETURNING 1
+                ), gone_events AS (
+                    DELETE FROM integrations_outboxevent WHERE id IN (SELECT id FROM doomed) RETURNING 1
+                )
+                SELECT (SELECT count(*) FROM gone_events), (SELECT count(*) FROM gone_attempts)
+                """,
+                [outbox_before, PRUNE_BATCH],
+            )
+            batch_events, batch_attempts = cursor.fetchone()
+        events, attempts = events + batch_events, attempts + batch_attempts
+        if batch_events < PRUNE_BATCH:
+            break
+    while True:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                """
+                DELETE FROM integrations_inbounddelivery WHERE id IN (
+                    SELECT id FROM integrations_inbounddelivery WHERE received_at < %s
+                     LIMIT %s FOR UPDATE SKIP LOCKED)
+                """,
+                [inbound_before, PRUNE_BATCH],
+            )
+            batch = cursor.rowcount
+        deliveries += batch
+        if batch < PRUNE_BATCH:
+            break
+    return PruneResult(outbox_events=events, delivery_attempts=attempts, inbound_deliveries=deliveries)

@@ -242,6 +242,10 @@ API_DEFAULT_USER_RATE = os.environ.get("API_DEFAULT_USER_RATE", "1200/min")
 WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", "10"))
 WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("WEBHOOK_MAX_ATTEMPTS", "8"))
 WEBHOOK_BACKOFF_BASE_SECONDS = float(os.environ.get("WEBHOOK_BACKOFF_BASE_SECONDS", "30"))
+# How long the nightly clean-up keeps delivered webhook events (with their attempts) and the
+# idempotency records of CRM deliveries; pending events and dead letters are always kept.
+WEBHOOK_HISTORY_DAYS = int(os.environ.get("WEBHOOK_HISTORY_DAYS", "30"))
+INBOUND_DELIVERY_HISTORY_DAYS = int(os.environ.get("INBOUND_DELIVERY_HISTORY_DAYS", "30"))
 
 LOGGING = {
     "version": 1,
