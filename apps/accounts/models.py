@@ -38,7 +38,8 @@ class Account(models.Model):
     technologies = ArrayField(models.CharField(max_length=60), default=list, blank=True)
     segment = models.CharField(max_length=20, choices=Segment.choices, default=Segment.SMB)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PROSPECT)
-    # Never written directly: apps.accounts.services.account_set_owner records every change.
+    # Never written directly: apps.accounts.services records every change (account_owners_set)
+    # and every first owner given at a bulk insert (account_owners_record_created).
     owner = models.ForeignKey(
         "people.Rep", null=True, blank=True, on_delete=models.PROTECT, related_name="book",
         help_text="The rep working the account; empty means it is in the pool.",

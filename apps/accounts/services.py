@@ -2,7 +2,10 @@
 
 `account_owners_set` is the only code that changes `Account.owner`. Imports, distributions,
 retrievals, returns, routing, the admin and the API all call it (or `account_set_owner`),
-so every change leaves an `OwnershipEvent` in the same transaction.
+so every change leaves an `OwnershipEvent` in the same transaction. The one other way an
+account gets an owner is being inserted with one by a bulk writer (the import), whose
+owner columns come from `account_owner_columns_sql` and whose events
+`account_owners_record_created` writes, in the same transaction.
 """
 
 from __future__ import annotations
