@@ -93,6 +93,27 @@ def account_changed(*, account: Account) -> RescoreResult:
     return accounts_rescore(account_ids=[account.pk])
 
 
+# Above this many accounts a bulk writer queues the whole rescoring instead of a list of ids:
+# the task's argument stays small, and a full pass writes only accounts that changed.
+RESCORE_IDS_LIMIT = 5000
+
+
+def accounts_rescore_later(*, account_ids, reason: str) -> None:
+    """Queue a rescoring of accounts a bulk writer (an import) created or changed, once the
+    current transaction commits; nothing is queued if it rolls back."""
+    from django_q.tasks import async_task
+
+    ids = sorted({int(pk) for pk in account_ids})
+    if not ids:
+        return
+    if len(ids) > RESCORE_IDS_LIMIT:
+        rescore_all_later(reason=reason)
+        return
+    transaction.on_commit(
+        lambda: async_task("apps.icps.tasks.rescore_accounts", ids, task_name=f"rescore {len(ids)}: {reason}"[:100])
+    )
+
+
 def rescore_all_later(*, reason: str) -> None:
     """Queue a rescoring of every account once the current transaction commits."""
     from django_q.tasks import async_task

@@ -38,6 +38,7 @@ from apps.accounts.services import (
     account_owners_record_created,
     account_owners_set,
 )
+from apps.icps.services import accounts_rescore_later
 from apps.people.models import Rep, Segment
 from apps.people.selectors import normalize_owner_name
 
@@ -372,4 +373,8 @@ class AccountImporter:
                     changes=moves, reason=OwnershipReason.IMPORT, actor=self.actor, note="CSV import"
                 )
                 changed.update(event.account_id for event in events)
+        # Scores follow firmographics: new and changed accounts are rescored by a background
+        # job once the import commits (in the import's own transaction it would rewrite every
+        # new row a second time), so a distribution right after an import sees their tiers.
+        accounts_rescore_later(account_ids=inserted | changed, reason="CSV import")
         return len(inserted), len(changed - inserted)

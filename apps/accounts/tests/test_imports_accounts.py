@@ -242,3 +242,36 @@ def test_export_command_writes_import_columns(tmp_path, sdr):
     lines = target.read_text().splitlines()
     assert lines[0].startswith("name,website,domain,")
     assert lines[1].startswith("'=HYPERLINK(1),,hyper.com,") and lines[1].endswith(",Sam Seller,")
+
+
+def test_imported_accounts_are_scored_once_the_import_commits(django_capture_on_commit_callbacks, monkeypatch):
+    """New and changed accounts get their ICP scores from a background job queued after
+    commit (settings.test runs django-q2 tasks synchronously); a dry run queues nothing."""
+    from apps.icps import services as icp_services
+    from apps.icps.tests.factories import ICPFactory, RuleFactory
+
+    RuleFactory(icp=ICPFactory(name="Software"), condition="industry_in", values=["Software"], points=30)
+    text = HEADER + "Soft,soft.io,Software,,,,,,,\nHard,hard.io,Hardware,,,,,,,\n"
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        run(text, dry_run=True)
+    assert callbacks == [] and not Account.objects.exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        run(text)
+    soft, hard = Account.objects.get(domain="soft.io"), Account.objects.get(domain="hard.io")
+    assert (soft.fit_score, soft.matched_icp.name, soft.scored_at is not None) == (30, "Software", True)
+    assert (hard.fit_score, hard.scored_at is not None) == (0, True)
+    # A changed industry is rescored too; an unchanged file queues nothing.
+    with django_capture_on_commit_callbacks(execute=True):
+        run(HEADER + "Soft,soft.io,Hardware,,,,,,,\nHard,hard.io,Hardware,,,,,,,\n")
+    soft.refresh_from_db()
+    assert soft.fit_score == 0
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        run(HEADER + "Soft,soft.io,Hardware,,,,,,,\nHard,hard.io,Hardware,,,,,,,\n")
+    assert callbacks == []
+    # A big import queues the whole rescoring rather than a list of ids.
+    queued = []
+    monkeypatch.setattr(icp_services, "RESCORE_IDS_LIMIT", 1)
+    monkeypatch.setattr("django_q.tasks.async_task", lambda func, *args, **kwargs: queued.append((func, args)))
+    with django_capture_on_commit_callbacks(execute=True):
+        run(HEADER + "One,one.io,,,,,,,,\nTwo,two.io,,,,,,,,\n")
+    assert queued == [("apps.icps.tasks.rescore_all_accounts", ("CSV import",))]
