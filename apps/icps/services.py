@@ -13,6 +13,7 @@ Rescoring is one SQL statement over the accounts in scope (see apps.icps.scoring
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -135,6 +136,24 @@ def signal_clean(
         raise ValidationError({"value": f"A {type.name} signal needs a value."})
 
 
+# Callbacks run after commit with the ids of accounts that received new signals (routing
+# hooks in here to route pool accounts that a timing signal put in market).
+_after_signals_recorded: list[Callable[[list[int]], None]] = []
+
+
+def on_signals_recorded(callback: Callable[[list[int]], None]) -> Callable:
+    """Register a callback run after commit with the account ids of every batch of new signals."""
+    if callback not in _after_signals_recorded:
+        _after_signals_recorded.append(callback)
+    return callback
+
+
+def _signals_recorded(account_ids) -> None:
+    ids = sorted({int(pk) for pk in account_ids})
+    if ids and _after_signals_recorded:
+        transaction.on_commit(lambda: [callback(ids) for callback in _after_signals_recorded])
+
+
 def signal_record(
     *,
     account: Account,
@@ -156,6 +175,7 @@ def signal_record(
         signal.full_clean()
         signal.save()
         accounts_rescore(account_ids=[account.pk])
+        _signals_recorded([account.pk])
     return signal
 
 
@@ -183,7 +203,10 @@ def signals_bulk_record(*, signals: list[Signal]) -> int:
         before = Signal.objects.count()
         Signal.objects.bulk_create(signals, batch_size=5000, ignore_conflicts=True)
         created = Signal.objects.count() - before
-        accounts_rescore(account_ids=[s.account_id for s in signals])
+        account_ids = [s.account_id for s in signals]
+        accounts_rescore(account_ids=account_ids)
+        if created:
+            _signals_recorded(account_ids)
     return created
 
 

@@ -410,6 +410,40 @@ def account_route(*, account: Account, actor=None, reason: str = OwnershipReason
     return decision
 
 
+def accounts_route_signalled(*, account_ids, now: dt.datetime | None = None) -> list[RoutingDecision]:
+    """Route pool accounts that a new timing signal put in the Good Place (an ICP fit, in
+    market) to a rep with capacity now, through the routing rules (ownership reason signal),
+    instead of leaving them for the next distribution. Accounts owned, resting, held for
+    data fixing, disqualified, customers or not in the Good Place stay where they are, so a
+    second run routes nothing. Each account is routed in its own transaction."""
+    from apps.icps.models import Quadrant
+
+    now = now or timezone.now()
+    ids = sorted({int(pk) for pk in account_ids})
+    if not ids:
+        return []
+    candidates = (
+        selectors.pool_accounts(segment=None, now=now)
+        .filter(pk__in=ids, quadrant=Quadrant.GOOD_PLACE)
+        .values_list("pk", flat=True)
+    )
+    decisions = []
+    for pk in list(candidates):
+        with transaction.atomic():
+            # Still in the pool under the lock: a distribution or a lead may have taken it.
+            account = Account.objects.select_for_update(no_key=True, of=("self",)).filter(pk=pk, owner__isnull=True).first()
+            if account is not None:
+                decisions.append(account_route(account=account, reason=OwnershipReason.SIGNAL))
+    return decisions
+
+
+def signalled_accounts_route_later(account_ids: list[int]) -> None:
+    """Hooked to apps.icps (runs after a signal commits): queue the routing of the accounts."""
+    from django_q.tasks import async_task
+
+    async_task("apps.routing.tasks.route_signalled_accounts", list(account_ids), task_name="route signalled accounts")
+
+
 def pick_rep(*, account: Account, source: str = "", lead_type: str = LeadType.INBOUND, exclude_reps=()) -> Rep | None:
     """Preview only: who the routing rules would pick for `account` now, without moving
     anything or advancing round-robin positions (runs inside a rolled-back savepoint)."""

@@ -19,6 +19,12 @@ def distribution_run_task(team_id: int | None = None, segment: str = "") -> int:
     return distribution.lines.count()
 
 
+def route_signalled_accounts(account_ids: list[int]) -> int:
+    """Pool accounts a new timing signal put in the Good Place go to a rep now; returns how
+    many were assigned (a second run finds them owned)."""
+    return sum(1 for decision in services.accounts_route_signalled(account_ids=account_ids) if decision.rep_id)
+
+
 def retrieval_run_task() -> int:
     """The daily retrieval (and the end of rest periods); returns accounts retrieved."""
     retrieved = services.retrieval_run()
