@@ -55,6 +55,9 @@ class Command(BaseCommand):
             if not get_user_model().objects.exists():
                 self.stdout.write("First run: loading the demo organisation…")
                 call_command("seed_demo", stdout=self.stdout)
+            # Links in the mail printed here (SLA alerts, the morning email) open this server,
+            # on whatever port it was given, unless a public address is configured.
+            os.environ.setdefault("PORTAL_BASE_URL", f"http://{address}")
             children = [
                 subprocess.Popen([sys.executable, manage, "qcluster"]),
                 subprocess.Popen([sys.executable, manage, "runserver", address, "--noreload"]),
