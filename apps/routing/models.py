@@ -189,7 +189,12 @@ class RoutingDecision(models.Model):
 
     class Meta:
         ordering = ["-decided_at", "-id"]
-        indexes = [models.Index(fields=["outcome", "resolved_at"]), models.Index(fields=["account", "-decided_at"])]
+        indexes = [
+            models.Index(fields=["outcome", "resolved_at"]),
+            models.Index(fields=["account", "-decided_at"]),
+            # A rule's latest decisions (the capacity-aware no-burst check).
+            models.Index(fields=["rule", "-id"], name="routingdecision_rule_latest"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.contact or self.account} → {self.rep or self.get_outcome_display()}"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from django.contrib.postgres.expressions import ArraySubquery
 from django.db.models import Count, Exists, IntegerField, Max, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
@@ -155,13 +156,24 @@ def rule_matches(rule: RoutingRule, *, account: Account, source: str, lead_type:
     )
 
 
+# How far back a rule's own decisions are read for the capacity-aware no-burst check.
+RECENT_DECISIONS = 50
+
+
 def routing_rule_for(*, account: Account, source: str, lead_type: str) -> RuleCandidate | None:
     """The first active matching rule (with at least one rep), its members annotated with
     capacity and load. One query whatever the number of accounts or leads."""
+    # The reps of the rule's latest decisions, newest first (capacity-aware picks hold back
+    # a rep who had too many of them); the same small index scan for each member row.
+    recent_reps = ArraySubquery(
+        RoutingDecision.objects.filter(rule_id=OuterRef("rule_id"), rep__isnull=False)
+        .order_by("-id").values("rep_id")[:RECENT_DECISIONS]
+    )
     members = (
         RoutingRuleMember.objects.filter(rule__active=True)
         .select_related("rule", "rep")
-        .annotate(base_capacity=base_capacity_expression_for_member(), load=load_expression("rep_id"))
+        .annotate(base_capacity=base_capacity_expression_for_member(), load=load_expression("rep_id"),
+                  recent_reps=recent_reps)
         .order_by("rule__position", "rule_id", "order", "id")
     )
     chosen: RuleCandidate | None = None

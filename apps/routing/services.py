@@ -175,6 +175,10 @@ def _pick_rotation(rule: RoutingRule, members, *, on, exclude, weighted: bool) -
 
 
 def _pick_capacity(members, *, on, exclude) -> _Pick:
+    """The rep with the lowest load ÷ effective capacity, so books even out — but a rep who
+    received two of the rule's last n leads (n = the reps taking part) waits a turn while
+    another has room. A rep back from leave with a small book thus catches up at about two
+    leads a round instead of taking every lead in a burst."""
     eligible, skipped = _eligible(members, on=on, exclude=exclude)
     if not eligible:
         return _Pick(None, skipped)
@@ -183,8 +187,16 @@ def _pick_capacity(members, *, on, exclude) -> _Pick:
         capacity = selectors.effective_capacity(rep=m.rep, base_capacity=m.base_capacity, on=on)
         return (m.load / capacity, m.order, m.pk)
 
-    chosen = min(eligible, key=ratio)
-    return _Pick(chosen, skipped, note=f"lowest load ÷ capacity ({chosen.load} open)")
+    ranked = sorted(eligible, key=ratio)
+    recent = list(getattr(ranked[0], "recent_reps", None) or [])[: len(eligible)]
+    held_back = {rep_id for rep_id in recent if recent.count(rep_id) >= 2}
+    chosen = next((m for m in ranked if m.rep_id not in held_back), ranked[0])
+    note = f"lowest load ÷ capacity ({chosen.load} open)"
+    if chosen is not ranked[0]:
+        lowest = ranked[0]
+        note += (f"; {lowest.rep} (lower) had {recent.count(lowest.rep_id)} of the rule's last {len(recent)} leads "
+                 "and waits a turn")
+    return _Pick(chosen, skipped, note=note)
 
 
 def _pick_territory(members, *, on, exclude) -> _Pick:

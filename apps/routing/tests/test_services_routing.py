@@ -212,6 +212,26 @@ def test_rep_back_from_leave_gets_no_burst(sdrs):
     assert Counter(reps)[away] == 2  # one turn per round, no catch-up
 
 
+def test_capacity_aware_rep_back_from_leave_catches_up_without_a_burst(sdrs):
+    """Capacity-aware evens books out, so the rep back from leave (the smallest book) gets
+    more than a third of the leads — half of them — but never more than two in a row: a
+    rep who had two of the rule's last three leads waits a turn while another has room."""
+    rule_with(sdrs, strategy=Strategy.CAPACITY_AWARE)
+    away = sdrs[2]
+    away.out_of_office_from = timezone.localdate()
+    away.save()
+    route_many(12, "a")  # the two reps at work take everything meanwhile: books 6 / 6 / 0
+    away.out_of_office_from = None
+    away.save()
+    back = [d.rep == away for d in route_many(12, "b")]
+    assert back == [True, True, False, False] * 3
+    decision = RoutingDecision.objects.filter(rep__in=sdrs[:2]).latest("id")
+    assert "waits a turn" in decision.explanation and away.owner_name in decision.explanation
+    route_many(6, "c")
+    books = Counter(Account.objects.filter(owner__in=sdrs).values_list("owner", flat=True))
+    assert max(books.values()) - min(books.values()) <= 1, books  # evened out, without a burst
+
+
 @pytest.mark.parametrize(
     "change,reason",
     [
