@@ -67,10 +67,16 @@ def _cleanup() -> None:
 def _reps(n: int, *, team: Team, capacity: int, prefix: str) -> list[Rep]:
     User = get_user_model()
     users = User.objects.bulk_create([User(username=f"{TAG}-{prefix}-{i}", is_staff=True) for i in range(n)])
-    return Rep.objects.bulk_create([
+    reps = Rep.objects.bulk_create([
         Rep(user=user, owner_name=f"{TAG} {prefix} {i}", role=Rep.Role.SDR, team=team, segment="smb", capacity=capacity)
         for i, user in enumerate(users)
     ])
+    # Overrides win over role/segment capacity rules the database may hold (the demo's),
+    # so the figures do not depend on what else is in it.
+    from apps.routing.models import RepCapacityOverride
+
+    RepCapacityOverride.objects.bulk_create([RepCapacityOverride(rep=rep, capacity=capacity) for rep in reps])
+    return reps
 
 
 def _pool(n: int, *, start: int, icp: ICP) -> None:
