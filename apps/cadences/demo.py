@@ -9,7 +9,8 @@ import datetime as dt
 from apps.accounts.models import Account
 from apps.cadences.models import Cadence
 from apps.cadences.services import activity_log, enrolment_create, enrolment_step_skip
-from apps.people.models import Contact, LeadCycle
+from apps.leads.models import LeadCycle
+from apps.people.models import Contact
 
 CHANNEL_ACTIVITY = {"call": "call", "email": "email", "social": "social"}
 

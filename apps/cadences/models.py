@@ -10,7 +10,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from apps.people.models import Contact, LeadCycle, LeadType, Rep
+from apps.leads.models import LeadCycle, LeadType
+from apps.people.models import Contact, Rep
 
 
 class Channel(models.TextChoices):

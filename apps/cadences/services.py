@@ -1,6 +1,6 @@
 """Writes to cadences, and the one way to log an activity on a contact.
 
-`activity_log` creates the Activity, then moves the lead (apps.people.services.
+`activity_log` creates the Activity, then moves the lead (apps.leads.services.
 lead_cycle_touch) and completes the current cadence step with its outcome, all in one
 transaction, so the activity log, the lead state and the cadence never disagree.
 """
@@ -15,15 +15,16 @@ from django.utils import timezone
 
 from apps.accounts.models import Activity, ActivityType
 from apps.cadences.models import Cadence, Enrolment, EnrolmentStep
-from apps.people.models import Contact, LeadCycle, Rep
-from apps.people.selectors import lead_cycle_current
-from apps.people.services import (
+from apps.leads.models import LeadCycle
+from apps.leads.selectors import lead_cycle_current
+from apps.leads.services import (
     WORK_ACTIVITY_TYPES,
     disposition_reason_by_code,
     lead_cycle_disposition,
     lead_cycle_open,
     lead_cycle_touch,
 )
+from apps.people.models import Contact, Rep
 
 Outcome = EnrolmentStep.Outcome
 # "Not completed" once a step is more than this overdue.
@@ -218,63 +219,3 @@ def enrolment_overdue_close(*, enrolment_id: int, now: dt.datetime | None = None
             _step_end(step, outcome=Outcome.NOT_COMPLETED, at=now, system=True)
             closed += 1
     return closed
-
-
-# ---------------------------------------------------------------- the morning email
-
-def morning_email_send(*, manager_id: int, now: dt.datetime | None = None) -> bool:
-    """Send a manager today's "clean your room" email, once per local day.
-
-    The MorningEmail row (unique per manager and local date) is written first; the mail goes
-    after commit. A second run the same day — or a concurrent one — finds the row and sends
-    nothing."""
-    from apps.cadences.selectors import morning_digest_for
-    from apps.people.models import MorningEmail
-
-    now = now or timezone.now()
-    manager = Rep.objects.select_related("user").filter(pk=manager_id, active=True).first()
-    if manager is None:
-        return False
-    digest = morning_digest_for(manager=manager, now=now)
-    with transaction.atomic():
-        row, created = MorningEmail.objects.get_or_create(
-            manager=manager, local_date=digest.local_date, defaults={"sent_at": now, "items": digest.item_count}
-        )
-        if not created:
-            return False
-        transaction.on_commit(lambda: _morning_email_deliver(digest))
-    return True
-
-
-def _morning_email_deliver(digest) -> None:
-    from apps.people.notifications import contact_url, send_templated, zone
-
-    send_templated(
-        to=[digest.manager.user.email],
-        template="morning_email",
-        context={
-            "digest": digest,
-            "tz": zone(digest.manager.time_zone),
-            "outside_sla": [(c, contact_url(c.contact_id)) for c in digest.outside_sla],
-            "untouched": [(c, contact_url(c.contact_id)) for c in digest.untouched],
-            "overdue_steps": [(s, contact_url(s.enrolment.contact_id)) for s in digest.overdue_steps],
-        },
-    )
-
-
-def morning_emails_due(*, now: dt.datetime | None = None) -> list[int]:
-    """Managers whose local time is in the morning window (from the configured hour, for 3 h
-    so a missed hourly run still sends) and who have not had today's email."""
-    from apps.cadences.selectors import rep_zone
-    from apps.people.models import LifecycleSettings, MorningEmail
-
-    now = now or timezone.now()
-    hour = LifecycleSettings.load().morning_email_hour
-    due = []
-    managers = Rep.objects.filter(role=Rep.Role.MANAGER, active=True).order_by("pk")
-    sent = set(MorningEmail.objects.filter(local_date__gte=(now - dt.timedelta(days=1)).date()).values_list("manager_id", "local_date"))
-    for manager in managers:
-        local = now.astimezone(rep_zone(manager))
-        if hour <= local.hour < hour + 3 and (manager.pk, local.date()) not in sent:
-            due.append(manager.pk)
-    return due

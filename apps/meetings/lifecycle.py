@@ -14,7 +14,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from apps.accounts.models import Activity, ActivityType
-from apps.people.models import DispositionReason, LeadCycle, LeadCycleEvent, LeadType
+from apps.leads.models import DispositionReason, LeadCycle, LeadCycleEvent, LeadType
 
 NO_SHOW_LIMIT_CODE = "no_show_limit"
 # Reasons only the system sets (end of cadence, auto-abandon, the no-show limit): never
@@ -43,14 +43,14 @@ def lead_disposition(
     at: dt.datetime | None = None,
     note: str = "",
 ) -> bool:
-    """Disposition the meeting's lead cycle through `apps.people.services.lead_cycle_disposition`
+    """Disposition the meeting's lead cycle through `apps.leads.services.lead_cycle_disposition`
     (which records the event and ends the lead's cadence enrolment).
 
     Returns False, changing nothing, when the cycle is already dispositioned: a later meeting
     on a lead that was qualified before must not fail. A qualified meeting's booking activity
     is the "meeting" evidence that service asks for.
     """
-    from apps.people.services import disposition_reason_by_code, lead_cycle_disposition
+    from apps.leads.services import disposition_reason_by_code, lead_cycle_disposition
 
     if LeadCycle.objects.filter(pk=cycle.pk, state=LeadCycle.State.DISPOSITIONED).exists():
         return False

@@ -22,6 +22,9 @@ from django.utils import timezone
 
 from apps.accounts.models import Account
 from apps.accounts.services import account_attribution_set
+from apps.leads.models import DispositionReason, LeadCycle, LeadType
+from apps.leads.selectors import lead_cycle_current
+from apps.leads.services import lead_cycle_open
 from apps.meetings import lifecycle, notifications, selectors
 from apps.meetings.models import (
     ClosedLostReason,
@@ -34,9 +37,7 @@ from apps.meetings.models import (
     OpportunityStage,
     RescheduleAttempt,
 )
-from apps.people.models import Contact, DispositionReason, LeadCycle, LeadType, Rep
-from apps.people.selectors import lead_cycle_current
-from apps.people.services import lead_cycle_open
+from apps.people.models import Contact, Rep
 
 logger = logging.getLogger(__name__)
 

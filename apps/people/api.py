@@ -1,5 +1,5 @@
 """REST API for reps and contacts (read) and lead cycles (read, disposition); rows limited by
-the role selectors, writes through apps.people.services."""
+the role selectors, writes through apps.leads.services."""
 
 from __future__ import annotations
 
@@ -12,9 +12,10 @@ from rest_framework.response import Response
 from apps.integrations.api_support import ERROR_RESPONSES, UtcIsoDateTimeFilter
 from apps.integrations.models import Scope
 from apps.integrations.permissions import ScopedPermission
-from apps.people.models import Contact, DispositionReason, LeadCycle, Rep, Segment
+from apps.leads.models import DispositionReason, LeadCycle
+from apps.leads.services import lead_cycle_disposition
+from apps.people.models import Contact, Rep, Segment
 from apps.people.selectors import contacts_visible_to, reps_visible_to
-from apps.people.services import lead_cycle_disposition
 
 
 class RepOut(serializers.ModelSerializer):
@@ -175,7 +176,7 @@ class LeadCycleViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = LeadCycleOut
     filterset_class = LeadCycleFilter
     scopes = {"GET": Scope.READ, "POST": Scope.WRITE_LEADS_ACTIVITIES}
-    model_perms = {"GET": ["people.view_leadcycle"], "POST": ["people.view_leadcycle"]}
+    model_perms = {"GET": ["leads.view_leadcycle"], "POST": ["leads.view_leadcycle"]}
 
     def get_queryset(self):
         return lead_cycles_visible_to(user=self.request.user)

@@ -18,7 +18,7 @@ from apps.people.models import Contact, PersonalDataRequest
 # (app_label.Model, lookup from that model to the contact, fields to blank)
 ERASABLE_TEXT: list[tuple[str, str, tuple[str, ...]]] = [
     ("accounts.Activity", "contact", ("subject",)),
-    ("people.LeadCycleEvent", "cycle__contact", ("note",)),
+    ("leads.LeadCycleEvent", "cycle__contact", ("note",)),
     ("meetings.Meeting", "contact", ("notes", "disposition_notes")),
 ]
 

@@ -521,7 +521,7 @@ def account_return_url(account: Account) -> str:
 @admin.action(description="Route the selected inbound leads", permissions=["change"])
 def route_selected_leads(modeladmin, request, queryset):
     """For the contact admin: route each selected lead that has no open lead cycle."""
-    from apps.people.selectors import lead_cycle_current
+    from apps.leads.selectors import lead_cycle_current
 
     routed, skipped = 0, 0
     for contact in queryset.order_by("pk"):

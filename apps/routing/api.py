@@ -22,8 +22,10 @@ from apps.accounts.selectors import accounts_visible_to
 from apps.integrations.api_support import ERROR_RESPONSES, UtcIsoDateTimeFilter
 from apps.integrations.models import Scope
 from apps.integrations.permissions import ScopedPermission
-from apps.people.models import Contact, LeadCycle, LeadType, Rep
-from apps.people.selectors import lead_cycle_current, rep_for_user, user_sees_everything
+from apps.leads.models import LeadCycle, LeadType
+from apps.leads.selectors import lead_cycle_current
+from apps.people.models import Contact, Rep
+from apps.people.selectors import rep_for_user, user_sees_everything
 from apps.people.services import CONTACT_UPSERT_FIELDS, contact_upsert
 from apps.routing import selectors, services
 from apps.routing.models import ReturnOutcome, ReturnReason, ReturnRequest, RoutingDecision

@@ -14,7 +14,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from apps.accounts.models import ActivityType
-from apps.people.models import Contact, LeadType, Rep, Segment
+from apps.leads.models import LeadType
+from apps.people.models import Contact, Rep, Segment
 
 
 def default_meaningful_types() -> list[str]:

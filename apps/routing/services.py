@@ -26,9 +26,10 @@ from apps.accounts.domains import email_domain, is_webmail, normalize_domain, re
 from apps.accounts.models import Account, DomainAlias, OwnershipReason
 from apps.accounts.selectors import webmail_extra_domains
 from apps.accounts.services import account_create, account_owners_set
-from apps.people.models import Contact, LeadType, Rep
-from apps.people.selectors import lead_cycle_current
-from apps.people.services import lead_cycle_open
+from apps.leads.models import LeadType
+from apps.leads.selectors import lead_cycle_current
+from apps.leads.services import lead_cycle_open
+from apps.people.models import Contact, Rep
 from apps.routing import selectors
 from apps.routing.models import (
     AccountRest,

@@ -12,8 +12,8 @@ from apps.cadences.models import Cadence, Enrolment, EnrolmentStep
 from apps.cadences.selectors import enrolment_steps_today, enrolments_awaiting_disposition
 from apps.cadences.services import activity_log, enrolment_create, enrolment_step_skip
 from apps.cadences.tests.factories import cadence_with_steps
-from apps.people.models import DispositionReason, LeadCycle
-from apps.people.services import lead_cycle_disposition, lead_cycle_open
+from apps.leads.models import DispositionReason, LeadCycle
+from apps.leads.services import lead_cycle_disposition, lead_cycle_open
 from apps.people.tests.factories import ContactFactory
 
 pytestmark = pytest.mark.django_db
@@ -171,7 +171,7 @@ def test_today_list_shows_current_due_and_overdue_steps_only_for_the_rep(enrolle
 
 
 def test_pickup_and_bypass_by_rep(sdr, other_sdr):
-    from apps.cadences.selectors import lead_response_by_rep
+    from apps.leads.selectors import lead_response_by_rep
 
     reason = DispositionReason.objects.get(label="Duplicate")
     with time_machine.travel(T0, tick=False):

@@ -7,6 +7,8 @@ import time_machine
 from django.core import mail
 from django.core.exceptions import ValidationError
 
+from apps.leads.models import LeadCycle
+from apps.leads.services import lead_cycle_open
 from apps.meetings.models import (
     Meeting,
     MeetingNotification,
@@ -15,8 +17,6 @@ from apps.meetings.models import (
     RescheduleAttempt,
 )
 from apps.meetings.services import meeting_book, meeting_disposition, meeting_settings_update
-from apps.people.models import LeadCycle
-from apps.people.services import lead_cycle_open
 
 pytestmark = pytest.mark.django_db
 
@@ -310,7 +310,7 @@ def test_no_show_puts_the_lead_in_the_reschedule_cadence_and_rebooking_ends_it(p
 
 def test_no_show_limit_uses_the_system_reason_and_ends_the_reschedule_cadence(booked, pod, contact, start):
     from apps.cadences.models import Enrolment
-    from apps.people.models import LeadCycleEvent
+    from apps.leads.models import LeadCycleEvent
 
     with after(booked):
         meeting_disposition(meeting=booked, outcome=Meeting.Status.NO_SHOW, actor=pod["ae"].user)
@@ -323,7 +323,7 @@ def test_no_show_limit_uses_the_system_reason_and_ends_the_reschedule_cadence(bo
 
 
 def test_qualified_meeting_records_the_ae_on_the_lead_cycle_event(booked, pod):
-    from apps.people.models import LeadCycleEvent
+    from apps.leads.models import LeadCycleEvent
 
     with after(booked):
         meeting_disposition(meeting=booked, outcome=Meeting.Status.COMPLETED_QUALIFIED, actor=pod["ae"].user)

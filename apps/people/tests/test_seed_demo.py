@@ -5,7 +5,8 @@ from django.core.management.base import CommandError
 from django.db.models import Count
 
 from apps.accounts.models import Account, Activity, DomainAlias, OwnershipEvent
-from apps.people.models import Contact, LeadCycle, Rep, Team
+from apps.leads.models import LeadCycle
+from apps.people.models import Contact, Rep, Team
 
 pytestmark = pytest.mark.django_db
 

@@ -100,7 +100,7 @@ def test_lead_response_query_count_is_bounded(report, manager, team, django_asse
 
 @time_machine.travel(dt.datetime(2026, 3, 9, 12, tzinfo=dt.UTC), tick=False)
 def test_sla_clock_and_breaches(report, manager, sdr):
-    from apps.people.models import SlaBreach
+    from apps.leads.models import SlaBreach
 
     day = dt.timedelta(days=1)
     # Touched 20 calendar hours later, but the business-hours policy clock counted 2 h: 2 h is used.
@@ -130,8 +130,8 @@ def test_through_the_lifecycle_services_automated_touches_and_recycling(report, 
     """The numbers the services leave behind: an automated touch is not a response, a real
     call is; a recycled lead is a second cycle in the cohort."""
     from apps.cadences.services import activity_log
-    from apps.people.models import DispositionReason, LeadCycle
-    from apps.people.services import lead_cycle_disposition, lead_cycle_open
+    from apps.leads.models import DispositionReason, LeadCycle
+    from apps.leads.services import lead_cycle_disposition, lead_cycle_open
 
     contact = ContactFactory()
     with time_machine.travel(at(2, 9), tick=False):

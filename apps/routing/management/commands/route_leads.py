@@ -16,7 +16,8 @@ from django.core.validators import validate_email
 from django.db import transaction
 
 from apps.accounts.domains import normalize_domain
-from apps.people.models import Contact, LeadType
+from apps.leads.models import LeadType
+from apps.people.models import Contact
 from apps.routing.services import lead_route
 
 COLUMNS = ["email", "first_name", "last_name", "title", "account_domain", "lead_type"]

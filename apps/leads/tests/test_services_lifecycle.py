@@ -9,8 +9,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from apps.cadences.services import activity_log
-from apps.people.models import DispositionReason, LeadCycle, LeadCycleEvent, LifecycleSettings
-from apps.people.services import lead_cycle_disposition, lead_cycle_open
+from apps.leads.models import DispositionReason, LeadCycle, LeadCycleEvent, LifecycleSettings
+from apps.leads.services import lead_cycle_disposition, lead_cycle_open
 from apps.people.tests.factories import ContactFactory
 
 pytestmark = pytest.mark.django_db
@@ -157,7 +157,7 @@ def test_recycling_starts_a_new_cycle_and_keeps_the_old_one_untouched(lead, sdr,
 
 def run_auto_abandon(run_task, at):
     with time_machine.travel(at, tick=False):
-        return run_task("apps.cadences.tasks.lead_auto_abandon")
+        return run_task("apps.leads.tasks.lead_auto_abandon")
 
 
 def test_auto_abandon_edges_exactly_30_days_working_and_7_idle(sdr, run_task):

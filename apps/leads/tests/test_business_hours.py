@@ -8,9 +8,9 @@ import pytest
 import time_machine
 
 from apps.cadences.services import activity_log
-from apps.people.business_hours import BusinessCalendar
-from apps.people.models import SlaPolicy
-from apps.people.services import lead_cycle_open
+from apps.leads.business_hours import BusinessCalendar
+from apps.leads.models import SlaPolicy
+from apps.leads.services import lead_cycle_open
 from apps.people.tests.factories import ContactFactory, RepFactory
 
 NY = ZoneInfo("America/New_York")

@@ -12,6 +12,9 @@ from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 
+from apps.leads.models import SlaBreach
+from apps.people.selectors import manager_of
+
 logger = logging.getLogger(__name__)
 
 
@@ -42,9 +45,9 @@ def send_templated(*, to: list[str], template: str, context: dict) -> int:
     if not to:
         logger.warning("No recipient address for %s; mail not sent", template)
         return 0
-    subject = " ".join(render_to_string(f"people/email/{template}_subject.txt", context).split())
-    text = render_to_string(f"people/email/{template}.txt", context)
-    html = render_to_string(f"people/email/{template}.html", context)
+    subject = " ".join(render_to_string(f"leads/email/{template}_subject.txt", context).split())
+    text = render_to_string(f"leads/email/{template}.txt", context)
+    html = render_to_string(f"leads/email/{template}.html", context)
     message = EmailMultiAlternatives(subject=subject, body=text, from_email=settings.DEFAULT_FROM_EMAIL, to=to)
     message.attach_alternative(html, "text/html")
     try:
@@ -57,8 +60,6 @@ def send_templated(*, to: list[str], template: str, context: dict) -> int:
 
 
 def _breach(breach_id: int):
-    from apps.people.models import SlaBreach
-
     return (
         SlaBreach.objects.select_related("cycle__contact__account", "rep__user", "rep__team__manager__user",
                                          "rep__manager__user", "reassigned_to__user", "cycle__sla_policy")
@@ -77,12 +78,10 @@ def sla_reminder(*, breach_id: int) -> int:
 
 
 def sla_escalation(*, breach_id: int) -> int:
-    from apps.people.services import _manager_of
-
     breach = _breach(breach_id)
     if breach is None:
         return 0
-    manager = _manager_of(breach.rep)
+    manager = manager_of(breach.rep)
     context = {"breach": breach, "cycle": breach.cycle, "contact": breach.cycle.contact,
                "link": contact_url(breach.cycle.contact_id), "new_rep": breach.reassigned_to}
     sent = 0
