@@ -17,7 +17,7 @@ from django.utils.html import format_html
 from apps.cadences import selectors
 from apps.cadences.forms import ActivityLogForm, DispositionForm, EnrolForm
 from apps.cadences.models import Cadence, CadenceStep, Enrolment, EnrolmentStep
-from apps.cadences.services import activity_log, enrolment_create, enrolment_step_skip
+from apps.cadences.services import activity_create, enrolment_create, enrolment_step_skip
 from apps.leads.models import LeadCycle
 from apps.leads.selectors import lead_sla_status
 from apps.leads.services import lead_cycle_disposition
@@ -119,7 +119,7 @@ class EnrolmentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             if not form.is_valid():
                 return False
             data = form.cleaned_data
-            activity = activity_log(
+            activity = activity_create(
                 rep=rep, contact=contact, type=data["type"], occurred_at=data["occurred_at"] or timezone.now(),
                 subject=data["subject"], actor=actor, outcome=data["outcome"],
             )

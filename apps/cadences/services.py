@@ -1,6 +1,6 @@
-"""Writes to cadences, and the one way to log an activity on a contact.
+"""Writes to cadences, and the one way to log an activity.
 
-`activity_log` creates the Activity, then moves the lead (apps.leads.services.
+`activity_create` creates the Activity, then moves the lead (apps.leads.services.
 lead_cycle_touch) and completes the current cadence step with its outcome, all in one
 transaction, so the activity log, the lead state and the cadence never disagree.
 """
@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from apps.accounts.models import Activity, ActivityType
+from apps.accounts.models import Account, Activity, ActivityType
 from apps.cadences.models import Cadence, Enrolment, EnrolmentStep
 from apps.leads.models import LeadCycle
 from apps.leads.selectors import lead_cycle_current
@@ -70,31 +70,60 @@ def enrolment_create(*, contact: Contact, cadence: Cadence, rep: Rep, actor=None
     return enrolment
 
 
-def activity_log(
+def activity_validate(
     *,
-    rep: Rep | None,
-    contact: Contact,
     type: str,
+    contact: Contact | None = None,
+    account: Account | None = None,
+    occurred_at: dt.datetime | None = None,
+    outcome: str = "",
+) -> None:
+    """The rules every new activity meets, wherever it is logged (the admin's add form runs
+    them before saving; activity_create runs them again). Raises ValidationError."""
+    if type not in ActivityType.values:
+        raise ValidationError({"type": f"Unknown activity type “{type}”; expected one of {', '.join(ActivityType.values)}."})
+    if occurred_at is not None and occurred_at > timezone.now() + FUTURE_SLACK:
+        raise ValidationError({"occurred_at": "An activity cannot be logged in the future."})
+    if contact is None:
+        if account is None:
+            raise ValidationError({"account": "An activity needs an account (or a contact that has one)."})
+        if outcome:
+            raise ValidationError({"outcome": "An outcome needs a contact (it ends the contact's cadence step)."})
+        return
+    if account is not None and contact.account_id != account.pk:
+        raise ValidationError({"contact": f"{contact.email} is not a contact of {account.name}."})
+    if outcome and outcome not in (Outcome.POSITIVE, Outcome.NEGATIVE, Outcome.NO_RESPONSE):
+        raise ValidationError({"outcome": "The outcome is positive response, negative response or no response."})
+
+
+def activity_create(
+    *,
+    type: str,
+    contact: Contact | None = None,
+    account: Account | None = None,
+    rep: Rep | None = None,
     occurred_at: dt.datetime | None = None,
     automated: bool = False,
     subject: str = "",
     actor=None,
-    outcome: str = Outcome.NO_RESPONSE,
+    outcome: str = "",
 ) -> Activity:
-    """Log an activity on `contact` and let it move the lead and the cadence.
+    """The one writer of activities: the lead page, the admin's Activity screen, the API, the
+    meetings flow (a booking) and the research checklist (an intelligence run) all call it.
 
-    A real touch (call, email, social, meeting; not automated) moves an assigned lead to
-    working and completes the current step of the contact's active enrolment with `outcome`
-    (no response by default). Notes and automated touches are logged and move nothing.
+    On a contact (its account is the contact's), a real touch (call, email, social, meeting;
+    not automated) moves an assigned lead to working (apps.leads.services.lead_cycle_touch)
+    and completes the current step of the contact's active enrolment with `outcome` (no
+    response by default), in one transaction. Notes and automated touches are logged and move
+    nothing. Without a contact the activity is logged on `account` and moves nothing.
     """
-    now = timezone.now()
-    occurred_at = occurred_at or now
-    if type not in ActivityType.values:
-        raise ValidationError({"type": f"Unknown activity type “{type}”."})
-    if occurred_at > now + FUTURE_SLACK:
-        raise ValidationError({"occurred_at": "An activity cannot be logged in the future."})
-    if outcome not in (Outcome.POSITIVE, Outcome.NEGATIVE, Outcome.NO_RESPONSE):
-        raise ValidationError({"outcome": "The outcome is positive response, negative response or no response."})
+    activity_validate(type=type, contact=contact, account=account, occurred_at=occurred_at, outcome=outcome)
+    occurred_at = occurred_at or timezone.now()
+    if contact is None:
+        # One INSERT, nothing else moves: no savepoint (a bulk of 1,000 stays in its query budget).
+        return Activity.objects.create(
+            type=type, rep=rep, account=account, occurred_at=occurred_at, automated=automated, subject=subject[:255]
+        )
     with transaction.atomic():
         activity = Activity.objects.create(
             type=type, rep=rep, account_id=contact.account_id, contact=contact, occurred_at=occurred_at,
@@ -104,7 +133,7 @@ def activity_log(
         if type in WORK_ACTIVITY_TYPES and not automated:
             step = _current_step(contact=contact)
             if step is not None:
-                _step_end(step, outcome=outcome, at=occurred_at, activity=activity)
+                _step_end(step, outcome=outcome or Outcome.NO_RESPONSE, at=occurred_at, activity=activity)
     return activity
 
 

@@ -22,6 +22,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from apps.accounts.models import Account, Activity, ActivityType
+from apps.cadences.services import activity_create
 from apps.icps.models import ICP, ICPChange, ResearchCategory, ResearchItem, Rule, Signal, SignalType
 from apps.icps.scoring import Params, Thresholds, active_icp_specs, compile_specs, quadrant_sql, tier_sql
 
@@ -273,9 +274,9 @@ def intelligence_run_log(
     if not categories:
         raise ValidationError({"categories": "Tick at least one research category this run covered."})
     with transaction.atomic():
-        activity = Activity.objects.create(
-            type=ActivityType.INTELLIGENCE_RUN, account=account, rep=rep,
-            subject=(subject or "Intelligence run: " + ", ".join(c.name for c in categories))[:255],
+        activity = activity_create(
+            type=ActivityType.INTELLIGENCE_RUN, account=account, rep=rep, actor=actor,
+            subject=subject or "Intelligence run: " + ", ".join(c.name for c in categories),
         )
         research_items_tick(account=account, categories=categories, actor=actor, activity=activity)
     return activity

@@ -64,12 +64,12 @@ def lead_disposition(
 
 def meeting_booked_touch(*, meeting, at: dt.datetime | None = None) -> Activity:
     """Log the booking as a real `meeting` activity by the SDR on the lead, through
-    `apps.cadences.services.activity_log`: it moves an assigned lead to working and ends the
+    `apps.cadences.services.activity_create`: it moves an assigned lead to working and ends the
     lead's current cadence step as a positive response (which ends the enrolment)."""
     from apps.cadences.models import EnrolmentStep
-    from apps.cadences.services import activity_log
+    from apps.cadences.services import activity_create
 
-    return activity_log(
+    return activity_create(
         rep=meeting.sdr,
         contact=meeting.contact,
         type=ActivityType.MEETING,

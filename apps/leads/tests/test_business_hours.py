@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
-from apps.cadences.services import activity_log
+from apps.cadences.services import activity_create
 from apps.leads.business_hours import BusinessCalendar
 from apps.leads.models import SlaPolicy
 from apps.leads.services import lead_cycle_open
@@ -78,7 +78,7 @@ def test_friday_example_end_to_end_through_a_policy(clock, expected):
     with time_machine.travel(dt.datetime(2026, 11, 13, 15, 5, tzinfo=NY), tick=False):
         cycle = lead_cycle_open(contact=contact, rep=rep)
     with time_machine.travel(dt.datetime(2026, 11, 16, 9, 4, tzinfo=NY), tick=False):
-        activity_log(rep=rep, contact=contact, type="call")
+        activity_create(rep=rep, contact=contact, type="call")
     cycle.refresh_from_db()
     assert cycle.response_time == expected
     if clock == "business":

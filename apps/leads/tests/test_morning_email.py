@@ -8,7 +8,7 @@ import pytest
 import time_machine
 from django.core import mail
 
-from apps.cadences.services import activity_log, enrolment_create
+from apps.cadences.services import activity_create, enrolment_create
 from apps.cadences.tests.factories import cadence_with_steps
 from apps.leads.models import LifecycleSettings, MorningEmail, TeamPullRange
 from apps.leads.services import lead_cycle_open
@@ -96,7 +96,7 @@ def test_no_pull_alerts_after_a_weekend_day(world, manager, run_task):
 
 def test_touched_leads_leave_the_email_and_the_hour_is_editable(world, manager, sdr, run_task):
     with time_machine.travel(THURSDAY_7AM_NY - dt.timedelta(minutes=10), tick=False):
-        activity_log(rep=sdr, contact=world["late"].contact, type="call")
+        activity_create(rep=sdr, contact=world["late"].contact, type="call")
     LifecycleSettings.objects.filter(pk=1).update(morning_email_hour=8)
     assert run_at(run_task, THURSDAY_7AM_NY) == 0
     assert run_at(run_task, THURSDAY_7AM_NY + dt.timedelta(hours=1)) == 1

@@ -12,7 +12,7 @@ from django.db import connection
 from apps.accounts.models import OwnershipEvent
 from apps.accounts.services import account_set_owner
 from apps.cadences.models import Cadence
-from apps.cadences.services import activity_log, enrolment_create
+from apps.cadences.services import activity_create, enrolment_create
 from apps.leads.models import LeadCycle, SlaBreach
 from apps.leads.services import lead_cycle_open
 from apps.leads.services.sla import _next_rep_for
@@ -51,7 +51,7 @@ def test_target_reminds_the_rep_once(inbound, sdr, run_task):
 @pytest.mark.django_db
 def test_touched_leads_and_outbound_leads_are_not_chased(inbound, sdr, run_task):
     with time_machine.travel(T0 + dt.timedelta(minutes=30), tick=False):
-        activity_log(rep=sdr, contact=inbound.contact, type="call")
+        activity_create(rep=sdr, contact=inbound.contact, type="call")
         outbound = lead_cycle_open(contact=ContactFactory(), rep=sdr, lead_type="outbound")
     assert outbound.sla_target_at is None
     assert sla_check(run_task, T0 + dt.timedelta(days=3)) == {}
