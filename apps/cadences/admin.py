@@ -19,10 +19,12 @@ from apps.cadences.forms import ActivityLogForm, DispositionForm, EnrolForm
 from apps.cadences.models import Cadence, CadenceStep, Enrolment, EnrolmentStep
 from apps.cadences.services import activity_create, enrolment_create, enrolment_step_skip
 from apps.leads.models import LeadCycle
+from apps.leads.rules import may_qualify_without_evidence
 from apps.leads.selectors import lead_sla_status
 from apps.leads.services import lead_cycle_disposition
 from apps.people.models import Rep
 from apps.people.selectors import rep_for_user, reps_visible_to, scoped_rep_ids
+from apps.people.timezones import rep_zone
 from sdrops.admin_scoping import ReadOnlyAdminMixin
 
 
@@ -107,7 +109,7 @@ class EnrolmentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             "summary": summary,
             "forms": forms,
             "opts": self.model._meta,
-            "can_override": request.user.is_superuser or (rep is not None and rep.role in (Rep.Role.MANAGER, Rep.Role.OPS)),
+            "can_override": may_qualify_without_evidence(request.user),
             "today_url": reverse("admin:cadences_today"),
         }
         return TemplateResponse(request, "admin/cadences/lead_page.html", context)
@@ -128,7 +130,7 @@ class EnrolmentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             form = forms["disposition"] = DispositionForm(request.POST, prefix="disposition")
             if not form.is_valid():
                 return False
-            cycle = LeadCycle.objects.filter(contact=contact).exclude(state=LeadCycle.State.DISPOSITIONED).first()
+            cycle = LeadCycle.objects.filter(contact=contact).open().first()
             if cycle is None:
                 raise ValidationError("This lead has no open cycle to disposition.")
             data = form.cleaned_data
@@ -174,7 +176,7 @@ class EnrolmentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             reps = list(visible)
         rep_ids = [r.pk for r in reps]
         now = timezone.now()
-        tz = selectors.rep_zone(rep) if rep is not None else None
+        tz = rep_zone(rep) if rep is not None else None
         steps = list(selectors.enrolment_steps_today(rep_ids=rep_ids, now=now, tz=tz))
         for step in steps:
             step.is_overdue = step.due_at < now

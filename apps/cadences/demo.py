@@ -20,7 +20,7 @@ def demo_enrolments(*, rng, sdrs, now: dt.datetime, per_rep: int = 4) -> int:
     if cadence is None:
         return 0
     enrolled = 0
-    busy = set(LeadCycle.objects.exclude(state=LeadCycle.State.DISPOSITIONED).values_list("contact_id", flat=True))
+    busy = set(LeadCycle.objects.open().values_list("contact_id", flat=True))
     for sdr in sdrs:
         if sdr.is_out_of_office() or sdr.ramp_factor() == 0:
             continue

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
@@ -12,16 +11,8 @@ from django.utils import timezone
 from apps.cadences.models import Enrolment, EnrolmentStep
 from apps.leads.models import LeadCycle
 from apps.leads.selectors import lead_sla_status
-from apps.people.models import Rep
 
 Outcome = EnrolmentStep.Outcome
-
-
-def rep_zone(rep: Rep) -> dt.tzinfo:
-    try:
-        return ZoneInfo(rep.time_zone or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
 
 
 def enrolment_steps_current() -> QuerySet[EnrolmentStep]:
@@ -77,7 +68,7 @@ def contacts_for_lead_work(*, user) -> QuerySet:
     ids = scoped_rep_ids(user=user)
     if ids is None:
         return Contact.objects.all()
-    open_for_them = LeadCycle.objects.filter(rep_id__in=ids).exclude(state=LeadCycle.State.DISPOSITIONED)
+    open_for_them = LeadCycle.objects.filter(rep_id__in=ids).open()
     return Contact.objects.filter(
         Q(pk__in=contacts_visible_to(user=user).values("pk")) | Q(pk__in=open_for_them.values("contact_id"))
     )

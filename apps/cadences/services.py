@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.accounts.models import Account, Activity, ActivityType
-from apps.cadences.models import Cadence, Enrolment, EnrolmentStep
+from apps.cadences.models import Cadence, Enrolment, EnrolmentEvent, EnrolmentStep
 from apps.leads.models import LeadCycle
 from apps.leads.selectors import lead_cycle_current
 from apps.leads.services import (
@@ -24,6 +24,7 @@ from apps.leads.services import (
     lead_cycle_open,
     lead_cycle_touch,
 )
+from apps.people.actors import actor_user
 from apps.people.models import Contact, Rep
 
 Outcome = EnrolmentStep.Outcome
@@ -31,10 +32,6 @@ Outcome = EnrolmentStep.Outcome
 OVERDUE_GRACE = dt.timedelta(days=1)
 # Logging in the future is a typo, not a plan; a little slack for clocks.
 FUTURE_SLACK = dt.timedelta(minutes=5)
-
-
-def _user(actor):
-    return actor.user if isinstance(actor, Rep) else actor if getattr(actor, "pk", None) else None
 
 
 def enrolment_create(*, contact: Contact, cadence: Cadence, rep: Rep, actor=None, at: dt.datetime | None = None) -> Enrolment:
@@ -58,7 +55,7 @@ def enrolment_create(*, contact: Contact, cadence: Cadence, rep: Rep, actor=None
         if cycle is None:
             cycle = lead_cycle_open(contact=contact, rep=rep, lead_type=cadence.lead_type, assigned_at=at, actor=actor)
         enrolment = Enrolment.objects.create(
-            contact=contact, cadence=cadence, rep=rep, lead_cycle=cycle, enrolled_at=at, enrolled_by=_user(actor)
+            contact=contact, cadence=cadence, rep=rep, lead_cycle=cycle, enrolled_at=at, enrolled_by=actor_user(actor)
         )
         EnrolmentStep.objects.bulk_create(
             EnrolmentStep(
@@ -157,12 +154,12 @@ def _step_end(step: EnrolmentStep, *, outcome: str, at: dt.datetime, activity=No
     enrolment = step.enrolment
     is_last = not enrolment.steps.filter(outcome=Outcome.PENDING).exists()
     if outcome == Outcome.POSITIVE:
-        _enrolment_end(enrolment, Enrolment.State.POSITIVE, at)
+        enrolment_transition(enrolment=enrolment, to_state=Enrolment.State.POSITIVE, at=at)
     elif outcome == Outcome.NEGATIVE:
         # The rep must now disposition the lead (nurture or unqualified, with its reason).
-        _enrolment_end(enrolment, Enrolment.State.NEGATIVE, at)
+        enrolment_transition(enrolment=enrolment, to_state=Enrolment.State.NEGATIVE, at=at)
     elif is_last and outcome == Outcome.NO_RESPONSE:
-        _enrolment_end(enrolment, Enrolment.State.COMPLETED, at)
+        enrolment_transition(enrolment=enrolment, to_state=Enrolment.State.COMPLETED, at=at)
         cycle = lead_cycle_current(contact=enrolment.contact)
         if cycle is not None:
             lead_cycle_disposition(
@@ -172,13 +169,24 @@ def _step_end(step: EnrolmentStep, *, outcome: str, at: dt.datetime, activity=No
     elif is_last:
         # Last step not completed: the cadence was not finished, so the lead is not
         # abandoned for the rep; it stays open (and auto-abandon catches it if left idle).
-        _enrolment_end(enrolment, Enrolment.State.INCOMPLETE, at)
+        enrolment_transition(enrolment=enrolment, to_state=Enrolment.State.INCOMPLETE, at=at)
 
 
-def _enrolment_end(enrolment: Enrolment, state: str, at: dt.datetime) -> None:
-    enrolment.state = state
-    enrolment.ended_at = at
+def enrolment_transition(*, enrolment: Enrolment, to_state: str, at: dt.datetime, actor=None, note: str = "") -> Enrolment:
+    """The one way an enrolment's state changes. `enrolment` is the caller's locked copy,
+    inside the caller's transaction. A move Enrolment.TRANSITIONS does not allow is refused
+    (IllegalTransition) before anything is written; otherwise the state and ended-at are saved
+    with the EnrolmentEvent (from, to, who, when)."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("enrolment_transition runs inside the caller's transaction, on a locked row.")
+    from_state = enrolment.state
+    Enrolment.TRANSITIONS.check(from_state, to_state)
+    enrolment.state = to_state
+    enrolment.ended_at = None if to_state == Enrolment.State.ACTIVE else at
     enrolment.save(update_fields=["state", "ended_at"])
+    EnrolmentEvent.objects.create(enrolment=enrolment, from_state=from_state, to_state=to_state,
+                                  actor=actor_user(actor), occurred_at=at, note=note[:255])
+    return enrolment
 
 
 def enrolment_step_skip(*, step: EnrolmentStep, actor=None, at: dt.datetime | None = None) -> EnrolmentStep:
@@ -200,7 +208,7 @@ def enrolment_end_for_disposition(*, contact_id: int, at: dt.datetime) -> None:
         .first()
     )
     if enrolment is not None:
-        _enrolment_end(enrolment, Enrolment.State.DISPOSITIONED, at)
+        enrolment_transition(enrolment=enrolment, to_state=Enrolment.State.DISPOSITIONED, at=at)
 
 
 def enrolment_stop(*, contact: Contact, actor=None, at: dt.datetime | None = None) -> Enrolment | None:
@@ -215,7 +223,7 @@ def enrolment_stop(*, contact: Contact, actor=None, at: dt.datetime | None = Non
             .first()
         )
         if enrolment is not None:
-            _enrolment_end(enrolment, Enrolment.State.STOPPED, at)
+            enrolment_transition(enrolment=enrolment, to_state=Enrolment.State.STOPPED, at=at, actor=actor)
     return enrolment
 
 

@@ -17,6 +17,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from apps.people.models import Contact, Rep, Team
+from sdrops.state_machines import StateMachine
 
 
 class LeadType(models.TextChoices):
@@ -45,6 +46,13 @@ class LeadCycle(models.Model):
         QUALIFIED = "qualified", "Qualified"
         NURTURE = "nurture", "Nurture"
         UNQUALIFIED = "unqualified", "Unqualified"
+
+    # The one map of allowed moves; apps.leads.services.cycles.lead_cycle_transition applies it.
+    TRANSITIONS = StateMachine("lead cycle", {
+        State.ASSIGNED: {State.WORKING, State.DISPOSITIONED},
+        State.WORKING: {State.DISPOSITIONED},
+        State.DISPOSITIONED: set(),
+    }, field="state")
 
     contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="lead_cycles")
     number = models.PositiveIntegerField(help_text="1 for the contact's first cycle, 2 when recycled, …")

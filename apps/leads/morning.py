@@ -12,12 +12,13 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from apps.cadences.models import EnrolmentStep
-from apps.cadences.selectors import enrolment_steps_overdue_for, rep_zone
+from apps.cadences.selectors import enrolment_steps_overdue_for
 from apps.leads.models import LeadCycle, LeadType, LifecycleSettings, MorningEmail, TeamPullRange
-from apps.leads.notifications import contact_url, send_templated, zone
+from apps.leads.notifications import contact_url, send_templated
 from apps.meetings.selectors import meetings_without_disposition as meetings_selector
 from apps.people.models import Rep
 from apps.people.selectors import reps_managed_by
+from apps.people.timezones import rep_zone
 
 DEFAULT_PULL_RANGE = (10, 15)
 
@@ -139,7 +140,7 @@ def _morning_email_deliver(digest) -> None:
         template="morning_email",
         context={
             "digest": digest,
-            "tz": zone(digest.manager.time_zone),
+            "tz": rep_zone(digest.manager),
             "outside_sla": [(c, contact_url(c.contact_id)) for c in digest.outside_sla],
             "untouched": [(c, contact_url(c.contact_id)) for c in digest.untouched],
             "overdue_steps": [(s, contact_url(s.enrolment.contact_id)) for s in digest.overdue_steps],

@@ -14,18 +14,9 @@ from django.urls import NoReverseMatch, reverse
 
 from apps.leads.models import SlaBreach
 from apps.people.selectors import manager_of
+from apps.people.timezones import rep_zone
 
 logger = logging.getLogger(__name__)
-
-
-def zone(name: str):
-    """A rep's time zone for rendering; UTC when the stored name is not a known zone."""
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-    try:
-        return ZoneInfo(name or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
 
 
 def portal_url(path: str) -> str:
@@ -73,7 +64,7 @@ def sla_reminder(*, breach_id: int) -> int:
     if breach is None or breach.rep is None:
         return 0
     context = {"breach": breach, "cycle": breach.cycle, "contact": breach.cycle.contact,
-               "link": contact_url(breach.cycle.contact_id), "tz": zone(breach.rep.time_zone)}
+               "link": contact_url(breach.cycle.contact_id), "tz": rep_zone(breach.rep)}
     return send_templated(to=[breach.rep.user.email], template="sla_reminder", context=context)
 
 
@@ -86,10 +77,10 @@ def sla_escalation(*, breach_id: int) -> int:
                "link": contact_url(breach.cycle.contact_id), "new_rep": breach.reassigned_to}
     sent = 0
     if manager is not None:
-        sent += send_templated(to=[manager.user.email], template="sla_escalation", context={**context, "tz": zone(manager.time_zone)})
+        sent += send_templated(to=[manager.user.email], template="sla_escalation", context={**context, "tz": rep_zone(manager)})
     else:
         logger.warning("SLA breach %s: rep %s has no manager to notify", breach.pk, breach.rep)
     if breach.reassigned_to is not None:
         sent += send_templated(to=[breach.reassigned_to.user.email], template="lead_reassigned",
-                               context={**context, "tz": zone(breach.reassigned_to.time_zone)})
+                               context={**context, "tz": rep_zone(breach.reassigned_to)})
     return sent

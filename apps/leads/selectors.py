@@ -6,16 +6,28 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from apps.leads.models import LeadCycle, SlaBreach
+from apps.leads.defaults import SYSTEM_CODES
+from apps.leads.models import DispositionReason, LeadCycle, SlaBreach
 from apps.people.models import Contact, Rep
 
 
 def lead_cycle_current(*, contact: Contact) -> LeadCycle | None:
     """The contact's open cycle (assigned or working), if any."""
     return LeadCycle.objects.filter(contact=contact).open().first()
+
+
+def disposition_reasons_offered() -> QuerySet[DispositionReason]:
+    """The nurture and unqualified reasons a person may choose (e.g. an AE dispositioning a
+    Completed – Unqualified meeting): active entries of the admin-edited lists, without the
+    ones only the system sets (end of cadence, auto-abandon, the no-show limit)."""
+    return (
+        DispositionReason.objects.filter(active=True, disposition__in=["nurture", "unqualified"])
+        .exclude(code__in=SYSTEM_CODES)
+        .order_by("disposition", "position", "label")
+    )
 
 
 def lead_sla_status(*, cycle: LeadCycle, now: dt.datetime | None = None) -> str:

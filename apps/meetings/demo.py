@@ -35,7 +35,7 @@ def demo_meetings(*, rng, sdrs, now: dt.datetime, per_rep: int = 4) -> int:
             )
             if start <= booked_at:
                 continue
-            if not LeadCycle.objects.filter(contact=contact).exclude(state=LeadCycle.State.DISPOSITIONED).exists():
+            if not LeadCycle.objects.filter(contact=contact).open().exists():
                 from apps.leads.services import lead_cycle_open
 
                 lead_cycle_open(contact=contact, rep=sdr, lead_type="outbound",

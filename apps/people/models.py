@@ -30,6 +30,15 @@ class Team(models.Model):
         return self.name
 
 
+class RepQuerySet(models.QuerySet):
+    def available(self, on: dt.date | None = None) -> RepQuerySet:
+        """Active and not out of office on `on` (today by default): who can take new work."""
+        on = on or timezone.localdate()
+        return self.filter(active=True).exclude(
+            Q(out_of_office_from__lte=on) & (Q(out_of_office_to__isnull=True) | Q(out_of_office_to__gte=on))
+        )
+
+
 class Rep(models.Model):
     class Role(models.TextChoices):
         SDR = "sdr", "SDR"
@@ -57,6 +66,8 @@ class Rep(models.Model):
         help_text="The AEs this SDR books meetings for (pods of 2:1 or 3:1).",
     )
     active = models.BooleanField(default=True)
+
+    objects = RepQuerySet.as_manager()
 
     class Meta:
         ordering = ["owner_name"]

@@ -29,6 +29,7 @@ from apps.accounts.services import account_create, account_owners_set
 from apps.leads.models import LeadType
 from apps.leads.selectors import lead_cycle_current
 from apps.leads.services import lead_cycle_open
+from apps.people.actors import actor_user
 from apps.people.models import Contact, Rep
 from apps.routing import selectors
 from apps.routing.models import (
@@ -103,7 +104,7 @@ def rules_save(*, instance, actor=None, fields: list[str] | None = None):
         if changes:
             RulesChange.objects.create(
                 object_type=model._meta.verbose_name, object_id=instance.pk, object_repr=str(instance)[:200],
-                action=action, changes=changes, actor=actor if getattr(actor, "pk", None) else None,
+                action=action, changes=changes, actor=actor_user(actor),
             )
     return instance
 
@@ -112,7 +113,7 @@ def rules_delete(*, instance, actor=None) -> None:
     with transaction.atomic():
         RulesChange.objects.create(
             object_type=type(instance)._meta.verbose_name, object_id=instance.pk, object_repr=str(instance)[:200],
-            action="deleted", changes={}, actor=actor if getattr(actor, "pk", None) else None,
+            action="deleted", changes={}, actor=actor_user(actor),
         )
         instance.delete()
 
@@ -284,7 +285,7 @@ def _route_account(
     """Decide who gets `account` (and its lead); move the account when a rule picks a rep.
     Returns (unsaved decision, rep for the lead, whether the account moved). An account
     `created` for this lead has no opportunity yet, so none is looked up."""
-    decision = RoutingDecision(contact=contact, account=account, reason=reason, actor=actor if getattr(actor, "pk", None) else None)
+    decision = RoutingDecision(contact=contact, account=account, reason=reason, actor=actor_user(actor))
     opportunity_owner = None if created else selectors.account_open_opportunity_owner(account=account)
     if opportunity_owner is not None and selectors.rep_available(rep=opportunity_owner, on=on, exclude=exclude):
         decision.outcome, decision.rep = RoutingDecision.Outcome.OPPORTUNITY_OWNER, opportunity_owner
@@ -388,7 +389,7 @@ def lead_route(
         if account is None:
             return RoutingDecision.objects.create(
                 contact=contact, outcome=RoutingDecision.Outcome.UNMATCHED, reason=reason, explanation=unmatched,
-                actor=actor if getattr(actor, "pk", None) else None,
+                actor=actor_user(actor),
             )
         if contact.account_id != account.pk:
             Contact.objects.filter(pk=contact.pk).update(account=account)
@@ -534,7 +535,7 @@ def queue_claim_next(*, rep: Rep, actor=None) -> QueueItem | None:
         RoutingDecision.objects.create(
             contact=item.contact, account_id=item.account_id, rep=rep, outcome=RoutingDecision.Outcome.RULE,
             rule=item.rule, strategy=Strategy.QUEUE, explanation=f"{rep} claimed it from queue “{item.rule}”.",
-            actor=actor if getattr(actor, "pk", None) else None,
+            actor=actor_user(actor),
         )
         if lead_cycle_current(contact=item.contact) is None:
             lead_cycle_open(contact=item.contact, rep=rep, lead_type=LeadType.INBOUND, source=item.contact.source)
@@ -637,7 +638,7 @@ def _changes(rows: list[PlanRow]) -> list[tuple[int, int]]:
 def _save_distribution(*, rows, status, team, segment, actor, note="") -> Distribution:
     distribution = Distribution.objects.create(
         status=status, team=team, segment=segment or "", summary=[r.summary() for r in rows],
-        created_by=actor if getattr(actor, "pk", None) else None, note=note,
+        created_by=actor_user(actor), note=note,
         committed_at=timezone.now() if status == Distribution.Status.COMMITTED else None,
     )
     DistributionLine.objects.bulk_create(
@@ -923,8 +924,8 @@ def return_file(
     now = timezone.now()
     with transaction.atomic():
         locked = Account.objects.select_for_update(no_key=True).get(pk=account.pk)
-        if locked.owner_id != rep.pk:
-            raise ValidationError("You can only return accounts in your own book.")
+        if not selectors.account_in_own_book(account=locked, rep=rep):
+            raise ValidationError(selectors.OWN_BOOK_ONLY)
         if ReturnRequest.objects.filter(account=locked, status=ReturnRequest.Status.PENDING).exists():
             raise ValidationError(f"{locked} already has a return waiting for review.")
         try:
@@ -1009,7 +1010,7 @@ def return_approve(
             account_merge(duplicate=account, survivor=survivor, actor=actor)
             request.account = None  # The duplicate is gone; account_name keeps what it was.
         request.status, request.outcome = ReturnRequest.Status.APPROVED, outcome
-        request.reviewed_by = actor if getattr(actor, "pk", None) else None
+        request.reviewed_by = actor_user(actor)
         request.reviewed_at, request.review_note = now, note
         request.save()
         _return_decided(request)
@@ -1025,7 +1026,7 @@ def return_reject(*, return_request: ReturnRequest, actor=None, note: str) -> Re
         if request.status != ReturnRequest.Status.PENDING:
             raise ValidationError(f"This return was already {request.get_status_display().lower()}.")
         request.status, request.review_note = ReturnRequest.Status.REJECTED, note.strip()
-        request.reviewed_by = actor if getattr(actor, "pk", None) else None
+        request.reviewed_by = actor_user(actor)
         request.reviewed_at = timezone.now()
         request.save()
         _return_decided(request)

@@ -16,7 +16,9 @@ from django.utils import timezone
 
 from apps.leads import events
 from apps.leads.models import DispositionReason, LeadCycle, LeadCycleEvent, LeadType
+from apps.leads.rules import may_qualify_without_evidence
 from apps.leads.services.sla_clock import lead_cycle_response_time, sla_clock_start
+from apps.people.actors import actor_user
 from apps.people.models import Contact, Rep
 
 logger = logging.getLogger(__name__)
@@ -26,18 +28,6 @@ WORK_ACTIVITY_TYPES = ("call", "email", "social", "meeting")
 # Evidence that a lead is in a buying cycle now (until apps.meetings has its own model).
 QUALIFYING_ACTIVITY_TYPES = ("meeting", "deal_created")
 
-ALLOWED_MOVES = {
-    LeadCycle.State.ASSIGNED: {LeadCycle.State.WORKING, LeadCycle.State.DISPOSITIONED},
-    LeadCycle.State.WORKING: {LeadCycle.State.DISPOSITIONED},
-    LeadCycle.State.DISPOSITIONED: set(),
-}
-
-
-def _actor_user(actor):
-    return actor if getattr(actor, "pk", None) and not isinstance(actor, Rep) else getattr(actor, "user", None)
-
-
-
 def _event(cycle: LeadCycle, kind: str, *, from_state="", from_rep=None, actor=None, at=None, note="") -> None:
     LeadCycleEvent.objects.create(
         cycle=cycle,
@@ -46,10 +36,30 @@ def _event(cycle: LeadCycle, kind: str, *, from_state="", from_rep=None, actor=N
         to_state=cycle.state,
         from_rep=from_rep,
         to_rep=cycle.rep,
-        actor=_actor_user(actor),
+        actor=actor_user(actor),
         occurred_at=at or timezone.now(),
         note=note[:255],
     )
+
+
+def lead_cycle_transition(
+    *, cycle: LeadCycle, to_state: str, kind: str, actor=None, at: dt.datetime | None = None, note: str = "",
+    **changes,
+) -> LeadCycle:
+    """The one way a lead cycle's state changes. `cycle` is the caller's locked copy, inside
+    the caller's transaction. A move LeadCycle.TRANSITIONS does not allow is refused
+    (IllegalTransition) before anything is written; otherwise the state and `changes` are saved
+    and the LeadCycleEvent (from which state and rep, who, when) is written with them."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("lead_cycle_transition runs inside the caller's transaction, on a locked row.")
+    from_state = cycle.state
+    LeadCycle.TRANSITIONS.check(from_state, to_state)
+    for field, value in changes.items():
+        setattr(cycle, field, value)
+    cycle.state = to_state
+    cycle.save(update_fields=["state", *changes])
+    _event(cycle, kind, from_state=from_state, from_rep=cycle.rep, actor=actor, at=at, note=note)
+    return cycle
 
 
 def lead_cycle_open(
@@ -117,30 +127,18 @@ def lead_cycle_touch(*, contact: Contact, activity) -> LeadCycle | None:
         cycle = (
             LeadCycle.objects.select_for_update(no_key=True)
             .filter(contact=contact)
-            .exclude(state=LeadCycle.State.DISPOSITIONED)
+            .open()
             .first()
         )
         if cycle is None or activity.occurred_at < cycle.assigned_at or cycle.state != LeadCycle.State.ASSIGNED:
             return None
         cycle.first_touch_at = activity.occurred_at
-        cycle.worked_at = activity.occurred_at
-        cycle.response_time = lead_cycle_response_time(cycle=cycle)
-        cycle.state = LeadCycle.State.WORKING
-        cycle.save(update_fields=["first_touch_at", "worked_at", "response_time", "state"])
-        _event(cycle, LeadCycleEvent.Kind.WORKED, from_state=LeadCycle.State.ASSIGNED,
-               from_rep=cycle.rep, actor=activity.rep, at=activity.occurred_at, note=activity.get_type_display())
+        lead_cycle_transition(
+            cycle=cycle, to_state=LeadCycle.State.WORKING, kind=LeadCycleEvent.Kind.WORKED, actor=activity.rep,
+            at=activity.occurred_at, note=activity.get_type_display(), first_touch_at=activity.occurred_at,
+            worked_at=activity.occurred_at, response_time=lead_cycle_response_time(cycle=cycle),
+        )
     return cycle
-
-
-def _can_override_qualification(user) -> bool:
-    from apps.people.selectors import rep_for_user
-
-    if user is None:
-        return False
-    if user.is_superuser:
-        return True
-    rep = rep_for_user(user)
-    return rep is not None and rep.role in (Rep.Role.MANAGER, Rep.Role.OPS)
 
 
 def lead_cycle_qualification_evidence(*, cycle: LeadCycle) -> bool:
@@ -183,7 +181,7 @@ def lead_cycle_disposition(
     """
     if disposition not in LeadCycle.Disposition.values:
         raise ValidationError({"disposition": f"Unknown disposition “{disposition}”; expected qualified, nurture or unqualified."})
-    user = _actor_user(actor)
+    user = actor_user(actor)
     at = at or timezone.now()
     with transaction.atomic():
         locked = LeadCycle.objects.select_for_update(no_key=True).filter(pk=cycle.pk).first()
@@ -193,6 +191,7 @@ def lead_cycle_disposition(
             raise ValidationError(
                 f"Cycle {locked.number} of {locked.contact} is already dispositioned ({locked.get_disposition_display()})."
             )
+        override_by = locked.qualified_override_by
         if disposition == LeadCycle.Disposition.QUALIFIED:
             reason = None
             if not lead_cycle_qualification_evidence(cycle=locked):
@@ -200,9 +199,9 @@ def lead_cycle_disposition(
                     raise ValidationError(
                         {"disposition": "Qualified needs a meeting or an opportunity for this lead, or a manager's override."}
                     )
-                if not _can_override_qualification(user):
+                if not may_qualify_without_evidence(user):
                     raise ValidationError({"disposition": "Only a manager or ops can qualify a lead without a meeting or opportunity."})
-                locked.qualified_override_by = user
+                override_by = user
         else:
             if reason is None:
                 raise ValidationError({"reason": f"A {disposition} disposition needs a reason from the list."})
@@ -210,23 +209,62 @@ def lead_cycle_disposition(
                 raise ValidationError({"reason": f"“{reason.label}” is a {reason.disposition} reason, not a {disposition} one."})
             if not reason.active:
                 raise ValidationError({"reason": f"“{reason.label}” is no longer offered; pick an active reason."})
-        from_state = locked.state
-        locked.bypassed_working = from_state == LeadCycle.State.ASSIGNED
-        locked.state = LeadCycle.State.DISPOSITIONED
-        locked.disposition = disposition
-        locked.reason = reason
-        locked.disposition_reason = reason.label if reason else ""
-        locked.dispositioned_at = at
-        locked.dispositioned_by = None if system else user
-        locked.dispositioned_by_system = system
-        locked.save()
-        _event(locked, LeadCycleEvent.Kind.DISPOSITIONED, from_state=from_state, from_rep=locked.rep,
-               actor=None if system else user, at=at,
-               note=note or f"{locked.get_disposition_display()}{': ' + reason.label if reason else ''}")
+        label = LeadCycle.Disposition(disposition).label
+        lead_cycle_transition(
+            cycle=locked, to_state=LeadCycle.State.DISPOSITIONED, kind=LeadCycleEvent.Kind.DISPOSITIONED,
+            actor=None if system else user, at=at, note=note or f"{label}{': ' + reason.label if reason else ''}",
+            bypassed_working=locked.state == LeadCycle.State.ASSIGNED, disposition=disposition, reason=reason,
+            disposition_reason=reason.label if reason else "", dispositioned_at=at,
+            dispositioned_by=None if system else user, dispositioned_by_system=system, qualified_override_by=override_by,
+        )
         from apps.cadences.services import enrolment_end_for_disposition
 
         enrolment_end_for_disposition(contact_id=locked.contact_id, at=at)
     cycle.refresh_from_db()
+    return cycle
+
+
+def lead_cycle_disposition_if_open(
+    *,
+    cycle: LeadCycle,
+    disposition: str,
+    reason: DispositionReason | None = None,
+    reason_code: str = "",
+    actor=None,
+    system: bool = False,
+    at: dt.datetime | None = None,
+    note: str = "",
+) -> bool:
+    """Disposition `cycle` through lead_cycle_disposition unless it already is (then change
+    nothing and return False): a later meeting on a lead qualified before must not fail.
+    `reason_code` names a system reason (e.g. the meetings flow's no-show limit)."""
+    if LeadCycle.objects.filter(pk=cycle.pk, state=LeadCycle.State.DISPOSITIONED).exists():
+        return False
+    if reason is None and reason_code:
+        reason = disposition_reason_by_code(reason_code)
+    lead_cycle_disposition(
+        cycle=cycle, disposition=disposition, reason=reason, actor=actor, system=system, at=at, note=note
+    )
+    return True
+
+
+def lead_cycle_rep_handover(*, cycle_id: int, to_rep_id: int, actor=None, at: dt.datetime | None = None,
+                            note: str = "") -> LeadCycle | None:
+    """Hand an open cycle to another rep without restarting its clock (e.g. after a no-show
+    the SDR reschedules the meeting), with a REASSIGNED event. No-op (None) for a
+    dispositioned cycle or one the rep already holds."""
+    with transaction.atomic():
+        cycle = LeadCycle.objects.select_for_update(no_key=True).get(pk=cycle_id)
+        if cycle.state == LeadCycle.State.DISPOSITIONED or cycle.rep_id == to_rep_id:
+            return None
+        from_rep_id = cycle.rep_id
+        cycle.rep_id = to_rep_id
+        cycle.save(update_fields=["rep"])
+        LeadCycleEvent.objects.create(
+            cycle=cycle, kind=LeadCycleEvent.Kind.REASSIGNED, from_state=cycle.state, to_state=cycle.state,
+            from_rep_id=from_rep_id, to_rep_id=to_rep_id, actor=actor_user(actor), occurred_at=at or timezone.now(),
+            note=note[:255],
+        )
     return cycle
 
 

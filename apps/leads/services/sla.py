@@ -79,17 +79,15 @@ def _next_rep_for(cycle: LeadCycle) -> Rep | None:
 def _next_rep_in_team(cycle: LeadCycle) -> Rep | None:
     if cycle.rep is None or cycle.rep.team_id is None:
         return None
-    today = timezone.localdate()
     # A per-rep subquery uses the partial index of open cycles (a join + GROUP BY would not).
     open_count = (
-        LeadCycle.objects.filter(rep_id=OuterRef("pk")).exclude(state=LeadCycle.State.DISPOSITIONED)
+        LeadCycle.objects.filter(rep_id=OuterRef("pk")).open()
         .order_by().values("rep_id").annotate(n=Count("pk")).values("n")
     )
     candidates = (
-        Rep.objects.filter(team_id=cycle.rep.team_id, role=Rep.Role.SDR, active=True)
+        Rep.objects.available()
+        .filter(team_id=cycle.rep.team_id, role=Rep.Role.SDR)
         .exclude(pk=cycle.rep_id)
-        .exclude(out_of_office_from__lte=today, out_of_office_to__isnull=True)
-        .exclude(out_of_office_from__lte=today, out_of_office_to__gte=today)
         .annotate(open_cycles=Coalesce(Subquery(open_count), 0))
         .order_by("open_cycles", "pk")
     )

@@ -343,9 +343,9 @@ def test_reschedule_tasks_expire_after_the_window_or_when_the_lead_is_dispositio
         meeting_disposition(meeting=second, outcome=Meeting.Status.NO_SHOW, actor=pod["ae"].user)
     attempt = RescheduleAttempt.objects.get(meeting=first)
     # The lead behind the second no-show is dispositioned meanwhile (e.g. end of cadence).
-    from apps.meetings.lifecycle import lead_disposition
+    from apps.leads.services.cycles import lead_cycle_disposition_if_open
 
-    lead_disposition(cycle=cycle_of(second), disposition="nurture", reason_code="no_response", system=True)
+    lead_cycle_disposition_if_open(cycle=cycle_of(second), disposition="nurture", reason_code="no_response", system=True)
     assert reschedule_attempts_expire(now=attempt.due_by) == 1
     assert RescheduleAttempt.objects.get(meeting=second).state == RescheduleAttempt.State.EXPIRED
     attempt.refresh_from_db()
