@@ -656,6 +656,19 @@ def distribution_preview(*, actor=None, team=None, segment: str | None = None) -
         return _save_distribution(rows=rows, status=Distribution.Status.PREVIEW, team=team, segment=segment, actor=actor)
 
 
+def distribution_transition(*, distribution: Distribution, to_status: str, **fields) -> Distribution:
+    """The one way a distribution's status changes, on the caller's locked copy: refuses a move
+    Distribution.TRANSITIONS does not allow (IllegalTransition) before anything is written. Its
+    audit is the ownership events the commit writes (one per account, reason distribution)
+    and the refusal note."""
+    Distribution.TRANSITIONS.check(distribution.status, to_status)
+    for name, value in fields.items():
+        setattr(distribution, name, value)
+    distribution.status = to_status
+    distribution.save(update_fields=["status", *fields])
+    return distribution
+
+
 def distribution_commit(*, distribution: Distribution, actor=None) -> Distribution:
     """Assign exactly what the preview showed, or refuse (status refused, DistributionStale)
     if any planned account left the pool or any rep's book changed since."""
@@ -687,13 +700,12 @@ def distribution_commit(*, distribution: Distribution, actor=None) -> Distributi
             if changed:
                 parts.append(f"the book of {', '.join(changed[:5])} changed")
             problem = "The pool changed since the preview: " + " and ".join(parts) + ". Preview again."
-            locked.status, locked.note = Distribution.Status.REFUSED, problem[:300]
-            locked.save(update_fields=["status", "note"])
+            distribution_transition(distribution=locked, to_status=Distribution.Status.REFUSED, note=problem[:300])
         else:
             account_owners_set(changes=lines, reason=OwnershipReason.DISTRIBUTION, actor=actor,
                                note=f"Distribution {locked.pk}")
-            locked.status, locked.committed_at = Distribution.Status.COMMITTED, timezone.now()
-            locked.save(update_fields=["status", "committed_at"])
+            distribution_transition(distribution=locked, to_status=Distribution.Status.COMMITTED,
+                                    committed_at=timezone.now())
     if problem:
         raise DistributionStale(problem)
     return locked
@@ -1009,12 +1021,23 @@ def return_approve(
             survivor = Account.objects.get(pk=request.duplicate_of_id)
             account_merge(duplicate=account, survivor=survivor, actor=actor)
             request.account = None  # The duplicate is gone; account_name keeps what it was.
-        request.status, request.outcome = ReturnRequest.Status.APPROVED, outcome
-        request.reviewed_by = actor_user(actor)
-        request.reviewed_at, request.review_note = now, note
-        request.save()
-        _return_decided(request)
+        request.outcome = outcome
+        return_request_transition(return_request=request, to_status=ReturnRequest.Status.APPROVED, actor=actor,
+                                  at=now, note=note)
     return request
+
+
+def return_request_transition(*, return_request: ReturnRequest, to_status: str, actor, at, note: str) -> ReturnRequest:
+    """The one way a return's status changes (its review), on the caller's locked copy:
+    refuses a move ReturnRequest.TRANSITIONS does not allow (IllegalTransition) before
+    anything is written, then records who reviewed it, when and why on the row and tells
+    other apps (the return-decided hooks) in the same transaction."""
+    ReturnRequest.TRANSITIONS.check(return_request.status, to_status)
+    return_request.status = to_status
+    return_request.reviewed_by, return_request.reviewed_at, return_request.review_note = actor_user(actor), at, note
+    return_request.save()
+    _return_decided(return_request)
+    return return_request
 
 
 def return_reject(*, return_request: ReturnRequest, actor=None, note: str) -> ReturnRequest:
@@ -1025,11 +1048,8 @@ def return_reject(*, return_request: ReturnRequest, actor=None, note: str) -> Re
         request = ReturnRequest.objects.select_for_update().select_related("rep__user").get(pk=return_request.pk)
         if request.status != ReturnRequest.Status.PENDING:
             raise ValidationError(f"This return was already {request.get_status_display().lower()}.")
-        request.status, request.review_note = ReturnRequest.Status.REJECTED, note.strip()
-        request.reviewed_by = actor_user(actor)
-        request.reviewed_at = timezone.now()
-        request.save()
-        _return_decided(request)
+        return_request_transition(return_request=request, to_status=ReturnRequest.Status.REJECTED, actor=actor,
+                                  at=timezone.now(), note=note.strip())
         _notify(
             f"Return of {request.account_name} rejected",
             f"Hello {request.rep.owner_name},\n\nYour return of {request.account_name} ({request.get_reason_display()}) "
