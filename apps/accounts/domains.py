@@ -193,7 +193,7 @@ def normalize_domain(value: str) -> str:
     if size >= len(labels):
         # Before `www.` is looked at: `www.sch.uk` is itself a suffix (`*.sch.uk`).
         raise ValidationError(
-            f"“{shown}” {PUBLIC_SUFFIX_MESSAGE}; a company's domain is a name registered under it, like example.{shown}."
+            f"“{shown}” {PUBLIC_SUFFIX_MESSAGE} (companies register names under it, like example.{shown})."
         )
     if not listed:
         # The implicit `*` rule: the top-level domain is known to the list only through the
