@@ -3,12 +3,16 @@ value and reason, and write nothing (the API, webhook and lead intake: apps/inte
 
 from __future__ import annotations
 
+from io import StringIO
+
 import pytest
+from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from apps.accounts.imports.services import import_run
 from apps.accounts.models import Account, DomainAlias, WebmailDomain
 from apps.accounts.tests.factories import AccountFactory
+from apps.icps.models import Signal
 from apps.people.models import Contact
 
 pytestmark = pytest.mark.django_db
@@ -129,3 +133,14 @@ def test_webmail_admin_shows_a_refused_domain_on_the_field_instead_of_failing(cl
     response = client.post(reverse("admin:accounts_webmaildomain_add"), {"domain": "Mail.Example-ISP.net", "note": ""})
     assert response.status_code == 302
     assert list(WebmailDomain.objects.values_list("domain", flat=True)) == ["mail.example-isp.net"]
+
+
+def test_signals_file_refuses_a_public_suffix_domain(tmp_path):
+    AccountFactory(domain="acme-ok.com")
+    path = tmp_path / "signals.csv"
+    path.write_text("domain,type,occurred_at\nacme-ok.com,demo_request,2026-01-10\nuk.com,demo_request,2026-01-10\n",
+                    encoding="utf-8")
+    with pytest.raises(CommandError) as error:
+        call_command("import_signals", str(path), stdout=StringIO(), stderr=StringIO())
+    assert str(error.value).splitlines()[1:] == [f"Line 3, column domain: “uk.com” — {refusal('uk.com')}"]
+    assert Signal.objects.count() == 0
