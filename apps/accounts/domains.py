@@ -66,7 +66,7 @@ class SuffixRules:
             elif rule.startswith("*."):
                 wildcard.add(rule[2:])
             elif "*" in rule:
-                # The list's format allows a wildcard further in; none has ever been listed.
+                # The format allows a wildcard further in; the pinned snapshot has none (tested).
                 # Applying such a rule as a plain name would be wrong, so refuse to start.
                 raise ImproperlyConfigured(f"Public Suffix List rule {rule!r}: only a leftmost wildcard is supported.")
             else:
