@@ -518,24 +518,32 @@ def account_return_url(account: Account) -> str:
     return reverse("admin:routing_returnrequest_file", args=[account.pk])
 
 
+def lead_intake_message(result) -> str:
+    """One line for the admin about a lead intake result (apps.routing.intake), naming only
+    what the user may see."""
+    if not result.routed or not result.in_scope:
+        return result.detail
+    decision = result.decision
+    return (f"Routed: {decision.get_outcome_display()}"
+            + (f" → {decision.rep}" if decision.rep else " (waiting in the ops queue)") + f" — {decision.explanation}")
+
+
 @admin.action(description="Route the selected inbound leads", permissions=["change"])
 def route_selected_leads(modeladmin, request, queryset):
-    """For the contact admin: route each selected lead that has no open lead cycle."""
-    from apps.people.selectors import lead_cycle_current
+    """For the contact admin: route each selected lead through lead intake; a lead with an
+    open cycle is reported on its own line and left alone."""
+    from apps.routing.intake import lead_intake
 
-    routed, skipped = 0, 0
-    for contact in queryset.order_by("pk"):
-        if lead_cycle_current(contact=contact) is not None:
-            skipped += 1
-            continue
+    routed = 0
+    for email in queryset.order_by("pk").values_list("email", flat=True):
         try:
-            decision = services.lead_route(contact=contact, actor=request.user)
+            result = lead_intake(actor=request.user, email=email)
         except ValidationError as error:
-            modeladmin.message_user(request, f"{contact}: {_error_text(error)}", messages.ERROR)
+            modeladmin.message_user(request, f"{email}: {_error_text(error)}", messages.ERROR)
             continue
-        routed += 1
-        modeladmin.message_user(request, f"{contact}: {decision.rep or decision.get_outcome_display()} — {decision.explanation}")
-    if skipped:
-        modeladmin.message_user(request, f"{skipped} lead(s) already assigned were left alone.", messages.WARNING)
+        routed += result.routed
+        text = lead_intake_message(result)
+        modeladmin.message_user(request, text if text.startswith(email) else f"{email}: {text}",
+                                messages.SUCCESS if result.routed else messages.WARNING)
     if routed > 10:
         modeladmin.message_user(request, f"{routed} lead(s) routed.")
