@@ -425,7 +425,7 @@ class ReturnRequestAdmin(admin.ModelAdmin):
         account = get_object_or_404(accounts_visible_to(user=request.user), pk=account_id)
         if rep is None or account.owner_id != rep.pk:
             raise PermissionDenied("You can only return accounts in your own book.")
-        form = ReturnFileForm(request.POST or None, account=account)
+        form = ReturnFileForm(request.POST or None, account=account, user=request.user)
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
             try:
@@ -455,7 +455,7 @@ class ReturnRequestAdmin(admin.ModelAdmin):
         return_request = get_object_or_404(selectors.returns_reviewable_by(user=request.user), pk=pk)
         if not self.has_review_permission(request):
             raise PermissionDenied
-        form = ReturnReviewForm(request.POST or None, return_request=return_request)
+        form = ReturnReviewForm(request.POST or None, return_request=return_request, user=request.user)
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
             try:
@@ -474,7 +474,9 @@ class ReturnRequestAdmin(admin.ModelAdmin):
                 self.message_user(request, text)
                 return redirect("admin:routing_returnrequest_changelist")
         context = {**self.admin_site.each_context(request), "title": f"Review the return of {return_request.account_name}",
-                   "form": form, "return_request": return_request, "opts": self.model._meta}
+                   "form": form, "return_request": return_request, "opts": self.model._meta,
+                   # Named only when the reviewer may see it (as the merge choice).
+                   "duplicate_of": selectors.return_survivor_visible(user=request.user, return_request=return_request)}
         return TemplateResponse(request, "admin/routing/returnrequest/review.html", context)
 
     @admin.action(description="Approve with the default outcome for each reason")

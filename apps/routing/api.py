@@ -284,7 +284,7 @@ class ReturnFileIn(serializers.Serializer):
     note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
     duplicate_of = serializers.IntegerField(
         min_value=1, max_value=2**63 - 1, required=False, allow_null=True,
-        help_text="For reason duplicate: the account that stays.",
+        help_text="For reason duplicate: the account that stays (one in your scope).",
     )
     get_back_on = serializers.DateField(required=False, allow_null=True, help_text="For reason get_back_to_me.")
     swap = serializers.BooleanField(default=False, help_text="Hand me the best available replacement at once.")
@@ -297,7 +297,7 @@ class ReturnApproveIn(serializers.Serializer):
     )
     rest_days = serializers.IntegerField(min_value=0, max_value=3650, required=False, allow_null=True)
     reassign_to = serializers.IntegerField(min_value=1, max_value=2**63 - 1, required=False, allow_null=True,
-                                           help_text="Rep id, for outcome reassign.")
+                                           help_text="For outcome reassign: an active SDR of your teams (ops: any).")
     note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
 
 
@@ -362,9 +362,10 @@ class ReturnViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             raise serializers.ValidationError({"account": ["You can only return accounts in your own book."]})
         duplicate_of = None
         if values.get("duplicate_of"):
-            duplicate_of = Account.objects.filter(pk=values["duplicate_of"]).first()
+            # Looked up in the filer's scope: a hidden account is answered as a missing one.
+            duplicate_of = accounts_visible_to(user=request.user).filter(pk=values["duplicate_of"]).first()
             if duplicate_of is None:
-                raise serializers.ValidationError({"duplicate_of": [f"No account with id {values['duplicate_of']}."]})
+                raise serializers.ValidationError({"duplicate_of": [services.duplicate_refusal(values["duplicate_of"])]})
         # The services' refusals become 400s in the API's exception handler (api_support).
         return_request = services.return_file(
             account=account, rep=rep, reason=values["reason"], note=values["note"], duplicate_of=duplicate_of,
@@ -392,9 +393,10 @@ class ReturnViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         values = data.validated_data
         reassign_to = None
         if values.get("reassign_to"):
-            reassign_to = Rep.objects.filter(pk=values["reassign_to"], active=True).first()
+            # Only SDRs this reviewer may assign to; any other id is answered as a missing one.
+            reassign_to = selectors.reps_assignable_by(user=request.user).filter(pk=values["reassign_to"]).first()
             if reassign_to is None:
-                raise serializers.ValidationError({"reassign_to": [f"No active rep with id {values['reassign_to']}."]})
+                raise serializers.ValidationError({"reassign_to": [services.reassign_refusal(values["reassign_to"])]})
         services.return_approve(
             return_request=return_request, actor=request.user, outcome=values["outcome"] or None,
             rest_days=values.get("rest_days"), reassign_to=reassign_to, note=values["note"],

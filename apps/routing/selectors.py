@@ -270,6 +270,28 @@ def returns_visible_to(*, user) -> QuerySet[ReturnRequest]:
     return qs.filter(rep=rep)
 
 
+def reps_assignable_by(*, user) -> QuerySet[Rep]:
+    """The SDRs `user` may hand an account to when reviewing a return (outcome reassign):
+    ops and the system (None) any active SDR; a manager the active SDRs they see (their
+    teams, scoped_rep_ids); nobody else anyone."""
+    qs = Rep.objects.filter(role=Rep.Role.SDR, active=True)
+    if user is None or user_sees_everything(user):
+        return qs
+    return qs.filter(pk__in=scoped_rep_ids(user=user) or [])
+
+
+def return_survivor_visible(*, user, return_request: ReturnRequest) -> Account | None:
+    """The account a duplicate return names as the one that stays, if `user` may see it
+    (None, the system, sees every account); None when it is gone or outside their scope —
+    the two are answered alike."""
+    from apps.accounts.selectors import accounts_visible_to
+
+    if return_request.duplicate_of_id is None:
+        return None
+    qs = Account.objects.all() if user is None else accounts_visible_to(user=user)
+    return qs.filter(pk=return_request.duplicate_of_id).first()
+
+
 def user_may_review(*, user, return_request: ReturnRequest) -> bool:
     return returns_reviewable_by(user=user).filter(pk=return_request.pk).exists()
 
