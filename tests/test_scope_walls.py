@@ -20,7 +20,7 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.db import connection
-from django.test import Client, RequestFactory
+from django.test import RequestFactory
 from django.urls import reverse
 from rest_framework.test import APIClient
 

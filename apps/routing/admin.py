@@ -236,6 +236,10 @@ class QueueItemAdmin(admin.ModelAdmin):
     list_select_related = ["contact", "account", "rule", "claimed_by"]
     readonly_fields = ["rule", "contact", "account", "created_at", "claimed_by", "claimed_at"]
 
+    def get_queryset(self, request):
+        # The queues the user's reps claim from (ops: all): another team's leads stay hidden.
+        return selectors.queue_items_visible_to(user=request.user).select_related(*self.list_select_related)
+
     def has_add_permission(self, request):
         return False
 

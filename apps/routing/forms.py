@@ -69,7 +69,9 @@ class ReturnReviewForm(forms.Form):
     def __init__(self, *args, return_request, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["outcome"].initial = DEFAULT_OUTCOME[return_request.reason]
-        self.fields["reassign_to"].queryset = reps_assignable_by(user=user).order_by("owner_name")
+        self.fields["reassign_to"].queryset = (
+            reps_assignable_by(user=user).exclude(pk=return_request.rep_id).order_by("owner_name")
+        )
         # A survivor the reviewer cannot see is treated as none: no merge offered.
         if return_survivor_visible(user=user, return_request=return_request) is None:
             self.fields["outcome"].choices = [c for c in ReturnOutcome.choices if c[0] != ReturnOutcome.MERGE]

@@ -17,6 +17,7 @@ from apps.people.selectors import rep_for_user, reps_managed_by, scoped_rep_ids,
 from apps.routing.models import (
     AccountRest,
     CapacityRule,
+    QueueItem,
     RepCapacityOverride,
     ReturnRequest,
     RoutingDecision,
@@ -298,6 +299,17 @@ def user_may_review(*, user, return_request: ReturnRequest) -> bool:
 
 def today(now: dt.datetime | None = None) -> dt.date:
     return timezone.localdate(now or timezone.now())
+
+
+def queue_items_visible_to(*, user) -> QuerySet[QueueItem]:
+    """Ops: every queue. Others: the leads waiting in queues their reps (scoped_rep_ids) can
+    claim from, and the leads those reps claimed — never another team's queue."""
+    qs = QueueItem.objects.all()
+    if user_sees_everything(user):
+        return qs
+    ids = scoped_rep_ids(user=user) or []
+    members = RoutingRuleMember.objects.filter(rep_id__in=ids).values("rule_id")
+    return qs.filter(Q(rule_id__in=members) | Q(claimed_by_id__in=ids))
 
 
 def routing_decisions_visible_to(*, user) -> QuerySet[RoutingDecision]:
