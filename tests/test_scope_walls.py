@@ -263,6 +263,18 @@ def test_contact_admin_add_routes_through_lead_intake_and_redacts_other_books(wa
     assert LeadCycle.objects.get(contact__email="nia@olgas-secret.io").rep == walls["other_ae"]
 
 
+def test_contact_admin_add_with_a_hidden_contacts_address_in_capitals_is_a_form_error(walls, client):
+    client.force_login(walls["sdr"].user)
+    response = client.post(reverse("admin:people_contact_add"), {
+        "first_name": "Hacked", "email": "VERA@Olgas-Secret.io", "buying_role": "other", "source": "inbound",
+        "account": "", "title": "Intern", "last_name": "", "persona": "",
+    })
+    assert response.status_code == 200 and "email" in response.context["adminform"].form.errors
+    walls["hidden_contact"].refresh_from_db()
+    assert (walls["hidden_contact"].first_name, walls["hidden_contact"].title) == ("Vera", "CFO")
+    assert not LeadCycle.objects.filter(contact=walls["hidden_contact"]).exists()
+
+
 # =========================================================================================
 # 2. Return review: reassign targets and merge survivors inside the reviewer's scope
 # =========================================================================================

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.db.models import Count
@@ -65,10 +66,23 @@ class RepAdmin(RepImportExportMixin, ScopedAdminMixin, admin.ModelAdmin):
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
 
+class ContactAdminForm(forms.ModelForm):
+    """The address as it is stored (lower case), so the form's uniqueness check sees an
+    existing contact whatever the case it is typed in."""
+
+    class Meta:
+        model = Contact
+        fields = ["first_name", "last_name", "email", "title", "persona", "buying_role", "source", "account"]
+
+    def clean_email(self):
+        return (self.cleaned_data.get("email") or "").strip().lower()
+
+
 @admin.register(Contact)
 class ContactAdmin(ContactImportExportMixin, ScopedAdminMixin, ScopedForeignKeyMixin, admin.ModelAdmin):
     scope_selector = contacts_visible_to
     scoped_foreign_keys = {"account": accounts_visible_to}
+    form = ContactAdminForm
     list_display = ["__str__", "account", "title", "persona", "buying_role", "source", "created_at"]
     list_select_related = ["account"]
     list_filter = ["source", "buying_role"]
