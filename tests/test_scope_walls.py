@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from html.parser import HTMLParser
 from io import StringIO
 
 import pytest
@@ -20,7 +21,7 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.db import connection
-from django.test import RequestFactory
+from django.test import Client, RequestFactory
 from django.urls import reverse
 from rest_framework.test import APIClient
 
@@ -546,6 +547,117 @@ def test_every_admin_form_refuses_foreign_keys_outside_the_roles_scope(walls, ro
             except ValidationError:
                 continue
             wrong.append((label, kind, name, f"accepts hidden {field.queryset.model._meta.label} {hidden.pk}"))
+    assert not wrong, wrong
+    assert checked > 0
+
+
+class _FormFields(HTMLParser):
+    """The POST a browser would send from an admin change form: inputs, checked boxes,
+    selected options, textareas."""
+
+    def __init__(self):
+        super().__init__()
+        self.data: dict[str, list[str]] = {}
+        self._select = self._textarea = None
+        self._in_form = False
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "form" and a.get("id", "").endswith("_form"):  # the admin's change form, not the logout one
+            self._in_form = True
+        if not self._in_form or "name" not in a and tag not in ("option",):
+            return
+        if tag == "input":
+            kind = a.get("type", "text")
+            if kind in ("submit", "button", "file", "image"):
+                return
+            if kind in ("checkbox", "radio") and "checked" not in a:
+                return
+            self.data.setdefault(a["name"], []).append(a.get("value", "on" if kind == "checkbox" else ""))
+        elif tag == "select":
+            self._select = a["name"]
+            self.data.setdefault(self._select, [])
+        elif tag == "option" and self._select and "selected" in a:
+            self.data[self._select].append(a.get("value", ""))
+        elif tag == "textarea":
+            self._textarea = a["name"]
+            self.data[self._textarea] = [""]
+
+    def handle_data(self, data):
+        if self._textarea:
+            self.data[self._textarea][0] += data
+
+    def handle_endtag(self, tag):
+        if tag == "select":
+            self._select = None
+        elif tag == "textarea":
+            self._textarea = None
+        elif tag == "form":
+            self._in_form = False
+
+
+def page_post_data(html: str) -> dict[str, list[str]]:
+    parser = _FormFields()
+    parser.feed(html)
+    return parser.data
+
+
+def form_errors_for(context, name: str) -> bool:
+    """Whether the re-rendered admin page has an error on field `name` (main form or an inline)."""
+    if name in context["adminform"].form.errors:
+        return True
+    for inline in context.get("inline_admin_formsets", []):
+        for errors in inline.formset.errors:
+            if name.rsplit("-", 1)[-1] in errors:
+                return True
+    return False
+
+
+@pytest.mark.parametrize("role_name", ROLES)
+def test_every_admin_change_page_refuses_a_posted_hidden_record_and_changes_nothing(walls, role_name):
+    """The page as the role's browser would post it, with one foreign key pointed at a record
+    the role may not see: the page comes back with that field's error and no row changes."""
+    rep = walls[role_name]
+    request = role_request(rep.user)
+    client = Client(raise_request_exception=False)
+    client.force_login(rep.user)
+    ActivityFactory(account=walls["theirs"], rep=walls["other_sdr"])
+    checked, wrong = 0, []
+    for model, model_admin in sorted(admin.site._registry.items(), key=lambda i: i[0]._meta.label):
+        obj = model_admin.get_queryset(request).order_by("pk").first() if model_admin.has_view_or_change_permission(
+            request) else None
+        if obj is None or not model_admin.has_change_permission(request, obj):
+            continue
+        url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_change", args=[obj.pk])
+        page = client.get(url)
+        if page.status_code != 200:
+            continue
+        data = page_post_data(page.content.decode())
+        form = page.context["adminform"].form
+        targets = [(name, field) for name, field in form.fields.items() if isinstance(field, forms.ModelChoiceField)]
+        for inline in page.context.get("inline_admin_formsets", []):
+            for inline_form in inline.formset.forms[:1]:
+                # Not the row's own pk or its parent link: those are bounded by the formset itself.
+                own = {inline.formset.fk.name, inline.formset.model._meta.pk.name}
+                targets += [(inline_form.add_prefix(n), f) for n, f in inline_form.fields.items()
+                            if isinstance(f, forms.ModelChoiceField) and n not in own]
+        for name, field in targets:
+            if name not in data:
+                continue  # read-only for this role
+            scope = scope_for(field.queryset.model, request)
+            if scope is None:
+                continue
+            hidden = field.queryset.model._default_manager.exclude(pk__in=scope.values("pk")).order_by("pk").first()
+            if hidden is None:
+                continue
+            checked += 1
+            before = database_digest()
+            response = client.post(url, {**data, name: [str(hidden.pk)]})
+            after = database_digest()
+            if response.status_code != 200 or not form_errors_for(response.context, name):
+                wrong.append((model._meta.label, name, "not refused", response.status_code))
+            if changed_tables(before, after):
+                wrong.append((model._meta.label, name, "changed", changed_tables(before, after)))
     assert not wrong, wrong
     assert checked > 0
 
