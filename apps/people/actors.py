@@ -12,3 +12,12 @@ def actor_user(actor):
     if isinstance(actor, Rep):
         return actor.user
     return actor if getattr(actor, "pk", None) else None
+
+
+def actor_scope_user(actor):
+    """The user whose scope applies to what `actor` may see: None only for the system (no
+    actor), a rep's user, else the actor itself — so an anonymous or unsaved user sees
+    nothing rather than everything (fail closed, unlike the audit column's None)."""
+    if actor is None:
+        return None
+    return actor.user if isinstance(actor, Rep) else actor
