@@ -410,3 +410,81 @@ def test_hostile_values_in_every_parsed_header_are_never_a_500(api_world, header
     if header.startswith("HTTP_WEBHOOK"):
         assert not Account.objects.filter(domain="hostile-header.com").exists()
         assert not InboundDelivery.objects.exists()
+
+
+# -- cells over the csv module's field limit, through every CSV reader -------------------------
+
+BIG = 1_200_000  # 1.2 MB: over the csv module's default limit (128 KiB) and over ours (1 MiB)
+OVERSIZED_CSV = {
+    "a 1.2 MB header cell": lambda first: (f"{first},website,{'h' * BIG}\nAcme,acme.com,x\n".encode(), 1, 3),
+    "a 1.2 MB quoted cell": lambda first: (f'{first},website\nAcme,acme.com\n"{"q" * BIG}",b.com\n'.encode(), 3, 1),
+    "a quote never closed": lambda first: (f'{first},website\nAcme,acme.com\n"Bad,{"z" * BIG}\n'.encode(), 3, 1),
+}
+
+
+@pytest.mark.parametrize("label", list(OVERSIZED_CSV))
+@pytest.mark.parametrize("screen, kind, first", [
+    ("admin:accounts_account_import", "accounts", "name"),
+    ("admin:people_contact_import", "contacts", "email"),
+    ("admin:people_rep_import", "reps", "owner_name"),
+])
+def test_an_oversized_cell_on_every_import_screen_is_refused_naming_line_and_column(
+    client, ops, settings, tmp_path, screen, kind, first, label
+):
+    settings.MEDIA_ROOT = tmp_path
+    client.force_login(ops.user)
+    client.raise_request_exception = False
+    data, line, column = OVERSIZED_CSV[label](first)
+    before = Account.objects.count(), Contact.objects.count(), Rep.objects.count()
+    response = client.post(reverse(screen), {"file": SimpleUploadedFile("big.csv", data, content_type="text/csv"),
+                                             "encoding": "utf-8"})
+    assert response.status_code == 302, response.status_code
+    record = ImportRecord.objects.latest("id")
+    assert record.kind == kind and record.is_finished, record.status
+    assert record.status == ImportRecord.Status.REFUSED
+    assert any(f"Line {line}, column {column}" in message and "1,200,0" in message for message in record.messages), \
+        record.messages
+    page = client.get(response["Location"])
+    assert page.status_code == 200 and f"Line {line}, column {column}" in page.content.decode()
+    assert (Account.objects.count(), Contact.objects.count(), Rep.objects.count()) == before
+
+
+def test_an_import_check_that_crashes_marks_its_record_failed_not_previewing_forever(client, ops, settings, tmp_path,
+                                                                                      monkeypatch):
+    from apps.accounts.imports import services
+
+    settings.MEDIA_ROOT = tmp_path
+    client.force_login(ops.user)
+
+    def crash(**kwargs):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(services, "import_run", crash)
+    response = client.post(reverse("admin:accounts_account_import"), {
+        "file": SimpleUploadedFile("a.csv", b"name,website\nAcme,acme.com\n", content_type="text/csv"),
+        "encoding": "utf-8"})
+    assert response.status_code == 302
+    record = ImportRecord.objects.latest("id")
+    assert record.status == ImportRecord.Status.FAILED and record.finished_at is not None
+    assert "disk on fire" in " ".join(record.messages)
+
+
+def test_signals_and_route_leads_read_through_the_same_module_and_refuse_oversized_cells(tmp_path):
+    from django.core.management import CommandError, call_command
+
+    from apps.icps.models import Signal
+
+    signals = tmp_path / "signals.csv"
+    signals.write_bytes(f'domain,type,occurred_at\nacme.com,demo_request,"{"s" * BIG}"\n'.encode())
+    with pytest.raises(CommandError, match=r"Line 2, column 3 \(occurred_at\): the cell is 1,200,000 characters"):
+        call_command("import_signals", str(signals), stdout=io.StringIO(), stderr=io.StringIO())
+    assert not Signal.objects.exists()
+    leads = tmp_path / "leads.csv"
+    leads.write_bytes(f'{"e" * BIG},first_name\nann@acme.com,Ann\n'.encode())
+    with pytest.raises(CommandError, match=r"Line 1, column 1: the cell is 1,200,000 characters"):
+        call_command("route_leads", str(leads), stdout=io.StringIO())
+    assert not Contact.objects.exists()
+    for module in ("apps.icps.signal_import", "apps.routing.management.commands.route_leads"):
+        source = __import__(module, fromlist=["x"]).__file__
+        text = open(source, encoding="utf-8").read()
+        assert "import csv" not in text and "read_table" in text, module
