@@ -485,6 +485,7 @@ def test_signals_and_route_leads_read_through_the_same_module_and_refuse_oversiz
         call_command("route_leads", str(leads), stdout=io.StringIO())
     assert not Contact.objects.exists()
     for module in ("apps.icps.signal_import", "apps.routing.management.commands.route_leads"):
-        source = __import__(module, fromlist=["x"]).__file__
-        text = open(source, encoding="utf-8").read()
+        from pathlib import Path
+
+        text = Path(__import__(module, fromlist=["x"]).__file__).read_text(encoding="utf-8")
         assert "import csv" not in text and "read_table" in text, module
