@@ -72,9 +72,10 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
 
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
-    """With --reuse-db the test database survives between runs, and the transactional tests
-    of the previous run (browser, concurrency) flushed it, rows written by data migrations
-    included. Put those rows back with the same idempotent functions the migrations call.
+    """With --reuse-db the test database survives between runs. The migrate that pytest-django
+    runs at the start emitted post_migrate (role groups, lifecycle defaults, schedules); the
+    icps defaults have no such hook (a database an older suite flushed lacks them), so they
+    are ensured with the same idempotent function their migration calls.
 
     Then snapshot the reference rows, which every transactional test's teardown puts back
     (tests/reference_data.py) instead of Django's flush and post_migrate."""
@@ -82,20 +83,18 @@ def django_db_setup(django_db_setup, django_db_blocker):
         from django.core.management.sql import emit_post_migrate_signal
 
         from apps.icps.defaults import icps_defaults_ensure
-        from apps.people.roles import sync_role_groups
         from tests import reference_data
 
         if reference_data.clean_after_killed_run():
             # The old snapshot may predate a code change to reference data: re-apply it.
             emit_post_migrate_signal(verbosity=0, interactive=False, db="default")
-        sync_role_groups()
         icps_defaults_ensure()
         reference_data.snapshot_take()
 
 
 def _transactional_teardown_restores_the_snapshot():
     """Django's TransactionTestCase ends with `flush` + post_migrate (seconds per test); ours
-    ends with one truncate-and-copy transaction back to the session's snapshot. Tests that ask
+    ends with one delete-and-copy transaction back to the session's snapshot (~50 ms). Tests that ask
     for serialized_rollback, available_apps or reset_sequences keep Django's own teardown."""
     from django.test import TransactionTestCase
 
