@@ -14,9 +14,7 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.db.models.expressions import RawSQL
@@ -44,6 +42,7 @@ from apps.routing.models import (
     RulesChange,
     Strategy,
 )
+from sdrops import mail
 
 logger = logging.getLogger(__name__)
 
@@ -724,12 +723,6 @@ class Retrieved:
     last_worked_at: dt.datetime | None
 
 
-def _notify(subject: str, body: str, to: list[str]) -> None:
-    to = [address for address in to if address]
-    if to:
-        transaction.on_commit(lambda: send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, to, fail_silently=True))
-
-
 def retrieval_run(*, actor=None, dry_run: bool = False, now: dt.datetime | None = None) -> list[Retrieved]:
     """Send owned accounts with no meaningful activity for the inactivity days back to the
     pool (reason retrieval), rest them, and mail each rep one digest. Rows another
@@ -770,17 +763,14 @@ def retrieval_run(*, actor=None, dry_run: bool = False, now: dt.datetime | None 
         for row in rows:
             by_rep[row.rep_id].append(row)
         for rep in Rep.objects.filter(pk__in=list(by_rep)).select_related("user"):
-            lines = [
-                f"- {r.account}: last worked {r.last_worked_at:%Y-%m-%d}" if r.last_worked_at else f"- {r.account}"
+            retrieved = [
+                {"account": r.account, "last_worked": f"{r.last_worked_at:%Y-%m-%d}" if r.last_worked_at else ""}
                 for r in sorted(by_rep[rep.pk], key=lambda r: r.account)
             ]
-            _notify(
-                f"{len(lines)} account(s) retrieved from your book",
-                f"Hello {rep.owner_name},\n\nThese accounts had no meaningful activity (calls, emails, social, meetings) "
-                f"for {roe.inactivity_days} days and went back to the pool:\n\n" + "\n".join(lines)
-                + f"\n\nThey rest for {selectors.rest_days_for(roe=roe, reason=ReturnReason.RETRIEVAL)} days before they can be distributed again.\n",
-                [rep.user.email],
-            )
+            mail.send_after_commit(to=[rep.user.email], template="routing/email/retrieval_digest", context={
+                "rep": rep, "retrieved": retrieved, "inactivity_days": roe.inactivity_days,
+                "rest_days": selectors.rest_days_for(roe=roe, reason=ReturnReason.RETRIEVAL),
+            })
     return rows
 
 
@@ -1028,12 +1018,8 @@ def return_reject(*, return_request: ReturnRequest, actor=None, note: str) -> Re
         request.reviewed_at = timezone.now()
         request.save()
         _return_decided(request)
-        _notify(
-            f"Return of {request.account_name} rejected",
-            f"Hello {request.rep.owner_name},\n\nYour return of {request.account_name} ({request.get_reason_display()}) "
-            f"was rejected; the account stays in your book.\n\nWhy: {request.review_note}\n",
-            [request.rep.user.email],
-        )
+        mail.send_after_commit(to=[request.rep.user.email], template="routing/email/return_rejected",
+                               context={"request": request})
     return request
 
 
