@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -23,3 +25,64 @@ def test_every_mail_goes_through_the_one_email_module():
         if path != ROOT / "sdrops" / "mail.py" and sending.search(path.read_text(encoding="utf-8"))
     ]
     assert offenders == []
+
+
+def test_every_schedule_is_declared_in_the_registry_with_one_naming_style():
+    from sdrops.schedules import registered
+
+    jobs = registered()
+    assert len(jobs) >= 12
+    for job in jobs:
+        app, _, what = job.name.partition(".")
+        assert re.fullmatch(r"[a-z_]+", app) and re.fullmatch(r"[a-z_]+", what), job.name
+        assert job.func.startswith(f"apps.{app}.") or job.func.startswith("sdrops."), job
+
+
+def test_schedules_are_created_only_by_the_registry_sync():
+    upsert = re.compile(r"Schedule(\.objects|_model\.objects|\b.*\.objects)\.(create|get_or_create|update_or_create)")
+    offenders = [
+        str(path.relative_to(ROOT)) for path in _production_modules()
+        if path != ROOT / "sdrops" / "schedules.py" and upsert.search(path.read_text(encoding="utf-8"))
+    ]
+    assert offenders == []
+
+
+@pytest.mark.django_db
+def test_the_sync_keeps_ops_timing_and_fixes_the_code_path():
+    from django_q.models import Schedule
+
+    from sdrops.schedules import registered, schedules_sync
+
+    schedules_sync()
+    Schedule.objects.filter(name="meetings.remind_ended_meetings").update(minutes=11, func="moved.elsewhere")
+    Schedule.objects.filter(name="integrations.outbox_sweep").update(minutes=3)
+    Schedule.objects.filter(name="icps.nightly_rescore").update(cron="0 3 * * *")
+    schedules_sync()
+    schedules_sync()
+    rows = {row.name: row for row in Schedule.objects.all()}
+    assert set(rows) >= {job.name for job in registered()}
+    assert len(rows) == len(registered())
+    assert rows["meetings.remind_ended_meetings"].minutes == 11
+    assert rows["meetings.remind_ended_meetings"].func == "apps.meetings.tasks.remind_ended_meetings"
+    assert rows["integrations.outbox_sweep"].minutes == 3
+    assert rows["icps.nightly_rescore"].cron == "0 3 * * *"
+
+
+@pytest.mark.django_db
+def test_the_naming_migration_renames_old_rows_in_place_keeping_their_timing():
+    import importlib
+
+    from django.apps import apps
+    from django_q.models import Schedule
+
+    migration = importlib.import_module("sdrops.migrations.0001_schedule_names")
+    Schedule.objects.all().delete()
+    Schedule.objects.create(name="Lead SLA check", func="apps.cadences.tasks.lead_sla_check", schedule_type="I",
+                            minutes=7, repeats=-1)  # ops made it every 7 minutes
+    Schedule.objects.create(name="icps.nightly_rescore", func="apps.icps.tasks.rescore_all_accounts", schedule_type="C",
+                            cron="15 2 * * *", repeats=-1)
+    Schedule.objects.create(name="icps: nightly rescore", func="apps.icps.tasks.rescore_all_accounts",
+                            schedule_type="C", cron="15 2 * * *", repeats=-1)
+    migration.forwards(apps, None)
+    assert sorted(Schedule.objects.values_list("name", "minutes")) == [
+        ("cadences.lead_sla_check", 7), ("icps.nightly_rescore", None)]

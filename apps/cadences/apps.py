@@ -6,16 +6,14 @@ def _ensure_reference_data(sender, using="default", **kwargs):
     from django.db import connections
 
     from apps.cadences.defaults import cadences_defaults_ensure
-    from apps.cadences.schedules import schedules_sync
     from apps.people.defaults import lifecycle_defaults_ensure
 
     # Migrating backwards can leave the tables out; there is nothing to ensure then.
     tables = set(connections[using].introspection.table_names())
-    if not {"people_dispositionreason", "cadences_cadence", "django_q_schedule"} <= tables:
+    if not {"people_dispositionreason", "cadences_cadence"} <= tables:
         return
     lifecycle_defaults_ensure()
     cadences_defaults_ensure()
-    schedules_sync()
 
 
 class CadencesConfig(AppConfig):

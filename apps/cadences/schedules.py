@@ -1,29 +1,20 @@
-"""The lead lifecycle's scheduled jobs, declared in code. `schedules_sync` upserts them by
-name: it creates missing ones and fixes the function a schedule calls, but leaves the timing
-ops may have edited in the admin (Django Q → Scheduled tasks) alone."""
+"""The lead lifecycle's scheduled jobs, for the schedule registry (sdrops/schedules.py: one
+sync rule that keeps the timing ops edited)."""
 
 from __future__ import annotations
 
+from sdrops import schedules as registry
+from sdrops.schedules import Job
+
 SCHEDULES = [
-    # name, func, schedule_type, minutes, cron
-    ("Lead SLA check", "apps.cadences.tasks.lead_sla_check", "I", 5, None),
-    ("Lead auto-abandon", "apps.cadences.tasks.lead_auto_abandon", "H", None, None),
-    ("Cadence overdue steps", "apps.cadences.tasks.cadence_overdue_steps", "H", None, None),
+    Job("cadences.lead_sla_check", "apps.cadences.tasks.lead_sla_check", "I", minutes=5),
+    Job("cadences.lead_auto_abandon", "apps.cadences.tasks.lead_auto_abandon", "H"),
+    Job("cadences.cadence_overdue_steps", "apps.cadences.tasks.cadence_overdue_steps", "H"),
     # Hourly: each manager gets the email in the hour the settings name, in their time zone.
-    ("Morning clean-your-room emails", "apps.cadences.tasks.lead_morning_emails", "C", None, "0 * * * *"),
+    Job("cadences.lead_morning_emails", "apps.cadences.tasks.lead_morning_emails", "C", cron="0 * * * *"),
 ]
 
 
-def schedules_sync(apps=None) -> None:
-    from django.apps import apps as global_apps
-
-    Schedule = (apps or global_apps).get_model("django_q", "Schedule")
-    for name, func, schedule_type, minutes, cron in SCHEDULES:
-        schedule = Schedule.objects.filter(name=name).order_by("pk").first()
-        if schedule is None:
-            Schedule.objects.create(
-                name=name, func=func, schedule_type=schedule_type, minutes=minutes, cron=cron, repeats=-1
-            )
-        elif schedule.func != func:
-            schedule.func = func
-            schedule.save(update_fields=["func"])
+def schedules_sync(apps=None) -> list:
+    """This app's jobs only (migration 0002 imports this name and passes its app registry)."""
+    return registry.schedules_sync(jobs=SCHEDULES, Schedule=apps.get_model("django_q", "Schedule") if apps else None)

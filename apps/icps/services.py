@@ -6,7 +6,7 @@ Rescoring is one SQL statement over the accounts in scope (see apps.icps.scoring
     the account admin and imports call after they save an account;
   * for all accounts, as a django-q2 job queued after commit, when an ICP, a signal type or
     the thresholds change (`rescore_all_later`);
-  * nightly by the schedule "icps: nightly rescore" (migration 0003), so signals that
+  * nightly by the schedule "icps.nightly_rescore" (apps/icps/schedules.py), so signals that
     outlive their type's lifetime stop counting.
 """
 

@@ -1,12 +1,4 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate
-
-
-def _ensure_outbox_schedule(sender, **kwargs):
-    from apps.integrations.tasks import outbox_schedule_ensure, prune_schedule_ensure
-
-    outbox_schedule_ensure()
-    prune_schedule_ensure()
 
 
 class IntegrationsConfig(AppConfig):
@@ -33,6 +25,3 @@ class IntegrationsConfig(AppConfig):
         from apps.meetings.services import on_meeting_dispositioned
 
         on_meeting_dispositioned(outbox_write_meeting_dispositioned)
-        # The sweep schedule also comes back after a flush (transactional tests), like the
-        # role groups in apps.people.
-        post_migrate.connect(_ensure_outbox_schedule, sender=self, dispatch_uid="sdrops-outbox-schedule")

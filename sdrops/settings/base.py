@@ -54,6 +54,9 @@ LOCAL_APPS = [
     "apps.meetings",
     "apps.reporting",
     "apps.integrations",
+    # The project's own app (after the domain apps): schedule registry sync, settings base,
+    # project-level commands.
+    "sdrops.apps.SdropsConfig",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 

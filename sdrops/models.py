@@ -1,0 +1,1 @@
+"""Abstract bases the apps share (no tables of their own)."""
