@@ -30,6 +30,7 @@ from apps.people.models import (
 from apps.people.selectors import rep_for_user, reps_visible_to, scoped_rep_ids
 from apps.people.services import lead_cycle_disposition
 from sdrops.admin_scoping import ReadOnlyAdminMixin
+from sdrops.settings_admin import SettingsHistoryAdminMixin
 
 
 class CadenceStepInline(admin.TabularInline):
@@ -220,7 +221,7 @@ class DispositionReasonAdmin(admin.ModelAdmin):
 
 
 @admin.register(SlaPolicy)
-class SlaPolicyAdmin(admin.ModelAdmin):
+class SlaPolicyAdmin(SettingsHistoryAdminMixin, admin.ModelAdmin):
     list_display = ["name", "lead_type", "source", "target_minutes", "maximum_minutes", "clock", "reassign", "active"]
     list_filter = ["lead_type", "clock", "active"]
     fieldsets = [
@@ -246,7 +247,7 @@ class SlaBreachAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(LifecycleSettings)
-class LifecycleSettingsAdmin(admin.ModelAdmin):
+class LifecycleSettingsAdmin(SettingsHistoryAdminMixin, admin.ModelAdmin):
     list_display = ["__str__", "auto_abandon_working_days", "auto_abandon_idle_days", "morning_email_hour"]
 
     def has_add_permission(self, request):

@@ -46,6 +46,7 @@ from apps.meetings.models import (
 from apps.people.models import Rep
 from apps.people.selectors import contacts_visible_to, rep_for_user, reps_visible_to, user_sees_everything
 from sdrops.admin_scoping import ReadOnlyAdminMixin, ScopedAdminMixin, ScopedForeignKeyMixin
+from sdrops.settings_admin import SettingsHistoryAdminMixin
 
 
 def _apply_errors(form, error: ValidationError) -> None:
@@ -427,7 +428,7 @@ class MeetingSettingsChangeInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 
 @admin.register(MeetingSettings)
-class MeetingSettingsAdmin(admin.ModelAdmin):
+class MeetingSettingsAdmin(SettingsHistoryAdminMixin, admin.ModelAdmin):
     inlines = [MeetingSettingsChangeInline]
     fields = ["no_show_limit", "reschedule_touches", "reschedule_days", "disposition_due_hours",
               "default_duration_minutes", "opportunity_at_booking", "updated_at"]

@@ -13,8 +13,10 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
+from sdrops.singleton import SingletonSettings
 
-class MeetingSettings(models.Model):
+
+class MeetingSettings(SingletonSettings):
     """The editable limits of the meeting flow: one row (pk 1); changes are recorded in
     MeetingSettingsChange by apps.meetings.services.meeting_settings_update."""
 

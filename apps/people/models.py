@@ -8,6 +8,8 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from sdrops.singleton import SingletonSettings
+
 
 class Segment(models.TextChoices):
     SMB = "smb", "SMB"
@@ -382,7 +384,7 @@ class SlaBreach(models.Model):
         return f"{self.cycle} · {self.get_kind_display()}"
 
 
-class LifecycleSettings(models.Model):
+class LifecycleSettings(SingletonSettings):
     """The one row of editable lead-lifecycle numbers (there is always exactly one, pk=1)."""
 
     auto_abandon_working_days = models.PositiveSmallIntegerField(
@@ -406,11 +408,6 @@ class LifecycleSettings(models.Model):
 
     def __str__(self) -> str:
         return "Lead lifecycle settings"
-
-    @classmethod
-    def load(cls) -> LifecycleSettings:
-        obj, _ = cls.objects.get_or_create(pk=1)
-        return obj
 
 
 class TeamPullRange(models.Model):

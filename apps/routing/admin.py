@@ -39,6 +39,7 @@ from apps.routing.models import (
     RulesOfEngagement,
 )
 from sdrops.admin_scoping import ReadOnlyAdminMixin
+from sdrops.settings_admin import SettingsHistoryAdminMixin
 
 
 def _error_text(error: ValidationError) -> str:
@@ -78,7 +79,7 @@ class RecordedChangesMixin:
 
 
 @admin.register(RulesOfEngagement)
-class RulesOfEngagementAdmin(RecordedChangesMixin, admin.ModelAdmin):
+class RulesOfEngagementAdmin(SettingsHistoryAdminMixin, RecordedChangesMixin, admin.ModelAdmin):
     form = RulesOfEngagementForm
     list_display = ["__str__", "inactivity_days", "rest_days", "updated_at"]
     readonly_fields = ["change_history", "updated_at"]

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from apps.accounts.models import ActivityType
 from apps.people.models import Contact, LeadType, Rep, Segment
+from sdrops.singleton import SingletonSettings
 
 
 def default_meaningful_types() -> list[str]:
@@ -25,8 +26,8 @@ def default_rest_days_by_reason() -> dict[str, int]:
     return {"not_interested": 90}
 
 
-class RulesOfEngagement(models.Model):
-    """The one set of rules of engagement (a single row, key "default"); edited in the
+class RulesOfEngagement(SingletonSettings):
+    """The one set of rules of engagement (a single row, pk 1; `key` is the old handle); edited in the
     admin through apps.routing.services.rules_update so every change is recorded."""
 
     key = models.CharField(max_length=20, unique=True, default="default", editable=False)
@@ -53,6 +54,7 @@ class RulesOfEngagement(models.Model):
         verbose_name = "rules of engagement"
         verbose_name_plural = "rules of engagement"
         constraints = [
+            models.CheckConstraint(condition=Q(pk=1), name="roe_single_row"),
             models.CheckConstraint(
                 condition=Q(inactivity_days__gte=15, inactivity_days__lte=90), name="roe_inactivity_days_15_90",
                 violation_error_message="Inactivity days must be between 15 and 90.",

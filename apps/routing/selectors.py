@@ -35,8 +35,7 @@ SKIP_NOT_POD = "not_pod_partner"
 
 
 def roe_get() -> RulesOfEngagement:
-    roe, _ = RulesOfEngagement.objects.get_or_create(key="default")
-    return roe
+    return RulesOfEngagement.load()
 
 
 def rest_days_for(*, roe: RulesOfEngagement, reason: str) -> int:

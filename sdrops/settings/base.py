@@ -44,6 +44,8 @@ THIRD_PARTY_APPS = [
     "drf_spectacular_sidecar",
     "django_filters",
     "axes",
+    "pgtrigger",
+    "pghistory",
 ]
 LOCAL_APPS = [
     "apps.people",
@@ -59,6 +61,13 @@ LOCAL_APPS = [
     "sdrops.apps.SdropsConfig",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
+
+# django-pghistory's triggers (sdrops/models.py) are installed from the models after every
+# migrate, not written into each app's migrations: the event tables live in one app
+# (sdrops), the tracked models stay free to move between apps, and the installed triggers
+# always match the current fields (pgtrigger re-installs a trigger whose definition changed).
+PGTRIGGER_MIGRATIONS = False
+PGTRIGGER_INSTALL_ON_MIGRATE = True
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
