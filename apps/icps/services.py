@@ -13,7 +13,6 @@ Rescoring is one SQL statement over the accounts in scope (see apps.icps.scoring
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -22,6 +21,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from apps.accounts.models import Account, Activity, ActivityType
+from apps.icps.events import signals_recorded
 from apps.icps.models import ICP, ICPChange, ResearchCategory, ResearchItem, Rule, Signal, SignalType
 from apps.icps.scoring import Params, Thresholds, active_icp_specs, compile_specs, quadrant_sql, tier_sql
 
@@ -136,22 +136,11 @@ def signal_clean(
         raise ValidationError({"value": f"A {type.name} signal needs a value."})
 
 
-# Callbacks run after commit with the ids of accounts that received new signals (routing
-# hooks in here to route pool accounts that a timing signal put in market).
-_after_signals_recorded: list[Callable[[list[int]], None]] = []
-
-
-def on_signals_recorded(callback: Callable[[list[int]], None]) -> Callable:
-    """Register a callback run after commit with the account ids of every batch of new signals."""
-    if callback not in _after_signals_recorded:
-        _after_signals_recorded.append(callback)
-    return callback
-
-
 def _signals_recorded(account_ids) -> None:
     ids = sorted({int(pk) for pk in account_ids})
-    if ids and _after_signals_recorded:
-        transaction.on_commit(lambda: [callback(ids) for callback in _after_signals_recorded])
+    if ids:
+        # Routing receives it (after commit) to route pool accounts a timing signal put in market.
+        signals_recorded.send(sender=Signal, account_ids=ids)
 
 
 def signal_record(

@@ -7,21 +7,10 @@ class IntegrationsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from apps.accounts.services import in_transaction_on_owner_change
-        from apps.integrations.outbox import outbox_write_owner_changes
-
-        # Outbox rows are written inside the ownership transaction, so a notification
-        # exists exactly when the change committed.
-        in_transaction_on_owner_change(outbox_write_owner_changes)
-        # The same for lead assignments, SLA breaches and return decisions: each owning
-        # service calls its in-transaction hooks with the event's type and data.
+        from apps.integrations import receivers  # noqa: F401 (connects the outbox writers)
         from apps.integrations.outbox import outbox_write
         from apps.people.services import in_transaction_on_lead_change
-        from apps.routing.services import in_transaction_on_return_decided
 
+        # Lead assignments and SLA breaches: people's callback list (becomes a signal with
+        # the lead-lifecycle move to apps/leads).
         in_transaction_on_lead_change(outbox_write)
-        in_transaction_on_return_decided(outbox_write)
-        from apps.integrations.outbox import outbox_write_meeting_dispositioned
-        from apps.meetings.services import on_meeting_dispositioned
-
-        on_meeting_dispositioned(outbox_write_meeting_dispositioned)

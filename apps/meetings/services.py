@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -23,6 +22,7 @@ from django.utils import timezone
 from apps.accounts.models import Account
 from apps.accounts.services import account_attribution_set
 from apps.meetings import lifecycle, notifications, selectors
+from apps.meetings.events import meeting_dispositioned
 from apps.meetings.models import (
     ClosedLostReason,
     Meeting,
@@ -39,17 +39,6 @@ from apps.people.selectors import lead_cycle_current
 from apps.people.services import lead_cycle_open
 
 logger = logging.getLogger(__name__)
-
-# Called inside the disposition's transaction with the dispositioned meeting, so a webhook
-# outbox row (issue 9) commits or rolls back with it.
-_on_dispositioned: list[Callable[[Meeting], None]] = []
-
-
-def on_meeting_dispositioned(callback: Callable[[Meeting], None]) -> Callable[[Meeting], None]:
-    """Register a callback run in the same transaction as every meeting disposition."""
-    _on_dispositioned.append(callback)
-    return callback
-
 
 def _user(actor):
     """Services accept a user or a rep as actor; audit columns hold the user."""
@@ -357,8 +346,9 @@ def meeting_disposition(
         else:
             _no_show(locked, cycle=cycle, actor=user, at=at)
         locked.refresh_from_db()
-        for callback in _on_dispositioned:
-            callback(locked)
+        # Inside the disposition's transaction, so a webhook outbox row commits or rolls
+        # back with it.
+        meeting_dispositioned.send(sender=Meeting, meeting=locked)
     meeting.refresh_from_db()
     return meeting
 

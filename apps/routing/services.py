@@ -28,6 +28,7 @@ from apps.people.models import Contact, LeadType, Rep
 from apps.people.selectors import lead_cycle_current
 from apps.people.services import lead_cycle_open
 from apps.routing import selectors
+from apps.routing.events import RETURN_DECIDED, return_decided
 from apps.routing.models import (
     AccountRest,
     Distribution,
@@ -816,20 +817,6 @@ def _readiness_signal_add(*, account_id: int, on: dt.date, now: dt.datetime) -> 
 # Returns and swaps
 # =========================================================================================
 
-# Callbacks run inside the transaction of a return decision (approve or reject) with
-# (event type, a function that builds the event's data, when); apps.integrations writes its
-# webhook outbox here, so the notification commits or rolls back with the decision.
-_in_transaction_return_decided: list = []
-
-RETURN_DECIDED = "return.decided"
-
-
-def in_transaction_on_return_decided(callback) -> object:
-    if callback not in _in_transaction_return_decided:
-        _in_transaction_return_decided.append(callback)
-    return callback
-
-
 def _return_data(request: ReturnRequest) -> dict:
     request = ReturnRequest.objects.select_related("rep__user", "reassign_to__user", "reviewed_by").get(pk=request.pk)
 
@@ -856,8 +843,10 @@ def _return_data(request: ReturnRequest) -> dict:
 
 
 def _return_decided(request: ReturnRequest) -> None:
-    for callback in _in_transaction_return_decided:
-        callback(event_type=RETURN_DECIDED, build_data=lambda: _return_data(request), occurred_at=request.reviewed_at)
+    # apps.integrations writes its webhook outbox here, so the notification commits or
+    # rolls back with the decision.
+    return_decided.send(sender=ReturnRequest, event_type=RETURN_DECIDED, build_data=lambda: _return_data(request),
+                        occurred_at=request.reviewed_at)
 
 
 DEFAULT_OUTCOME = {
