@@ -86,3 +86,13 @@ def test_the_naming_migration_renames_old_rows_in_place_keeping_their_timing():
     migration.forwards(apps, None)
     assert sorted(Schedule.objects.values_list("name", "minutes")) == [
         ("cadences.lead_sla_check", 7), ("icps.nightly_rescore", None)]
+
+
+def test_the_meeting_conditions_are_written_once_as_queryset_methods():
+    # Meeting.objects.overdue(now) / ended(now) / started(now) / upcoming(now): apps/meetings/models.py.
+    conditions = re.compile(r"disposition_due_at__lt\b|scheduled_end_at__lte\b")
+    offenders = [
+        str(path.relative_to(ROOT)) for path in _production_modules()
+        if path != ROOT / "apps" / "meetings" / "models.py" and conditions.search(path.read_text(encoding="utf-8"))
+    ]
+    assert offenders == []

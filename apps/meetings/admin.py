@@ -101,15 +101,14 @@ class DispositionQueueFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         now = timezone.now()
-        scheduled = queryset.filter(status=Meeting.Status.SCHEDULED)
         if self.value() == "to_disposition":
-            return scheduled.filter(scheduled_at__lte=now)
+            return queryset.started(now)
         if self.value() == "overdue":
-            return scheduled.filter(disposition_due_at__lt=now)
+            return queryset.overdue(now)
         if self.value() == "late":
             return queryset.filter(disposition_late=True)
         if self.value() == "upcoming":
-            return scheduled.filter(scheduled_at__gt=now)
+            return queryset.scheduled().filter(scheduled_at__gt=now)  # not yet started (started() is <=)
         return queryset
 
 

@@ -70,7 +70,7 @@ def accounts_with_meeting_scheduled(*, now: dt.datetime) -> QuerySet[Account]:
     from apps.meetings.models import Meeting
 
     return Account.objects.filter(
-        pk__in=Meeting.objects.filter(status=Meeting.Status.SCHEDULED, scheduled_at__gte=now).values("account_id")
+        pk__in=Meeting.objects.upcoming(now).values("account_id")
     )
 
 
