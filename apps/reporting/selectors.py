@@ -13,6 +13,7 @@ import math
 from django.db.models import Count, Max, Q
 
 from apps.accounts.models import Account, Activity, ActivityType
+from apps.meetings.models import Opportunity
 from apps.people.models import Rep
 from apps.reporting.filters import Scope
 
@@ -149,7 +150,6 @@ def activity_research_first(*, scope: Scope) -> list[dict]:
 def activity_last_deal(*, scope: Scope) -> dict[int, dt.datetime]:
     """Per rep: when they last created an opportunity up to the period's end — one they sourced
     (apps.meetings) or a `deal_created` activity (logged by other tools), whichever is later."""
-    from apps.meetings.models import Opportunity
 
     acts = Activity.objects.filter(type=ActivityType.DEAL_CREATED, occurred_at__lt=scope.end, rep__isnull=False,
                                    **scope.rep_filter())

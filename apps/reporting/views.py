@@ -14,6 +14,8 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from apps.people.selectors import rep_for_user
+from apps.reporting.filters import ReportFilterSet
+from apps.reporting.reports import REPORTS, reports_in_order
 
 
 def reports_allowed(user) -> bool:
@@ -24,7 +26,6 @@ def reports_allowed(user) -> bool:
 
 
 def report_index(request, *, site):
-    from apps.reporting.reports import reports_in_order
 
     if not reports_allowed(request.user):
         raise PermissionDenied
@@ -33,8 +34,6 @@ def report_index(request, *, site):
 
 
 def report_view(request, slug: str, *, site):
-    from apps.reporting.filters import ReportFilterSet
-    from apps.reporting.reports import REPORTS
 
     report = REPORTS.get(slug)
     if report is None:

@@ -1,17 +1,18 @@
-"""The cadence compliance page over apps.cadences. Imported by apps.reporting.reports."""
+"""The cadence compliance page over apps.cadences."""
 
 from __future__ import annotations
 
 from django.db.models import Count, Q
 
-from apps.reporting.reports import Report, _pct_text, register
+from apps.cadences.models import Enrolment, EnrolmentStep
+from apps.reporting.reports.base import Report, pct_text, register
+from apps.reporting.selectors import fetch_dicts
 from apps.reporting.tables import Column, Result, Table, bar_chart, rate
 
 EARLY_ABANDON_STEPS = 3
 
 
 def enrolments_in_period(*, scope):
-    from apps.cadences.models import Enrolment
 
     qs = Enrolment.objects.filter(enrolled_at__gte=scope.start, enrolled_at__lt=scope.end, **scope.rep_filter())
     if scope.lead_type:
@@ -20,10 +21,8 @@ def enrolments_in_period(*, scope):
 
 
 def cadence_step_outcomes(*, scope) -> list[dict]:
-    from apps.cadences.models import EnrolmentStep
 
     Outcome = EnrolmentStep.Outcome
-    from apps.cadences.models import Enrolment
 
     # Steps left pending when an enrolment ended early were never reached: not counted.
     qs = EnrolmentStep.objects.filter(enrolment__in=enrolments_in_period(scope=scope)).exclude(
@@ -36,7 +35,6 @@ def cadence_step_outcomes(*, scope) -> list[dict]:
 def cadence_summary(*, scope) -> list[dict]:
     """Per cadence: the period's enrolments by how they ended, and the steps done before a
     disposition. Steps done are counted per enrolment once (a grouped join, not a lookup per row)."""
-    from apps.reporting.selectors import fetch_dicts
 
     where = ["en.enrolled_at >= %(start)s", "en.enrolled_at < %(end)s"]
     params = {"start": scope.start, "end": scope.end, "done": ["positive", "negative", "no_response"],
@@ -83,7 +81,6 @@ class Cadences(Report):
     description = "Per cadence and step: the four step outcomes; completion rate, steps reached before disposition, early abandons."
 
     def compute(self, *, scope, params) -> Result:
-        from apps.cadences.models import EnrolmentStep
 
         Outcome = EnrolmentStep.Outcome
         summary_rows = cadence_summary(scope=scope)
@@ -129,6 +126,6 @@ class Cadences(Report):
         labels = [f"{r['cadence']} · {r['position']}" for r in step_rows]
         chart = bar_chart(labels=labels, stacked=True, datasets=[
             (label, [r[value] for r in step_rows]) for value, label in Outcome.choices])
-        summary = [("Enrolments", str(total["enrolments"])), ("Completion rate", _pct_text(total["completion_rate"])),
+        summary = [("Enrolments", str(total["enrolments"])), ("Completion rate", pct_text(total["completion_rate"])),
                    ("Early abandons", str(total["early_abandons"]))]
         return Result(tables=[cadences, steps], chart=chart, summary=summary)
