@@ -27,7 +27,14 @@ from apps.accounts.services import (
     account_fields_update,
     account_set_owner,
 )
-from apps.integrations.models import InboundDelivery, Integration, MergeNotice, RecordVersion, Scope
+from apps.integrations.models import (
+    InboundDelivery,
+    Integration,
+    MergeNotice,
+    OutboxEvent,
+    RecordVersion,
+    Scope,
+)
 from apps.people.models import Contact, Rep
 from apps.people.selectors import normalize_owner_name, rep_by_owner_name
 
@@ -435,7 +442,7 @@ def integrations_history_prune(*, now: dt.datetime | None = None) -> PruneResult
                 """
                 WITH doomed AS (
                     SELECT id FROM integrations_outboxevent
-                     WHERE status = 'delivered' AND delivered_at < %s
+                     WHERE status = %s AND delivered_at < %s
                      LIMIT %s FOR UPDATE SKIP LOCKED
                 ), gone_attempts AS (
                     DELETE FROM integrations_deliveryattempt WHERE event_id IN (SELECT id FROM doomed) RETURNING 1
@@ -444,7 +451,7 @@ def integrations_history_prune(*, now: dt.datetime | None = None) -> PruneResult
                 )
                 SELECT (SELECT count(*) FROM gone_events), (SELECT count(*) FROM gone_attempts)
                 """,
-                [outbox_before, PRUNE_BATCH],
+                [OutboxEvent.Status.DELIVERED.value, outbox_before, PRUNE_BATCH],
             )
             batch_events, batch_attempts = cursor.fetchone()
         events, attempts = events + batch_events, attempts + batch_attempts

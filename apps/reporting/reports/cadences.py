@@ -37,9 +37,13 @@ def cadence_summary(*, scope) -> list[dict]:
     disposition. Steps done are counted per enrolment once (a grouped join, not a lookup per row)."""
 
     where = ["en.enrolled_at >= %(start)s", "en.enrolled_at < %(end)s"]
-    params = {"start": scope.start, "end": scope.end, "done": ["positive", "negative", "no_response"],
+    done = EnrolmentStep.Outcome
+    state = Enrolment.State
+    params = {"start": scope.start, "end": scope.end, "done": [done.POSITIVE, done.NEGATIVE, done.NO_RESPONSE],
               "early": EARLY_ABANDON_STEPS,
-              "without_response": ["completed", "incomplete", "dispositioned", "stopped"]}
+              "without_response": [state.COMPLETED, state.INCOMPLETE, state.DISPOSITIONED, state.STOPPED],
+              "active": state.ACTIVE, "positive": state.POSITIVE, "negative": state.NEGATIVE,
+              "completed": state.COMPLETED, "dispositioned": state.DISPOSITIONED}
     if scope.rep_ids is not None:
         where.append("en.rep_id = ANY(%(rep_ids)s)")
         params["rep_ids"] = list(scope.rep_ids)
@@ -56,14 +60,14 @@ def cadence_summary(*, scope) -> list[dict]:
                    GROUP BY st.enrolment_id)
         SELECT e.cadence_id, e.name AS cadence__name,
                count(*) AS enrolments,
-               count(*) FILTER (WHERE e.state = 'active') AS active,
-               count(*) FILTER (WHERE e.state = 'positive') AS positive,
-               count(*) FILTER (WHERE e.state = 'negative') AS negative,
+               count(*) FILTER (WHERE e.state = %(active)s) AS active,
+               count(*) FILTER (WHERE e.state = %(positive)s) AS positive,
+               count(*) FILTER (WHERE e.state = %(negative)s) AS negative,
                count(*) FILTER (WHERE e.state = ANY(%(without_response)s)) AS ended_no_response,
-               count(*) FILTER (WHERE e.state = 'completed') AS completed,
-               count(*) FILTER (WHERE e.state = 'dispositioned') AS dispositioned,
-               avg(COALESCE(d.done, 0)) FILTER (WHERE e.state = 'dispositioned') AS steps_before_disposition,
-               count(*) FILTER (WHERE e.state = 'dispositioned' AND COALESCE(d.done, 0) <= %(early)s) AS early_abandons
+               count(*) FILTER (WHERE e.state = %(completed)s) AS completed,
+               count(*) FILTER (WHERE e.state = %(dispositioned)s) AS dispositioned,
+               avg(COALESCE(d.done, 0)) FILTER (WHERE e.state = %(dispositioned)s) AS steps_before_disposition,
+               count(*) FILTER (WHERE e.state = %(dispositioned)s AND COALESCE(d.done, 0) <= %(early)s) AS early_abandons
         FROM e LEFT JOIN d ON d.enrolment_id = e.id
         GROUP BY e.cadence_id, e.name
         ORDER BY e.name"""
