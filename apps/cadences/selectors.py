@@ -10,6 +10,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from apps.cadences.models import Enrolment, EnrolmentStep
+from apps.meetings.selectors import meetings_without_disposition as meetings_selector
 from apps.people.models import LeadCycle, LeadType, Rep, TeamPullRange
 from apps.people.selectors import reps_managed_by
 
@@ -115,13 +116,8 @@ class MorningDigest:
                 + len(self.overdue_steps) + len(self.pull_alerts))
 
 
-def meetings_without_disposition(*, rep_ids, now: dt.datetime) -> list | None:
-    """Meetings of these reps (as AE) that ended without a disposition, from the meetings
-    app (issue 7) once it is installed; None until then (the digest hides the section)."""
-    try:
-        from apps.meetings.selectors import meetings_without_disposition as meetings_selector
-    except ImportError:
-        return None
+def meetings_without_disposition(*, rep_ids, now: dt.datetime) -> list:
+    """Meetings of these reps (as AE) that ended without a disposition."""
     return list(meetings_selector(rep_ids=rep_ids, now=now))
 
 

@@ -271,7 +271,7 @@ Median of {REPEATS} runs each, same data, same connection, one after the other. 
 Stored totals that differ from the hand-written statement's: **{mismatches}** of {ACCOUNTS:,}.
 Tier counts after scoring: {", ".join(f"{t or 'no match'}: {n:,}" for t, n in tiers)}.
 
-Target (issue 4): rescoring at most 3× the hand-written statement. Computing scores is at the
+Target: rescoring at most 3× the hand-written statement. Computing scores is at the
 floor (the steady-state row: compile + compute + compare, nothing to write). When every score
 changes, the cost is the write: updating a row of `accounts_account` touches all its indexes
 (the score columns are indexed, so no HOT update; one index is a GIN over technologies), which

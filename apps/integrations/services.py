@@ -319,7 +319,7 @@ def _crm_merge(*, integration: Integration, data: dict) -> dict:
     if errors:
         raise ValidationError(errors)
     # Recorded for ops only: merging accounts (contacts, activities, aliases, owner) is the
-    # returns review's "merge the duplicate" decision (issue 5), not something a CRM
+    # returns review's "merge the duplicate" decision (apps.routing), not something a CRM
     # notice should do unseen.
     notice = MergeNotice.objects.create(
         integration=integration,

@@ -1,6 +1,6 @@
-"""The meeting flow's touch points with the lead lifecycle and cadences (issue 6).
+"""The meeting flow's touch points with the lead lifecycle and cadences.
 
-Each is one function over issue 6's services, so the meeting services never reach into
+Each is one function over the lifecycle's and cadences' services, so the meeting services never reach into
 lead cycles or enrolments themselves. Callers run inside the meeting service's transaction.
 """
 

@@ -11,7 +11,7 @@ NURTURE = [
     ("no_response", "No response (end of cadence)"),
     ("rep_abandoned", "Rep-abandoned"),
     ("auto_abandoned", "Auto-abandoned"),
-    # The meetings flow abandons a lead to nurture after 2 further no-shows (issue 7).
+    # The meetings flow abandons a lead to nurture after 2 further no-shows.
     ("no_show_limit", "No-show limit reached"),
 ]
 UNQUALIFIED = [

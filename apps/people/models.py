@@ -97,12 +97,6 @@ class Rep(models.Model):
             return False
         return self.out_of_office_from <= on and (self.out_of_office_to is None or on <= self.out_of_office_to)
 
-    def effective_capacity(self, on: dt.date | None = None) -> int:
-        """Capacity scaled by ramp, and 0 while out of office or inactive."""
-        if not self.active or self.is_out_of_office(on):
-            return 0
-        return int(self.capacity * self.ramp_factor(on))
-
 
 class Contact(models.Model):
     class BuyingRole(models.TextChoices):

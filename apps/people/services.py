@@ -407,25 +407,22 @@ def lead_cycles_past_sla(*, now: dt.datetime | None = None) -> list[int]:
 def _next_rep_for(cycle: LeadCycle) -> Rep | None:
     """The rep an SLA re-assignment hands the lead to — THE switch point to routing.
 
-    Once apps.routing.services.lead_route (issue 5) exists it decides, excluding the rep
-    whose clock lapsed (with reason sla_reassignment it moves the account itself and opens
-    no cycle; the caller re-points this cycle). A lead routing puts in the claim queue stays
-    there (None). When there is no routing, or routing finds nobody (no rule, no available
-    rep), the fallback: the least-loaded (fewest open lead cycles) active, in-office SDR of
+    apps.routing.services.lead_route decides, excluding the rep whose clock lapsed (with
+    reason sla_reassignment it moves the account itself and opens no cycle; the caller
+    re-points this cycle). A lead routing puts in the claim queue stays there (None). When
+    routing finds nobody (no rule, no available rep), the fallback: the least-loaded (fewest open lead cycles) active, in-office SDR of
     the current rep's team other than that rep, ties to the lowest id. None: nobody.
     """
-    try:
-        from apps.routing.services import lead_route  # optional until issue 5 lands
-    except ImportError:
-        lead_route = None
-    if lead_route is not None:
-        exclude = (cycle.rep_id,) if cycle.rep_id else ()
-        decision = lead_route(contact=cycle.contact, actor=None, exclude_reps=exclude, reason="sla_reassignment")
-        rep = decision if isinstance(decision, Rep) else getattr(decision, "rep", None)
-        if rep is not None and rep.pk != cycle.rep_id:
-            return rep
-        if getattr(decision, "outcome", "") == "queued":
-            return None
+    # Lazy: apps.routing.services imports this module at load time (routing opens lead cycles).
+    from apps.routing.services import lead_route
+
+    exclude = (cycle.rep_id,) if cycle.rep_id else ()
+    decision = lead_route(contact=cycle.contact, actor=None, exclude_reps=exclude, reason="sla_reassignment")
+    rep = decision if isinstance(decision, Rep) else getattr(decision, "rep", None)
+    if rep is not None and rep.pk != cycle.rep_id:
+        return rep
+    if getattr(decision, "outcome", "") == "queued":
+        return None
     return _next_rep_in_team(cycle)
 
 

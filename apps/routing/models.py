@@ -28,7 +28,7 @@ def default_rest_days_by_reason() -> dict[str, int]:
 
 class RulesOfEngagement(SingletonSettings):
     """The one set of rules of engagement (a single row, pk 1; `key` is the old handle); edited in the
-    admin through apps.routing.services.rules_update so every change is recorded."""
+    admin through apps.routing.services.rules_save so every change is recorded."""
 
     key = models.CharField(max_length=20, unique=True, default="default", editable=False)
     inactivity_days = models.PositiveSmallIntegerField(
