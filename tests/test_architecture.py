@@ -96,3 +96,13 @@ def test_the_meeting_conditions_are_written_once_as_queryset_methods():
         if path != ROOT / "apps" / "meetings" / "models.py" and conditions.search(path.read_text(encoding="utf-8"))
     ]
     assert offenders == []
+
+
+def test_rep_availability_is_written_once():
+    # Rep.objects.available(on) / rep.is_available(on): apps/people/models.py.
+    condition = re.compile(r"out_of_office_from__lte|\.active and not [a-z_.]*is_out_of_office")
+    offenders = [
+        str(path.relative_to(ROOT)) for path in _production_modules()
+        if path != ROOT / "apps" / "people" / "models.py" and condition.search(path.read_text(encoding="utf-8"))
+    ]
+    assert offenders == []

@@ -32,6 +32,13 @@ class Team(models.Model):
         return self.name
 
 
+class RepQuerySet(models.QuerySet):
+    def available(self, on: dt.date):
+        """Active and not out of office on `on` (the same rule as Rep.is_available)."""
+        away = Q(out_of_office_from__lte=on) & (Q(out_of_office_to__isnull=True) | Q(out_of_office_to__gte=on))
+        return self.filter(active=True).exclude(away)
+
+
 class Rep(models.Model):
     class Role(models.TextChoices):
         SDR = "sdr", "SDR"
@@ -59,6 +66,8 @@ class Rep(models.Model):
         help_text="The AEs this SDR books meetings for (pods of 2:1 or 3:1).",
     )
     active = models.BooleanField(default=True)
+
+    objects = RepQuerySet.as_manager()
 
     class Meta:
         ordering = ["owner_name"]
@@ -90,6 +99,10 @@ class Rep(models.Model):
         if months < 2:
             return 0.5
         return 1.0
+
+    def is_available(self, on: dt.date | None = None) -> bool:
+        """Active and not out of office on `on` (the same rule as Rep.objects.available)."""
+        return self.active and not self.is_out_of_office(on)
 
     def is_out_of_office(self, on: dt.date | None = None) -> bool:
         on = on or timezone.localdate()

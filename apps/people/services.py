@@ -436,10 +436,8 @@ def _next_rep_in_team(cycle: LeadCycle) -> Rep | None:
         .order_by().values("rep_id").annotate(n=Count("pk")).values("n")
     )
     candidates = (
-        Rep.objects.filter(team_id=cycle.rep.team_id, role=Rep.Role.SDR, active=True)
+        Rep.objects.available(today).filter(team_id=cycle.rep.team_id, role=Rep.Role.SDR)
         .exclude(pk=cycle.rep_id)
-        .exclude(out_of_office_from__lte=today, out_of_office_to__isnull=True)
-        .exclude(out_of_office_from__lte=today, out_of_office_to__gte=today)
         .annotate(open_cycles=Coalesce(Subquery(open_count), 0))
         .order_by("open_cycles", "pk")
     )

@@ -109,7 +109,7 @@ def reps_with_capacity(qs: QuerySet[Rep] | None = None) -> QuerySet[Rep]:
 
 
 def effective_capacity(*, rep: Rep, base_capacity: int, on: dt.date) -> int:
-    if not rep.active or rep.is_out_of_office(on):
+    if not rep.is_available(on):
         return 0
     return int(base_capacity * rep.ramp_factor(on))
 
@@ -131,7 +131,7 @@ def rep_skip_reason(*, rep: Rep, base_capacity: int, load: int, on: dt.date, exc
 
 def rep_available(*, rep: Rep, on: dt.date, exclude: frozenset[int] = frozenset()) -> bool:
     """A rep who may keep receiving their own leads (capacity does not matter here)."""
-    return rep.pk not in exclude and rep.active and not rep.is_out_of_office(on)
+    return rep.pk not in exclude and rep.is_available(on)
 
 
 # --- routing rules ----------------------------------------------------------------------
