@@ -19,12 +19,12 @@ from apps.accounts.domains import normalize_domain
 from apps.accounts.models import Account, Activity, ActivityType, DomainAlias, OwnershipReason
 from apps.accounts.selectors import accounts_visible_to, activities_visible_to
 from apps.accounts.services import account_create, account_fields_update, account_set_owner, domain_alias_add
-from apps.integrations.api_support import ERROR_RESPONSES, MAX_BULK_ITEMS, UtcIsoDateTimeFilter
 from apps.integrations.models import Scope
-from apps.integrations.permissions import ScopedPermission
 from apps.integrations.services import activities_record_bulk, activity_record
 from apps.people.models import Rep, Segment
 from apps.people.selectors import contacts_visible_to, rep_for_user, reps_visible_to
+from sdrops.api.permissions import ScopedPermission
+from sdrops.api.support import ERROR_RESPONSES, MAX_BULK_ITEMS, UtcIsoDateTimeFilter
 
 # --- accounts --------------------------------------------------------------------------------
 

@@ -96,7 +96,7 @@ def activities_record_bulk(*, actor, items: list[dict]) -> list[BulkItemResult]:
     """Record each item in its own savepoint: an item is written whole or not at all, and
     one bad item does not stop the others. `items` are activity_record keyword sets, or
     {"errors": {...}} for items that already failed validation."""
-    from apps.integrations.api_support import django_error_messages
+    from sdrops.api.support import django_error_messages
 
     results = []
     # One commit for the request (a commit per item made 1,000 items take seconds); a
@@ -219,7 +219,7 @@ def _upsert_fields(payload: dict) -> dict:
 
 
 def _prefixed(error: ValidationError, prefix: str) -> ValidationError:
-    from apps.integrations.api_support import django_error_messages
+    from sdrops.api.support import django_error_messages
 
     return ValidationError({
         (prefix if field == "non_field_errors" else f"{prefix}.{field}"): messages
@@ -371,7 +371,7 @@ def crm_delivery_receive(*, integration: Integration, idempotency_key: str, body
                 else:
                     answer = _crm_merge(integration=integration, data=data)
         except ValidationError as error:
-            from apps.integrations.api_support import django_error_messages
+            from sdrops.api.support import django_error_messages
 
             status, answer = 400, {"detail": "Invalid input.", "errors": django_error_messages(error)}
         except DataError:

@@ -9,12 +9,12 @@ from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from apps.integrations.api_support import ERROR_RESPONSES, UtcIsoDateTimeFilter
 from apps.integrations.models import Scope
-from apps.integrations.permissions import ScopedPermission
 from apps.people.models import Contact, DispositionReason, LeadCycle, Rep, Segment
 from apps.people.selectors import contacts_visible_to, reps_visible_to
 from apps.people.services import lead_cycle_disposition
+from sdrops.api.permissions import ScopedPermission
+from sdrops.api.support import ERROR_RESPONSES, UtcIsoDateTimeFilter
 
 
 class RepOut(serializers.ModelSerializer):

@@ -16,12 +16,12 @@ from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.integrations.api_support import ERROR_RESPONSES
 from apps.integrations.models import Scope
-from apps.integrations.permissions import ScopedPermission
-from apps.reporting.filters import ReportFilterSet
 from apps.reporting.reports import REPORTS, reports_in_order
 from apps.reporting.views import report_compute, reports_allowed
+from sdrops.api.permissions import ScopedPermission
+from sdrops.api.scope import ReportFilterSet
+from sdrops.api.support import ERROR_RESPONSES
 
 
 def plain(value):

@@ -15,7 +15,7 @@ from django.db.models import Count, Max, Q
 from apps.accounts.models import Account, Activity, ActivityType
 from apps.meetings.models import Meeting, Opportunity
 from apps.people.models import Rep, SlaBreach
-from apps.reporting.filters import Scope
+from sdrops.api.scope import Scope
 
 OUTREACH_TYPES = (ActivityType.CALL, ActivityType.EMAIL, ActivityType.SOCIAL, ActivityType.MEETING)
 TIERS = ("A", "B", "C")

@@ -14,8 +14,8 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from apps.people.selectors import rep_for_user
-from apps.reporting.filters import ReportFilterSet
 from apps.reporting.reports import REPORTS, reports_in_order
+from sdrops.api.scope import ReportFilterSet
 
 
 def reports_allowed(user) -> bool:

@@ -19,14 +19,14 @@ from rest_framework.response import Response
 from apps.accounts.domains import normalize_domain
 from apps.accounts.models import Account
 from apps.accounts.selectors import accounts_visible_to
-from apps.integrations.api_support import ERROR_RESPONSES, UtcIsoDateTimeFilter
 from apps.integrations.models import Scope
-from apps.integrations.permissions import ScopedPermission
 from apps.people.models import Contact, LeadCycle, LeadType, Rep
 from apps.people.selectors import lead_cycle_current, rep_for_user, user_sees_everything
 from apps.people.services import CONTACT_UPSERT_FIELDS, contact_upsert
 from apps.routing import selectors, services
 from apps.routing.models import ReturnOutcome, ReturnReason, ReturnRequest, RoutingDecision
+from sdrops.api.permissions import ScopedPermission
+from sdrops.api.support import ERROR_RESPONSES, UtcIsoDateTimeFilter
 
 # --- inbound leads -------------------------------------------------------------------------
 
@@ -367,7 +367,7 @@ class ReturnViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             duplicate_of = Account.objects.filter(pk=values["duplicate_of"]).first()
             if duplicate_of is None:
                 raise serializers.ValidationError({"duplicate_of": [f"No account with id {values['duplicate_of']}."]})
-        # The services' refusals become 400s in the API's exception handler (api_support).
+        # The services' refusals become 400s in the API's exception handler (sdrops.api.support).
         return_request = services.return_file(
             account=account, rep=rep, reason=values["reason"], note=values["note"], duplicate_of=duplicate_of,
             get_back_on=values.get("get_back_on"), swap=values["swap"], actor=request.user,

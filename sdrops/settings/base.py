@@ -211,18 +211,18 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Per-integration tokens (hashed, scoped); see apps/integrations. First, so an
         # unauthenticated request gets 401 with a WWW-Authenticate header.
-        "apps.integrations.authentication.IntegrationTokenAuthentication",
+        "sdrops.api.authentication.IntegrationTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     # A size-capped JSONParser: DRF reads the body stream directly, past Django's
     # DATA_UPLOAD_MAX_MEMORY_SIZE check.
-    "DEFAULT_PARSER_CLASSES": ["apps.integrations.api_support.LimitedJSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["sdrops.api.support.LimitedJSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_PAGINATION_CLASS": "apps.integrations.api_support.IdCursorPagination",
-    "DEFAULT_THROTTLE_CLASSES": ["apps.integrations.throttling.IntegrationRateThrottle"],
-    "EXCEPTION_HANDLER": "apps.integrations.api_support.exception_handler",
+    "DEFAULT_PAGINATION_CLASS": "sdrops.api.support.IdCursorPagination",
+    "DEFAULT_THROTTLE_CLASSES": ["sdrops.api.throttling.IntegrationRateThrottle"],
+    "EXCEPTION_HANDLER": "sdrops.api.support.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "sdrops API",
