@@ -106,3 +106,12 @@ def test_rep_availability_is_written_once():
         if path != ROOT / "apps" / "people" / "models.py" and condition.search(path.read_text(encoding="utf-8"))
     ]
     assert offenders == []
+
+
+def test_who_sees_what_is_defined_in_the_one_access_module():
+    definition = re.compile(r"^def ([a-z_]+_visible_to|rep_for_user|user_sees_everything|scoped_rep_ids)\(", re.M)
+    elsewhere = {
+        str(path.relative_to(ROOT)): definition.findall(path.read_text(encoding="utf-8"))
+        for path in _production_modules() if path != ROOT / "sdrops" / "access.py"
+    }
+    assert {path: names for path, names in elsewhere.items() if names} == {}

@@ -11,8 +11,9 @@ from django.utils import timezone
 
 from apps.cadences.models import Enrolment, EnrolmentStep
 from apps.meetings.selectors import meetings_without_disposition as meetings_selector
-from apps.people.models import LeadCycle, LeadType, Rep, TeamPullRange
+from apps.people.models import LeadCycle, LeadType, Rep, SlaBreach, TeamPullRange
 from apps.people.selectors import reps_managed_by
+from sdrops.access import contacts_for_lead_work  # noqa: F401 (defined in the access module; re-exported)
 
 Outcome = EnrolmentStep.Outcome
 DEFAULT_PULL_RANGE = (10, 15)
@@ -182,22 +183,6 @@ def morning_digest_for(*, manager: Rep, now: dt.datetime | None = None) -> Morni
     return digest
 
 
-def contacts_for_lead_work(*, user) -> QuerySet:
-    """Contacts whose lead page `user` may open and act on: those in their scope (accounts
-    in their book) plus those whose open cycle is assigned to a rep they see — an SLA
-    re-assignment hands a lead over before the account's book changes."""
-    from apps.people.models import Contact
-    from apps.people.selectors import contacts_visible_to, scoped_rep_ids
-
-    ids = scoped_rep_ids(user=user)
-    if ids is None:
-        return Contact.objects.all()
-    open_for_them = LeadCycle.objects.filter(rep_id__in=ids).exclude(state=LeadCycle.State.DISPOSITIONED)
-    return Contact.objects.filter(
-        Q(pk__in=contacts_visible_to(user=user).values("pk")) | Q(pk__in=open_for_them.values("contact_id"))
-    )
-
-
 @dataclass
 class LeadSummary:
     contact: object
@@ -254,7 +239,6 @@ def lead_response_by_rep(*, rep_ids, start: dt.datetime, end: dt.datetime) -> di
     """Per rep, for cycles assigned in [start, end): assigned, picked up (worked or
     dispositioned, bypasses included), dispositioned without a touch, SLA breaches past the
     maximum. One query; the reporting pages build on it."""
-    from apps.people.models import SlaBreach
 
     in_period = Q(lead_cycles__assigned_at__gte=start, lead_cycles__assigned_at__lt=end)
     rows = (

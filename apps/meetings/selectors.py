@@ -4,19 +4,24 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
+from apps.meetings.defaults import meetings_defaults_ensure
 from apps.meetings.models import (
     Meeting,
     MeetingNotification,
     MeetingSettings,
     Opportunity,
     OpportunityStage,
-    RescheduleAttempt,
 )
 from apps.people.models import Rep
 from apps.people.selectors import rep_for_user, scoped_rep_ids, user_sees_everything
+from sdrops.access import (  # noqa: F401 (defined in the access module; re-exported for existing callers)
+    meetings_visible_to,
+    opportunities_visible_to,
+    reschedule_attempts_visible_to,
+)
 
 
 def meeting_settings_get() -> MeetingSettings:
@@ -68,7 +73,6 @@ def stage_by_code(code: str) -> OpportunityStage:
     """A stage by its fixed code; the defaults are put back if a flushed database lost them."""
     stage = OpportunityStage.objects.filter(code=code).first()
     if stage is None:
-        from apps.meetings.defaults import meetings_defaults_ensure
 
         meetings_defaults_ensure()
         stage = OpportunityStage.objects.get(code=code)
@@ -80,37 +84,6 @@ def pipeline_stage() -> OpportunityStage | None:
 
 
 # --- role scoping -------------------------------------------------------------------------
-
-
-def meetings_visible_to(*, user) -> QuerySet[Meeting]:
-    """Ops: all. AE: meetings booked for them. SDR: meetings they booked. Manager: their
-    own and their people's (as AE or as SDR)."""
-    qs = Meeting.objects.all()
-    if user_sees_everything(user):
-        return qs
-    ids = scoped_rep_ids(user=user)
-    if not ids:
-        return qs.none()
-    return qs.filter(Q(ae_id__in=ids) | Q(sdr_id__in=ids))
-
-
-def opportunities_visible_to(*, user) -> QuerySet[Opportunity]:
-    """Ops: all. AE: the ones they own. SDR: the ones they sourced. Manager: their people's."""
-    qs = Opportunity.objects.all()
-    if user_sees_everything(user):
-        return qs
-    ids = scoped_rep_ids(user=user)
-    if not ids:
-        return qs.none()
-    return qs.filter(Q(owner_id__in=ids) | Q(sourcing_sdr_id__in=ids))
-
-
-def reschedule_attempts_visible_to(*, user) -> QuerySet[RescheduleAttempt]:
-    qs = RescheduleAttempt.objects.all()
-    if user_sees_everything(user):
-        return qs
-    ids = scoped_rep_ids(user=user)
-    return qs.filter(sdr_id__in=ids) if ids else qs.none()
 
 
 def user_may_disposition(*, user, meeting: Meeting) -> bool:

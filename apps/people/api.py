@@ -13,6 +13,7 @@ from apps.integrations.models import Scope
 from apps.people.models import Contact, DispositionReason, LeadCycle, Rep, Segment
 from apps.people.selectors import contacts_visible_to, reps_visible_to
 from apps.people.services import lead_cycle_disposition
+from sdrops.access import lead_cycles_visible_to  # noqa: F401 (defined in the access module; re-exported)
 from sdrops.api.permissions import ScopedPermission
 from sdrops.api.support import ERROR_RESPONSES, UtcIsoDateTimeFilter
 
@@ -157,13 +158,6 @@ class DispositionIn(serializers.Serializer):
         default=False, help_text="Qualify without a meeting or opportunity (managers and ops only)."
     )
     note = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
-
-
-def lead_cycles_visible_to(*, user):
-    """The cycles of the leads `user` may work (the same scope as the admin's lead page)."""
-    from apps.cadences.selectors import contacts_for_lead_work
-
-    return LeadCycle.objects.filter(contact__in=contacts_for_lead_work(user=user)).select_related("contact")
 
 
 @extend_schema_view(

@@ -12,8 +12,9 @@ from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from apps.accounts.models import Account, Activity
+from apps.meetings.models import Meeting, Opportunity
 from apps.people.models import Rep
-from apps.people.selectors import rep_for_user, reps_managed_by, scoped_rep_ids, user_sees_everything
+from apps.people.selectors import rep_for_user, reps_managed_by, user_sees_everything
 from apps.routing.models import (
     AccountRest,
     CapacityRule,
@@ -23,6 +24,10 @@ from apps.routing.models import (
     RoutingRule,
     RoutingRuleMember,
     RulesOfEngagement,
+)
+from sdrops.access import (  # noqa: F401 (defined in the access module; re-exported for existing callers)
+    returns_visible_to,
+    routing_decisions_visible_to,
 )
 
 # Skip reasons a routing decision records for each rep it passed over.
@@ -49,14 +54,12 @@ def rest_days_for(*, roe: RulesOfEngagement, reason: str) -> int:
 def accounts_with_open_opportunity() -> QuerySet[Account]:
     """Accounts that have an open opportunity: exempt from retrieval, and their leads go
     to the opportunity's owner first."""
-    from apps.meetings.models import Opportunity
 
     return Account.objects.filter(pk__in=Opportunity.objects.filter(is_open=True).values("account_id"))
 
 
 def account_open_opportunity_owner(*, account: Account) -> Rep | None:
     """The AE owning the account's open opportunity (the newest, when there are several)."""
-    from apps.meetings.models import Opportunity
 
     opportunity = (
         Opportunity.objects.filter(account=account, is_open=True).select_related("owner").order_by("-id").first()
@@ -67,7 +70,6 @@ def account_open_opportunity_owner(*, account: Account) -> Rep | None:
 def accounts_with_meeting_scheduled(*, now: dt.datetime) -> QuerySet[Account]:
     """Accounts with a meeting still to come (booked, not cancelled or moved): exempt from
     retrieval."""
-    from apps.meetings.models import Meeting
 
     return Account.objects.filter(
         pk__in=Meeting.objects.upcoming(now).values("account_id")
@@ -257,18 +259,6 @@ def returns_reviewable_by(*, user) -> QuerySet[ReturnRequest]:
     return qs.filter(rep__in=reps_managed_by(rep=rep))
 
 
-def returns_visible_to(*, user) -> QuerySet[ReturnRequest]:
-    qs = ReturnRequest.objects.select_related("account", "rep", "duplicate_of", "swap_account", "reviewed_by")
-    if user_sees_everything(user):
-        return qs
-    rep = rep_for_user(user)
-    if rep is None:
-        return qs.none()
-    if rep.role == Rep.Role.MANAGER:
-        return qs.filter(Q(rep=rep) | Q(rep__in=reps_managed_by(rep=rep)))
-    return qs.filter(rep=rep)
-
-
 def user_may_review(*, user, return_request: ReturnRequest) -> bool:
     return returns_reviewable_by(user=user).filter(pk=return_request.pk).exists()
 
@@ -277,10 +267,3 @@ def today(now: dt.datetime | None = None) -> dt.date:
     return timezone.localdate(now or timezone.now())
 
 
-def routing_decisions_visible_to(*, user) -> QuerySet[RoutingDecision]:
-    """As the admin's routing decision list: ops see all, others the decisions that went to
-    a rep they see."""
-    qs = RoutingDecision.objects.all()
-    if user_sees_everything(user):
-        return qs
-    return qs.filter(rep_id__in=scoped_rep_ids(user=user) or [])
