@@ -19,6 +19,7 @@ from apps.accounts.domains import normalize_domain
 from apps.accounts.models import Account, Activity, ActivityType, DomainAlias, OwnershipReason
 from apps.accounts.selectors import accounts_visible_to, activities_visible_to
 from apps.accounts.services import account_create, account_fields_update, account_set_owner, domain_alias_add
+from apps.icps.selectors import account_score_explain
 from apps.integrations.models import Scope
 from apps.integrations.services import activities_record_bulk, activity_record
 from apps.people.models import Rep, Segment
@@ -86,7 +87,6 @@ class AccountDetailOut(AccountOut):
 
     @extend_schema_field(ScoreExplanationOut)
     def get_score_explanation(self, account) -> dict:
-        from apps.icps.selectors import account_score_explain
 
         return ScoreExplanationOut(account_score_explain(account=account)).data
 

@@ -21,6 +21,7 @@ from apps.accounts.domains import is_webmail, normalize_domain
 from apps.accounts.events import owners_changed
 from apps.accounts.models import Account, DomainAlias, OwnershipEvent, OwnershipReason
 from apps.accounts.selectors import domain_standing
+from apps.icps.services import account_changed
 from apps.people.models import Rep
 
 
@@ -299,7 +300,6 @@ def account_fields_update(*, account: Account, actor, fields: dict) -> Account:
 
 def _rescore(account: Account) -> None:
     """Firmographics feed the ICP score: rescore the account in the same transaction."""
-    from apps.icps.services import account_changed
 
     account_changed(account=account)
 

@@ -10,6 +10,13 @@ import time
 from django.db import connection, transaction
 from django.utils import timezone
 
+from apps.accounts.models import Activity
+from apps.people.business_hours import policy_deadline
+from apps.people.defaults import lifecycle_defaults_ensure
+from apps.people.models import Contact, LeadCycle, Rep, SlaPolicy, Team
+from apps.people.services import lead_cycle_sla_enforce, lead_cycles_past_sla, lead_cycles_to_auto_abandon
+from apps.people.tests.factories import RepFactory
+
 N_CYCLES = 50_000
 N_PAST_TARGET = 800
 N_PAST_MAXIMUM = 200
@@ -22,16 +29,6 @@ def _timed(fn):
 
 
 def sla_check_and_auto_abandon(*, stdout, options) -> str:
-    from apps.accounts.models import Activity
-    from apps.people.business_hours import policy_deadline
-    from apps.people.defaults import lifecycle_defaults_ensure
-    from apps.people.models import Contact, LeadCycle, Rep, SlaPolicy, Team
-    from apps.people.services import (
-        lead_cycle_sla_enforce,
-        lead_cycles_past_sla,
-        lead_cycles_to_auto_abandon,
-    )
-    from apps.people.tests.factories import RepFactory
 
     rows = []
     with transaction.atomic():

@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from apps.people.models import Segment
 from sdrops.singleton import SingletonSettings
 
 # Category caps: fit 0-40, opportunity 0-30, readiness 0-30 (seed 000, "ICP Utilization Review").
@@ -178,7 +179,6 @@ class Rule(models.Model):
         if self.condition in self.LIST_CONDITIONS and not [v for v in self.values if v.strip()]:
             errors["values"] = "List at least one value."
         if self.condition == c.SEGMENT_IN:
-            from apps.people.models import Segment
 
             unknown = [v for v in self.values if v not in Segment.values]
             if unknown:

@@ -27,6 +27,7 @@ from apps.accounts.services import (
     account_fields_update,
     account_set_owner,
 )
+from apps.cadences.services import Outcome, activity_log
 from apps.integrations.models import (
     InboundDelivery,
     Integration,
@@ -37,6 +38,7 @@ from apps.integrations.models import (
 )
 from apps.people.models import Contact, Rep
 from apps.people.selectors import normalize_owner_name, rep_by_owner_name
+from sdrops.api.support import django_error_messages
 
 # --- activities ------------------------------------------------------------------------------
 
@@ -62,7 +64,6 @@ def activity_record(
     if type not in ActivityType.values:
         raise ValidationError({"type": f"Unknown activity type “{type}”; expected one of {', '.join(ActivityType.values)}."})
     if contact is not None:
-        from apps.cadences.services import Outcome, activity_log
 
         if account is not None and contact.account_id != account.pk:
             raise ValidationError({"contact": f"{contact.email} is not a contact of {account.name}."})
@@ -96,7 +97,6 @@ def activities_record_bulk(*, actor, items: list[dict]) -> list[BulkItemResult]:
     """Record each item in its own savepoint: an item is written whole or not at all, and
     one bad item does not stop the others. `items` are activity_record keyword sets, or
     {"errors": {...}} for items that already failed validation."""
-    from sdrops.api.support import django_error_messages
 
     results = []
     # One commit for the request (a commit per item made 1,000 items take seconds); a
@@ -219,7 +219,6 @@ def _upsert_fields(payload: dict) -> dict:
 
 
 def _prefixed(error: ValidationError, prefix: str) -> ValidationError:
-    from sdrops.api.support import django_error_messages
 
     return ValidationError({
         (prefix if field == "non_field_errors" else f"{prefix}.{field}"): messages
@@ -371,7 +370,6 @@ def crm_delivery_receive(*, integration: Integration, idempotency_key: str, body
                 else:
                     answer = _crm_merge(integration=integration, data=data)
         except ValidationError as error:
-            from sdrops.api.support import django_error_messages
 
             status, answer = 400, {"detail": "Invalid input.", "errors": django_error_messages(error)}
         except DataError:

@@ -7,14 +7,15 @@ from __future__ import annotations
 
 import datetime as dt
 
+from apps.cadences.models import Enrolment
 from apps.meetings.models import Meeting
 from apps.meetings.selectors import stage_by_code
 from apps.meetings.services import meeting_book, meeting_disposition, opportunity_stage_set
 from apps.people.models import Contact, LeadCycle
+from apps.people.services import lead_cycle_open
 
 
 def demo_meetings(*, rng, sdrs, now: dt.datetime, per_rep: int = 4) -> int:
-    from apps.cadences.models import Enrolment
 
     booked = 0
     busy = set(Enrolment.objects.filter(state=Enrolment.State.ACTIVE).values_list("contact_id", flat=True))
@@ -35,7 +36,6 @@ def demo_meetings(*, rng, sdrs, now: dt.datetime, per_rep: int = 4) -> int:
             if start <= booked_at:
                 continue
             if not LeadCycle.objects.filter(contact=contact).exclude(state=LeadCycle.State.DISPOSITIONED).exists():
-                from apps.people.services import lead_cycle_open
 
                 lead_cycle_open(contact=contact, rep=sdr, lead_type="outbound",
                                 assigned_at=booked_at - dt.timedelta(days=2), actor=sdr.user)

@@ -14,7 +14,10 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from apps.accounts.models import Activity, ActivityType
+from apps.cadences.models import Cadence, CadenceStep, EnrolmentStep
+from apps.cadences.services import activity_log, enrolment_create, enrolment_stop
 from apps.people.models import DispositionReason, LeadCycle, LeadCycleEvent, LeadType
+from apps.people.services import disposition_reason_by_code, lead_cycle_disposition
 
 NO_SHOW_LIMIT_CODE = "no_show_limit"
 # Reasons only the system sets (end of cadence, auto-abandon, the no-show limit): never
@@ -50,7 +53,6 @@ def lead_disposition(
     on a lead that was qualified before must not fail. A qualified meeting's booking activity
     is the "meeting" evidence that service asks for.
     """
-    from apps.people.services import disposition_reason_by_code, lead_cycle_disposition
 
     if LeadCycle.objects.filter(pk=cycle.pk, state=LeadCycle.State.DISPOSITIONED).exists():
         return False
@@ -66,8 +68,6 @@ def meeting_booked_touch(*, meeting, at: dt.datetime | None = None) -> Activity:
     """Log the booking as a real `meeting` activity by the SDR on the lead, through
     `apps.cadences.services.activity_log`: it moves an assigned lead to working and ends the
     lead's current cadence step as a positive response (which ends the enrolment)."""
-    from apps.cadences.models import EnrolmentStep
-    from apps.cadences.services import activity_log
 
     return activity_log(
         rep=meeting.sdr,
@@ -84,7 +84,6 @@ def meeting_booked_touch(*, meeting, at: dt.datetime | None = None) -> Activity:
 def reschedule_cadence(*, touches: int, days: int):
     """The reschedule cadence for the current limits (e.g. 5 touches in 7 days), created on
     first use; a change of limits makes a new one, so running enrolments keep their steps."""
-    from apps.cadences.models import Cadence, CadenceStep
 
     name = f"Reschedule after no-show ({touches} touches in {days} days)"
     cadence, created = Cadence.objects.get_or_create(
@@ -110,7 +109,6 @@ def reschedule_cadence_start(*, attempt, actor=None) -> None:
     (`attempt.touches_allowed` touches until `attempt.due_by`); the lead's other cadence is
     stopped (`enrolment_stop`), and the lead cycle's rep becomes the SDR (with an event) if
     someone else held it."""
-    from apps.cadences.services import enrolment_create, enrolment_stop
 
     meeting = attempt.meeting
     if meeting.lead_cycle_id:

@@ -15,7 +15,7 @@ from django.utils.html import format_html, format_html_join
 
 from apps.accounts.models import Account
 from apps.accounts.selectors import accounts_visible_to
-from apps.people.selectors import rep_for_user, user_sees_everything
+from apps.people.selectors import lead_cycle_current, rep_for_user, scoped_rep_ids, user_sees_everything
 from apps.routing import selectors, services
 from apps.routing.forms import (
     DistributionPreviewForm,
@@ -199,7 +199,6 @@ class RoutingDecisionAdmin(admin.ModelAdmin):
         qs = super().get_queryset(request)
         if user_sees_everything(request.user):
             return qs
-        from apps.people.selectors import scoped_rep_ids
 
         return qs.filter(rep_id__in=scoped_rep_ids(user=request.user) or [])
 
@@ -522,7 +521,6 @@ def account_return_url(account: Account) -> str:
 @admin.action(description="Route the selected inbound leads", permissions=["change"])
 def route_selected_leads(modeladmin, request, queryset):
     """For the contact admin: route each selected lead that has no open lead cycle."""
-    from apps.people.selectors import lead_cycle_current
 
     routed, skipped = 0, 0
     for contact in queryset.order_by("pk"):

@@ -24,6 +24,8 @@ from apps.accounts.domains import email_domain, is_webmail, normalize_domain, re
 from apps.accounts.models import Account, DomainAlias, OwnershipReason
 from apps.accounts.selectors import webmail_extra_domains
 from apps.accounts.services import account_create, account_owners_set
+from apps.icps.models import Quadrant, SignalType
+from apps.icps.services import signal_record
 from apps.people.models import Contact, LeadType, Rep
 from apps.people.selectors import lead_cycle_current
 from apps.people.services import lead_cycle_open
@@ -428,7 +430,6 @@ def accounts_route_signalled(*, account_ids, now: dt.datetime | None = None) -> 
     instead of leaving them for the next distribution. Accounts owned, resting, held for
     data fixing, disqualified, customers or not in the Good Place stay where they are, so a
     second run routes nothing. Each account is routed in its own transaction."""
-    from apps.icps.models import Quadrant
 
     now = now or timezone.now()
     ids = sorted({int(pk) for pk in account_ids})
@@ -800,8 +801,6 @@ def rest_periods_process(*, now: dt.datetime | None = None) -> int:
 def _readiness_signal_add(*, account_id: int, on: dt.date, now: dt.datetime) -> bool:
     """A "get back to me" date reached is a timing signal: recorded through the scoring
     app's service, which rescores the account (so its readiness rises on its own)."""
-    from apps.icps.models import SignalType
-    from apps.icps.services import signal_record
 
     signal_type = SignalType.objects.filter(key="get_back_to_me_date").first()
     account = Account.objects.filter(pk=account_id).first()
