@@ -115,3 +115,23 @@ def test_who_sees_what_is_defined_in_the_one_access_module():
         for path in _production_modules() if path != ROOT / "sdrops" / "access.py"
     }
     assert {path: names for path, names in elsewhere.items() if names} == {}
+
+
+def test_every_production_module_imports():
+    # A moved module leaves no stale import behind (management commands are imported only
+    # when run, so nothing else would notice).
+    import importlib
+
+    failures = {}
+    for path in _production_modules():
+        parts = list(path.relative_to(ROOT).with_suffix("").parts)
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        name = ".".join(parts)
+        if name == "sdrops.settings.production":  # refuses to load without production secrets
+            continue
+        try:
+            importlib.import_module(name)
+        except Exception as error:  # noqa: BLE001 - every failure is reported
+            failures[name] = f"{type(error).__name__}: {error}"
+    assert failures == {}

@@ -50,7 +50,7 @@ def test_seed_demo_builds_the_organisation_deterministically():
 def test_every_printed_demo_login_works(client):
     from django.conf import settings
 
-    from apps.people.management.commands.seed_demo import USERS_DOC
+    from sdrops.management.commands.seed_demo import USERS_DOC
 
     call_command("seed_demo", "--accounts", "50", "--seed", "3")
     for username, _ in USERS_DOC:
