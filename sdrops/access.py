@@ -20,7 +20,7 @@ from django.db.models import Q, QuerySet
 from apps.accounts.models import Account, Activity, OwnershipEvent
 from apps.meetings.models import Meeting, Opportunity, RescheduleAttempt
 from apps.people.models import Contact, LeadCycle, Rep, Team
-from apps.routing.models import ReturnRequest, RoutingDecision
+from apps.routing.models import QueueItem, ReturnRequest, RoutingDecision, RoutingRuleMember
 
 
 def rep_for_user(user) -> Rep | None:
@@ -151,6 +151,17 @@ def reschedule_attempts_visible_to(*, user) -> QuerySet[RescheduleAttempt]:
         return qs
     ids = scoped_rep_ids(user=user)
     return qs.filter(sdr_id__in=ids) if ids else qs.none()
+
+
+def queue_items_visible_to(*, user) -> QuerySet[QueueItem]:
+    """Ops: every queue. Others: the leads waiting in queues their reps (scoped_rep_ids) can
+    claim from, and the leads those reps claimed — never another team's queue."""
+    qs = QueueItem.objects.all()
+    if user_sees_everything(user):
+        return qs
+    ids = scoped_rep_ids(user=user) or []
+    members = RoutingRuleMember.objects.filter(rep_id__in=ids).values("rule_id")
+    return qs.filter(Q(rule_id__in=members) | Q(claimed_by_id__in=ids))
 
 
 def teams_visible_to(*, user):

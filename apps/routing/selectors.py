@@ -14,7 +14,7 @@ from django.utils import timezone
 from apps.accounts.models import Account, Activity
 from apps.meetings.models import Meeting, Opportunity
 from apps.people.models import Rep
-from apps.people.selectors import rep_for_user, reps_managed_by, user_sees_everything
+from apps.people.selectors import rep_for_user, reps_managed_by, scoped_rep_ids, user_sees_everything
 from apps.routing.models import (
     AccountRest,
     CapacityRule,
@@ -26,6 +26,7 @@ from apps.routing.models import (
     RulesOfEngagement,
 )
 from sdrops.access import (  # noqa: F401 (defined in the access module; re-exported for existing callers)
+    queue_items_visible_to,
     returns_visible_to,
     routing_decisions_visible_to,
 )
@@ -257,6 +258,28 @@ def returns_reviewable_by(*, user) -> QuerySet[ReturnRequest]:
     if rep is None or rep.role != Rep.Role.MANAGER:
         return qs.none()
     return qs.filter(rep__in=reps_managed_by(rep=rep))
+
+
+def reps_assignable_by(*, user) -> QuerySet[Rep]:
+    """The SDRs `user` may hand an account to when reviewing a return (outcome reassign):
+    ops and the system (None) any active SDR; a manager the active SDRs they see (their
+    teams, scoped_rep_ids); nobody else anyone."""
+    qs = Rep.objects.filter(role=Rep.Role.SDR, active=True)
+    if user is None or user_sees_everything(user):
+        return qs
+    return qs.filter(pk__in=scoped_rep_ids(user=user) or [])
+
+
+def return_survivor_visible(*, user, return_request: ReturnRequest) -> Account | None:
+    """The account a duplicate return names as the one that stays, if `user` may see it
+    (None, the system, sees every account); None when it is gone or outside their scope —
+    the two are answered alike."""
+    from apps.accounts.selectors import accounts_visible_to
+
+    if return_request.duplicate_of_id is None:
+        return None
+    qs = Account.objects.all() if user is None else accounts_visible_to(user=user)
+    return qs.filter(pk=return_request.duplicate_of_id).first()
 
 
 def user_may_review(*, user, return_request: ReturnRequest) -> bool:
