@@ -41,6 +41,22 @@ from django.conf import settings
 from django.core.management import call_command
 from django.db.models import Count
 
+from apps.accounts.models import Account, Activity, OwnershipEvent, OwnershipReason
+from apps.accounts.services import account_owners_set
+from apps.integrations.models import Integration, Scope
+from apps.leads.models import LeadCycle
+from apps.people.models import Contact, Rep, Team
+from apps.people.roles import ROLE_GROUP, sync_role_groups
+from apps.routing import selectors
+from apps.routing.models import (
+    QueueItem,
+    ReturnRequest,
+    RoutingDecision,
+    RoutingRule,
+    RoutingRuleMember,
+    Strategy,
+)
+
 PREFIX = "load-"
 DURATION = float(os.environ.get("LOAD_SECONDS", "120"))
 SDRS, MANAGERS = 50, 5
@@ -76,10 +92,6 @@ def _delete(queryset) -> None:
 def _cleanup():
     from django.contrib.auth import get_user_model
 
-    from apps.accounts.models import Account
-    from apps.integrations.models import Integration
-    from apps.people.models import Contact, Rep, Team
-    from apps.routing.models import QueueItem, RoutingRule
 
     QueueItem.objects.filter(rule__name__startswith=PREFIX).delete()
     RoutingRule.objects.filter(name__startswith=PREFIX).delete()
@@ -96,12 +108,6 @@ def _setup():
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group
 
-    from apps.accounts.models import Account, OwnershipReason
-    from apps.accounts.services import account_owners_set
-    from apps.integrations.models import Integration, Scope
-    from apps.people.models import Contact, Rep, Team
-    from apps.people.roles import ROLE_GROUP, sync_role_groups
-    from apps.routing.models import QueueItem, RoutingRule, RoutingRuleMember, Strategy
 
     call_command("createcachetable", verbosity=0)  # as run_portal does: API throttling counts live there
     sync_role_groups()
@@ -254,9 +260,6 @@ def _pct(values, p):
 
 
 def _checks(recorder, sdrs):
-    from apps.accounts.models import Account, Activity, OwnershipEvent
-    from apps.routing import selectors
-    from apps.routing.models import QueueItem, ReturnRequest, RoutingDecision
 
     rows = recorder.rows
     problems = []
@@ -264,8 +267,6 @@ def _checks(recorder, sdrs):
     counts = dict(Activity.objects.filter(subject__startswith=PREFIX).values_list("subject").annotate(n=Count("id")))
     if any(counts.get(s) != 1 for s in subjects) or len(counts) != len(subjects):
         problems.append(f"activities: {len(subjects)} accepted, {sum(counts.values())} stored")
-    from apps.leads.models import LeadCycle
-    from apps.people.models import Contact
 
     domains = [key for action, status, _, key in rows if action.startswith("inbound") and status == 201]
     stored = list(Contact.objects.filter(email__startswith=f"{PREFIX}lead@").values_list("email", flat=True))
@@ -300,7 +301,6 @@ def _checks(recorder, sdrs):
 
 
 def portal_under_load(*, stdout, options) -> str:
-    from apps.people.models import Rep
 
     _cleanup()
     sdrs, managers, books, tokens, inbound_token = _setup()

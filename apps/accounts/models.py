@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from apps.accounts.domains import matching_key
 from apps.people.models import Segment
 from sdrops.state_machines import StateMachine
 
@@ -89,7 +90,6 @@ class Account(models.Model):
         return self.name
 
     def save(self, *args, **kwargs):
-        from apps.accounts.domains import matching_key
 
         self.matching_key = matching_key(self.domain, keep_subdomain=self.keep_subdomain) if self.domain else ""
         super().save(*args, **kwargs)
@@ -109,7 +109,6 @@ class DomainAlias(models.Model):
         return self.domain
 
     def save(self, *args, **kwargs):
-        from apps.accounts.domains import matching_key
 
         self.matching_key = matching_key(self.domain)
         super().save(*args, **kwargs)

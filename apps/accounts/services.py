@@ -18,31 +18,12 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from apps.accounts.domains import is_webmail, normalize_domain
+from apps.accounts.events import owners_changed
 from apps.accounts.models import Account, DomainAlias, OwnershipEvent, OwnershipReason
 from apps.accounts.selectors import domain_standing
+from apps.icps.services import account_changed
 from apps.people.actors import actor_user
 from apps.people.models import Rep
-
-# Callbacks run after commit with the list of events (outbound notifications hook in here).
-_after_owner_change: list[Callable[[Sequence[OwnershipEvent]], None]] = []
-
-
-def on_owner_change(callback: Callable[[Sequence[OwnershipEvent]], None]) -> Callable:
-    """Register a callback run after commit for every batch of owner changes."""
-    _after_owner_change.append(callback)
-    return callback
-
-
-# Callbacks run inside the ownership transaction with the new events: what they write
-# (e.g. the webhook outbox) commits or rolls back together with the change.
-_in_transaction_owner_change: list[Callable[[Sequence[OwnershipEvent]], None]] = []
-
-
-def in_transaction_on_owner_change(callback: Callable[[Sequence[OwnershipEvent]], None]) -> Callable:
-    """Register a callback run inside the transaction for every batch of owner changes."""
-    if callback not in _in_transaction_owner_change:
-        _in_transaction_owner_change.append(callback)
-    return callback
 
 
 def account_owners_set(
@@ -217,10 +198,9 @@ def _ownership_events(rows, *, reason: str, actor, note: str, occurred_at: dt.da
 def _owner_changes_announce(events: Sequence[OwnershipEvent]) -> None:
     if not events:
         return
-    for in_transaction_callback in _in_transaction_owner_change:
-        in_transaction_callback(events)
-    if _after_owner_change:
-        transaction.on_commit(lambda: [callback(events) for callback in _after_owner_change])
+    # Inside the ownership transaction: what receivers write (the webhook outbox) commits or
+    # rolls back together with the change.
+    owners_changed.send(sender=OwnershipEvent, events=list(events))
 
 
 def account_set_owner(
@@ -321,7 +301,6 @@ def account_fields_update(*, account: Account, actor, fields: dict) -> Account:
 
 def _rescore(account: Account) -> None:
     """Firmographics feed the ICP score: rescore the account in the same transaction."""
-    from apps.icps.services import account_changed
 
     account_changed(account=account)
 

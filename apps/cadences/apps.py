@@ -6,14 +6,12 @@ def _ensure_reference_data(sender, using="default", **kwargs):
     from django.db import connections
 
     from apps.cadences.defaults import cadences_defaults_ensure
-    from apps.cadences.schedules import schedules_sync
 
     # Migrating backwards can leave the tables out; there is nothing to ensure then.
     tables = set(connections[using].introspection.table_names())
-    if not {"cadences_cadence", "django_q_schedule"} <= tables:
+    if not {"cadences_cadence"} <= tables:
         return
     cadences_defaults_ensure()
-    schedules_sync()
 
 
 class CadencesConfig(AppConfig):

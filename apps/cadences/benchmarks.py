@@ -10,6 +10,14 @@ import time
 from django.db import connection, transaction
 from django.utils import timezone
 
+from apps.accounts.models import Activity
+from apps.leads.business_hours import policy_deadline
+from apps.leads.defaults import lifecycle_defaults_ensure
+from apps.leads.models import LeadCycle, SlaPolicy
+from apps.leads.services import lead_cycle_sla_enforce, lead_cycles_past_sla, lead_cycles_to_auto_abandon
+from apps.people.models import Contact, Rep, Team
+from apps.people.tests.factories import RepFactory
+
 N_CYCLES = 50_000
 N_PAST_TARGET = 800
 N_PAST_MAXIMUM = 200
@@ -22,13 +30,6 @@ def _timed(fn):
 
 
 def sla_check_and_auto_abandon(*, stdout, options) -> str:
-    from apps.accounts.models import Activity
-    from apps.leads.business_hours import policy_deadline
-    from apps.leads.defaults import lifecycle_defaults_ensure
-    from apps.leads.models import LeadCycle, SlaPolicy
-    from apps.leads.services import lead_cycle_sla_enforce, lead_cycles_past_sla, lead_cycles_to_auto_abandon
-    from apps.people.models import Contact, Rep, Team
-    from apps.people.tests.factories import RepFactory
 
     rows = []
     with transaction.atomic():

@@ -1,30 +1,16 @@
-"""Cadences' scheduled jobs, declared in code. `schedules_sync` upserts them by name: it
-creates missing ones and fixes the function a schedule calls, but leaves the timing ops may
-have edited in the admin (Django Q → Scheduled tasks) alone. apps.leads.schedules declares
-the lead lifecycle's jobs the same way."""
+"""Cadences' scheduled jobs, for the schedule registry (sdrops/schedules.py: one sync rule
+that keeps the timing ops edited). The lead lifecycle's jobs are apps.leads.schedules."""
 
 from __future__ import annotations
 
+from sdrops import schedules as registry
+from sdrops.schedules import Job
+
 SCHEDULES = [
-    # name, func, schedule_type, minutes, cron
-    ("Cadence overdue steps", "apps.cadences.tasks.cadence_overdue_steps", "H", None, None),
+    Job("cadences.cadence_overdue_steps", "apps.cadences.tasks.cadence_overdue_steps", "H"),
 ]
 
 
-def schedules_upsert(schedules, apps=None) -> None:
-    from django.apps import apps as global_apps
-
-    Schedule = (apps or global_apps).get_model("django_q", "Schedule")
-    for name, func, schedule_type, minutes, cron in schedules:
-        schedule = Schedule.objects.filter(name=name).order_by("pk").first()
-        if schedule is None:
-            Schedule.objects.create(
-                name=name, func=func, schedule_type=schedule_type, minutes=minutes, cron=cron, repeats=-1
-            )
-        elif schedule.func != func:
-            schedule.func = func
-            schedule.save(update_fields=["func"])
-
-
-def schedules_sync(apps=None) -> None:
-    schedules_upsert(SCHEDULES, apps)
+def schedules_sync(apps=None) -> list:
+    """This app's jobs only (migration 0002 imports this name and passes its app registry)."""
+    return registry.schedules_sync(jobs=SCHEDULES, Schedule=apps.get_model("django_q", "Schedule") if apps else None)

@@ -5,12 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from apps.cadences.models import Enrolment, EnrolmentStep
 from apps.leads.models import LeadCycle
 from apps.leads.selectors import lead_sla_status
+from sdrops.access import contacts_for_lead_work  # noqa: F401 (defined in the access module; re-exported)
 
 Outcome = EnrolmentStep.Outcome
 
@@ -58,20 +59,6 @@ def enrolments_awaiting_disposition(*, rep_ids) -> QuerySet[Enrolment]:
     )
 
 
-def contacts_for_lead_work(*, user) -> QuerySet:
-    """Contacts whose lead page `user` may open and act on: those in their scope (accounts
-    in their book) plus those whose open cycle is assigned to a rep they see — an SLA
-    re-assignment hands a lead over before the account's book changes."""
-    from apps.people.models import Contact
-    from apps.people.selectors import contacts_visible_to, scoped_rep_ids
-
-    ids = scoped_rep_ids(user=user)
-    if ids is None:
-        return Contact.objects.all()
-    open_for_them = LeadCycle.objects.filter(rep_id__in=ids).open()
-    return Contact.objects.filter(
-        Q(pk__in=contacts_visible_to(user=user).values("pk")) | Q(pk__in=open_for_them.values("contact_id"))
-    )
 
 
 @dataclass

@@ -38,6 +38,7 @@ from apps.icps.services import (
     signal_update,
 )
 from sdrops.admin_scoping import ReadOnlyAdminMixin, ScopedAdminMixin, ScopedForeignKeyMixin
+from sdrops.settings_admin import SettingsHistoryAdminMixin
 
 TIER_LABELS = {"A": "Tier A", "B": "Tier B", "C": "Tier C", "": "No ICP match"}
 
@@ -306,7 +307,7 @@ class SignalAdmin(ScopedAdminMixin, ScopedForeignKeyMixin, admin.ModelAdmin):
 
 
 @admin.register(ScoringSettings)
-class ScoringSettingsAdmin(admin.ModelAdmin):
+class ScoringSettingsAdmin(SettingsHistoryAdminMixin, admin.ModelAdmin):
     list_display = ["__str__", "tier_a_min", "tier_b_min", "fit_threshold", "readiness_threshold"]
 
     def has_add_permission(self, request):

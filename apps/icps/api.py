@@ -16,9 +16,9 @@ from apps.accounts.models import DomainAlias
 from apps.accounts.selectors import accounts_visible_to
 from apps.icps.models import Signal, SignalType
 from apps.icps.services import signal_record
-from apps.integrations.api_support import ERROR_RESPONSES, UtcIsoDateTimeFilter
 from apps.integrations.models import Scope
-from apps.integrations.permissions import ScopedPermission
+from sdrops.api.permissions import ScopedPermission
+from sdrops.api.support import ERROR_RESPONSES, UtcIsoDateTimeFilter
 
 
 class SignalTypeOut(serializers.ModelSerializer):
@@ -110,7 +110,7 @@ class SignalViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             if account is None:
                 raise serializers.ValidationError({"account_domain": [f"No account with the domain {domain} in your scope."]})
         # A refusal by the service (Django's ValidationError) becomes a 400 in the API's
-        # exception handler (apps.integrations.api_support), as everywhere in the API.
+        # exception handler (sdrops.api.support), as everywhere in the API.
         signal = signal_record(
             account=account, type=values["type"], occurred_at=values.get("occurred_at"), value=values.get("value"),
             date=values.get("date"), source=values["source"], note=values["note"], actor=request.user,

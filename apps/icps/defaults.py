@@ -5,6 +5,11 @@ the defaults back (tests after a transactional flush, a restored database)."""
 
 from __future__ import annotations
 
+from apps.icps.schedules import NIGHTLY_SCHEDULE, SCHEDULES
+from sdrops.schedules import schedules_sync
+
+__all__ = ["NIGHTLY_SCHEDULE", "icps_defaults_ensure"]  # migration 0003 imports both from here
+
 # key, name, kind, lifetime in days (None = forever)
 SIGNAL_TYPES = [
     ("demo_request", "Demo request", "event", 90),
@@ -29,16 +34,10 @@ RESEARCH_CATEGORIES = [
     "Recent news",
 ]
 
-NIGHTLY_SCHEDULE = "icps: nightly rescore"
-NIGHTLY_CRON = "15 2 * * *"
-
-
 def icps_defaults_ensure(apps=None) -> None:
     """Create what is missing; never overwrite what ops edited (lifetimes, names, order).
-    The nightly schedule is upserted by name so its function and cron stay as declared here."""
-    from croniter import croniter
+    The nightly schedule goes through the schedule registry's one sync rule."""
     from django.apps import apps as global_apps
-    from django.utils import timezone
 
     apps = apps or global_apps
     SignalType = apps.get_model("icps", "SignalType")
@@ -50,14 +49,4 @@ def icps_defaults_ensure(apps=None) -> None:
             ResearchCategory.objects.create(name=name, position=position)
     apps.get_model("icps", "ScoringSettings").objects.get_or_create(pk=1)
     # Decay needs a clock: signals past their lifetime only stop counting when something rescores.
-    Schedule = apps.get_model("django_q", "Schedule")
-    schedule = Schedule.objects.filter(name=NIGHTLY_SCHEDULE).first()
-    fields = {
-        "func": "apps.icps.tasks.rescore_all_accounts", "args": "'nightly'", "schedule_type": "C",
-        "cron": NIGHTLY_CRON, "repeats": -1,
-    }
-    if schedule is None:
-        now = timezone.now()
-        Schedule.objects.create(name=NIGHTLY_SCHEDULE, next_run=croniter(NIGHTLY_CRON, now).get_next(type(now)), **fields)
-    else:
-        Schedule.objects.filter(pk=schedule.pk).update(**fields)
+    schedules_sync(jobs=SCHEDULES, Schedule=apps.get_model("django_q", "Schedule"))

@@ -7,6 +7,9 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from apps.people.models import Segment
+from sdrops.singleton import SingletonSettings
+
 # Category caps: fit 0-40, opportunity 0-30, readiness 0-30 (seed 000, "ICP Utilization Review").
 CATEGORY_CAPS = {"fit": 40, "opportunity": 30, "readiness": 30}
 
@@ -176,7 +179,6 @@ class Rule(models.Model):
         if self.condition in self.LIST_CONDITIONS and not [v for v in self.values if v.strip()]:
             errors["values"] = "List at least one value."
         if self.condition == c.SEGMENT_IN:
-            from apps.people.models import Segment
 
             unknown = [v for v in self.values if v not in Segment.values]
             if unknown:
@@ -202,7 +204,7 @@ class Rule(models.Model):
             raise ValidationError(errors)
 
 
-class ScoringSettings(models.Model):
+class ScoringSettings(SingletonSettings):
     """The one row of tier and quadrant thresholds (editable, applied at the next rescoring)."""
 
     tier_a_min = models.PositiveSmallIntegerField(default=70, verbose_name="tier A from total")
@@ -232,11 +234,6 @@ class ScoringSettings(models.Model):
             raise ValidationError({"tier_a_min": "Tier A must start above tier B."})
         if self.tier_a_min is not None and self.tier_a_min > 100:
             raise ValidationError({"tier_a_min": "Totals never exceed 100."})
-
-    @classmethod
-    def load(cls) -> ScoringSettings:
-        obj, _ = cls.objects.get_or_create(pk=1)
-        return obj
 
 
 class Quadrant(models.TextChoices):

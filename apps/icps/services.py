@@ -6,14 +6,13 @@ Rescoring is one SQL statement over the accounts in scope (see apps.icps.scoring
     the account admin and imports call after they save an account;
   * for all accounts, as a django-q2 job queued after commit, when an ICP, a signal type or
     the thresholds change (`rescore_all_later`);
-  * nightly by the schedule "icps: nightly rescore" (migration 0003), so signals that
+  * nightly by the schedule "icps.nightly_rescore" (apps/icps/schedules.py), so signals that
     outlive their type's lifetime stop counting.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -23,6 +22,7 @@ from django.utils import timezone
 
 from apps.accounts.models import Account, Activity, ActivityType
 from apps.cadences.services import activity_create
+from apps.icps.events import signals_recorded
 from apps.icps.models import ICP, ICPChange, ResearchCategory, ResearchItem, Rule, Signal, SignalType
 from apps.icps.scoring import Params, Thresholds, active_icp_specs, compile_specs, quadrant_sql, tier_sql
 from apps.people.actors import actor_user
@@ -138,22 +138,11 @@ def signal_clean(
         raise ValidationError({"value": f"A {type.name} signal needs a value."})
 
 
-# Callbacks run after commit with the ids of accounts that received new signals (routing
-# hooks in here to route pool accounts that a timing signal put in market).
-_after_signals_recorded: list[Callable[[list[int]], None]] = []
-
-
-def on_signals_recorded(callback: Callable[[list[int]], None]) -> Callable:
-    """Register a callback run after commit with the account ids of every batch of new signals."""
-    if callback not in _after_signals_recorded:
-        _after_signals_recorded.append(callback)
-    return callback
-
-
 def _signals_recorded(account_ids) -> None:
     ids = sorted({int(pk) for pk in account_ids})
-    if ids and _after_signals_recorded:
-        transaction.on_commit(lambda: [callback(ids) for callback in _after_signals_recorded])
+    if ids:
+        # Routing receives it (after commit) to route pool accounts a timing signal put in market.
+        signals_recorded.send(sender=Signal, account_ids=ids)
 
 
 def signal_record(

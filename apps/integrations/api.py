@@ -11,10 +11,7 @@ from rest_framework import exceptions, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.integrations.api_support import ERROR_RESPONSES
-from apps.integrations.authentication import IntegrationTokenAuthentication
 from apps.integrations.models import Scope
-from apps.integrations.permissions import ScopedPermission, request_integration
 from apps.integrations.services import crm_delivery_receive
 from apps.integrations.signing import (
     ID_HEADER,
@@ -28,6 +25,9 @@ from apps.integrations.signing import (
     legacy_valid,
     standard_verify,
 )
+from sdrops.api.authentication import IntegrationTokenAuthentication
+from sdrops.api.permissions import ScopedPermission, request_integration
+from sdrops.api.support import ERROR_RESPONSES
 
 
 class CrmAccountDoc(serializers.Serializer):

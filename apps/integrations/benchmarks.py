@@ -161,7 +161,7 @@ def bench_outbox(*, stdout, options):
 
 BENCHMARKS = [bench_api, bench_outbox]
 
-# The whole portal under load (issue 10): lives in sdrops/ because it drives every app.
+# The whole portal under load: lives in sdrops/ because it drives every app.
 from sdrops.load_benchmark import portal_under_load  # noqa: E402
 
 BENCHMARKS.append(portal_under_load)

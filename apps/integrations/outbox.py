@@ -27,6 +27,7 @@ from django.utils import timezone
 from apps.accounts.models import Account, OwnershipEvent, OwnershipReason
 from apps.integrations.models import DeliveryAttempt, EventType, OutboxEvent, WebhookEndpoint
 from apps.integrations.signing import LEGACY_HEADER, legacy_accepted, legacy_sign, standard_headers
+from apps.meetings.models import Meeting
 from apps.people.models import Rep
 
 logger = logging.getLogger(__name__)
@@ -381,7 +382,6 @@ def outbox_write_meeting_dispositioned(meeting) -> list[OutboxEvent]:
     """apps.meetings calls this inside the disposition's transaction (on_meeting_dispositioned)."""
 
     def build() -> dict:
-        from apps.meetings.models import Meeting
 
         m = Meeting.objects.select_related("contact", "account", "sdr__user", "ae__user").get(pk=meeting.pk)
         def iso(value):

@@ -28,8 +28,16 @@ from apps.accounts.services import (
 )
 from apps.cadences.services import activity_create
 from apps.integrations.jsonbody import JsonRefused, json_body_loads
-from apps.integrations.models import InboundDelivery, Integration, MergeNotice, RecordVersion, Scope
+from apps.integrations.models import (
+    InboundDelivery,
+    Integration,
+    MergeNotice,
+    OutboxEvent,
+    RecordVersion,
+    Scope,
+)
 from apps.people.selectors import normalize_owner_name, rep_by_owner_name, reps_visible_to
+from sdrops.api.support import django_error_messages
 
 # --- activities ------------------------------------------------------------------------------
 
@@ -45,7 +53,6 @@ def activities_record_bulk(*, actor, items: list[dict]) -> list[BulkItemResult]:
     """Record each item in its own savepoint: an item is written whole or not at all, and
     one bad item does not stop the others. `items` are activity_create keyword sets, or
     {"errors": {...}} for items that already failed validation."""
-    from apps.integrations.api_support import django_error_messages
 
     results = []
     # One commit for the request (a commit per item made 1,000 items take seconds); a
@@ -169,7 +176,6 @@ def _upsert_fields(payload: dict) -> dict:
 
 
 def _prefixed(error: ValidationError, prefix: str) -> ValidationError:
-    from apps.integrations.api_support import django_error_messages
 
     return ValidationError({
         (prefix if field == "non_field_errors" else f"{prefix}.{field}"): messages
@@ -279,7 +285,7 @@ def _crm_merge(*, integration: Integration, data: dict) -> dict:
     if errors:
         raise ValidationError(errors)
     # Recorded for ops only: merging accounts (contacts, activities, aliases, owner) is the
-    # returns review's "merge the duplicate" decision (issue 5), not something a CRM
+    # returns review's "merge the duplicate" decision (apps.routing), not something a CRM
     # notice should do unseen.
     # Linked to accounts only within the integration's scope (a hidden one is left unlinked,
     # as an unknown domain is); the domains themselves are kept for ops either way.
@@ -359,7 +365,6 @@ def crm_delivery_receive(
                 else:
                     answer = _crm_merge(integration=integration, data=data)
         except ValidationError as error:
-            from apps.integrations.api_support import django_error_messages
 
             status, answer = 400, {"detail": "Invalid input.", "errors": django_error_messages(error)}
         except DataError:
@@ -430,7 +435,7 @@ def integrations_history_prune(*, now: dt.datetime | None = None) -> PruneResult
                 """
                 WITH doomed AS (
                     SELECT id FROM integrations_outboxevent
-                     WHERE status = 'delivered' AND delivered_at < %s
+                     WHERE status = %s AND delivered_at < %s
                      LIMIT %s FOR UPDATE SKIP LOCKED
                 ), gone_attempts AS (
                     DELETE FROM integrations_deliveryattempt WHERE event_id IN (SELECT id FROM doomed) RETURNING 1
@@ -439,7 +444,7 @@ def integrations_history_prune(*, now: dt.datetime | None = None) -> PruneResult
                 )
                 SELECT (SELECT count(*) FROM gone_events), (SELECT count(*) FROM gone_attempts)
                 """,
-                [outbox_before, PRUNE_BATCH],
+                [OutboxEvent.Status.DELIVERED.value, outbox_before, PRUNE_BATCH],
             )
             batch_events, batch_attempts = cursor.fetchone()
         events, attempts = events + batch_events, attempts + batch_attempts

@@ -16,6 +16,7 @@ from apps.leads.models import (
 )
 from apps.people.selectors import scoped_rep_ids
 from sdrops.admin_scoping import ReadOnlyAdminMixin
+from sdrops.settings_admin import SettingsHistoryAdminMixin
 
 
 @admin.register(DispositionReason)
@@ -32,7 +33,7 @@ class DispositionReasonAdmin(admin.ModelAdmin):
 
 
 @admin.register(SlaPolicy)
-class SlaPolicyAdmin(admin.ModelAdmin):
+class SlaPolicyAdmin(SettingsHistoryAdminMixin, admin.ModelAdmin):
     list_display = ["name", "lead_type", "source", "target_minutes", "maximum_minutes", "clock", "reassign", "active"]
     list_filter = ["lead_type", "clock", "active"]
     fieldsets = [
@@ -58,7 +59,7 @@ class SlaBreachAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(LifecycleSettings)
-class LifecycleSettingsAdmin(admin.ModelAdmin):
+class LifecycleSettingsAdmin(SettingsHistoryAdminMixin, admin.ModelAdmin):
     list_display = ["__str__", "auto_abandon_working_days", "auto_abandon_idle_days", "morning_email_hour"]
 
     def has_add_permission(self, request):

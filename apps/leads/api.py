@@ -9,12 +9,12 @@ from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from apps.cadences.selectors import contacts_for_lead_work
-from apps.integrations.api_support import ERROR_RESPONSES, UtcIsoDateTimeFilter
 from apps.integrations.models import Scope
-from apps.integrations.permissions import ScopedPermission
 from apps.leads.models import DispositionReason, LeadCycle
 from apps.leads.services import lead_cycle_disposition
+from sdrops.access import lead_cycles_visible_to  # noqa: F401 (defined in the access module; re-exported)
+from sdrops.api.permissions import ScopedPermission
+from sdrops.api.support import ERROR_RESPONSES, UtcIsoDateTimeFilter
 
 
 class LeadCycleOut(serializers.ModelSerializer):
@@ -76,11 +76,6 @@ class DispositionIn(serializers.Serializer):
         default=False, help_text="Qualify without a meeting or opportunity (managers and ops only)."
     )
     note = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
-
-
-def lead_cycles_visible_to(*, user):
-    """The cycles of the leads `user` may work (the same scope as the admin's lead page)."""
-    return LeadCycle.objects.filter(contact__in=contacts_for_lead_work(user=user)).select_related("contact")
 
 
 @extend_schema_view(

@@ -6,14 +6,12 @@ def _ensure_reference_data(sender, using="default", **kwargs):
     from django.db import connections
 
     from apps.leads.defaults import lifecycle_defaults_ensure
-    from apps.leads.schedules import schedules_sync
 
     # Migrating backwards can leave the tables out; there is nothing to ensure then.
     tables = set(connections[using].introspection.table_names())
-    if not {"people_dispositionreason", "people_slapolicy", "django_q_schedule"} <= tables:
+    if not {"people_dispositionreason", "people_slapolicy"} <= tables:
         return
     lifecycle_defaults_ensure()
-    schedules_sync()
 
 
 class LeadsConfig(AppConfig):

@@ -1,31 +1,25 @@
-"""What the lead lifecycle tells other apps, inside the transaction of the change: lead
-assigned (first assignment, recycling, SLA re-assignment) and SLA breach recorded.
-apps.integrations registers its webhook-outbox writer here, so the outbox row commits or
-rolls back together with the change."""
+"""Signals the lead lifecycle sends (see sdrops/events.py for the rules): lead assigned (first
+assignment, recycling, SLA re-assignment) and SLA breach recorded, inside the transaction of
+the change. apps.integrations' receiver writes the webhook outbox, so the outbox row commits
+or rolls back together with the change."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
 
+from django.dispatch import Signal
+
 from apps.leads.models import LeadCycle, SlaBreach
 from apps.people.models import Contact, Rep
-
-# Callbacks run inside the transaction of a lead change with (event type, a function that
-# builds the event's data, when): what they write (the webhook outbox) commits or rolls
-# back together with the change. apps.integrations registers its outbox writer here.
-_in_transaction_lead_change: list[Callable[..., None]] = []
 
 LEAD_ASSIGNED = "lead.assigned"
 LEAD_SLA_BREACHED = "lead.sla_breached"
 
-
-def in_transaction_on_lead_change(callback: Callable[..., None]) -> Callable:
-    """Register `callback(event_type=..., build_data=..., occurred_at=...)`, run inside the
-    transaction of every lead assignment, re-assignment and recorded SLA breach."""
-    if callback not in _in_transaction_lead_change:
-        _in_transaction_lead_change.append(callback)
-    return callback
+# Sent inside the transaction of every lead assignment, re-assignment and recorded SLA
+# breach, with `event_type` (LEAD_ASSIGNED / LEAD_SLA_BREACHED), `build_data` (a function
+# that builds the event's data: called only by a receiver that needs it) and `occurred_at`.
+lead_changed = Signal()
 
 
 def _iso(value):
@@ -53,9 +47,9 @@ def cycle_data(cycle: LeadCycle) -> dict:
     }
 
 
-def lead_changed(event_type: str, build_data: Callable[[], dict], occurred_at: dt.datetime) -> None:
-    for callback in _in_transaction_lead_change:
-        callback(event_type=event_type, build_data=build_data, occurred_at=occurred_at)
+def lead_change_send(event_type: str, build_data: Callable[[], dict], occurred_at: dt.datetime) -> None:
+    """Send `lead_changed` (the lead services call this inside their transaction)."""
+    lead_changed.send(sender=LeadCycle, event_type=event_type, build_data=build_data, occurred_at=occurred_at)
 
 
 def breach_data(breach: SlaBreach, cycle: LeadCycle) -> dict:

@@ -17,6 +17,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from apps.people.models import Contact, Rep, Team
+from sdrops.singleton import SingletonSettings
 from sdrops.state_machines import StateMachine
 
 
@@ -275,7 +276,7 @@ class SlaBreach(models.Model):
         return f"{self.cycle} · {self.get_kind_display()}"
 
 
-class LifecycleSettings(models.Model):
+class LifecycleSettings(SingletonSettings):
     """The one row of editable lead-lifecycle numbers (there is always exactly one, pk=1)."""
 
     auto_abandon_working_days = models.PositiveSmallIntegerField(
@@ -300,11 +301,6 @@ class LifecycleSettings(models.Model):
 
     def __str__(self) -> str:
         return "Lead lifecycle settings"
-
-    @classmethod
-    def load(cls) -> LifecycleSettings:
-        obj, _ = cls.objects.get_or_create(pk=1)
-        return obj
 
 
 class TeamPullRange(models.Model):

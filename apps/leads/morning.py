@@ -68,7 +68,7 @@ def pull_alerts_for(*, manager: Rep, reps: list[Rep], now: dt.datetime) -> list[
     start = dt.datetime.combine(yesterday, dt.time(0), tzinfo=tz)
     end = start + dt.timedelta(days=1)
     outbound = [LeadType.OUTBOUND, LeadType.TARGET_ACCOUNT]
-    sdr_ids = [r.pk for r in reps if r.role == Rep.Role.SDR and r.active and not r.is_out_of_office(yesterday)]
+    sdr_ids = [r.pk for r in reps if r.role == Rep.Role.SDR and r.is_available(yesterday)]
     counts = dict(
         Rep.objects.filter(pk__in=sdr_ids)
         .annotate(

@@ -7,20 +7,17 @@ from __future__ import annotations
 
 import logging
 
-from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
-from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 
 from apps.leads.models import SlaBreach
 from apps.people.selectors import manager_of
 from apps.people.timezones import rep_zone
+from sdrops import mail
 
 logger = logging.getLogger(__name__)
 
 
-def portal_url(path: str) -> str:
-    return getattr(settings, "PORTAL_BASE_URL", "http://localhost:8000").rstrip("/") + path
+portal_url = mail.portal_url
 
 
 def contact_url(contact_id: int) -> str:
@@ -32,22 +29,10 @@ def contact_url(contact_id: int) -> str:
 
 
 def send_templated(*, to: list[str], template: str, context: dict) -> int:
-    to = [address for address in to if address]
-    if not to:
-        logger.warning("No recipient address for %s; mail not sent", template)
-        return 0
-    subject = " ".join(render_to_string(f"leads/email/{template}_subject.txt", context).split())
-    text = render_to_string(f"leads/email/{template}.txt", context)
-    html = render_to_string(f"leads/email/{template}.html", context)
-    message = EmailMultiAlternatives(subject=subject, body=text, from_email=settings.DEFAULT_FROM_EMAIL, to=to)
-    message.attach_alternative(html, "text/html")
-    try:
-        return message.send()
-    except Exception:
-        # After commit, the breach/morning-email marker is already recorded: a mail server
-        # failure must not stop the job from handling the next lead. It is logged for ops.
-        logger.exception("Could not send %s to %s", template, ", ".join(to))
-        return 0
+    """One lead mail (leads/email/<template>) through the one email module; a mail server
+    failure is logged, never raised: the breach/morning-email marker is already recorded and
+    the job goes on with the next lead."""
+    return mail.send_templated(to=to, template=f"leads/email/{template}", context=context)
 
 
 def _breach(breach_id: int):

@@ -47,6 +47,7 @@ from apps.people.models import Rep
 from apps.people.selectors import contacts_visible_to, rep_for_user, reps_visible_to, user_sees_everything
 from apps.people.timezones import rep_zone
 from sdrops.admin_scoping import ReadOnlyAdminMixin, ScopedAdminMixin, ScopedForeignKeyMixin
+from sdrops.settings_admin import SettingsHistoryAdminMixin
 
 
 def _apply_errors(form, error: ValidationError) -> None:
@@ -98,15 +99,14 @@ class DispositionQueueFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         now = timezone.now()
-        scheduled = queryset.filter(status=Meeting.Status.SCHEDULED)
         if self.value() == "to_disposition":
-            return scheduled.filter(scheduled_at__lte=now)
+            return queryset.started(now)
         if self.value() == "overdue":
-            return scheduled.filter(disposition_due_at__lt=now)
+            return queryset.overdue(now)
         if self.value() == "late":
             return queryset.filter(disposition_late=True)
         if self.value() == "upcoming":
-            return scheduled.filter(scheduled_at__gt=now)
+            return queryset.scheduled().filter(scheduled_at__gt=now)  # not yet started (started() is <=)
         return queryset
 
 
@@ -439,7 +439,7 @@ class MeetingSettingsChangeInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 
 @admin.register(MeetingSettings)
-class MeetingSettingsAdmin(admin.ModelAdmin):
+class MeetingSettingsAdmin(SettingsHistoryAdminMixin, admin.ModelAdmin):
     inlines = [MeetingSettingsChangeInline]
     fields = ["no_show_limit", "reschedule_touches", "reschedule_days", "disposition_due_hours",
               "default_duration_minutes", "opportunity_at_booking", "updated_at"]

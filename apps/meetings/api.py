@@ -11,14 +11,14 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
-from apps.integrations.api_support import ERROR_RESPONSES, UtcIsoDateTimeFilter
 from apps.integrations.models import Scope
-from apps.integrations.permissions import ScopedPermission
 from apps.leads.api import DispositionReasonField
 from apps.meetings import selectors, services
 from apps.meetings.models import Meeting
 from apps.people.models import Rep
 from apps.people.selectors import contacts_visible_to, rep_for_user, reps_visible_to
+from sdrops.api.permissions import ScopedPermission
+from sdrops.api.support import ERROR_RESPONSES, UtcIsoDateTimeFilter
 
 
 class MeetingOut(serializers.ModelSerializer):
@@ -126,7 +126,7 @@ class MeetingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
             ae = selectors.aes_for_sdr(sdr=sdr).filter(pk=values["ae"]).first()
             if ae is None:
                 raise serializers.ValidationError({"ae": [f"No AE with id {values['ae']} that {sdr} books for."]})
-        # The services' refusals become 400s in the API's exception handler (api_support).
+        # The services' refusals become 400s in the API's exception handler (sdrops.api.support).
         meeting = services.meeting_book(
             contact=contact, sdr=sdr, actor=request.user, scheduled_at=values["scheduled_at"],
             scheduled_end_at=values.get("scheduled_end_at"), ae=ae, kind=values["kind"], notes=values["notes"],

@@ -14,16 +14,18 @@ from django.db import transaction
 from django.test.utils import override_settings
 from django.utils import timezone
 
+from apps.accounts.models import Account
+from apps.meetings import selectors, services
+from apps.meetings.defaults import meetings_defaults_ensure
+from apps.meetings.models import Meeting
+from apps.people.models import Contact, Rep, Team
+from apps.people.tests.factories import RepFactory
+
 TOTAL = 20_000
 ENDED = 2_000
 
 
 def _build(now: dt.datetime):
-    from apps.accounts.models import Account
-    from apps.meetings.defaults import meetings_defaults_ensure
-    from apps.meetings.models import Meeting
-    from apps.people.models import Contact, Rep, Team
-    from apps.people.tests.factories import RepFactory
 
     meetings_defaults_ensure()
     team = Team.objects.create(name="bench-meetings-team")
@@ -57,7 +59,6 @@ def _build(now: dt.datetime):
 
 
 def bench_reminders_and_escalations(*, stdout, options) -> str:
-    from apps.meetings import selectors, services
 
     rows = []
     with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"), transaction.atomic():

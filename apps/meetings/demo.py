@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import datetime as dt
 
+from apps.cadences.models import Enrolment
 from apps.leads.models import LeadCycle
+from apps.leads.services import lead_cycle_open
 from apps.meetings.models import Meeting
 from apps.meetings.selectors import stage_by_code
 from apps.meetings.services import meeting_book, meeting_disposition, opportunity_stage_set
@@ -15,7 +17,6 @@ from apps.people.models import Contact
 
 
 def demo_meetings(*, rng, sdrs, now: dt.datetime, per_rep: int = 4) -> int:
-    from apps.cadences.models import Enrolment
 
     booked = 0
     busy = set(Enrolment.objects.filter(state=Enrolment.State.ACTIVE).values_list("contact_id", flat=True))
@@ -36,8 +37,6 @@ def demo_meetings(*, rng, sdrs, now: dt.datetime, per_rep: int = 4) -> int:
             if start <= booked_at:
                 continue
             if not LeadCycle.objects.filter(contact=contact).open().exists():
-                from apps.leads.services import lead_cycle_open
-
                 lead_cycle_open(contact=contact, rep=sdr, lead_type="outbound",
                                 assigned_at=booked_at - dt.timedelta(days=2), actor=sdr.user)
             meeting = meeting_book(contact=contact, sdr=sdr, actor=sdr.user, scheduled_at=start, booked_at=booked_at,

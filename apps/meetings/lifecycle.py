@@ -12,6 +12,8 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from apps.accounts.models import Activity, ActivityType
+from apps.cadences.models import Cadence, CadenceStep, EnrolmentStep
+from apps.cadences.services import activity_create, enrolment_create, enrolment_stop
 from apps.leads.models import LeadCycle, LeadType
 from apps.leads.services.cycles import lead_cycle_rep_handover
 
@@ -23,8 +25,6 @@ def meeting_booked_touch(*, meeting, at: dt.datetime | None = None) -> Activity:
     """Log the booking as a real `meeting` activity by the SDR on the lead, through
     `apps.cadences.services.activity_create`: it moves an assigned lead to working and ends the
     lead's current cadence step as a positive response (which ends the enrolment)."""
-    from apps.cadences.models import EnrolmentStep
-    from apps.cadences.services import activity_create
 
     return activity_create(
         rep=meeting.sdr,
@@ -41,7 +41,6 @@ def meeting_booked_touch(*, meeting, at: dt.datetime | None = None) -> Activity:
 def reschedule_cadence(*, touches: int, days: int):
     """The reschedule cadence for the current limits (e.g. 5 touches in 7 days), created on
     first use; a change of limits makes a new one, so running enrolments keep their steps."""
-    from apps.cadences.models import Cadence, CadenceStep
 
     name = f"Reschedule after no-show ({touches} touches in {days} days)"
     cadence, created = Cadence.objects.get_or_create(
@@ -67,7 +66,6 @@ def reschedule_cadence_start(*, attempt, actor=None) -> None:
     (`attempt.touches_allowed` touches until `attempt.due_by`); the lead's other cadence is
     stopped (`enrolment_stop`), and the lead cycle's rep becomes the SDR (with an event) if
     someone else held it (apps.leads.services.cycles.lead_cycle_rep_handover)."""
-    from apps.cadences.services import enrolment_create, enrolment_stop
 
     meeting = attempt.meeting
     if meeting.lead_cycle_id:

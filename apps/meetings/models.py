@@ -13,8 +13,10 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
+from sdrops.singleton import SingletonSettings
 
-class MeetingSettings(models.Model):
+
+class MeetingSettings(SingletonSettings):
     """The editable limits of the meeting flow: one row (pk 1); changes are recorded in
     MeetingSettingsChange by apps.meetings.services.meeting_settings_update."""
 
@@ -220,6 +222,31 @@ class OpportunityEvent(models.Model):
         return f"{self.opportunity}: {self.get_kind_display()} {self.occurred_at:%Y-%m-%d %H:%M}"
 
 
+class MeetingQuerySet(models.QuerySet):
+    """The meeting conditions the app asks for, each written once. `now` is explicit so
+    scheduled jobs and tests move the clock."""
+
+    def scheduled(self):
+        """Not dispositioned yet (nor rescheduled or cancelled)."""
+        return self.filter(status=Meeting.Status.SCHEDULED)
+
+    def started(self, now):
+        """Scheduled and begun: the AE can disposition it."""
+        return self.scheduled().filter(scheduled_at__lte=now)
+
+    def ended(self, now):
+        """Scheduled and over: the AE's reminder is due."""
+        return self.scheduled().filter(scheduled_end_at__lte=now)
+
+    def overdue(self, now):
+        """Scheduled and past its disposition due time (strictly: at the due time it is on time)."""
+        return self.scheduled().filter(disposition_due_at__lt=now)
+
+    def upcoming(self, now):
+        """Scheduled and still to come (a meeting starting now counts)."""
+        return self.scheduled().filter(scheduled_at__gte=now)
+
+
 class Meeting(models.Model):
     class Kind(models.TextChoices):
         IQM = "iqm", "Initial qualifying meeting"
@@ -280,6 +307,8 @@ class Meeting(models.Model):
     booked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", editable=False
     )
+
+    objects = MeetingQuerySet.as_manager()
 
     class Meta:
         ordering = ["-scheduled_at", "-id"]

@@ -1,69 +1,53 @@
-"""The emails of the meeting flow. Plain text, with the admin path to act on."""
+"""The emails of the meeting flow, through the one email module (sdrops.mail): plain text
+templates in meetings/email/, with the full link to act on."""
 
 from __future__ import annotations
 
-from django.conf import settings
-from django.core.mail import send_mail
 from django.urls import reverse
 
 from apps.meetings.models import Meeting, MeetingNotification
 from apps.people.models import Rep
+from sdrops import mail
 
-
-def _link(path: str) -> str:
-    return f"{getattr(settings, 'SITE_URL', '').rstrip('/')}{path}"
-
-
-def _disposition_link(meeting: Meeting) -> str:
-    return _link(reverse("admin:meetings_meeting_disposition", args=[meeting.pk]))
+TEMPLATES = {
+    MeetingNotification.Kind.REMINDER: "meetings/email/reminder",
+    MeetingNotification.Kind.ESCALATION: "meetings/email/escalation",
+    MeetingNotification.Kind.NO_SHOW: "meetings/email/no_show",
+    MeetingNotification.Kind.NO_SHOW_LIMIT: "meetings/email/no_show_limit",
+}
 
 
 def _when(meeting: Meeting) -> str:
     return f"{meeting.scheduled_at:%Y-%m-%d %H:%M} {meeting.scheduled_at.tzname() or ''}".strip()
 
 
+def _context(kind: str, meeting: Meeting, recipient: Rep) -> dict:
+    context = {
+        "meeting": meeting, "recipient": recipient, "who": meeting.contact, "account": meeting.account,
+        "kind": meeting.get_kind_display().lower(), "when": _when(meeting),
+        "due": f"{meeting.disposition_due_at:%Y-%m-%d %H:%M}",
+    }
+    if kind in (MeetingNotification.Kind.REMINDER, MeetingNotification.Kind.ESCALATION):
+        context["link"] = mail.portal_url(reverse("admin:meetings_meeting_disposition", args=[meeting.pk]))
+    elif kind == MeetingNotification.Kind.NO_SHOW:
+        attempt = getattr(meeting, "reschedule_attempt", None)
+        context["attempt"] = attempt
+        context["attempt_due"] = f"{attempt.due_by:%Y-%m-%d}" if attempt else ""
+        context["link"] = mail.portal_url(reverse("admin:meetings_meeting_book", args=[meeting.contact_id]))
+    return context
+
+
 def compose(kind: str, meeting: Meeting, recipient: Rep) -> tuple[str, str]:
     """(subject, body) for one notification kind."""
-    who = meeting.contact
-    account = meeting.account
-    if kind == MeetingNotification.Kind.REMINDER:
-        return (
-            f"Disposition your meeting with {who} ({account})",
-            f"Hi {recipient},\n\nYour {meeting.get_kind_display().lower()} with {who} at {account}, booked by "
-            f"{meeting.sdr}, was scheduled for {_when(meeting)} and has ended.\n"
-            f"Please disposition it (Completed – Qualified, Completed – Unqualified or No Show) by "
-            f"{meeting.disposition_due_at:%Y-%m-%d %H:%M}:\n{_disposition_link(meeting)}\n",
-        )
-    if kind == MeetingNotification.Kind.ESCALATION:
-        return (
-            f"Overdue meeting disposition: {meeting.ae} · {who} ({account})",
-            f"Hi {recipient},\n\n{meeting.ae} has not dispositioned the {meeting.get_kind_display().lower()} with "
-            f"{who} at {account} (booked by {meeting.sdr}, scheduled {_when(meeting)}). It was due by "
-            f"{meeting.disposition_due_at:%Y-%m-%d %H:%M}.\n{_disposition_link(meeting)}\n",
-        )
-    if kind == MeetingNotification.Kind.NO_SHOW:
-        attempt = getattr(meeting, "reschedule_attempt", None)
-        window = (
-            f"You have up to {attempt.touches_allowed} touches until {attempt.due_by:%Y-%m-%d} to rebook it.\n"
-            if attempt
-            else ""
-        )
-        return (
-            f"No-show: reschedule {who} ({account})",
-            f"Hi {recipient},\n\n{who} did not show up to the {meeting.get_kind_display().lower()} with "
-            f"{meeting.ae} on {_when(meeting)}. Rescheduling is yours now.\n{window}"
-            f"Book again from the contact: {_link(reverse('admin:meetings_meeting_book', args=[who.pk]))}\n",
-        )
-    if kind == MeetingNotification.Kind.NO_SHOW_LIMIT:
-        return (
-            f"Lead abandoned to nurture after repeated no-shows: {who} ({account})",
-            f"Hi {recipient},\n\n{who} did not show up again ({meeting.get_kind_display().lower()} with "
-            f"{meeting.ae} on {_when(meeting)}). That is past the no-show limit, so the lead was abandoned "
-            f"to nurture (reason: no-show limit).\n",
-        )
-    raise ValueError(f"Unknown notification kind {kind}")
+    if kind not in TEMPLATES:
+        raise ValueError(f"Unknown notification kind {kind}")
+    subject, body, _html = mail.render(template=TEMPLATES[kind], context=_context(kind, meeting, recipient))
+    return subject, body
 
 
 def deliver(kind: str, meeting: Meeting, recipient: Rep, *, connection=None) -> None:
-    subject, body = compose(kind, meeting, recipient)
-    send_mail(subject, body, None, [recipient.user.email], fail_silently=False, connection=connection)
+    """Send now; a mail server failure raises, so the caller can undo its "sent" marker."""
+    if kind not in TEMPLATES:
+        raise ValueError(f"Unknown notification kind {kind}")
+    mail.send_templated(to=[recipient.user.email], template=TEMPLATES[kind],
+                        context=_context(kind, meeting, recipient), fail_silently=False, connection=connection)

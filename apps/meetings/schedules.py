@@ -1,33 +1,17 @@
-"""The meeting flow's django-q2 schedules, declared in code and upserted by name (from a
-data migration, and callable again at any time: it is idempotent)."""
+"""The meeting flow's scheduled jobs, for the schedule registry (sdrops/schedules.py: one
+sync rule that keeps the timing ops edited)."""
 
 from __future__ import annotations
 
+from sdrops.schedules import Job, schedules_sync
+
 SCHEDULES = [
-    {
-        "name": "meetings: remind AEs when a meeting ends",
-        "func": "apps.meetings.tasks.remind_ended_meetings",
-        "minutes": 5,
-    },
-    {
-        "name": "meetings: escalate overdue dispositions to sales managers",
-        "func": "apps.meetings.tasks.escalate_overdue_meetings",
-        "minutes": 15,
-    },
-    {
-        "name": "meetings: close expired reschedule tasks",
-        "func": "apps.meetings.tasks.expire_reschedule_attempts",
-        "minutes": 60,
-    },
+    Job("meetings.remind_ended_meetings", "apps.meetings.tasks.remind_ended_meetings", "I", minutes=5),
+    Job("meetings.escalate_overdue_meetings", "apps.meetings.tasks.escalate_overdue_meetings", "I", minutes=15),
+    Job("meetings.expire_reschedule_attempts", "apps.meetings.tasks.expire_reschedule_attempts", "I", minutes=60),
 ]
 
 
-def schedules_ensure(apps=None) -> None:
-    from django.apps import apps as global_apps
-
-    Schedule = (apps or global_apps).get_model("django_q", "Schedule")
-    for spec in SCHEDULES:
-        Schedule.objects.update_or_create(
-            name=spec["name"],
-            defaults={"func": spec["func"], "schedule_type": "I", "minutes": spec["minutes"], "repeats": -1},
-        )
+def schedules_ensure(apps=None) -> list:
+    """This app's jobs only (migration 0002 imports this name and passes its app registry)."""
+    return schedules_sync(jobs=SCHEDULES, Schedule=apps.get_model("django_q", "Schedule") if apps else None)

@@ -4,19 +4,24 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
+from apps.meetings.defaults import meetings_defaults_ensure
 from apps.meetings.models import (
     Meeting,
     MeetingNotification,
     MeetingSettings,
     Opportunity,
     OpportunityStage,
-    RescheduleAttempt,
 )
 from apps.people.models import Rep
 from apps.people.selectors import rep_for_user, scoped_rep_ids, user_sees_everything
+from sdrops.access import (  # noqa: F401 (defined in the access module; re-exported for existing callers)
+    meetings_visible_to,
+    opportunities_visible_to,
+    reschedule_attempts_visible_to,
+)
 
 
 def meeting_settings_get() -> MeetingSettings:
@@ -68,7 +73,6 @@ def stage_by_code(code: str) -> OpportunityStage:
     """A stage by its fixed code; the defaults are put back if a flushed database lost them."""
     stage = OpportunityStage.objects.filter(code=code).first()
     if stage is None:
-        from apps.meetings.defaults import meetings_defaults_ensure
 
         meetings_defaults_ensure()
         stage = OpportunityStage.objects.get(code=code)
@@ -80,37 +84,6 @@ def pipeline_stage() -> OpportunityStage | None:
 
 
 # --- role scoping -------------------------------------------------------------------------
-
-
-def meetings_visible_to(*, user) -> QuerySet[Meeting]:
-    """Ops: all. AE: meetings booked for them. SDR: meetings they booked. Manager: their
-    own and their people's (as AE or as SDR)."""
-    qs = Meeting.objects.all()
-    if user_sees_everything(user):
-        return qs
-    ids = scoped_rep_ids(user=user)
-    if not ids:
-        return qs.none()
-    return qs.filter(Q(ae_id__in=ids) | Q(sdr_id__in=ids))
-
-
-def opportunities_visible_to(*, user) -> QuerySet[Opportunity]:
-    """Ops: all. AE: the ones they own. SDR: the ones they sourced. Manager: their people's."""
-    qs = Opportunity.objects.all()
-    if user_sees_everything(user):
-        return qs
-    ids = scoped_rep_ids(user=user)
-    if not ids:
-        return qs.none()
-    return qs.filter(Q(owner_id__in=ids) | Q(sourcing_sdr_id__in=ids))
-
-
-def reschedule_attempts_visible_to(*, user) -> QuerySet[RescheduleAttempt]:
-    qs = RescheduleAttempt.objects.all()
-    if user_sees_everything(user):
-        return qs
-    ids = scoped_rep_ids(user=user)
-    return qs.filter(sdr_id__in=ids) if ids else qs.none()
 
 
 def user_may_disposition(*, user, meeting: Meeting) -> bool:
@@ -153,7 +126,7 @@ def meetings_to_disposition(*, ae: Rep, now: dt.datetime | None = None) -> Query
     """An AE's meetings that have started and still await a disposition, oldest first."""
     now = now or timezone.now()
     return (
-        Meeting.objects.filter(ae=ae, status=Meeting.Status.SCHEDULED, scheduled_at__lte=now)
+        Meeting.objects.started(now).filter(ae=ae)
         .select_related("contact", "account", "sdr")
         .order_by("scheduled_at", "pk")
     )
@@ -162,17 +135,17 @@ def meetings_to_disposition(*, ae: Rep, now: dt.datetime | None = None) -> Query
 def meetings_overdue(*, rep_ids=None, now: dt.datetime | None = None) -> QuerySet[Meeting]:
     """Undispositioned meetings past their due time; `rep_ids` limits to those AEs."""
     now = now or timezone.now()
-    qs = Meeting.objects.filter(status=Meeting.Status.SCHEDULED, disposition_due_at__lt=now)
+    qs = Meeting.objects.overdue(now)
     if rep_ids is not None:
         qs = qs.filter(ae_id__in=rep_ids)
     return qs.select_related("contact", "account", "ae", "sdr").order_by("disposition_due_at", "pk")
 
 
 def meetings_without_disposition(*, rep_ids, now: dt.datetime) -> list[Meeting]:
-    """For the manager's morning email (issue 6's digest): meetings of these reps (as AE)
+    """For the manager's morning email: meetings of these reps (as AE)
     that ended and are not dispositioned yet."""
     return list(
-        Meeting.objects.filter(status=Meeting.Status.SCHEDULED, scheduled_end_at__lte=now, ae_id__in=rep_ids)
+        Meeting.objects.ended(now).filter(ae_id__in=rep_ids)
         .select_related("contact", "account", "ae", "sdr")
         .order_by("scheduled_end_at", "pk")
     )
@@ -181,7 +154,7 @@ def meetings_without_disposition(*, rep_ids, now: dt.datetime) -> list[Meeting]:
 def meeting_ids_needing_reminder(*, now: dt.datetime) -> list[int]:
     """Ended, undispositioned meetings whose AE has not had the end-of-meeting reminder."""
     return list(
-        Meeting.objects.filter(status=Meeting.Status.SCHEDULED, scheduled_end_at__lte=now)
+        Meeting.objects.ended(now)
         .exclude(Exists(MeetingNotification.objects.filter(meeting=OuterRef("pk"), kind=MeetingNotification.Kind.REMINDER)))
         .order_by("pk")
         .values_list("pk", flat=True)
@@ -191,7 +164,7 @@ def meeting_ids_needing_reminder(*, now: dt.datetime) -> list[int]:
 def meeting_ids_needing_escalation(*, now: dt.datetime) -> list[int]:
     """Meetings past their due time without a disposition and not yet escalated."""
     return list(
-        Meeting.objects.filter(status=Meeting.Status.SCHEDULED, disposition_due_at__lt=now)
+        Meeting.objects.overdue(now)
         .exclude(
             Exists(MeetingNotification.objects.filter(meeting=OuterRef("pk"), kind=MeetingNotification.Kind.ESCALATION))
         )
@@ -216,4 +189,4 @@ def accounts_with_open_opportunity_ids() -> QuerySet:
 
 def accounts_with_meeting_scheduled_ids(*, now: dt.datetime) -> QuerySet:
     """Account ids with a meeting still to come (retrieval exemption)."""
-    return Meeting.objects.filter(status=Meeting.Status.SCHEDULED, scheduled_at__gte=now).values("account_id")
+    return Meeting.objects.upcoming(now).values("account_id")

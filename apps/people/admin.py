@@ -92,7 +92,7 @@ class ContactAdmin(ContactImportExportMixin, ScopedAdminMixin, ScopedForeignKeyM
     show_full_result_count = False
     fields = ["first_name", "last_name", "email", "title", "persona", "buying_role", "source", "account", "meetings"]
     readonly_fields = ["meetings"]
-    actions = ["forget_personal_data", route_selected_leads]  # route_selected_leads: routing (issue 5)
+    actions = ["forget_personal_data", route_selected_leads]  # route_selected_leads: apps.routing
 
     def save_model(self, request, obj, form, change):
         # A new inbound lead is routed the moment it exists, wherever it came from: through
@@ -113,7 +113,7 @@ class ContactAdmin(ContactImportExportMixin, ScopedAdminMixin, ScopedForeignKeyM
 
     @admin.display(description="meetings")
     def meetings(self, obj):
-        # Meetings (issue 7): the contact's meetings and the "Book a meeting" link for SDRs.
+        # Meetings: the contact's meetings and the "Book a meeting" link for SDRs.
         from apps.meetings.admin import contact_meetings_html
 
         return contact_meetings_html(contact=obj) if obj and obj.pk else "—"

@@ -100,17 +100,15 @@ class Rep(models.Model):
             return 0.5
         return 1.0
 
+    def is_available(self, on: dt.date | None = None) -> bool:
+        """Active and not out of office on `on` (the same rule as Rep.objects.available)."""
+        return self.active and not self.is_out_of_office(on)
+
     def is_out_of_office(self, on: dt.date | None = None) -> bool:
         on = on or timezone.localdate()
         if self.out_of_office_from is None:
             return False
         return self.out_of_office_from <= on and (self.out_of_office_to is None or on <= self.out_of_office_to)
-
-    def effective_capacity(self, on: dt.date | None = None) -> int:
-        """Capacity scaled by ramp, and 0 while out of office or inactive."""
-        if not self.active or self.is_out_of_office(on):
-            return 0
-        return int(self.capacity * self.ramp_factor(on))
 
 
 class Contact(models.Model):

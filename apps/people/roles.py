@@ -38,7 +38,7 @@ ROLE_PERMISSIONS: dict[str, list[tuple[str, str]]] = {
     ],
 }
 
-# Meetings and opportunities (issue 7): SDRs book and reschedule, AEs disposition and own
+# Meetings and opportunities: SDRs book and reschedule, AEs disposition and own
 # opportunities, managers oversee both. Row scoping is in apps.meetings.selectors.
 ROLE_PERMISSIONS[SDR] += [
     ("meetings", "view_meeting"), ("meetings", "add_meeting"), ("meetings", "change_meeting"),
@@ -54,7 +54,7 @@ ROLE_PERMISSIONS[MANAGER] += [
     ("meetings", "view_rescheduleattempt"), ("meetings", "view_meetingnotification"),
 ]
 
-# Routing (issue 5): SDRs file returns and claim queued leads; managers review their team's returns.
+# Routing: SDRs file returns and claim queued leads; managers review their team's returns.
 ROLE_PERMISSIONS[SDR] += [
     ("routing", "add_returnrequest"), ("routing", "view_returnrequest"),
     ("routing", "view_queueitem"), ("routing", "view_routingdecision"),
@@ -87,7 +87,7 @@ def sync_role_groups(apps=None) -> None:
         group.permissions.set(perms)
 
 
-# Lead lifecycle and cadences (issue 6): reps read their cycles and cadences; the lead page
+# Lead lifecycle and cadences: reps read their cycles and cadences; the lead page
 # and the today list are admin views that check row scope themselves.
 ROLE_PERMISSIONS[MANAGER] += [
     ("leads", "view_leadcycle"), ("leads", "view_slabreach"), ("leads", "view_dispositionreason"),
@@ -99,7 +99,7 @@ ROLE_PERMISSIONS[SDR] += [
     ("cadences", "view_enrolment"),
 ]
 
-# ICPs and scoring (issue 4): reps read the rules behind a score and log signals and research
+# ICPs and scoring: reps read the rules behind a score and log signals and research
 # on their own accounts (row scope comes from the account they hang off); only ops edit ICPs.
 ROLE_PERMISSIONS[MANAGER] += [
     ("icps", "view_icp"), ("icps", "view_rule"), ("icps", "view_signal"), ("icps", "add_signal"),

@@ -4,10 +4,11 @@ from django.contrib import admin
 from django.utils import timezone
 
 from apps.reporting.models import FunnelTargets
+from sdrops.settings_admin import SettingsHistoryAdminMixin
 
 
 @admin.register(FunnelTargets)
-class FunnelTargetsAdmin(admin.ModelAdmin):
+class FunnelTargetsAdmin(SettingsHistoryAdminMixin, admin.ModelAdmin):
     list_display = ["__str__", "mql_sql_target", "mql_sql_warning", "sql_opp_target", "sql_opp_warning",
                     "mql_opp_target", "mql_opp_warning", "updated_at"]
     readonly_fields = ["updated_at"]

@@ -16,9 +16,12 @@ from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.integrations.api_support import ERROR_RESPONSES
 from apps.integrations.models import Scope
-from apps.integrations.permissions import ScopedPermission
+from apps.reporting.reports import REPORTS, reports_in_order
+from apps.reporting.views import report_compute, reports_allowed
+from sdrops.api.permissions import ScopedPermission
+from sdrops.api.scope import ReportFilterSet
+from sdrops.api.support import ERROR_RESPONSES
 
 
 def plain(value):
@@ -74,7 +77,6 @@ class ReportIndexOut(serializers.Serializer):
 
 
 def _allowed(request) -> None:
-    from apps.reporting.views import reports_allowed
 
     if not reports_allowed(request.user):
         raise PermissionDenied("Reports are for managers, reps with admin access and ops.")
@@ -86,7 +88,6 @@ class ReportIndexView(APIView):
 
     @extend_schema(summary="The report pages", responses={200: ReportIndexOut(many=True), **ERROR_RESPONSES})
     def get(self, request):
-        from apps.reporting.reports import reports_in_order
 
         _allowed(request)
         return Response([
@@ -106,7 +107,6 @@ FILTER_PARAMETERS = [
 
 
 def _slug_parameter() -> OpenApiParameter:
-    from apps.reporting.reports import reports_in_order
 
     return OpenApiParameter("slug", OpenApiTypes.STR, OpenApiParameter.PATH,
                             enum=[r.slug for r in reports_in_order()], description="The report page.")
@@ -121,9 +121,6 @@ class ReportView(APIView):
         parameters=[_slug_parameter(), *FILTER_PARAMETERS], responses={200: ReportOut, **ERROR_RESPONSES},
     )
     def get(self, request, slug: str):
-        from apps.reporting.filters import ReportFilterSet
-        from apps.reporting.reports import REPORTS
-        from apps.reporting.views import report_compute
 
         report = REPORTS.get(slug)
         if report is None:

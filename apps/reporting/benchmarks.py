@@ -16,6 +16,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from apps.accounts.models import Account, Activity
+from apps.leads.models import LeadCycle
+from apps.people.models import Rep
+from apps.reporting.reports import REPORTS
+
 ACCOUNTS = 200_000
 DECLARE = re.compile(r'^DECLARE "[^"]+" NO SCROLL CURSOR (?:WITH|WITHOUT) HOLD FOR ')
 RUNS = 3
@@ -115,7 +120,6 @@ def synthetic_sales_data(*, stdout) -> dict[str, int]:
     that many (a seed that makes them, or a previous run)."""
     from django.apps import apps as django_apps
 
-    from apps.people.models import Rep
 
     added = {}
     with connection.cursor() as cursor:
@@ -149,10 +153,6 @@ def synthetic_sales_data(*, stdout) -> dict[str, int]:
 def report_pages(*, stdout, options):
     from django.contrib.auth import get_user_model
 
-    from apps.accounts.models import Account, Activity
-    from apps.leads.models import LeadCycle
-    from apps.people.models import Rep
-    from apps.reporting.reports import REPORTS
 
     started = time.perf_counter()
     # The demo is deterministic for its seed: a bench database that already holds this exact

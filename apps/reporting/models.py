@@ -6,12 +6,14 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
+from sdrops.singleton import SingletonSettings
+
 
 def _pct(default: str, help_text: str):
     return models.DecimalField(max_digits=5, decimal_places=2, default=Decimal(default), help_text=help_text)
 
 
-class FunnelTargets(models.Model):
+class FunnelTargets(SingletonSettings):
     """The team dashboard's targets and warning thresholds (percent), one row (pk 1), edited
     by ops in the admin. Defaults are the seed's healthy benchmarks."""
 
@@ -40,11 +42,6 @@ class FunnelTargets(models.Model):
 
     def __str__(self) -> str:
         return "Funnel targets"
-
-    @classmethod
-    def load(cls) -> FunnelTargets:
-        obj = cls.objects.filter(pk=1).first()
-        return obj if obj is not None else cls(pk=1)
 
     def thresholds(self) -> dict[str, tuple[float, float]]:
         """rate key → (target, warning) as fractions."""

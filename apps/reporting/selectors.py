@@ -13,8 +13,10 @@ import math
 from django.db.models import Count, Max, Q
 
 from apps.accounts.models import Account, Activity, ActivityType
+from apps.leads.models import SlaBreach
+from apps.meetings.models import Meeting, Opportunity
 from apps.people.models import Rep
-from apps.reporting.filters import Scope
+from sdrops.api.scope import Scope
 
 OUTREACH_TYPES = (ActivityType.CALL, ActivityType.EMAIL, ActivityType.SOCIAL, ActivityType.MEETING)
 TIERS = ("A", "B", "C")
@@ -125,7 +127,8 @@ def activity_research_first(*, scope: Scope) -> list[dict]:
     """Per rep: accounts whose first outreach by that rep (ever) fell in the period, and how
     many of them had an `intelligence_run` by the same rep before it. One pass over the reps'
     activities up to the period's end, grouped by (rep, account)."""
-    rep_clause, params = "", {"outreach": list(OUTREACH_TYPES), "start": scope.start, "end": scope.end}
+    rep_clause, params = "", {"outreach": list(OUTREACH_TYPES), "research": ActivityType.INTELLIGENCE_RUN,
+                              "start": scope.start, "end": scope.end}
     if scope.rep_ids is not None:
         rep_clause = "AND a.rep_id = ANY(%(rep_ids)s)"
         params["rep_ids"] = list(scope.rep_ids)
@@ -134,11 +137,11 @@ def activity_research_first(*, scope: Scope) -> list[dict]:
                count(*) FILTER (WHERE p.first_research < p.first_outreach) AS researched
         FROM (SELECT a.rep_id, a.account_id,
                      min(a.occurred_at) FILTER (WHERE a.type = ANY(%(outreach)s)) AS first_outreach,
-                     min(a.occurred_at) FILTER (WHERE a.type = 'intelligence_run') AS first_research
+                     min(a.occurred_at) FILTER (WHERE a.type = %(research)s) AS first_research
               FROM accounts_activity a
               WHERE NOT a.automated AND a.account_id IS NOT NULL AND a.rep_id IS NOT NULL
                 AND a.occurred_at < %(end)s {rep_clause}
-                AND (a.type = ANY(%(outreach)s) OR a.type = 'intelligence_run')
+                AND (a.type = ANY(%(outreach)s) OR a.type = %(research)s)
               GROUP BY a.rep_id, a.account_id) p
         WHERE p.first_outreach >= %(start)s
         GROUP BY p.rep_id
@@ -149,7 +152,6 @@ def activity_research_first(*, scope: Scope) -> list[dict]:
 def activity_last_deal(*, scope: Scope) -> dict[int, dt.datetime]:
     """Per rep: when they last created an opportunity up to the period's end — one they sourced
     (apps.meetings) or a `deal_created` activity (logged by other tools), whichever is later."""
-    from apps.meetings.models import Opportunity
 
     acts = Activity.objects.filter(type=ActivityType.DEAL_CREATED, occurred_at__lt=scope.end, rep__isnull=False,
                                    **scope.rep_filter())
@@ -273,12 +275,14 @@ def _cycle_where(scope: Scope, alias: str = "c") -> tuple[str, dict]:
 
 # A cycle is an SQL when a Completed – Qualified meeting was booked in it, and an Opp when
 # such a meeting's opportunity reached the pipeline stage (whenever either happened).
+# The status values are parameters (COHORT_PARAMS), never literals in the SQL.
+COHORT_PARAMS = {"qualified": Meeting.Status.COMPLETED_QUALIFIED.value, "breach_maximum": SlaBreach.Kind.MAXIMUM.value}
 SQL_QUALIFIED_CYCLES = """
     SELECT m.lead_cycle_id AS cycle_id, bool_or(o.pipeline_at IS NOT NULL) AS opp
     FROM meetings_meeting m LEFT JOIN meetings_opportunity o ON o.id = m.opportunity_id
-    WHERE m.status = 'completed_qualified' AND m.lead_cycle_id IS NOT NULL
+    WHERE m.status = %(qualified)s AND m.lead_cycle_id IS NOT NULL
     GROUP BY m.lead_cycle_id"""
-SQL_BREACHED_CYCLES = "SELECT DISTINCT b.cycle_id FROM people_slabreach b WHERE b.kind = 'maximum'"
+SQL_BREACHED_CYCLES = "SELECT DISTINCT b.cycle_id FROM people_slabreach b WHERE b.kind = %(breach_maximum)s"
 # Per-cycle flags over a lead cycle `c` joined to `q` (qualified) and `b` (breached).
 SQL_FLAGS = """
     (c.worked_at IS NOT NULL OR c.dispositioned_at IS NOT NULL) AS picked_up,
@@ -301,7 +305,7 @@ def cohort_sql(scope: Scope) -> tuple[str, dict]:
     from django.utils import timezone
 
     where, params = _cycle_where(scope)
-    params["now"] = timezone.now()
+    params.update(COHORT_PARAMS, now=timezone.now())
     sql = f"""
         WITH q AS MATERIALIZED ({SQL_QUALIFIED_CYCLES}),
              b AS MATERIALIZED ({SQL_BREACHED_CYCLES}),
@@ -371,7 +375,7 @@ def funnel_by_tier(*, scope: Scope) -> list[dict]:
     Only the qualified-cycles set is joined here: the tier needs every cycle's contact and
     account, so nothing else is computed per cycle."""
     where, params = _cycle_where(scope)
-    params["tiers"] = list(TIERS)
+    params.update(COHORT_PARAMS, tiers=list(TIERS))
     if scope.segment:
         where += " AND acc.segment = %(segment)s"
         params["segment"] = scope.segment

@@ -7,9 +7,10 @@ from functools import partial
 
 from django.urls import path
 
+from apps.reporting import views
+
 
 def report_urls(site) -> list:
-    from apps.reporting import views
 
     return [
         path("reports/", site.admin_view(partial(views.report_index, site=site)), name="reports"),

@@ -14,10 +14,12 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from apps.people.selectors import rep_for_user, user_sees_everything
+from apps.reporting.reports import REPORTS, reports_in_order
+from sdrops.api.scope import ReportFilterSet
 
 
 def reports_allowed(user) -> bool:
-    """Who may read reports; the scope (apps.reporting.filters) decides which numbers.
+    """Who may read reports; the scope (sdrops.api.scope) decides which numbers.
 
     Users who see every book (superusers, ops) read every report, with or without a staff
     flag: the company-wide service user a CRM integration acts as (`create_integration
@@ -33,7 +35,6 @@ def reports_allowed(user) -> bool:
 
 
 def report_index(request, *, site):
-    from apps.reporting.reports import reports_in_order
 
     if not reports_allowed(request.user):
         raise PermissionDenied
@@ -42,8 +43,6 @@ def report_index(request, *, site):
 
 
 def report_view(request, slug: str, *, site):
-    from apps.reporting.filters import ReportFilterSet
-    from apps.reporting.reports import REPORTS
 
     report = REPORTS.get(slug)
     if report is None:

@@ -15,7 +15,7 @@ from django.utils.html import format_html, format_html_join
 
 from apps.accounts.models import Account
 from apps.accounts.selectors import accounts_visible_to
-from apps.people.selectors import rep_for_user, user_sees_everything
+from apps.people.selectors import rep_for_user, scoped_rep_ids, user_sees_everything
 from apps.routing import selectors, services
 from apps.routing.forms import (
     DistributionPreviewForm,
@@ -39,6 +39,7 @@ from apps.routing.models import (
     RulesOfEngagement,
 )
 from sdrops.admin_scoping import ReadOnlyAdminMixin
+from sdrops.settings_admin import SettingsHistoryAdminMixin
 
 
 def _error_text(error: ValidationError) -> str:
@@ -78,7 +79,7 @@ class RecordedChangesMixin:
 
 
 @admin.register(RulesOfEngagement)
-class RulesOfEngagementAdmin(RecordedChangesMixin, admin.ModelAdmin):
+class RulesOfEngagementAdmin(SettingsHistoryAdminMixin, RecordedChangesMixin, admin.ModelAdmin):
     form = RulesOfEngagementForm
     list_display = ["__str__", "inactivity_days", "rest_days", "updated_at"]
     readonly_fields = ["change_history", "updated_at"]
@@ -198,7 +199,6 @@ class RoutingDecisionAdmin(admin.ModelAdmin):
         qs = super().get_queryset(request)
         if user_sees_everything(request.user):
             return qs
-        from apps.people.selectors import scoped_rep_ids
 
         return qs.filter(rep_id__in=scoped_rep_ids(user=request.user) or [])
 

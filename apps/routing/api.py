@@ -18,9 +18,7 @@ from rest_framework.response import Response
 from apps.accounts.domains import normalize_domain
 from apps.accounts.models import Account
 from apps.accounts.selectors import accounts_visible_to
-from apps.integrations.api_support import ERROR_RESPONSES, UtcIsoDateTimeFilter
 from apps.integrations.models import Scope
-from apps.integrations.permissions import ScopedPermission
 from apps.leads.models import LeadCycle, LeadType
 from apps.people.models import Contact, Rep
 from apps.people.selectors import rep_for_user
@@ -28,6 +26,8 @@ from apps.people.services import CONTACT_UPSERT_FIELDS
 from apps.routing import selectors, services
 from apps.routing.intake import LeadIntake, lead_intake
 from apps.routing.models import ReturnOutcome, ReturnReason, ReturnRequest, RoutingDecision
+from sdrops.api.permissions import ScopedPermission
+from sdrops.api.support import ERROR_RESPONSES, UtcIsoDateTimeFilter
 
 # --- inbound leads -------------------------------------------------------------------------
 
@@ -360,7 +360,7 @@ class ReturnViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             duplicate_of = accounts_visible_to(user=request.user).filter(pk=values["duplicate_of"]).first()
             if duplicate_of is None:
                 raise serializers.ValidationError({"duplicate_of": [services.duplicate_refusal(values["duplicate_of"])]})
-        # The services' refusals become 400s in the API's exception handler (api_support).
+        # The services' refusals become 400s in the API's exception handler (sdrops.api.support).
         return_request = services.return_file(
             account=account, rep=rep, reason=values["reason"], note=values["note"], duplicate_of=duplicate_of,
             get_back_on=values.get("get_back_on"), swap=values["swap"], actor=request.user,

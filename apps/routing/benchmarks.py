@@ -17,8 +17,13 @@ from django.db.models import Q
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from apps.accounts.models import Account
+from apps.accounts.services import account_owners_set
 from apps.icps.models import ICP
+from apps.leads.models import LeadCycle
 from apps.people.models import Contact, Rep, Team
+from apps.routing.models import RepCapacityOverride, RoutingRule, RoutingRuleMember, Strategy
+from apps.routing.services import distribution_commit, distribution_preview, distribution_run, lead_route
 
 # The issue asks for 10,000 leads; SDROPS_BENCH_LEADS shrinks the run on a busy shared machine.
 LEADS = int(os.environ.get("SDROPS_BENCH_LEADS", "10000"))
@@ -26,7 +31,6 @@ TAG = "routing-bench"  # accounts: domain ends with -routing-bench.com; reps/tea
 
 
 def _cleanup() -> None:
-    from apps.leads.models import LeadCycle
 
     # Lead cycles and contacts through the ORM, so rows other apps hang on them (lifecycle
     # events, SLA breaches, enrolments…) go with them.
@@ -73,7 +77,6 @@ def _reps(n: int, *, team: Team, capacity: int, prefix: str) -> list[Rep]:
     ])
     # Overrides win over role/segment capacity rules the database may hold (the demo's),
     # so the figures do not depend on what else is in it.
-    from apps.routing.models import RepCapacityOverride
 
     RepCapacityOverride.objects.bulk_create([RepCapacityOverride(rep=rep, capacity=capacity) for rep in reps])
     return reps
@@ -116,7 +119,6 @@ def bench_distribution(*, stdout, options) -> str:
 
     started = time.perf_counter()
     with CaptureQueriesContext(connection) as preview_queries:
-        from apps.routing.services import distribution_commit, distribution_preview, distribution_run
 
         preview = distribution_preview(team=team)
     preview_time = time.perf_counter() - started
@@ -158,22 +160,17 @@ TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE SAVEPOINT")
 
 
 def bench_lead_routing(*, stdout, options) -> str:
-    from apps.accounts.services import account_owners_set
-    from apps.routing.models import RoutingRuleMember, Strategy
-    from apps.routing.services import lead_route
 
     _cleanup()
     icp, _ = ICP.objects.get_or_create(name=f"{TAG} ICP")
     team = Team.objects.create(name=f"{TAG} routing")
     reps = _reps(20, team=team, capacity=100_000, prefix="route")
-    from apps.routing.models import RoutingRule
 
     rule = RoutingRule.objects.create(name=f"{TAG} fallback", position=0, strategy=Strategy.WEIGHTED_ROUND_ROBIN)
     RoutingRuleMember.objects.bulk_create([
         RoutingRuleMember(rule=rule, rep=rep, order=i, weight=1 + i % 3) for i, rep in enumerate(reps)
     ])
     _pool(20_000, start=1, icp=icp)  # a 20,000-account database for leads to match against
-    from apps.accounts.models import Account
 
     owned = list(Account.objects.filter(domain__endswith=f"-{TAG}.com").order_by("pk").values_list("pk", flat=True)[:5000])
     account_owners_set(changes=[(pk, reps[i % len(reps)].pk) for i, pk in enumerate(owned)], reason="import")

@@ -16,6 +16,7 @@ from django.utils import timezone
 from apps.accounts.models import ActivityType
 from apps.leads.models import LeadType
 from apps.people.models import Contact, Rep, Segment
+from sdrops.singleton import SingletonSettings
 from sdrops.state_machines import StateMachine
 
 
@@ -27,9 +28,9 @@ def default_rest_days_by_reason() -> dict[str, int]:
     return {"not_interested": 90}
 
 
-class RulesOfEngagement(models.Model):
-    """The one set of rules of engagement (a single row, key "default"); edited in the
-    admin through apps.routing.services.rules_update so every change is recorded."""
+class RulesOfEngagement(SingletonSettings):
+    """The one set of rules of engagement (a single row, pk 1; `key` is the old handle); edited in the
+    admin through apps.routing.services.rules_save so every change is recorded."""
 
     key = models.CharField(max_length=20, unique=True, default="default", editable=False)
     inactivity_days = models.PositiveSmallIntegerField(
@@ -55,6 +56,7 @@ class RulesOfEngagement(models.Model):
         verbose_name = "rules of engagement"
         verbose_name_plural = "rules of engagement"
         constraints = [
+            models.CheckConstraint(condition=Q(pk=1), name="roe_single_row"),
             models.CheckConstraint(
                 condition=Q(inactivity_days__gte=15, inactivity_days__lte=90), name="roe_inactivity_days_15_90",
                 violation_error_message="Inactivity days must be between 15 and 90.",

@@ -12,18 +12,23 @@ from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from apps.accounts.models import Account, Activity
+from apps.meetings.models import Meeting, Opportunity
 from apps.people.models import Rep
 from apps.people.selectors import rep_for_user, reps_managed_by, scoped_rep_ids, user_sees_everything
 from apps.routing.models import (
     AccountRest,
     CapacityRule,
-    QueueItem,
     RepCapacityOverride,
     ReturnRequest,
     RoutingDecision,
     RoutingRule,
     RoutingRuleMember,
     RulesOfEngagement,
+)
+from sdrops.access import (  # noqa: F401 (defined in the access module; re-exported for existing callers)
+    queue_items_visible_to,
+    returns_visible_to,
+    routing_decisions_visible_to,
 )
 
 # Skip reasons a routing decision records for each rep it passed over.
@@ -36,8 +41,7 @@ SKIP_NOT_POD = "not_pod_partner"
 
 
 def roe_get() -> RulesOfEngagement:
-    roe, _ = RulesOfEngagement.objects.get_or_create(key="default")
-    return roe
+    return RulesOfEngagement.load()
 
 
 def rest_days_for(*, roe: RulesOfEngagement, reason: str) -> int:
@@ -51,14 +55,12 @@ def rest_days_for(*, roe: RulesOfEngagement, reason: str) -> int:
 def accounts_with_open_opportunity() -> QuerySet[Account]:
     """Accounts that have an open opportunity: exempt from retrieval, and their leads go
     to the opportunity's owner first."""
-    from apps.meetings.models import Opportunity
 
     return Account.objects.filter(pk__in=Opportunity.objects.filter(is_open=True).values("account_id"))
 
 
 def account_open_opportunity_owner(*, account: Account) -> Rep | None:
     """The AE owning the account's open opportunity (the newest, when there are several)."""
-    from apps.meetings.models import Opportunity
 
     opportunity = (
         Opportunity.objects.filter(account=account, is_open=True).select_related("owner").order_by("-id").first()
@@ -69,10 +71,9 @@ def account_open_opportunity_owner(*, account: Account) -> Rep | None:
 def accounts_with_meeting_scheduled(*, now: dt.datetime) -> QuerySet[Account]:
     """Accounts with a meeting still to come (booked, not cancelled or moved): exempt from
     retrieval."""
-    from apps.meetings.models import Meeting
 
     return Account.objects.filter(
-        pk__in=Meeting.objects.filter(status=Meeting.Status.SCHEDULED, scheduled_at__gte=now).values("account_id")
+        pk__in=Meeting.objects.upcoming(now).values("account_id")
     )
 
 
@@ -111,7 +112,7 @@ def reps_with_capacity(qs: QuerySet[Rep] | None = None) -> QuerySet[Rep]:
 
 
 def effective_capacity(*, rep: Rep, base_capacity: int, on: dt.date) -> int:
-    if not rep.active or rep.is_out_of_office(on):
+    if not rep.is_available(on):
         return 0
     return int(base_capacity * rep.ramp_factor(on))
 
@@ -133,7 +134,7 @@ def rep_skip_reason(*, rep: Rep, base_capacity: int, load: int, on: dt.date, exc
 
 def rep_available(*, rep: Rep, on: dt.date, exclude: frozenset[int] = frozenset()) -> bool:
     """A rep who may keep receiving their own leads (capacity does not matter here)."""
-    return rep.pk not in exclude and rep.active and not rep.is_out_of_office(on)
+    return rep.pk not in exclude and rep.is_available(on)
 
 
 # --- routing rules ----------------------------------------------------------------------
@@ -276,18 +277,6 @@ def returns_reviewable_by(*, user) -> QuerySet[ReturnRequest]:
     return qs.filter(rep__in=reps_managed_by(rep=rep_for_user(user)))
 
 
-def returns_visible_to(*, user) -> QuerySet[ReturnRequest]:
-    qs = ReturnRequest.objects.select_related("account", "rep", "duplicate_of", "swap_account", "reviewed_by")
-    if user_sees_everything(user):
-        return qs
-    rep = rep_for_user(user)
-    if rep is None:
-        return qs.none()
-    if rep.role == Rep.Role.MANAGER:
-        return qs.filter(Q(rep=rep) | Q(rep__in=reps_managed_by(rep=rep)))
-    return qs.filter(rep=rep)
-
-
 def reps_assignable_by(*, user) -> QuerySet[Rep]:
     """The SDRs `user` may hand an account to when reviewing a return (outcome reassign):
     ops and the system (None) any active SDR; a manager the active SDRs they see (their
@@ -314,21 +303,3 @@ def today(now: dt.datetime | None = None) -> dt.date:
     return timezone.localdate(now or timezone.now())
 
 
-def queue_items_visible_to(*, user) -> QuerySet[QueueItem]:
-    """Ops: every queue. Others: the leads waiting in queues their reps (scoped_rep_ids) can
-    claim from, and the leads those reps claimed — never another team's queue."""
-    qs = QueueItem.objects.all()
-    if user_sees_everything(user):
-        return qs
-    ids = scoped_rep_ids(user=user) or []
-    members = RoutingRuleMember.objects.filter(rep_id__in=ids).values("rule_id")
-    return qs.filter(Q(rule_id__in=members) | Q(claimed_by_id__in=ids))
-
-
-def routing_decisions_visible_to(*, user) -> QuerySet[RoutingDecision]:
-    """As the admin's routing decision list: ops see all, others the decisions that went to
-    a rep they see."""
-    qs = RoutingDecision.objects.all()
-    if user_sees_everything(user):
-        return qs
-    return qs.filter(rep_id__in=scoped_rep_ids(user=user) or [])

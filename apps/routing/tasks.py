@@ -7,12 +7,13 @@ owned and inactive, rest processing marks each signal as added.
 
 from __future__ import annotations
 
+from apps.people.models import Team
 from apps.routing import services
+from apps.routing.models import Distribution
 
 
 def distribution_run_task(team_id: int | None = None, segment: str = "") -> int:
     """The weekly distribution; returns the number of accounts assigned."""
-    from apps.people.models import Team
 
     team = Team.objects.get(pk=team_id) if team_id else None
     distribution = services.distribution_run(team=team, segment=segment or None)
@@ -35,7 +36,6 @@ def retrieval_run_task() -> int:
 def distribution_commit_task(distribution_id: int, user_id: int | None = None) -> int:
     from django.contrib.auth import get_user_model
 
-    from apps.routing.models import Distribution
 
     actor = get_user_model().objects.filter(pk=user_id).first() if user_id else None
     distribution = services.distribution_commit(distribution=Distribution.objects.get(pk=distribution_id), actor=actor)

@@ -44,6 +44,8 @@ THIRD_PARTY_APPS = [
     "drf_spectacular_sidecar",
     "django_filters",
     "axes",
+    "pgtrigger",
+    "pghistory",
 ]
 LOCAL_APPS = [
     "apps.people",
@@ -55,8 +57,18 @@ LOCAL_APPS = [
     "apps.meetings",
     "apps.reporting",
     "apps.integrations",
+    # The project's own app (after the domain apps): schedule registry sync, settings base,
+    # project-level commands.
+    "sdrops.apps.SdropsConfig",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
+
+# django-pghistory's triggers (sdrops/models.py) are installed from the models after every
+# migrate, not written into each app's migrations: the event tables live in one app
+# (sdrops), the tracked models stay free to move between apps, and the installed triggers
+# always match the current fields (pgtrigger re-installs a trigger whose definition changed).
+PGTRIGGER_MIGRATIONS = False
+PGTRIGGER_INSTALL_ON_MIGRATE = True
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -200,18 +212,18 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Per-integration tokens (hashed, scoped); see apps/integrations. First, so an
         # unauthenticated request gets 401 with a WWW-Authenticate header.
-        "apps.integrations.authentication.IntegrationTokenAuthentication",
+        "sdrops.api.authentication.IntegrationTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     # A size-capped JSONParser: DRF reads the body stream directly, past Django's
     # DATA_UPLOAD_MAX_MEMORY_SIZE check.
-    "DEFAULT_PARSER_CLASSES": ["apps.integrations.api_support.LimitedJSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["sdrops.api.support.LimitedJSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_PAGINATION_CLASS": "apps.integrations.api_support.IdCursorPagination",
-    "DEFAULT_THROTTLE_CLASSES": ["apps.integrations.throttling.IntegrationRateThrottle"],
-    "EXCEPTION_HANDLER": "apps.integrations.api_support.exception_handler",
+    "DEFAULT_PAGINATION_CLASS": "sdrops.api.support.IdCursorPagination",
+    "DEFAULT_THROTTLE_CLASSES": ["sdrops.api.throttling.IntegrationRateThrottle"],
+    "EXCEPTION_HANDLER": "sdrops.api.support.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "sdrops API",

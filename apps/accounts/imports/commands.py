@@ -10,6 +10,8 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from apps.accounts.csv_safety import csv_writer
+from apps.accounts.imports.exports import EXPORTERS
+from apps.accounts.imports.services import import_record_command, import_run
 
 MAX_PRINTED_ERRORS = 1000
 
@@ -33,7 +35,6 @@ class ImportCommand(BaseCommand):
         parser.add_argument("--user", help="Username recorded as the actor of the import (ownership events).")
 
     def handle(self, *args, **options):
-        from apps.accounts.imports.services import import_record_command, import_run
 
         path = Path(options["file"])
         if not path.is_file():
@@ -88,7 +89,6 @@ class ExportCommand(BaseCommand):
         parser.add_argument("file", help="Where to write the CSV ('-' for standard output).")
 
     def handle(self, *args, **options):
-        from apps.accounts.imports.exports import EXPORTERS
 
         model, rows = EXPORTERS[self.kind]
         if options["file"] == "-":

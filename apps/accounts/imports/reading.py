@@ -19,7 +19,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from apps.accounts.csv_safety import unneutralise_cell
+from apps.accounts.csv_safety import csv_writer, unneutralise_cell
 
 DELIMITERS = (",", ";", "\t")
 DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab"}
@@ -235,7 +235,6 @@ def read_table(data: bytes, *, known: Iterable[str], encoding: str | None = None
 
 def rejects_csv(table: CsvTable, errors: list[RowError]) -> str:
     """The bad rows as they were, plus an `error` column, ready to fix and re-import."""
-    from apps.accounts.csv_safety import csv_writer
 
     by_line: dict[int, list[RowError]] = {}
     for error in errors:

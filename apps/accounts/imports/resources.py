@@ -14,6 +14,7 @@ from import_export.results import Error, Result, RowResult
 
 from apps.accounts.csv_safety import neutralise_row
 from apps.accounts.imports.exports import EXPORTERS
+from apps.accounts.imports.services import import_run
 from apps.accounts.models import Account
 from apps.people.models import Contact, Rep
 
@@ -31,7 +32,6 @@ class FastPathResource(resources.ModelResource):
 
     def import_data(self, dataset, dry_run=False, raise_errors=False, use_transactions=None,
                     collect_failed_rows=False, rollback_on_validation_errors=False, **kwargs) -> Result:
-        from apps.accounts.imports.services import import_run
 
         outcome = import_run(
             kind=self.kind, data=dataset.export("csv").encode("utf-8"), actor=kwargs.get("user"),

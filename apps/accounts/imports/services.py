@@ -14,10 +14,12 @@ from django.core.files.base import ContentFile
 from django.db import connection, connections, transaction
 from django.utils import timezone
 
+from apps.accounts.imports.accounts import AccountImporter
 from apps.accounts.imports.base import ImportOutcome, Progress, table_problems
 from apps.accounts.imports.reading import FileRefused, read_table, rejects_csv
 from apps.accounts.models import ImportRecord
 from apps.people.actors import actor_user
+from apps.people.imports import ContactImporter, RepImporter
 
 logger = logging.getLogger(__name__)
 
@@ -27,8 +29,6 @@ PREVIEW_ERRORS = 100
 
 
 def importer_class(kind: str):
-    from apps.accounts.imports.accounts import AccountImporter
-    from apps.people.imports import ContactImporter, RepImporter
 
     return {"accounts": AccountImporter, "contacts": ContactImporter, "reps": RepImporter}[kind]
 

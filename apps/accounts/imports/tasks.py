@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from apps.accounts.imports.services import import_record_preview, import_record_run
+from apps.accounts.models import ImportRecord
+
 
 def import_record_preview_task(record_id: int) -> None:
-    from apps.accounts.imports.services import import_record_preview
-    from apps.accounts.models import ImportRecord
 
     record = ImportRecord.objects.get(pk=record_id)
     if record.status == ImportRecord.Status.PREVIEWING:
@@ -13,6 +14,5 @@ def import_record_preview_task(record_id: int) -> None:
 
 
 def import_record_task(record_id: int) -> None:
-    from apps.accounts.imports.services import import_record_run
 
     import_record_run(record_id=record_id)

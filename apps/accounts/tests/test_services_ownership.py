@@ -111,13 +111,32 @@ def _insert_with_owner(name: str, domain: str, rep) -> int:
         return cursor.fetchone()[0]
 
 
+def _listen_after_commit(seen):
+    """A receiver of apps.accounts.events.owners_changed that runs after commit."""
+    from apps.accounts.events import owners_changed
+    from sdrops.events import after_commit
+
+    @after_commit
+    def listener(sender, *, events, **kwargs):
+        seen.extend(events)
+
+    owners_changed.connect(listener, weak=False, dispatch_uid="test-listener")
+    return listener
+
+
+@pytest.fixture(autouse=True)
+def _disconnect_test_listener():
+    yield
+    from apps.accounts.events import owners_changed
+
+    owners_changed.disconnect(dispatch_uid="test-listener")
+
+
 def test_accounts_created_with_an_owner_get_the_same_record_as_a_move_from_the_pool(
     sdr, ae, ops, django_capture_on_commit_callbacks, monkeypatch
 ):
-    from apps.accounts import services
-
     seen = []
-    monkeypatch.setattr(services, "_after_owner_change", [lambda events: seen.extend(events)])
+    _listen_after_commit(seen)
     by_sdr = _insert_with_owner("By SDR", "by-sdr.com", sdr)
     by_ae = _insert_with_owner("By AE", "by-ae.com", ae)
     pooled = _insert_with_owner("Pooled", "pooled.com", None)
@@ -147,10 +166,8 @@ def test_accounts_created_with_an_owner_get_the_same_record_as_a_move_from_the_p
 
 
 def test_owner_change_callbacks_run_after_commit(sdr, django_capture_on_commit_callbacks, monkeypatch):
-    from apps.accounts import services
-
     seen = []
-    monkeypatch.setattr(services, "_after_owner_change", [lambda events: seen.extend(events)])
+    _listen_after_commit(seen)
     account = AccountFactory()
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         account_set_owner(account=account, to_rep=sdr, reason="manual")

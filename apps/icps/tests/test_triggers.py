@@ -94,7 +94,7 @@ def test_nightly_schedule_is_declared_and_decays_scores(demo_icp):
     from django_q.brokers import get_broker
     from django_q.scheduler import scheduler
 
-    schedule = Schedule.objects.get(name="icps: nightly rescore")
+    schedule = Schedule.objects.get(name="icps.nightly_rescore")
     assert schedule.func == "apps.icps.tasks.rescore_all_accounts"
     assert schedule.schedule_type == Schedule.CRON and schedule.cron == "15 2 * * *"
     demo = signal_type("demo_request")  # lifetime 90 days (migration 0003)

@@ -7,9 +7,9 @@ import pytest
 from apps.accounts.models import Activity, OwnershipReason
 from apps.accounts.services import account_set_owner
 from apps.accounts.tests.factories import AccountFactory
-from apps.integrations.api_support import MAX_BULK_ITEMS
 from apps.integrations.models import Scope
 from apps.people.tests.factories import ContactFactory
+from sdrops.api.support import MAX_BULK_ITEMS
 
 pytestmark = pytest.mark.django_db
 

@@ -105,7 +105,7 @@ def lead_cycle_open(
         cycle.save()
         _event(cycle, LeadCycleEvent.Kind.ASSIGNED, actor=actor, at=cycle.assigned_at,
                note="recycled" if number > 1 else "")
-        events.lead_changed(
+        events.lead_change_send(
             events.LEAD_ASSIGNED,
             lambda: {**events.cycle_data(cycle), "from_rep": None, "reason": "recycled" if number > 1 else "assigned"},
             cycle.assigned_at,

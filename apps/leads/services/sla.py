@@ -124,7 +124,7 @@ def lead_cycle_sla_enforce(*, cycle_id: int, now: dt.datetime | None = None) -> 
                     )
             except IntegrityError:
                 return "skipped"
-            events.lead_changed(events.LEAD_SLA_BREACHED, lambda: events.breach_data(breach, cycle), now)
+            events.lead_change_send(events.LEAD_SLA_BREACHED, lambda: events.breach_data(breach, cycle), now)
             transaction.on_commit(lambda: notifications.sla_reminder(breach_id=breach.pk))
             return "reminded"
     return "skipped"
@@ -154,7 +154,7 @@ def _escalate(cycle: LeadCycle, *, now: dt.datetime, notifications) -> str:
     if new_rep is None:
         breach.note = "No available rep to re-assign to; manager notified."
         breach.save(update_fields=["note"])
-        events.lead_changed(events.LEAD_SLA_BREACHED, lambda: events.breach_data(breach, cycle), now)
+        events.lead_change_send(events.LEAD_SLA_BREACHED, lambda: events.breach_data(breach, cycle), now)
         transaction.on_commit(lambda: notifications.sla_escalation(breach_id=breach.pk))
         return "escalated"
     account = cycle.contact.account
@@ -176,8 +176,8 @@ def _escalate(cycle: LeadCycle, *, now: dt.datetime, notifications) -> str:
     Enrolment.objects.filter(contact_id=cycle.contact_id, state=Enrolment.State.ACTIVE).update(rep=new_rep)
     breach.reassigned_to = new_rep
     breach.save(update_fields=["reassigned_to"])
-    events.lead_changed(events.LEAD_SLA_BREACHED, lambda: events.breach_data(breach, cycle), now)
-    events.lead_changed(
+    events.lead_change_send(events.LEAD_SLA_BREACHED, lambda: events.breach_data(breach, cycle), now)
+    events.lead_change_send(
         events.LEAD_ASSIGNED,
         lambda: {**events.cycle_data(cycle), "from_rep": events.rep_data(old_rep), "reason": "sla_reassignment"},
         now,

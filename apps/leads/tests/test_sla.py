@@ -106,7 +106,7 @@ def test_scheduled_job_is_declared_and_runs_through_the_scheduler(inbound, sdr, 
     from django_q.models import Schedule
     from django_q.scheduler import scheduler
 
-    schedule = Schedule.objects.get(name="Lead SLA check")
+    schedule = Schedule.objects.get(name="leads.sla_check")
     assert (schedule.func, schedule.schedule_type, schedule.minutes) == ("apps.leads.tasks.lead_sla_check", "I", 5)
     Schedule.objects.exclude(pk=schedule.pk).update(next_run=T0 + dt.timedelta(days=365))
     Schedule.objects.filter(pk=schedule.pk).update(next_run=T0)

@@ -357,17 +357,17 @@ def test_reschedule_tasks_expire_after_the_window_or_when_the_lead_is_dispositio
 
 
 def test_disposition_callbacks_run_in_the_same_transaction(booked, pod):
-    from apps.meetings import services
+    from apps.meetings.events import meeting_dispositioned
 
     seen = []
 
-    def record(meeting):
+    def record(sender, *, meeting, **kwargs):
         seen.append((meeting.pk, meeting.status, meeting.opportunity_id is not None))
 
-    services._on_dispositioned.append(record)
+    meeting_dispositioned.connect(record)
     try:
         with after(booked):
             meeting_disposition(meeting=booked, outcome=Meeting.Status.COMPLETED_QUALIFIED, actor=pod["ae"].user)
     finally:
-        services._on_dispositioned.remove(record)
+        meeting_dispositioned.disconnect(record)
     assert seen == [(booked.pk, "completed_qualified", True)]

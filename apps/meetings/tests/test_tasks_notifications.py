@@ -60,6 +60,21 @@ def test_reminder_goes_to_the_ae_once_when_the_meeting_ends(pod, contact, start)
 
 
 @pytest.mark.django_db
+def test_reminder_and_escalation_links_are_full_portal_urls(pod, contact, start, settings):
+    # A mail is read outside the portal: a relative path is not a link. Every mail takes its
+    # links from the one base-URL setting.
+    settings.PORTAL_BASE_URL = "https://portal.example.com/"
+    meeting = _book(pod, contact, start)
+    with time_machine.travel(meeting.disposition_due_at + dt.timedelta(minutes=1), tick=False):
+        remind_ended_meetings()
+        escalate_overdue_meetings()
+    link = f"https://portal.example.com/admin/meetings/meeting/{meeting.pk}/disposition/"
+    assert [m.to for m in mail.outbox] == [[pod["ae"].user.email], [pod["manager"].user.email]]
+    for message in mail.outbox:
+        assert link in message.body.split()
+
+
+@pytest.mark.django_db
 def test_no_reminder_for_a_meeting_dispositioned_before_its_end(pod, contact, start):
     meeting = _book(pod, contact, start)
     with time_machine.travel(meeting.scheduled_at + dt.timedelta(minutes=10), tick=False):

@@ -64,7 +64,7 @@ def test_seed_demo_builds_the_organisation_deterministically(demo_organisation):
 def test_every_printed_demo_login_works(client, demo_organisation):
     from django.conf import settings
 
-    from apps.people.management.commands.seed_demo import USERS_DOC
+    from sdrops.management.commands.seed_demo import USERS_DOC
 
     for username, _ in USERS_DOC:
         client.logout()

@@ -9,9 +9,9 @@ from rest_framework.test import APIClient
 from apps.accounts.services import account_set_owner
 from apps.accounts.tests.factories import AccountFactory
 from apps.integrations.services import integration_create
-from apps.reporting.filters import ReportFilterSet
 from apps.reporting.reports import REPORTS
 from apps.reporting.views import report_compute
+from sdrops.api.scope import ReportFilterSet
 
 pytestmark = pytest.mark.django_db
 

@@ -159,7 +159,7 @@ def test_every_page_renders_empty_with_chart_definitions_and_csv(report, ops, sd
 def _scope_for(user, page, **data):
     from django.test import RequestFactory
 
-    from apps.reporting.filters import ReportFilterSet
+    from sdrops.api.scope import ReportFilterSet
 
     request = RequestFactory().get("/")
     request.user = user.user

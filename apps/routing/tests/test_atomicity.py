@@ -9,6 +9,7 @@ from apps.accounts.models import Account, OwnershipEvent
 from apps.accounts.services import account_set_owner
 from apps.routing import services
 from apps.routing.models import AccountRest, Distribution, DistributionLine, ReturnRequest
+from apps.routing.services import distributions
 from apps.routing.tests.factories import ScoredAccountFactory
 
 pytestmark = pytest.mark.django_db
@@ -21,13 +22,13 @@ class Crash(Exception):
 def test_distribution_dying_part_way_leaves_nothing(sdr, monkeypatch):
     for score in (90, 50, 10):
         ScoredAccountFactory(total_score=score)
-    real = services.account_owners_set
+    real = distributions.account_owners_set
 
     def owners_then_crash(**kwargs):
         real(**kwargs)
         raise Crash
 
-    monkeypatch.setattr(services, "account_owners_set", owners_then_crash)
+    monkeypatch.setattr(distributions, "account_owners_set", owners_then_crash)
     with pytest.raises(Crash):
         services.distribution_run()
     assert not Distribution.objects.exists() and not DistributionLine.objects.exists()

@@ -16,12 +16,12 @@ from apps.routing import selectors
 from apps.routing.models import QueueItem, RepCapacityOverride, RoutingDecision, RoutingRuleMember, Strategy
 from apps.routing.services import (
     RoutingError,
-    _pick_rotation,
     lead_route,
     pick_rep,
     queue_claim_next,
     routing_decision_retry,
 )
+from apps.routing.services.lead_routing import _pick_rotation
 from apps.routing.tests.factories import rule_with
 
 pytestmark = pytest.mark.django_db

@@ -47,7 +47,7 @@ class IntegrationTokenAuthentication(authentication.BaseAuthentication):
 
 
 class IntegrationTokenScheme(OpenApiAuthenticationExtension):
-    target_class = "apps.integrations.authentication.IntegrationTokenAuthentication"
+    target_class = "sdrops.api.authentication.IntegrationTokenAuthentication"
     name = "integrationToken"
 
     def get_security_definition(self, auto_schema):

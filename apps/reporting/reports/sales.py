@@ -1,19 +1,18 @@
 """Pages over meetings and opportunities (apps.meetings): meetings, conversion by cohort and
-pipeline generated. Imported by apps.reporting.reports, which registers them."""
+pipeline generated."""
 
 from __future__ import annotations
 
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncMonth
 
-from apps.reporting.reports import Report, _pct_text, register
+from apps.meetings.models import Meeting, Opportunity, OpportunityStage
+from apps.reporting import selectors as s
+from apps.reporting.reports.base import Report, pct_text, register
 from apps.reporting.tables import Column, Result, Table, bar_chart, rate
-
-# -- meetings --------------------------------------------------------------------------------
 
 
 def meeting_aggregates() -> dict:
-    from apps.meetings.models import Meeting
 
     st = Meeting.Status
     return {
@@ -28,7 +27,6 @@ def meeting_aggregates() -> dict:
 
 
 def meetings_in_period(*, scope, who: str):
-    from apps.meetings.models import Meeting
 
     return Meeting.objects.filter(scheduled_at__gte=scope.start, scheduled_at__lt=scope.end, **scope.rep_filter(f"{who}_id"))
 
@@ -69,7 +67,6 @@ class Meetings(Report):
     filters = ("date", "team", "rep")
 
     def compute(self, *, scope, params) -> Result:
-        from apps.reporting import selectors as s
 
         zero = {key: 0 for key in meeting_aggregates()}
         by_sdr = [_finish_meeting(r) for r in s.merge_by_rep(
@@ -90,17 +87,13 @@ class Meetings(Report):
             ("No-shows", [r["no_show"] for r in by_sdr]),
             ("Not dispositioned", [r["awaiting"] for r in by_sdr])])
         summary = [("Meetings", str(sdr_total["booked"])), ("Held", str(sdr_total["held"])),
-                   ("No-show rate", _pct_text(sdr_total["no_show_rate"])),
-                   ("Qualified rate", _pct_text(sdr_total["qualified_rate"])), ("Late dispositions", str(sdr_total["late"]))]
+                   ("No-show rate", pct_text(sdr_total["no_show_rate"])),
+                   ("Qualified rate", pct_text(sdr_total["qualified_rate"])), ("Late dispositions", str(sdr_total["late"]))]
         return Result(tables=tables, chart=chart, summary=summary)
-
-
-# -- conversion by cohort and pipeline generated ----------------------------------------------------
 
 
 def opportunity_cohorts(*, scope) -> list[dict]:
     """Opportunities sourced by SDRs in scope, created in the period, by SDR and month created."""
-    from apps.meetings.models import Opportunity, OpportunityStage
 
     won, lost = Q(stage__outcome=OpportunityStage.Outcome.WON), Q(stage__outcome=OpportunityStage.Outcome.LOST)
     qs = Opportunity.objects.filter(created_at__gte=scope.start, created_at__lt=scope.end, sourcing_sdr__isnull=False,
@@ -120,7 +113,6 @@ def opportunity_cohorts(*, scope) -> list[dict]:
 
 def pipeline_generated(*, scope) -> list[dict]:
     """Opportunities that reached the pipeline stage in the period, by sourcing SDR."""
-    from apps.meetings.models import Opportunity
 
     qs = Opportunity.objects.filter(pipeline_at__gte=scope.start, pipeline_at__lt=scope.end, sourcing_sdr__isnull=False,
                                     **scope.rep_filter("sourcing_sdr_id"))
@@ -159,7 +151,6 @@ class Conversion(Report):
     filters = ("date", "team", "rep")
 
     def compute(self, *, scope, params) -> Result:
-        from apps.reporting import selectors as s
 
         cohorts = opportunity_cohorts(scope=scope)
         rows = [_finish_cohort({**r, "rep": r["sourcing_sdr__owner_name"], "month": r["month"].strftime("%Y-%m")})
@@ -193,5 +184,5 @@ class Conversion(Report):
             (f"{name} win rate %", [None if (name, m) not in lookup or lookup[(name, m)]["win_rate"] is None
                                     else lookup[(name, m)]["win_rate"] * 100 for m in months]) for name in names], percent=True)
         summary = [("Pipeline generated", f"{pipe_total['amount']:.2f}"), ("Opportunities sourced", str(totals["count"])),
-                   ("Win rate", _pct_text(cohort_table.total["win_rate"] if cohort_table.total else None))]
+                   ("Win rate", pct_text(cohort_table.total["win_rate"] if cohort_table.total else None))]
         return Result(tables=[cohort_table, pipeline_table], chart=chart, summary=summary)

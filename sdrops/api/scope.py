@@ -16,23 +16,13 @@ from django.utils import timezone
 
 from apps.leads.models import LeadType
 from apps.people.models import Rep, Segment, Team
-from apps.people.selectors import rep_for_user, scoped_rep_ids, user_sees_everything
+from apps.people.selectors import scoped_rep_ids
+from sdrops.access import (  # noqa: F401 (defined in the access module; re-exported for existing callers)
+    teams_visible_to,
+)
 
 DEFAULT_DAYS = 30
 MAX_DAYS = 400
-
-
-def teams_visible_to(*, user):
-    if user_sees_everything(user):
-        return Team.objects.all()
-    rep = rep_for_user(user)
-    if rep is None:
-        return Team.objects.none()
-    if rep.role == Rep.Role.MANAGER:
-        from django.db.models import Q
-
-        return Team.objects.filter(Q(manager=rep) | Q(pk=rep.team_id)).distinct()
-    return Team.objects.filter(pk=rep.team_id)
 
 
 def _teams(request):

@@ -20,7 +20,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
-from apps.people.management.commands.seed_demo import USERS_DOC
+from sdrops.management.commands.seed_demo import USERS_DOC
 
 GRACE_SECONDS = 10
 

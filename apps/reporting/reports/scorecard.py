@@ -1,19 +1,19 @@
 """The SDR scorecard for 1:1s: one SDR against the team averages on every metric, with the
-funnel stage that drops most and the coaching hint for it. Imported by apps.reporting.reports."""
+funnel stage that drops most and the coaching hint for it."""
 
 from __future__ import annotations
 
 import dataclasses
 
+from apps.people.models import Rep
+from apps.people.selectors import rep_for_user
 from apps.reporting import selectors as s
-from apps.reporting.reports import (
-    LEAD_RESPONSE_ZERO,
-    Report,
-    finish_lead_response,
-    funnel_rows,
-    register,
-)
-from apps.reporting.tables import Column, Result, Table, bar_chart, rate
+from apps.reporting.models import FunnelTargets
+from apps.reporting.reports.base import Report, register
+from apps.reporting.reports.lead_response import LEAD_RESPONSE_ZERO, finish_lead_response
+from apps.reporting.reports.sales import meetings_by, pipeline_generated
+from apps.reporting.reports.team_dashboard import funnel_rows
+from apps.reporting.tables import Column, Result, Table, bar_chart, format_value, rate
 
 COACHING = {
     "mql_sql": ("MQL → SQL", "Qualification technique (seed: low MQL→SQL — review ICP targeting and qualification)"),
@@ -25,7 +25,6 @@ def team_scope(scope, rep):
     """The reps the SDR is compared with: the active SDRs of the SDR's team, all of them even
     when the viewer may see only some (an SDR sees only themselves): the page shows the team
     as averages, never another rep's own figures, and an SDR's 1:1 needs the real team."""
-    from apps.people.models import Rep
 
     qs = Rep.objects.filter(role=Rep.Role.SDR, active=True)
     qs = qs.filter(team_id=rep.team_id) if rep.team_id else qs.filter(pk=rep.pk)
@@ -55,9 +54,6 @@ class Scorecard(Report):
     filters = ("date", "rep", "lead_type")
 
     def compute(self, *, scope, params) -> Result:
-        from apps.people.selectors import rep_for_user
-        from apps.reporting.models import FunnelTargets
-        from apps.reporting.reports_sales import meetings_by, pipeline_generated
 
         rep = scope.rep
         if rep is None:
@@ -124,7 +120,6 @@ class Scorecard(Report):
                    Column("team_text", "Team average", "text", "Counts: the mean per SDR of the SDR's team (its active SDRs); "
                           "rates: the team's pooled rate."),
                    Column("definition", "Definition", "text", "How the metric is computed.")]
-        from apps.reporting.tables import format_value
 
         for row in table_rows:
             row["value_text"] = format_value(row["value"], Column("x", "x", row["kind"]))

@@ -1,4 +1,4 @@
-"""The returns page over apps.routing's ReturnRequest. Imported by apps.reporting.reports."""
+"""The returns page over apps.routing's ReturnRequest."""
 
 from __future__ import annotations
 
@@ -7,18 +7,18 @@ import datetime as dt
 from django.db.models import Count, Q
 from django.db.models.functions import TruncWeek
 
-from apps.reporting.reports import Report, register
+from apps.reporting import selectors as s
+from apps.reporting.reports.base import Report, register
 from apps.reporting.tables import Column, Result, Table, bar_chart, rate
+from apps.routing.models import ReturnOutcome, ReturnReason, ReturnRequest
 
 
 def returns_in_period(*, scope):
-    from apps.routing.models import ReturnRequest
 
     return ReturnRequest.objects.filter(created_at__gte=scope.start, created_at__lt=scope.end, **scope.rep_filter())
 
 
 def return_aggregates() -> dict:
-    from apps.routing.models import ReturnOutcome, ReturnRequest
 
     aggregates = {
         "returns": Count("id"),
@@ -32,7 +32,6 @@ def return_aggregates() -> dict:
 
 
 def _columns(first: Column) -> list[Column]:
-    from apps.routing.models import ReturnOutcome
 
     return [
         first,
@@ -59,8 +58,6 @@ class Returns(Report):
     filters = ("date", "team", "rep")
 
     def compute(self, *, scope, params) -> Result:
-        from apps.reporting import selectors as s
-        from apps.routing.models import ReturnReason
 
         qs = returns_in_period(scope=scope)
         zero = {key: 0 for key in return_aggregates()}

@@ -1,17 +1,18 @@
-"""The cadence compliance page over apps.cadences. Imported by apps.reporting.reports."""
+"""The cadence compliance page over apps.cadences."""
 
 from __future__ import annotations
 
 from django.db.models import Count, Q
 
-from apps.reporting.reports import Report, _pct_text, register
+from apps.cadences.models import Enrolment, EnrolmentStep
+from apps.reporting.reports.base import Report, pct_text, register
+from apps.reporting.selectors import fetch_dicts
 from apps.reporting.tables import Column, Result, Table, bar_chart, rate
 
 EARLY_ABANDON_STEPS = 3
 
 
 def enrolments_in_period(*, scope):
-    from apps.cadences.models import Enrolment
 
     qs = Enrolment.objects.filter(enrolled_at__gte=scope.start, enrolled_at__lt=scope.end, **scope.rep_filter())
     if scope.lead_type:
@@ -20,10 +21,8 @@ def enrolments_in_period(*, scope):
 
 
 def cadence_step_outcomes(*, scope) -> list[dict]:
-    from apps.cadences.models import EnrolmentStep
 
     Outcome = EnrolmentStep.Outcome
-    from apps.cadences.models import Enrolment
 
     # Steps left pending when an enrolment ended early were never reached: not counted.
     qs = EnrolmentStep.objects.filter(enrolment__in=enrolments_in_period(scope=scope)).exclude(
@@ -36,12 +35,15 @@ def cadence_step_outcomes(*, scope) -> list[dict]:
 def cadence_summary(*, scope) -> list[dict]:
     """Per cadence: the period's enrolments by how they ended, and the steps done before a
     disposition. Steps done are counted per enrolment once (a grouped join, not a lookup per row)."""
-    from apps.reporting.selectors import fetch_dicts
 
     where = ["en.enrolled_at >= %(start)s", "en.enrolled_at < %(end)s"]
-    params = {"start": scope.start, "end": scope.end, "done": ["positive", "negative", "no_response"],
+    done = EnrolmentStep.Outcome
+    state = Enrolment.State
+    params = {"start": scope.start, "end": scope.end, "done": [done.POSITIVE, done.NEGATIVE, done.NO_RESPONSE],
               "early": EARLY_ABANDON_STEPS,
-              "without_response": ["completed", "incomplete", "dispositioned", "stopped"]}
+              "without_response": [state.COMPLETED, state.INCOMPLETE, state.DISPOSITIONED, state.STOPPED],
+              "active": state.ACTIVE, "positive": state.POSITIVE, "negative": state.NEGATIVE,
+              "completed": state.COMPLETED, "dispositioned": state.DISPOSITIONED}
     if scope.rep_ids is not None:
         where.append("en.rep_id = ANY(%(rep_ids)s)")
         params["rep_ids"] = list(scope.rep_ids)
@@ -58,14 +60,14 @@ def cadence_summary(*, scope) -> list[dict]:
                    GROUP BY st.enrolment_id)
         SELECT e.cadence_id, e.name AS cadence__name,
                count(*) AS enrolments,
-               count(*) FILTER (WHERE e.state = 'active') AS active,
-               count(*) FILTER (WHERE e.state = 'positive') AS positive,
-               count(*) FILTER (WHERE e.state = 'negative') AS negative,
+               count(*) FILTER (WHERE e.state = %(active)s) AS active,
+               count(*) FILTER (WHERE e.state = %(positive)s) AS positive,
+               count(*) FILTER (WHERE e.state = %(negative)s) AS negative,
                count(*) FILTER (WHERE e.state = ANY(%(without_response)s)) AS ended_no_response,
-               count(*) FILTER (WHERE e.state = 'completed') AS completed,
-               count(*) FILTER (WHERE e.state = 'dispositioned') AS dispositioned,
-               avg(COALESCE(d.done, 0)) FILTER (WHERE e.state = 'dispositioned') AS steps_before_disposition,
-               count(*) FILTER (WHERE e.state = 'dispositioned' AND COALESCE(d.done, 0) <= %(early)s) AS early_abandons
+               count(*) FILTER (WHERE e.state = %(completed)s) AS completed,
+               count(*) FILTER (WHERE e.state = %(dispositioned)s) AS dispositioned,
+               avg(COALESCE(d.done, 0)) FILTER (WHERE e.state = %(dispositioned)s) AS steps_before_disposition,
+               count(*) FILTER (WHERE e.state = %(dispositioned)s AND COALESCE(d.done, 0) <= %(early)s) AS early_abandons
         FROM e LEFT JOIN d ON d.enrolment_id = e.id
         GROUP BY e.cadence_id, e.name
         ORDER BY e.name"""
@@ -83,7 +85,6 @@ class Cadences(Report):
     description = "Per cadence and step: the four step outcomes; completion rate, steps reached before disposition, early abandons."
 
     def compute(self, *, scope, params) -> Result:
-        from apps.cadences.models import EnrolmentStep
 
         Outcome = EnrolmentStep.Outcome
         summary_rows = cadence_summary(scope=scope)
@@ -129,6 +130,6 @@ class Cadences(Report):
         labels = [f"{r['cadence']} · {r['position']}" for r in step_rows]
         chart = bar_chart(labels=labels, stacked=True, datasets=[
             (label, [r[value] for r in step_rows]) for value, label in Outcome.choices])
-        summary = [("Enrolments", str(total["enrolments"])), ("Completion rate", _pct_text(total["completion_rate"])),
+        summary = [("Enrolments", str(total["enrolments"])), ("Completion rate", pct_text(total["completion_rate"])),
                    ("Early abandons", str(total["early_abandons"]))]
         return Result(tables=[cadences, steps], chart=chart, summary=summary)

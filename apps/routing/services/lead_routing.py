@@ -1,0 +1,413 @@
+"""Lead-to-account matching and routing: the rule, the pick (rotation, weighted, capacity,
+territory, pod), the owner change and the recorded decision; signalled accounts routed at once."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.db.models.expressions import RawSQL
+from django.utils import timezone
+
+from apps.accounts.domains import email_domain, is_webmail, normalize_domain, registrable_domain
+from apps.accounts.models import Account, OwnershipReason
+from apps.accounts.selectors import webmail_extra_domains
+from apps.accounts.services import account_create, account_owners_set
+from apps.icps.models import Quadrant
+from apps.leads.models import LeadType
+from apps.leads.selectors import lead_cycle_current
+from apps.leads.services import lead_cycle_open
+from apps.people.actors import actor_user
+from apps.people.models import Contact, Rep
+from apps.routing import selectors
+from apps.routing.models import (
+    QueueItem,
+    RoutingDecision,
+    RoutingRule,
+    RoutingRuleMember,
+    Strategy,
+)
+from apps.routing.services.common import SKIP_LABELS, RoutingError
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class _Pick:
+    member: RoutingRuleMember | None
+    skipped: list[dict] = field(default_factory=list)
+    note: str = ""
+
+
+def _skip_entry(rep: Rep, reason: str) -> dict:
+    return {"rep_id": rep.pk, "rep": rep.owner_name, "reason": reason}
+
+
+def _eligible(members, *, on, exclude) -> tuple[list[RoutingRuleMember], list[dict]]:
+    eligible, skipped = [], []
+    for member in members:
+        reason = selectors.rep_skip_reason(
+            rep=member.rep, base_capacity=member.base_capacity, load=member.load, on=on, exclude=exclude
+        )
+        if reason:
+            skipped.append(_skip_entry(member.rep, reason))
+        else:
+            eligible.append(member)
+    return eligible, skipped
+
+
+def _pick_rotation(rule: RoutingRule, members, *, on, exclude, weighted: bool) -> _Pick:
+    """Smooth weighted round robin (nginx): each eligible member gains its weight, the
+    highest is picked and loses the round's total. Only eligible members take part, so a rep
+    back from leave rejoins the rotation where they left it — no burst of catch-up leads.
+    Plain round robin is the same with every weight 1. The state is stored per member."""
+    eligible, skipped = _eligible(members, on=on, exclude=exclude)
+    if weighted:
+        for member in [m for m in eligible if m.weight == 0]:
+            skipped.append(_skip_entry(member.rep, "zero_weight"))
+        eligible = [m for m in eligible if m.weight > 0]
+    if not eligible:
+        return _Pick(None, skipped)
+    weight = (lambda m: m.weight) if weighted else (lambda m: 1)
+    total = sum(weight(m) for m in eligible)
+    for member in eligible:
+        member.current_weight += weight(member)
+    chosen = max(eligible, key=lambda m: (m.current_weight, -m.order, -m.pk))
+    chosen.current_weight -= total
+    # Reps before the chosen one in the rotation who were eligible were passed over by
+    # turn, not skipped; only ineligible reps are recorded.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE routing_routingrulemember AS m SET current_weight = v.w "
+            "FROM unnest(%s::bigint[], %s::bigint[]) AS v(id, w) WHERE m.id = v.id",
+            [[m.pk for m in eligible], [m.current_weight for m in eligible]],
+        )
+    return _Pick(chosen, skipped)
+
+
+def _pick_capacity(members, *, on, exclude) -> _Pick:
+    """The rep with the lowest load ÷ effective capacity, so books even out — but a rep who
+    received two of the rule's last n leads (n = the reps taking part) waits a turn while
+    another has room. A rep back from leave with a small book thus catches up at about two
+    leads a round instead of taking every lead in a burst."""
+    eligible, skipped = _eligible(members, on=on, exclude=exclude)
+    if not eligible:
+        return _Pick(None, skipped)
+
+    def ratio(m):
+        capacity = selectors.effective_capacity(rep=m.rep, base_capacity=m.base_capacity, on=on)
+        return (m.load / capacity, m.order, m.pk)
+
+    ranked = sorted(eligible, key=ratio)
+    recent = list(getattr(ranked[0], "recent_reps", None) or [])[: len(eligible)]
+    held_back = {rep_id for rep_id in recent if recent.count(rep_id) >= 2}
+    chosen = next((m for m in ranked if m.rep_id not in held_back), ranked[0])
+    note = f"lowest load ÷ capacity ({chosen.load} open)"
+    if chosen is not ranked[0]:
+        lowest = ranked[0]
+        note += (f"; {lowest.rep} (lower) had {recent.count(lowest.rep_id)} of the rule's last {len(recent)} leads "
+                 "and waits a turn")
+    return _Pick(chosen, skipped, note=note)
+
+
+def _pick_territory(members, *, on, exclude) -> _Pick:
+    eligible, skipped = _eligible(members, on=on, exclude=exclude)
+    return _Pick(eligible[0] if eligible else None, skipped)
+
+
+def _pick_pod(members, *, account: Account, on, exclude) -> _Pick:
+    """The SDR paired with the account's AE (opportunity owner, else CSM); with no pod
+    partner available, the least-loaded eligible rep of the rule."""
+    ae_ids = {pk for pk in (account.opportunity_owner_id, account.cs_owner_id) if pk}
+    partner_ids = (
+        set(Rep.ae_partners.through.objects.filter(to_rep_id__in=ae_ids).values_list("from_rep_id", flat=True))
+        if ae_ids
+        else set()
+    )
+    eligible, skipped = _eligible(members, on=on, exclude=exclude)
+    pod = [m for m in eligible if m.rep_id in partner_ids]
+    if pod:
+        skipped += [_skip_entry(m.rep, selectors.SKIP_NOT_POD) for m in eligible if m.rep_id not in partner_ids]
+        return _Pick(pod[0], skipped, note="the account's pod partner")
+    pick = _pick_capacity([m for m in members if m in eligible], on=on, exclude=exclude)
+    return _Pick(pick.member, skipped, note="no pod partner available; " + pick.note)
+
+
+def _describe_skips(skipped: list[dict]) -> str:
+    if not skipped:
+        return ""
+    return " Skipped: " + "; ".join(f"{s['rep']} ({SKIP_LABELS.get(s['reason'], s['reason'])})" for s in skipped) + "."
+
+
+def _lead_account(*, contact: Contact, account_domain: str, actor) -> tuple[Account | None, bool, str]:
+    """The account a lead belongs to, locked: (account, created, why-unmatched)."""
+    if contact.account_id:
+        account = Account.objects.select_for_update(no_key=True, of=("self",)).select_related(
+            "owner", "opportunity_owner", "cs_owner"
+        ).get(pk=contact.account_id)
+        return account, False, ""
+    try:
+        domain = normalize_domain(account_domain) if account_domain else email_domain(contact.email)
+    except ValidationError as error:
+        return None, False, f"No usable domain: {' '.join(error.messages)}"
+    if not account_domain and is_webmail(domain):
+        return None, False, f"{domain} is a webmail domain and the lead has no account domain."
+    keys = {domain, registrable_domain(domain)}
+    candidates = list(
+        Account.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("owner", "opportunity_owner", "cs_owner")
+        # A UNION of two index look-ups: an OR across the alias join made PostgreSQL scan every account.
+        .filter(pk__in=RawSQL(
+            "SELECT id FROM accounts_account WHERE matching_key = ANY(%s) "
+            "UNION SELECT account_id FROM accounts_domainalias WHERE matching_key = ANY(%s)",
+            [sorted(keys), sorted(keys)],
+        ))
+        .order_by("pk")
+    )
+    if candidates:
+        # An account that keeps its subdomain (shop.example.co.uk) beats its parent domain.
+        candidates.sort(key=lambda a: (a.matching_key != domain, a.pk))
+        return candidates[0], False, ""
+    if is_webmail(domain, webmail_extra_domains()):
+        return None, False, f"{domain} is a webmail domain and the lead has no account domain."
+    root = registrable_domain(domain)
+    name = root.split(".", 1)[0].replace("-", " ").title() or root
+    try:
+        account = account_create(name=name, domain=root, actor=actor)
+    except ValidationError as error:
+        return None, False, f"Could not create an account for {root}: {' '.join(error.messages)}"
+    return account, True, ""
+
+
+def _route_account(
+    *,
+    account: Account,
+    contact: Contact | None,
+    source: str,
+    lead_type: str,
+    exclude: frozenset[int],
+    reason: str,
+    actor,
+    on: dt.date,
+    created: bool = False,
+) -> tuple[RoutingDecision, Rep | None, bool]:
+    """Decide who gets `account` (and its lead); move the account when a rule picks a rep.
+    Returns (unsaved decision, rep for the lead, whether the account moved). An account
+    `created` for this lead has no opportunity yet, so none is looked up."""
+    decision = RoutingDecision(contact=contact, account=account, reason=reason, actor=actor_user(actor))
+    opportunity_owner = None if created else selectors.account_open_opportunity_owner(account=account)
+    if opportunity_owner is not None and selectors.rep_available(rep=opportunity_owner, on=on, exclude=exclude):
+        decision.outcome, decision.rep = RoutingDecision.Outcome.OPPORTUNITY_OWNER, opportunity_owner
+        decision.explanation = f"{account} has an open opportunity owned by {opportunity_owner}."
+        return decision, opportunity_owner, False
+    if account.status == Account.Status.CUSTOMER:
+        for candidate in (account.opportunity_owner, account.cs_owner):
+            if candidate is not None and candidate.role != Rep.Role.SDR and selectors.rep_available(rep=candidate, on=on, exclude=exclude):
+                decision.outcome, decision.rep = RoutingDecision.Outcome.CUSTOMER_OWNER, candidate
+                decision.explanation = f"{account} is a customer: its lead goes to its AE/CSM {candidate}, never to an SDR."
+                return decision, candidate, False
+        decision.outcome = RoutingDecision.Outcome.NO_REP
+        decision.explanation = f"{account} is a customer with no available AE/CSM; ops must assign the lead."
+        return decision, None, False
+    owner = account.owner
+    if owner is not None and selectors.rep_available(rep=owner, on=on, exclude=exclude):
+        decision.outcome, decision.rep = RoutingDecision.Outcome.CURRENT_OWNER, owner
+        decision.explanation = f"{account} is in {owner}'s book."
+        return decision, owner, False
+    if owner is not None:
+        if owner.pk in exclude:
+            why = selectors.SKIP_EXCLUDED
+        elif not owner.active:
+            why = selectors.SKIP_INACTIVE
+        else:
+            why = selectors.SKIP_OUT_OF_OFFICE
+        decision.skipped = [_skip_entry(owner, why)]
+    candidate = selectors.routing_rule_for(account=account, source=source, lead_type=lead_type)
+    if candidate is None:
+        decision.outcome = RoutingDecision.Outcome.NO_REP
+        decision.explanation = "No routing rule matches (add a fallback rule with no conditions); ops must assign it."
+        return decision, None, False
+    rule = candidate.rule
+    decision.rule, decision.strategy = rule, rule.strategy
+    if rule.strategy == Strategy.QUEUE and reason == OwnershipReason.SLA_REASSIGNMENT:
+        # A lead whose clock already lapsed must not wait again for someone to claim it.
+        decision.outcome = RoutingDecision.Outcome.NO_REP
+        decision.explanation = f"Rule “{rule}” is a claim queue; an SLA re-assignment needs a rep now."
+        return decision, None, False
+    if rule.strategy == Strategy.QUEUE:
+        decision.outcome = RoutingDecision.Outcome.QUEUED
+        decision.explanation = f"Rule “{rule}”: queued for its reps to claim, oldest first."
+        return decision, None, False
+    if rule.strategy in (Strategy.ROUND_ROBIN, Strategy.WEIGHTED_ROUND_ROBIN):
+        pick = _pick_rotation(rule, candidate.members, on=on, exclude=exclude, weighted=rule.strategy == Strategy.WEIGHTED_ROUND_ROBIN)
+    elif rule.strategy == Strategy.CAPACITY_AWARE:
+        pick = _pick_capacity(candidate.members, on=on, exclude=exclude)
+    elif rule.strategy == Strategy.POD:
+        pick = _pick_pod(candidate.members, account=account, on=on, exclude=exclude)
+    else:
+        pick = _pick_territory(candidate.members, on=on, exclude=exclude)
+    decision.skipped = decision.skipped + pick.skipped
+    strategy_label = Strategy(rule.strategy).label
+    if pick.member is None:
+        decision.outcome = RoutingDecision.Outcome.NO_REP
+        decision.explanation = f"Rule “{rule}” ({strategy_label}): no rep available.{_describe_skips(decision.skipped)}"
+        return decision, None, False
+    rep = pick.member.rep
+    decision.outcome, decision.rep = RoutingDecision.Outcome.RULE, rep
+    extra = f" ({pick.note})" if pick.note else ""
+    decision.explanation = f"Rule “{rule}” ({strategy_label}) picked {rep}{extra}.{_describe_skips(decision.skipped)}"
+    account_owners_set(changes=[(account.pk, rep.pk)], reason=reason, actor=actor, note=f"Routing rule “{rule}”")
+    return decision, rep, True
+
+
+def lead_route(
+    *,
+    contact: Contact,
+    actor=None,
+    exclude_reps=(),
+    reason: str = OwnershipReason.SIGNAL,
+    lead_type: str = LeadType.INBOUND,
+    account_domain: str = "",
+    open_cycle: bool | None = None,
+) -> RoutingDecision:
+    """Route one lead: match it to its account, pick its rep, record why. Stable API.
+
+    Matching: the contact's account if it has one, else the account whose domain or alias
+    has the lead email's matching key (an account that keeps its subdomain wins), else a
+    new account from the email's registrable domain. A webmail address needs
+    `account_domain`; without it the lead goes to the unmatched queue (outcome unmatched).
+
+    Then, in order: an open opportunity's owner; a customer's AE/CSM (never an SDR); the
+    account's current owner if active and not out of office; otherwise the first matching
+    routing rule's strategy picks a rep and the account moves to them with ownership
+    reason `reason` (signal by default; sla_reassignment for SLA re-assignment).
+
+    `exclude_reps` (reps or ids) are never picked: the SLA job passes the rep whose clock
+    lapsed. A lead cycle is opened (assigned_at = now) for the chosen rep unless
+    `open_cycle` is False; by default it is False only for reason sla_reassignment, where
+    the caller re-points its existing cycle at `decision.rep`.
+
+    Returns the saved RoutingDecision (`rep` is None when queued or left for ops).
+    """
+    exclude = frozenset(getattr(r, "pk", r) for r in exclude_reps)
+    if open_cycle is None:
+        open_cycle = reason != OwnershipReason.SLA_REASSIGNMENT
+    on = selectors.today()
+    with transaction.atomic():
+        account, created, unmatched = _lead_account(contact=contact, account_domain=account_domain, actor=actor)
+        if account is None:
+            return RoutingDecision.objects.create(
+                contact=contact, outcome=RoutingDecision.Outcome.UNMATCHED, reason=reason, explanation=unmatched,
+                actor=actor_user(actor),
+            )
+        if contact.account_id != account.pk:
+            Contact.objects.filter(pk=contact.pk).update(account=account)
+            contact.account = account
+        decision, rep, _moved = _route_account(
+            account=account, contact=contact, source=contact.source, lead_type=lead_type,
+            exclude=exclude, reason=reason, actor=actor, on=on, created=created,
+        )
+        decision.account_created = created
+        if created:
+            decision.explanation = f"New account {account} created from {account.domain}. " + decision.explanation
+        decision.save()
+        if decision.outcome == RoutingDecision.Outcome.QUEUED:
+            QueueItem.objects.get_or_create(contact=contact, claimed_at=None, defaults={"rule": decision.rule, "account": account})
+        if rep is not None and open_cycle:
+            lead_cycle_open(contact=contact, rep=rep, lead_type=lead_type, source=contact.source)
+    return decision
+
+
+def account_route(*, account: Account, actor=None, reason: str = OwnershipReason.SIGNAL, exclude_reps=()) -> RoutingDecision:
+    """Route an account with a new timing signal (no lead) through the same precedence and rules."""
+    exclude = frozenset(getattr(r, "pk", r) for r in exclude_reps)
+    with transaction.atomic():
+        locked = Account.objects.select_for_update(no_key=True, of=("self",)).select_related(
+            "owner", "opportunity_owner", "cs_owner"
+        ).get(pk=account.pk)
+        decision, _rep, _moved = _route_account(
+            account=locked, contact=None, source="", lead_type=LeadType.OUTBOUND,
+            exclude=exclude, reason=reason, actor=actor, on=selectors.today(),
+        )
+        decision.save()
+    return decision
+
+
+def accounts_route_signalled(*, account_ids, now: dt.datetime | None = None) -> list[RoutingDecision]:
+    """Route pool accounts that a new timing signal put in the Good Place (an ICP fit, in
+    market) to a rep with capacity now, through the routing rules (ownership reason signal),
+    instead of leaving them for the next distribution. Accounts owned, resting, held for
+    data fixing, disqualified, customers or not in the Good Place stay where they are, so a
+    second run routes nothing. Each account is routed in its own transaction."""
+
+    now = now or timezone.now()
+    ids = sorted({int(pk) for pk in account_ids})
+    if not ids:
+        return []
+    candidates = (
+        selectors.pool_accounts(segment=None, now=now)
+        .filter(pk__in=ids, quadrant=Quadrant.GOOD_PLACE)
+        .values_list("pk", flat=True)
+    )
+    decisions = []
+    for pk in list(candidates):
+        with transaction.atomic():
+            # Still in the pool under the lock: a distribution or a lead may have taken it.
+            account = Account.objects.select_for_update(no_key=True, of=("self",)).filter(pk=pk, owner__isnull=True).first()
+            if account is not None:
+                decisions.append(account_route(account=account, reason=OwnershipReason.SIGNAL))
+    return decisions
+
+
+def signalled_accounts_route_later(account_ids: list[int]) -> None:
+    """Hooked to apps.icps (runs after a signal commits): queue the routing of the accounts."""
+    from django_q.tasks import async_task
+
+    async_task("apps.routing.tasks.route_signalled_accounts", list(account_ids), task_name="route signalled accounts")
+
+
+def pick_rep(*, account: Account, source: str = "", lead_type: str = LeadType.INBOUND, exclude_reps=()) -> Rep | None:
+    """Preview only: who the routing rules would pick for `account` now, without moving
+    anything or advancing round-robin positions (runs inside a rolled-back savepoint)."""
+    exclude = frozenset(getattr(r, "pk", r) for r in exclude_reps)
+    candidate = selectors.routing_rule_for(account=account, source=source, lead_type=lead_type)
+    if candidate is None or candidate.rule.strategy == Strategy.QUEUE:
+        return None
+    on = selectors.today()
+    with transaction.atomic():
+        sid = transaction.savepoint()
+        try:
+            if candidate.rule.strategy in (Strategy.ROUND_ROBIN, Strategy.WEIGHTED_ROUND_ROBIN):
+                pick = _pick_rotation(candidate.rule, candidate.members, on=on, exclude=exclude,
+                                      weighted=candidate.rule.strategy == Strategy.WEIGHTED_ROUND_ROBIN)
+            elif candidate.rule.strategy == Strategy.CAPACITY_AWARE:
+                pick = _pick_capacity(candidate.members, on=on, exclude=exclude)
+            elif candidate.rule.strategy == Strategy.POD:
+                pick = _pick_pod(candidate.members, account=account, on=on, exclude=exclude)
+            else:
+                pick = _pick_territory(candidate.members, on=on, exclude=exclude)
+        finally:
+            transaction.savepoint_rollback(sid)
+    return pick.member.rep if pick.member else None
+
+
+def routing_decision_retry(*, decision: RoutingDecision, actor=None) -> RoutingDecision:
+    """Route a lead from the ops queue again (after ops set its account, added a rule or
+    a rep came back). The old decision is marked dealt with once the lead found a rep or
+    a queue; the new decision is returned either way."""
+    with transaction.atomic():
+        locked = RoutingDecision.objects.select_for_update(of=("self",)).select_related("contact").get(pk=decision.pk)
+        if locked.resolved_at is not None:
+            raise RoutingError("This lead was already dealt with.")
+        if locked.contact is None:
+            raise RoutingError("This decision has no lead to route.")
+        if lead_cycle_current(contact=locked.contact) is not None:
+            raise RoutingError(f"{locked.contact} is already assigned.")
+        retried = lead_route(contact=locked.contact, actor=actor)
+        if retried.outcome not in (RoutingDecision.Outcome.UNMATCHED, RoutingDecision.Outcome.NO_REP):
+            locked.resolved_at = timezone.now()
+            locked.save(update_fields=["resolved_at"])
+    return retried
