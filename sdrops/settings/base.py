@@ -54,6 +54,7 @@ LOCAL_APPS = [
     "apps.meetings",
     "apps.reporting",
     "apps.integrations",
+    "apps.campaigns",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 

@@ -1,0 +1,130 @@
+"""Campaigns as records (issue 19): what marketing spent, on which offer, and every time a
+contact interacted with it.
+
+A lead cycle's campaign is the interaction that opened it (`CampaignInteraction.lead_cycle`,
+one per cycle). The link lives here rather than as a column on the lead cycle so the lead
+lifecycle's own tables stay as they are; `LeadCycle.campaign` (the free text it always had)
+keeps the campaign's name for anything that reads it.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from apps.people.models import Contact
+
+
+class Offer(models.TextChoices):
+    """What the campaign asks the prospect to do — the lead's intent differs by offer (a demo
+    request wants a call today, a whitepaper download does not)."""
+
+    DEMO_REQUEST = "demo_request", "Demo request"
+    CONTACT_US = "contact_us", "Contact us"
+    FREE_TRIAL = "free_trial", "Free trial"
+    CONTENT_DOWNLOAD = "content_download", "Content download"
+    WEBINAR = "webinar", "Webinar"
+    EVENT = "event", "Event / tradeshow"
+    OUTBOUND_PLAY = "outbound_play", "Outbound play"
+    PARTNER_REFERRAL = "partner_referral", "Partner referral"
+    OTHER = "other", "Other"
+
+
+class Campaign(models.Model):
+    class Goal(models.TextChoices):
+        AWARENESS = "awareness", "Awareness"
+        LEADS = "leads", "Leads (pipeline creation)"
+        ACCELERATION = "acceleration", "Acceleration (open pipeline)"
+
+    name = models.CharField(max_length=200)
+    source = models.CharField(
+        max_length=20, choices=Contact.Source.choices, default=Contact.Source.INBOUND,
+        help_text="The lead source its leads arrive with (also what SLA policies by source key on).",
+    )
+    channel = models.CharField(max_length=100, blank=True, help_text="e.g. paid search, tradeshow, email, LinkedIn.")
+    offer = models.CharField(max_length=20, choices=Offer.choices, default=Offer.OTHER)
+    goal = models.CharField(max_length=20, choices=Goal.choices, default=Goal.LEADS)
+    starts_on = models.DateField(null=True, blank=True)
+    ends_on = models.DateField(null=True, blank=True)
+    cost = models.DecimalField(max_digits=14, decimal_places=2, default=0, help_text="Total spend, for cost per opportunity / won deal.")
+    owner = models.ForeignKey(
+        "people.Rep", null=True, blank=True, on_delete=models.SET_NULL, related_name="owned_campaigns",
+        help_text="Who runs the campaign (marketing or the SDR manager of an outbound play).",
+    )
+    cadence = models.ForeignKey(
+        "cadences.Cadence", null=True, blank=True, on_delete=models.PROTECT, related_name="campaigns",
+        help_text="Leads of this campaign are enrolled in this cadence when a rep is assigned.",
+    )
+    description = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-starts_on", "name"]
+        constraints = [
+            models.UniqueConstraint(Lower("name"), name="campaign_name_unique_ci"),
+            models.CheckConstraint(
+                condition=Q(ends_on__isnull=True) | Q(starts_on__isnull=True) | Q(ends_on__gte=models.F("starts_on")),
+                name="campaign_dates_ordered",
+            ),
+            models.CheckConstraint(condition=Q(cost__gte=0), name="campaign_cost_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CampaignInteraction(models.Model):
+    """One touch of a contact with a campaign (a form filled, a download, an event attended).
+
+    `lead_cycle` is set on the interaction that opened (or was routed into) a lead cycle: that
+    is the cycle's campaign. A contact already in an open cycle who interacts again gets an
+    interaction without a cycle — it still counts as having interacted (the report's cohort).
+    """
+
+    class Via(models.TextChoices):
+        API = "api", "API"
+        CSV = "csv", "CSV (route_leads)"
+        ADMIN = "admin", "Admin"
+        MIGRATION = "migration", "Carried over from the free-text campaign"
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="interactions")
+    contact = models.ForeignKey("people.Contact", on_delete=models.CASCADE, related_name="campaign_interactions")
+    lead_cycle = models.ForeignKey(
+        "people.LeadCycle", null=True, blank=True, on_delete=models.CASCADE, related_name="campaign_interactions",
+    )
+    occurred_at = models.DateTimeField(default=timezone.now)
+    via = models.CharField(max_length=20, choices=Via.choices, default=Via.API)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["lead_cycle"], condition=Q(lead_cycle__isnull=False), name="campaign_interaction_one_per_cycle"),
+        ]
+        indexes = [
+            models.Index(fields=["campaign", "contact"]),
+            models.Index(fields=["contact", "occurred_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contact} · {self.campaign} · {self.occurred_at:%Y-%m-%d}"
+
+
+class OfferSlaPolicy(models.Model):
+    """SLA policies keyed on the offer: a lead of a campaign with this offer starts its clock on
+    this policy instead of the one for its lead type and source (a demo request gets minutes,
+    a content download a day)."""
+
+    offer = models.CharField(max_length=20, choices=Offer.choices, unique=True)
+    policy = models.ForeignKey("people.SlaPolicy", on_delete=models.CASCADE, related_name="offer_keys")
+
+    class Meta:
+        ordering = ["offer"]
+        verbose_name = "SLA policy by offer"
+        verbose_name_plural = "SLA policies by offer"
+
+    def __str__(self) -> str:
+        return f"{self.get_offer_display()} → {self.policy}"

@@ -1,0 +1,117 @@
+"""Campaign writes: a lead arriving with a campaign, a contact's touch with a campaign.
+
+`campaign_lead_attach` is called by lead intake (apps.routing.intake.lead_intake) inside its
+transaction, right after routing: the interaction is recorded, and when routing opened a
+cycle the cycle is linked to the campaign, its SLA clock restarted on the offer's policy (if
+ops keyed one on the offer) and the lead enrolled in the campaign's cadence.
+
+Known limit: the `lead.assigned` webhook is written while the cycle opens, before the offer's
+policy is applied, so its deadlines are the lead type's; the cycle itself (and the SLA check)
+use the offer's.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from apps.campaigns.models import Campaign, CampaignInteraction, OfferSlaPolicy
+from apps.people.business_hours import policy_deadline
+from apps.people.models import Contact, LeadCycle, Rep
+
+
+def _user(actor):
+    return actor.user if isinstance(actor, Rep) else actor if getattr(actor, "pk", None) else None
+
+
+def campaign_interaction_record(
+    *,
+    campaign: Campaign,
+    contact: Contact,
+    actor=None,
+    via: str = CampaignInteraction.Via.API,
+    at: dt.datetime | None = None,
+    cycle: LeadCycle | None = None,
+) -> CampaignInteraction:
+    """One touch of `contact` with `campaign` (with the cycle it opened, if it opened one)."""
+    return CampaignInteraction.objects.create(
+        campaign=campaign, contact=contact, lead_cycle=cycle, occurred_at=at or timezone.now(), via=via,
+        actor=_user(actor),
+    )
+
+
+def _offer_policy(offer: str):
+    row = OfferSlaPolicy.objects.select_related("policy").filter(offer=offer, policy__active=True).first()
+    return row.policy if row else None
+
+
+def campaign_sla_clock_apply(*, cycle: LeadCycle, campaign: Campaign) -> bool:
+    """Restart the cycle's SLA deadlines on the policy keyed on the campaign's offer, from the
+    same assigned-at. Only while nobody has touched it yet. Returns whether it changed."""
+    policy = _offer_policy(campaign.offer)
+    if policy is None or cycle.first_touch_at is not None:
+        return False
+    tz = cycle.rep.time_zone if cycle.rep_id else "UTC"
+    cycle.sla_policy = policy
+    cycle.sla_target_at = policy_deadline(policy, time_zone=tz, start=cycle.assigned_at, minutes=policy.target_minutes)
+    cycle.sla_maximum_at = policy_deadline(policy, time_zone=tz, start=cycle.assigned_at, minutes=policy.maximum_minutes)
+    LeadCycle.objects.filter(pk=cycle.pk).update(
+        sla_policy=policy, sla_target_at=cycle.sla_target_at, sla_maximum_at=cycle.sla_maximum_at
+    )
+    return True
+
+
+def campaign_lead_attach(
+    *,
+    campaign: Campaign,
+    contact: Contact,
+    cycle: LeadCycle | None,
+    actor=None,
+    via: str = CampaignInteraction.Via.API,
+    at: dt.datetime | None = None,
+) -> CampaignInteraction:
+    """A lead arrived with `campaign`. `cycle` is the cycle this arrival opened (None when the
+    lead was queued, unmatched or already had an open cycle: then it is an interaction only).
+    """
+    from apps.cadences.models import Enrolment
+
+    # Lazy: cadences.services imports people services that import routing; this module is
+    # imported by routing's intake.
+    from apps.cadences.services import enrolment_create
+
+    with transaction.atomic():
+        link = cycle if cycle is not None and not cycle.campaign_interactions.exists() else None
+        interaction = campaign_interaction_record(campaign=campaign, contact=contact, actor=actor, via=via, at=at, cycle=link)
+        if link is None:
+            return interaction
+        LeadCycle.objects.filter(pk=link.pk).update(campaign=campaign.name[:200])
+        link.campaign = campaign.name[:200]
+        campaign_sla_clock_apply(cycle=link, campaign=campaign)
+        cadence = campaign.cadence
+        if (cadence is not None and cadence.active and link.rep_id
+                and not Enrolment.objects.filter(contact=contact, state=Enrolment.State.ACTIVE).exists()):
+            # A cadence without steps must not refuse the lead: the lead is routed and the rep
+            # enrols it by hand (the campaign admin warns about such a cadence).
+            with contextlib.suppress(ValidationError):
+                enrolment_create(contact=contact, cadence=cadence, rep=link.rep, actor=actor, at=link.assigned_at)
+    return interaction
+
+
+def campaign_by_reference(*, value) -> Campaign:
+    """The campaign a lead names: its id, or its name (case-insensitive). Campaigns are company
+    records every caller may see, so an unknown one is simply refused."""
+    if value in (None, ""):
+        raise ValidationError({"campaign": "Name a campaign."})
+    text = str(value).strip()
+    campaign = None
+    if text.isdigit():
+        campaign = Campaign.objects.filter(pk=int(text)).first()
+    if campaign is None:
+        campaign = Campaign.objects.filter(name__iexact=text).first()
+    if campaign is None:
+        raise ValidationError({"campaign": f"No campaign “{text[:100]}”: ops add campaigns in the admin (Campaigns)."})
+    return campaign
