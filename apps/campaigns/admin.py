@@ -3,8 +3,15 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.db.models import Count, Q
 
-from apps.campaigns.models import Campaign, CampaignInteraction, OfferSlaPolicy
-from apps.campaigns.selectors import campaign_interactions_visible_to
+from apps.campaigns.models import (
+    Campaign,
+    CampaignInteraction,
+    NurtureEntry,
+    NurtureProgram,
+    NurtureReasonProgram,
+    OfferSlaPolicy,
+)
+from apps.campaigns.selectors import campaign_interactions_visible_to, nurture_entries_visible_to
 from sdrops.admin_scoping import ReadOnlyAdminMixin, ScopedAdminMixin
 
 
@@ -53,3 +60,42 @@ class CampaignInteractionAdmin(ScopedAdminMixin, ReadOnlyAdminMixin, admin.Model
 class OfferSlaPolicyAdmin(admin.ModelAdmin):
     list_display = ("offer", "policy")
     list_select_related = ("policy",)
+
+
+class NurtureReasonInline(admin.TabularInline):
+    model = NurtureReasonProgram
+    extra = 1
+    autocomplete_fields = ("reason",)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "reason":
+            from apps.people.models import DispositionReason
+
+            kwargs["queryset"] = DispositionReason.objects.filter(disposition="nurture")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+@admin.register(NurtureProgram)
+class NurtureProgramAdmin(admin.ModelAdmin):
+    list_display = ("name", "recycle_after_days", "recycle_lead_type", "cadence", "active", "reason_list")
+    list_select_related = ("cadence",)
+    inlines = [NurtureReasonInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("reason_links__reason")
+
+    @admin.display(description="Nurture reasons")
+    def reason_list(self, obj):
+        return ", ".join(link.reason.label for link in obj.reason_links.all()) or "—"
+
+
+@admin.register(NurtureEntry)
+class NurtureEntryAdmin(ScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Written by the nurture job; read here."""
+
+    scope_selector = nurture_entries_visible_to
+    list_display = ("contact", "program", "reason_label", "entered_at", "recycle_due_at", "state", "new_cycle")
+    list_filter = ("state", "program")
+    search_fields = ("contact__email",)
+    list_select_related = ("contact", "program", "new_cycle")
+    date_hierarchy = "recycle_due_at"

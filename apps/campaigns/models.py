@@ -128,3 +128,92 @@ class OfferSlaPolicy(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_offer_display()} → {self.policy}"
+
+
+class NurtureProgram(models.Model):
+    """What happens to a lead nurtured for a reason: it waits `recycle_after_days`, then is
+    recycled — a new lead cycle routed by the rules (fresh clock) as `recycle_lead_type`,
+    and enrolled in `cadence` if one is named ("abandoned → recycle to outbound after 6
+    months"; "budget next fiscal year → recycle in 9 months")."""
+
+    name = models.CharField(max_length=120, unique=True)
+    reasons = models.ManyToManyField(
+        "people.DispositionReason", through="NurtureReasonProgram", related_name="+", blank=True,
+    )
+    recycle_after_days = models.PositiveIntegerField(default=180, help_text="Days in nurture before the lead is recycled.")
+    recycle_lead_type = models.CharField(
+        max_length=20, choices=[("inbound", "Inbound"), ("outbound", "Outbound"), ("target_account", "Target account")],
+        default="outbound", help_text="The lead type of the new cycle (routing rules match on it).",
+    )
+    cadence = models.ForeignKey(
+        "cadences.Cadence", null=True, blank=True, on_delete=models.PROTECT, related_name="nurture_programs",
+        help_text="Enrol the recycled lead in this cadence (with the rep routing picked).",
+    )
+    active = models.BooleanField(default=True, help_text="Inactive: no new leads enter it; those waiting still recycle.")
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class NurtureReasonProgram(models.Model):
+    """A nurture reason maps to one program."""
+
+    reason = models.OneToOneField("people.DispositionReason", on_delete=models.CASCADE, related_name="nurture_program_link")
+    program = models.ForeignKey(NurtureProgram, on_delete=models.CASCADE, related_name="reason_links")
+
+    class Meta:
+        verbose_name = "nurture reason → program"
+
+    def __str__(self) -> str:
+        return f"{self.reason} → {self.program}"
+
+
+class NurtureEntry(models.Model):
+    """One nurtured lead cycle in its program, until it is recycled."""
+
+    class State(models.TextChoices):
+        WAITING = "waiting", "Waiting"
+        RECYCLED = "recycled", "Recycled (new cycle)"
+        ROUTED_NO_REP = "routed_no_rep", "Recycled, no rep available (ops queue)"
+        ALREADY_BACK = "already_back", "Came back before its date"
+
+    cycle = models.OneToOneField("people.LeadCycle", on_delete=models.CASCADE, related_name="nurture_entry")
+    contact = models.ForeignKey("people.Contact", on_delete=models.CASCADE, related_name="nurture_entries")
+    program = models.ForeignKey(NurtureProgram, on_delete=models.PROTECT, related_name="entries")
+    reason_label = models.CharField(max_length=200)
+    entered_at = models.DateTimeField(help_text="When the lead was dispositioned to nurture.")
+    recycle_due_at = models.DateTimeField()
+    state = models.CharField(max_length=20, choices=State.choices, default=State.WAITING)
+    recycled_at = models.DateTimeField(null=True, blank=True)
+    new_cycle = models.ForeignKey(
+        "people.LeadCycle", null=True, blank=True, on_delete=models.SET_NULL, related_name="recycled_from",
+    )
+
+    class Meta:
+        ordering = ["recycle_due_at", "id"]
+        verbose_name_plural = "nurture entries"
+        indexes = [models.Index(fields=["recycle_due_at"], condition=Q(state="waiting"), name="nurture_entry_due")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(state="waiting", recycled_at__isnull=True) | (~Q(state="waiting") & Q(recycled_at__isnull=False)),
+                name="nurture_entry_recycled_at_matches_state",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contact} · {self.program} · {self.get_state_display()}"
+
+
+class LostOpportunityNurture(models.Model):
+    """Marks a closed-lost opportunity whose account's open leads were sent to nurture, so the
+    job does it once per opportunity."""
+
+    opportunity = models.OneToOneField("meetings.Opportunity", on_delete=models.CASCADE, related_name="+")
+    processed_at = models.DateTimeField(default=timezone.now)
+    cycles = models.PositiveIntegerField(default=0, help_text="Lead cycles dispositioned to nurture.")
+
+    def __str__(self) -> str:
+        return f"Opportunity {self.opportunity_id}: {self.cycles} lead(s) to nurture"

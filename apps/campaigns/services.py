@@ -19,6 +19,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from apps.cadences.models import Enrolment
+from apps.cadences.services import enrolment_create
 from apps.campaigns.models import Campaign, CampaignInteraction, OfferSlaPolicy
 from apps.people.business_hours import policy_deadline
 from apps.people.models import Contact, LeadCycle, Rep
@@ -77,11 +79,9 @@ def campaign_lead_attach(
     """A lead arrived with `campaign`. `cycle` is the cycle this arrival opened (None when the
     lead was queued, unmatched or already had an open cycle: then it is an interaction only).
     """
-    from apps.cadences.models import Enrolment
 
     # Lazy: cadences.services imports people services that import routing; this module is
     # imported by routing's intake.
-    from apps.cadences.services import enrolment_create
 
     with transaction.atomic():
         link = cycle if cycle is not None and not cycle.campaign_interactions.exists() else None

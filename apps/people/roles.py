@@ -66,7 +66,8 @@ ROLE_PERMISSIONS[MANAGER] += [
 # Campaigns (issue 19): company records everyone reads; only ops add, edit and cost them.
 for _role in (MANAGER, SDR, AE):
     ROLE_PERMISSIONS[_role] += [("campaigns", "view_campaign")]
-ROLE_PERMISSIONS[MANAGER] += [("campaigns", "view_campaigninteraction"), ("campaigns", "view_offerslapolicy")]
+ROLE_PERMISSIONS[MANAGER] += [("campaigns", "view_campaigninteraction"), ("campaigns", "view_offerslapolicy"),
+                              ("campaigns", "view_nurtureprogram"), ("campaigns", "view_nurtureentry")]
 ROLE_PERMISSIONS[SDR] += [("campaigns", "view_campaigninteraction")]
 
 ROLE_GROUP = {"ops": OPS, "manager": MANAGER, "sdr": SDR, "ae": AE}
