@@ -22,7 +22,7 @@ class CampaignsConfig(AppConfig):
 
     def ready(self):
         # Registers the campaign and nurture reports with apps.reporting's report pages.
-        from apps.campaigns import report  # noqa: F401
+        from apps.campaigns import nurture_report, report  # noqa: F401
 
         # The data migrations made the nurture defaults and the schedule; a transactional
         # test's flush empties them, so they are put back after it (as apps.cadences does).
