@@ -4,6 +4,8 @@ from django.contrib import admin, messages
 from django.db.models import Count, Q
 
 from apps.campaigns.models import (
+    Alarm,
+    AlarmSettings,
     Campaign,
     CampaignInteraction,
     NurtureEntry,
@@ -11,7 +13,11 @@ from apps.campaigns.models import (
     NurtureReasonProgram,
     OfferSlaPolicy,
 )
-from apps.campaigns.selectors import campaign_interactions_visible_to, nurture_entries_visible_to
+from apps.campaigns.selectors import (
+    alarms_visible_to,
+    campaign_interactions_visible_to,
+    nurture_entries_visible_to,
+)
 from sdrops.admin_scoping import ReadOnlyAdminMixin, ScopedAdminMixin
 
 
@@ -99,3 +105,63 @@ class NurtureEntryAdmin(ScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ("contact__email",)
     list_select_related = ("contact", "program", "new_cycle")
     date_hierarchy = "recycle_due_at"
+
+
+@admin.register(AlarmSettings)
+class AlarmSettingsAdmin(admin.ModelAdmin):
+    """One row of thresholds; ops edit it."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def changelist_view(self, request, extra_context=None):
+        from django.shortcuts import redirect
+
+        AlarmSettings.load()
+        return redirect("admin:campaigns_alarmsettings_change", 1)
+
+
+@admin.action(description="Acknowledge the selected alarms", permissions=["change"])
+def alarms_acknowledge(modeladmin, request, queryset):
+    from django.utils import timezone
+
+    count = queryset.filter(acknowledged_at__isnull=True).update(acknowledged_at=timezone.now(), acknowledged_by=request.user)
+    modeladmin.message_user(request, f"{count} alarm(s) acknowledged.")
+
+
+@admin.register(Alarm)
+class AlarmAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    """Raised by the alarms job; managers read their teams' and acknowledge them."""
+
+    scope_selector = alarms_visible_to
+    list_display = ("raised_at", "kind", "title", "rep", "manager", "emailed_at", "acknowledged_at")
+    list_filter = ("kind", ("acknowledged_at", admin.EmptyFieldListFilter))
+    list_select_related = ("rep", "manager")
+    search_fields = ("title", "rep__owner_name")
+    actions = [alarms_acknowledge]
+    fields = ("kind", "title", "detail", "rep", "manager", "raised_at", "emailed_at", "acknowledged_at",
+              "acknowledged_by", "records")
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="Records")
+    def records(self, obj):
+        from django.urls import reverse
+        from django.utils.html import format_html, format_html_join
+
+        links = [(reverse("admin:people_leadcycle_change", args=[c.pk]), str(c)) for c in obj.cycles.select_related("contact")]
+        if obj.opportunity_id:
+            links.append((reverse("admin:meetings_opportunity_change", args=[obj.opportunity_id]), f"Opportunity: {obj.opportunity}"))
+        if obj.meeting_id:
+            links.append((reverse("admin:meetings_meeting_change", args=[obj.meeting_id]), f"Meeting: {obj.meeting}"))
+        if not links:
+            return "—"
+        return format_html("<ul>{}</ul>", format_html_join("", '<li><a href="{}">{}</a></li>', links))

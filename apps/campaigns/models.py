@@ -217,3 +217,63 @@ class LostOpportunityNurture(models.Model):
 
     def __str__(self) -> str:
         return f"Opportunity {self.opportunity_id}: {self.cycles} lead(s) to nurture"
+
+
+class AlarmSettings(models.Model):
+    """The thresholds of the gaming and deals-gone-dark alarms (one row, pk=1; ops edit it)."""
+
+    cherry_pick_count = models.PositiveSmallIntegerField(
+        default=5, help_text="Raise when a rep dispositions at least this many leads of one campaign or source without a real touch…")
+    cherry_pick_hours = models.PositiveSmallIntegerField(default=24, help_text="…within this many hours.")
+    sao_dark_days = models.PositiveSmallIntegerField(
+        default=14, help_text="An SAO (open, past the pipeline stage) with no touch by its AE or sourcing SDR for this many days has gone dark.")
+    sao_dark_calls = models.PositiveSmallIntegerField(
+        default=3, help_text="…or whose stage has not moved while they logged at least this many calls…")
+    sao_dark_emails = models.PositiveSmallIntegerField(default=3, help_text="…and this many emails (the seed's 3 calls / 3 emails).")
+    iqm_pending_days = models.PositiveSmallIntegerField(
+        default=7, help_text="A qualified initial meeting whose opportunity has not reached the pipeline stage (SAO) this many days later.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "alarm settings"
+        constraints = [models.CheckConstraint(condition=Q(pk=1), name="alarm_settings_single_row")]
+
+    def __str__(self) -> str:
+        return "Alarm settings"
+
+    @classmethod
+    def load(cls) -> AlarmSettings:
+        row, _ = cls.objects.get_or_create(pk=1)
+        return row
+
+
+class Alarm(models.Model):
+    """One occurrence of a pattern a manager must look at. `key` names the occurrence, so the
+    job raises it once however often it runs."""
+
+    class Kind(models.TextChoices):
+        CHERRY_PICKING = "cherry_picking", "Cherry-picking: leads dispositioned without a touch"
+        SAO_DARK = "sao_dark", "SAO gone dark"
+        IQM_PENDING = "iqm_pending", "IQM pending SAO"
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    key = models.CharField(max_length=200)
+    rep = models.ForeignKey("people.Rep", on_delete=models.CASCADE, related_name="alarms", help_text="Whose records these are.")
+    manager = models.ForeignKey("people.Rep", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    title = models.CharField(max_length=255)
+    detail = models.TextField(blank=True)
+    cycles = models.ManyToManyField("people.LeadCycle", blank=True, related_name="alarms")
+    opportunity = models.ForeignKey("meetings.Opportunity", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    meeting = models.ForeignKey("meetings.Meeting", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    raised_at = models.DateTimeField(default=timezone.now)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["-raised_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["kind", "key"], name="alarm_once_per_occurrence")]
+        indexes = [models.Index(fields=["manager"], condition=Q(acknowledged_at__isnull=True), name="alarm_open_by_manager")]
+
+    def __str__(self) -> str:
+        return self.title

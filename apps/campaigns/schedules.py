@@ -5,6 +5,7 @@ from __future__ import annotations
 
 SCHEDULES = [
     {"name": "campaigns.nurture_run", "func": "apps.campaigns.tasks.nurture_run_task", "minutes": 15},
+    {"name": "campaigns.alarms_raise", "func": "apps.campaigns.tasks.alarms_raise_task", "minutes": 15},
 ]
 
 

@@ -67,7 +67,8 @@ ROLE_PERMISSIONS[MANAGER] += [
 for _role in (MANAGER, SDR, AE):
     ROLE_PERMISSIONS[_role] += [("campaigns", "view_campaign")]
 ROLE_PERMISSIONS[MANAGER] += [("campaigns", "view_campaigninteraction"), ("campaigns", "view_offerslapolicy"),
-                              ("campaigns", "view_nurtureprogram"), ("campaigns", "view_nurtureentry")]
+                              ("campaigns", "view_nurtureprogram"), ("campaigns", "view_nurtureentry"),
+                              ("campaigns", "view_alarm"), ("campaigns", "change_alarm")]
 ROLE_PERMISSIONS[SDR] += [("campaigns", "view_campaigninteraction")]
 
 ROLE_GROUP = {"ops": OPS, "manager": MANAGER, "sdr": SDR, "ae": AE}
