@@ -115,3 +115,35 @@ def campaign_by_reference(*, value) -> Campaign:
     if campaign is None:
         raise ValidationError({"campaign": f"No campaign “{text[:100]}”: ops add campaigns in the admin (Campaigns)."})
     return campaign
+
+
+# Cycles written in bulk with only the free-text campaign (the demo seed's COPY, an old
+# import): the same statements as migration campaigns 0002, kept here for live callers.
+SQL_CAMPAIGNS_FROM_TEXT = """
+    INSERT INTO campaigns_campaign (name, source, channel, offer, goal, cost, description, created_at)
+    SELECT DISTINCT ON (lower(btrim(c.campaign))) btrim(c.campaign), 'inbound', '', 'other', 'leads', 0,
+           'Created from the free-text campaign of existing lead cycles.', now()
+    FROM people_leadcycle c
+    WHERE btrim(c.campaign) <> ''
+    ORDER BY lower(btrim(c.campaign)), c.assigned_at
+    ON CONFLICT DO NOTHING
+"""
+SQL_LINK_CYCLES_BY_TEXT = """
+    INSERT INTO campaigns_campaigninteraction (campaign_id, contact_id, lead_cycle_id, occurred_at, via)
+    SELECT k.id, c.contact_id, c.id, c.assigned_at, 'migration'
+    FROM people_leadcycle c
+    JOIN campaigns_campaign k ON lower(k.name) = lower(btrim(c.campaign))
+    WHERE btrim(c.campaign) <> ''
+    ON CONFLICT DO NOTHING
+"""
+
+
+def campaigns_from_free_text() -> int:
+    """Campaign records for every free-text campaign of the lead cycles, and the cycles linked
+    to them; safe to re-run. Returns the cycles linked now."""
+    from django.db import connection
+
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(SQL_CAMPAIGNS_FROM_TEXT)
+        cursor.execute(SQL_LINK_CYCLES_BY_TEXT)
+        return cursor.rowcount

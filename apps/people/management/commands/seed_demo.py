@@ -27,6 +27,7 @@ from apps.accounts.domains import matching_key
 from apps.accounts.models import Account, ActivityType, OwnershipReason
 from apps.accounts.services import account_owners_set
 from apps.cadences.demo import demo_enrolments
+from apps.campaigns.services import campaigns_from_free_text
 from apps.icps.demo import icps_demo_create
 from apps.people.models import Contact, DispositionReason, LeadCycle, LeadType, Rep, Segment, Team
 from apps.people.roles import ROLE_GROUP
@@ -349,4 +350,5 @@ class Command(BaseCommand):
                                    "disposition_reason", "bypassed_working", "created_at", "campaign", "reason_id"],
               ((*cycle, CAMPAIGNS[i % len(CAMPAIGNS)], reason_ids.get(cycle[11])) for i, cycle in enumerate(cycles)))
         lead_cycles_sla_backfill()
+        campaigns_from_free_text()  # the demo's campaigns as records, their cycles linked
         return len(activities), len(cycles)
