@@ -1,16 +1,15 @@
 """`python manage.py route_leads FILE`: create inbound leads from a CSV file and route them.
 
 Columns: email (required), first_name, last_name, title, account_domain (needed for a
-webmail address), lead_type (inbound by default), campaign (a campaign's id or name). All rows are checked first; any bad row
-stops the run with its line number and nothing is written. Then each row goes through
-apps.routing.intake.lead_intake in its own transaction, exactly as a lead posted to the API:
+webmail address), lead_type (inbound by default), campaign (a campaign's id or name). All
+rows are checked first; any bad row stops the run with its line number and nothing is
+written. Then each row goes through apps.routing.intake.lead_intake in its own transaction, exactly as a lead posted to the API:
 a lead that already has an open cycle (or, with --user, one outside that user's scope) is
 reported on its own line and the rest of the file is routed.
 """
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
@@ -19,6 +18,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.core.validators import validate_email
 
 from apps.accounts.domains import normalize_domain
+from apps.accounts.imports.reading import FileRefused, read_table
 from apps.campaigns.services import campaign_by_reference
 from apps.people.models import LeadType
 from apps.routing.intake import lead_intake
@@ -28,14 +28,12 @@ COLUMNS = ["email", "first_name", "last_name", "title", "account_domain", "lead_
 
 def parse_leads(path: Path) -> tuple[list[dict], list[str]]:
     rows, errors, seen = [], [], {}
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        reader = csv.DictReader(handle)
-        header = [h.strip().lower() for h in (reader.fieldnames or [])]
-        if "email" not in header:
+    try:  # the project's one CSV reader: encoding, delimiter, oversized cells, line numbers
+        table = read_table(path.read_bytes(), known=COLUMNS)
+        if not table.has("email"):
             return [], [f"line 1: the header must have an “email” column (allowed: {', '.join(COLUMNS)})."]
-        reader.fieldnames = header
-        for line, raw in enumerate(reader, start=2):
-            row = {k: (raw.get(k) or "").strip() for k in COLUMNS}
+        for line, _cells, values in table.rows():
+            row = {k: values.get(k, "") for k in COLUMNS}
             row["email"] = row["email"].lower()
             try:
                 validate_email(row["email"])
@@ -65,6 +63,8 @@ def parse_leads(path: Path) -> tuple[list[dict], list[str]]:
             row["campaign"] = row["campaign"] or None
             row["line"] = line
             rows.append(row)
+    except FileRefused as refusal:
+        return [], refusal.messages
     return rows, errors
 
 
