@@ -86,18 +86,39 @@ def campaign_lead_attach(
     with transaction.atomic():
         link = cycle if cycle is not None and not cycle.campaign_interactions.exists() else None
         interaction = campaign_interaction_record(campaign=campaign, contact=contact, actor=actor, via=via, at=at, cycle=link)
-        if link is None:
-            return interaction
-        LeadCycle.objects.filter(pk=link.pk).update(campaign=campaign.name[:200])
-        link.campaign = campaign.name[:200]
-        campaign_sla_clock_apply(cycle=link, campaign=campaign)
-        cadence = campaign.cadence
-        if (cadence is not None and cadence.active and link.rep_id
-                and not Enrolment.objects.filter(contact=contact, state=Enrolment.State.ACTIVE).exists()):
-            # A cadence without steps must not refuse the lead: the lead is routed and the rep
-            # enrols it by hand (the campaign admin warns about such a cadence).
-            with contextlib.suppress(ValidationError):
-                enrolment_create(contact=contact, cadence=cadence, rep=link.rep, actor=actor, at=link.assigned_at)
+        if link is not None:
+            _cycle_joins_campaign(cycle=link, campaign=campaign, actor=actor)
+    return interaction
+
+
+def _cycle_joins_campaign(*, cycle: LeadCycle, campaign: Campaign, actor=None) -> None:
+    """The cycle's campaign name, the offer's SLA clock, the campaign's cadence."""
+    LeadCycle.objects.filter(pk=cycle.pk).update(campaign=campaign.name[:200])
+    cycle.campaign = campaign.name[:200]
+    campaign_sla_clock_apply(cycle=cycle, campaign=campaign)
+    cadence = campaign.cadence
+    if (cadence is not None and cadence.active and cycle.rep_id
+            and not Enrolment.objects.filter(contact_id=cycle.contact_id, state=Enrolment.State.ACTIVE).exists()):
+        # A cadence without steps must not refuse the lead: the lead is routed and the rep
+        # enrols it by hand (the campaign admin warns about such a cadence).
+        with contextlib.suppress(ValidationError):
+            enrolment_create(contact=cycle.contact, cadence=cadence, rep=cycle.rep, actor=actor, at=cycle.assigned_at)
+
+
+def campaign_link_waiting(*, cycle: LeadCycle, since: dt.datetime, actor=None) -> CampaignInteraction | None:
+    """A lead that waited for a rep (a first-come queue) got its cycle now: the latest campaign
+    interaction it arrived with since it started waiting becomes the cycle's campaign."""
+    with transaction.atomic():
+        if cycle.campaign_interactions.exists():
+            return None
+        interaction = (CampaignInteraction.objects.select_for_update(of=("self",)).select_related("campaign__cadence")
+                       .filter(contact_id=cycle.contact_id, lead_cycle__isnull=True, occurred_at__gte=since)
+                       .order_by("-occurred_at", "-id").first())
+        if interaction is None:
+            return None
+        interaction.lead_cycle = cycle
+        interaction.save(update_fields=["lead_cycle"])
+        _cycle_joins_campaign(cycle=cycle, campaign=interaction.campaign, actor=actor)
     return interaction
 
 

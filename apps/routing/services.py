@@ -26,6 +26,7 @@ from apps.accounts.domains import email_domain, is_webmail, normalize_domain, re
 from apps.accounts.models import Account, DomainAlias, OwnershipReason
 from apps.accounts.selectors import accounts_visible_to, webmail_extra_domains
 from apps.accounts.services import account_create, account_owners_set
+from apps.campaigns.services import campaign_link_waiting
 from apps.people.models import Contact, LeadType, Rep
 from apps.people.selectors import lead_cycle_current
 from apps.people.services import lead_cycle_open
@@ -536,7 +537,9 @@ def queue_claim_next(*, rep: Rep, actor=None) -> QueueItem | None:
             actor=actor if getattr(actor, "pk", None) else None,
         )
         if lead_cycle_current(contact=item.contact) is None:
-            lead_cycle_open(contact=item.contact, rep=rep, lead_type=LeadType.INBOUND, source=item.contact.source)
+            cycle = lead_cycle_open(contact=item.contact, rep=rep, lead_type=LeadType.INBOUND, source=item.contact.source)
+            # The campaign the lead arrived with while it waited (issue 19).
+            campaign_link_waiting(cycle=cycle, since=item.created_at, actor=actor)
     return item
 
 

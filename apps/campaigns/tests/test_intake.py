@@ -100,3 +100,23 @@ def test_contact_admin_add_with_a_campaign(client, ops, sdr, acme):
     # The change page does not offer the field (a campaign comes with a new lead).
     page = client.get(reverse("admin:people_contact_change", args=[interaction.contact_id])).content.decode()
     assert 'name="campaign"' not in page
+
+
+def test_a_queued_lead_gets_its_campaign_when_a_rep_claims_it(make_client, ops, sdr):
+    from apps.routing.models import Strategy
+    from apps.routing.services import queue_claim_next
+    from apps.routing.tests.factories import rule_with
+
+    rule_with([sdr], strategy=Strategy.QUEUE, name="Inbound queue")
+    cadence = cadence_with_steps(lead_type="inbound", name="Webinar follow-up")
+    campaign = CampaignFactory(name="Spring webinar", offer="webinar", cadence=cadence)
+    client, _ = make_client(ops)
+    body = client.post("/api/leads/", {"email": "dee@newco.io", "campaign": "Spring webinar"}, format="json").json()
+    assert body["decision"]["outcome"] == "queued" and body["lead_cycle"] is None
+    waiting = CampaignInteraction.objects.get(contact__email="dee@newco.io")
+    assert waiting.lead_cycle_id is None
+    queue_claim_next(rep=sdr, actor=sdr.user)
+    waiting.refresh_from_db()
+    cycle = LeadCycle.objects.get(contact__email="dee@newco.io")
+    assert (waiting.lead_cycle, cycle.campaign) == (cycle, "Spring webinar")
+    assert Enrolment.objects.get(contact=cycle.contact).cadence == campaign.cadence
