@@ -44,10 +44,16 @@ def campaign_rows(*, scope) -> list[dict]:
             JOIN meetings_opportunity o ON o.id = m.opportunity_id AND o.pipeline_at IS NOT NULL
             JOIN meetings_opportunitystage st ON st.id = o.stage_id
             WHERE co.campaign_id IS NOT NULL),
+        -- every cycle of the period with a won deal (campaign or not: the cohort needs it too)
+        wins AS MATERIALIZED (
+            SELECT DISTINCT m.lead_cycle_id AS cycle_id
+            FROM meetings_meeting m
+            JOIN meetings_opportunity o ON o.id = m.opportunity_id AND o.pipeline_at IS NOT NULL
+            JOIN meetings_opportunitystage st ON st.id = o.stage_id AND st.outcome = %(won)s
+            WHERE m.status = %(meeting_qualified)s AND m.lead_cycle_id IN (SELECT id FROM cohort)),
         cyc AS MATERIALIZED (
-            SELECT co.*, lc.contact_id,
-                   EXISTS (SELECT 1 FROM opps WHERE opps.cycle_id = co.id AND opps.won) AS is_won
-            FROM cohort co JOIN people_leadcycle lc ON lc.id = co.id),
+            SELECT co.*, lc.contact_id, w.cycle_id IS NOT NULL AS is_won
+            FROM cohort co JOIN people_leadcycle lc ON lc.id = co.id LEFT JOIN wins w ON w.cycle_id = co.id),
         mine AS (
             SELECT c.campaign_id,
                    count(*) AS leads,

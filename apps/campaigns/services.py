@@ -129,7 +129,8 @@ def campaign_by_reference(*, value) -> Campaign:
         raise ValidationError({"campaign": "Name a campaign."})
     text = str(value).strip()
     campaign = None
-    if text.isdigit():
+    # ASCII digits only ("²".isdigit() is true) and within a bigint, else it can only be a name.
+    if text.isascii() and text.isdigit() and len(text) <= 18:
         campaign = Campaign.objects.filter(pk=int(text)).first()
     if campaign is None:
         campaign = Campaign.objects.filter(name__iexact=text).first()

@@ -10,13 +10,13 @@ Webinar (cost 6,000), four East leads and one West lead:
   w5 Olga (West), untouched
 Tradeshow (source event, cost 1,000): t1 Tia, touched +1 h.
 Not with a campaign (inbound / inbound, like the webinar's): n1 Sam, qualified meeting → opp C in
-pipeline (open); n2, n3 Tia touched; n4 Tia untouched; x1 Sam — but x1's contact registered for
+pipeline, closed won; n2, n3 Tia touched; n4 Tia untouched; x1 Sam — but x1's contact registered for
 the webinar (an interaction without a cycle), so x1 is not in the webinar's similar cohort.
 
 Manager (East) — Webinar: leads 4, picked up 3 (75.0%), median response of 1, 3, 2 h = 2.0,
 SQL 2 (qualified rate 2/3 = 66.7%), held 2, opportunities 2, pipeline 40000.00, won 1
 (30000.00); cost per opportunity not shown (team filter). Similar cohort: n1-n4 = 4 leads,
-1 SQL, 1 Opp, 0 won → 25.0% / 100.0% / 25.0% / 0.0%; webinar 50.0% / 100.0% / 50.0% / 25.0%;
+1 SQL, 1 Opp, 1 won → 25.0% / 100.0% / 25.0% / 25.0%; webinar 50.0% / 100.0% / 50.0% / 25.0%;
 lift 25.0 pts. Tradeshow: 1 lead, similar cohort (inbound / event, none else) 0.
 Ops (everyone): Webinar leads 5, picked up 60.0%, cost per opportunity 3000.00, per won 6000.00.
 """
@@ -76,7 +76,7 @@ def campaigns(sdr, tia, other_sdr, ae):
     make_cycle(other_sdr, at(4), campaign="Webinar")
     make_cycle(tia, at(5), touch=at(5) + H, source="event", campaign="Tradeshow")
     n1 = make_cycle(sdr, at(2), touch=at(2) + H)
-    qualified_deal(n1, ae, amount=5000, stage="pipeline")
+    qualified_deal(n1, ae, amount=5000, stage="closed_won")
     make_cycle(tia, at(3), touch=at(3) + H)
     make_cycle(tia, at(4), touch=at(4) + H)
     make_cycle(tia, at(5))
@@ -104,7 +104,7 @@ def test_campaign_report_worked_out_for_a_manager(report, manager, campaigns):
     assert [compare["Webinar"][k] for k in (
         "Matched on (lead type / source)", "Leads", "Cohort leads", "MQL→SQL", "Cohort MQL→SQL", "SQL→Opp",
         "Cohort SQL→Opp", "MQL→Opp", "Cohort MQL→Opp", "MQL→Won", "Cohort MQL→Won", "Lift (pts)")] == [
-        "inbound / inbound", "4", "4", "50.0%", "25.0%", "100.0%", "100.0%", "50.0%", "25.0%", "25.0%", "0.0%", "25.0"]
+        "inbound / inbound", "4", "4", "50.0%", "25.0%", "100.0%", "100.0%", "50.0%", "25.0%", "25.0%", "25.0%", "25.0"]
     assert [compare["Tradeshow"][k] for k in ("Cohort leads", "Cohort MQL→Opp", "Lift (pts)")] == ["0", "—", "—"]
     # The page says what "similar" means and why the cost columns are empty.
     assert "whose contact never interacted with that campaign" in html

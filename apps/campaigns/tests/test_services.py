@@ -92,3 +92,12 @@ def test_campaign_reference_by_id_or_name_and_refusal(db):
     with pytest.raises(Exception) as refused:
         campaign_by_reference(value="Nope")
     assert refused.value.message_dict == {"campaign": ["No campaign “Nope”: ops add campaigns in the admin (Campaigns)."]}
+
+
+@pytest.mark.django_db
+def test_campaign_reference_odd_digits_are_names_not_ids(db):
+    # Found by the schema fuzzer: "²" is a digit to str.isdigit() but not to int().
+    for value in ("²", "9" * 40):
+        with pytest.raises(Exception) as refused:
+            campaign_by_reference(value=value)
+        assert list(refused.value.message_dict) == ["campaign"]
