@@ -147,7 +147,7 @@ SQL_CAMPAIGNS_FROM_TEXT = """
            'Created from the free-text campaign of existing lead cycles.', now()
     FROM people_leadcycle c
     WHERE btrim(c.campaign) <> ''
-    ORDER BY lower(btrim(c.campaign)), c.assigned_at
+    ORDER BY lower(btrim(c.campaign)), c.assigned_at, c.id
     ON CONFLICT DO NOTHING
 """
 SQL_LINK_CYCLES_BY_TEXT = """

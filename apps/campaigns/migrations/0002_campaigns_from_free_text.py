@@ -14,7 +14,7 @@ CREATE_CAMPAIGNS = """
            'Created from the free-text campaign of existing lead cycles.', now()
     FROM people_leadcycle c
     WHERE btrim(c.campaign) <> ''
-    ORDER BY lower(btrim(c.campaign)), c.assigned_at
+    ORDER BY lower(btrim(c.campaign)), c.assigned_at, c.id
     ON CONFLICT DO NOTHING
 """
 LINK_CYCLES = """

@@ -18,7 +18,8 @@ def test_free_text_campaigns_become_records_and_cycles_link_to_them(sdr):
     from apps.people.models import LeadCycle
 
     cycles = [make_cycle(sdr, T0, done=T0 + dt.timedelta(hours=1), disposition="qualified") for _ in range(4)]
-    # Written as the old code left them: free text only (make_cycle would link a record).
+    # Written as the old code left them: free text only (make_cycle would link a record). The
+    # earliest cycle's spelling names the record (same assigned-at: the lower id).
     for cycle, text in zip(cycles, ["Webinar", " webinar ", "Pricing", ""], strict=True):
         LeadCycle.objects.filter(pk=cycle.pk).update(campaign=text)
     for _ in range(2):  # safe to run twice
