@@ -75,7 +75,7 @@ class NurtureReasonInline(admin.TabularInline):
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "reason":
-            from apps.people.models import DispositionReason
+            from apps.leads.models import DispositionReason
 
             kwargs["queryset"] = DispositionReason.objects.filter(disposition="nurture")
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
@@ -157,7 +157,7 @@ class AlarmAdmin(ScopedAdminMixin, admin.ModelAdmin):
         from django.urls import reverse
         from django.utils.html import format_html, format_html_join
 
-        links = [(reverse("admin:people_leadcycle_change", args=[c.pk]), str(c)) for c in obj.cycles.select_related("contact")]
+        links = [(reverse("admin:leads_leadcycle_change", args=[c.pk]), str(c)) for c in obj.cycles.select_related("contact")]
         if obj.opportunity_id:
             links.append((reverse("admin:meetings_opportunity_change", args=[obj.opportunity_id]), f"Opportunity: {obj.opportunity}"))
         if obj.meeting_id:

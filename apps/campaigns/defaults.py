@@ -1,4 +1,4 @@
-"""Default nurture reference data, created idempotently (migration campaigns 0004 and tests
+"""Default nurture reference data, created idempotently (migration campaigns 0002 and tests
 after a transactional flush): the system reason a lost deal nurtures with, and programs for
 the default nurture reasons (the seed's "abandoned → recycle to outbound after 6 months")."""
 
@@ -20,7 +20,7 @@ def nurture_defaults_ensure(apps=None) -> None:
     from django.apps import apps as global_apps
 
     apps = apps or global_apps
-    Reason = apps.get_model("people", "DispositionReason")
+    Reason = apps.get_model("leads", "DispositionReason")
     Program = apps.get_model("campaigns", "NurtureProgram")
     Link = apps.get_model("campaigns", "NurtureReasonProgram")
     code, label = OPPORTUNITY_LOST

@@ -93,7 +93,7 @@ class CampaignInteraction(models.Model):
     campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="interactions")
     contact = models.ForeignKey("people.Contact", on_delete=models.CASCADE, related_name="campaign_interactions")
     lead_cycle = models.ForeignKey(
-        "people.LeadCycle", null=True, blank=True, on_delete=models.CASCADE, related_name="campaign_interactions",
+        "leads.LeadCycle", null=True, blank=True, on_delete=models.CASCADE, related_name="campaign_interactions",
     )
     occurred_at = models.DateTimeField(default=timezone.now)
     via = models.CharField(max_length=20, choices=Via.choices, default=Via.API)
@@ -119,7 +119,7 @@ class OfferSlaPolicy(models.Model):
     a content download a day)."""
 
     offer = models.CharField(max_length=20, choices=Offer.choices, unique=True)
-    policy = models.ForeignKey("people.SlaPolicy", on_delete=models.CASCADE, related_name="offer_keys")
+    policy = models.ForeignKey("leads.SlaPolicy", on_delete=models.CASCADE, related_name="offer_keys")
 
     class Meta:
         ordering = ["offer"]
@@ -138,7 +138,7 @@ class NurtureProgram(models.Model):
 
     name = models.CharField(max_length=120, unique=True)
     reasons = models.ManyToManyField(
-        "people.DispositionReason", through="NurtureReasonProgram", related_name="+", blank=True,
+        "leads.DispositionReason", through="NurtureReasonProgram", related_name="+", blank=True,
     )
     recycle_after_days = models.PositiveIntegerField(default=180, help_text="Days in nurture before the lead is recycled.")
     recycle_lead_type = models.CharField(
@@ -161,7 +161,7 @@ class NurtureProgram(models.Model):
 class NurtureReasonProgram(models.Model):
     """A nurture reason maps to one program."""
 
-    reason = models.OneToOneField("people.DispositionReason", on_delete=models.CASCADE, related_name="nurture_program_link")
+    reason = models.OneToOneField("leads.DispositionReason", on_delete=models.CASCADE, related_name="nurture_program_link")
     program = models.ForeignKey(NurtureProgram, on_delete=models.CASCADE, related_name="reason_links")
 
     class Meta:
@@ -180,7 +180,7 @@ class NurtureEntry(models.Model):
         ROUTED_NO_REP = "routed_no_rep", "Recycled, no rep available (ops queue)"
         ALREADY_BACK = "already_back", "Came back before its date"
 
-    cycle = models.OneToOneField("people.LeadCycle", on_delete=models.CASCADE, related_name="nurture_entry")
+    cycle = models.OneToOneField("leads.LeadCycle", on_delete=models.CASCADE, related_name="nurture_entry")
     contact = models.ForeignKey("people.Contact", on_delete=models.CASCADE, related_name="nurture_entries")
     program = models.ForeignKey(NurtureProgram, on_delete=models.PROTECT, related_name="entries")
     reason_label = models.CharField(max_length=200)
@@ -189,7 +189,7 @@ class NurtureEntry(models.Model):
     state = models.CharField(max_length=20, choices=State.choices, default=State.WAITING)
     recycled_at = models.DateTimeField(null=True, blank=True)
     new_cycle = models.ForeignKey(
-        "people.LeadCycle", null=True, blank=True, on_delete=models.SET_NULL, related_name="recycled_from",
+        "leads.LeadCycle", null=True, blank=True, on_delete=models.SET_NULL, related_name="recycled_from",
     )
 
     class Meta:
@@ -262,7 +262,7 @@ class Alarm(models.Model):
     manager = models.ForeignKey("people.Rep", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     title = models.CharField(max_length=255)
     detail = models.TextField(blank=True)
-    cycles = models.ManyToManyField("people.LeadCycle", blank=True, related_name="alarms")
+    cycles = models.ManyToManyField("leads.LeadCycle", blank=True, related_name="alarms")
     opportunity = models.ForeignKey("meetings.Opportunity", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     meeting = models.ForeignKey("meetings.Meeting", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     raised_at = models.DateTimeField(default=timezone.now)

@@ -24,9 +24,9 @@ from django.utils import timezone
 from apps.cadences.models import Enrolment
 from apps.cadences.services import enrolment_create
 from apps.campaigns.models import LostOpportunityNurture, NurtureEntry, NurtureReasonProgram
+from apps.leads.models import LeadCycle, LeadCycleEvent
+from apps.leads.services import disposition_reason_by_code, lead_cycle_disposition
 from apps.meetings.models import Opportunity, OpportunityEvent, OpportunityStage
-from apps.people.models import LeadCycle, LeadCycleEvent
-from apps.people.services import disposition_reason_by_code, lead_cycle_disposition
 from apps.routing.services import lead_route
 
 OPPORTUNITY_LOST_CODE = "opportunity_lost"

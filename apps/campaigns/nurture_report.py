@@ -10,8 +10,8 @@ from __future__ import annotations
 from django.utils import timezone
 
 from apps.campaigns.models import NurtureEntry
+from apps.leads.models import LeadCycle
 from apps.meetings.models import Meeting, OpportunityStage
-from apps.people.models import LeadCycle
 from apps.reporting.reports import Report, register
 from apps.reporting.selectors import cohort_sql, fetch_dicts
 from apps.reporting.tables import Column, Result, Table, bar_chart, rate

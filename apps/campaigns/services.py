@@ -22,8 +22,9 @@ from django.utils import timezone
 from apps.cadences.models import Enrolment
 from apps.cadences.services import enrolment_create
 from apps.campaigns.models import Campaign, CampaignInteraction, OfferSlaPolicy
-from apps.people.business_hours import policy_deadline
-from apps.people.models import Contact, LeadCycle, Rep
+from apps.leads.business_hours import policy_deadline
+from apps.leads.models import LeadCycle
+from apps.people.models import Contact, Rep
 
 
 def _user(actor):

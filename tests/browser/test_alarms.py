@@ -11,8 +11,8 @@ from django.utils import timezone
 from apps.campaigns.services import campaign_lead_attach
 from apps.campaigns.tasks import alarms_raise_task
 from apps.campaigns.tests.factories import CampaignFactory
-from apps.people.models import DispositionReason
-from apps.people.services import lead_cycle_disposition, lead_cycle_open
+from apps.leads.models import DispositionReason
+from apps.leads.services import lead_cycle_disposition, lead_cycle_open
 from apps.people.tests.factories import ContactFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -37,7 +37,7 @@ def test_manager_sees_the_cherry_picking_alarm_on_their_home(page, login, manage
     assert panel.locator("tr.alarm").count() == 1
     panel.get_by_role("link", name=title).click()
     page.wait_for_selector("text=5 leads (unqualified) within 24 h")
-    assert page.locator(".field-records a[href*='/admin/people/leadcycle/']").count() == 5
+    assert page.locator(".field-records a[href*='/admin/leads/leadcycle/']").count() == 5
 
     page.goto("/admin/campaigns/alarm/")
     page.check("input.action-select")

@@ -17,8 +17,8 @@ from apps.campaigns.alarms import alarm_url
 from apps.campaigns.models import Alarm, AlarmSettings
 from apps.campaigns.services import campaign_lead_attach
 from apps.campaigns.tests.factories import CampaignFactory
-from apps.people.models import DispositionReason
-from apps.people.services import lead_cycle_disposition, lead_cycle_open
+from apps.leads.models import DispositionReason
+from apps.leads.services import lead_cycle_disposition, lead_cycle_open
 from apps.people.tests.factories import ContactFactory
 from apps.reporting.tests.conftest import make_meeting, make_opportunity
 
@@ -77,7 +77,7 @@ def test_bulk_no_touch_unqualify_raises_one_alarm_by_email_once(run_task, client
     assert alarm.title in home
     assert f"/admin/campaigns/alarm/{alarm.pk}/change/" in home
     page = client.get(reverse("admin:campaigns_alarm_change", args=[alarm.pk])).content.decode()
-    assert page.count("/admin/people/leadcycle/") >= 6
+    assert page.count("/admin/leads/leadcycle/") >= 6
     west = RepFactory(role="manager", team=other_team, owner_name="Will West", user__username="will")
     other_team.manager = west
     other_team.save()
@@ -92,7 +92,7 @@ def test_touched_leads_system_dispositions_and_small_batches_raise_nothing(run_t
     for cycle in worked:
         Activity.objects.create(type="call", rep=sdr, contact=cycle.contact, account=cycle.contact.account,
                                 occurred_at=T0 + dt.timedelta(minutes=5))
-        from apps.people.services import lead_cycle_touch
+        from apps.leads.services import lead_cycle_touch
 
         lead_cycle_touch(contact=cycle.contact, activity=Activity.objects.filter(contact=cycle.contact).first())
     untouched = tradeshow_leads(sdr, 4, campaign=show)

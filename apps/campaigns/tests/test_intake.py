@@ -16,7 +16,7 @@ from apps.cadences.models import Enrolment
 from apps.cadences.tests.factories import cadence_with_steps
 from apps.campaigns.models import CampaignInteraction
 from apps.campaigns.tests.factories import CampaignFactory
-from apps.people.models import LeadCycle
+from apps.leads.models import LeadCycle
 
 pytestmark = pytest.mark.django_db
 

@@ -9,13 +9,13 @@ from django.db import connection
 from apps.campaigns.models import Campaign, CampaignInteraction
 from apps.reporting.tests.conftest import make_cycle
 
-migration = importlib.import_module("apps.campaigns.migrations.0002_campaigns_from_free_text")
+migration = importlib.import_module("apps.campaigns.migrations.0002_free_text_defaults_schedules_roles")
 T0 = dt.datetime(2026, 3, 2, 10, 0, tzinfo=dt.UTC)
 
 
 @pytest.mark.django_db
 def test_free_text_campaigns_become_records_and_cycles_link_to_them(sdr):
-    from apps.people.models import LeadCycle
+    from apps.leads.models import LeadCycle
 
     cycles = [make_cycle(sdr, T0, done=T0 + dt.timedelta(hours=1), disposition="qualified") for _ in range(4)]
     # Written as the old code left them: free text only (make_cycle would link a record). The

@@ -17,9 +17,9 @@ from apps.accounts.tests.factories import AccountFactory
 from apps.cadences.models import Enrolment
 from apps.cadences.tests.factories import cadence_with_steps
 from apps.campaigns.models import NurtureEntry, NurtureProgram, NurtureReasonProgram
+from apps.leads.models import DispositionReason, LeadCycle, LeadCycleEvent
+from apps.leads.services import lead_cycle_disposition, lead_cycle_open
 from apps.meetings.models import OpportunityEvent, OpportunityStage
-from apps.people.models import DispositionReason, LeadCycle, LeadCycleEvent
-from apps.people.services import lead_cycle_disposition, lead_cycle_open
 from apps.people.tests.factories import ContactFactory
 from apps.reporting.tests.conftest import make_opportunity
 

@@ -18,7 +18,7 @@ import pytest
 import time_machine
 
 from apps.campaigns.models import NurtureEntry, NurtureProgram
-from apps.people.models import LeadCycle
+from apps.leads.models import LeadCycle
 from apps.reporting.tests.conftest import csv_table, html_table, make_cycle, make_meeting, make_opportunity
 
 PERIOD = {"date_from": "2026-03-02", "date_to": "2026-03-08"}

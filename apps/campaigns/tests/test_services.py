@@ -11,8 +11,8 @@ from apps.cadences.tests.factories import cadence_with_steps
 from apps.campaigns.models import CampaignInteraction, Offer, OfferSlaPolicy
 from apps.campaigns.services import campaign_by_reference, campaign_lead_attach
 from apps.campaigns.tests.factories import CampaignFactory
-from apps.people.models import LeadCycle, SlaPolicy
-from apps.people.services import lead_cycle_open
+from apps.leads.models import LeadCycle, SlaPolicy
+from apps.leads.services import lead_cycle_open
 from apps.people.tests.factories import ContactFactory
 
 T0 = dt.datetime(2026, 3, 2, 10, 0, tzinfo=dt.UTC)  # a Monday

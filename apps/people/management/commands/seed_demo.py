@@ -29,9 +29,10 @@ from apps.accounts.services import account_owners_set
 from apps.cadences.demo import demo_enrolments
 from apps.campaigns.services import campaigns_from_free_text
 from apps.icps.demo import icps_demo_create
-from apps.people.models import Contact, DispositionReason, LeadCycle, LeadType, Rep, Segment, Team
+from apps.leads.models import DispositionReason, LeadCycle, LeadType
+from apps.leads.services import lead_cycles_sla_backfill
+from apps.people.models import Contact, Rep, Segment, Team
 from apps.people.roles import ROLE_GROUP
-from apps.people.services import lead_cycles_sla_backfill
 from apps.routing.demo import routing_demo_create
 
 INDUSTRIES = [

@@ -1,9 +1,11 @@
-"""Every distinct free-text campaign on a lead cycle becomes a Campaign record, and each such
-cycle is linked to it by a "carried over" interaction. The free text stays on the cycle.
+"""Data for apps.campaigns, idempotent (every statement is safe to run twice):
 
-Raw SQL over the tables (not historical models) so this still runs after the lead models move
-between apps: their tables keep the people_* names. Running it twice adds nothing (names are
-unique case-insensitively; one interaction per cycle). Also grants the role permissions.
+1. Every distinct free-text campaign on a lead cycle becomes a Campaign record (the earliest
+   cycle's spelling, ties by id), and each such cycle is linked to it by a "carried over"
+   interaction; the free text stays on the cycle. Raw SQL over the tables, not historical
+   models, so it does not depend on which app holds the lead models' state.
+2. The nurture defaults (the "Opportunity lost" system reason, default programs), the alarm
+   settings row, the scheduled jobs, and the role permissions.
 """
 
 from django.db import migrations
@@ -27,19 +29,25 @@ LINK_CYCLES = """
 """
 
 
-def roles(apps, schema_editor):
+def reference_data(apps, schema_editor):
+    from apps.campaigns.defaults import nurture_defaults_ensure
+    from apps.campaigns.schedules import schedules_ensure
     from apps.people.roles import sync_role_groups
 
+    nurture_defaults_ensure(apps)
+    apps.get_model("campaigns", "AlarmSettings").objects.get_or_create(pk=1)
+    schedules_ensure(apps.get_model("django_q", "Schedule"))
     sync_role_groups(apps)
 
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("campaigns", "0001_campaigns"),
+        ("campaigns", "0001_campaigns_nurture_alarms"),
+        ("django_q", "0019_alter_task_options_alter_ormq_key_alter_ormq_lock_and_more"),
     ]
 
     operations = [
         migrations.RunSQL(CREATE_CAMPAIGNS, migrations.RunSQL.noop),
         migrations.RunSQL(LINK_CYCLES, migrations.RunSQL.noop),
-        migrations.RunPython(roles, migrations.RunPython.noop),
+        migrations.RunPython(reference_data, migrations.RunPython.noop),
     ]
