@@ -18,6 +18,7 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 
 from apps.accounts.models import Account, Activity, OwnershipEvent
+from apps.campaigns.models import Alarm, CampaignInteraction, NurtureEntry
 from apps.leads.models import LeadCycle
 from apps.meetings.models import Meeting, Opportunity, RescheduleAttempt
 from apps.people.models import Contact, Rep, Team
@@ -192,3 +193,25 @@ def contacts_for_lead_work(*, user) -> QuerySet:
 def lead_cycles_visible_to(*, user):
     """The cycles of the leads `user` may work (the same scope as the admin's lead page)."""
     return LeadCycle.objects.filter(contact__in=contacts_for_lead_work(user=user)).select_related("contact")
+
+
+def campaign_interactions_visible_to(*, user) -> QuerySet[CampaignInteraction]:
+    """Interactions of the contacts the user sees (campaigns themselves are company records)."""
+    qs = CampaignInteraction.objects.select_related("campaign", "contact", "lead_cycle")
+    if user_sees_everything(user):
+        return qs
+    return qs.filter(contact__in=contacts_visible_to(user=user))
+
+
+def nurture_entries_visible_to(*, user) -> QuerySet[NurtureEntry]:
+    qs = NurtureEntry.objects.select_related("contact", "program", "new_cycle")
+    if user_sees_everything(user):
+        return qs
+    return qs.filter(contact__in=contacts_visible_to(user=user))
+
+
+def alarms_visible_to(*, user) -> QuerySet[Alarm]:
+    """Alarms about the reps the user sees (a manager: their teams; ops: all)."""
+    qs = Alarm.objects.select_related("rep", "manager")
+    rep_ids = scoped_rep_ids(user=user)
+    return qs if rep_ids is None else qs.filter(rep_id__in=rep_ids)

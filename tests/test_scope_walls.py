@@ -676,6 +676,7 @@ API_UNSCOPED_FIELDS = {
     "reason": "disposition reasons are one list for everyone (GET /api/disposition-reasons/)",
     "lead_reason": "disposition reasons, as above",
     "type": "signal types and activity types are lists for everyone",
+    "campaign": "campaigns are company records everyone reads (GET /api/campaigns/)",
 }
 # Request fields that are plain values, not references.
 VALUE_FIELDS = {

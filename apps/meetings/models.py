@@ -238,6 +238,10 @@ class MeetingQuerySet(models.QuerySet):
         """Scheduled and over: the AE's reminder is due."""
         return self.scheduled().filter(scheduled_end_at__lte=now)
 
+    def ended_between(self, start, end):
+        """Any status, with the scheduled end in [start, end] (e.g. qualified meetings of a period)."""
+        return self.filter(scheduled_end_at__gte=start, scheduled_end_at__lte=end)
+
     def overdue(self, now):
         """Scheduled and past its disposition due time (strictly: at the due time it is on time)."""
         return self.scheduled().filter(disposition_due_at__lt=now)

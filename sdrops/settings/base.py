@@ -57,6 +57,7 @@ LOCAL_APPS = [
     "apps.meetings",
     "apps.reporting",
     "apps.integrations",
+    "apps.campaigns",
     # The project's own app (after the domain apps): schedule registry sync, settings base,
     # project-level commands.
     "sdrops.apps.SdropsConfig",

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from apps.accounts.models import OwnershipReason
 from apps.accounts.services import account_owners_set
+from apps.campaigns.services import campaign_link_waiting
 from apps.leads.models import LeadType
 from apps.leads.selectors import lead_cycle_current
 from apps.leads.services import lead_cycle_open
@@ -56,5 +57,7 @@ def queue_claim_next(*, rep: Rep, actor=None) -> QueueItem | None:
             actor=actor_user(actor),
         )
         if lead_cycle_current(contact=item.contact) is None:
-            lead_cycle_open(contact=item.contact, rep=rep, lead_type=LeadType.INBOUND, source=item.contact.source)
+            cycle = lead_cycle_open(contact=item.contact, rep=rep, lead_type=LeadType.INBOUND, source=item.contact.source)
+            # The campaign the lead arrived with while it waited (issue 19).
+            campaign_link_waiting(cycle=cycle, since=item.created_at, actor=actor)
     return item
