@@ -14,6 +14,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from sdrops.singleton import SingletonSettings
+from sdrops.state_machines import StateMachine
 
 
 class MeetingSettings(SingletonSettings):
@@ -266,6 +267,17 @@ class Meeting(models.Model):
         CANCELLED = "cancelled", "Cancelled"
 
     DISPOSITIONS = (Status.COMPLETED_QUALIFIED, Status.COMPLETED_UNQUALIFIED, Status.NO_SHOW)
+
+    # The one map of allowed moves (apps.meetings.services.meeting_transition): a scheduled
+    # meeting is dispositioned (from its start on), rescheduled or cancelled (before it), once.
+    TRANSITIONS = StateMachine("meeting", {
+        Status.SCHEDULED: {
+            Status.COMPLETED_QUALIFIED, Status.COMPLETED_UNQUALIFIED, Status.NO_SHOW,
+            Status.RESCHEDULED, Status.CANCELLED,
+        },
+        Status.COMPLETED_QUALIFIED: set(), Status.COMPLETED_UNQUALIFIED: set(), Status.NO_SHOW: set(),
+        Status.RESCHEDULED: set(), Status.CANCELLED: set(),
+    })
 
     class CancelledBy(models.TextChoices):
         PROSPECT = "prospect", "Prospect"

@@ -22,6 +22,7 @@ from apps.meetings.models import (
 )
 from apps.meetings.services.common import _fmt
 from apps.meetings.services.opportunities import opportunity_create
+from apps.meetings.services.transitions import meeting_transition
 from apps.people.actors import actor_user
 from apps.people.models import Contact, Rep
 
@@ -159,8 +160,7 @@ def meeting_reschedule(
             )
         if scheduled_end_at is None and scheduled_at is not None:
             scheduled_end_at = scheduled_at + (locked.scheduled_end_at - locked.scheduled_at)
-        locked.status = Meeting.Status.RESCHEDULED
-        locked.save(update_fields=["status"])
+        meeting_transition(meeting=locked, to_status=Meeting.Status.RESCHEDULED)
         config = selectors.meeting_settings_get()
         errors = {}
         if scheduled_at is None or timezone.is_naive(scheduled_at):
@@ -194,12 +194,10 @@ def meeting_cancel(*, meeting: Meeting, actor, cancelled_by: str, notes: str = "
             raise ValidationError("Only the booking SDR, the AE, their managers or ops may cancel this meeting.")
         if locked.scheduled_at <= now:
             raise ValidationError("The meeting has started; disposition it instead of cancelling it.")
-        locked.status = Meeting.Status.CANCELLED
-        locked.cancelled_by = cancelled_by
-        locked.cancelled_by_user = user
-        if notes:
-            locked.disposition_notes = notes
-        locked.save(update_fields=["status", "cancelled_by", "cancelled_by_user", "disposition_notes"])
+        meeting_transition(
+            meeting=locked, to_status=Meeting.Status.CANCELLED, cancelled_by=cancelled_by, cancelled_by_user=user,
+            disposition_notes=notes or locked.disposition_notes,
+        )
     meeting.refresh_from_db()
     return meeting
 

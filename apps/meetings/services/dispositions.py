@@ -26,6 +26,7 @@ from apps.meetings.models import (
 from apps.meetings.services.booking import _require_scheduled
 from apps.meetings.services.common import _fmt
 from apps.meetings.services.opportunities import opportunity_create, opportunity_stage_set
+from apps.meetings.services.transitions import meeting_transition
 from apps.people.actors import actor_user
 from apps.people.models import Contact, Rep
 
@@ -72,14 +73,10 @@ def meeting_disposition(
                 f"The meeting starts at {_fmt(locked.scheduled_at)}; disposition it once it has started "
                 "(reschedule or cancel it before then)."
             )
-        locked.status = outcome
-        locked.dispositioned_at = at
-        locked.dispositioned_by = user
-        locked.disposition_notes = notes
-        locked.disposition_late = at > locked.disposition_due_at
-        locked.save(update_fields=[
-            "status", "dispositioned_at", "dispositioned_by", "disposition_notes", "disposition_late",
-        ])
+        meeting_transition(
+            meeting=locked, to_status=outcome, dispositioned_at=at, dispositioned_by=user,
+            disposition_notes=notes, disposition_late=at > locked.disposition_due_at,
+        )
         cycle = LeadCycle.objects.filter(pk=locked.lead_cycle_id).first() if locked.lead_cycle_id else None
         if outcome == Meeting.Status.COMPLETED_QUALIFIED:
             if cycle is not None:
