@@ -1,0 +1,178 @@
+"""Rules of engagement (every change recorded), capacity rules and overrides, routing rules,
+and the routing decisions with the unmatched-lead queue."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db.models import Count
+from django.utils import timezone
+
+from apps.people.selectors import scoped_rep_ids, user_sees_everything
+from apps.routing import services
+from apps.routing.admin.common import RecordedChangesMixin, _error_text
+from apps.routing.forms import (
+    RoutingRuleForm,
+    RulesOfEngagementForm,
+)
+from apps.routing.models import (
+    CapacityRule,
+    RepCapacityOverride,
+    RoutingDecision,
+    RoutingRule,
+    RoutingRuleMember,
+    RulesChange,
+    RulesOfEngagement,
+)
+from sdrops.admin_scoping import ReadOnlyAdminMixin
+from sdrops.settings_admin import SettingsHistoryAdminMixin
+
+
+@admin.register(RulesOfEngagement)
+class RulesOfEngagementAdmin(SettingsHistoryAdminMixin, RecordedChangesMixin, admin.ModelAdmin):
+    form = RulesOfEngagementForm
+    list_display = ["__str__", "inactivity_days", "rest_days", "updated_at"]
+    readonly_fields = ["change_history", "updated_at"]
+    fieldsets = [
+        ("Retrieval", {"fields": ["inactivity_days", "meaningful_activity_types"]}),
+        ("Rest", {"fields": ["rest_days", "rest_days_by_reason"]}),
+        ("Exempt from retrieval", {"fields": ["exempt_open_opportunity", "exempt_meeting_scheduled", "exempt_pending_return"]}),
+        ("History", {"fields": ["change_history", "updated_at"]}),
+    ]
+
+    def has_add_permission(self, request):
+        return super().has_add_permission(request) and not RulesOfEngagement.objects.exists()
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(CapacityRule)
+class CapacityRuleAdmin(RecordedChangesMixin, admin.ModelAdmin):
+    list_display = ["role", "segment", "capacity"]
+    list_editable = ["capacity"]
+    readonly_fields = ["change_history"]
+
+
+@admin.register(RepCapacityOverride)
+class RepCapacityOverrideAdmin(RecordedChangesMixin, admin.ModelAdmin):
+    list_display = ["rep", "capacity", "note"]
+    autocomplete_fields = ["rep"]
+    list_select_related = ["rep"]
+    readonly_fields = ["change_history"]
+
+
+@admin.register(RulesChange)
+class RulesChangeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["changed_at", "object_type", "object_repr", "action", "actor", "summary"]
+    list_filter = ["object_type", "action"]
+    list_select_related = ["actor"]
+    date_hierarchy = "changed_at"
+
+    @admin.display(description="Changes")
+    def summary(self, obj):
+        return "; ".join(f"{k}: {v[0]} → {v[1]}" for k, v in obj.changes.items())[:300]
+
+
+class RoutingRuleMemberInline(admin.TabularInline):
+    model = RoutingRuleMember
+    extra = 1
+    fields = ["rep", "order", "weight", "current_weight"]
+    readonly_fields = ["current_weight"]
+    autocomplete_fields = ["rep"]
+
+
+@admin.register(RoutingRule)
+class RoutingRuleAdmin(RecordedChangesMixin, admin.ModelAdmin):
+    form = RoutingRuleForm
+    list_display = ["position", "name", "active", "strategy", "conditions", "rep_count"]
+    list_display_links = ["name"]
+    list_editable = ["position", "active"]
+    inlines = [RoutingRuleMemberInline]
+    readonly_fields = ["change_history"]
+    fieldsets = [
+        (None, {"fields": ["name", "position", "active", "strategy"]}),
+        ("Conditions (empty = any; the first matching rule wins)", {
+            "fields": ["segments", "regions", "countries", "sources", "lead_types", "tiers"]}),
+        ("History", {"fields": ["change_history"]}),
+    ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(n_reps=Count("members"))
+
+    @admin.display(description="reps", ordering="n_reps")
+    def rep_count(self, obj):
+        return obj.n_reps
+
+    @admin.display(description="conditions")
+    def conditions(self, obj):
+        parts = [f"{label}: {', '.join(values)}" for label, values in [
+            ("segment", obj.segments), ("region", obj.regions), ("country", obj.countries),
+            ("source", obj.sources), ("lead type", obj.lead_types), ("tier", obj.tiers)] if values]
+        return "; ".join(parts) or "any (fallback)"
+
+    def save_formset(self, request, form, formset, change):
+        super().save_formset(request, form, formset, change)
+        if formset.has_changed():
+            RulesChange.objects.create(
+                object_type=RoutingRule._meta.verbose_name, object_id=form.instance.pk, object_repr=str(form.instance),
+                action="reps changed",
+                changes={"reps": [None, [f"{m.rep} ×{m.weight}" for m in form.instance.members.select_related("rep")]]},
+                actor=request.user,
+            )
+
+
+class UnmatchedFilter(admin.SimpleListFilter):
+    title = "ops queue"
+    parameter_name = "queue"
+
+    def lookups(self, request, model_admin):
+        return [("open", "Waiting for ops (unmatched / no rep)")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "open":
+            return queryset.filter(outcome__in=["unmatched", "no_rep"], resolved_at__isnull=True)
+        return queryset
+
+
+@admin.register(RoutingDecision)
+class RoutingDecisionAdmin(admin.ModelAdmin):
+    list_display = ["decided_at", "contact", "account", "outcome", "rep", "rule", "strategy", "skipped_reps"]
+    list_filter = [UnmatchedFilter, "outcome", "strategy", "reason", "rule"]
+    list_select_related = ["contact", "account", "rep", "rule"]
+    search_fields = ["contact__email", "account__name", "account__domain"]
+    readonly_fields = [f.name for f in RoutingDecision._meta.fields]
+    actions = ["route_again", "mark_resolved"]
+    date_hierarchy = "decided_at"
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        if user_sees_everything(request.user):
+            return qs
+
+        return qs.filter(rep_id__in=scoped_rep_ids(user=request.user) or [])
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="skipped")
+    def skipped_reps(self, obj):
+        return ", ".join(f"{s['rep']} ({services.SKIP_LABELS.get(s['reason'], s['reason'])})" for s in obj.skipped) or "—"
+
+    @admin.action(description="Route again (after setting the lead's account or a rule)", permissions=["change"])
+    def route_again(self, request, queryset):
+        for decision in queryset.filter(outcome__in=["unmatched", "no_rep"], resolved_at__isnull=True).order_by("pk"):
+            try:
+                retried = services.routing_decision_retry(decision=decision, actor=request.user)
+            except ValidationError as error:
+                self.message_user(request, f"{decision.contact or decision.account}: {_error_text(error)}", messages.ERROR)
+            else:
+                self.message_user(request, f"{retried.contact}: {retried.rep or retried.get_outcome_display()} — {retried.explanation}")
+
+    @admin.action(description="Mark as dealt with (ops queue)", permissions=["change"])
+    def mark_resolved(self, request, queryset):
+        n = queryset.filter(resolved_at__isnull=True).update(resolved_at=timezone.now())
+        self.message_user(request, f"{n} lead(s) marked as dealt with.")
