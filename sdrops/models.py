@@ -18,13 +18,16 @@ from __future__ import annotations
 
 import pghistory
 
+from apps.campaigns.models import AlarmSettings
 from apps.icps.models import ScoringSettings
 from apps.leads.models import LifecycleSettings, SlaPolicy
 from apps.meetings.models import MeetingSettings
 from apps.reporting.models import FunnelTargets
 from apps.routing.models import RulesOfEngagement
 
-TRACKED = [ScoringSettings, FunnelTargets, RulesOfEngagement, MeetingSettings, LifecycleSettings, SlaPolicy]
+TRACKED = [
+    ScoringSettings, FunnelTargets, RulesOfEngagement, MeetingSettings, LifecycleSettings, AlarmSettings, SlaPolicy,
+]
 
 EVENT_MODELS = {
     model: pghistory.create_event_model(

@@ -7,6 +7,7 @@ import pytest
 from django.apps import apps
 from django.db import connection
 
+from apps.campaigns.models import AlarmSettings
 from apps.icps.models import ScoringSettings
 from apps.leads.models import LifecycleSettings, SlaPolicy
 from apps.meetings.models import MeetingSettings
@@ -15,7 +16,7 @@ from apps.routing.models import RulesOfEngagement
 from sdrops.models import EVENT_MODELS
 from sdrops.singleton import SingletonSettings
 
-SINGLETONS = [ScoringSettings, FunnelTargets, RulesOfEngagement, MeetingSettings, LifecycleSettings]
+SINGLETONS = [ScoringSettings, FunnelTargets, RulesOfEngagement, MeetingSettings, LifecycleSettings, AlarmSettings]
 
 
 def test_every_settings_singleton_shares_the_base():
@@ -50,6 +51,7 @@ CHANGES = {
     RulesOfEngagement: ("rest_days", 20, 21),
     MeetingSettings: ("reschedule_touches", 6, 7),
     LifecycleSettings: ("morning_email_hour", 8, 9),
+    AlarmSettings: ("cherry_pick_count", 6, 7),
 }
 
 
@@ -94,3 +96,20 @@ def test_an_admin_edit_is_recorded_with_who_made_it(admin_client, admin_user):
     (event,) = events.objects.all()
     assert event.morning_email_hour == 9 and event.pgh_label == "update"
     assert event.pgh_context.metadata["user"] == admin_user.pk
+
+
+@pytest.mark.django_db
+def test_an_alarm_settings_admin_edit_is_recorded_with_who_made_it(admin_client, admin_user):
+    events = EVENT_MODELS[AlarmSettings]
+    AlarmSettings.objects.all().delete()
+    assert admin_client.get("/admin/campaigns/alarmsettings/").url == "/admin/campaigns/alarmsettings/1/change/"
+    events.objects.all().delete()
+    response = admin_client.post("/admin/campaigns/alarmsettings/1/change/", {
+        "cherry_pick_count": 4, "cherry_pick_hours": 24, "sao_dark_days": 10, "sao_dark_calls": 3,
+        "sao_dark_emails": 3, "iqm_pending_days": 7,
+    })
+    assert response.status_code == 302, response.content
+    (event,) = events.objects.all()
+    assert (event.cherry_pick_count, event.sao_dark_days, event.pgh_label) == (4, 10, "update")
+    assert event.pgh_context.metadata["user"] == admin_user.pk
+    assert AlarmSettings.load().sao_dark_days == 10

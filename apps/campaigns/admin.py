@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.db.models import Count, Q
+from django.shortcuts import redirect
 
 from apps.campaigns.models import (
     Alarm,
@@ -19,6 +20,7 @@ from apps.campaigns.selectors import (
     nurture_entries_visible_to,
 )
 from sdrops.admin_scoping import ReadOnlyAdminMixin, ScopedAdminMixin
+from sdrops.settings_admin import SettingsHistoryAdminMixin
 
 
 @admin.register(Campaign)
@@ -108,8 +110,8 @@ class NurtureEntryAdmin(ScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(AlarmSettings)
-class AlarmSettingsAdmin(admin.ModelAdmin):
-    """One row of thresholds; ops edit it."""
+class AlarmSettingsAdmin(SettingsHistoryAdminMixin, admin.ModelAdmin):
+    """One row of thresholds; ops edit it (each edit recorded with who made it)."""
 
     def has_add_permission(self, request):
         return False
@@ -118,8 +120,6 @@ class AlarmSettingsAdmin(admin.ModelAdmin):
         return False
 
     def changelist_view(self, request, extra_context=None):
-        from django.shortcuts import redirect
-
         AlarmSettings.load()
         return redirect("admin:campaigns_alarmsettings_change", 1)
 

@@ -16,6 +16,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from apps.people.models import Contact
+from sdrops.singleton import SingletonSettings
 
 
 class Offer(models.TextChoices):
@@ -219,8 +220,9 @@ class LostOpportunityNurture(models.Model):
         return f"Opportunity {self.opportunity_id}: {self.cycles} lead(s) to nurture"
 
 
-class AlarmSettings(models.Model):
-    """The thresholds of the gaming and deals-gone-dark alarms (one row, pk=1; ops edit it)."""
+class AlarmSettings(SingletonSettings):
+    """The thresholds of the gaming and deals-gone-dark alarms (one row, pk=1, `load()`; ops
+    edit it; its change history is kept by sdrops/models.py)."""
 
     cherry_pick_count = models.PositiveSmallIntegerField(
         default=5, help_text="Raise when a rep dispositions at least this many leads of one campaign or source without a real touch…")
@@ -240,11 +242,6 @@ class AlarmSettings(models.Model):
 
     def __str__(self) -> str:
         return "Alarm settings"
-
-    @classmethod
-    def load(cls) -> AlarmSettings:
-        row, _ = cls.objects.get_or_create(pk=1)
-        return row
 
 
 class Alarm(models.Model):
