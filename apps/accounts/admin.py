@@ -18,13 +18,7 @@ from apps.accounts.models import (
     OwnershipReason,
     WebmailDomain,
 )
-from apps.accounts.selectors import (
-    account_ownership_history,
-    account_recent_activities,
-    accounts_visible_to,
-    activities_visible_to,
-    ownership_events_visible_to,
-)
+from apps.accounts.selectors import account_ownership_history, account_recent_activities
 from apps.accounts.services import account_owners_set, account_set_owner
 from apps.cadences.services import activity_create, activity_validate
 from apps.icps.account_admin import (
@@ -34,7 +28,13 @@ from apps.icps.account_admin import (
     AccountScoringAdminMixin,
 )
 from apps.people.models import Contact
-from apps.people.selectors import contacts_visible_to, reps_visible_to
+from sdrops.access import (
+    accounts_visible_to,
+    activities_visible_to,
+    contacts_visible_to,
+    ownership_events_visible_to,
+    reps_visible_to,
+)
 from sdrops.admin_scoping import ReadOnlyAdminMixin, ScopedAdminMixin, ScopedForeignKeyMixin
 
 OWNER_FIELDS = ("owner", "sdr_owner", "opportunity_owner", "cs_owner")

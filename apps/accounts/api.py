@@ -17,14 +17,19 @@ from rest_framework.response import Response
 
 from apps.accounts.domains import normalize_domain
 from apps.accounts.models import Account, Activity, ActivityType, DomainAlias, OwnershipReason
-from apps.accounts.selectors import accounts_visible_to, activities_visible_to
 from apps.accounts.services import account_create, account_fields_update, account_set_owner, domain_alias_add
 from apps.cadences.services import activity_create
 from apps.icps.selectors import account_score_explain
 from apps.integrations.models import Scope
 from apps.integrations.services import activities_record_bulk
 from apps.people.models import Rep, Segment
-from apps.people.selectors import contacts_visible_to, rep_for_user, reps_visible_to
+from sdrops.access import (
+    accounts_visible_to,
+    activities_visible_to,
+    contacts_visible_to,
+    rep_for_user,
+    reps_visible_to,
+)
 from sdrops.api.permissions import ScopedPermission
 from sdrops.api.support import ERROR_RESPONSES, MAX_BULK_ITEMS, UtcIsoDateTimeFilter
 

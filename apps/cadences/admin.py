@@ -23,8 +23,8 @@ from apps.leads.rules import may_qualify_without_evidence
 from apps.leads.selectors import lead_sla_status
 from apps.leads.services import lead_cycle_disposition
 from apps.people.models import Rep
-from apps.people.selectors import rep_for_user, reps_visible_to, scoped_rep_ids
 from apps.people.timezones import rep_zone
+from sdrops.access import contacts_for_lead_work, rep_for_user, reps_visible_to, scoped_rep_ids
 from sdrops.admin_scoping import ReadOnlyAdminMixin
 
 
@@ -83,7 +83,7 @@ class EnrolmentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     # -- the lead page ---------------------------------------------------------------
     def lead_view(self, request, contact_id: int):
-        contact = get_object_or_404(selectors.contacts_for_lead_work(user=request.user).select_related("account"),
+        contact = get_object_or_404(contacts_for_lead_work(user=request.user).select_related("account"),
                                     pk=contact_id)
         rep = rep_for_user(request.user)
         forms = {

@@ -11,7 +11,6 @@ from django.utils import timezone
 from apps.cadences.models import Enrolment, EnrolmentStep
 from apps.leads.models import LeadCycle
 from apps.leads.selectors import lead_sla_status
-from sdrops.access import contacts_for_lead_work  # noqa: F401 (defined in the access module; re-exported)
 
 Outcome = EnrolmentStep.Outcome
 

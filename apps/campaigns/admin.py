@@ -14,11 +14,7 @@ from apps.campaigns.models import (
     NurtureReasonProgram,
     OfferSlaPolicy,
 )
-from apps.campaigns.selectors import (
-    alarms_visible_to,
-    campaign_interactions_visible_to,
-    nurture_entries_visible_to,
-)
+from sdrops.access import alarms_visible_to, campaign_interactions_visible_to, nurture_entries_visible_to
 from sdrops.admin_scoping import ReadOnlyAdminMixin, ScopedAdminMixin
 from sdrops.settings_admin import SettingsHistoryAdminMixin
 

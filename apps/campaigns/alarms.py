@@ -26,11 +26,11 @@ from django.utils import timezone
 
 from apps.accounts.models import Activity, ActivityType
 from apps.campaigns.models import Alarm, AlarmSettings, Campaign, CampaignInteraction
-from apps.campaigns.selectors import alarms_visible_to
 from apps.leads.models import LeadCycle
 from apps.meetings.models import Meeting, Opportunity, OpportunityEvent
 from apps.people.models import Rep
 from sdrops import mail
+from sdrops.access import alarms_visible_to
 
 logger = logging.getLogger(__name__)
 REAL_TOUCHES = (ActivityType.CALL, ActivityType.EMAIL, ActivityType.SOCIAL, ActivityType.MEETING)

@@ -15,11 +15,11 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
-from apps.accounts.selectors import activities_visible_to
 from apps.icps.admin_filters import MatchedICPFilter, QuadrantFilter, ResearchCompletenessFilter, TierFilter
 from apps.icps.models import CATEGORY_CAPS, Quadrant, ResearchItem, ScoreHistory, Signal
 from apps.icps.selectors import Explanation, account_research_progress, account_score_explain
 from apps.icps.services import account_changed, signal_clean
+from sdrops.access import activities_visible_to
 
 CATEGORY_LABELS = {"fit": "Fit", "opportunity": "Opportunity", "readiness": "Readiness"}
 

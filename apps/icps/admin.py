@@ -12,7 +12,6 @@ from django.urls import path
 from django.utils.html import format_html, format_html_join
 
 from apps.accounts.models import Account
-from apps.accounts.selectors import accounts_visible_to
 from apps.icps.account_admin import quadrant_label, score_breakdown_html
 from apps.icps.models import (
     ICP,
@@ -37,6 +36,7 @@ from apps.icps.services import (
     signal_record,
     signal_update,
 )
+from sdrops.access import accounts_visible_to
 from sdrops.admin_scoping import ReadOnlyAdminMixin, ScopedAdminMixin, ScopedForeignKeyMixin
 from sdrops.settings_admin import SettingsHistoryAdminMixin
 

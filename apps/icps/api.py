@@ -13,10 +13,10 @@ from rest_framework.response import Response
 
 from apps.accounts.domains import normalize_domain
 from apps.accounts.models import DomainAlias
-from apps.accounts.selectors import accounts_visible_to
 from apps.icps.models import Signal, SignalType
 from apps.icps.services import signal_record
 from apps.integrations.models import Scope
+from sdrops.access import accounts_visible_to
 from sdrops.api.permissions import ScopedPermission
 from sdrops.api.support import ERROR_RESPONSES, UtcIsoDateTimeFilter
 

@@ -20,7 +20,7 @@ from django.utils.dateparse import parse_datetime
 
 from apps.accounts.domains import normalize_domain
 from apps.accounts.models import Activity, OwnershipReason
-from apps.accounts.selectors import account_holding_domain, accounts_visible_to
+from apps.accounts.selectors import account_holding_domain
 from apps.accounts.services import (
     account_create,
     account_fields_update,
@@ -36,7 +36,8 @@ from apps.integrations.models import (
     RecordVersion,
     Scope,
 )
-from apps.people.selectors import normalize_owner_name, rep_by_owner_name, reps_visible_to
+from apps.people.selectors import normalize_owner_name, rep_by_owner_name
+from sdrops.access import accounts_visible_to, reps_visible_to
 from sdrops.api.support import django_error_messages
 
 # --- activities ------------------------------------------------------------------------------

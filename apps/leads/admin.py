@@ -14,7 +14,7 @@ from apps.leads.models import (
     SlaPolicy,
     TeamPullRange,
 )
-from apps.people.selectors import scoped_rep_ids
+from sdrops.access import scoped_rep_ids
 from sdrops.admin_scoping import ReadOnlyAdminMixin
 from sdrops.settings_admin import SettingsHistoryAdminMixin
 

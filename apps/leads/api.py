@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from apps.integrations.models import Scope
 from apps.leads.models import DispositionReason, LeadCycle
 from apps.leads.services import lead_cycle_disposition
-from sdrops.access import lead_cycles_visible_to  # noqa: F401 (defined in the access module; re-exported)
+from sdrops.access import lead_cycles_visible_to
 from sdrops.api.permissions import ScopedPermission
 from sdrops.api.support import ERROR_RESPONSES, UtcIsoDateTimeFilter
 

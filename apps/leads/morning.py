@@ -17,8 +17,8 @@ from apps.leads.models import LeadCycle, LeadType, LifecycleSettings, MorningEma
 from apps.leads.notifications import contact_url, send_templated
 from apps.meetings.selectors import meetings_without_disposition as meetings_selector
 from apps.people.models import Rep
-from apps.people.selectors import reps_managed_by
 from apps.people.timezones import rep_zone
+from sdrops.access import reps_managed_by
 
 DEFAULT_PULL_RANGE = (10, 15)
 

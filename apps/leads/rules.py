@@ -4,7 +4,7 @@ by the services (which enforce it) and the screens (which offer the choice)."""
 from __future__ import annotations
 
 from apps.people.models import Rep
-from apps.people.selectors import rep_for_user
+from sdrops.access import rep_for_user
 
 
 def may_qualify_without_evidence(user) -> bool:

@@ -16,11 +16,13 @@ from apps.meetings.models import (
     OpportunityStage,
 )
 from apps.people.models import Rep
-from apps.people.selectors import rep_for_user, scoped_rep_ids, user_sees_everything
-from sdrops.access import (  # noqa: F401 (defined in the access module; re-exported for existing callers)
+from sdrops.access import (  # noqa: F401 (meetings_visible_to & co. re-exported for the meetings admin and API)
     meetings_visible_to,
     opportunities_visible_to,
+    rep_for_user,
     reschedule_attempts_visible_to,
+    scoped_rep_ids,
+    user_sees_everything,
 )
 
 

@@ -7,12 +7,11 @@ from django.db.models import Count
 from django.template.response import TemplateResponse
 
 from apps.accounts.imports.admin import ContactImportExportMixin, RepImportExportMixin
-from apps.accounts.selectors import accounts_visible_to
 from apps.campaigns.models import Campaign
 from apps.people.models import Contact, PersonalDataRequest, Rep, Team
 from apps.people.privacy import contact_forget
-from apps.people.selectors import contacts_visible_to, reps_visible_to, user_sees_everything
 from apps.routing.admin import lead_intake_message, route_selected_leads
+from sdrops.access import accounts_visible_to, contacts_visible_to, reps_visible_to, user_sees_everything
 from sdrops.admin_scoping import ReadOnlyAdminMixin, ScopedAdminMixin, ScopedForeignKeyMixin
 
 

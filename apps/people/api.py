@@ -9,7 +9,7 @@ from rest_framework import serializers, viewsets
 
 from apps.integrations.models import Scope
 from apps.people.models import Contact, Rep, Segment
-from apps.people.selectors import contacts_visible_to, reps_visible_to
+from sdrops.access import contacts_visible_to, reps_visible_to
 from sdrops.api.permissions import ScopedPermission
 from sdrops.api.support import ERROR_RESPONSES, UtcIsoDateTimeFilter
 

@@ -13,8 +13,8 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.text import slugify
 
-from apps.people.selectors import rep_for_user, user_sees_everything
 from apps.reporting.reports import REPORTS, reports_in_order
+from sdrops.access import rep_for_user, user_sees_everything
 from sdrops.api.scope import ReportFilterSet
 
 

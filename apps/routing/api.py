@@ -17,16 +17,15 @@ from rest_framework.response import Response
 
 from apps.accounts.domains import normalize_domain
 from apps.accounts.models import Account
-from apps.accounts.selectors import accounts_visible_to
 from apps.campaigns.services import campaign_by_reference
 from apps.integrations.models import Scope
 from apps.leads.models import LeadCycle, LeadType
 from apps.people.models import Contact, Rep
-from apps.people.selectors import rep_for_user
 from apps.people.services import CONTACT_UPSERT_FIELDS
 from apps.routing import selectors, services
 from apps.routing.intake import LeadIntake, lead_intake
 from apps.routing.models import ReturnOutcome, ReturnReason, ReturnRequest, RoutingDecision
+from sdrops.access import accounts_visible_to, rep_for_user, returns_visible_to, routing_decisions_visible_to
 from sdrops.api.permissions import ScopedPermission
 from sdrops.api.support import ERROR_RESPONSES, UtcIsoDateTimeFilter
 
@@ -220,7 +219,7 @@ class LeadViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     model_perms = {"GET": ["routing.view_routingdecision"], "POST": ["people.add_contact"]}
 
     def get_queryset(self):
-        return selectors.routing_decisions_visible_to(user=self.request.user).select_related("contact", "rule")
+        return routing_decisions_visible_to(user=self.request.user).select_related("contact", "rule")
 
     def list(self, request, *args, **kwargs):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
@@ -348,7 +347,7 @@ class ReturnViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     model_perms = {"GET": ["routing.view_returnrequest"], "POST": ["routing.add_returnrequest"]}
 
     def get_queryset(self):
-        return selectors.returns_visible_to(user=self.request.user)
+        return returns_visible_to(user=self.request.user)
 
     def get_permissions(self):
         if self.action in ("approve", "reject"):
@@ -412,7 +411,7 @@ class ReturnViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             return_request=return_request, actor=request.user, outcome=values["outcome"] or None,
             rest_days=values.get("rest_days"), reassign_to=reassign_to, note=values["note"],
         )
-        return Response(ReturnOut(selectors.returns_visible_to(user=request.user).get(pk=return_request.pk)).data)
+        return Response(ReturnOut(returns_visible_to(user=request.user).get(pk=return_request.pk)).data)
 
     @extend_schema(
         summary="Reject a pending return with the reason (the account stays with the rep)",
@@ -424,4 +423,4 @@ class ReturnViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         data = ReturnRejectIn(data=request.data)
         data.is_valid(raise_exception=True)
         services.return_reject(return_request=return_request, actor=request.user, note=data.validated_data["note"])
-        return Response(ReturnOut(selectors.returns_visible_to(user=request.user).get(pk=return_request.pk)).data)
+        return Response(ReturnOut(returns_visible_to(user=request.user).get(pk=return_request.pk)).data)

@@ -3,7 +3,7 @@ contact admin (add form and the "Route the selected inbound leads" action) and
 `route_leads` all call `lead_intake`.
 
 The scope rule lives here. A caller may create new contacts and route them, and may update
-and route only contacts it can see (apps.people.selectors.contacts_visible_to). A contact
+and route only contacts it can see (sdrops.access.contacts_visible_to). A contact
 outside its scope is left exactly as it is — no field, no cycle, no routing decision — and
 the result says nothing about it. The system (actor None: commands run by ops, jobs) and
 company-wide users (ops, the CRM's service user) see every contact, so they keep routing
@@ -21,16 +21,15 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef
 
 from apps.accounts.models import Account
-from apps.accounts.selectors import accounts_visible_to
 from apps.campaigns.models import Campaign
 from apps.campaigns.services import campaign_lead_attach
 from apps.leads.models import LeadCycle, LeadType
 from apps.leads.selectors import lead_cycle_current
 from apps.people.models import Contact
-from apps.people.selectors import contacts_visible_to, user_sees_everything
 from apps.people.services import CONTACT_UPSERT_FIELDS, contact_upsert
 from apps.routing.models import RoutingDecision
 from apps.routing.services import lead_route
+from sdrops.access import accounts_visible_to, contacts_visible_to, user_sees_everything
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,6 @@ from django.utils import timezone
 from apps.accounts.models import Account, Activity
 from apps.meetings.models import Meeting, Opportunity
 from apps.people.models import Rep
-from apps.people.selectors import rep_for_user, reps_managed_by, scoped_rep_ids, user_sees_everything
 from apps.routing.models import (
     AccountRest,
     CapacityRule,
@@ -25,10 +24,11 @@ from apps.routing.models import (
     RoutingRuleMember,
     RulesOfEngagement,
 )
-from sdrops.access import (  # noqa: F401 (defined in the access module; re-exported for existing callers)
-    queue_items_visible_to,
-    returns_visible_to,
-    routing_decisions_visible_to,
+from sdrops.access import (
+    rep_for_user,
+    reps_managed_by,
+    scoped_rep_ids,
+    user_sees_everything,
 )
 
 # Skip reasons a routing decision records for each rep it passed over.

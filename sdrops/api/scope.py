@@ -16,8 +16,8 @@ from django.utils import timezone
 
 from apps.leads.models import LeadType
 from apps.people.models import Rep, Segment, Team
-from apps.people.selectors import scoped_rep_ids
 from sdrops.access import (  # noqa: F401 (defined in the access module; re-exported for existing callers)
+    scoped_rep_ids,
     teams_visible_to,
 )
 

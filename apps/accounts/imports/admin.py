@@ -35,7 +35,7 @@ from apps.accounts.imports.services import (
     import_record_transition,
 )
 from apps.accounts.models import ImportRecord
-from apps.people.selectors import user_sees_everything
+from sdrops.access import user_sees_everything
 
 MAX_UPLOAD_BYTES = 200 * 2**20
 ADMIN_URL_NAME = {"accounts": "accounts_account", "contacts": "people_contact", "reps": "people_rep"}

@@ -9,7 +9,7 @@ from django.utils import timezone
 from apps.meetings import selectors
 from apps.meetings.models import RescheduleAttempt
 from apps.people.models import Rep
-from apps.people.selectors import rep_for_user, scoped_rep_ids, user_sees_everything
+from sdrops.access import rep_for_user, scoped_rep_ids, user_sees_everything
 
 register = template.Library()
 

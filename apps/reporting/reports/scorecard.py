@@ -6,7 +6,6 @@ from __future__ import annotations
 import dataclasses
 
 from apps.people.models import Rep
-from apps.people.selectors import rep_for_user
 from apps.reporting import selectors as s
 from apps.reporting.models import FunnelTargets
 from apps.reporting.reports.base import Report, register
@@ -14,6 +13,7 @@ from apps.reporting.reports.lead_response import LEAD_RESPONSE_ZERO, finish_lead
 from apps.reporting.reports.sales import meetings_by, pipeline_generated
 from apps.reporting.reports.team_dashboard import funnel_rows
 from apps.reporting.tables import Column, Result, Table, bar_chart, format_value, rate
+from sdrops.access import rep_for_user
 
 COACHING = {
     "mql_sql": ("MQL → SQL", "Qualification technique (seed: low MQL→SQL — review ICP targeting and qualification)"),

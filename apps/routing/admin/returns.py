@@ -10,8 +10,6 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from apps.accounts.models import Account
-from apps.accounts.selectors import accounts_visible_to
-from apps.people.selectors import rep_for_user, user_sees_everything
 from apps.routing import selectors, services
 from apps.routing.admin.common import _error_text
 from apps.routing.forms import (
@@ -23,6 +21,7 @@ from apps.routing.models import (
     ReturnOutcome,
     ReturnRequest,
 )
+from sdrops.access import accounts_visible_to, rep_for_user, returns_visible_to, user_sees_everything
 
 
 class PendingFirstFilter(admin.SimpleListFilter):
@@ -54,7 +53,7 @@ class ReturnRequestAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
 
     def get_queryset(self, request):
-        return selectors.returns_visible_to(user=request.user)
+        return returns_visible_to(user=request.user)
 
     def has_add_permission(self, request):
         return False  # Filed from the account through the return form below.

@@ -8,7 +8,6 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.utils import timezone
 
-from apps.people.selectors import scoped_rep_ids, user_sees_everything
 from apps.routing import services
 from apps.routing.admin.common import RecordedChangesMixin, _error_text
 from apps.routing.forms import (
@@ -24,6 +23,7 @@ from apps.routing.models import (
     RulesChange,
     RulesOfEngagement,
 )
+from sdrops.access import scoped_rep_ids, user_sees_everything
 from sdrops.admin_scoping import ReadOnlyAdminMixin
 from sdrops.settings_admin import SettingsHistoryAdminMixin
 

@@ -10,7 +10,6 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from apps.accounts.models import Account, OwnershipReason
-from apps.accounts.selectors import accounts_visible_to
 from apps.accounts.services import account_owners_set
 from apps.people.actors import actor_scope_user, actor_user
 from apps.people.models import Rep
@@ -24,6 +23,7 @@ from apps.routing.models import (
 )
 from apps.routing.services.merge import account_merge
 from sdrops import mail
+from sdrops.access import accounts_visible_to
 
 logger = logging.getLogger(__name__)
 
