@@ -13,7 +13,7 @@ MANAGER = "Manager"
 SDR = "SDR"
 AE = "AE"
 
-LOCAL_APP_LABELS = ("accounts", "people", "icps", "routing", "cadences", "meetings", "reporting", "integrations")
+LOCAL_APP_LABELS = ("accounts", "people", "icps", "routing", "cadences", "meetings", "reporting", "integrations", "connect")
 
 # (app_label, codename) pairs; "*" as codename grants every permission of that app.
 ROLE_PERMISSIONS: dict[str, list[tuple[str, str]]] = {

@@ -1,0 +1,12 @@
+"""Browser-facing routes of the connections: OpenID Connect sign-on (and, below, feeds)."""
+
+from django.urls import path
+from mozilla_django_oidc.views import OIDCLogoutView
+
+from apps.connect.sso import SsoCallbackView, SsoStartView
+
+urlpatterns = [
+    path("oidc/authenticate/", SsoStartView.as_view(), name="oidc_authentication_init"),
+    path("oidc/callback/", SsoCallbackView.as_view(), name="oidc_authentication_callback"),
+    path("oidc/logout/", OIDCLogoutView.as_view(), name="oidc_logout"),
+]
