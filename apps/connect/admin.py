@@ -1,8 +1,14 @@
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
 
-from apps.connect.models import SsoLogin, SsoRoleMapping
+from apps.connect.calendar import calendar_feed_create, calendar_feed_revoke, calendar_feed_url
+from apps.connect.mail_outbox import mail_outbox_redeliver
+from apps.connect.models import CalendarFeed, CalendarSettings, OutboundEmail, SsoLogin, SsoRoleMapping
 from sdrops.admin_scoping import ReadOnlyAdminMixin
 
 
@@ -21,3 +27,79 @@ class SsoLoginAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ["email", "subject", "reason"]
     list_select_related = ["user"]
     date_hierarchy = "at"
+
+
+@admin.register(CalendarSettings)
+class CalendarSettingsAdmin(admin.ModelAdmin):
+    fields = ["invite_prospect", "updated_at"]
+    readonly_fields = ["updated_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def changelist_view(self, request, extra_context=None):
+        row = CalendarSettings.load()
+        return HttpResponseRedirect(reverse("admin:connect_calendarsettings_change", args=[row.pk]))
+
+
+@admin.register(CalendarFeed)
+class CalendarFeedAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Ops see every feed and revoke them; every user manages their own on “My calendar feed”."""
+
+    list_display = ["user", "token_hint", "created_at", "revoked_at", "last_used_at"]
+    list_filter = [("revoked_at", admin.EmptyFieldListFilter)]
+    search_fields = ["user__username", "user__email", "token_hint"]
+    list_select_related = ["user"]
+    actions = ["revoke"]
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.has_perm("connect.change_calendarfeed")
+
+    @admin.action(description="Revoke the selected feeds", permissions=["change"])
+    def revoke(self, request, queryset):
+        count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+        self.message_user(request, f"Revoked {count} feed(s); their URLs now answer 404.", messages.SUCCESS)
+
+    def get_urls(self):
+        return [
+            path("mine/", self.admin_site.admin_view(self.mine_view), name="connect_calendarfeed_mine"),
+            *super().get_urls(),
+        ]
+
+    def mine_view(self, request):
+        """The signed-in user's own feed: make one (the URL is shown this once) or revoke it."""
+        new_url = None
+        if request.method == "POST":
+            if request.POST.get("action") == "create":
+                _feed, raw = calendar_feed_create(user=request.user)
+                new_url = calendar_feed_url(raw)
+            elif request.POST.get("action") == "revoke":
+                calendar_feed_revoke(user=request.user)
+                self.message_user(request, "Your calendar feed is revoked; its URL no longer works.", messages.SUCCESS)
+                return HttpResponseRedirect(reverse("admin:connect_calendarfeed_mine"))
+        feed = CalendarFeed.objects.filter(user=request.user, revoked_at__isnull=True).first()
+        context = {
+            **self.admin_site.each_context(request), "opts": self.opts, "title": "My calendar feed",
+            "feed": feed, "new_url": new_url,
+        }
+        return TemplateResponse(request, "admin/connect/calendar_feed_mine.html", context)
+
+
+@admin.register(OutboundEmail)
+class OutboundEmailAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["created_at", "kind", "status", "to", "subject", "attempts", "sent_at", "last_error"]
+    list_filter = ["status", "kind"]
+    search_fields = ["subject", "related", "message_id"]
+    date_hierarchy = "created_at"
+    actions = ["redeliver"]
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.has_perm("connect.change_outboundemail")
+
+    @admin.action(description="Send the selected messages again", permissions=["change"])
+    def redeliver(self, request, queryset):
+        count = mail_outbox_redeliver(rows=list(queryset))
+        self.message_user(request, f"{count} message(s) queued again.", messages.SUCCESS)

@@ -1,4 +1,11 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+def _ensure_schedules(sender, **kwargs):
+    from apps.connect.schedules import schedules_ensure
+
+    schedules_ensure()
 
 
 class ConnectConfig(AppConfig):
@@ -9,3 +16,9 @@ class ConnectConfig(AppConfig):
     label = "connect"
     verbose_name = "Connections"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        # Receivers of the meeting signals (invites) are registered on import.
+        from apps.connect import calendar  # noqa: F401
+
+        post_migrate.connect(_ensure_schedules, sender=self, dispatch_uid="sdrops-connect-schedules")

@@ -62,3 +62,106 @@ class SsoLogin(models.Model):
 
     def __str__(self) -> str:
         return f"{self.email or self.subject} · {self.get_outcome_display()}"
+
+
+class OutboundEmail(models.Model):
+    """The mail outbox: a message written in the transaction of the change it reports
+    (a booked meeting's invite, a cadence email step), sent after commit by a task, retried
+    with back-off when the mail server refuses or is down, a dead letter after
+    MAIL_MAX_ATTEMPTS. The Message-ID is fixed when the row is written, so a retry after a
+    send whose answer was lost is recognisable as the same message."""
+
+    class Kind(models.TextChoices):
+        INVITE = "invite", "Calendar invite"
+        CADENCE_STEP = "cadence_step", "Cadence email step"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENT = "sent", "Sent"
+        DEAD = "dead", "Dead letter"
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    message_id = models.CharField(max_length=255, unique=True, editable=False)
+    from_email = models.CharField(max_length=320)
+    reply_to = models.JSONField(default=list, blank=True)
+    to = models.JSONField(default=list)
+    subject = models.CharField(max_length=998)
+    body = models.TextField()
+    headers = models.JSONField(default=dict, blank=True)
+    ics = models.TextField(blank=True, help_text="An iCalendar part (text/calendar) sent with the message.")
+    ics_method = models.CharField(max_length=20, blank=True)
+    related = models.CharField(max_length=100, blank=True, help_text="What the message is about, e.g. meeting:12.")
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "outbound email"
+        indexes = [
+            models.Index(fields=["next_attempt_at"], condition=models.Q(status="pending"), name="outbound_email_due"),
+            models.Index(fields=["related"], name="outbound_email_related"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(status="sent") | models.Q(sent_at__isnull=False), name="outbound_email_sent_has_time"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} to {', '.join(self.to)}: {self.subject}"
+
+
+class CalendarSettings(models.Model):
+    """What ops decide about calendar invites: one row (pk 1)."""
+
+    invite_prospect = models.BooleanField(
+        default=False,
+        help_text="Send the invite to the prospect too (otherwise only the AE and the SDR get it, and the AE "
+        "forwards it from their calendar).",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "calendar settings"
+        verbose_name_plural = "calendar settings"
+        constraints = [models.CheckConstraint(condition=models.Q(pk=1), name="calendar_settings_single_row")]
+
+    def __str__(self) -> str:
+        return "Calendar settings"
+
+    @classmethod
+    def load(cls) -> CalendarSettings:
+        row, _ = cls.objects.get_or_create(pk=1)
+        return row
+
+
+class CalendarFeed(models.Model):
+    """A user's personal calendar feed: a secret URL serving their upcoming meetings to any
+    calendar client. Only the SHA-256 of the secret is stored; the URL is shown once.
+    Revoking it (or making a new one) makes the old URL answer 404."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_feeds")
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    token_hint = models.CharField(max_length=12, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"], condition=models.Q(revoked_at__isnull=True), name="one_active_calendar_feed_per_user"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Calendar feed of {self.user} ({self.token_hint}…)"
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None

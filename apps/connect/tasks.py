@@ -1,0 +1,13 @@
+"""django-q2 task functions of the connections: take ids, re-read, call a service."""
+
+from __future__ import annotations
+
+from apps.connect.mail_outbox import mail_outbox_deliver, mail_outbox_sweep
+
+
+def deliver_mail(pk: int) -> bool:
+    return mail_outbox_deliver(pk=pk) is not None
+
+
+def sweep_mail() -> int:
+    return mail_outbox_sweep()
