@@ -31,6 +31,7 @@ STANDARD = {"changelist", "add", "change", "delete", "history"}
 OPEN_TO_EVERY_REP = {
     "cadences_today": "the rep's own task list for today",
     "connect_calendarfeed_mine": "the user's own calendar feed (make, revoke)",
+    "connect_cadenceemail_compose": "a cadence email step of a lead the rep works (scoped like the lead page)",
 }
 ROLES = ["sdr", "ae", "other_manager", "ops"]
 

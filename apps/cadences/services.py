@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.accounts.models import Activity, ActivityType
+from apps.cadences import events
 from apps.cadences.models import Cadence, Enrolment, EnrolmentStep
 from apps.people.models import Contact, LeadCycle, Rep
 from apps.people.selectors import lead_cycle_current
@@ -104,6 +105,7 @@ def activity_log(
             step = _current_step(contact=contact)
             if step is not None:
                 _step_end(step, outcome=outcome, at=occurred_at, activity=activity)
+        events.activity_logged.send(sender=Activity, activity=activity, outcome=outcome)
     return activity
 
 
@@ -278,3 +280,39 @@ def morning_emails_due(*, now: dt.datetime | None = None) -> list[int]:
         if hour <= local.hour < hour + 3 and (manager.pk, local.date()) not in sent:
             due.append(manager.pk)
     return due
+
+
+def enrolment_step_complete(
+    *, step: EnrolmentStep, outcome: str, at: dt.datetime, activity=None, system: bool = False
+) -> EnrolmentStep:
+    """End the current step of an active enrolment with `outcome`, with the cadence's usual
+    consequences (last step → completed, nurture). For touches that are not a rep's own
+    (an email step the portal sent automatically), which `activity_log` leaves alone."""
+    with transaction.atomic():
+        current = _current_step(contact=step.enrolment.contact)
+        if current is None or current.pk != step.pk:
+            raise ValidationError("Only the current step of an active enrolment can be completed.")
+        _step_end(current, outcome=outcome, at=at, activity=activity, system=system)
+    return current
+
+
+def enrolment_end_on_reply(*, contact: Contact, step: EnrolmentStep | None, outcome: str, at: dt.datetime) -> Enrolment | None:
+    """The contact answered (a reply reported by the mail system): their cadence stops.
+    `step`, the step whose email was answered, takes the reply's outcome if it had ended
+    with no response; the enrolment ends positive, or negative (the rep then dispositions)."""
+    if outcome not in (Outcome.POSITIVE, Outcome.NEGATIVE):
+        outcome = Outcome.POSITIVE
+    with transaction.atomic():
+        enrolment = (
+            Enrolment.objects.select_for_update(no_key=True)
+            .filter(contact=contact, state=Enrolment.State.ACTIVE)
+            .first()
+        )
+        if enrolment is None:
+            return None
+        if step is not None and step.enrolment_id == enrolment.pk and step.outcome == Outcome.NO_RESPONSE:
+            EnrolmentStep.objects.filter(pk=step.pk).update(outcome=outcome)
+        _enrolment_end(
+            enrolment, Enrolment.State.POSITIVE if outcome == Outcome.POSITIVE else Enrolment.State.NEGATIVE, at
+        )
+    return enrolment

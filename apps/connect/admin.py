@@ -1,14 +1,31 @@
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 
+from apps.cadences.models import EnrolmentStep
+from apps.cadences.selectors import contacts_for_lead_work
 from apps.connect.calendar import calendar_feed_create, calendar_feed_revoke, calendar_feed_url
+from apps.connect.email_steps import cadence_email_preview, cadence_email_send
 from apps.connect.mail_outbox import mail_outbox_redeliver
-from apps.connect.models import CalendarFeed, CalendarSettings, OutboundEmail, SsoLogin, SsoRoleMapping
+from apps.connect.merge import MERGE_FIELDS
+from apps.connect.models import (
+    CadenceEmail,
+    CalendarFeed,
+    CalendarSettings,
+    EmailOptOut,
+    EmailStepTemplate,
+    OutboundEmail,
+    RepSignature,
+    SsoLogin,
+    SsoRoleMapping,
+)
 from sdrops.admin_scoping import ReadOnlyAdminMixin
 
 
@@ -103,3 +120,88 @@ class OutboundEmailAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def redeliver(self, request, queryset):
         count = mail_outbox_redeliver(rows=list(queryset))
         self.message_user(request, f"{count} message(s) queued again.", messages.SUCCESS)
+
+
+class EmailStepTemplateForm(forms.ModelForm):
+    class Meta:
+        model = EmailStepTemplate
+        fields = ["step", "subject", "body", "automatic"]
+        help_texts = {
+            "body": "Merge fields: " + ", ".join(f"{{{{ {name} }}}} ({label})" for name, label in MERGE_FIELDS.items())
+            + ". A field with no value for a contact stops the send.",
+        }
+
+
+@admin.register(EmailStepTemplate)
+class EmailStepTemplateAdmin(admin.ModelAdmin):
+    form = EmailStepTemplateForm
+    list_display = ["step", "subject", "automatic", "updated_at"]
+    list_filter = ["automatic", "step__cadence"]
+    list_select_related = ["step__cadence"]
+    search_fields = ["subject", "step__cadence__name"]
+
+
+@admin.register(RepSignature)
+class RepSignatureAdmin(admin.ModelAdmin):
+    list_display = ["rep"]
+    list_select_related = ["rep"]
+    autocomplete_fields = ["rep"]
+    search_fields = ["rep__owner_name"]
+
+
+@admin.register(EmailOptOut)
+class EmailOptOutAdmin(admin.ModelAdmin):
+    list_display = ["email", "reason", "note", "created_at", "created_by"]
+    list_filter = ["reason"]
+    search_fields = ["email", "note"]
+    list_select_related = ["created_by"]
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(CadenceEmail)
+class CadenceEmailAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Every cadence email step sent or refused; reps review and send on the compose page."""
+
+    list_display = ["at", "enrolment_step", "status", "automatic", "reason", "sent_by"]
+    list_filter = ["status", "automatic"]
+    list_select_related = ["enrolment_step__enrolment__contact", "enrolment_step__enrolment__cadence", "sent_by"]
+    search_fields = ["enrolment_step__enrolment__contact__email"]
+
+    def get_urls(self):
+        return [
+            path("compose/<int:step_id>/", self.admin_site.admin_view(self.compose_view),
+                 name="connect_cadenceemail_compose"),
+            *super().get_urls(),
+        ]
+
+    def compose_view(self, request, step_id: int):
+        """The rep reviews the email of a cadence step and sends it (from the lead page)."""
+        step = get_object_or_404(
+            EnrolmentStep.objects.select_related("enrolment__contact__account", "enrolment__rep__user")
+            .filter(enrolment__contact__in=contacts_for_lead_work(user=request.user)),
+            pk=step_id,
+        )
+        lead_url = reverse("admin:cadences_lead_page", args=[step.enrolment.contact_id])
+        preview = cadence_email_preview(step=step)
+        subject, body = preview["subject"], preview["body"]
+        if request.method == "POST":
+            subject, body = request.POST.get("subject", ""), request.POST.get("body", "")
+            try:
+                cadence_email_send(step=step, actor=request.user, subject=subject, body=body)
+            except ValidationError as error:
+                messages.error(request, " ".join(error.messages))
+            else:
+                self.message_user(request, f"Email sent to {step.enrolment.contact.email}; step {step.position} done.",
+                                  messages.SUCCESS)
+                return HttpResponseRedirect(lead_url)
+        context = {
+            **self.admin_site.each_context(request), "opts": self.opts,
+            "title": f"Email step {step.position} to {step.enrolment.contact}", "step": step,
+            "subject": subject, "body": body, "problems": preview["problems"], "lead_url": lead_url,
+            "from_line": f"{step.enrolment.rep.owner_name} <{step.enrolment.rep.user.email}>",
+        }
+        return TemplateResponse(request, "admin/connect/cadence_email_compose.html", context)

@@ -18,7 +18,8 @@ class ConnectConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        # Receivers of the meeting signals (invites) are registered on import.
-        from apps.connect import calendar  # noqa: F401
+        # Receivers of the meeting signals (invites) and of logged activities (replies,
+        # bounces) are registered on import.
+        from apps.connect import calendar, email_steps  # noqa: F401
 
         post_migrate.connect(_ensure_schedules, sender=self, dispatch_uid="sdrops-connect-schedules")

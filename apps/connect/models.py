@@ -7,10 +7,12 @@ calendar-feed secrets are stored as SHA-256 hashes and shown once.
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from apps.connect.merge import template_problems
 from apps.people.models import Rep
 
 
@@ -165,3 +167,110 @@ class CalendarFeed(models.Model):
     @property
     def active(self) -> bool:
         return self.revoked_at is None
+
+
+class EmailStepTemplate(models.Model):
+    """The email a cadence email step sends: subject and body with merge fields
+    ({{ first_name }}, {{ account }}, {{ signature }} …, apps/connect/email_steps.py). A
+    field with no value for a contact refuses the send rather than mail “Hi ,”."""
+
+    step = models.OneToOneField(
+        "cadences.CadenceStep", on_delete=models.CASCADE, related_name="email_template",
+        limit_choices_to={"channel": "email"},
+    )
+    subject = models.CharField(max_length=255)
+    body = models.TextField()
+    automatic = models.BooleanField(
+        default=False,
+        help_text="Sent by the portal when due, without the rep's review. Automatic sends are automated touches: "
+        "they never move a lead to working nor count as its first response.",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["step__cadence__name", "step__position"]
+
+    def __str__(self) -> str:
+        return f"Email of {self.step}"
+
+    def clean(self):
+        errors = {}
+        if self.step_id and self.step.channel != "email":
+            errors["step"] = "Only an email step can carry an email template."
+        for field in ("subject", "body"):
+            problems = template_problems(getattr(self, field) or "")
+            if problems:
+                errors[field] = problems
+        if errors:
+            raise ValidationError(errors)
+
+
+class RepSignature(models.Model):
+    """The signature the {{ signature }} merge field puts under a rep's cadence emails."""
+
+    rep = models.OneToOneField("people.Rep", on_delete=models.CASCADE, related_name="email_signature")
+    text = models.TextField()
+
+    def __str__(self) -> str:
+        return f"Signature of {self.rep}"
+
+
+class EmailOptOut(models.Model):
+    """An address the portal never emails (cadence steps): the contact opted out, their
+    address bounced, or ops suppressed it. Kept by address, so it survives a contact being
+    deleted and re-imported."""
+
+    class Reason(models.TextChoices):
+        OPTED_OUT = "opted_out", "Opted out"
+        BOUNCED = "bounced", "Bounced"
+        MANUAL = "manual", "Suppressed by ops"
+
+    email = models.EmailField(max_length=254)
+    reason = models.CharField(max_length=20, choices=Reason.choices, default=Reason.OPTED_OUT)
+    note = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+
+    class Meta:
+        ordering = ["email"]
+        verbose_name = "email opt-out"
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="email_opt_out_unique_ci"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} ({self.get_reason_display()})"
+
+    def save(self, *args, **kwargs):
+        self.email = (self.email or "").strip().lower()
+        super().save(*args, **kwargs)
+
+
+class CadenceEmail(models.Model):
+    """One cadence email step's send (or the refusal to send it): one per enrolment step,
+    so a step is never mailed twice however often the job or the button runs."""
+
+    class Status(models.TextChoices):
+        SENT = "sent", "Sent"
+        REFUSED = "refused", "Refused"
+        BOUNCED = "bounced", "Bounced"
+        REPLIED = "replied", "Replied"
+
+    enrolment_step = models.OneToOneField("cadences.EnrolmentStep", on_delete=models.CASCADE, related_name="email")
+    status = models.CharField(max_length=10, choices=Status.choices)
+    reason = models.CharField(max_length=500, blank=True)
+    automatic = models.BooleanField(default=False)
+    outbound = models.ForeignKey(OutboundEmail, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    activity = models.ForeignKey("accounts.Activity", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.enrolment_step} · {self.get_status_display()}"

@@ -6,6 +6,7 @@ MAIL_SWEEP_SCHEDULE_NAME = "connect.mail_outbox_sweep"
 
 SCHEDULES = [
     {"name": MAIL_SWEEP_SCHEDULE_NAME, "func": "apps.connect.tasks.sweep_mail", "minutes": 1},
+    {"name": "connect.cadence_emails_send", "func": "apps.connect.tasks.send_due_cadence_emails", "minutes": 5},
 ]
 
 

@@ -11,3 +11,9 @@ def deliver_mail(pk: int) -> bool:
 
 def sweep_mail() -> int:
     return mail_outbox_sweep()
+
+
+def send_due_cadence_emails() -> int:
+    from apps.connect.email_steps import cadence_email_send_due, cadence_emails_due
+
+    return sum(1 for step_id in cadence_emails_due() if cadence_email_send_due(step_id=step_id))
