@@ -244,6 +244,7 @@ def morning_email_send(*, manager_id: int, now: dt.datetime | None = None) -> bo
         )
         if not created:
             return False
+        events.morning_summary.send(sender=Rep, digest=digest)
         transaction.on_commit(lambda: _morning_email_deliver(digest))
     return True
 

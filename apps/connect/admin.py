@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
@@ -12,6 +14,7 @@ from django.utils import timezone
 from apps.cadences.models import EnrolmentStep
 from apps.cadences.selectors import contacts_for_lead_work
 from apps.connect.calendar import calendar_feed_create, calendar_feed_revoke, calendar_feed_url
+from apps.connect.chat import chat_channel_save
 from apps.connect.email_steps import cadence_email_preview, cadence_email_send
 from apps.connect.mail_outbox import mail_outbox_redeliver
 from apps.connect.merge import MERGE_FIELDS
@@ -19,6 +22,7 @@ from apps.connect.models import (
     CadenceEmail,
     CalendarFeed,
     CalendarSettings,
+    ChatChannel,
     EmailOptOut,
     EmailStepTemplate,
     OutboundEmail,
@@ -26,6 +30,7 @@ from apps.connect.models import (
     SsoLogin,
     SsoRoleMapping,
 )
+from apps.integrations.outbox import url_problem
 from sdrops.admin_scoping import ReadOnlyAdminMixin
 
 
@@ -205,3 +210,55 @@ class CadenceEmailAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             "from_line": f"{step.enrolment.rep.owner_name} <{step.enrolment.rep.user.email}>",
         }
         return TemplateResponse(request, "admin/connect/cadence_email_compose.html", context)
+
+
+class ChatChannelForm(forms.ModelForm):
+    url = forms.URLField(
+        label="Incoming-webhook URL", max_length=500, required=False, assume_scheme="https",
+        widget=forms.PasswordInput(render_value=False),
+        help_text="Slack: https://hooks.slack.com/services/…; Teams: the incoming webhook or Workflows URL. "
+        "It is a credential: it is never shown again; leave empty to keep the stored one.",
+    )
+    allow_private_network = forms.BooleanField(
+        required=False, help_text="Allow loopback/private addresses (as for webhooks). Off for Slack and Teams.",
+    )
+    alerts = forms.MultipleChoiceField(choices=ChatChannel.Alert.choices, widget=forms.CheckboxSelectMultiple)
+
+    class Meta:
+        model = ChatChannel
+        fields = ["name", "kind", "team", "rep", "alerts", "active"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.endpoint_id:
+            self.fields["allow_private_network"].initial = self.instance.endpoint.allow_private_network
+
+    def clean(self):
+        data = super().clean()
+        url = data.get("url")
+        if url:
+            problem = url_problem(url, allow_private_network=data.get("allow_private_network", False))
+            if problem:
+                self.add_error("url", problem)
+        elif not self.instance.endpoint_id:
+            self.add_error("url", "Give the channel's incoming-webhook URL.")
+        if bool(data.get("team")) == bool(data.get("rep")):
+            self.add_error(None, "A channel is for one team or for one person: choose exactly one.")
+        return data
+
+
+@admin.register(ChatChannel)
+class ChatChannelAdmin(admin.ModelAdmin):
+    form = ChatChannelForm
+    list_display = ["name", "kind", "team", "rep", "alerts", "active", "endpoint_host"]
+    list_filter = ["kind", "active"]
+    list_select_related = ["team", "rep", "endpoint"]
+    autocomplete_fields = ["rep"]
+
+    @admin.display(description="host")
+    def endpoint_host(self, obj):
+        return urlsplit(obj.endpoint.url).hostname if obj.endpoint_id else "—"
+
+    def save_model(self, request, obj, form, change):
+        chat_channel_save(channel=obj, url=form.cleaned_data.get("url") or None,
+                          allow_private_network=form.cleaned_data.get("allow_private_network", False))

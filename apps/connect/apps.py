@@ -20,6 +20,10 @@ class ConnectConfig(AppConfig):
     def ready(self):
         # Receivers of the meeting signals (invites) and of logged activities (replies,
         # bounces) are registered on import.
-        from apps.connect import calendar, email_steps  # noqa: F401
+        from apps.connect import calendar, chat, email_steps  # noqa: F401
+        from apps.people.services import in_transaction_on_lead_change
+
+        # SLA escalations come through apps.people's in-transaction hook, like the webhooks.
+        in_transaction_on_lead_change(chat.on_lead_change)
 
         post_migrate.connect(_ensure_schedules, sender=self, dispatch_uid="sdrops-connect-schedules")

@@ -1,12 +1,15 @@
 """Records of the connections to the sales stack (see apps/connect/apps.py).
 
-Secrets never live here in clear text: the OIDC client secret comes from the environment,
-calendar-feed secrets are stored as SHA-256 hashes and shown once.
+Secrets: the OIDC client secret and the SMTP password come from the environment; calendar-
+feed secrets are stored as SHA-256 hashes and shown once. A chat channel's webhook URL must be
+usable, so it is stored on its WebhookEndpoint like every webhook URL, and the chat admin
+never shows it again.
 """
 
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Lower
@@ -274,3 +277,50 @@ class CadenceEmail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.enrolment_step} · {self.get_status_display()}"
+
+
+class ChatChannel(models.Model):
+    """A Slack or Microsoft Teams incoming webhook that gets alerts for a team or a person.
+
+    Delivery is the webhook outbox's (after commit, retried, dead-lettered, SSRF-guarded):
+    each channel owns a WebhookEndpoint that receives only chat alerts. The webhook URL is a
+    credential (whoever has it can post to the channel): the admin never shows it again."""
+
+    class Kind(models.TextChoices):
+        SLACK = "slack", "Slack (incoming webhook, Block Kit)"
+        TEAMS = "teams", "Microsoft Teams (incoming webhook / workflow, Adaptive Card)"
+
+    class Alert(models.TextChoices):
+        SLA_ESCALATION = "sla_escalation", "SLA escalations (lead past maximum response time)"
+        MEETING_ESCALATION = "meeting_escalation", "Meeting-disposition escalations"
+        MORNING_SUMMARY = "morning_summary", "Morning summary (clean your room, pull alarms)"
+
+    name = models.CharField(max_length=100, unique=True)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    team = models.ForeignKey(
+        "people.Team", null=True, blank=True, on_delete=models.CASCADE, related_name="chat_channels",
+        help_text="Alerts about this team's reps (and, for the summary, its manager's).",
+    )
+    rep = models.ForeignKey(
+        "people.Rep", null=True, blank=True, on_delete=models.CASCADE, related_name="chat_channels",
+        help_text="Alerts addressed to this person (the manager escalated to, the summary's manager).",
+    )
+    alerts = ArrayField(models.CharField(max_length=30, choices=Alert.choices), default=list)
+    active = models.BooleanField(default=True)
+    endpoint = models.OneToOneField(
+        "integrations.WebhookEndpoint", on_delete=models.PROTECT, related_name="chat_channel", editable=False
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(models.Q(team__isnull=False) & models.Q(rep__isnull=True))
+                | (models.Q(team__isnull=True) & models.Q(rep__isnull=False)),
+                name="chat_channel_team_or_person",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

@@ -485,6 +485,8 @@ def _notify_batch(*, meeting_ids, kind: str, now: dt.datetime, ready: Q, recipie
                         failed.append(meeting.pk)
                     else:
                         sent += 1
+                        if kind == MeetingNotification.Kind.ESCALATION:
+                            events.meeting_escalated.send(sender=Meeting, meeting=meeting, manager=recipient)
             if failed:
                 MeetingNotification.objects.filter(meeting_id__in=failed, kind=kind).delete()
     return sent
