@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import hmac
 import json
 from dataclasses import dataclass
 
@@ -27,6 +26,7 @@ from apps.accounts.services import (
     account_fields_update,
     account_set_owner,
 )
+from apps.integrations.jsonbody import JsonRefused, json_body_loads
 from apps.integrations.models import InboundDelivery, Integration, MergeNotice, RecordVersion, Scope
 from apps.people.models import Contact, Rep
 from apps.people.selectors import normalize_owner_name, rep_by_owner_name
@@ -117,13 +117,10 @@ def activities_record_bulk(*, actor, items: list[dict]) -> list[BulkItemResult]:
 
 # --- CRM webhook ------------------------------------------------------------------------------
 
-CRM_SIGNATURE_HEADER = "X-Sdrops-Signature"
 CRM_KINDS = ("account.upsert", "account.merged")
-
-
-def signature_valid(*, secret: str, body: bytes, signature: str) -> bool:
-    expected = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected, (signature or "").strip())
+# How far ahead of our clock a CRM's occurred_at may be: clock drift, not a year. A time far in
+# the future would be kept as the record's version and make every real update "stale".
+OCCURRED_AT_MAX_AHEAD = dt.timedelta(minutes=5)
 
 
 @dataclass
@@ -137,14 +134,10 @@ class CrmDeliveryError(ValidationError):
     pass
 
 
-def _refuse_constant(name):
-    raise ValueError(f"{name} is not valid JSON")
-
-
 def _parse_crm(body: bytes) -> dict:
     try:
-        data = json.loads(body.decode("utf-8"), parse_constant=_refuse_constant)
-    except (ValueError, UnicodeDecodeError) as error:
+        data = json_body_loads(body)
+    except JsonRefused as error:
         raise ValidationError({"non_field_errors": [f"The body is not JSON: {error}"]})
     if not isinstance(data, dict):
         raise ValidationError({"non_field_errors": ["The body must be a JSON object."]})
@@ -169,6 +162,14 @@ def _parse_crm(body: bytes) -> dict:
                 parsed = parsed.astimezone(dt.UTC)
             except OverflowError:
                 errors["occurred_at"] = ["Out of range."]
+            else:
+                now = timezone.now()
+                if parsed > now + OCCURRED_AT_MAX_AHEAD:
+                    errors["occurred_at"] = [
+                        f"{occurred} is in the future (the server's time is {now:%Y-%m-%dT%H:%M:%SZ}; at most "
+                        f"{int(OCCURRED_AT_MAX_AHEAD.total_seconds() // 60)} minutes ahead is accepted). "
+                        "Send the time the change happened in the CRM."
+                    ]
     section = "account" if kind == "account.upsert" else "merge"
     if kind in CRM_KINDS and not isinstance(data.get(section), dict):
         errors[section] = [f"Required: an object with the {section} fields."]
@@ -333,15 +334,35 @@ def _storable(answer: dict) -> dict:
     return json.loads(text.encode("utf-8", "surrogatepass").decode("utf-8", "replace"))
 
 
-def crm_delivery_receive(*, integration: Integration, idempotency_key: str, body: bytes) -> CrmAnswer:
+def crm_delivery_receive(
+    *, integration: Integration, idempotency_key: str, body: bytes, legacy_signature: bool = False,
+    key_header: str = "Idempotency-Key",
+) -> CrmAnswer:
     """Apply one verified CRM delivery, once. The delivery row is inserted first, so a
-    concurrent duplicate waits on its unique key and then replays the stored answer."""
+    concurrent duplicate waits on its unique key and then replays the stored answer.
+
+    `idempotency_key` is the signed webhook-id of a Standard Webhooks delivery. A delivery
+    signed the old way (body only) names its key in an unsigned header, so anyone who saw it
+    could resend it under a new key: such a body, once applied, answers with the stored
+    answer whatever its key (for as long as deliveries are kept, INBOUND_DELIVERY_HISTORY_DAYS)."""
     key = (idempotency_key or "").strip()
-    if not key or len(key) > 200:
+    if not key or len(key) > 200 or not key.isprintable():
         return CrmAnswer(400, {"detail": "Invalid input.", "errors": {
-            "Idempotency-Key": ["Required header: a unique key per delivery (at most 200 characters)."]}})
+            key_header: ["Required header: a unique key per delivery (at most 200 printable characters)."]}})
     digest = hashlib.sha256(body).hexdigest()
     with transaction.atomic():
+        if legacy_signature:
+            # Serialise old-scheme deliveries of the same body, so two copies sent at once
+            # under different keys cannot both pass the check below.
+            lock = int.from_bytes(hashlib.sha256(f"{integration.pk}:{digest}".encode()).digest()[:8], "big", signed=True)
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [lock])
+            earlier = (
+                InboundDelivery.objects.filter(integration=integration, body_sha256=digest)
+                .exclude(idempotency_key=key).order_by("id").first()
+            )
+            if earlier is not None:
+                return CrmAnswer(earlier.response_status, earlier.response_body, replayed=True)
         try:
             with transaction.atomic():
                 delivery = InboundDelivery.objects.create(

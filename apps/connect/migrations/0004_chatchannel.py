@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('connect', '0003_cadenceemail_emailsteptemplate_repsignature_and_more'),
-        ('integrations', '0004_alter_outboxevent_type_and_more'),
+        ('integrations', '0005_cache_table'),
         ('people', '0007_personal_data_requests'),
     ]
 

@@ -7,7 +7,6 @@ stops the run with its line number and nothing is written.
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 from django.core.exceptions import ValidationError
@@ -16,6 +15,7 @@ from django.core.validators import validate_email
 from django.db import transaction
 
 from apps.accounts.domains import normalize_domain
+from apps.accounts.imports.reading import FileRefused, read_table
 from apps.people.models import Contact, LeadType
 from apps.routing.services import lead_route
 
@@ -24,14 +24,12 @@ COLUMNS = ["email", "first_name", "last_name", "title", "account_domain", "lead_
 
 def parse_leads(path: Path) -> tuple[list[dict], list[str]]:
     rows, errors, seen = [], [], {}
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        reader = csv.DictReader(handle)
-        header = [h.strip().lower() for h in (reader.fieldnames or [])]
-        if "email" not in header:
+    try:  # the project's one CSV reader: encoding, delimiter, oversized cells, line numbers
+        table = read_table(path.read_bytes(), known=COLUMNS)
+        if not table.has("email"):
             return [], [f"line 1: the header must have an “email” column (allowed: {', '.join(COLUMNS)})."]
-        reader.fieldnames = header
-        for line, raw in enumerate(reader, start=2):
-            row = {k: (raw.get(k) or "").strip() for k in COLUMNS}
+        for line, _cells, values in table.rows():
+            row = {k: values.get(k, "") for k in COLUMNS}
             row["email"] = row["email"].lower()
             try:
                 validate_email(row["email"])
@@ -54,6 +52,8 @@ def parse_leads(path: Path) -> tuple[list[dict], list[str]]:
                 continue
             row["line"] = line
             rows.append(row)
+    except FileRefused as refusal:
+        return [], refusal.messages
     return rows, errors
 
 
