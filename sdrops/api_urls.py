@@ -9,6 +9,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from rest_framework.routers import SimpleRouter
 
 from apps.accounts.api import AccountViewSet, ActivityViewSet
+from apps.connect.api import OpportunityViewSet
 from apps.icps.api import SignalTypeViewSet, SignalViewSet
 from apps.integrations.api import CrmWebhookView
 from apps.meetings.api import MeetingViewSet
@@ -28,6 +29,7 @@ router.register("returns", ReturnViewSet, basename="return")
 router.register("signals", SignalViewSet, basename="signal")
 router.register("signal-types", SignalTypeViewSet, basename="signal-type")
 router.register("meetings", MeetingViewSet, basename="meeting")
+router.register("opportunities", OpportunityViewSet, basename="opportunity")
 
 
 

@@ -23,6 +23,9 @@ from apps.connect.models import (
     CalendarFeed,
     CalendarSettings,
     ChatChannel,
+    CrmLink,
+    CrmStageMapping,
+    CrmUserMapping,
     EmailOptOut,
     EmailStepTemplate,
     OutboundEmail,
@@ -262,3 +265,28 @@ class ChatChannelAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         chat_channel_save(channel=obj, url=form.cleaned_data.get("url") or None,
                           allow_private_network=form.cleaned_data.get("allow_private_network", False))
+
+
+@admin.register(CrmStageMapping)
+class CrmStageMappingAdmin(admin.ModelAdmin):
+    list_display = ["system", "crm_value", "stage"]
+    list_filter = ["system", "stage"]
+    list_select_related = ["stage"]
+    search_fields = ["crm_value"]
+
+
+@admin.register(CrmUserMapping)
+class CrmUserMappingAdmin(admin.ModelAdmin):
+    list_display = ["system", "crm_user", "rep"]
+    list_filter = ["system"]
+    list_select_related = ["rep"]
+    autocomplete_fields = ["rep"]
+    search_fields = ["crm_user", "rep__owner_name"]
+
+
+@admin.register(CrmLink)
+class CrmLinkAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["kind", "external_id", "opportunity", "contact", "merged_into", "updated_at"]
+    list_filter = ["kind"]
+    list_select_related = ["opportunity", "contact"]
+    search_fields = ["external_id", "merged_into", "contact__email", "opportunity__name"]

@@ -324,3 +324,82 @@ class ChatChannel(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class CrmSystem(models.TextChoices):
+    SALESFORCE = "salesforce", "Salesforce"
+    HUBSPOT = "hubspot", "HubSpot"
+    SDROPS = "sdrops", "sdrops JSON (the API's own shape)"
+
+
+class CrmStageMapping(models.Model):
+    """A CRM's stage name (Salesforce StageName) or id (HubSpot dealstage) → our stage."""
+
+    system = models.CharField(max_length=20, choices=CrmSystem.choices)
+    crm_value = models.CharField(max_length=200, help_text="e.g. “Qualification” (Salesforce) or “appointmentscheduled”.")
+    stage = models.ForeignKey("meetings.OpportunityStage", on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        ordering = ["system", "crm_value"]
+        verbose_name = "CRM stage mapping"
+        constraints = [
+            models.UniqueConstraint("system", Lower("crm_value"), name="crm_stage_mapping_unique_ci"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_system_display()}: {self.crm_value} → {self.stage}"
+
+
+class CrmUserMapping(models.Model):
+    """A CRM user (Salesforce OwnerId, HubSpot hubspot_owner_id, or an email) → a rep. An
+    owner with no mapping is matched by email when it looks like one."""
+
+    system = models.CharField(max_length=20, choices=CrmSystem.choices)
+    crm_user = models.CharField(max_length=200, help_text="e.g. 0055e000001AbCd (Salesforce) or 51234567 (HubSpot).")
+    rep = models.ForeignKey("people.Rep", on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        ordering = ["system", "crm_user"]
+        verbose_name = "CRM user mapping"
+        constraints = [
+            models.UniqueConstraint("system", Lower("crm_user"), name="crm_user_mapping_unique_ci"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_system_display()}: {self.crm_user} → {self.rep}"
+
+
+class CrmLink(models.Model):
+    """A CRM record's external id, with the portal record it is (unique per kind), and the
+    id it was merged into when the CRM merged it away."""
+
+    class Kind(models.TextChoices):
+        OPPORTUNITY = "opportunity", "Opportunity"
+        CONTACT = "contact", "Contact"
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    external_id = models.CharField(max_length=100)
+    opportunity = models.OneToOneField(
+        "meetings.Opportunity", null=True, blank=True, on_delete=models.CASCADE, related_name="crm_link"
+    )
+    contact = models.OneToOneField(
+        "people.Contact", null=True, blank=True, on_delete=models.CASCADE, related_name="crm_link"
+    )
+    merged_into = models.CharField(max_length=100, blank=True, help_text="The surviving record's external id.")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["kind", "external_id"]
+        verbose_name = "CRM link"
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "external_id"], name="crm_link_external_id_unique"),
+            models.CheckConstraint(
+                condition=(models.Q(kind="opportunity") & models.Q(contact__isnull=True))
+                | (models.Q(kind="contact") & models.Q(opportunity__isnull=True)),
+                name="crm_link_kind_matches_record",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.external_id}"
