@@ -29,7 +29,7 @@ from apps.accounts.services import (
 from apps.integrations.jsonbody import JsonRefused, json_body_loads
 from apps.integrations.models import InboundDelivery, Integration, MergeNotice, RecordVersion, Scope
 from apps.people.models import Contact, Rep
-from apps.people.selectors import normalize_owner_name, rep_by_owner_name
+from apps.people.selectors import normalize_owner_name, rep_by_owner_name, reps_visible_to
 
 # --- activities ------------------------------------------------------------------------------
 
@@ -236,43 +236,53 @@ def _crm_upsert(*, integration: Integration, data: dict) -> dict:
     except ValidationError as error:
         raise ValidationError({"account.domain": error.messages})
     fields = _upsert_fields(payload)
+    actor = integration.user
     owner_given = "owner_name" in payload
     owner = None
+    # The right first, then the look-up among the reps the integration's user sees: a user
+    # without it learns nothing about which owner names exist.
+    if owner_given and not actor.has_perm("accounts.change_account_owner"):
+        raise ValidationError({"account.owner_name": ["The integration's user may not change owners."]})
     if owner_given and payload["owner_name"] not in (None, ""):
         if not isinstance(payload["owner_name"], str):
             raise ValidationError({"account.owner_name": ["Expected a string."]})
         owner = rep_by_owner_name(payload["owner_name"])
+        if owner is not None and not reps_visible_to(user=actor).filter(pk=owner.pk).exists():
+            owner = None
         if owner is None:
             raise ValidationError(
                 {"account.owner_name": [f"No rep has the owner name “{normalize_owner_name(payload['owner_name'])}”."]}
             )
-    if owner_given and not integration.user.has_perm("accounts.change_account_owner"):
-        raise ValidationError({"account.owner_name": ["The integration's user may not change owners."]})
 
+    # Accounts are found within the integration's scope: one held by a hidden account is
+    # answered exactly as a domain nobody holds (for a company-wide integration both exist).
+    holder = account_holding_domain(domain)
+    visible = holder is not None and accounts_visible_to(user=actor).filter(pk=holder.pk).exists()
     record_key = _record_key(data, domain)
     sender_time = data["occurred_at"]
     version, _ = RecordVersion.objects.select_for_update().get_or_create(
         integration=integration, record_key=record_key, defaults={"sender_timestamp": sender_time}
     )
     if version.sender_timestamp > sender_time:
-        account = account_holding_domain(domain)
         return {
             "result": "stale",
             "record_key": record_key,
             "detail": f"A newer change of this record (from {version.sender_timestamp.isoformat()}) was already applied.",
-            "account_id": account.pk if account else None,
+            "account_id": holder.pk if visible else None,
         }
     version.sender_timestamp = sender_time
     version.save(update_fields=["sender_timestamp", "updated_at"])
 
-    account = account_holding_domain(domain)
-    actor = integration.user
+    account = holder if visible else None
     if account is None and not actor.has_perm("accounts.add_account"):
-        raise ValidationError({"account.domain": [f"No account has {domain}, and the integration's user may not create accounts."]})
-    if account is not None and not (
-        actor.has_perm("accounts.change_account") and accounts_visible_to(user=actor).filter(pk=account.pk).exists()
-    ):
-        raise ValidationError({"account.domain": [f"The account with {domain} is outside the integration's scope."]})
+        raise ValidationError({"account.domain": [
+            f"No account has {domain} in the integration's scope, and the integration's user may not create accounts."
+        ]})
+    if account is None and holder is not None:
+        # May create accounts but not see this one: the domain is taken (that much a create shows anyway).
+        raise ValidationError({"account.domain": [f"{domain} belongs to an account outside the integration's scope."]})
+    if account is not None and not actor.has_perm("accounts.change_account"):
+        raise ValidationError({"account.domain": ["The integration's user may not change accounts."]})
     if account is None:
         name = fields.pop("name", "") or domain
         try:
@@ -320,12 +330,20 @@ def _crm_merge(*, integration: Integration, data: dict) -> dict:
     # Recorded for ops only: merging accounts (contacts, activities, aliases, owner) is the
     # returns review's "merge the duplicate" decision (issue 5), not something a CRM
     # notice should do unseen.
+    # Linked to accounts only within the integration's scope (a hidden one is left unlinked,
+    # as an unknown domain is); the domains themselves are kept for ops either way.
+    visible = accounts_visible_to(user=integration.user)
+
+    def linked(domain):
+        holder = account_holding_domain(domain)
+        return holder if holder is not None and visible.filter(pk=holder.pk).exists() else None
+
     notice = MergeNotice.objects.create(
         integration=integration,
         domain=domains["domain"],
         merged_into_domain=domains["merged_into_domain"],
-        account=account_holding_domain(domains["domain"]),
-        merged_into=account_holding_domain(domains["merged_into_domain"]),
+        account=linked(domains["domain"]),
+        merged_into=linked(domains["merged_into_domain"]),
         sender_timestamp=data["occurred_at"],
     )
     return {"result": "merge_recorded", "merge_notice_id": notice.pk,
