@@ -8,15 +8,16 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.response import Response
 
-from apps.accounts.selectors import accounts_visible_to
-from apps.connect.crm import UNSET, OpportunityChange, crm_opportunity_apply
+from apps.accounts.domains import normalize_domain
+from apps.accounts.selectors import account_holding_domain, accounts_visible_to
+from apps.connect.crm import UNSET, OpportunityChange, crm_opportunity_apply, rep_for
 from apps.connect.models import CrmLink, CrmSystem
 from apps.integrations.api_support import ERROR_RESPONSES
 from apps.integrations.models import Scope
 from apps.integrations.permissions import ScopedPermission, request_integration
 from apps.meetings.models import Opportunity, OpportunityStage
 from apps.meetings.selectors import opportunities_visible_to
-from apps.people.models import Rep
+from apps.people.selectors import reps_visible_to
 
 
 class OpportunityOut(serializers.ModelSerializer):
@@ -68,13 +69,8 @@ def _change(data: dict, *, external_id: str) -> OpportunityChange:
         change.stage_value = data["stage"]
     change.lost_reason = data.get("closed_lost_reason", "")
     change.lost_details = data.get("closed_lost_details", "")
-    change.account_domain = data.get("account_domain", "")
-    if "owner_crm_id" in data:
-        change.owner = data["owner_crm_id"]
-    elif "owner_email" in data:
-        change.owner = data["owner_email"]
-    else:
-        change.owner = UNSET
+    # Account and owner arrive resolved within the caller's scope (OpportunityViewSet._resolve).
+    change.owner = UNSET
     return change
 
 
@@ -97,18 +93,43 @@ class OpportunityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         return opportunities_visible_to(user=self.request.user).select_related("stage", "crm_link").order_by("pk")
 
     def _resolve(self, data: dict) -> dict:
-        errors = {}
-        resolved = {}
+        """Account and owner named by the caller, within the caller's scope: a record outside
+        it gets the answer of one that does not exist."""
+        user = self.request.user
+        errors, resolved = {}, {}
         if "account" in data:
-            account = accounts_visible_to(user=self.request.user).filter(pk=data["account"]).first()
-            if account is None:
+            resolved["account"] = accounts_visible_to(user=user).filter(pk=data["account"]).first()
+            if resolved["account"] is None:
                 errors["account"] = [f"No account with id {data['account']} in your scope."]
-            resolved["account"] = account
+        elif "account_domain" in data:
+            try:
+                domain = normalize_domain(data["account_domain"])
+            except DjangoValidationError as error:
+                errors["account_domain"] = error.messages
+            else:
+                account = account_holding_domain(domain)
+                if account is None or not accounts_visible_to(user=user).filter(pk=account.pk).exists():
+                    errors["account_domain"] = [f"No account with the domain {domain} in your scope."]
+                resolved["account"] = account
+        reps = reps_visible_to(user=user).filter(active=True)
         if "owner" in data:
-            owner = Rep.objects.filter(pk=data["owner"], active=True).first()
-            if owner is None:
-                errors["owner"] = [f"No active rep with id {data['owner']}."]
-            resolved["owner"] = owner
+            resolved["owner"] = reps.filter(pk=data["owner"]).first()
+            if resolved["owner"] is None:
+                errors["owner"] = [f"No active rep with id {data['owner']} in your scope."]
+        elif "owner_email" in data:
+            resolved["owner"] = reps.filter(user__email__iexact=data["owner_email"]).first()
+            if resolved["owner"] is None:
+                errors["owner_email"] = [f"No active rep with the email {data['owner_email']} in your scope."]
+        elif "owner_crm_id" in data:
+            try:
+                owner = rep_for(system=data.get("system", CrmSystem.SDROPS), value=data["owner_crm_id"],
+                                field="owner_crm_id")
+            except DjangoValidationError as error:
+                errors.update(_api_error(error).detail)
+            else:
+                resolved["owner"] = reps.filter(pk=owner.pk).first()
+                if resolved["owner"] is None:
+                    errors["owner_crm_id"] = [f"No active rep is mapped for “{data['owner_crm_id']}” in your scope."]
         if errors:
             raise serializers.ValidationError(errors)
         return resolved

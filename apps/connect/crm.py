@@ -29,7 +29,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from apps.accounts.domains import normalize_domain
-from apps.accounts.selectors import account_holding_domain
+from apps.accounts.selectors import account_holding_domain, accounts_visible_to
 from apps.connect.models import CrmLink, CrmStageMapping, CrmSystem, CrmUserMapping
 from apps.integrations.models import RecordVersion
 from apps.meetings.models import ClosedLostReason, Opportunity, OpportunityStage
@@ -286,7 +286,7 @@ def crm_opportunity_apply(
                 except ValidationError as error:
                     raise ValidationError({"opportunity.account_domain": error.messages})
                 account = account_holding_domain(domain)
-                if account is None:
+                if account is None or not accounts_visible_to(user=actor).filter(pk=account.pk).exists():
                     raise ValidationError({"opportunity.account_domain": [f"No account has the domain {domain}."]})
             if owner is None:
                 raise ValidationError({"opportunity.owner": ["Required for a new opportunity: its AE owner."]})
