@@ -90,7 +90,9 @@ def _address(email: str, name: str, role: str | None = None) -> vCalAddress:
 
 
 def _summary(meeting: Meeting) -> str:
-    return f"{meeting.get_kind_display()}: {meeting.contact} · {meeting.account.name}"
+    contact = meeting.contact
+    name = f"{contact.first_name} {contact.last_name}".strip() or contact.email
+    return f"{meeting.get_kind_display()}: {name} · {meeting.account.name}"
 
 
 def meeting_event(meeting: Meeting, *, include_prospect: bool) -> Event:
