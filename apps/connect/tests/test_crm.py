@@ -235,3 +235,17 @@ def test_outbound_events_carry_the_crm_ids(world, sdr):
     [event] = outbox_write_meeting_dispositioned(meeting)
     assert event.payload["data"]["meeting"]["opportunity_crm_id"] == "0065e00000AbCdE"
     assert event.payload["data"]["contact"]["crm_id"] == "0035e00000Pet"
+
+
+def test_the_reports_read_opportunities_that_came_from_the_crm(world, client, ops):
+    deliver(world, {"event": "opportunity.upsert", "occurred_at": at(30), "opportunity": salesforce()}, msg_id="r-1")
+    deliver(world, {"event": "opportunity.closed", "occurred_at": at(10), "opportunity": {
+        "Id": "0065e00000AbCdE", "IsClosed": True, "IsWon": True}}, msg_id="r-2")
+    client.force_login(ops.user)
+    body = client.get("/api/reports/conversion/").json()
+    pipeline = next(t for t in body["tables"] if t["key"] == "pipeline")
+    sam = next(row for row in pipeline["rows"] if row["rep"] == "Sam Seller")
+    assert (sam["count"], float(sam["amount"])) == (1, 24000.0)
+    cohorts = next(t for t in body["tables"] if t["key"] == "cohorts")
+    [row] = [r for r in cohorts["rows"] if r["rep"] == "Sam Seller"]
+    assert (row["count"], row["won"]) == (1, 1)
