@@ -21,7 +21,7 @@ class ConnectConfig(AppConfig):
         # Receivers of the meeting signals (invites) and of logged activities (replies,
         # bounces) are registered on import.
         from apps.connect import calendar, chat, email_steps  # noqa: F401
-        from apps.people.services import in_transaction_on_lead_change
+        from apps.leads.events import in_transaction_on_lead_change
 
         # SLA escalations come through apps.people's in-transaction hook, like the webhooks.
         in_transaction_on_lead_change(chat.on_lead_change)

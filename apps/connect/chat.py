@@ -29,9 +29,9 @@ from django.dispatch import receiver
 from django.urls import reverse
 from django.utils import timezone
 
-from apps.cadences import events as cadence_events
 from apps.connect.models import ChatChannel
 from apps.integrations.models import EventType, OutboxEvent
+from apps.leads import events as lead_events
 from apps.meetings import events as meeting_events
 from apps.people.models import Rep, Team
 
@@ -204,7 +204,7 @@ def _on_meeting_escalated(sender, meeting, manager, **kwargs):
     chat_alert_write(alert=alert, channels=channels)
 
 
-@receiver(cadence_events.morning_summary, dispatch_uid="connect-chat-morning-summary")
+@receiver(lead_events.morning_summary, dispatch_uid="connect-chat-morning-summary")
 def _on_morning_summary(sender, digest, **kwargs):
     manager = digest.manager
     team_ids = list(Team.objects.filter(manager=manager).values_list("pk", flat=True))

@@ -5,7 +5,7 @@ email on the lead page and sends it, or the portal sends it when due if the temp
 automatic. Either way the mail goes through the mail outbox (after commit, retried) to the
 SMTP server ops configure, From and Reply-To the rep, and the send is the step's activity:
 
-- a **reviewed send** is the rep's own email: a real touch (`activity_log`, not automated),
+- a **reviewed send** is the rep's own email: a real touch (`activity_create`, not automated),
   so it moves an assigned lead to working, counts for response time and completes the step
   with no response (yet);
 - an **automatic send** is a robot's: logged as an automated email activity that never moves
@@ -33,7 +33,7 @@ from apps.accounts.models import Activity, ActivityType
 from apps.cadences import events as cadence_events
 from apps.cadences.models import Channel, Enrolment, EnrolmentStep
 from apps.cadences.services import (
-    activity_log,
+    activity_create,
     enrolment_end_on_reply,
     enrolment_step_complete,
     enrolment_stop,
@@ -140,7 +140,7 @@ def cadence_email_send(
             if not final_subject.strip() or not final_body.strip():
                 raise ValidationError("The email needs a subject and a body.")
             if automatic:
-                activity = activity_log(
+                activity = activity_create(
                     rep=rep, contact=contact, type=ActivityType.EMAIL, occurred_at=now, automated=True,
                     subject=final_subject, actor=None,
                 )
@@ -148,7 +148,7 @@ def cadence_email_send(
                                         activity=activity, system=True)
             else:
                 # The rep's own email: a real touch, which also completes the step (no response yet).
-                activity = activity_log(
+                activity = activity_create(
                     rep=rep, contact=contact, type=ActivityType.EMAIL, occurred_at=now, subject=final_subject,
                     actor=actor,
                 )

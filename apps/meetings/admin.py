@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import copy
 import functools
-import zoneinfo
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -46,6 +45,7 @@ from apps.meetings.models import (
 )
 from apps.people.models import Rep
 from apps.people.selectors import contacts_visible_to, rep_for_user, reps_visible_to, user_sees_everything
+from apps.people.timezones import rep_zone
 from sdrops.admin_scoping import ReadOnlyAdminMixin, ScopedAdminMixin, ScopedForeignKeyMixin
 
 
@@ -72,10 +72,7 @@ def _in_user_time_zone(view):
     @functools.wraps(view)
     def wrapped(request, *args, **kwargs):
         rep = rep_for_user(request.user)
-        try:
-            zone = zoneinfo.ZoneInfo(rep.time_zone) if rep is not None and rep.time_zone else None
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            zone = None
+        zone = rep_zone(rep) if rep is not None and rep.time_zone else None
         if zone is None:
             return view(request, *args, **kwargs)
         with timezone.override(zone):

@@ -21,8 +21,8 @@ from apps.connect.chat import Alert, chat_alert_write, chat_channel_save
 from apps.connect.models import ChatChannel
 from apps.integrations.models import OutboxEvent
 from apps.integrations.tasks import sweep_outbox
+from apps.leads.services import lead_cycle_open
 from apps.meetings.services import meeting_book
-from apps.people.services import lead_cycle_open
 from apps.people.tests.factories import ContactFactory
 
 pytestmark = pytest.mark.django_db
@@ -147,10 +147,10 @@ def test_sla_escalation_reaches_the_team_slack_and_the_managers_teams(
     with time_machine.travel(T0, tick=False):
         lead_cycle_open(contact=contact, rep=sdr)
     with time_machine.travel(T0 + dt.timedelta(hours=2), tick=False):
-        run_task("apps.cadences.tasks.lead_sla_check")  # past target: a reminder, no chat alert
+        run_task("apps.leads.tasks.lead_sla_check")  # past target: a reminder, no chat alert
     assert chat.received == []
     with time_machine.travel(T0 + dt.timedelta(hours=24), tick=False):
-        assert run_task("apps.cadences.tasks.lead_sla_check") == {"escalated": 1}
+        assert run_task("apps.leads.tasks.lead_sla_check") == {"escalated": 1}
     assert sorted(r["path"] for r in chat.received) == ["/slack/east-sdrs", "/teams/mona-dm"]
     assert all(r["problems"] == [] and r["content_type"] == "application/json" for r in chat.received)
     slack = next(r["body"] for r in chat.received if r["kind"] == "slack")
@@ -194,12 +194,12 @@ def test_morning_summary_to_the_managers_channel(chat, sdr, manager, team, run_t
     channel(chat, "mona-summary", "slack", rep=manager, alerts=["morning_summary"])
     with time_machine.travel(T0 - dt.timedelta(days=1), tick=False):
         lead_cycle_open(contact=ContactFactory(email="late@acme.com"), rep=sdr)
-    from apps.people.models import LifecycleSettings
+    from apps.leads.models import LifecycleSettings
 
     hour = LifecycleSettings.load().morning_email_hour
     with time_machine.travel(dt.datetime(2026, 3, 2, hour, 5, tzinfo=dt.UTC), tick=False):
-        assert run_task("apps.cadences.tasks.lead_morning_emails") == 1
-        assert run_task("apps.cadences.tasks.lead_morning_emails") == 0
+        assert run_task("apps.leads.tasks.lead_morning_emails") == 1
+        assert run_task("apps.leads.tasks.lead_morning_emails") == 0
     [received] = chat.received
     assert received["problems"] == []
     assert received["body"]["blocks"][0]["text"]["text"].startswith("Clean your room · Mona Manager")

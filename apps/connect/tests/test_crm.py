@@ -216,8 +216,8 @@ def test_api_refuses_roles_without_opportunity_rights(world, sdr):
 def test_outbound_events_carry_the_crm_ids(world, sdr):
     from apps.integrations.models import EventType, OutboxEvent, WebhookEndpoint
     from apps.integrations.outbox import outbox_write_meeting_dispositioned
+    from apps.leads.services import lead_cycle_open
     from apps.meetings.services import meeting_book
-    from apps.people.services import lead_cycle_open
 
     WebhookEndpoint.objects.create(name="crm-out", url="https://crm.example.com/hook",
                                    event_types=[EventType.LEAD_ASSIGNED, EventType.MEETING_DISPOSITIONED])

@@ -17,14 +17,14 @@ from apps.accounts.models import Activity
 from apps.accounts.services import account_set_owner
 from apps.accounts.tests.factories import AccountFactory
 from apps.cadences.models import Enrolment, EnrolmentStep
-from apps.cadences.services import activity_log, enrolment_create, enrolment_step_skip
+from apps.cadences.services import activity_create, enrolment_create, enrolment_step_skip
 from apps.cadences.tests.factories import cadence_with_steps
 from apps.connect.email_steps import cadence_email_send
 from apps.connect.models import CadenceEmail, EmailOptOut, EmailStepTemplate, OutboundEmail, RepSignature
 from apps.connect.tasks import send_due_cadence_emails
 from apps.integrations.models import Scope
 from apps.integrations.services import integration_create
-from apps.people.models import LeadCycle
+from apps.leads.models import LeadCycle
 from apps.people.tests.factories import ContactFactory
 
 pytestmark = pytest.mark.django_db
@@ -113,8 +113,8 @@ def test_opted_out_contact_is_never_emailed(lead, client, smtp, django_capture_o
         page = client.post(compose_url, {"subject": "Hi", "body": "Hello"}, follow=True).content.decode()
     assert "the portal never emails them" in page
     # The automatic job neither: it records the refusal once and does not retry it.
-    activity_log(rep=lead["sdr"], contact=lead["contact"], type="call", actor=lead["sdr"].user)  # step 1 → done
-    activity_log(rep=lead["sdr"], contact=lead["contact"], type="call", actor=lead["sdr"].user)  # step 2 → done
+    activity_create(rep=lead["sdr"], contact=lead["contact"], type="call", actor=lead["sdr"].user)  # step 1 → done
+    activity_create(rep=lead["sdr"], contact=lead["contact"], type="call", actor=lead["sdr"].user)  # step 2 → done
     with time_machine.travel(timezone.now() + dt.timedelta(days=5)), django_capture_on_commit_callbacks(execute=True):
         assert send_due_cadence_emails() == 0
         assert send_due_cadence_emails() == 0
