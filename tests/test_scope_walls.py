@@ -678,6 +678,7 @@ API_UNSCOPED_FIELDS = {
     "type": "signal types and activity types are lists for everyone",
     "owner_crm_id": "names a CRM user through the mapping table ops edit; the mapped rep is then checked "
                     "against the caller's scope like owner (apps/connect/api.py)",
+    "campaign": "campaigns are company records everyone reads (GET /api/campaigns/)",
 }
 # Request fields that are plain values, not references.
 VALUE_FIELDS = {

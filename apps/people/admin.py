@@ -8,6 +8,7 @@ from django.template.response import TemplateResponse
 
 from apps.accounts.imports.admin import ContactImportExportMixin, RepImportExportMixin
 from apps.accounts.selectors import accounts_visible_to
+from apps.campaigns.models import Campaign
 from apps.people.models import Contact, PersonalDataRequest, Rep, Team
 from apps.people.privacy import contact_forget
 from apps.people.selectors import contacts_visible_to, reps_visible_to, user_sees_everything
@@ -70,6 +71,12 @@ class ContactAdminForm(forms.ModelForm):
     """The address as it is stored (lower case), so the form's uniqueness check sees an
     existing contact whatever the case it is typed in."""
 
+    # Campaigns (issue 19): the campaign a new inbound lead arrived with, handed to lead intake.
+    campaign = forms.ModelChoiceField(
+        queryset=Campaign.objects.all(), required=False,
+        help_text="New inbound leads: the campaign the lead arrived with (its offer and cadence apply).",
+    )
+
     class Meta:
         model = Contact
         fields = ["first_name", "last_name", "email", "title", "persona", "buying_role", "source", "account"]
@@ -90,9 +97,14 @@ class ContactAdmin(ContactImportExportMixin, ScopedAdminMixin, ScopedForeignKeyM
     autocomplete_fields = ["account"]
     list_per_page = 100
     show_full_result_count = False
-    fields = ["first_name", "last_name", "email", "title", "persona", "buying_role", "source", "account", "meetings"]
+    fields = ["first_name", "last_name", "email", "title", "persona", "buying_role", "source", "account", "campaign",
+              "meetings"]
     readonly_fields = ["meetings"]
     actions = ["forget_personal_data", route_selected_leads]  # route_selected_leads: routing (issue 5)
+
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        return [f for f in fields if f != "campaign"] if obj is not None else fields
 
     def save_model(self, request, obj, form, change):
         # A new inbound lead is routed the moment it exists, wherever it came from: through
@@ -105,6 +117,7 @@ class ContactAdmin(ContactImportExportMixin, ScopedAdminMixin, ScopedForeignKeyM
 
         result = lead_intake(
             actor=request.user, email=obj.email, source=obj.source, account=obj.account,
+            campaign=form.cleaned_data.get("campaign"), via="admin",
             **{field: getattr(obj, field) for field in CONTACT_UPSERT_FIELDS},
         )
         obj.pk = result.contact.pk

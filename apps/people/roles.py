@@ -14,7 +14,8 @@ SDR = "SDR"
 AE = "AE"
 
 LOCAL_APP_LABELS = (
-    "accounts", "people", "leads", "icps", "routing", "cadences", "meetings", "reporting", "integrations", "connect",
+    "accounts", "people", "leads", "icps", "routing", "cadences", "meetings", "reporting", "integrations", "campaigns",
+    "connect",
 )
 
 # (app_label, codename) pairs; "*" as codename grants every permission of that app.
@@ -64,6 +65,14 @@ ROLE_PERMISSIONS[SDR] += [
 ROLE_PERMISSIONS[MANAGER] += [
     ("routing", "view_returnrequest"), ("routing", "change_returnrequest"), ("routing", "view_routingdecision"),
 ]
+
+# Campaigns (issue 19): company records everyone reads; only ops add, edit and cost them.
+for _role in (MANAGER, SDR, AE):
+    ROLE_PERMISSIONS[_role] += [("campaigns", "view_campaign")]
+ROLE_PERMISSIONS[MANAGER] += [("campaigns", "view_campaigninteraction"), ("campaigns", "view_offerslapolicy"),
+                              ("campaigns", "view_nurtureprogram"), ("campaigns", "view_nurtureentry"),
+                              ("campaigns", "view_alarm"), ("campaigns", "change_alarm")]
+ROLE_PERMISSIONS[SDR] += [("campaigns", "view_campaigninteraction")]
 
 ROLE_GROUP = {"ops": OPS, "manager": MANAGER, "sdr": SDR, "ae": AE}
 

@@ -570,7 +570,7 @@ class TeamDashboard(Report):
             Column("mql_opp", "MQL→Opp", "pct", f"Opps ÷ MQLs; target > {t['mql_opp'][0]}, warning < {t['mql_opp'][1]}."),
             Column("diagnosis", "Diagnosis", "text", "From the seed's table: low MQL→SQL → review ICP criteria; low SQL→Opp → train on BANT; MQLs above the team's average per SDR with MQL→Opp below warning → focus on personalization; below average with MQL→Opp above target → expand territory/team."),
             Column("accounts", "Accounts", "int", "Accounts the rep owns now."),
-            Column("campaigns", "Active campaigns", "int", "Distinct campaigns of the period's lead cycles that were picked up (the team figure counts each campaign once)."),
+            Column("campaigns", "Active campaigns", "int", "Distinct campaign records (admin → Campaigns) the period's picked-up lead cycles arrived with (the team figure counts each campaign once)."),
             Column("activities", "Activities", "int", "Non-automated activities in the period."),
             Column("per_day", "Per day", "num", "Activities ÷ days in the period."),
             Column("per_week", "Per week", "num", "Activities ÷ (days in the period ÷ 7)."),

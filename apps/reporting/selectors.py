@@ -306,7 +306,7 @@ def cohort_sql(scope: Scope) -> tuple[str, dict]:
         WITH q AS MATERIALIZED ({SQL_QUALIFIED_CYCLES}),
              b AS MATERIALIZED ({SQL_BREACHED_CYCLES}),
              cohort AS MATERIALIZED (
-                 SELECT c.id, c.rep_id, c.source, c.lead_type, c.campaign, {SQL_FLAGS}
+                 SELECT c.id, c.rep_id, c.source, c.lead_type, {SQL_CYCLE_CAMPAIGN}, {SQL_FLAGS}
                  FROM people_leadcycle c
                  LEFT JOIN q ON q.cycle_id = c.id
                  LEFT JOIN b ON b.cycle_id = c.id
@@ -326,8 +326,12 @@ COHORT_AGGREGATES = """
 SQL_PERCENTILES = """,
     -- one sort per group gives both percentiles
     percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY response_s) FILTER (WHERE responded) AS percentiles"""
+# A cycle's campaign is the Campaign record its arrival was linked to (apps.campaigns; one per
+# cycle by constraint), so "active campaigns" counts records, not spellings of a name.
+SQL_CYCLE_CAMPAIGN = """(SELECT ci.campaign_id FROM campaigns_campaigninteraction ci
+                          WHERE ci.lead_cycle_id = c.id) AS campaign_id"""
 SQL_CAMPAIGNS = """,
-    count(DISTINCT campaign) FILTER (WHERE campaign <> '' AND picked_up) AS campaigns"""
+    count(DISTINCT campaign_id) FILTER (WHERE picked_up) AS campaigns"""
 BREAKDOWNS = {"rep": "rep_id", "source": "source", "lead_type": "lead_type"}
 
 

@@ -18,6 +18,7 @@ from rest_framework.response import Response
 from apps.accounts.domains import normalize_domain
 from apps.accounts.models import Account
 from apps.accounts.selectors import accounts_visible_to
+from apps.campaigns.services import campaign_by_reference
 from apps.integrations.api_support import ERROR_RESPONSES, UtcIsoDateTimeFilter
 from apps.integrations.models import Scope
 from apps.integrations.permissions import ScopedPermission
@@ -48,6 +49,21 @@ class LeadIn(serializers.Serializer):
         max_length=500, required=False, allow_blank=True, default="",
         help_text="The company's domain; needed when the email is a webmail address (gmail.com…).",
     )
+
+    campaign = serializers.CharField(
+        max_length=200, required=False, allow_blank=True, default="",
+        help_text="The campaign the lead arrived with: its id or its name (GET /api/campaigns/). Recorded as the "
+        "contact's campaign interaction; the lead cycle routing opens is linked to it (its offer can set the SLA, "
+        "its cadence is where the lead is enrolled).",
+    )
+
+    def validate_campaign(self, value):
+        if not value:
+            return None
+        try:
+            return campaign_by_reference(value=value)
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(error.message_dict["campaign"])
 
     def validate_account_domain(self, value):
         if not value:
@@ -219,7 +235,8 @@ class LeadViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         values = data.validated_data
         result = lead_intake(
             actor=request.user, email=values["email"], source=values["source"], lead_type=values["lead_type"],
-            account_domain=values["account_domain"], **{f: values[f] for f in CONTACT_UPSERT_FIELDS},
+            account_domain=values["account_domain"], campaign=values.get("campaign"), via="api",
+            **{f: values[f] for f in CONTACT_UPSERT_FIELDS},
         )
         return Response(LeadOut(_lead_body(result)).data,
                         status=status.HTTP_201_CREATED if result.routed else status.HTTP_200_OK)

@@ -22,6 +22,8 @@ from django.db.models import Exists, OuterRef
 
 from apps.accounts.models import Account
 from apps.accounts.selectors import accounts_visible_to
+from apps.campaigns.models import Campaign
+from apps.campaigns.services import campaign_lead_attach
 from apps.leads.models import LeadCycle, LeadType
 from apps.leads.selectors import lead_cycle_current
 from apps.people.models import Contact
@@ -94,6 +96,8 @@ def lead_intake(
     lead_type: str = LeadType.INBOUND,
     account_domain: str = "",
     account: Account | None = None,
+    campaign: Campaign | None = None,
+    via: str = "api",
     **fields,
 ) -> LeadIntake:
     """Create or update the contact for `email` and route it, within `actor`'s scope.
@@ -102,6 +106,11 @@ def lead_intake(
     non-blank values overwrite. `account` (the admin's choice for a new contact) must be one
     the actor sees. Raises ValidationError only for bad input (a field too long, an unknown
     lead type, an account outside scope); a hidden contact or an open cycle is an outcome.
+
+    `campaign` (apps.campaigns): the lead arrived with it — recorded as the contact's
+    interaction with the campaign (`via`: api / csv / admin), and the cycle routing opens is
+    linked to it (apps.campaigns.services.campaign_lead_attach). A lead with an open cycle
+    still gets the interaction; a hidden one gets nothing.
     """
     email = (email or "").strip().lower()
     unknown = set(fields) - set(CONTACT_UPSERT_FIELDS)
@@ -130,8 +139,13 @@ def lead_intake(
             contact.account = account
         current = lead_cycle_current(contact=contact)
         if current is not None:
+            if campaign is not None:
+                campaign_lead_attach(campaign=campaign, contact=contact, cycle=None, actor=actor, via=via)
             return LeadIntake(outcome=LeadIntake.Outcome.OPEN_CYCLE, email=email, contact=contact, cycle=current)
         decision = lead_route(contact=contact, actor=actor, account_domain=account_domain, lead_type=lead_type)
+        if campaign is not None:
+            opened = lead_cycle_current(contact=contact) if decision.rep_id else None
+            campaign_lead_attach(campaign=campaign, contact=contact, cycle=opened, actor=actor, via=via)
     decision = RoutingDecision.objects.select_related("account", "rep__user", "rule").get(pk=decision.pk)
     cycle = lead_cycle_current(contact=contact) if decision.rep_id else None
     in_scope = everything or decision.account_id is None or (

@@ -26,6 +26,7 @@ from apps.accounts.domains import email_domain, is_webmail, normalize_domain, re
 from apps.accounts.models import Account, DomainAlias, OwnershipReason
 from apps.accounts.selectors import accounts_visible_to, webmail_extra_domains
 from apps.accounts.services import account_create, account_owners_set
+from apps.campaigns.services import campaign_link_waiting
 from apps.leads.models import LeadType
 from apps.leads.selectors import lead_cycle_current
 from apps.leads.services import lead_cycle_open
@@ -538,7 +539,9 @@ def queue_claim_next(*, rep: Rep, actor=None) -> QueueItem | None:
             actor=actor_user(actor),
         )
         if lead_cycle_current(contact=item.contact) is None:
-            lead_cycle_open(contact=item.contact, rep=rep, lead_type=LeadType.INBOUND, source=item.contact.source)
+            cycle = lead_cycle_open(contact=item.contact, rep=rep, lead_type=LeadType.INBOUND, source=item.contact.source)
+            # The campaign the lead arrived with while it waited (issue 19).
+            campaign_link_waiting(cycle=cycle, since=item.created_at, actor=actor)
     return item
 
 

@@ -56,6 +56,7 @@ LOCAL_APPS = [
     "apps.reporting",
     "apps.integrations",
     "apps.connect",
+    "apps.campaigns",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 

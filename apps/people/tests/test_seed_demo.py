@@ -49,6 +49,10 @@ def test_seed_demo_builds_the_organisation_deterministically(demo_organisation):
     assert 2 <= Contact.objects.count() / 300 <= 4
     assert Activity.objects.filter(automated=True).exists() and Activity.objects.filter(automated=False).exists()
     assert LeadCycle.objects.exists()
+    from apps.campaigns.models import Campaign, CampaignInteraction
+
+    assert Campaign.objects.filter(name="Webinar: pipeline math").exists()
+    assert CampaignInteraction.objects.filter(lead_cycle__isnull=False).count() == LeadCycle.objects.exclude(campaign="").count()
     from apps.routing.models import RoutingRule
 
     assert RoutingRule.objects.filter(members__isnull=False).distinct().count() == 2

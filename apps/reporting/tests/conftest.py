@@ -113,12 +113,19 @@ def make_cycle(rep, assigned, *, touch=None, worked=None, done=None, disposition
 
         reason, _ = DispositionReason.objects.get_or_create(
             disposition=disposition, label=f"Report test {disposition} reason", defaults={"position": 99})
-    return LeadCycle.objects.create(
+    cycle = LeadCycle.objects.create(
         reason=reason, disposition_reason=reason.label if reason else "",
         contact=contact, number=number, rep=rep, assigned_at=assigned, first_touch_at=touch, worked_at=worked,
         dispositioned_at=done, disposition=disposition, bypassed_working=bypassed, source=source,
         lead_type=lead_type, state=state, campaign=campaign, sla_maximum_at=sla_maximum_at, response_time=response_time,
     )
+    if campaign:
+        # As lead intake leaves it: the cycle linked to the Campaign record of that name.
+        from apps.campaigns.models import Campaign, CampaignInteraction
+
+        record = Campaign.objects.filter(name__iexact=campaign).first() or Campaign.objects.create(name=campaign)
+        CampaignInteraction.objects.create(campaign=record, contact=contact, lead_cycle=cycle, occurred_at=assigned)
+    return cycle
 
 
 def make_opportunity(*, account, owner, sourcing_sdr, stage="meeting_completed", amount=None, created_at, pipeline_at=None):

@@ -27,6 +27,7 @@ from apps.accounts.domains import matching_key
 from apps.accounts.models import Account, ActivityType, OwnershipReason
 from apps.accounts.services import account_owners_set
 from apps.cadences.demo import demo_enrolments
+from apps.campaigns.services import campaigns_from_free_text
 from apps.icps.demo import icps_demo_create
 from apps.leads.models import DispositionReason, LeadCycle, LeadType
 from apps.leads.services import lead_cycles_sla_backfill
@@ -350,4 +351,5 @@ class Command(BaseCommand):
                                    "disposition_reason", "bypassed_working", "created_at", "campaign", "reason_id"],
               ((*cycle, CAMPAIGNS[i % len(CAMPAIGNS)], reason_ids.get(cycle[11])) for i, cycle in enumerate(cycles)))
         lead_cycles_sla_backfill()
+        campaigns_from_free_text()  # the demo's campaigns as records, their cycles linked
         return len(activities), len(cycles)

@@ -1,9 +1,9 @@
 """`python manage.py route_leads FILE`: create inbound leads from a CSV file and route them.
 
 Columns: email (required), first_name, last_name, title, account_domain (needed for a
-webmail address), lead_type (inbound by default). All rows are checked first; any bad row
-stops the run with its line number and nothing is written. Then each row goes through
-apps.routing.intake.lead_intake in its own transaction, exactly as a lead posted to the API:
+webmail address), lead_type (inbound by default), campaign (a campaign's id or name). All
+rows are checked first; any bad row stops the run with its line number and nothing is
+written. Then each row goes through apps.routing.intake.lead_intake in its own transaction, exactly as a lead posted to the API:
 a lead that already has an open cycle (or, with --user, one outside that user's scope) is
 reported on its own line and the rest of the file is routed.
 """
@@ -19,10 +19,11 @@ from django.core.validators import validate_email
 
 from apps.accounts.domains import normalize_domain
 from apps.accounts.imports.reading import FileRefused, read_table
+from apps.campaigns.services import campaign_by_reference
 from apps.leads.models import LeadType
 from apps.routing.intake import lead_intake
 
-COLUMNS = ["email", "first_name", "last_name", "title", "account_domain", "lead_type"]
+COLUMNS = ["email", "first_name", "last_name", "title", "account_domain", "lead_type", "campaign"]
 
 
 def parse_leads(path: Path) -> tuple[list[dict], list[str]]:
@@ -53,6 +54,13 @@ def parse_leads(path: Path) -> tuple[list[dict], list[str]]:
             if row["lead_type"] not in LeadType.values:
                 errors.append(f"line {line}, lead_type: “{row['lead_type']}”; expected one of {', '.join(LeadType.values)}.")
                 continue
+            if row["campaign"]:
+                try:
+                    row["campaign"] = campaign_by_reference(value=row["campaign"])
+                except ValidationError as error:
+                    errors.append(f"line {line}, campaign: {' '.join(error.message_dict['campaign'])}")
+                    continue
+            row["campaign"] = row["campaign"] or None
             row["line"] = line
             rows.append(row)
     except FileRefused as refusal:
@@ -85,6 +93,7 @@ class Command(BaseCommand):
             try:
                 result = lead_intake(
                     actor=actor, email=row["email"], account_domain=row["account_domain"], lead_type=row["lead_type"],
+                    campaign=row["campaign"], via="csv",
                     first_name=row["first_name"], last_name=row["last_name"], title=row["title"],
                 )
             except ValidationError as error:

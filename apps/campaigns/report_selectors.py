@@ -1,0 +1,116 @@
+"""The campaign report's numbers, computed by PostgreSQL in one statement.
+
+Built on the reporting cohort (apps.reporting.selectors.cohort_sql): the period's lead cycles
+in scope with one flag per term (picked up, responded, SQL, Opp …), so "pick-up rate" or
+"SQL" mean here exactly what they mean on the lead-response page and the dashboard. A cycle's
+campaign is the interaction that opened it (apps.campaigns.models).
+
+The similar cohort of a campaign: the same period's cycles in the same scope, of the same lead
+type and source as one of the campaign's own cycles, whose contact never interacted with that
+campaign (no CampaignInteraction of the contact with it, at any time).
+"""
+
+from __future__ import annotations
+
+from apps.cadences.models import Enrolment, EnrolmentStep
+from apps.meetings.models import Meeting, OpportunityStage
+from apps.reporting.reports_cadences import EARLY_ABANDON_STEPS
+from apps.reporting.selectors import cohort_sql, fetch_dicts
+
+# The cadence ran to its end: every step ended (with or without a response).
+ENROLMENT_COMPLETED = [Enrolment.State.POSITIVE, Enrolment.State.NEGATIVE, Enrolment.State.COMPLETED]
+# Abandoned early: the cadence page's early abandon — the lead was dispositioned out of its
+# cadence after at most EARLY_ABANDON_STEPS steps done ("the reps give up after 1 touchpoint").
+STEP_DONE = [EnrolmentStep.Outcome.POSITIVE, EnrolmentStep.Outcome.NEGATIVE, EnrolmentStep.Outcome.NO_RESPONSE]
+MEETINGS_HELD = [Meeting.Status.COMPLETED_QUALIFIED, Meeting.Status.COMPLETED_UNQUALIFIED]
+
+
+def campaign_rows(*, scope) -> list[dict]:
+    """One row per campaign with cycles in the period and scope, with its similar cohort."""
+    with_sql, params = cohort_sql(scope)
+    params.update(
+        enrol_completed=[str(v) for v in ENROLMENT_COMPLETED], enrol_dispositioned=str(Enrolment.State.DISPOSITIONED),
+        step_done=[str(v) for v in STEP_DONE], early_steps=EARLY_ABANDON_STEPS,
+        held=[str(v) for v in MEETINGS_HELD], meeting_qualified=str(Meeting.Status.COMPLETED_QUALIFIED),
+        won=str(OpportunityStage.Outcome.WON),
+    )
+    sql = f"""{with_sql},
+        -- an opportunity counts once per campaign, however many of its cycles it came from
+        opps AS MATERIALIZED (
+            SELECT DISTINCT co.campaign_id, co.id AS cycle_id, o.id AS opp_id, o.amount,
+                   st.outcome = %(won)s AS won
+            FROM cohort co
+            JOIN meetings_meeting m ON m.lead_cycle_id = co.id AND m.status = %(meeting_qualified)s
+            JOIN meetings_opportunity o ON o.id = m.opportunity_id AND o.pipeline_at IS NOT NULL
+            JOIN meetings_opportunitystage st ON st.id = o.stage_id
+            WHERE co.campaign_id IS NOT NULL),
+        -- every cycle of the period with a won deal (campaign or not: the cohort needs it too)
+        wins AS MATERIALIZED (
+            SELECT DISTINCT m.lead_cycle_id AS cycle_id
+            FROM meetings_meeting m
+            JOIN meetings_opportunity o ON o.id = m.opportunity_id AND o.pipeline_at IS NOT NULL
+            JOIN meetings_opportunitystage st ON st.id = o.stage_id AND st.outcome = %(won)s
+            WHERE m.status = %(meeting_qualified)s AND m.lead_cycle_id IN (SELECT id FROM cohort)),
+        cyc AS MATERIALIZED (
+            SELECT co.*, lc.contact_id, w.cycle_id IS NOT NULL AS is_won
+            FROM cohort co JOIN people_leadcycle lc ON lc.id = co.id LEFT JOIN wins w ON w.cycle_id = co.id),
+        mine AS (
+            SELECT c.campaign_id,
+                   count(*) AS leads,
+                   count(*) FILTER (WHERE c.picked_up) AS picked_up,
+                   percentile_cont(0.5) WITHIN GROUP (ORDER BY c.response_s) FILTER (WHERE c.responded) AS median_s,
+                   count(*) FILTER (WHERE c.is_sql) AS sql,
+                   count(*) FILTER (WHERE c.is_opp) AS opp_cycles,
+                   count(*) FILTER (WHERE c.is_won) AS won_cycles,
+                   count(*) FILTER (WHERE e.completed) AS cadence_completed,
+                   count(*) FILTER (WHERE e.early) AS abandoned_early,
+                   coalesce(sum(mt.held), 0) AS meetings_held
+            FROM cyc c
+            LEFT JOIN (SELECT en.lead_cycle_id,
+                              bool_or(en.state = ANY(%(enrol_completed)s)) AS completed,
+                              bool_or(en.state = %(enrol_dispositioned)s AND coalesce(d.done, 0) <= %(early_steps)s) AS early
+                       FROM cadences_enrolment en
+                       LEFT JOIN (SELECT st.enrolment_id, count(*) FILTER (WHERE st.outcome = ANY(%(step_done)s)) AS done
+                                  FROM cadences_enrolmentstep st
+                                  JOIN cadences_enrolment e2 ON e2.id = st.enrolment_id
+                                  WHERE e2.lead_cycle_id IN (SELECT id FROM cyc WHERE campaign_id IS NOT NULL)
+                                  GROUP BY st.enrolment_id) d ON d.enrolment_id = en.id
+                       WHERE en.lead_cycle_id IN (SELECT id FROM cyc WHERE campaign_id IS NOT NULL)
+                       GROUP BY en.lead_cycle_id) e ON e.lead_cycle_id = c.id
+            LEFT JOIN (SELECT m.lead_cycle_id, count(*) AS held
+                       FROM meetings_meeting m
+                       WHERE m.status = ANY(%(held)s)
+                         AND m.lead_cycle_id IN (SELECT id FROM cyc WHERE campaign_id IS NOT NULL)
+                       GROUP BY m.lead_cycle_id) mt ON mt.lead_cycle_id = c.id
+            WHERE c.campaign_id IS NOT NULL
+            GROUP BY c.campaign_id),
+        money AS (
+            SELECT campaign_id, count(*) AS opportunities, coalesce(sum(amount), 0) AS pipeline,
+                   count(*) FILTER (WHERE won) AS won, coalesce(sum(amount) FILTER (WHERE won), 0) AS won_amount
+            FROM (SELECT DISTINCT campaign_id, opp_id, amount, won FROM opps) d
+            GROUP BY campaign_id),
+        pairs AS (SELECT DISTINCT campaign_id, lead_type, source FROM cyc WHERE campaign_id IS NOT NULL),
+        alike AS (
+            SELECT p.campaign_id, count(*) AS leads, count(*) FILTER (WHERE c.is_sql) AS sql,
+                   count(*) FILTER (WHERE c.is_opp) AS opp_cycles, count(*) FILTER (WHERE c.is_won) AS won_cycles
+            FROM pairs p
+            JOIN cyc c ON c.lead_type = p.lead_type AND c.source IS NOT DISTINCT FROM p.source
+            WHERE NOT EXISTS (SELECT 1 FROM campaigns_campaigninteraction ci
+                              WHERE ci.contact_id = c.contact_id AND ci.campaign_id = p.campaign_id)
+            GROUP BY p.campaign_id)
+        SELECT k.id AS campaign_id, k.name, k.offer, k.source AS campaign_source, k.cost,
+               mine.leads, mine.picked_up, mine.median_s, mine.sql, mine.opp_cycles, mine.won_cycles,
+               mine.cadence_completed, mine.abandoned_early, mine.meetings_held,
+               coalesce(money.opportunities, 0) AS opportunities, coalesce(money.pipeline, 0) AS pipeline,
+               coalesce(money.won, 0) AS won, coalesce(money.won_amount, 0) AS won_amount,
+               coalesce(alike.leads, 0) AS similar_leads, coalesce(alike.sql, 0) AS similar_sql,
+               coalesce(alike.opp_cycles, 0) AS similar_opp_cycles,
+               coalesce(alike.won_cycles, 0) AS similar_won_cycles,
+               (SELECT string_agg(DISTINCT p.lead_type || ' / ' || coalesce(nullif(p.source, ''), 'no source'), ', ')
+                FROM pairs p WHERE p.campaign_id = k.id) AS similar_by
+        FROM mine
+        JOIN campaigns_campaign k ON k.id = mine.campaign_id
+        LEFT JOIN money ON money.campaign_id = k.id
+        LEFT JOIN alike ON alike.campaign_id = k.id
+        ORDER BY mine.leads DESC, k.name"""
+    return fetch_dicts(sql, params)
