@@ -140,7 +140,11 @@ def outbox_write(*, event_type: str, build_data: Callable[[], dict], occurred_at
     )
     if not endpoint_ids:
         return []
-    data = build_data()
+    # Lazy: apps.connect builds on this app's models. It adds the CRM's external ids
+    # (contact.crm_id, meeting.opportunity_crm_id) so the CRM can update its own records.
+    from apps.connect.crm import crm_ids_add
+
+    data = crm_ids_add(build_data())
     rows = []
     for endpoint_id in endpoint_ids:
         event_id = uuid.uuid4()
