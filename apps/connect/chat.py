@@ -150,8 +150,10 @@ def _team_manager_id(team_id: int | None) -> int | None:
 # --- the alerts ----------------------------------------------------------------------------
 
 
-def on_lead_change(*, event_type: str, build_data, occurred_at: dt.datetime) -> None:
-    """apps.people's in-transaction hook: an SLA breach past the maximum is an escalation."""
+@receiver(lead_events.lead_changed, dispatch_uid="connect-chat-lead-changed")
+def on_lead_change(sender, *, event_type: str, build_data, occurred_at: dt.datetime, **kwargs) -> None:
+    """apps.leads' `lead_changed` signal (in the change's transaction): an SLA breach past the
+    maximum is an escalation."""
     if event_type != EventType.SLA_BREACHED:
         return
     # Cheap check first: nobody subscribed → no data built.

@@ -19,11 +19,12 @@ from email.utils import make_msgid
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.core.mail import EmailMessage, get_connection
+from django.core.mail import get_connection
 from django.db import transaction
 from django.utils import timezone
 
 from apps.connect.models import OutboundEmail
+from sdrops.mail import message_build
 
 logger = logging.getLogger(__name__)
 
@@ -65,20 +66,20 @@ def _enqueue(pk: int) -> None:
     async_task("apps.connect.tasks.deliver_mail", pk, task_name=f"mail {pk}")
 
 
-def message_for(row: OutboundEmail, *, connection=None) -> EmailMessage:
-    """The email as it goes over SMTP."""
-    message = EmailMessage(
-        subject=row.subject, body=row.body, from_email=row.from_email, to=row.to, reply_to=row.reply_to or None,
-        headers={"Message-ID": row.message_id, **row.headers}, connection=connection,
-    )
+def message_for(row: OutboundEmail, *, connection=None):
+    """The email as it goes over SMTP (built by sdrops.mail, the one email module)."""
+    attachments = []
     if row.ics:
         # text/calendar with the iTIP method: what calendar clients (Outlook, Google, Apple)
         # read as an invitation or a cancellation they can act on.
         part = MIMEText(row.ics, "calendar", "utf-8")
         part.set_param("method", row.ics_method or "REQUEST")
         part.add_header("Content-Disposition", "attachment", filename="invite.ics")
-        message.attach(part)
-    return message
+        attachments.append(part)
+    return message_build(
+        subject=row.subject, body=row.body, from_email=row.from_email, to=row.to, reply_to=row.reply_to or None,
+        headers={"Message-ID": row.message_id, **row.headers}, attachments=attachments, connection=connection,
+    )
 
 
 def _claim(*, pks: list[int] | None = None, limit: int = 1) -> list[OutboundEmail]:

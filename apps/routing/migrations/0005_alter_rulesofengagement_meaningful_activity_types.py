@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('routing', '0003_decision_rule_latest_index'),
+        ('routing', '0004_roe_single_row'),
     ]
 
     operations = [
