@@ -17,7 +17,7 @@ from apps.meetings.models import Opportunity, OpportunityStage
 from apps.meetings.selectors import opportunities_visible_to
 from apps.people.selectors import reps_visible_to
 from sdrops.api.permissions import ScopedPermission, request_integration
-from sdrops.api.support import ERROR_RESPONSES
+from sdrops.api.support import ERROR_RESPONSES, django_error_messages
 
 
 class OpportunityOut(serializers.ModelSerializer):
@@ -184,7 +184,5 @@ class OpportunityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
 
 
 def _api_error(error: DjangoValidationError) -> serializers.ValidationError:
-    from sdrops.api.support import django_error_messages
-
     messages = django_error_messages(error)
     return serializers.ValidationError({key.removeprefix("opportunity."): value for key, value in messages.items()})

@@ -13,5 +13,6 @@ class ConnectConfig(AppConfig):
 
     def ready(self):
         # Receivers of the meeting signals (invites), of lead changes and morning digests
-        # (chat alerts) and of logged activities (replies, bounces) are connected on import.
-        from apps.connect import calendar, chat, email_steps  # noqa: F401
+        # (chat alerts), of CRM webhook events and outbound event data (CRM ids) and of logged
+        # activities (replies, bounces) are connected on import.
+        from apps.connect import calendar, chat, crm, email_steps  # noqa: F401

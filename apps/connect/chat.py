@@ -24,13 +24,16 @@ import uuid
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.dispatch import receiver
 from django.urls import reverse
 from django.utils import timezone
 
 from apps.connect.models import ChatChannel
-from apps.integrations.models import EventType, OutboxEvent
+from apps.integrations.models import EventType, OutboxEvent, WebhookEndpoint
+from apps.integrations.outbox import outbox_enqueue, url_problem
 from apps.leads import events as lead_events
 from apps.meetings import events as meeting_events
 from apps.people.models import Rep, Team
@@ -104,8 +107,6 @@ def render(alert: Alert, kind: str) -> dict:
 
 
 def channels_for(*, alert_kind: str, team_ids=(), rep_ids=()) -> list[ChatChannel]:
-    from django.db.models import Q
-
     team_ids = [t for t in team_ids if t]
     rep_ids = [r for r in rep_ids if r]
     if not team_ids and not rep_ids:
@@ -133,8 +134,6 @@ def chat_alert_write(*, alert: Alert, channels: list[ChatChannel], occurred_at: 
     ids = [row.pk for row in created]
 
     def enqueue():
-        from apps.integrations.outbox import outbox_enqueue
-
         outbox_enqueue(event_pks=ids)
 
     transaction.on_commit(enqueue)
@@ -236,11 +235,6 @@ def _on_morning_summary(sender, digest, **kwargs):
 def chat_channel_save(*, channel: ChatChannel, url: str | None, allow_private_network: bool) -> ChatChannel:
     """Create or update a channel with its endpoint. `url` None keeps the stored one (the
     admin never shows it again). Refuses URLs the webhook rules refuse."""
-    from django.core.exceptions import ValidationError
-
-    from apps.integrations.models import WebhookEndpoint
-    from apps.integrations.outbox import url_problem
-
     if url:
         problem = url_problem(url, allow_private_network=allow_private_network)
         if problem:

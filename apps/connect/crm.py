@@ -25,12 +25,14 @@ from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from apps.accounts.domains import normalize_domain
 from apps.accounts.selectors import account_holding_domain, accounts_visible_to
 from apps.connect.models import CrmLink, CrmStageMapping, CrmSystem, CrmUserMapping
+from apps.integrations import events as integration_events
 from apps.integrations.models import RecordVersion
 from apps.meetings.models import ClosedLostReason, Opportunity, OpportunityStage
 from apps.meetings.services import (
@@ -497,3 +499,16 @@ def crm_ids_add(data: dict) -> dict:
             if meeting["opportunity_id"] else None
         )
     return data
+
+
+@receiver(integration_events.crm_event_received, dispatch_uid="connect-crm-event-received")
+def on_crm_event_received(sender, *, integration, data: dict, **kwargs) -> dict | None:
+    """apps.integrations' CRM webhook: opportunity and contact events are applied here."""
+    if not data["event"].startswith(("opportunity.", "contact.")):
+        return None
+    return crm_event_apply(integration=integration, data=data)
+
+
+@receiver(integration_events.outbound_event_data, dispatch_uid="connect-crm-outbound-ids")
+def on_outbound_event_data(sender, *, data: dict, **kwargs) -> None:
+    crm_ids_add(data)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from apps.connect.email_steps import cadence_email_send_due, cadence_emails_due
 from apps.connect.mail_outbox import mail_outbox_deliver, mail_outbox_sweep
 
 
@@ -14,6 +15,4 @@ def sweep_mail() -> int:
 
 
 def send_due_cadence_emails() -> int:
-    from apps.connect.email_steps import cadence_email_send_due, cadence_emails_due
-
     return sum(1 for step_id in cadence_emails_due() if cadence_email_send_due(step_id=step_id))

@@ -27,6 +27,7 @@ from apps.accounts.services import (
     account_set_owner,
 )
 from apps.cadences.services import activity_create
+from apps.integrations import events
 from apps.integrations.jsonbody import JsonRefused, json_body_loads
 from apps.integrations.models import (
     InboundDelivery,
@@ -370,11 +371,15 @@ def crm_delivery_receive(
                 elif data["event"] == "account.merged":
                     answer = _crm_merge(integration=integration, data=data)
                 else:
-                    # Lazy: apps.connect builds on this app's models, so importing it at the
-                    # top would make the two modules import each other.
-                    from apps.connect.crm import crm_event_apply
-
-                    answer = crm_event_apply(integration=integration, data=data)
+                    # Opportunities and contacts: apps.connect.crm's receiver applies them.
+                    answers = [
+                        response for _, response in events.crm_event_received.send(
+                            sender=Integration, integration=integration, data=data)
+                        if response is not None
+                    ]
+                    if not answers:
+                        raise ValidationError({"event": [f"No handler for {data['event']} is installed."]})
+                    answer = answers[0]
         except ValidationError as error:
 
             status, answer = 400, {"detail": "Invalid input.", "errors": django_error_messages(error)}
