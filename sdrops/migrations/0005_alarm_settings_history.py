@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('pghistory', '0007_auto_20250421_0444'),
-        ('sdrops', '0003_lead_schedule_names'),
+        ('sdrops', '0004_alter_rulesofengagementevent_meaningful_activity_types'),
     ]
 
     operations = [
