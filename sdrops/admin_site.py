@@ -15,9 +15,15 @@ class SdropsAdminSite(admin.AdminSite):
     def get_urls(self):
         return [
             path("jobs/", self.admin_view(self.jobs_view), name="jobs"),
+            path("profile/", self.admin_view(self.profile_view), name="workspace_profile"),
             *report_urls(self),
             *super().get_urls(),
         ]
+
+    def profile_view(self, request):
+        from apps.workspace.views import profile_view  # lazy: the site is built before the apps load
+
+        return profile_view(self, request)
 
     def jobs_view(self, request):
         """The django-q2 clusters that are running (from their heartbeat in the shared

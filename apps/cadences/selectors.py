@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
@@ -12,16 +11,14 @@ from django.utils import timezone
 from apps.cadences.models import Enrolment, EnrolmentStep
 from apps.people.models import LeadCycle, LeadType, Rep, TeamPullRange
 from apps.people.selectors import reps_managed_by
+from apps.people.timezones import rep_zone as _rep_zone
 
 Outcome = EnrolmentStep.Outcome
 DEFAULT_PULL_RANGE = (10, 15)
 
 
 def rep_zone(rep: Rep) -> dt.tzinfo:
-    try:
-        return ZoneInfo(rep.time_zone or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
+    return _rep_zone(rep)
 
 
 def enrolment_steps_current() -> QuerySet[EnrolmentStep]:

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from apps.accounts.models import Activity, ActivityType
 from apps.people.models import DispositionReason, LeadCycle, LeadCycleEvent, LeadType
+from apps.people.timezones import rep_zone, when
 
 NO_SHOW_LIMIT_CODE = "no_show_limit"
 # Reasons only the system sets (end of cadence, auto-abandon, the no-show limit): never
@@ -75,7 +76,7 @@ def meeting_booked_touch(*, meeting, at: dt.datetime | None = None) -> Activity:
         type=ActivityType.MEETING,
         occurred_at=at or timezone.now(),
         subject=f"Booked {meeting.get_kind_display()} with {meeting.ae} for "
-        f"{timezone.localtime(meeting.scheduled_at):%Y-%m-%d %H:%M}",
+        f"{when(meeting.scheduled_at, rep_zone(meeting.sdr))}",
         actor=meeting.booked_by,
         outcome=EnrolmentStep.Outcome.POSITIVE,
     )

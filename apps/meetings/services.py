@@ -59,7 +59,9 @@ def _user(actor):
 
 
 def _fmt(value: dt.datetime) -> str:
-    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
+    from apps.people.timezones import when  # lazy: keeps this module's imports as plumbing splits them
+
+    return when(value)
 
 
 # --- settings ------------------------------------------------------------------------------

@@ -17,12 +17,9 @@ logger = logging.getLogger(__name__)
 
 def zone(name: str):
     """A rep's time zone for rendering; UTC when the stored name is not a known zone."""
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+    from apps.people.timezones import zone_named  # lazy: this module loads before the apps
 
-    try:
-        return ZoneInfo(name or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
+    return zone_named(name)
 
 
 def portal_url(path: str) -> str:

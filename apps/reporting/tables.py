@@ -41,9 +41,9 @@ def format_value(value: Any, column: Column) -> str:
     if kind == "money":
         return f"{Decimal(value):.2f}"
     if kind == "datetime" and isinstance(value, dt.datetime):
-        from django.utils import timezone
+        from apps.people.timezones import when  # lazy: tables stay importable without the apps
 
-        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
+        return when(value)
     if kind == "date" and isinstance(value, dt.date):
         return value.isoformat()
     return str(value)

@@ -34,6 +34,7 @@ DJANGO_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.postgres",
+    "django.forms",
 ]
 THIRD_PARTY_APPS = [
     "django_q",
@@ -54,6 +55,7 @@ LOCAL_APPS = [
     "apps.meetings",
     "apps.reporting",
     "apps.integrations",
+    "apps.workspace",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
@@ -64,6 +66,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Each signed-in user's pages, forms and filters run in their own time zone (apps/workspace).
+    "apps.workspace.middleware.ViewerTimeZoneMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Content-Security-Policy on every page (django-csp; directives below).
     "csp.middleware.CSPMiddleware",
@@ -144,6 +148,12 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
+# Dates and times the admin renders itself (changelists, read-only fields) name their zone:
+# "2026-12-01 15:00 EST" in the viewer's zone, the same words the `when` filter writes.
+FORMAT_MODULE_PATH = ["sdrops.formats"]
+# Widget templates come from TEMPLATES (templates/admin/widgets/ names the zone next to
+# every date-time input).
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
