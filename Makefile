@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run serve test test-system redis-server install lint bench chromium migrate seed
+.PHONY: run serve test test-system redis-server install lint bench chromium migrate seed screenshots
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -53,3 +53,10 @@ migrate: install
 
 seed: install
 	$(PY) manage.py seed_demo
+
+# README pictures: each role's home and an account page, from a freshly loaded demo in its own
+# database (sdrops_screenshots), through Debian's Chromium.
+screenshots: install chromium
+	SDROPS_DATABASE_NAME=sdrops_screenshots $(PY) manage.py migrate -v0
+	SDROPS_DATABASE_NAME=sdrops_screenshots $(PY) manage.py seed_demo --reset
+	SDROPS_DATABASE_NAME=sdrops_screenshots $(PY) manage.py screenshots

@@ -11,14 +11,37 @@ class SdropsAdminSite(admin.AdminSite):
     site_header = "sdrops"
     site_title = "sdrops"
     index_title = "Sales development operations"
+    # Navigation is grouped by job in the header (apps/workspace/navigation.py), not a sidebar
+    # of every model on every page; the index is each role's home.
+    enable_nav_sidebar = False
+    site_url = None
 
     def get_urls(self):
         return [
             path("jobs/", self.admin_view(self.jobs_view), name="jobs"),
             path("profile/", self.admin_view(self.profile_view), name="workspace_profile"),
+            path("search/", self.admin_view(self.search_view), name="workspace_search"),
+            path("accounts/account/<int:pk>/record/", self.admin_view(self.account_record_view),
+                 name="workspace_account_record"),
             *report_urls(self),
             *super().get_urls(),
         ]
+
+    def index(self, request, extra_context=None):
+        """Each role's home (apps/workspace): the first page after login."""
+        from apps.workspace.views import home_view  # lazy: the site is built before the apps load
+
+        return home_view(self, request)
+
+    def search_view(self, request):
+        from apps.workspace.views import search_view  # lazy: the site is built before the apps load
+
+        return search_view(self, request)
+
+    def account_record_view(self, request, pk):
+        from apps.workspace.views import account_record_view  # lazy: the site is built before the apps load
+
+        return account_record_view(self, request, pk)
 
     def profile_view(self, request):
         from apps.workspace.views import profile_view  # lazy: the site is built before the apps load

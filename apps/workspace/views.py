@@ -38,3 +38,53 @@ def profile_view(site, request):
         "now": timezone.now(),
     }
     return TemplateResponse(request, "admin/workspace/profile.html", context)
+
+
+GREETINGS = {
+    "sdr": ("Your day", "Steps due, leads waiting for a first touch, meetings to prepare and your book."),
+    "ae": ("Your meetings", "Meetings to disposition (oldest first), what is coming up and your pipeline."),
+    "manager": ("Your team", "How the team is doing, what escalated and what waits for your review."),
+    "ops": ("Operations", "Leads nobody could route, imports, failed jobs, reviews and data quality."),
+    "none": ("Welcome", "Ask ops for a rep record to get your own work here."),
+}
+
+
+def home_view(site, request):
+    from apps.workspace.selectors import home_for
+
+    now = timezone.now()
+    role, boxes = home_for(user=request.user, now=now)
+    title, lead = GREETINGS.get(role, GREETINGS["none"])
+    context = {
+        **site.each_context(request),
+        "title": title,
+        "greeting": title,
+        "lead": lead,
+        "role": role,
+        "boxes": boxes,
+        "now": now,
+    }
+    return TemplateResponse(request, "admin/workspace/home.html", context)
+
+
+def search_view(site, request):
+    from apps.workspace.selectors import search
+
+    q = request.GET.get("q", "")[:200]
+    results = search(user=request.user, q=q)
+    context = {
+        **site.each_context(request),
+        "title": f"Search: {q}" if q else "Search",
+        "q": q,
+        "results": results,
+        "total": sum(len(rows) for rows in results.values()),
+    }
+    return TemplateResponse(request, "admin/workspace/search.html", context)
+
+
+def account_record_view(site, request, pk: int):
+    from apps.workspace.records import account_record
+
+    record = account_record(user=request.user, account_id=pk)
+    context = {**site.each_context(request), "title": record["account"].name, "now": timezone.now(), **record}
+    return TemplateResponse(request, "admin/workspace/account_record.html", context)
