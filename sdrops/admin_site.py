@@ -23,6 +23,8 @@ class SdropsAdminSite(admin.AdminSite):
             path("search/", self.admin_view(self.search_view), name="workspace_search"),
             path("accounts/account/<int:pk>/record/", self.admin_view(self.account_record_view),
                  name="workspace_account_record"),
+            path("people/contact/<int:pk>/record/", self.admin_view(self.contact_record_view),
+                 name="workspace_contact_record"),
             *report_urls(self),
             *super().get_urls(),
         ]
@@ -42,6 +44,11 @@ class SdropsAdminSite(admin.AdminSite):
         from apps.workspace.views import account_record_view  # lazy: the site is built before the apps load
 
         return account_record_view(self, request, pk)
+
+    def contact_record_view(self, request, pk):
+        from apps.workspace.views import contact_record_view  # lazy: the site is built before the apps load
+
+        return contact_record_view(self, request, pk)
 
     def profile_view(self, request):
         from apps.workspace.views import profile_view  # lazy: the site is built before the apps load

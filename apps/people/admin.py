@@ -72,13 +72,20 @@ class ContactAdmin(ContactImportExportMixin, ScopedAdminMixin, ScopedForeignKeyM
     list_display = ["__str__", "account", "title", "persona", "buying_role", "source", "created_at"]
     list_select_related = ["account"]
     list_filter = ["source", "buying_role"]
-    search_fields = ["email", "first_name", "last_name", "account__name", "account__domain"]
+    search_fields = ["email", "first_name", "last_name", "phone", "account__name", "account__domain"]
     autocomplete_fields = ["account"]
     list_per_page = 100
     show_full_result_count = False
-    fields = ["first_name", "last_name", "email", "title", "persona", "buying_role", "source", "account", "meetings"]
+    fields = ["first_name", "last_name", "email", "phone", "linkedin_url", "title", "persona", "buying_role", "source",
+              "account", "meetings"]
     readonly_fields = ["meetings"]
     actions = ["forget_personal_data", route_selected_leads]  # route_selected_leads: routing (issue 5)
+
+    def view_on_site(self, obj):
+        """The change form's "View on site" opens the contact's record page (apps/workspace)."""
+        from django.urls import reverse
+
+        return reverse("admin:workspace_contact_record", args=[obj.pk])
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)

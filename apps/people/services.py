@@ -565,7 +565,7 @@ def _breach_data(breach: SlaBreach, cycle: LeadCycle) -> dict:
 
 # ---------------------------------------------------------------- contacts from other systems
 
-CONTACT_UPSERT_FIELDS = ("first_name", "last_name", "title", "persona", "buying_role")
+CONTACT_UPSERT_FIELDS = ("first_name", "last_name", "title", "persona", "buying_role", "phone", "linkedin_url")
 
 
 def contact_upsert(*, email: str, source: str = Contact.Source.INBOUND, actor=None, **fields) -> tuple[Contact, bool]:

@@ -84,3 +84,28 @@ def account_record(*, user, account_id: int) -> dict:
         "actions": actions,
         "can_book": user.has_perm("meetings.add_meeting"),
     }
+
+
+def contact_record(*, user, contact_id: int) -> dict:
+    """The contact (and lead) record: who they are, how to reach them, their lead cycles,
+    meetings and touches. Through contacts_visible_to: out of scope is a 404."""
+    contact = get_object_or_404(contacts_visible_to(user=user).select_related("account__owner"), pk=contact_id)
+    events: list[Event] = []
+    for a in activities_visible_to(user=user).filter(contact=contact).select_related("rep").order_by("-occurred_at")[:PER_KIND]:
+        events.append(Event(a.occurred_at, "activity", f"{a.get_type_display()}{f': {a.subject}' if a.subject else ''}",
+                            str(a.rep or "")))
+    cycles = list(LeadCycle.objects.filter(contact=contact).select_related("rep").order_by("-number")[:PER_KIND])
+    for c in cycles:
+        state = c.get_disposition_display() if c.disposition else c.get_state_display()
+        events.append(Event(c.assigned_at, "lead", f"Lead cycle {c.number} assigned to {c.rep or 'nobody'}", state,
+                            reverse("admin:cadences_lead_page", args=[contact.pk])))
+    for m in meetings_visible_to(user=user).filter(contact=contact).select_related("ae", "sdr").order_by("-scheduled_at")[:PER_KIND]:
+        events.append(Event(m.scheduled_at, "meeting", f"{m.get_kind_display()} with {m.ae}",
+                            f"{m.get_status_display()} · booked by {m.sdr}", reverse("admin:meetings_meeting_change", args=[m.pk])))
+    events.sort(key=lambda e: e.at, reverse=True)
+    actions = [("Lead page", reverse("admin:cadences_lead_page", args=[contact.pk]))]
+    if user.has_perm("meetings.add_meeting"):
+        actions.append(("Book meeting", reverse("admin:meetings_meeting_book", args=[contact.pk])))
+    if user.has_perm("people.change_contact"):
+        actions.append(("Edit", reverse("admin:people_contact_change", args=[contact.pk])))
+    return {"contact": contact, "current_cycle": cycles[0] if cycles else None, "events": events, "actions": actions}

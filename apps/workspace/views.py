@@ -88,3 +88,13 @@ def account_record_view(site, request, pk: int):
     record = account_record(user=request.user, account_id=pk)
     context = {**site.each_context(request), "title": record["account"].name, "now": timezone.now(), **record}
     return TemplateResponse(request, "admin/workspace/account_record.html", context)
+
+
+def contact_record_view(site, request, pk: int):
+    from apps.workspace.records import contact_record
+
+    record = contact_record(user=request.user, contact_id=pk)
+    contact = record["contact"]
+    title = f"{contact.first_name} {contact.last_name}".strip() or contact.email
+    context = {**site.each_context(request), "title": title, "now": timezone.now(), **record}
+    return TemplateResponse(request, "admin/workspace/contact_record.html", context)

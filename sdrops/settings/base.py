@@ -44,6 +44,7 @@ THIRD_PARTY_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_filters",
+    "phonenumber_field",
     "axes",
 ]
 LOCAL_APPS = [
@@ -150,6 +151,9 @@ USE_I18N = True
 USE_TZ = True
 # Dates and times the admin renders itself (changelists, read-only fields) name their zone:
 # "2026-12-01 15:00 EST" in the viewer's zone, the same words the `when` filter writes.
+# Contact phone numbers typed without a country code are read as this region's (ISO code).
+PHONENUMBER_DEFAULT_REGION = os.environ.get("PHONENUMBER_DEFAULT_REGION", "US")
+PHONENUMBER_DB_FORMAT = "E164"
 FORMAT_MODULE_PATH = ["sdrops.formats"]
 # Widget templates come from TEMPLATES (templates/admin/widgets/ names the zone next to
 # every date-time input).

@@ -24,3 +24,11 @@ def workspace_nav(context):
 def current_zone_name() -> str:
     zone = timezone.get_current_timezone()
     return getattr(zone, "key", str(zone))
+
+
+@register.filter
+def phone(value) -> str:
+    """{{ contact.phone|phone }} → "+1 415-555-0123" (the tel: link keeps E.164)."""
+    from apps.people.contact_fields import phone_display
+
+    return phone_display(value)

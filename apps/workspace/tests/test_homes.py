@@ -136,3 +136,18 @@ def test_account_record_reads_like_a_record_within_scope(client, sdr, ae, world)
                   "Owner: pool → Sam Seller"):
         assert words in timeline, words
     assert client.get(f"/admin/accounts/account/{world['theirs'].pk}/record/").status_code == 404
+
+
+def test_contact_record_has_tel_mailto_linkedin_and_timeline(client, sdr, other_sdr, world):
+    from apps.people.models import Contact
+
+    Contact.objects.filter(pk=world["peter"].pk).update(phone="+14155550123", linkedin_url="https://www.linkedin.com/in/peter")
+    client.force_login(sdr.user)
+    html = client.get(f"/admin/people/contact/{world['peter'].pk}/record/").content.decode()
+    assert 'href="tel:+14155550123">+1 415-555-0123</a>' in html
+    assert 'href="mailto:peter@initech.com"' in html and 'href="https://www.linkedin.com/in/peter"' in html
+    timeline = html[html.index('id="record-timeline"'):]
+    assert "Lead cycle 1 assigned to Sam Seller" in timeline and "Initial qualifying meeting with Abe Closer" in timeline
+    assert "Book meeting" in html and "Edit" in html
+    bill = Contact.objects.get(email="bill@initrode.com")
+    assert client.get(f"/admin/people/contact/{bill.pk}/record/").status_code == 404
