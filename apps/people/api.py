@@ -59,6 +59,7 @@ class RepViewSet(viewsets.ReadOnlyModelViewSet):
 
 class ContactOut(serializers.ModelSerializer):
     phone = serializers.CharField(read_only=True, help_text="E.164, e.g. +14155550123; empty when unknown.")
+    linkedin_url = serializers.CharField(read_only=True, help_text="https://www.linkedin.com/in/…; empty when unknown.")
 
     class Meta:
         model = Contact

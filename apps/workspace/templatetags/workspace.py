@@ -17,7 +17,8 @@ def workspace_nav(context):
     request = context.get("request")
     if request is None or not request.user.is_authenticated:
         return {"groups": []}
-    return {"groups": navigation_for(request, admin.site), "q": request.GET.get("q", "") if request.path.endswith("/search/") else ""}
+    groups = navigation_for(request, admin.site, context.get("available_apps"))
+    return {"groups": groups, "q": request.GET.get("q", "") if request.path.endswith("/search/") else ""}
 
 
 @register.simple_tag
