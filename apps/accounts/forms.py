@@ -3,7 +3,8 @@ from __future__ import annotations
 from django import forms
 from django.core.exceptions import ValidationError
 
-from apps.accounts.models import Account, DomainAlias
+from apps.accounts.domains import normalize_domain
+from apps.accounts.models import Account, DomainAlias, WebmailDomain
 from apps.accounts.services import account_domain_clean
 from apps.people.models import Rep
 
@@ -45,6 +46,18 @@ class DomainAliasForm(forms.ModelForm):
             return cleaned
         cleaned["domain"] = domain
         return cleaned
+
+
+class WebmailDomainForm(forms.ModelForm):
+    """Normalized in the form, so a refused domain (a public suffix, not a domain) is a
+    message on the field and the uniqueness check sees the stored spelling."""
+
+    class Meta:
+        model = WebmailDomain
+        fields = ["domain", "note"]
+
+    def clean_domain(self):
+        return normalize_domain(self.cleaned_data.get("domain"))
 
 
 class AssignOwnerForm(forms.Form):

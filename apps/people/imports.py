@@ -75,14 +75,16 @@ class ContactImporter:
             else:
                 try:
                     validate_email(email)
-                    email_domain, why = _normalized(email.rsplit("@", 1)[1])
-                    if email_domain is None:
-                        raise ValidationError(why)
                 except ValidationError:
                     problems.append(RowProblem("email", values["email"], "expected an email address like jane@example.com"))
                 else:
+                    email_domain, why = _normalized(email.rsplit("@", 1)[1])
                     earlier = seen.get(email)
-                    if earlier is not None:
+                    if email_domain is None:
+                        # Well formed, but its domain is refused (a public suffix, an unknown
+                        # top-level domain): say which, as the accounts file does.
+                        problems.append(RowProblem("email", values["email"], f"{why} An address at the company's domain is expected."))
+                    elif earlier is not None:
                         problems.append(RowProblem("email", values["email"], f"{email} appears twice in the file; it is already on line {earlier}"))
                     else:
                         seen[email] = line

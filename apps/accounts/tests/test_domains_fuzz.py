@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from apps.accounts.domains import matching_key, normalize_domain
+from apps.accounts.domains import is_public_suffix, matching_key, normalize_domain
 
 CLEAN = re.compile(r"^[a-z0-9-]+(\.[a-z0-9-]+)+$")
 
@@ -25,5 +25,7 @@ def test_normalize_never_crashes_and_is_idempotent(raw):
         return
     assert CLEAN.match(domain), domain
     assert normalize_domain(domain) == domain
-    assert not domain.startswith("www.")
+    assert not is_public_suffix(domain)
+    # `www.` stays only where what follows is a public suffix (`www.ck`, `www.uk.com`).
+    assert not domain.startswith("www.") or is_public_suffix(domain[4:])
     assert domain.endswith(matching_key(domain).split(".", 1)[-1])
