@@ -58,17 +58,24 @@ class SdropsAdminSite(admin.AdminSite):
     def jobs_view(self, request):
         """The django-q2 clusters that are running (from their heartbeat in the shared
         cache) and the state of the task tables, for ops watching schedules."""
+        from django.conf import settings
         from django.core.exceptions import PermissionDenied
-        from django_q.models import Failure, OrmQ, Schedule, Success
+        from django_q.models import Failure, OrmQ, Schedule, Success, Task
         from django_q.status import Stat
 
         if not request.user.has_perm("django_q.view_schedule"):
             raise PermissionDenied
+        name = settings.Q_CLUSTER.get("name", "cluster")
         clusters = [
-            {"id": stat.cluster_id, "host": stat.host, "status": stat.status, "workers": len(stat.workers),
-             "uptime": int(stat.uptime())}
+            {"name": f"{name} on {stat.host}", "id": str(stat.cluster_id), "host": stat.host, "status": stat.status,
+             "workers": len(stat.workers), "uptime": int(stat.uptime())}
             for stat in Stat.get_all()
         ]
+        schedules = list(Schedule.objects.order_by("next_run"))
+        # Each schedule's last run: its latest task, in one query.
+        last = {t.id: t for t in Task.objects.filter(id__in=[s.task for s in schedules if s.task])}
+        for schedule in schedules:
+            schedule.last_task = last.get(schedule.task)
         context = {
             **self.each_context(request),
             "title": "Background jobs",
@@ -76,6 +83,6 @@ class SdropsAdminSite(admin.AdminSite):
             "queued": OrmQ.objects.count(),
             "successes": Success.objects.count(),
             "failures": Failure.objects.count(),
-            "schedules": Schedule.objects.order_by("next_run"),
+            "schedules": schedules,
         }
         return TemplateResponse(request, "admin/jobs.html", context)

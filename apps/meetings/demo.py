@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.utils import timezone
+
 from apps.meetings.models import Meeting
 from apps.meetings.selectors import stage_by_code
 from apps.meetings.services import meeting_book, meeting_disposition, opportunity_stage_set
@@ -100,7 +102,8 @@ def demo_qualified_meetings(*, rng, cycles, now: dt.datetime) -> tuple[int, int]
 
 
 def _demo_amount(rng, meeting, at: dt.datetime) -> None:
-    """An amount (IACV) that fits the account's segment and a close date a few months out."""
+    """An amount (IACV) that fits the account's segment and a close date ahead (an open deal
+    whose close date has passed would read as neglected)."""
     from decimal import Decimal
 
     from apps.meetings.services import opportunity_update
@@ -108,4 +111,4 @@ def _demo_amount(rng, meeting, at: dt.datetime) -> None:
     low, high = AMOUNTS.get(meeting.account.segment, AMOUNTS["smb"])
     opportunity_update(opportunity=meeting.opportunity, actor=meeting.ae.user,
                        amount=Decimal(round(rng.uniform(low, high), -3)),
-                       close_date=(at + dt.timedelta(days=rng.randint(30, 120))).date())
+                       close_date=(max(at, timezone.now()) + dt.timedelta(days=rng.randint(10, 120))).date())

@@ -39,7 +39,10 @@ def format_value(value: Any, column: Column) -> str:
     if kind in {"num", "hours"}:
         return f"{float(value):.{column.digits}f}"
     if kind == "money":
-        return f"{Decimal(value):.2f}"
+        # Page and CSV alike read "$360,000" (the CSV is the page's table, for people).
+        from apps.workspace.money import money  # lazy: tables stay importable without the apps
+
+        return money(Decimal(value))
     if kind == "datetime" and isinstance(value, dt.datetime):
         from apps.people.timezones import when  # lazy: tables stay importable without the apps
 
