@@ -26,8 +26,8 @@ def test_return_form_has_no_default_reason(client, sdr):
 
 
 def test_jobs_page_names_clusters_and_shows_last_runs(client, ops):
-    from django_q.models import Schedule, Success
     from django.utils import timezone
+    from django_q.models import Schedule, Success
 
     task = Success.objects.create(id="abc123", name="alpha-bravo", func="apps.x", started=timezone.now(),
                                   stopped=timezone.now(), success=True)

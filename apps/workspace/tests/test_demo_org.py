@@ -87,3 +87,82 @@ def test_first_start_replays_no_schedule(demo):
 
     assert Schedule.objects.exists()
     assert not Schedule.objects.filter(next_run__lte=timezone.now()).exists()
+
+
+# -- page speed: each role's daily pages, on the demo organisation -------------------------
+
+# The workspace pages each role opens first every day: rendered in at most 3× their own SQL
+# time. The Django changelists behind the menus are only held to a bounded query count here:
+# rendering 100 rows of cells costs them 3-7× their (cheap, indexed) SQL, see docs.
+WORKSPACE_PAGES = {
+    "sdr1": ["/admin/", "/admin/cadences/enrolment/today/", "{account}", "/admin/search/?q=son"],
+    "ae1": ["/admin/"],
+    "manager.east": ["/admin/", "/admin/reports/team-dashboard/"],
+    "ops": ["/admin/", "/admin/routing/routingdecision/?queue=open", "/admin/jobs/", "{account}",
+            "/admin/search/?q=son"],
+}
+CHANGELISTS = {
+    "sdr1": ["/admin/accounts/account/", "/admin/meetings/meeting/"],
+    "ae1": ["/admin/meetings/meeting/?queue=to_disposition", "/admin/meetings/opportunity/"],
+    "manager.east": ["/admin/routing/returnrequest/", "/admin/accounts/account/"],
+    "ops": ["/admin/accounts/account/"],
+}
+
+
+def _measure(client, url, samples: int = 5):
+    """(total ÷ SQL, total, SQL, queries) of the quickest of a few warm requests. SQL time is
+    measured around each statement's execution (connection.execute_wrapper), so it is the
+    database's share of the request as the page saw it; the ratio, not an absolute time,
+    is what is compared, so a slower machine does not change the verdict."""
+    import time
+
+    from django.db import connection
+
+    client.get(url)  # warm: sessions, content types, template caches
+    best = None
+    for _ in range(samples):
+        spent = [0.0, 0]
+
+        def timed(execute, sql, params, many, context, spent=spent):
+            started = time.perf_counter()
+            try:
+                return execute(sql, params, many, context)
+            finally:
+                spent[0] += time.perf_counter() - started
+                spent[1] += 1
+
+        with connection.execute_wrapper(timed):
+            started = time.perf_counter()
+            response = client.get(url)
+            elapsed = time.perf_counter() - started
+        assert response.status_code == 200, (url, response.status_code)
+        sample = (elapsed / max(spent[0], 1e-4), elapsed, spent[0], spent[1])
+        best = sample if best is None or sample[0] < best[0] else best
+    return best
+
+
+def _walk(client, pages, account):
+    for username, urls in pages.items():
+        client.force_login(Rep.objects.get(user__username=username).user)
+        for url in urls:
+            url = url.format(account=f"/admin/accounts/account/{account.pk}/record/")
+            ratio, elapsed, sql, count = _measure(client, url)
+            yield (f"{username:13} {url:48} {elapsed * 1000:6.1f} ms, SQL {sql * 1000:5.1f} ms, "
+                   f"x{ratio:3.1f}, {count} queries"), ratio, count
+
+
+def test_workspace_pages_render_within_three_times_their_sql(demo, client, capsys):
+    account = Account.objects.filter(owner__user__username="sdr1").order_by("pk").first()
+    rows = list(_walk(client, WORKSPACE_PAGES, account))
+    with capsys.disabled():
+        print("\n" + "\n".join(line for line, _, _ in rows))
+    slow = [line for line, ratio, count in rows if ratio > 3 or count > 25]
+    assert not slow, "\n".join(slow)
+
+
+def test_daily_changelists_run_a_bounded_number_of_queries(demo, client, capsys):
+    account = Account.objects.filter(owner__user__username="sdr1").order_by("pk").first()
+    rows = list(_walk(client, CHANGELISTS, account))
+    with capsys.disabled():
+        print("\n" + "\n".join(line for line, _, _ in rows))
+    assert not [line for line, _, count in rows if count > 15]
