@@ -9,6 +9,7 @@ fuzz of the CSV parser.
 from __future__ import annotations
 
 import io
+import json
 import os
 import zipfile
 
@@ -245,3 +246,246 @@ def test_import_commands_refuse_hostile_files_with_a_message_and_write_nothing(c
     message = err.getvalue()
     assert message.strip() and len(message) < 20_000, (command, label)
     assert (Account.objects.count(), Contact.objects.count(), Rep.objects.count()) == before
+
+
+# -- the API: every JSON endpoint, every header the code parses --------------------------------
+
+DEEP_JSON = b"[" * 100_000 + b"]" * 100_000
+DEEP_OBJECT = b'{"a":' * 50_000 + b"1" + b"}" * 50_000
+WRITE_METHODS = ("post", "put", "patch")
+
+
+def api_write_routes():
+    """(url pattern, view class, method, action) for every write method the API's URL table
+    routes: the router's viewsets and the plain views (CRM webhook, reports) alike, so an
+    endpoint added later is walked without touching this file."""
+    from sdrops.api_urls import urlpatterns
+
+    for pattern in urlpatterns:
+        cls = getattr(pattern.callback, "cls", None)
+        if cls is None:
+            continue
+        actions = getattr(pattern.callback, "actions", None)
+        if actions:
+            for method, action in list(actions.items()):
+                if method in WRITE_METHODS:
+                    yield pattern, cls, method, action
+        else:
+            for method in WRITE_METHODS:
+                if hasattr(cls, method):
+                    yield pattern, cls, method, None
+
+
+@pytest.fixture
+def api_world(sdr, ops, ae):
+    """One object of each kind an API detail route writes to, in the ops user's scope."""
+    from apps.meetings.tests.factories import MeetingFactory
+    from apps.people.services import lead_cycle_open
+    from apps.people.tests.factories import ContactFactory
+    from apps.routing.services import return_file
+
+    account = AccountFactory(domain="hostile-api.com")
+    account_set_owner(account=account, to_rep=sdr, reason="distribution")
+    contact = ContactFactory(account=account)
+    lead_cycle_open(contact=contact, rep=sdr)
+    return_file(account=account, rep=sdr, reason="bad_data", note="hostile", actor=sdr.user)
+    MeetingFactory(contact=contact, sdr=sdr, ae=ae)
+    return ops
+
+
+def _route_url(pattern, cls, action, user) -> str:
+    from django.urls import reverse
+    from rest_framework.request import Request
+    from rest_framework.test import APIRequestFactory
+
+    kwargs = {}
+    if "pk" in pattern.pattern.regex.groupindex:
+        view = cls(action=action, kwargs={}, format_kwarg=None)
+        view.request = Request(APIRequestFactory().get("/"))
+        view.request.user = user
+        pk = view.get_queryset().values_list("pk", flat=True).order_by("pk").first()
+        kwargs["pk"] = pk if pk is not None else 0
+    if "slug" in pattern.pattern.regex.groupindex:
+        kwargs["slug"] = "lead-response"
+    return reverse(f"api:{pattern.name}", kwargs=kwargs)
+
+
+def _signed_crm_headers(integration, body: bytes) -> dict:
+    from apps.integrations.signing import standard_headers
+
+    headers = standard_headers(secret=integration.secret, msg_id="hostile-1", body=body)
+    return {f"HTTP_{name.upper().replace('-', '_')}": value for name, value in headers.items()}
+
+
+@pytest.mark.parametrize("body", [DEEP_JSON, DEEP_OBJECT], ids=["100,000 nested arrays", "50,000 nested objects"])
+def test_deeply_nested_json_to_every_api_write_endpoint_is_a_400_in_the_one_error_shape(api_world, body):
+    from django.test import Client
+
+    from apps.integrations.models import Integration
+
+    ops = api_world
+    integration = Integration(name="hostile-crm", user=ops.user, scopes=["read", "write_accounts",
+                                                                          "write_leads_activities"])
+    token = integration.set_token()
+    integration.save()
+    client = Client(raise_request_exception=False, HTTP_AUTHORIZATION=f"Bearer {token}")
+    before = Account.objects.count(), Contact.objects.count()
+    answered, wrong = [], []
+    for pattern, cls, method, action in api_write_routes():
+        url = _route_url(pattern, cls, action, ops.user)
+        extra = _signed_crm_headers(integration, body) if pattern.name == "webhook-crm" else {}
+        response = getattr(client, method)(url, data=body, content_type="application/json", **extra)
+        if response.status_code == 405:
+            continue  # the view defines the method for another route (e.g. a list-only POST)
+        shape_ok = response.headers.get("Content-Type", "").startswith("application/json") and (
+            set(response.json()) >= {"detail", "errors"} if response.status_code >= 400 else False)
+        if response.status_code != 400 or not shape_ok:
+            wrong.append((method.upper(), url, response.status_code, response.content[:200]))
+        answered.append(url)
+    assert not wrong, wrong
+    assert len(answered) >= 12 and any("webhooks/crm" in url for url in answered), answered
+    assert (Account.objects.count(), Contact.objects.count()) == before
+
+
+def test_the_parser_itself_refuses_deep_json_with_a_message():
+    from apps.integrations.jsonbody import MAX_DEPTH, JsonRefused, json_body_loads
+
+    for body in (DEEP_JSON, DEEP_OBJECT, b"[" * (MAX_DEPTH + 1) + b"]" * (MAX_DEPTH + 1)):
+        with pytest.raises(JsonRefused, match="nested too deeply"):
+            json_body_loads(body)
+    assert json_body_loads(b"[" * MAX_DEPTH + b"]" * MAX_DEPTH) is not None
+
+
+# Every request header the code reads (the webhook's signature, id and timestamp headers, the
+# old scheme's signature and Idempotency-Key, Authorization for tokens, Accept for the error
+# page, X-Forwarded-For/-Proto for throttling and HTTPS, Content-Type for the parser) and values
+# a client can send: non-ASCII (as a server decodes them, Latin-1), control characters,
+# oversized. The WSGI server hands Django Latin-1 strings, so nothing above U+00FF.
+PARSED_HEADERS = ["HTTP_WEBHOOK_ID", "HTTP_WEBHOOK_TIMESTAMP", "HTTP_WEBHOOK_SIGNATURE", "HTTP_X_SDROPS_SIGNATURE",
+                  "HTTP_IDEMPOTENCY_KEY", "HTTP_AUTHORIZATION", "HTTP_ACCEPT", "HTTP_X_FORWARDED_FOR",
+                  "HTTP_X_FORWARDED_PROTO", "CONTENT_TYPE"]
+HOSTILE_HEADER_VALUES = {
+    "non-ASCII": "sha256=é" + "ÿ" * 63,
+    "UTF-8 read as Latin-1": "Bearer sdr_Ã©Ã¨\u00a0",
+    "control characters": "v1,AAAA\x00\x01\x7f",
+    "oversized": "v1," + "A" * 20_000,
+    "oversized non-ASCII": "ä" * 8_000,
+}
+
+
+def _api_targets(client_token, integration):
+    body = json.dumps({"event": "account.upsert", "occurred_at": "2026-11-26T09:00:00Z",
+                       "account": {"domain": "hostile-header.com"}}).encode()
+    yield "post", "/api/webhooks/crm/", body, _signed_crm_headers(integration, body)
+    yield "post", "/api/webhooks/crm/", body, {"HTTP_IDEMPOTENCY_KEY": "k", "HTTP_X_SDROPS_SIGNATURE": "sha256=0"}
+    yield "get", "/api/accounts/", b"", {}
+    yield "post", "/api/accounts/", b"{}", {}
+    yield "get", "/api/reports/", b"", {}
+
+
+@pytest.mark.parametrize("header", PARSED_HEADERS)
+@pytest.mark.parametrize("label", list(HOSTILE_HEADER_VALUES))
+def test_hostile_values_in_every_parsed_header_are_never_a_500(api_world, header, label):
+    from django.test import Client
+
+    from apps.integrations.models import InboundDelivery, Integration
+
+    integration = Integration(name="hostile-headers", user=api_world.user, scopes=["read", "write_accounts"])
+    token = integration.set_token()
+    integration.save()
+    value = HOSTILE_HEADER_VALUES[label]
+    wrong = []
+    for method, url, body, extra in _api_targets(token, integration):
+        headers = {"HTTP_AUTHORIZATION": f"Bearer {token}", **extra, header: value}
+        client = Client(raise_request_exception=False)
+        kwargs = {"data": body, "content_type": headers.pop("CONTENT_TYPE", "application/json")} if method == "post" else {}
+        response = getattr(client, method)(url, **kwargs, **headers)
+        if response.status_code >= 500:
+            wrong.append((method, url, response.status_code))
+        elif response.status_code >= 400 and response.headers.get("Content-Type", "").startswith("application/json"):
+            assert {"detail", "errors"} <= set(response.json()), (url, response.content[:200])
+    assert not wrong, wrong
+    # A hostile signature, id or timestamp never gets a delivery applied (a hostile old-scheme
+    # header next to valid Standard Webhooks headers is ignored: those decide).
+    if header.startswith("HTTP_WEBHOOK"):
+        assert not Account.objects.filter(domain="hostile-header.com").exists()
+        assert not InboundDelivery.objects.exists()
+
+
+# -- cells over the csv module's field limit, through every CSV reader -------------------------
+
+BIG = 1_200_000  # 1.2 MB: over the csv module's default limit (128 KiB) and over ours (1 MiB)
+OVERSIZED_CSV = {
+    "a 1.2 MB header cell": lambda first: (f"{first},website,{'h' * BIG}\nAcme,acme.com,x\n".encode(), 1, 3),
+    "a 1.2 MB quoted cell": lambda first: (f'{first},website\nAcme,acme.com\n"{"q" * BIG}",b.com\n'.encode(), 3, 1),
+    "a quote never closed": lambda first: (f'{first},website\nAcme,acme.com\n"Bad,{"z" * BIG}\n'.encode(), 3, 1),
+}
+
+
+@pytest.mark.parametrize("label", list(OVERSIZED_CSV))
+@pytest.mark.parametrize("screen, kind, first", [
+    ("admin:accounts_account_import", "accounts", "name"),
+    ("admin:people_contact_import", "contacts", "email"),
+    ("admin:people_rep_import", "reps", "owner_name"),
+])
+def test_an_oversized_cell_on_every_import_screen_is_refused_naming_line_and_column(
+    client, ops, settings, tmp_path, screen, kind, first, label
+):
+    settings.MEDIA_ROOT = tmp_path
+    client.force_login(ops.user)
+    client.raise_request_exception = False
+    data, line, column = OVERSIZED_CSV[label](first)
+    before = Account.objects.count(), Contact.objects.count(), Rep.objects.count()
+    response = client.post(reverse(screen), {"file": SimpleUploadedFile("big.csv", data, content_type="text/csv"),
+                                             "encoding": "utf-8"})
+    assert response.status_code == 302, response.status_code
+    record = ImportRecord.objects.latest("id")
+    assert record.kind == kind and record.is_finished, record.status
+    assert record.status == ImportRecord.Status.REFUSED
+    assert any(f"Line {line}, column {column}" in message and "1,200,0" in message for message in record.messages), \
+        record.messages
+    page = client.get(response["Location"])
+    assert page.status_code == 200 and f"Line {line}, column {column}" in page.content.decode()
+    assert (Account.objects.count(), Contact.objects.count(), Rep.objects.count()) == before
+
+
+def test_an_import_check_that_crashes_marks_its_record_failed_not_previewing_forever(client, ops, settings, tmp_path,
+                                                                                      monkeypatch):
+    from apps.accounts.imports import services
+
+    settings.MEDIA_ROOT = tmp_path
+    client.force_login(ops.user)
+
+    def crash(**kwargs):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(services, "import_run", crash)
+    response = client.post(reverse("admin:accounts_account_import"), {
+        "file": SimpleUploadedFile("a.csv", b"name,website\nAcme,acme.com\n", content_type="text/csv"),
+        "encoding": "utf-8"})
+    assert response.status_code == 302
+    record = ImportRecord.objects.latest("id")
+    assert record.status == ImportRecord.Status.FAILED and record.finished_at is not None
+    assert "disk on fire" in " ".join(record.messages)
+
+
+def test_signals_and_route_leads_read_through_the_same_module_and_refuse_oversized_cells(tmp_path):
+    from django.core.management import CommandError, call_command
+
+    from apps.icps.models import Signal
+
+    signals = tmp_path / "signals.csv"
+    signals.write_bytes(f'domain,type,occurred_at\nacme.com,demo_request,"{"s" * BIG}"\n'.encode())
+    with pytest.raises(CommandError, match=r"Line 2, column 3 \(occurred_at\): the cell is 1,200,000 characters"):
+        call_command("import_signals", str(signals), stdout=io.StringIO(), stderr=io.StringIO())
+    assert not Signal.objects.exists()
+    leads = tmp_path / "leads.csv"
+    leads.write_bytes(f'{"e" * BIG},first_name\nann@acme.com,Ann\n'.encode())
+    with pytest.raises(CommandError, match=r"Line 1, column 1: the cell is 1,200,000 characters"):
+        call_command("route_leads", str(leads), stdout=io.StringIO())
+    assert not Contact.objects.exists()
+    for module in ("apps.icps.signal_import", "apps.routing.management.commands.route_leads"):
+        from pathlib import Path
+
+        text = Path(__import__(module, fromlist=["x"]).__file__).read_text(encoding="utf-8")
+        assert "import csv" not in text and "read_table" in text, module

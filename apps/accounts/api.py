@@ -116,7 +116,10 @@ class AccountIn(serializers.Serializer):
     def validate_owner(self, value):
         if value is None:
             return None
-        rep = Rep.objects.filter(pk=value, active=True).first()
+        # Among the reps the caller sees (ops: all), like the admin's owner field.
+        request = self.context.get("request")
+        reps = reps_visible_to(user=request.user) if request is not None else Rep.objects.none()
+        rep = reps.filter(pk=value, active=True).first()
         if rep is None:
             raise serializers.ValidationError(f"No active rep with id {value}.")
         return rep
@@ -195,12 +198,14 @@ class AccountViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
 
     @extend_schema(summary="Create an account", request=AccountIn, responses={201: AccountOut, **ERROR_RESPONSES})
     def create(self, request):
-        data = AccountIn(data=request.data)
+        # The right to change owners is checked before the owner is looked up, so a role
+        # without it learns nothing about which rep ids exist.
+        if isinstance(request.data, dict) and request.data.get("owner") is not None:
+            _owner_change_allowed(request)
+        data = AccountIn(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
         owner = fields.pop("owner", None)
-        if owner is not None:
-            _owner_change_allowed(request)
         account = account_create(
             actor=request.user, reason=OwnershipReason.API, owner=owner, **fields
         )
@@ -212,13 +217,13 @@ class AccountViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     )
     def partial_update(self, request, pk=None):
         account = self.get_object()
-        data = AccountPatch(data=request.data, partial=True)
+        if isinstance(request.data, dict) and "owner" in request.data:
+            _owner_change_allowed(request)  # before the owner is looked up (see create)
+        data = AccountPatch(data=request.data, partial=True, context={"request": request})
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
         owner_given = "owner" in fields
         owner = fields.pop("owner", None)
-        if owner_given:
-            _owner_change_allowed(request)
         with transaction.atomic():
             if fields:
                 account_fields_update(account=account, actor=request.user, fields=fields)

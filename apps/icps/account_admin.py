@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
+from apps.accounts.selectors import activities_visible_to
 from apps.icps.admin_filters import MatchedICPFilter, QuadrantFilter, ResearchCompletenessFilter, TierFilter
 from apps.icps.models import CATEGORY_CAPS, Quadrant, ResearchItem, ScoreHistory, Signal
 from apps.icps.selectors import Explanation, account_research_progress, account_score_explain
@@ -130,6 +131,12 @@ class ResearchItemInline(admin.TabularInline):
     readonly_fields = ["done_by"]
     raw_id_fields = ["activity"]
     verbose_name_plural = "research checklist (ticked categories)"
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "activity":
+            # The activity that did the research: one the user sees, never another book's.
+            kwargs["queryset"] = activities_visible_to(user=request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
 class AccountScoringAdminMixin:

@@ -3,16 +3,15 @@
 Columns (header names matched case-insensitively after trimming; unknown ones are reported
 and ignored): domain, type, occurred_at, value, date, source, note. `type` is a signal
 type's key or name. `occurred_at` is ISO 8601 (a date alone means midnight, local time).
-UTF-8 with or without BOM; comma, semicolon or tab separated (detected from the header).
+UTF-8 with or without BOM; comma, semicolon or tab separated (detected from the header);
+read by the project's one CSV reader, apps/accounts/imports/reading.py.
 Re-importing the same file adds nothing: a signal is identified by account, type,
 occurred_at and source.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
@@ -21,6 +20,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from apps.accounts.domains import normalize_domain
+from apps.accounts.imports.reading import FileRefused, read_table
 from apps.accounts.models import Account, DomainAlias
 from apps.icps.models import Signal, SignalType
 from apps.icps.services import signals_bulk_record
@@ -47,14 +47,6 @@ class SignalImportError(Exception):
         super().__init__("\n".join(result.errors))
 
 
-def _decode(data: bytes) -> str:
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        line = data[: error.start].count(b"\n") + 1
-        raise ValidationError(f"Line {line}: the file is not valid UTF-8 (byte 0x{data[error.start]:02x}).")
-
-
 def _occurred_at(value: str) -> dt.datetime | None:
     parsed = parse_datetime(value)
     if parsed is None:
@@ -71,20 +63,16 @@ def signals_import(*, data: bytes, actor=None, dry_run: bool = False) -> SignalI
     """Validate every row; write all of them (and rescore their accounts) or none.
     Raises SignalImportError carrying every row error."""
     result = SignalImportResult()
-    text = _decode(data)
-    first_line = text.split("\n", 1)[0]
-    delimiter = max([",", ";", "\t"], key=first_line.count)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
-        header = next(reader)
-    except StopIteration:
-        result.errors.append("Line 1: the file is empty; expected a header row with " + ", ".join(REQUIRED) + ".")
-        raise SignalImportError(result)
-    names = [h.strip().lower() for h in header]
-    index = {name: i for i, name in enumerate(names) if name in COLUMNS}
-    unknown = [h for h in header if h.strip().lower() not in COLUMNS]
-    if unknown:
-        result.warnings.append(f"Unknown columns ignored: {', '.join(unknown)} (known: {', '.join(COLUMNS)}).")
+        table = read_table(data, known=COLUMNS)
+    except FileRefused as refusal:
+        if refusal.messages[0].startswith("The file is empty"):
+            result.errors.append("Line 1: the file is empty; expected a header row with " + ", ".join(REQUIRED) + ".")
+            raise SignalImportError(result)
+        raise ValidationError(" ".join(refusal.messages))
+    index = table.columns
+    if table.unknown_columns:
+        result.warnings.append(f"Unknown columns ignored: {', '.join(table.unknown_columns)} (known: {', '.join(COLUMNS)}).")
     missing = [c for c in REQUIRED if c not in index]
     if missing:
         result.errors.append(f"Line 1: missing column{'s' if len(missing) > 1 else ''} {', '.join(missing)}.")
@@ -96,15 +84,15 @@ def signals_import(*, data: bytes, actor=None, dry_run: bool = False) -> SignalI
         types[signal_type.name.lower()] = signal_type
 
     parsed: list[tuple[int, str, dict]] = []
-    for row in reader:
-        line = reader.line_num
-        if not any(cell.strip() for cell in row):
-            continue
+    try:
+        rows = list(table.rows())
+    except FileRefused as refusal:
+        raise ValidationError(" ".join(refusal.messages))
+    for line, _cells, values in rows:
         result.rows += 1
 
-        def cell(name: str, row=row) -> str:
-            i = index.get(name)
-            return row[i].strip() if i is not None and i < len(row) else ""
+        def cell(name: str, values=values) -> str:
+            return values.get(name, "")
 
         def error(column: str, value: str, expected: str, line=line):
             result.errors.append(f"Line {line}, column {column}: “{value}” — {expected}")

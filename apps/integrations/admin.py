@@ -16,6 +16,7 @@ from apps.integrations.models import (
 )
 from apps.integrations.outbox import outbox_redeliver, url_problem
 from apps.integrations.services import integration_token_rotate
+from apps.integrations.signing import standard_secret
 from sdrops.admin_scoping import ReadOnlyAdminMixin
 
 
@@ -34,8 +35,13 @@ class IntegrationAdmin(admin.ModelAdmin):
     list_filter = ["active"]
     search_fields = ["name", "user__username"]
     raw_id_fields = ["user"]
-    readonly_fields = ["token_hint", "created_at", "last_used_at"]
+    readonly_fields = ["token_hint", "standard_webhooks_secret", "created_at", "last_used_at"]
     actions = ["rotate_token"]
+
+    @admin.display(description="Standard Webhooks secret")
+    def standard_webhooks_secret(self, obj):
+        # What the CRM's Standard Webhooks library takes: the same key as "secret", spelled whsec_<base64>.
+        return standard_secret(obj.secret) if obj and obj.secret else "—"
 
     def save_model(self, request, obj, form, change):
         if not change:
@@ -82,6 +88,12 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
     list_display = ["name", "url", "event_types", "active", "allow_private_network"]
     list_filter = ["active"]
     search_fields = ["name", "url"]
+    readonly_fields = ["standard_webhooks_secret"]
+
+    @admin.display(description="Standard Webhooks secret")
+    def standard_webhooks_secret(self, obj):
+        # What the receiver's Standard Webhooks library verifies with.
+        return standard_secret(obj.secret) if obj and obj.secret else "—"
 
 
 class DeliveryAttemptInline(admin.TabularInline):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
+from django.utils.http import http_date
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, serializers
@@ -12,7 +15,19 @@ from apps.integrations.api_support import ERROR_RESPONSES
 from apps.integrations.authentication import IntegrationTokenAuthentication
 from apps.integrations.models import Scope
 from apps.integrations.permissions import ScopedPermission, request_integration
-from apps.integrations.services import CRM_SIGNATURE_HEADER, crm_delivery_receive, signature_valid
+from apps.integrations.services import crm_delivery_receive
+from apps.integrations.signing import (
+    ID_HEADER,
+    LEGACY_HEADER,
+    SIGNATURE_HEADER,
+    STANDARD_HEADERS,
+    TIMESTAMP_HEADER,
+    SignatureRefused,
+    legacy_accepted,
+    legacy_sunset,
+    legacy_valid,
+    standard_verify,
+)
 
 
 class CrmAccountDoc(serializers.Serializer):
@@ -61,10 +76,20 @@ class CrmWebhookView(APIView):
         summary="CRM sync: account upsert by domain, owner by owner name, merge notice",
         request=CrmDeliveryDoc,
         parameters=[
-            OpenApiParameter("Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER, required=True,
-                             description="Unique per delivery; a repeat returns the first answer and changes nothing."),
-            OpenApiParameter(CRM_SIGNATURE_HEADER, OpenApiTypes.STR, OpenApiParameter.HEADER, required=True,
-                             description="sha256=<hex HMAC-SHA256 of the raw body with the integration's secret>."),
+            OpenApiParameter(ID_HEADER, OpenApiTypes.STR, OpenApiParameter.HEADER, required=True,
+                             description="Standard Webhooks: unique per delivery, the same on every retry; "
+                                         "a repeat returns the first answer and changes nothing."),
+            OpenApiParameter(TIMESTAMP_HEADER, OpenApiTypes.STR, OpenApiParameter.HEADER, required=True,
+                             description="Standard Webhooks: Unix seconds of this attempt; more than 5 minutes "
+                                         "from the server's clock is refused (401)."),
+            OpenApiParameter(SIGNATURE_HEADER, OpenApiTypes.STR, OpenApiParameter.HEADER, required=True,
+                             description="Standard Webhooks: v1,<base64 HMAC-SHA256 of “id.timestamp.body”> "
+                                         "with the integration's secret (whsec_…)."),
+            OpenApiParameter("Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER, required=False,
+                             description="Deprecated scheme only (with X-Sdrops-Signature): unique per delivery."),
+            OpenApiParameter(LEGACY_HEADER, OpenApiTypes.STR, OpenApiParameter.HEADER, required=False,
+                             description="Deprecated: sha256=<hex HMAC-SHA256 of the raw body>; accepted until "
+                                         "WEBHOOK_LEGACY_SIGNATURE_UNTIL."),
         ],
         responses={200: CrmAnswerDoc, 409: ERROR_RESPONSES[400], **ERROR_RESPONSES},
     )
@@ -73,12 +98,26 @@ class CrmWebhookView(APIView):
         if integration is None:
             raise exceptions.NotAuthenticated("Use an integration token.")
         body = request.body
-        if not signature_valid(secret=integration.secret, body=body, signature=request.headers.get(CRM_SIGNATURE_HEADER)):
-            raise exceptions.AuthenticationFailed(
-                f"Missing or bad {CRM_SIGNATURE_HEADER}: expected sha256=<hex HMAC-SHA256 of the raw body>."
+        headers = {}
+        if any(name in request.headers for name in STANDARD_HEADERS) or not legacy_accepted():
+            try:
+                key = standard_verify(secret=integration.secret, headers=request.headers, body=body)
+            except SignatureRefused as refusal:
+                raise exceptions.AuthenticationFailed(str(refusal))
+            answer = crm_delivery_receive(integration=integration, idempotency_key=key, body=body, key_header=ID_HEADER)
+        else:
+            if not legacy_valid(secret=integration.secret, body=body, signature=request.headers.get(LEGACY_HEADER)):
+                raise exceptions.AuthenticationFailed(
+                    f"Missing or bad signature: sign with Standard Webhooks ({', '.join(STANDARD_HEADERS)}), or "
+                    f"(deprecated) {LEGACY_HEADER}: sha256=<hex HMAC-SHA256 of the raw body>."
+                )
+            answer = crm_delivery_receive(
+                integration=integration, idempotency_key=request.headers.get("Idempotency-Key", ""), body=body,
+                legacy_signature=True,
             )
-        answer = crm_delivery_receive(
-            integration=integration, idempotency_key=request.headers.get("Idempotency-Key", ""), body=body
-        )
-        headers = {"Idempotency-Replayed": "true"} if answer.replayed else {}
+            # RFC 9745 / RFC 8594: tell the sender the scheme is on its way out.
+            headers["Deprecation"] = "true"
+            headers["Sunset"] = http_date(dt.datetime.combine(legacy_sunset(), dt.time.max, dt.UTC).timestamp())
+        if answer.replayed:
+            headers["Idempotency-Replayed"] = "true"
         return Response(answer.body, status=answer.status, headers=headers)

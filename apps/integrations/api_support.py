@@ -5,7 +5,6 @@ client never parses a 500 or an HTML page."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 
 import django_filters
 from django import forms
@@ -17,6 +16,8 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.pagination import CursorPagination
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
+
+from apps.integrations.jsonbody import JsonRefused, json_body_loads
 
 # At most this many items in one bulk request (activities, …).
 MAX_BULK_ITEMS = 1000
@@ -41,14 +42,9 @@ class LimitedJSONParser(JSONParser):
             raise PayloadTooLarge(f"The request body is larger than {limit} bytes.")
         encoding = (parser_context or {}).get("encoding", settings.DEFAULT_CHARSET)
         try:
-            return json.loads(raw.decode(encoding), parse_constant=_refuse_constant)
-        except (ValueError, UnicodeDecodeError) as error:
+            return json_body_loads(raw, encoding=encoding)
+        except JsonRefused as error:
             raise exceptions.ParseError(f"JSON parse error: {error}")
-
-
-def _refuse_constant(name):
-    # NaN and Infinity are not JSON; accepting them turns into database errors later.
-    raise ValueError(f"{name} is not valid JSON")
 
 
 class IdCursorPagination(CursorPagination):
@@ -95,6 +91,10 @@ def exception_handler(exc, context):
         return Response({"detail": "This conflicts with an existing record.", "errors": {}}, status=409)
     elif isinstance(exc, DataError):
         return Response({"detail": "A value is out of range for its field.", "errors": {}}, status=400)
+    elif isinstance(exc, RecursionError):
+        # The parser refuses deep bodies (apps/integrations/jsonbody.py); this catches any
+        # other path that recursed on the caller's input, so it is still their 400.
+        return Response({"detail": "The input is nested too deeply.", "errors": {}}, status=400)
     response = drf_exception_handler(exc, context)
     if response is None:
         return None

@@ -27,7 +27,8 @@ class IntegrationTokenAuthentication(authentication.BaseAuthentication):
         except UnicodeError:
             raise exceptions.AuthenticationFailed("Invalid token.")
         integration = (
-            Integration.objects.select_related("user").filter(token_hash=token_hash(raw)).first()
+            # The user's rep comes along: every scoped selector asks for it (rep_for_user).
+            Integration.objects.select_related("user", "user__rep").filter(token_hash=token_hash(raw)).first()
         )
         if integration is None:
             raise exceptions.AuthenticationFailed("Invalid token.")

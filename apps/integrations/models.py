@@ -57,7 +57,8 @@ class Integration(models.Model):
     scopes = ArrayField(models.CharField(max_length=30, choices=Scope.choices), default=list, blank=True)
     # Kept in clear text: HMAC needs the key itself on both sides.
     secret = models.CharField(
-        max_length=100, default=new_secret, help_text="HMAC-SHA256 key for signed webhooks (X-Sdrops-Signature)."
+        max_length=100, default=new_secret, help_text="HMAC-SHA256 key of the CRM's signed webhooks (Standard Webhooks; shown as whsec_… in the "
+        "admin). Changing it breaks the CRM's deliveries until it has the new one."
     )
     throttle_rate = models.CharField(
         max_length=20, blank=True, validators=[validate_rate],
@@ -102,7 +103,11 @@ class InboundDelivery(models.Model):
         ordering = ["-received_at", "-id"]
         verbose_name_plural = "inbound deliveries"
         # For the nightly clean-up (integrations_history_prune).
-        indexes = [models.Index(fields=["received_at"], name="inbound_delivery_received")]
+        indexes = [
+            models.Index(fields=["received_at"], name="inbound_delivery_received"),
+            # Old-scheme deliveries: a body already applied is not applied again under a new key.
+            models.Index(fields=["integration", "body_sha256"], name="inbound_delivery_body"),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["integration", "idempotency_key"], name="inbound_delivery_key_unique"),
         ]
@@ -167,7 +172,8 @@ class WebhookEndpoint(models.Model):
     name = models.CharField(max_length=100)
     url = models.URLField(max_length=500)
     event_types = ArrayField(models.CharField(max_length=40, choices=EventType.choices), default=list)
-    secret = models.CharField(max_length=100, default=new_secret, help_text="HMAC-SHA256 key of X-Sdrops-Signature.")
+    secret = models.CharField(max_length=100, default=new_secret, help_text="HMAC-SHA256 key of the Standard Webhooks signature (webhook-signature); a whsec_… "
+        "secret a receiver gave you is used as such.")
     active = models.BooleanField(default=True)
     allow_private_network = models.BooleanField(
         default=False,

@@ -10,8 +10,6 @@ WEBHOOK_MAX_ATTEMPTS failures the event is a dead letter until ops redelivers it
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import hmac
 import http.client
 import ipaddress
 import json
@@ -28,11 +26,12 @@ from django.utils import timezone
 
 from apps.accounts.models import Account, OwnershipEvent, OwnershipReason
 from apps.integrations.models import DeliveryAttempt, EventType, OutboxEvent, WebhookEndpoint
+from apps.integrations.signing import LEGACY_HEADER, legacy_accepted, legacy_sign, standard_headers
 from apps.people.models import Rep
 
 logger = logging.getLogger(__name__)
 
-SIGNATURE_HEADER = "X-Sdrops-Signature"
+SIGNATURE_HEADER = LEGACY_HEADER  # the deprecated body-only signature, sent until its sunset
 # More events than this in one commit are left to one sweep task instead of a task each,
 # so a distribution of 10,000 accounts does not queue 10,000 tasks.
 PER_EVENT_TASK_LIMIT = 50
@@ -57,7 +56,8 @@ def backoff(attempts: int) -> dt.timedelta:
 
 
 def sign(secret: str, body: bytes) -> str:
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    """The deprecated X-Sdrops-Signature value (see apps/integrations/signing.py)."""
+    return legacy_sign(secret, body)
 
 
 # --- writing -------------------------------------------------------------------------------
@@ -244,8 +244,12 @@ def _post(endpoint: WebhookEndpoint, event: OutboxEvent) -> tuple[int | None, st
         "X-Sdrops-Event": event.type,
         "X-Sdrops-Event-Id": str(event.event_id),
         "X-Sdrops-Delivery-Attempt": str(event.attempts),
-        SIGNATURE_HEADER: sign(endpoint.secret, body),
+        # Standard Webhooks: webhook-id is the event id (stable across retries), the timestamp
+        # is this attempt's, so a receiver's 5-minute window accepts retries and refuses replays.
+        **standard_headers(secret=endpoint.secret, msg_id=str(event.event_id), body=body),
     }
+    if legacy_accepted():
+        headers[SIGNATURE_HEADER] = sign(endpoint.secret, body)
     try:
         connection.request("POST", path, body=body, headers=headers)
         response = connection.getresponse()

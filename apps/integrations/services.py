@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import hmac
 import json
 from dataclasses import dataclass
 
@@ -27,9 +26,10 @@ from apps.accounts.services import (
     account_fields_update,
     account_set_owner,
 )
+from apps.integrations.jsonbody import JsonRefused, json_body_loads
 from apps.integrations.models import InboundDelivery, Integration, MergeNotice, RecordVersion, Scope
 from apps.people.models import Contact, Rep
-from apps.people.selectors import normalize_owner_name, rep_by_owner_name
+from apps.people.selectors import normalize_owner_name, rep_by_owner_name, reps_visible_to
 
 # --- activities ------------------------------------------------------------------------------
 
@@ -117,13 +117,10 @@ def activities_record_bulk(*, actor, items: list[dict]) -> list[BulkItemResult]:
 
 # --- CRM webhook ------------------------------------------------------------------------------
 
-CRM_SIGNATURE_HEADER = "X-Sdrops-Signature"
 CRM_KINDS = ("account.upsert", "account.merged")
-
-
-def signature_valid(*, secret: str, body: bytes, signature: str) -> bool:
-    expected = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected, (signature or "").strip())
+# How far ahead of our clock a CRM's occurred_at may be: clock drift, not a year. A time far in
+# the future would be kept as the record's version and make every real update "stale".
+OCCURRED_AT_MAX_AHEAD = dt.timedelta(minutes=5)
 
 
 @dataclass
@@ -137,14 +134,10 @@ class CrmDeliveryError(ValidationError):
     pass
 
 
-def _refuse_constant(name):
-    raise ValueError(f"{name} is not valid JSON")
-
-
 def _parse_crm(body: bytes) -> dict:
     try:
-        data = json.loads(body.decode("utf-8"), parse_constant=_refuse_constant)
-    except (ValueError, UnicodeDecodeError) as error:
+        data = json_body_loads(body)
+    except JsonRefused as error:
         raise ValidationError({"non_field_errors": [f"The body is not JSON: {error}"]})
     if not isinstance(data, dict):
         raise ValidationError({"non_field_errors": ["The body must be a JSON object."]})
@@ -169,6 +162,14 @@ def _parse_crm(body: bytes) -> dict:
                 parsed = parsed.astimezone(dt.UTC)
             except OverflowError:
                 errors["occurred_at"] = ["Out of range."]
+            else:
+                now = timezone.now()
+                if parsed > now + OCCURRED_AT_MAX_AHEAD:
+                    errors["occurred_at"] = [
+                        f"{occurred} is in the future (the server's time is {now:%Y-%m-%dT%H:%M:%SZ}; at most "
+                        f"{int(OCCURRED_AT_MAX_AHEAD.total_seconds() // 60)} minutes ahead is accepted). "
+                        "Send the time the change happened in the CRM."
+                    ]
     section = "account" if kind == "account.upsert" else "merge"
     if kind in CRM_KINDS and not isinstance(data.get(section), dict):
         errors[section] = [f"Required: an object with the {section} fields."]
@@ -230,43 +231,53 @@ def _crm_upsert(*, integration: Integration, data: dict) -> dict:
     except ValidationError as error:
         raise ValidationError({"account.domain": error.messages})
     fields = _upsert_fields(payload)
+    actor = integration.user
     owner_given = "owner_name" in payload
     owner = None
+    # The right first, then the look-up among the reps the integration's user sees: a user
+    # without it learns nothing about which owner names exist.
+    if owner_given and not actor.has_perm("accounts.change_account_owner"):
+        raise ValidationError({"account.owner_name": ["The integration's user may not change owners."]})
     if owner_given and payload["owner_name"] not in (None, ""):
         if not isinstance(payload["owner_name"], str):
             raise ValidationError({"account.owner_name": ["Expected a string."]})
         owner = rep_by_owner_name(payload["owner_name"])
+        if owner is not None and not reps_visible_to(user=actor).filter(pk=owner.pk).exists():
+            owner = None
         if owner is None:
             raise ValidationError(
                 {"account.owner_name": [f"No rep has the owner name “{normalize_owner_name(payload['owner_name'])}”."]}
             )
-    if owner_given and not integration.user.has_perm("accounts.change_account_owner"):
-        raise ValidationError({"account.owner_name": ["The integration's user may not change owners."]})
 
+    # Accounts are found within the integration's scope: one held by a hidden account is
+    # answered exactly as a domain nobody holds (for a company-wide integration both exist).
+    holder = account_holding_domain(domain)
+    visible = holder is not None and accounts_visible_to(user=actor).filter(pk=holder.pk).exists()
     record_key = _record_key(data, domain)
     sender_time = data["occurred_at"]
     version, _ = RecordVersion.objects.select_for_update().get_or_create(
         integration=integration, record_key=record_key, defaults={"sender_timestamp": sender_time}
     )
     if version.sender_timestamp > sender_time:
-        account = account_holding_domain(domain)
         return {
             "result": "stale",
             "record_key": record_key,
             "detail": f"A newer change of this record (from {version.sender_timestamp.isoformat()}) was already applied.",
-            "account_id": account.pk if account else None,
+            "account_id": holder.pk if visible else None,
         }
     version.sender_timestamp = sender_time
     version.save(update_fields=["sender_timestamp", "updated_at"])
 
-    account = account_holding_domain(domain)
-    actor = integration.user
+    account = holder if visible else None
     if account is None and not actor.has_perm("accounts.add_account"):
-        raise ValidationError({"account.domain": [f"No account has {domain}, and the integration's user may not create accounts."]})
-    if account is not None and not (
-        actor.has_perm("accounts.change_account") and accounts_visible_to(user=actor).filter(pk=account.pk).exists()
-    ):
-        raise ValidationError({"account.domain": [f"The account with {domain} is outside the integration's scope."]})
+        raise ValidationError({"account.domain": [
+            f"No account has {domain} in the integration's scope, and the integration's user may not create accounts."
+        ]})
+    if account is None and holder is not None:
+        # May create accounts but not see this one: the domain is taken (that much a create shows anyway).
+        raise ValidationError({"account.domain": [f"{domain} belongs to an account outside the integration's scope."]})
+    if account is not None and not actor.has_perm("accounts.change_account"):
+        raise ValidationError({"account.domain": ["The integration's user may not change accounts."]})
     if account is None:
         name = fields.pop("name", "") or domain
         try:
@@ -314,12 +325,20 @@ def _crm_merge(*, integration: Integration, data: dict) -> dict:
     # Recorded for ops only: merging accounts (contacts, activities, aliases, owner) is the
     # returns review's "merge the duplicate" decision (issue 5), not something a CRM
     # notice should do unseen.
+    # Linked to accounts only within the integration's scope (a hidden one is left unlinked,
+    # as an unknown domain is); the domains themselves are kept for ops either way.
+    visible = accounts_visible_to(user=integration.user)
+
+    def linked(domain):
+        holder = account_holding_domain(domain)
+        return holder if holder is not None and visible.filter(pk=holder.pk).exists() else None
+
     notice = MergeNotice.objects.create(
         integration=integration,
         domain=domains["domain"],
         merged_into_domain=domains["merged_into_domain"],
-        account=account_holding_domain(domains["domain"]),
-        merged_into=account_holding_domain(domains["merged_into_domain"]),
+        account=linked(domains["domain"]),
+        merged_into=linked(domains["merged_into_domain"]),
         sender_timestamp=data["occurred_at"],
     )
     return {"result": "merge_recorded", "merge_notice_id": notice.pk,
@@ -333,15 +352,35 @@ def _storable(answer: dict) -> dict:
     return json.loads(text.encode("utf-8", "surrogatepass").decode("utf-8", "replace"))
 
 
-def crm_delivery_receive(*, integration: Integration, idempotency_key: str, body: bytes) -> CrmAnswer:
+def crm_delivery_receive(
+    *, integration: Integration, idempotency_key: str, body: bytes, legacy_signature: bool = False,
+    key_header: str = "Idempotency-Key",
+) -> CrmAnswer:
     """Apply one verified CRM delivery, once. The delivery row is inserted first, so a
-    concurrent duplicate waits on its unique key and then replays the stored answer."""
+    concurrent duplicate waits on its unique key and then replays the stored answer.
+
+    `idempotency_key` is the signed webhook-id of a Standard Webhooks delivery. A delivery
+    signed the old way (body only) names its key in an unsigned header, so anyone who saw it
+    could resend it under a new key: such a body, once applied, answers with the stored
+    answer whatever its key (for as long as deliveries are kept, INBOUND_DELIVERY_HISTORY_DAYS)."""
     key = (idempotency_key or "").strip()
-    if not key or len(key) > 200:
+    if not key or len(key) > 200 or not key.isprintable():
         return CrmAnswer(400, {"detail": "Invalid input.", "errors": {
-            "Idempotency-Key": ["Required header: a unique key per delivery (at most 200 characters)."]}})
+            key_header: ["Required header: a unique key per delivery (at most 200 printable characters)."]}})
     digest = hashlib.sha256(body).hexdigest()
     with transaction.atomic():
+        if legacy_signature:
+            # Serialise old-scheme deliveries of the same body, so two copies sent at once
+            # under different keys cannot both pass the check below.
+            lock = int.from_bytes(hashlib.sha256(f"{integration.pk}:{digest}".encode()).digest()[:8], "big", signed=True)
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [lock])
+            earlier = (
+                InboundDelivery.objects.filter(integration=integration, body_sha256=digest)
+                .exclude(idempotency_key=key).order_by("id").first()
+            )
+            if earlier is not None:
+                return CrmAnswer(earlier.response_status, earlier.response_body, replayed=True)
         try:
             with transaction.atomic():
                 delivery = InboundDelivery.objects.create(

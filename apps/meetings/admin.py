@@ -8,6 +8,8 @@ objects are loaded through the scoped querysets, so a URL outside one's scope is
 
 from __future__ import annotations
 
+import copy
+
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, OuterRef, Q, Subquery
@@ -316,7 +318,8 @@ class OpportunityEventInline(ReadOnlyAdminMixin, admin.TabularInline):
 @admin.register(Opportunity)
 class OpportunityAdmin(ScopedAdminMixin, ScopedForeignKeyMixin, admin.ModelAdmin):
     scope_selector = selectors.opportunities_visible_to
-    scoped_foreign_keys = {"account": accounts_visible_to}
+    # merged_into: the parent deal must be one the user sees (a hidden one is "not a valid choice").
+    scoped_foreign_keys = {"account": accounts_visible_to, "merged_into": selectors.opportunities_visible_to}
     form = OpportunityAdminForm
     inlines = [OpportunityEventInline]
     list_display = ["name", "account", "stage", "amount", "close_date", "owner", "sourcing_sdr", "is_open", "created_at"]
@@ -345,8 +348,21 @@ class OpportunityAdmin(ScopedAdminMixin, ScopedForeignKeyMixin, admin.ModelAdmin
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "owner":
-            kwargs["queryset"] = Rep.objects.filter(role__in=[Rep.Role.AE, Rep.Role.MANAGER], active=True)
+            # Hand a deal only to an AE (or manager) the user sees: an AE keeps it, a manager
+            # hands it within their teams, ops to anyone.
+            kwargs["queryset"] = reps_visible_to(user=request.user).filter(
+                role__in=[Rep.Role.AE, Rep.Role.MANAGER], active=True
+            )
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        if "cs_owner" in form.base_fields:
+            # A copy: the declared field is shared by every form class built from the form.
+            field = copy.deepcopy(form.base_fields["cs_owner"])
+            field.queryset = reps_visible_to(user=request.user).filter(active=True)
+            form.base_fields["cs_owner"] = field
+        return form
 
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data

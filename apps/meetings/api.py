@@ -121,9 +121,11 @@ class MeetingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
             raise PermissionDenied("You may book meetings only for yourself or your team.")
         ae = None
         if values.get("ae"):
-            ae = Rep.objects.filter(pk=values["ae"]).first()
+            # Only the AEs this SDR books for (selectors.aes_for_sdr): another AE is answered
+            # as a missing one, without naming them.
+            ae = selectors.aes_for_sdr(sdr=sdr).filter(pk=values["ae"]).first()
             if ae is None:
-                raise serializers.ValidationError({"ae": [f"No rep with id {values['ae']}."]})
+                raise serializers.ValidationError({"ae": [f"No AE with id {values['ae']} that {sdr} books for."]})
         # The services' refusals become 400s in the API's exception handler (api_support).
         meeting = services.meeting_book(
             contact=contact, sdr=sdr, actor=request.user, scheduled_at=values["scheduled_at"],

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.db.models import Count
@@ -10,7 +11,7 @@ from apps.accounts.selectors import accounts_visible_to
 from apps.people.models import Contact, PersonalDataRequest, Rep, Team
 from apps.people.privacy import contact_forget
 from apps.people.selectors import contacts_visible_to, reps_visible_to, user_sees_everything
-from apps.routing.admin import route_selected_leads
+from apps.routing.admin import lead_intake_message, route_selected_leads
 from sdrops.admin_scoping import ReadOnlyAdminMixin, ScopedAdminMixin, ScopedForeignKeyMixin
 
 
@@ -65,10 +66,23 @@ class RepAdmin(RepImportExportMixin, ScopedAdminMixin, admin.ModelAdmin):
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
 
+class ContactAdminForm(forms.ModelForm):
+    """The address as it is stored (lower case), so the form's uniqueness check sees an
+    existing contact whatever the case it is typed in."""
+
+    class Meta:
+        model = Contact
+        fields = ["first_name", "last_name", "email", "title", "persona", "buying_role", "source", "account"]
+
+    def clean_email(self):
+        return (self.cleaned_data.get("email") or "").strip().lower()
+
+
 @admin.register(Contact)
 class ContactAdmin(ContactImportExportMixin, ScopedAdminMixin, ScopedForeignKeyMixin, admin.ModelAdmin):
     scope_selector = contacts_visible_to
     scoped_foreign_keys = {"account": accounts_visible_to}
+    form = ContactAdminForm
     list_display = ["__str__", "account", "title", "persona", "buying_role", "source", "created_at"]
     list_select_related = ["account"]
     list_filter = ["source", "buying_role"]
@@ -88,18 +102,21 @@ class ContactAdmin(ContactImportExportMixin, ScopedAdminMixin, ScopedForeignKeyM
         return reverse("admin:workspace_contact_record", args=[obj.pk])
 
     def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        # A new inbound lead is routed the moment it exists, wherever it came from.
-        if not change and obj.source == Contact.Source.INBOUND:
-            from apps.routing.services import lead_route
+        # A new inbound lead is routed the moment it exists, wherever it came from: through
+        # the one lead intake service, so the API, this form and `route_leads` agree.
+        if change or obj.source != Contact.Source.INBOUND:
+            super().save_model(request, obj, form, change)
+            return
+        from apps.people.services import CONTACT_UPSERT_FIELDS
+        from apps.routing.intake import lead_intake  # routing imports this app's models
 
-            decision = lead_route(contact=obj, actor=request.user)
-            self.message_user(
-                request,
-                f"Routed: {decision.get_outcome_display()}"
-                + (f" → {decision.rep}" if decision.rep else " (waiting in the ops queue)"),
-                messages.SUCCESS if decision.rep else messages.WARNING,
-            )
+        result = lead_intake(
+            actor=request.user, email=obj.email, source=obj.source, account=obj.account,
+            **{field: getattr(obj, field) for field in CONTACT_UPSERT_FIELDS},
+        )
+        obj.pk = result.contact.pk
+        obj.refresh_from_db()
+        self.message_user(request, lead_intake_message(result), messages.SUCCESS if result.cycle else messages.WARNING)
 
     @admin.display(description="meetings")
     def meetings(self, obj):

@@ -13,14 +13,23 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.text import slugify
 
-from apps.people.selectors import rep_for_user
+from apps.people.selectors import rep_for_user, user_sees_everything
 
 
 def reports_allowed(user) -> bool:
-    """Anyone staff with a rep record (scoping decides what they see), and superusers."""
-    if not (getattr(user, "is_authenticated", False) and user.is_active and user.is_staff):
+    """Who may read reports; the scope (apps.reporting.filters) decides which numbers.
+
+    Users who see every book (superusers, ops) read every report, with or without a staff
+    flag: the company-wide service user a CRM integration acts as (`create_integration
+    --service-user`) has no admin login, and with the `read` scope it reads reports as ops
+    do. Anyone else needs a rep record and staff status, as for the pages; an integration
+    linked to a rep reads what that rep's role may (a manager their teams, an SDR their own
+    numbers). The admin pages are behind admin_view, which asks for staff status anyway."""
+    if not (getattr(user, "is_authenticated", False) and user.is_active):
         return False
-    return user.is_superuser or rep_for_user(user) is not None
+    if user_sees_everything(user):
+        return True
+    return user.is_staff and rep_for_user(user) is not None
 
 
 def report_index(request, *, site):

@@ -236,6 +236,10 @@ class QueueItemAdmin(admin.ModelAdmin):
     list_select_related = ["contact", "account", "rule", "claimed_by"]
     readonly_fields = ["rule", "contact", "account", "created_at", "claimed_by", "claimed_at"]
 
+    def get_queryset(self, request):
+        # The queues the user's reps claim from (ops: all): another team's leads stay hidden.
+        return selectors.queue_items_visible_to(user=request.user).select_related(*self.list_select_related)
+
     def has_add_permission(self, request):
         return False
 
@@ -425,7 +429,7 @@ class ReturnRequestAdmin(admin.ModelAdmin):
         account = get_object_or_404(accounts_visible_to(user=request.user), pk=account_id)
         if rep is None or account.owner_id != rep.pk:
             raise PermissionDenied("You can only return accounts in your own book.")
-        form = ReturnFileForm(request.POST or None, account=account)
+        form = ReturnFileForm(request.POST or None, account=account, user=request.user)
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
             try:
@@ -455,7 +459,7 @@ class ReturnRequestAdmin(admin.ModelAdmin):
         return_request = get_object_or_404(selectors.returns_reviewable_by(user=request.user), pk=pk)
         if not self.has_review_permission(request):
             raise PermissionDenied
-        form = ReturnReviewForm(request.POST or None, return_request=return_request)
+        form = ReturnReviewForm(request.POST or None, return_request=return_request, user=request.user)
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
             try:
@@ -474,7 +478,9 @@ class ReturnRequestAdmin(admin.ModelAdmin):
                 self.message_user(request, text)
                 return redirect("admin:routing_returnrequest_changelist")
         context = {**self.admin_site.each_context(request), "title": f"Review the return of {return_request.account_name}",
-                   "form": form, "return_request": return_request, "opts": self.model._meta}
+                   "form": form, "return_request": return_request, "opts": self.model._meta,
+                   # Named only when the reviewer may see it (as the merge choice).
+                   "duplicate_of": selectors.return_survivor_visible(user=request.user, return_request=return_request)}
         return TemplateResponse(request, "admin/routing/returnrequest/review.html", context)
 
     @admin.action(description="Approve with the default outcome for each reason")
@@ -518,24 +524,32 @@ def account_return_url(account: Account) -> str:
     return reverse("admin:routing_returnrequest_file", args=[account.pk])
 
 
+def lead_intake_message(result) -> str:
+    """One line for the admin about a lead intake result (apps.routing.intake), naming only
+    what the user may see."""
+    if not result.routed or not result.in_scope:
+        return result.detail
+    decision = result.decision
+    return (f"Routed: {decision.get_outcome_display()}"
+            + (f" → {decision.rep}" if decision.rep else " (waiting in the ops queue)") + f" — {decision.explanation}")
+
+
 @admin.action(description="Route the selected inbound leads", permissions=["change"])
 def route_selected_leads(modeladmin, request, queryset):
-    """For the contact admin: route each selected lead that has no open lead cycle."""
-    from apps.people.selectors import lead_cycle_current
+    """For the contact admin: route each selected lead through lead intake; a lead with an
+    open cycle is reported on its own line and left alone."""
+    from apps.routing.intake import lead_intake
 
-    routed, skipped = 0, 0
-    for contact in queryset.order_by("pk"):
-        if lead_cycle_current(contact=contact) is not None:
-            skipped += 1
-            continue
+    routed = 0
+    for email in queryset.order_by("pk").values_list("email", flat=True):
         try:
-            decision = services.lead_route(contact=contact, actor=request.user)
+            result = lead_intake(actor=request.user, email=email)
         except ValidationError as error:
-            modeladmin.message_user(request, f"{contact}: {_error_text(error)}", messages.ERROR)
+            modeladmin.message_user(request, f"{email}: {_error_text(error)}", messages.ERROR)
             continue
-        routed += 1
-        modeladmin.message_user(request, f"{contact}: {decision.rep or decision.get_outcome_display()} — {decision.explanation}")
-    if skipped:
-        modeladmin.message_user(request, f"{skipped} lead(s) already assigned were left alone.", messages.WARNING)
+        routed += result.routed
+        text = lead_intake_message(result)
+        modeladmin.message_user(request, text if text.startswith(email) else f"{email}: {text}",
+                                messages.SUCCESS if result.routed else messages.WARNING)
     if routed > 10:
         modeladmin.message_user(request, f"{routed} lead(s) routed.")

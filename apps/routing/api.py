@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import django_filters
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import transaction
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -24,9 +23,10 @@ from apps.integrations.models import Scope
 from apps.integrations.permissions import ScopedPermission
 from apps.people.contact_fields import normalize_linkedin_url, normalize_phone
 from apps.people.models import Contact, LeadCycle, LeadType, Rep
-from apps.people.selectors import lead_cycle_current, rep_for_user, user_sees_everything
-from apps.people.services import CONTACT_UPSERT_FIELDS, contact_upsert
+from apps.people.selectors import rep_for_user, user_sees_everything
+from apps.people.services import CONTACT_UPSERT_FIELDS
 from apps.routing import selectors, services
+from apps.routing.intake import LeadIntake, lead_intake
 from apps.routing.models import ReturnOutcome, ReturnReason, ReturnRequest, RoutingDecision
 
 # --- inbound leads -------------------------------------------------------------------------
@@ -77,7 +77,7 @@ class LeadIn(serializers.Serializer):
 
 
 class LeadContactOut(serializers.Serializer):
-    id = serializers.IntegerField()
+    id = serializers.IntegerField(allow_null=True, help_text="Null when the contact is outside your scope.")
     email = serializers.EmailField()
     created = serializers.BooleanField(help_text="True when this request created the contact.")
 
@@ -168,14 +168,6 @@ def _decision_out(decision: RoutingDecision) -> dict:
     }
 
 
-OUTCOME_DETAIL = {
-    RoutingDecision.Outcome.QUEUED: "Queued: the lead waits in a first-come queue for its reps to claim.",
-    RoutingDecision.Outcome.UNMATCHED: "Not assigned: the lead could not be matched to an account and waits in the "
-    "ops queue (admin → Routing decisions). Send account_domain with a webmail address.",
-    RoutingDecision.Outcome.NO_REP: "Not assigned: no rep is available; the lead waits in the ops queue.",
-}
-
-
 class RoutingDecisionOut(DecisionOut):
     contact = serializers.IntegerField(allow_null=True)
     contact_email = serializers.CharField(allow_null=True)
@@ -212,7 +204,11 @@ class RoutingDecisionFilter(django_filters.FilterSet):
             "Creates or updates the contact by email, then routes it exactly as the admin does: matched to its "
             "account by email domain (or account_domain), then the open opportunity's owner, a customer's AE/CSM, "
             "the account's owner, or the first matching routing rule. Answers with the account, the rep and why. "
-            "A lead that already has an open cycle is not routed again (200, routed false)."
+            "A lead that already has an open cycle is not routed again (200, routed false). A scoped caller "
+            "(an SDR's token) may add new leads and update and route only contacts it can see: a contact outside "
+            "its scope is left unchanged and answered like any lead not routed (200, routed false, no contact id, "
+            "account, rep or cycle); a new lead routed into a book outside its scope names neither its account "
+            "nor its rep."
         ),
         request=LeadIn,
         responses={201: LeadOut, 200: LeadOut, **ERROR_RESPONSES},
@@ -239,43 +235,45 @@ class LeadViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         data = LeadIn(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        with transaction.atomic():
-            contact, contact_created = contact_upsert(
-                email=values["email"], source=values["source"], actor=request.user,
-                **{f: values[f] for f in CONTACT_UPSERT_FIELDS},
-            )
-            current = lead_cycle_current(contact=contact)
-            if current is not None:
-                account = Account.objects.filter(pk=contact.account_id).first()
-                rep = Rep.objects.select_related("user").filter(pk=current.rep_id).first()
-                body = {
-                    "routed": False, "assigned": rep is not None,
-                    "detail": f"{contact.email} already has an open lead cycle (cycle {current.number}, "
-                    f"{current.get_state_display()}) with {rep or 'nobody'}; it was not routed again.",
-                    "contact": {"id": contact.pk, "email": contact.email, "created": False},
-                    "account": {"id": account.pk, "name": account.name, "domain": account.domain, "created": False}
-                    if account else None,
-                    "rep": _rep_out(rep), "decision": None, "lead_cycle": _cycle_out(current),
-                }
-                return Response(LeadOut(body).data, status=status.HTTP_200_OK)
-            decision = services.lead_route(
-                contact=contact, actor=request.user, account_domain=values["account_domain"], lead_type=values["lead_type"],
-            )
-        decision = RoutingDecision.objects.select_related("account", "rep__user", "rule").get(pk=decision.pk)
-        cycle = lead_cycle_current(contact=contact) if decision.rep_id else None
-        account = decision.account
-        if decision.rep_id:
-            detail = f"Assigned to {decision.rep.owner_name}: {decision.explanation}"
-        else:
-            detail = f"{OUTCOME_DETAIL.get(decision.outcome, decision.get_outcome_display())} {decision.explanation}".strip()
-        body = {
-            "routed": True, "assigned": decision.rep_id is not None, "detail": detail,
-            "contact": {"id": contact.pk, "email": contact.email, "created": contact_created},
-            "account": {"id": account.pk, "name": account.name, "domain": account.domain,
-                        "created": decision.account_created} if account else None,
-            "rep": _rep_out(decision.rep), "decision": _decision_out(decision), "lead_cycle": _cycle_out(cycle),
-        }
-        return Response(LeadOut(body).data, status=status.HTTP_201_CREATED)
+        result = lead_intake(
+            actor=request.user, email=values["email"], source=values["source"], lead_type=values["lead_type"],
+            account_domain=values["account_domain"], **{f: values[f] for f in CONTACT_UPSERT_FIELDS},
+        )
+        return Response(LeadOut(_lead_body(result)).data,
+                        status=status.HTTP_201_CREATED if result.routed else status.HTTP_200_OK)
+
+
+def _lead_body(result: LeadIntake) -> dict:
+    """The answer names only what the caller may see: a contact outside its scope gets the
+    shape of any lead not routed (no contact id, owner, account or cycle); a lead routed into
+    a book outside its scope names neither that book's account nor its rep."""
+    contact = result.contact
+    body = {
+        "routed": result.routed, "assigned": False, "detail": result.detail,
+        "contact": {"id": contact.pk if contact else None, "email": result.email, "created": result.contact_created},
+        "account": None, "rep": None, "decision": None, "lead_cycle": None,
+    }
+    if result.outcome == LeadIntake.Outcome.OPEN_CYCLE:
+        cycle = result.cycle
+        account = Account.objects.filter(pk=contact.account_id).first()
+        rep = Rep.objects.select_related("user").filter(pk=cycle.rep_id).first()
+        body.update({
+            "assigned": rep is not None,
+            "account": {"id": account.pk, "name": account.name, "domain": account.domain, "created": False}
+            if account else None,
+            "rep": _rep_out(rep), "lead_cycle": _cycle_out(cycle),
+        })
+    elif result.routed:
+        decision = result.decision
+        body["assigned"] = decision.rep_id is not None
+        if result.in_scope:
+            account = decision.account
+            body.update({
+                "account": {"id": account.pk, "name": account.name, "domain": account.domain,
+                            "created": decision.account_created} if account else None,
+                "rep": _rep_out(decision.rep), "decision": _decision_out(decision), "lead_cycle": _cycle_out(result.cycle),
+            })
+    return body
 
 
 # --- returns -------------------------------------------------------------------------------
@@ -305,7 +303,7 @@ class ReturnFileIn(serializers.Serializer):
     note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
     duplicate_of = serializers.IntegerField(
         min_value=1, max_value=2**63 - 1, required=False, allow_null=True,
-        help_text="For reason duplicate: the account that stays.",
+        help_text="For reason duplicate: the account that stays (one in your scope).",
     )
     get_back_on = serializers.DateField(required=False, allow_null=True, help_text="For reason get_back_to_me.")
     swap = serializers.BooleanField(default=False, help_text="Hand me the best available replacement at once.")
@@ -318,7 +316,7 @@ class ReturnApproveIn(serializers.Serializer):
     )
     rest_days = serializers.IntegerField(min_value=0, max_value=3650, required=False, allow_null=True)
     reassign_to = serializers.IntegerField(min_value=1, max_value=2**63 - 1, required=False, allow_null=True,
-                                           help_text="Rep id, for outcome reassign.")
+                                           help_text="For outcome reassign: an active SDR of your teams (ops: any).")
     note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
 
 
@@ -383,9 +381,10 @@ class ReturnViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             raise serializers.ValidationError({"account": ["You can only return accounts in your own book."]})
         duplicate_of = None
         if values.get("duplicate_of"):
-            duplicate_of = Account.objects.filter(pk=values["duplicate_of"]).first()
+            # Looked up in the filer's scope: a hidden account is answered as a missing one.
+            duplicate_of = accounts_visible_to(user=request.user).filter(pk=values["duplicate_of"]).first()
             if duplicate_of is None:
-                raise serializers.ValidationError({"duplicate_of": [f"No account with id {values['duplicate_of']}."]})
+                raise serializers.ValidationError({"duplicate_of": [services.duplicate_refusal(values["duplicate_of"])]})
         # The services' refusals become 400s in the API's exception handler (api_support).
         return_request = services.return_file(
             account=account, rep=rep, reason=values["reason"], note=values["note"], duplicate_of=duplicate_of,
@@ -413,9 +412,10 @@ class ReturnViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         values = data.validated_data
         reassign_to = None
         if values.get("reassign_to"):
-            reassign_to = Rep.objects.filter(pk=values["reassign_to"], active=True).first()
+            # Only SDRs this reviewer may assign to; any other id is answered as a missing one.
+            reassign_to = selectors.reps_assignable_by(user=request.user).filter(pk=values["reassign_to"]).first()
             if reassign_to is None:
-                raise serializers.ValidationError({"reassign_to": [f"No active rep with id {values['reassign_to']}."]})
+                raise serializers.ValidationError({"reassign_to": [services.reassign_refusal(values["reassign_to"])]})
         services.return_approve(
             return_request=return_request, actor=request.user, outcome=values["outcome"] or None,
             rest_days=values.get("rest_days"), reassign_to=reassign_to, note=values["note"],

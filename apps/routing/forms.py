@@ -7,9 +7,10 @@ from django.core.exceptions import ValidationError
 
 from apps.accounts.domains import normalize_domain
 from apps.accounts.models import Account, ActivityType
-from apps.accounts.selectors import account_holding_domain
+from apps.accounts.selectors import account_holding_domain, accounts_visible_to
 from apps.people.models import Contact, LeadType, Rep, Segment, Team
 from apps.routing.models import ReturnOutcome, ReturnReason, RoutingRule, RulesOfEngagement
+from apps.routing.selectors import reps_assignable_by, return_survivor_visible
 from apps.routing.services import DEFAULT_OUTCOME
 
 
@@ -32,21 +33,25 @@ class ReturnFileForm(forms.Form):
         required=False, label="Swap: give me the best available replacement now",
     )
 
-    def __init__(self, *args, account: Account, **kwargs):
+    def __init__(self, *args, account: Account, user, **kwargs):
         self.account = account
+        self.user = user
         super().__init__(*args, **kwargs)
 
     def clean_duplicate_of(self):
         value = (self.cleaned_data.get("duplicate_of") or "").strip()
         if not value:
             return None
+        # Only accounts the filer sees: a hidden one gets the answer of a missing one.
+        visible = accounts_visible_to(user=self.user)
         if value.isdigit():
-            survivor = Account.objects.filter(pk=int(value)).first()
+            survivor = visible.filter(pk=int(value)).first()
         else:
             try:
-                survivor = account_holding_domain(normalize_domain(value))
+                holder = account_holding_domain(normalize_domain(value))
             except ValidationError as error:
                 raise ValidationError(error.messages) from None
+            survivor = visible.filter(pk=holder.pk).first() if holder is not None else None
         if survivor is None:
             raise ValidationError(f"No account has the domain or id “{value}”.")
         if survivor.pk == self.account.pk:
@@ -58,14 +63,21 @@ class ReturnReviewForm(forms.Form):
     outcome = forms.ChoiceField(choices=ReturnOutcome.choices, required=False)
     rest_days = forms.IntegerField(required=False, min_value=0, max_value=365,
                                    help_text="Empty: the rules of engagement's days for this reason.")
-    reassign_to = forms.ModelChoiceField(queryset=Rep.objects.filter(active=True), required=False)
+    reassign_to = forms.ModelChoiceField(
+        queryset=Rep.objects.none(), required=False,
+        help_text="For reassign: an active SDR of your teams (ops: any SDR).",
+    )
     note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}),
                            help_text="Required to reject: the rep is told why.")
 
-    def __init__(self, *args, return_request, **kwargs):
+    def __init__(self, *args, return_request, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["outcome"].initial = DEFAULT_OUTCOME[return_request.reason]
-        if return_request.duplicate_of_id is None:
+        self.fields["reassign_to"].queryset = (
+            reps_assignable_by(user=user).exclude(pk=return_request.rep_id).order_by("owner_name")
+        )
+        # A survivor the reviewer cannot see is treated as none: no merge offered.
+        if return_survivor_visible(user=user, return_request=return_request) is None:
             self.fields["outcome"].choices = [c for c in ReturnOutcome.choices if c[0] != ReturnOutcome.MERGE]
 
 

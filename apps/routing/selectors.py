@@ -17,6 +17,7 @@ from apps.people.selectors import rep_for_user, reps_managed_by, scoped_rep_ids,
 from apps.routing.models import (
     AccountRest,
     CapacityRule,
+    QueueItem,
     RepCapacityOverride,
     ReturnRequest,
     RoutingDecision,
@@ -270,12 +271,45 @@ def returns_visible_to(*, user) -> QuerySet[ReturnRequest]:
     return qs.filter(rep=rep)
 
 
+def reps_assignable_by(*, user) -> QuerySet[Rep]:
+    """The SDRs `user` may hand an account to when reviewing a return (outcome reassign):
+    ops and the system (None) any active SDR; a manager the active SDRs they see (their
+    teams, scoped_rep_ids); nobody else anyone."""
+    qs = Rep.objects.filter(role=Rep.Role.SDR, active=True)
+    if user is None or user_sees_everything(user):
+        return qs
+    return qs.filter(pk__in=scoped_rep_ids(user=user) or [])
+
+
+def return_survivor_visible(*, user, return_request: ReturnRequest) -> Account | None:
+    """The account a duplicate return names as the one that stays, if `user` may see it
+    (None, the system, sees every account); None when it is gone or outside their scope —
+    the two are answered alike."""
+    from apps.accounts.selectors import accounts_visible_to
+
+    if return_request.duplicate_of_id is None:
+        return None
+    qs = Account.objects.all() if user is None else accounts_visible_to(user=user)
+    return qs.filter(pk=return_request.duplicate_of_id).first()
+
+
 def user_may_review(*, user, return_request: ReturnRequest) -> bool:
     return returns_reviewable_by(user=user).filter(pk=return_request.pk).exists()
 
 
 def today(now: dt.datetime | None = None) -> dt.date:
     return timezone.localdate(now or timezone.now())
+
+
+def queue_items_visible_to(*, user) -> QuerySet[QueueItem]:
+    """Ops: every queue. Others: the leads waiting in queues their reps (scoped_rep_ids) can
+    claim from, and the leads those reps claimed — never another team's queue."""
+    qs = QueueItem.objects.all()
+    if user_sees_everything(user):
+        return qs
+    ids = scoped_rep_ids(user=user) or []
+    members = RoutingRuleMember.objects.filter(rep_id__in=ids).values("rule_id")
+    return qs.filter(Q(rule_id__in=members) | Q(claimed_by_id__in=ids))
 
 
 def routing_decisions_visible_to(*, user) -> QuerySet[RoutingDecision]:

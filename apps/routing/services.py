@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from apps.accounts.domains import email_domain, is_webmail, normalize_domain, registrable_domain
 from apps.accounts.models import Account, DomainAlias, OwnershipReason
-from apps.accounts.selectors import webmail_extra_domains
+from apps.accounts.selectors import accounts_visible_to, webmail_extra_domains
 from apps.accounts.services import account_create, account_owners_set
 from apps.people.models import Contact, LeadType, Rep
 from apps.people.selectors import lead_cycle_current
@@ -889,6 +889,23 @@ def swap_replacement_pick(*, rep: Rep, now: dt.datetime) -> int | None:
     return pool.select_for_update(no_key=True, skip_locked=True, of=("self",)).values_list("pk", flat=True).first()
 
 
+def reassign_refusal(pk) -> str:
+    """The one answer for a reassign target the reviewer may not use, whether it exists or not."""
+    return f"No SDR with id {pk} that you may reassign to."
+
+
+def duplicate_refusal(pk) -> str:
+    """The one answer for a duplicate's survivor outside the filer's scope, or missing."""
+    return f"No account with id {pk} in your scope."
+
+
+def _user_of(actor):
+    """The user behind an actor (a user or a rep); None for the system."""
+    if actor is None:
+        return None
+    return getattr(actor, "user", actor) if isinstance(actor, Rep) else actor
+
+
 def return_file(
     *,
     account: Account,
@@ -910,6 +927,10 @@ def return_file(
             raise ValidationError({"duplicate_of": "Name the account this one duplicates."})
         if duplicate_of.pk == account.pk:
             raise ValidationError({"duplicate_of": "An account cannot duplicate itself."})
+        # The survivor must be one the filer sees: a hidden account is answered as a missing one.
+        user = _user_of(actor)
+        if user is not None and not accounts_visible_to(user=user).filter(pk=duplicate_of.pk).exists():
+            raise ValidationError({"duplicate_of": duplicate_refusal(duplicate_of.pk)})
     else:
         duplicate_of = None
     if reason == ReturnReason.GET_BACK_TO_ME:
@@ -962,7 +983,11 @@ def return_approve(
     note: str = "",
 ) -> ReturnRequest:
     """Approve a pending return with an outcome (default per reason): rest then pool;
-    disqualify; merge into the named duplicate; data fixing then pool; reassign."""
+    disqualify; merge into the named duplicate; data fixing then pool; reassign.
+
+    Scope (the actor's; None is the system): a reassign target must be an SDR the reviewer
+    may assign to (selectors.reps_assignable_by) and a merge survivor an account the reviewer
+    sees; anything else is answered exactly as a target or survivor that does not exist."""
     now = timezone.now()
     with transaction.atomic():
         request = ReturnRequest.objects.select_for_update().get(pk=return_request.pk)
@@ -996,15 +1021,18 @@ def return_approve(
         elif outcome == ReturnOutcome.REASSIGN:
             if reassign_to is None:
                 raise ValidationError({"reassign_to": "Choose the rep to reassign the account to."})
+            if not selectors.reps_assignable_by(user=_user_of(actor)).filter(pk=reassign_to.pk).exists():
+                raise ValidationError({"reassign_to": reassign_refusal(reassign_to.pk)})
             if reassign_to.pk == request.rep_id:
                 raise ValidationError({"reassign_to": "Reassign to a different rep than the one returning it."})
             account_owners_set(changes=[(account.pk, reassign_to.pk)], reason=OwnershipReason.RETURN, actor=actor,
                                note=reason_note)
             request.reassign_to = reassign_to
         elif outcome == ReturnOutcome.MERGE:
-            if request.duplicate_of_id is None:
+            # A survivor outside the reviewer's scope is answered as a missing one.
+            survivor = selectors.return_survivor_visible(user=_user_of(actor), return_request=request)
+            if survivor is None:
                 raise ValidationError({"outcome": "Only a return that names the duplicate can be merged."})
-            survivor = Account.objects.get(pk=request.duplicate_of_id)
             account_merge(duplicate=account, survivor=survivor, actor=actor)
             request.account = None  # The duplicate is gone; account_name keeps what it was.
         request.status, request.outcome = ReturnRequest.Status.APPROVED, outcome

@@ -260,6 +260,10 @@ WEBHOOK_BACKOFF_BASE_SECONDS = float(os.environ.get("WEBHOOK_BACKOFF_BASE_SECOND
 # idempotency records of CRM deliveries; pending events and dead letters are always kept.
 WEBHOOK_HISTORY_DAYS = int(os.environ.get("WEBHOOK_HISTORY_DAYS", "30"))
 INBOUND_DELIVERY_HISTORY_DAYS = int(os.environ.get("INBOUND_DELIVERY_HISTORY_DAYS", "30"))
+# Webhooks are signed with Standard Webhooks (id + timestamp + body); the old body-only
+# X-Sdrops-Signature is still accepted from the CRM and sent to endpoints until this day
+# (inclusive, UTC). Empty: Standard Webhooks only. See apps/integrations/signing.py.
+WEBHOOK_LEGACY_SIGNATURE_UNTIL = os.environ.get("WEBHOOK_LEGACY_SIGNATURE_UNTIL", "2027-03-31")
 
 LOGGING = {
     "version": 1,

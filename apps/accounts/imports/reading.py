@@ -1,8 +1,13 @@
 """Reading the CSV files people bring: encoding, delimiter, header and line numbers.
 
-Everything here is about the *file*; what a row means is up to each kind's importer. The
-whole file is decoded once (a 100,000-row accounts file is ~10 MB of text); rows are then
-streamed through `csv.reader`, so only the importers decide what to keep.
+The one CSV reader of the project: the account, contact and rep imports, the signals import
+and `route_leads` all read through `read_table`. Everything here is about the *file*; what a
+row means is up to each caller. The whole file is decoded once (a 100,000-row accounts file
+is ~10 MB of text); rows are then streamed through `csv.reader`, so only the callers decide
+what to keep.
+
+A file that cannot be read raises FileRefused with messages naming the line (and column),
+also while its rows are being read: callers that iterate `rows()` catch it too.
 """
 
 from __future__ import annotations
@@ -27,7 +32,12 @@ ENCODING_CHOICES = [
     ("mac-roman", "Mac Roman"),
 ]
 
-csv.field_size_limit(1 << 20)
+# The csv module's own cell limit is process-wide and its error ("field larger than field
+# limit") names neither line nor column, so it is lifted and each cell is measured here
+# instead: an oversized cell is refused with where it is. The text is in memory already,
+# so a long cell costs no more than the file itself.
+MAX_CELL_CHARS = 1 << 20
+csv.field_size_limit(2**31 - 1)
 
 
 class FileRefused(Exception):
@@ -131,13 +141,9 @@ class CsvTable:
         return column in self.columns
 
     def _reader(self) -> Iterator[tuple[int, list[str]]]:
-        reader = csv.reader(io.StringIO(self.text, newline=""), delimiter=self.delimiter)
-        next(reader, None)
-        previous = reader.line_num
-        for cells in reader:
-            line = previous + 1
-            previous = reader.line_num
-            yield line, cells
+        records = csv_records(self.text, self.delimiter, header=self.header)
+        next(records, None)
+        yield from records
 
     def rows(self) -> Iterator[tuple[int, list[str], dict[str, str]]]:
         """(file line where the record starts, raw cells, {known column: cleaned value}).
@@ -174,13 +180,43 @@ class CsvTable:
         return found
 
 
+def _column_name(index: int, header: list[str] | None) -> str:
+    name = header[index].strip() if header is not None and index < len(header) else ""
+    return f"column {index + 1}" + (f" ({name[:40]})" if name and len(name) <= MAX_CELL_CHARS else "")
+
+
+def csv_records(text: str, delimiter: str, *, header: list[str] | None = None) -> Iterator[tuple[int, list[str]]]:
+    """(file line where the record starts, cells) for every record, the header included.
+    Raises FileRefused for a cell over MAX_CELL_CHARS or anything the csv module refuses."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    previous = 0
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            raise FileRefused(f"Line {previous + 1}: the file cannot be read as CSV ({error}).")
+        line = previous + 1
+        previous = reader.line_num
+        if cells and max(map(len, cells)) > MAX_CELL_CHARS:
+            index, cell = next((i, c) for i, c in enumerate(cells) if len(c) > MAX_CELL_CHARS)
+            raise FileRefused(
+                f"Line {line}, {_column_name(index, header)}: the cell is {len(cell):,} characters long; "
+                f"at most {MAX_CELL_CHARS:,} are read.",
+                "A quote that is opened and never closed makes the rest of the file one cell: check the quotes "
+                "on that line.",
+            )
+        yield line, cells
+
+
 def read_table(data: bytes, *, known: Iterable[str], encoding: str | None = None) -> CsvTable:
     text = decode(data, encoding)
     if not text.strip():
         raise FileRefused("The file is empty; expected a header line and at least one row.")
     first_line = text.split("\n", 1)[0]
     delimiter = detect_delimiter(first_line)
-    header = next(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    header = next(csv_records(text, delimiter))[1]
     known = list(known)
     columns: dict[str, int] = {}
     unknown: list[str] = []

@@ -68,7 +68,12 @@ def import_run(
             f"{', '.join(table.unknown_columns)}. Known columns: {', '.join(Importer.columns)}."
         )
     importer = Importer(table, actor=actor, progress=progress)
-    validated = importer.validate()
+    try:
+        validated = importer.validate()
+    except FileRefused as refusal:  # a record deep in the file the csv reader cannot take
+        outcome.refused = True
+        outcome.file_errors = refusal.messages
+        return outcome
     outcome.total_rows = validated.total
     with transaction.atomic():
         with connection.cursor() as cursor:
@@ -160,6 +165,16 @@ def import_record_preview(*, record: ImportRecord) -> ImportOutcome:
             kind=record.kind, data=data, actor=record.created_by, dry_run=True,
             skip_bad_rows=record.skip_bad_rows, encoding=record.encoding, progress=progress,
         )
+    except Exception as error:
+        # Never leave the record "checking the file" forever: whatever went wrong, it is
+        # finished, failed, with the reason on it (and the traceback in the log).
+        logger.exception("Checking import %s failed", record.pk)
+        record.status = ImportRecord.Status.FAILED
+        record.finished_at = timezone.now()
+        record.stage = ""
+        record.messages = [*record.messages, f"Checking the file failed and nothing was written: {error}"[:2000]]
+        record.save()
+        return ImportOutcome(kind=record.kind, dry_run=True, refused=True, file_errors=record.messages)
     finally:
         progress.close()
     _record_outcome(record, outcome)

@@ -74,3 +74,44 @@ def test_scoping_and_bad_filters(api, sdr, other_sdr, books):
     backwards = client.get("/api/reports/lead-response/", {"date_from": "2026-02-01", "date_to": "2026-01-01"})
     assert backwards.status_code == 400 and "date_to" in backwards.json()["errors"]
     assert client.get("/api/reports/no-such-page/").status_code == 404
+
+
+def test_a_company_wide_service_user_with_read_scope_reads_reports_like_ops(books, sdr, other_sdr):
+    """The README's example: `create_integration "CRM sync" --user crm-sync --service-user --scopes read,…`
+    makes a superuser without a password or staff flag; its token reads every report, unscoped."""
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("create_integration", "CRM sync", "--user", "crm-sync", "--service-user",
+                 "--scopes", "read,write_accounts,write_leads_activities", stdout=out)
+    token = next(line.split(": ", 1)[1] for line in out.getvalue().splitlines() if line.startswith("Token"))
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert client.get("/api/reports/").status_code == 200
+    response = client.get("/api/reports/lead-response/", {"date_from": "2026-10-01", "date_to": "2026-10-31",
+                                                          "segment": "smb"})
+    assert response.status_code == 200, response.content[:300]
+    assert response.json()["filters"]["date_from"] == "2026-10-01"
+    table = next(t for t in client.get("/api/reports/territory/").json()["tables"] if t["key"] == "owners")
+    assert {"Sam Seller", "Olga Other"} <= {row["rep"] for row in table["rows"]}
+
+
+def test_a_service_user_without_read_scope_or_rep_tokens_keep_their_limits(api, books, ae, sdr):
+    from django.contrib.auth import get_user_model
+
+    service = get_user_model().objects.create(username="crm-nostaff", is_superuser=True)
+    _, token = integration_create(name="no-read", user=service, scopes=["write_accounts"])
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert client.get("/api/reports/").status_code == 403
+    # A plain user with neither a rep nor everything in view: no reports, whatever the scope.
+    nobody = get_user_model().objects.create(username="nobody", is_staff=True)
+    _, token = integration_create(name="nobody-read", user=nobody, scopes=["read"])
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    response = client.get("/api/reports/")
+    assert response.status_code == 403 and "Reports are for" in response.json()["detail"]
+    # A token linked to an SDR reads that SDR's own numbers only.
+    table = next(t for t in api(sdr).get("/api/reports/territory/").json()["tables"] if t["key"] == "owners")
+    assert [row["rep"] for row in table["rows"]] == ["Sam Seller"]

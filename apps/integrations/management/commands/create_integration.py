@@ -10,6 +10,7 @@ from django.db import transaction
 
 from apps.integrations.models import Scope
 from apps.integrations.services import integration_create
+from apps.integrations.signing import standard_secret
 
 
 class Command(BaseCommand):
@@ -52,4 +53,5 @@ class Command(BaseCommand):
         self.stdout.write(f"Integration “{integration.name}” (id {integration.pk}) acting as {account.username}, "
                           f"scopes {', '.join(integration.scopes) or 'none'}.")
         self.stdout.write(f"Token (shown once): {token}")
-        self.stdout.write(f"Webhook secret: {integration.secret}")
+        self.stdout.write(f"Webhook secret (Standard Webhooks): {standard_secret(integration.secret)}")
+        self.stdout.write(f"Webhook secret (deprecated X-Sdrops-Signature HMAC key): {integration.secret}")

@@ -2,36 +2,37 @@
 
 Columns: email (required), first_name, last_name, title, account_domain (needed for a
 webmail address), lead_type (inbound by default). All rows are checked first; any bad row
-stops the run with its line number and nothing is written.
+stops the run with its line number and nothing is written. Then each row goes through
+apps.routing.intake.lead_intake in its own transaction, exactly as a lead posted to the API:
+a lead that already has an open cycle (or, with --user, one outside that user's scope) is
+reported on its own line and the rest of the file is routed.
 """
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.core.validators import validate_email
-from django.db import transaction
 
 from apps.accounts.domains import normalize_domain
-from apps.people.models import Contact, LeadType
-from apps.routing.services import lead_route
+from apps.accounts.imports.reading import FileRefused, read_table
+from apps.people.models import LeadType
+from apps.routing.intake import lead_intake
 
 COLUMNS = ["email", "first_name", "last_name", "title", "account_domain", "lead_type"]
 
 
 def parse_leads(path: Path) -> tuple[list[dict], list[str]]:
     rows, errors, seen = [], [], {}
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        reader = csv.DictReader(handle)
-        header = [h.strip().lower() for h in (reader.fieldnames or [])]
-        if "email" not in header:
+    try:  # the project's one CSV reader: encoding, delimiter, oversized cells, line numbers
+        table = read_table(path.read_bytes(), known=COLUMNS)
+        if not table.has("email"):
             return [], [f"line 1: the header must have an “email” column (allowed: {', '.join(COLUMNS)})."]
-        reader.fieldnames = header
-        for line, raw in enumerate(reader, start=2):
-            row = {k: (raw.get(k) or "").strip() for k in COLUMNS}
+        for line, _cells, values in table.rows():
+            row = {k: values.get(k, "") for k in COLUMNS}
             row["email"] = row["email"].lower()
             try:
                 validate_email(row["email"])
@@ -54,6 +55,8 @@ def parse_leads(path: Path) -> tuple[list[dict], list[str]]:
                 continue
             row["line"] = line
             rows.append(row)
+    except FileRefused as refusal:
+        return [], refusal.messages
     return rows, errors
 
 
@@ -62,27 +65,43 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("file")
+        parser.add_argument("--user", help="Route as this user, within their scope (default: the system, company-wide).")
 
     def handle(self, *args, **options):
         path = Path(options["file"])
         if not path.exists():
             raise CommandError(f"No such file: {path}")
+        actor = None
+        if options.get("user"):
+            actor = get_user_model().objects.filter(username=options["user"]).first()
+            if actor is None:
+                raise CommandError(f"No user “{options['user']}”.")
         rows, errors = parse_leads(path)
         if errors:
             raise CommandError("Nothing was routed:\n" + "\n".join(errors))
         counts: dict[str, int] = {}
-        with transaction.atomic():
-            for row in rows:
-                contact, created = Contact.objects.get_or_create(
-                    email=row["email"],
-                    defaults={"first_name": row["first_name"], "last_name": row["last_name"], "title": row["title"],
-                              "source": Contact.Source.INBOUND},
+        not_routed = 0
+        for row in rows:
+            try:
+                result = lead_intake(
+                    actor=actor, email=row["email"], account_domain=row["account_domain"], lead_type=row["lead_type"],
+                    first_name=row["first_name"], last_name=row["last_name"], title=row["title"],
                 )
-                try:
-                    decision = lead_route(contact=contact, account_domain=row["account_domain"], lead_type=row["lead_type"])
-                except ValidationError as error:
-                    raise CommandError(f"line {row['line']}: {' '.join(error.messages)} — nothing was routed.") from None
-                counts[decision.get_outcome_display()] = counts.get(decision.get_outcome_display(), 0) + 1
-                self.stdout.write(f"{contact.email}: {decision.rep or decision.get_outcome_display()} — {decision.explanation}")
+            except ValidationError as error:
+                not_routed += 1
+                self.stdout.write(f"line {row['line']}: {row['email']}: {' '.join(error.messages)}")
+                continue
+            if not result.routed:
+                not_routed += 1
+                self.stdout.write(f"line {row['line']}: {result.detail}")
+                continue
+            decision = result.decision
+            counts[decision.get_outcome_display()] = counts.get(decision.get_outcome_display(), 0) + 1
+            if result.in_scope:
+                self.stdout.write(f"{result.email}: {decision.rep or decision.get_outcome_display()} — {decision.explanation}")
+            else:
+                self.stdout.write(f"{result.email}: {result.detail}")
+        routed = sum(counts.values())
         summary = ", ".join(f"{n} {label.lower()}" for label, n in sorted(counts.items()))
-        self.stdout.write(self.style.SUCCESS(f"{len(rows)} lead(s) routed: {summary}."))
+        tail = f"; {not_routed} not routed" if not_routed else ""
+        self.stdout.write(self.style.SUCCESS(f"{routed} lead(s) routed: {summary or 'none'}{tail}."))

@@ -1,0 +1,139 @@
+"""Lead intake: the one way a lead comes in by email — the API (POST /api/leads/), the
+contact admin (add form and the "Route the selected inbound leads" action) and
+`route_leads` all call `lead_intake`.
+
+The scope rule lives here. A caller may create new contacts and route them, and may update
+and route only contacts it can see (apps.people.selectors.contacts_visible_to). A contact
+outside its scope is left exactly as it is — no field, no cycle, no routing decision — and
+the result says nothing about it. The system (actor None: commands run by ops, jobs) and
+company-wide users (ops, the CRM's service user) see every contact, so they keep routing
+any lead. A lead whose contact already has an open cycle is never routed twice: that is an
+outcome of its own, never an error, so a file of leads is never aborted by one of them.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Exists, OuterRef
+
+from apps.accounts.models import Account
+from apps.accounts.selectors import accounts_visible_to
+from apps.people.models import Contact, LeadCycle, LeadType
+from apps.people.selectors import contacts_visible_to, lead_cycle_current, user_sees_everything
+from apps.people.services import CONTACT_UPSERT_FIELDS, contact_upsert
+from apps.routing.models import RoutingDecision
+from apps.routing.services import lead_route
+
+
+@dataclass(frozen=True)
+class LeadIntake:
+    """What became of one lead. `contact`, `decision` and `cycle` are None when the caller
+    may not know them (OUT_OF_SCOPE); `in_scope` says whether the rep and account the lead
+    went to are the caller's to see (when not, entry points name neither)."""
+
+    class Outcome(enum.StrEnum):
+        ROUTED = "routed"
+        OPEN_CYCLE = "open_cycle"
+        OUT_OF_SCOPE = "out_of_scope"
+
+    outcome: Outcome
+    email: str
+    contact: Contact | None = None
+    contact_created: bool = False
+    decision: RoutingDecision | None = None
+    cycle: LeadCycle | None = None
+    in_scope: bool = True
+
+    @property
+    def routed(self) -> bool:
+        return self.outcome == self.Outcome.ROUTED
+
+    @property
+    def detail(self) -> str:
+        """One sentence for the person or system that sent the lead."""
+        if self.outcome == self.Outcome.OUT_OF_SCOPE:
+            return (f"{self.email} is a lead outside your scope; it was neither changed nor routed "
+                    "(ops or the contact's owner can route it).")
+        if self.outcome == self.Outcome.OPEN_CYCLE:
+            cycle = self.cycle
+            who = cycle.rep if cycle.rep_id else "nobody"
+            return (f"{self.email} already has an open lead cycle (cycle {cycle.number}, "
+                    f"{cycle.get_state_display()}) with {who}; it was not routed again.")
+        decision = self.decision
+        if not self.in_scope:
+            state = "assigned to a rep" if decision.rep_id else "waiting for a rep"
+            return f"Routed: the lead belongs to a book outside your scope and is {state} there."
+        if decision.rep_id:
+            return f"Assigned to {decision.rep.owner_name}: {decision.explanation}"
+        return f"{OUTCOME_DETAIL.get(decision.outcome, decision.get_outcome_display())} {decision.explanation}".strip()
+
+
+OUTCOME_DETAIL = {
+    RoutingDecision.Outcome.QUEUED: "Queued: the lead waits in a first-come queue for its reps to claim.",
+    RoutingDecision.Outcome.UNMATCHED: "Not assigned: the lead could not be matched to an account and waits in the "
+    "ops queue (admin → Routing decisions). Send account_domain with a webmail address.",
+    RoutingDecision.Outcome.NO_REP: "Not assigned: no rep is available; the lead waits in the ops queue.",
+}
+
+
+def _company_wide(actor) -> bool:
+    return actor is None or user_sees_everything(actor)
+
+
+def lead_intake(
+    *,
+    actor,
+    email: str,
+    source: str = Contact.Source.INBOUND,
+    lead_type: str = LeadType.INBOUND,
+    account_domain: str = "",
+    account: Account | None = None,
+    **fields,
+) -> LeadIntake:
+    """Create or update the contact for `email` and route it, within `actor`'s scope.
+
+    `fields` are contact_upsert's (first_name, last_name, title, persona, buying_role): given
+    non-blank values overwrite. `account` (the admin's choice for a new contact) must be one
+    the actor sees. Raises ValidationError only for bad input (a field too long, an unknown
+    lead type, an account outside scope); a hidden contact or an open cycle is an outcome.
+    """
+    email = (email or "").strip().lower()
+    unknown = set(fields) - set(CONTACT_UPSERT_FIELDS)
+    if unknown:
+        raise ValidationError({field: "This field cannot be set here." for field in sorted(unknown)})
+    if lead_type not in LeadType.values:
+        raise ValidationError({"lead_type": f"Unknown lead type “{lead_type}”; expected one of {', '.join(LeadType.values)}."})
+    everything = _company_wide(actor)
+    if account is not None and not everything and not accounts_visible_to(user=actor).filter(pk=account.pk).exists():
+        raise ValidationError({"account": f"No account with id {account.pk} in your scope."})
+    with transaction.atomic():
+        if not everything:
+            # Lock the contact (if any) and learn in the same statement whether the actor sees it.
+            row = (
+                Contact.objects.select_for_update(no_key=True, of=("self",))
+                .filter(email=email)
+                .annotate(visible=Exists(contacts_visible_to(user=actor).filter(pk=OuterRef("pk"))))
+                .values_list("pk", "visible")
+                .first()
+            )
+            if row is not None and not row[1]:
+                return LeadIntake(outcome=LeadIntake.Outcome.OUT_OF_SCOPE, email=email)
+        contact, created = contact_upsert(email=email, source=source, actor=actor, **fields)
+        if created and account is not None:
+            Contact.objects.filter(pk=contact.pk).update(account=account)
+            contact.account = account
+        current = lead_cycle_current(contact=contact)
+        if current is not None:
+            return LeadIntake(outcome=LeadIntake.Outcome.OPEN_CYCLE, email=email, contact=contact, cycle=current)
+        decision = lead_route(contact=contact, actor=actor, account_domain=account_domain, lead_type=lead_type)
+    decision = RoutingDecision.objects.select_related("account", "rep__user", "rule").get(pk=decision.pk)
+    cycle = lead_cycle_current(contact=contact) if decision.rep_id else None
+    in_scope = everything or decision.account_id is None or (
+        accounts_visible_to(user=actor).filter(pk=decision.account_id).exists()
+    )
+    return LeadIntake(outcome=LeadIntake.Outcome.ROUTED, email=email, contact=contact, contact_created=created,
+                      decision=decision, cycle=cycle, in_scope=in_scope)
