@@ -56,7 +56,9 @@ seed: install
 
 # README pictures: each role's home and an account page, from a freshly loaded demo in its own
 # database (sdrops_screenshots), through Debian's Chromium.
+# The database is dropped first so the demo (ICPs included) is exactly what a first start loads.
 screenshots: install chromium
+	$(PY) -c "from sdrops.embedded_db import server; server().psql('DROP DATABASE IF EXISTS sdrops_screenshots;')"
 	SDROPS_DATABASE_NAME=sdrops_screenshots $(PY) manage.py migrate -v0
-	SDROPS_DATABASE_NAME=sdrops_screenshots $(PY) manage.py seed_demo --reset
+	SDROPS_DATABASE_NAME=sdrops_screenshots $(PY) manage.py seed_demo
 	SDROPS_DATABASE_NAME=sdrops_screenshots $(PY) manage.py screenshots

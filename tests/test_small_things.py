@@ -47,3 +47,17 @@ def test_money_reads_with_separators_and_currency():
     assert money(Decimal("360000.00")) == "$360,000"
     assert money(Decimal("1250.5")) == "$1,250.50"
     assert money(None) == "—"
+
+
+def test_distribution_preview_warns_when_a_book_ends_above_capacity(client, ops, sdr):
+    from apps.routing.models import Distribution
+
+    distribution = Distribution.objects.create(summary=[
+        {"rep_id": sdr.pk, "rep": "Sam Seller", "segment": "mid_market", "capacity": 120, "book_before": 100,
+         "adds": 63, "tiers": {"A": 3}, "book_after": 163, "average_score": 55.0},
+    ])
+    client.force_login(ops.user)
+    page = client.get(f"/admin/routing/distribution/{distribution.pk}/preview/").content.decode()
+    assert "Above capacity after this distribution: Sam Seller (163 of 120)." in page
+    assert "43 over capacity" in page
+    assert "<td>Mid-Market</td>" in page  # the label, not mid_market

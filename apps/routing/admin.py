@@ -15,6 +15,7 @@ from django.utils.html import format_html, format_html_join
 
 from apps.accounts.models import Account
 from apps.accounts.selectors import accounts_visible_to
+from apps.people.models import Segment
 from apps.people.selectors import rep_for_user, user_sees_everything
 from apps.routing import selectors, services
 from apps.routing.forms import (
@@ -329,9 +330,15 @@ class DistributionAdmin(admin.ModelAdmin):
         distribution = get_object_or_404(Distribution.objects.select_related("team", "created_by"), pk=pk)
         lines = (distribution.lines.select_related("account").order_by("rep_id", "-score")
                  if request.GET.get("accounts") else None)
+        # Say it when a book ends above its capacity (e.g. 163 of 120), and name segments.
+        segments = dict(Segment.choices)
+        rows = [{**row, "segment_label": segments.get(row.get("segment"), row.get("segment") or ""),
+                 "over": max(0, (row.get("book_after") or 0) - (row.get("capacity") or 0))}
+                for row in distribution.summary]
+        over = [row for row in rows if row["over"]]
         context = {
             **self.admin_site.each_context(request), "title": f"Distribution {distribution.pk}: {distribution.get_status_display()}",
-            "distribution": distribution, "rows": distribution.summary, "lines": lines,
+            "distribution": distribution, "rows": rows, "over_capacity": over, "lines": lines,
             "total": sum(r["adds"] for r in distribution.summary), "opts": self.model._meta,
             "can_commit": distribution.status == Distribution.Status.PREVIEW and request.user.has_perm("routing.add_distribution"),
         }
