@@ -2,8 +2,8 @@
 and a stored (UTC) datetime into words with the zone named, e.g. "2026-12-01 15:00 EST".
 
 Reps work in their own zone (`Rep.time_zone`, which also drives business hours and SLA
-clocks). Ops and users without a rep (consultants, superusers) pick one on their profile
-(apps.workspace.models.Profile); failing that, the rep's or the server's TIME_ZONE. Pages get the viewer's
+clocks; an ops admin sets theirs on the profile page). Users without a rep pick one on their profile
+(apps.workspace.models.Profile); failing that, the server's TIME_ZONE. Pages get the viewer's
 zone activated for the whole request (apps.workspace.middleware), so Django's own rendering,
 form parsing and the `when` filter all agree; emails and CSVs call `when(value, tz=...)` with
 the reader's zone explicitly, because no request is active when a worker sends them.
@@ -43,19 +43,20 @@ def user_zone_is_personal(user) -> bool:
 
 
 def user_zone(user) -> dt.tzinfo:
-    """The zone a user reads times in: their rep's, or (see user_zone_is_personal) their
-    profile's, else the rep's, else the server's. Django caches both related lookups on the
-    user object, so a page pays for them once."""
+    """The zone a user reads times in: their rep's (an ops admin sets their own on the profile
+    page, stored on their rep), else their profile's, else the server's. Django caches the
+    related lookups on the user object, so a page pays for them once (users with a rep: no
+    query beyond the rep the auth middleware's user already brings)."""
     rep = rep_for_user(user)
-    if getattr(user, "is_authenticated", False) and (rep is None or rep.role == rep.Role.OPS):
+    if rep is not None:
+        return rep_zone(rep)
+    if getattr(user, "is_authenticated", False):
         try:
             profile = user.workspace_profile
         except ObjectDoesNotExist:
             profile = None
         if profile is not None and profile.time_zone:
             return zone_named(profile.time_zone)
-    if rep is not None:
-        return rep_zone(rep)
     return zone_named(settings.TIME_ZONE)
 
 

@@ -6,8 +6,9 @@ from django.db import models
 
 class Profile(models.Model):
     """Per-user preferences that are not part of a rep's record. A user with a rep reads
-    times in the rep's zone (it also drives their SLA clocks); the zone here is for users
-    without one (ops consultants, superusers)."""
+    times in the rep's zone (it also drives their SLA clocks; an ops admin sets theirs on the
+    profile page, stored on the rep); the zone here is for users without a rep (consultants,
+    superusers)."""
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="workspace_profile")
     time_zone = models.CharField(max_length=64, blank=True, default="",
