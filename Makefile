@@ -3,8 +3,12 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# Some shells set PYTHONDONTWRITEBYTECODE=1: then every run recompiles the project and
+# pytest re-rewrites the asserts of ~500 modules (test files and plugin packages), which
+# doubles the start of a test run. Let Python keep its bytecode caches.
+unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: run serve test test-system redis-server install lint bench chromium migrate seed screenshots
+.PHONY: run serve test test-quick test-system redis-server install lint bench chromium migrate seed screenshots
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -39,6 +43,10 @@ lint: install
 test: install chromium lint
 	$(PY) manage.py makemigrations --check --dry-run >/dev/null || { echo "Model changes without migrations"; exit 1; }
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# The inner loop: no browser tests, stop at the first failure, last run's failures first.
+test-quick: install lint
+	$(VENV)/bin/pytest -m "not system and not browser" -x --ff -q $(PYTEST_ARGS)
 
 # Benchmarks run in their own database (sdrops_bench) so the demo data stays as it is.
 # Multi-process tests: real Redis, several django-q2 clusters, killed workers. Slower; CI runs them too.

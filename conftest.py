@@ -60,16 +60,70 @@ def ops(db):
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup, django_db_blocker):
-    """With --reuse-db the test database survives between runs, and the transactional tests
-    of the previous run (browser, concurrency) flushed it, rows written by data migrations
-    included. Put those rows back with the same idempotent functions the migrations call."""
-    with django_db_blocker.unblock():
-        from apps.icps.defaults import icps_defaults_ensure
-        from apps.people.roles import sync_role_groups
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    """The embedded PostgreSQL starts here, when the first test needs a database, not when
+    the settings are imported (sdrops.settings.test defers it): `--collect-only` is quick."""
+    from django.conf import settings
 
-        sync_role_groups()
+    from sdrops.embedded_db import start_deferred
+
+    start_deferred(settings.DATABASES)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """With --reuse-db the test database survives between runs. The migrate that pytest-django
+    runs at the start emitted post_migrate (role groups, lifecycle defaults, schedules); the
+    icps defaults have no such hook (a database an older suite flushed lacks them), so they
+    are ensured with the same idempotent function their migration calls.
+
+    Then snapshot the reference rows, which every transactional test's teardown puts back
+    (tests/reference_data.py) instead of Django's flush and post_migrate."""
+    with django_db_blocker.unblock():
+        from django.core.management.sql import emit_post_migrate_signal
+
+        from apps.icps.defaults import icps_defaults_ensure
+        from tests import reference_data
+
+        if reference_data.clean_after_killed_run():
+            # The old snapshot may predate a code change to reference data: re-apply it.
+            emit_post_migrate_signal(verbosity=0, interactive=False, db="default")
         icps_defaults_ensure()
+        reference_data.snapshot_take()
+
+
+def _transactional_teardown_restores_the_snapshot():
+    """Django's TransactionTestCase ends with `flush` + post_migrate (seconds per test); ours
+    ends with one delete-and-copy transaction back to the session's snapshot (~50 ms). Tests that ask
+    for serialized_rollback, available_apps or reset_sequences keep Django's own teardown."""
+    from django.test import TransactionTestCase
+
+    from tests import reference_data
+
+    original_setup = TransactionTestCase._fixture_setup.__func__  # a classmethod
+    original_teardown = TransactionTestCase._fixture_teardown
+
+    def uses_django_teardown(case) -> bool:
+        return bool(case.serialized_rollback or case.reset_sequences or case.available_apps is not None)
+
+    def _fixture_setup(cls):
+        original_setup(cls)
+        if not uses_django_teardown(cls):
+            for db_name in cls._databases_names(include_mirrors=False):
+                reference_data.mark_dirty(db_name)
+
+    def _fixture_teardown(self):
+        names = self._databases_names(include_mirrors=False)
+        if uses_django_teardown(self) or not all(reference_data.has_snapshot(n) for n in names):
+            return original_teardown(self)
+        for db_name in names:
+            reference_data.snapshot_restore(db_name)
+
+    TransactionTestCase._fixture_setup = classmethod(_fixture_setup)
+    TransactionTestCase._fixture_teardown = _fixture_teardown
+
+
+_transactional_teardown_restores_the_snapshot()
 
 
 @pytest.fixture

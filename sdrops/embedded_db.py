@@ -19,6 +19,9 @@ PGDATA = Path(os.environ.get("SDROPS_PGDATA", BASE_DIR / "var" / "pgdata"))
 DATABASE_NAME = os.environ.get("SDROPS_DATABASE_NAME", "sdrops")
 
 _server = None
+# Test settings defer the start (see `defer_start`): collecting tests needs no database.
+_deferred = False
+_placeholder_given = False
 
 
 def server():
@@ -48,7 +51,39 @@ def server():
 
 
 def database_url() -> str:
+    global _placeholder_given
+    if _deferred and _server is None:
+        _placeholder_given = True
+        # The socket directory pgserver picks for a pgdata path of ordinary length; the real
+        # one is put in place by `start_deferred` before any connection is opened.
+        return f"postgresql://postgres:@/{DATABASE_NAME}?host={PGDATA}"
     return server().get_uri(DATABASE_NAME)
+
+
+def defer_start() -> None:
+    """Do not start the server when the settings are imported, only on `start_deferred`.
+    sdrops.settings.test calls this, so `pytest --collect-only` (and a run of tests that
+    need no database) never waits for PostgreSQL; the root conftest starts it in the
+    session's database setup."""
+    global _deferred
+    _deferred = True
+
+
+def start_deferred(databases: dict) -> None:
+    """Start the deferred server and point `databases` (settings.DATABASES, changed in
+    place, which Django's connections share) at its real socket. A no-op unless deferred
+    or when it already ran, and when the settings use a DATABASE_URL instead."""
+    global _placeholder_given
+    if not _placeholder_given:
+        return
+    import dj_database_url
+
+    real = dj_database_url.parse(server().get_uri(DATABASE_NAME))
+    for alias in databases.values():
+        if alias.get("NAME") == DATABASE_NAME:
+            alias["HOST"] = real["HOST"]
+            alias.setdefault("OPTIONS", {}).update(real.get("OPTIONS", {}))
+    _placeholder_given = False
 
 
 def _prune_dead_handles() -> None:

@@ -1,7 +1,14 @@
 """Tests: real PostgreSQL (its own test database), tasks run in-process, mail in memory."""
 
-from .base import *  # noqa: F401,F403
-from .base import Q_CLUSTER
+from sdrops import embedded_db
+
+# Importing these settings does not start the embedded PostgreSQL: the root conftest starts
+# it in the session's database setup, so collecting tests (or running tests that need no
+# database) never waits for it.
+embedded_db.defer_start()
+
+from .base import *  # noqa: E402,F401,F403
+from .base import Q_CLUSTER  # noqa: E402
 
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -2,12 +2,26 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import transaction
 from django.db.models import Count
+from django.utils import timezone
 
 from apps.accounts.models import Account, Activity, DomainAlias, OwnershipEvent
+from apps.meetings.models import Meeting, Opportunity, RescheduleAttempt
 from apps.people.models import Contact, LeadCycle, Rep, Team
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(scope="module")
+def demo_organisation(django_db_setup, django_db_blocker):
+    """One seeded demo organisation for every test here (each seed takes seconds): it is
+    loaded inside a transaction that is rolled back after the module, and each test runs
+    in a savepoint inside it, so what a test changes (a --reset reseed) is undone too."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        call_command("seed_demo", "--accounts", "300", "--seed", "7")
+        yield
+        transaction.set_rollback(True)
 
 
 def snapshot():
@@ -18,8 +32,7 @@ def snapshot():
     )
 
 
-def test_seed_demo_builds_the_organisation_deterministically():
-    call_command("seed_demo", "--accounts", "300", "--seed", "7")
+def test_seed_demo_builds_the_organisation_deterministically(demo_organisation):
     assert Team.objects.count() == 2 and all(t.manager for t in Team.objects.all())
     roles = dict(Rep.objects.values_list("role").annotate(n=Count("id")))
     assert roles == {"sdr": 10, "ae": 5, "manager": 2, "ops": 1}
@@ -47,12 +60,11 @@ def test_seed_demo_builds_the_organisation_deterministically():
     assert snapshot()[:2] == first[:2]
 
 
-def test_every_printed_demo_login_works(client):
+def test_every_printed_demo_login_works(client, demo_organisation):
     from django.conf import settings
 
     from apps.people.management.commands.seed_demo import USERS_DOC
 
-    call_command("seed_demo", "--accounts", "50", "--seed", "3")
     for username, _ in USERS_DOC:
         client.logout()
         response = client.post(
@@ -61,3 +73,14 @@ def test_every_printed_demo_login_works(client):
         assert response.status_code == 302 and response.url == "/admin/", username
         assert client.get("/admin/").status_code == 200
         assert client.get("/admin/accounts/account/").status_code == 200, username
+
+
+# Moved here from apps/meetings/tests/test_demo.py to share the seeded organisation.
+def test_demo_has_meetings_in_every_state_an_admin_should_see(demo_organisation):
+    statuses = set(Meeting.objects.values_list("status", flat=True))
+    assert {"scheduled", "completed_qualified", "no_show"} <= statuses
+    now = timezone.now()
+    assert Meeting.objects.filter(status="scheduled", scheduled_at__gt=now).exists()  # still to come
+    assert Meeting.objects.filter(status="scheduled", disposition_due_at__lt=now).exists()  # overdue
+    assert all(o.sourcing_sdr_id for o in Opportunity.objects.all()) and Opportunity.objects.exists()
+    assert RescheduleAttempt.objects.filter(state="open").exists()
