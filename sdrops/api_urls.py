@@ -10,8 +10,9 @@ from rest_framework.routers import SimpleRouter
 from apps.accounts.api import AccountViewSet, ActivityViewSet
 from apps.icps.api import SignalTypeViewSet, SignalViewSet
 from apps.integrations.api import CrmWebhookView
+from apps.leads.api import DispositionReasonViewSet, LeadCycleViewSet
 from apps.meetings.api import MeetingViewSet
-from apps.people.api import ContactViewSet, DispositionReasonViewSet, LeadCycleViewSet, RepViewSet
+from apps.people.api import ContactViewSet, RepViewSet
 from apps.reporting.api import ReportIndexView, ReportView
 from apps.routing.api import LeadViewSet, ReturnViewSet
 

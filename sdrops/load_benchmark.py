@@ -264,7 +264,8 @@ def _checks(recorder, sdrs):
     counts = dict(Activity.objects.filter(subject__startswith=PREFIX).values_list("subject").annotate(n=Count("id")))
     if any(counts.get(s) != 1 for s in subjects) or len(counts) != len(subjects):
         problems.append(f"activities: {len(subjects)} accepted, {sum(counts.values())} stored")
-    from apps.people.models import Contact, LeadCycle
+    from apps.leads.models import LeadCycle
+    from apps.people.models import Contact
 
     domains = [key for action, status, _, key in rows if action.startswith("inbound") and status == 201]
     stored = list(Contact.objects.filter(email__startswith=f"{PREFIX}lead@").values_list("email", flat=True))

@@ -279,8 +279,8 @@ def api_write_routes():
 @pytest.fixture
 def api_world(sdr, ops, ae):
     """One object of each kind an API detail route writes to, in the ops user's scope."""
+    from apps.leads.services import lead_cycle_open
     from apps.meetings.tests.factories import MeetingFactory
-    from apps.people.services import lead_cycle_open
     from apps.people.tests.factories import ContactFactory
     from apps.routing.services import return_file
 

@@ -30,8 +30,9 @@ from apps.accounts.services import account_set_owner
 from apps.accounts.tests.factories import AccountFactory, ActivityFactory
 from apps.integrations.models import Scope
 from apps.integrations.services import integration_create
-from apps.people.models import Contact, LeadCycle, Rep
-from apps.people.services import lead_cycle_open
+from apps.leads.models import LeadCycle
+from apps.leads.services import lead_cycle_open
+from apps.people.models import Contact, Rep
 from apps.people.tests.factories import ContactFactory, RepFactory
 from apps.routing.models import QueueItem, ReturnRequest, RoutingDecision, Strategy
 from apps.routing.services import return_approve, return_file

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.exceptions import ValidationError
@@ -26,6 +27,7 @@ from apps.accounts.selectors import (
     ownership_events_visible_to,
 )
 from apps.accounts.services import account_owners_set, account_set_owner
+from apps.cadences.services import activity_create, activity_validate
 from apps.icps.account_admin import (
     ACCOUNT_SCORING_FILTERS,
     ACCOUNT_SCORING_INLINES,
@@ -240,8 +242,28 @@ class DomainAliasAdmin(ScopedAdminMixin, admin.ModelAdmin):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
+class ActivityAdminForm(forms.ModelForm):
+    class Meta:
+        model = Activity
+        fields = ["type", "rep", "account", "contact", "occurred_at", "automated", "subject"]
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.instance.pk is None and not self.errors:
+            # The rules of the one writer (apps.cadences.services.activity_create), shown on
+            # the form; save_model then logs through it.
+            activity_validate(type=cleaned.get("type"), contact=cleaned.get("contact"),
+                              account=cleaned.get("account"), occurred_at=cleaned.get("occurred_at"))
+        return cleaned
+
+
 @admin.register(Activity)
 class ActivityAdmin(ScopedAdminMixin, ScopedForeignKeyMixin, admin.ModelAdmin):
+    """A new activity goes through activity_create, like one logged on the lead page: a real
+    touch moves the lead to working (with its response time) and completes the cadence step.
+    Editing an existing activity only changes the row (the lead and cadence do not move again)."""
+
+    form = ActivityAdminForm
     scope_selector = activities_visible_to
     scoped_foreign_keys = {"account": accounts_visible_to, "contact": contacts_visible_to, "rep": reps_visible_to}
     date_hierarchy = "occurred_at"
@@ -252,6 +274,17 @@ class ActivityAdmin(ScopedAdminMixin, ScopedForeignKeyMixin, admin.ModelAdmin):
     autocomplete_fields = ["rep", "account", "contact"]
     list_per_page = 100
     show_full_result_count = False
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return super().save_model(request, obj, form, change)
+        created = activity_create(
+            type=obj.type, contact=obj.contact, account=obj.account, rep=obj.rep, occurred_at=obj.occurred_at,
+            automated=obj.automated, subject=obj.subject, actor=request.user,
+        )
+        # The admin logs the addition and redirects with `obj`: make it the saved row.
+        obj.pk, obj.account_id, obj.created_at = created.pk, created.account_id, created.created_at
+        obj._state.adding, obj._state.db = False, created._state.db
 
 
 @admin.register(OwnershipEvent)

@@ -19,10 +19,11 @@ from apps.accounts.domains import normalize_domain
 from apps.accounts.models import Account, Activity, ActivityType, DomainAlias, OwnershipReason
 from apps.accounts.selectors import accounts_visible_to, activities_visible_to
 from apps.accounts.services import account_create, account_fields_update, account_set_owner, domain_alias_add
+from apps.cadences.services import activity_create
 from apps.integrations.api_support import ERROR_RESPONSES, MAX_BULK_ITEMS, UtcIsoDateTimeFilter
 from apps.integrations.models import Scope
 from apps.integrations.permissions import ScopedPermission
-from apps.integrations.services import activities_record_bulk, activity_record
+from apps.integrations.services import activities_record_bulk
 from apps.people.models import Rep, Segment
 from apps.people.selectors import contacts_visible_to, rep_for_user, reps_visible_to
 
@@ -346,7 +347,7 @@ class ActivityRefs:
         )
 
     def resolve(self, attrs: dict) -> dict:
-        """activity_record keywords for one validated item; raises ValidationError."""
+        """activity_create keywords for one validated item; raises ValidationError."""
         errors: dict[str, list[str]] = {}
         account = contact = rep = None
         if attrs.get("account"):
@@ -427,7 +428,7 @@ class ActivityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         data = ActivityIn(data=request.data)
         data.is_valid(raise_exception=True)
         refs = ActivityRefs(user=request.user, items=[data.validated_data])
-        activity = activity_record(actor=request.user, **refs.resolve(data.validated_data))
+        activity = activity_create(actor=request.user, **refs.resolve(data.validated_data))
         return Response(ActivityOut(activity).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(

@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from apps.people.models import Segment
+from sdrops.state_machines import StateMachine
 
 
 class Account(models.Model):
@@ -244,6 +245,15 @@ class ImportRecord(models.Model):
         FAILED = "failed", "Failed (nothing written)"
 
     FINISHED = (Status.DONE, Status.REFUSED, Status.FAILED)
+    # The one map of allowed moves (apps.accounts.imports.services.import_record_transition).
+    # running → running: a retried job (at-least-once delivery) starts the same record again.
+    TRANSITIONS = StateMachine("import", {
+        Status.PREVIEWING: {Status.PREVIEWED, Status.REFUSED},
+        Status.PREVIEWED: {Status.QUEUED, Status.RUNNING},
+        Status.QUEUED: {Status.RUNNING},
+        Status.RUNNING: {Status.RUNNING, Status.DONE, Status.REFUSED, Status.FAILED},
+        Status.DONE: set(), Status.REFUSED: set(), Status.FAILED: set(),
+    })
 
     kind = models.CharField(max_length=10, choices=Kind.choices)
     file_name = models.CharField(max_length=255)

@@ -20,6 +20,7 @@ from django.utils import timezone
 from apps.accounts.domains import is_webmail, normalize_domain
 from apps.accounts.models import Account, DomainAlias, OwnershipEvent, OwnershipReason
 from apps.accounts.selectors import domain_standing
+from apps.people.actors import actor_user
 from apps.people.models import Rep
 
 # Callbacks run after commit with the list of events (outbound notifications hook in here).
@@ -69,7 +70,7 @@ def account_owners_set(
         return []
     occurred_at = occurred_at or timezone.now()
     ids = sorted(wanted)
-    actor_id = actor.pk if getattr(actor, "pk", None) else None
+    actor_id = getattr(actor_user(actor), "pk", None)
     with transaction.atomic(), connection.cursor() as cursor:
         # Lock, move and record in one statement: routing one lead pays one round trip for
         # its owner change instead of three. The locking CTE is materialized (it is read
@@ -143,7 +144,7 @@ def account_owners_record_created(
     if not ids:
         return 0
     occurred_at = occurred_at or timezone.now()
-    actor_id = actor.pk if getattr(actor, "pk", None) else None
+    actor_id = getattr(actor_user(actor), "pk", None)
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
             """
@@ -201,7 +202,7 @@ def _ownership_events(rows, *, reason: str, actor, note: str, occurred_at: dt.da
     """OwnershipEvent instances for the (id, account_id, from_rep_id, to_rep_id) rows just
     written, as a query would have returned them. Built through `from_db` (positional field
     values) because keyword construction cost 1 s for an import's 100,000 events."""
-    actor_id = actor.pk if getattr(actor, "pk", None) else None
+    actor_id = getattr(actor_user(actor), "pk", None)
     from_db, db = OwnershipEvent.from_db, connection.alias
     events = [
         from_db(db, None, (event_id, account_id, from_rep_id, to_rep_id, reason, actor_id, occurred_at, note))

@@ -1,6 +1,6 @@
-"""Admin for cadences and the lead lifecycle: ops edit cadences, SLA policies, reason lists
-and settings; reps work leads on the lead page (log activity, disposition, enrol, skip) and
-see their today list. Both pages are admin views under the enrolment admin's URLs; they
+"""Admin for cadences: ops edit cadences; reps work leads on the lead page (log activity,
+disposition, enrol, skip) and see their today list. The lead lifecycle's own models
+(SLA policies, reasons, settings, cycles) are in apps.leads.admin. Both pages are admin views under the enrolment admin's URLs; they
 check row scope themselves (contacts_for_lead_work), so another rep's lead is a 404."""
 
 from __future__ import annotations
@@ -17,18 +17,14 @@ from django.utils.html import format_html
 from apps.cadences import selectors
 from apps.cadences.forms import ActivityLogForm, DispositionForm, EnrolForm
 from apps.cadences.models import Cadence, CadenceStep, Enrolment, EnrolmentStep
-from apps.cadences.services import activity_log, enrolment_create, enrolment_step_skip
-from apps.people.models import (
-    DispositionReason,
-    LeadCycle,
-    LifecycleSettings,
-    Rep,
-    SlaBreach,
-    SlaPolicy,
-    TeamPullRange,
-)
+from apps.cadences.services import activity_create, enrolment_create, enrolment_step_skip
+from apps.leads.models import LeadCycle
+from apps.leads.rules import may_qualify_without_evidence
+from apps.leads.selectors import lead_sla_status
+from apps.leads.services import lead_cycle_disposition
+from apps.people.models import Rep
 from apps.people.selectors import rep_for_user, reps_visible_to, scoped_rep_ids
-from apps.people.services import lead_cycle_disposition
+from apps.people.timezones import rep_zone
 from sdrops.admin_scoping import ReadOnlyAdminMixin
 
 
@@ -113,7 +109,7 @@ class EnrolmentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             "summary": summary,
             "forms": forms,
             "opts": self.model._meta,
-            "can_override": request.user.is_superuser or (rep is not None and rep.role in (Rep.Role.MANAGER, Rep.Role.OPS)),
+            "can_override": may_qualify_without_evidence(request.user),
             "today_url": reverse("admin:cadences_today"),
         }
         return TemplateResponse(request, "admin/cadences/lead_page.html", context)
@@ -125,7 +121,7 @@ class EnrolmentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             if not form.is_valid():
                 return False
             data = form.cleaned_data
-            activity = activity_log(
+            activity = activity_create(
                 rep=rep, contact=contact, type=data["type"], occurred_at=data["occurred_at"] or timezone.now(),
                 subject=data["subject"], actor=actor, outcome=data["outcome"],
             )
@@ -134,7 +130,7 @@ class EnrolmentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             form = forms["disposition"] = DispositionForm(request.POST, prefix="disposition")
             if not form.is_valid():
                 return False
-            cycle = LeadCycle.objects.filter(contact=contact).exclude(state=LeadCycle.State.DISPOSITIONED).first()
+            cycle = LeadCycle.objects.filter(contact=contact).open().first()
             if cycle is None:
                 raise ValidationError("This lead has no open cycle to disposition.")
             data = form.cleaned_data
@@ -180,7 +176,7 @@ class EnrolmentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             reps = list(visible)
         rep_ids = [r.pk for r in reps]
         now = timezone.now()
-        tz = selectors.rep_zone(rep) if rep is not None else None
+        tz = rep_zone(rep) if rep is not None else None
         steps = list(selectors.enrolment_steps_today(rep_ids=rep_ids, now=now, tz=tz))
         for step in steps:
             step.is_overdue = step.due_at < now
@@ -189,7 +185,7 @@ class EnrolmentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             .select_related("contact", "rep").order_by("assigned_at")
         )
         for cycle in untouched:
-            cycle.sla_status = selectors.lead_sla_status(cycle=cycle, now=now)
+            cycle.sla_status = lead_sla_status(cycle=cycle, now=now)
         context = {
             **self.admin_site.each_context(request),
             "title": "Today: due and overdue cadence steps",
@@ -201,79 +197,3 @@ class EnrolmentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             "opts": self.model._meta,
         }
         return TemplateResponse(request, "admin/cadences/today.html", context)
-
-
-# -- people models of the lead lifecycle (registered here so apps/people/admin.py stays the
-# core contact/rep admin) ---------------------------------------------------------------
-
-@admin.register(DispositionReason)
-class DispositionReasonAdmin(admin.ModelAdmin):
-    list_display = ["label", "disposition", "active", "code", "position"]
-    list_filter = ["disposition", "active"]
-    list_editable = ["active", "position"]
-    search_fields = ["label"]
-    readonly_fields = ["code"]
-
-    def has_delete_permission(self, request, obj=None):
-        # Retire a reason (active = off) instead: history points at it.
-        return False
-
-
-@admin.register(SlaPolicy)
-class SlaPolicyAdmin(admin.ModelAdmin):
-    list_display = ["name", "lead_type", "source", "target_minutes", "maximum_minutes", "clock", "reassign", "active"]
-    list_filter = ["lead_type", "clock", "active"]
-    fieldsets = [
-        (None, {"fields": ["name", "lead_type", "source", "active"]}),
-        ("Response times", {"fields": ["target_minutes", "maximum_minutes", "reassign"]}),
-        ("Clock", {"fields": ["clock", "business_start", "business_end", "working_days", "holiday_country",
-                              "holiday_subdivision"],
-                   "description": "Business hours run in each rep's time zone."}),
-    ]
-
-
-@admin.register(SlaBreach)
-class SlaBreachAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ["cycle", "kind", "rep", "assigned_at", "due_at", "breached_at", "reassigned_to"]
-    list_select_related = ["cycle__contact", "rep", "reassigned_to"]
-    list_filter = ["kind"]
-    date_hierarchy = "breached_at"
-
-    def get_queryset(self, request):
-        qs = super().get_queryset(request)
-        ids = scoped_rep_ids(user=request.user)
-        return qs if ids is None else qs.filter(rep_id__in=ids)
-
-
-@admin.register(LifecycleSettings)
-class LifecycleSettingsAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "auto_abandon_working_days", "auto_abandon_idle_days", "morning_email_hour"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-@admin.register(TeamPullRange)
-class TeamPullRangeAdmin(admin.ModelAdmin):
-    list_display = ["team", "minimum", "maximum"]
-    list_select_related = ["team"]
-
-
-if not admin.site.is_registered(LeadCycle):
-
-    @admin.register(LeadCycle)
-    class LeadCycleAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-        list_display = ["contact", "number", "lead_type", "rep", "state", "assigned_at", "first_touch_at",
-                        "response_time", "disposition", "disposition_reason", "bypassed_working"]
-        list_select_related = ["contact", "rep"]
-        list_filter = ["state", "lead_type", "disposition", "bypassed_working", "dispositioned_by_system"]
-        search_fields = ["contact__email", "contact__last_name"]
-        date_hierarchy = "assigned_at"
-
-        def get_queryset(self, request):
-            qs = super().get_queryset(request)
-            ids = scoped_rep_ids(user=request.user)
-            return qs if ids is None else qs.filter(rep_id__in=ids)

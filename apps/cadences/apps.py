@@ -7,13 +7,11 @@ def _ensure_reference_data(sender, using="default", **kwargs):
 
     from apps.cadences.defaults import cadences_defaults_ensure
     from apps.cadences.schedules import schedules_sync
-    from apps.people.defaults import lifecycle_defaults_ensure
 
     # Migrating backwards can leave the tables out; there is nothing to ensure then.
     tables = set(connections[using].introspection.table_names())
-    if not {"people_dispositionreason", "cadences_cadence", "django_q_schedule"} <= tables:
+    if not {"cadences_cadence", "django_q_schedule"} <= tables:
         return
-    lifecycle_defaults_ensure()
     cadences_defaults_ensure()
     schedules_sync()
 
@@ -26,4 +24,4 @@ class CadencesConfig(AppConfig):
         # The data migrations made these rows; a transactional test's closing flush empties
         # every table and emits post_migrate, so they are put back the same way the role
         # groups are (apps.people.apps), idempotently.
-        post_migrate.connect(_ensure_reference_data, sender=self, dispatch_uid="sdrops-lifecycle-reference-data")
+        post_migrate.connect(_ensure_reference_data, sender=self, dispatch_uid="sdrops-cadences-reference-data")

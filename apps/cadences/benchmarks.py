@@ -23,14 +23,11 @@ def _timed(fn):
 
 def sla_check_and_auto_abandon(*, stdout, options) -> str:
     from apps.accounts.models import Activity
-    from apps.people.business_hours import policy_deadline
-    from apps.people.defaults import lifecycle_defaults_ensure
-    from apps.people.models import Contact, LeadCycle, Rep, SlaPolicy, Team
-    from apps.people.services import (
-        lead_cycle_sla_enforce,
-        lead_cycles_past_sla,
-        lead_cycles_to_auto_abandon,
-    )
+    from apps.leads.business_hours import policy_deadline
+    from apps.leads.defaults import lifecycle_defaults_ensure
+    from apps.leads.models import LeadCycle, SlaPolicy
+    from apps.leads.services import lead_cycle_sla_enforce, lead_cycles_past_sla, lead_cycles_to_auto_abandon
+    from apps.people.models import Contact, Rep, Team
     from apps.people.tests.factories import RepFactory
 
     rows = []

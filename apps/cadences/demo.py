@@ -1,6 +1,6 @@
 """Demo enrolments for `seed_demo`: a few outbound leads per SDR in the default cadences,
 part-way through, so the today list, the lead page and the morning email have something to
-show. Goes through the real services (enrolment_create, activity_log)."""
+show. Goes through the real services (enrolment_create, activity_create)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ import datetime as dt
 
 from apps.accounts.models import Account
 from apps.cadences.models import Cadence
-from apps.cadences.services import activity_log, enrolment_create, enrolment_step_skip
-from apps.people.models import Contact, LeadCycle
+from apps.cadences.services import activity_create, enrolment_create, enrolment_step_skip
+from apps.leads.models import LeadCycle
+from apps.people.models import Contact
 
 CHANNEL_ACTIVITY = {"call": "call", "email": "email", "social": "social"}
 
@@ -19,7 +20,7 @@ def demo_enrolments(*, rng, sdrs, now: dt.datetime, per_rep: int = 4) -> int:
     if cadence is None:
         return 0
     enrolled = 0
-    busy = set(LeadCycle.objects.exclude(state=LeadCycle.State.DISPOSITIONED).values_list("contact_id", flat=True))
+    busy = set(LeadCycle.objects.open().values_list("contact_id", flat=True))
     for sdr in sdrs:
         if sdr.is_out_of_office() or sdr.ramp_factor() == 0:
             continue
@@ -34,7 +35,7 @@ def demo_enrolments(*, rng, sdrs, now: dt.datetime, per_rep: int = 4) -> int:
                 if done_at > now or rng.random() < 0.15:
                     break
                 if step.channel in CHANNEL_ACTIVITY:
-                    activity_log(rep=sdr, contact=contact, type=CHANNEL_ACTIVITY[step.channel], occurred_at=done_at,
+                    activity_create(rep=sdr, contact=contact, type=CHANNEL_ACTIVITY[step.channel], occurred_at=done_at,
                                  subject=f"{cadence.name}: step {step.position}", actor=sdr.user)
                 else:
                     enrolment_step_skip(step=step, actor=sdr.user, at=done_at)

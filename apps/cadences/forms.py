@@ -7,7 +7,7 @@ from django import forms
 
 from apps.accounts.models import ActivityType
 from apps.cadences.models import Cadence, EnrolmentStep
-from apps.people.models import DispositionReason, LeadCycle
+from apps.leads.models import DispositionReason, LeadCycle
 
 LOGGABLE_TYPES = [
     (ActivityType.CALL, "Call"), (ActivityType.EMAIL, "Email"), (ActivityType.SOCIAL, "Social"),

@@ -10,7 +10,9 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from apps.people.models import Contact, LeadCycle, LeadType, Rep
+from apps.leads.models import LeadCycle, LeadType
+from apps.people.models import Contact, Rep
+from sdrops.state_machines import StateMachine
 
 
 class Channel(models.TextChoices):
@@ -58,6 +60,15 @@ class Enrolment(models.Model):
         DISPOSITIONED = "dispositioned", "Ended: lead dispositioned"
         STOPPED = "stopped", "Ended: stopped (e.g. for a reschedule cadence)"
 
+    # The one map of allowed moves: an active enrolment ends once, in one of the ended states.
+    # apps.cadences.services.enrolment_transition applies it and writes the EnrolmentEvent.
+    TRANSITIONS = StateMachine("cadence enrolment", {
+        State.ACTIVE: {State.POSITIVE, State.NEGATIVE, State.COMPLETED, State.INCOMPLETE, State.DISPOSITIONED,
+                       State.STOPPED},
+        State.POSITIVE: set(), State.NEGATIVE: set(), State.COMPLETED: set(), State.INCOMPLETE: set(),
+        State.DISPOSITIONED: set(), State.STOPPED: set(),
+    }, field="state")
+
     contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="enrolments")
     cadence = models.ForeignKey(Cadence, on_delete=models.PROTECT, related_name="enrolments")
     rep = models.ForeignKey(Rep, on_delete=models.PROTECT, related_name="enrolments")
@@ -80,6 +91,25 @@ class Enrolment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.contact} in {self.cadence}"
+
+
+class EnrolmentEvent(models.Model):
+    """Append-only audit of an enrolment's state changes: from which state to which, who
+    (empty: the system or a scheduled job), when."""
+
+    enrolment = models.ForeignKey(Enrolment, on_delete=models.CASCADE, related_name="events")
+    from_state = models.CharField(max_length=20, choices=Enrolment.State.choices)
+    to_state = models.CharField(max_length=20, choices=Enrolment.State.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                              related_name="+")
+    occurred_at = models.DateTimeField(default=timezone.now)
+    note = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["occurred_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.enrolment_id}: {self.from_state} → {self.to_state}"
 
 
 class EnrolmentStep(models.Model):

@@ -1,24 +1,21 @@
-"""The lead lifecycle's scheduled jobs, declared in code. `schedules_sync` upserts them by
-name: it creates missing ones and fixes the function a schedule calls, but leaves the timing
-ops may have edited in the admin (Django Q → Scheduled tasks) alone."""
+"""Cadences' scheduled jobs, declared in code. `schedules_sync` upserts them by name: it
+creates missing ones and fixes the function a schedule calls, but leaves the timing ops may
+have edited in the admin (Django Q → Scheduled tasks) alone. apps.leads.schedules declares
+the lead lifecycle's jobs the same way."""
 
 from __future__ import annotations
 
 SCHEDULES = [
     # name, func, schedule_type, minutes, cron
-    ("Lead SLA check", "apps.cadences.tasks.lead_sla_check", "I", 5, None),
-    ("Lead auto-abandon", "apps.cadences.tasks.lead_auto_abandon", "H", None, None),
     ("Cadence overdue steps", "apps.cadences.tasks.cadence_overdue_steps", "H", None, None),
-    # Hourly: each manager gets the email in the hour the settings name, in their time zone.
-    ("Morning clean-your-room emails", "apps.cadences.tasks.lead_morning_emails", "C", None, "0 * * * *"),
 ]
 
 
-def schedules_sync(apps=None) -> None:
+def schedules_upsert(schedules, apps=None) -> None:
     from django.apps import apps as global_apps
 
     Schedule = (apps or global_apps).get_model("django_q", "Schedule")
-    for name, func, schedule_type, minutes, cron in SCHEDULES:
+    for name, func, schedule_type, minutes, cron in schedules:
         schedule = Schedule.objects.filter(name=name).order_by("pk").first()
         if schedule is None:
             Schedule.objects.create(
@@ -27,3 +24,7 @@ def schedules_sync(apps=None) -> None:
         elif schedule.func != func:
             schedule.func = func
             schedule.save(update_fields=["func"])
+
+
+def schedules_sync(apps=None) -> None:
+    schedules_upsert(SCHEDULES, apps)

@@ -1,6 +1,6 @@
-"""Writes to cadences, and the one way to log an activity on a contact.
+"""Writes to cadences, and the one way to log an activity.
 
-`activity_log` creates the Activity, then moves the lead (apps.people.services.
+`activity_create` creates the Activity, then moves the lead (apps.leads.services.
 lead_cycle_touch) and completes the current cadence step with its outcome, all in one
 transaction, so the activity log, the lead state and the cadence never disagree.
 """
@@ -13,27 +13,25 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from apps.accounts.models import Activity, ActivityType
-from apps.cadences.models import Cadence, Enrolment, EnrolmentStep
-from apps.people.models import Contact, LeadCycle, Rep
-from apps.people.selectors import lead_cycle_current
-from apps.people.services import (
+from apps.accounts.models import Account, Activity, ActivityType
+from apps.cadences.models import Cadence, Enrolment, EnrolmentEvent, EnrolmentStep
+from apps.leads.models import LeadCycle
+from apps.leads.selectors import lead_cycle_current
+from apps.leads.services import (
     WORK_ACTIVITY_TYPES,
     disposition_reason_by_code,
     lead_cycle_disposition,
     lead_cycle_open,
     lead_cycle_touch,
 )
+from apps.people.actors import actor_user
+from apps.people.models import Contact, Rep
 
 Outcome = EnrolmentStep.Outcome
 # "Not completed" once a step is more than this overdue.
 OVERDUE_GRACE = dt.timedelta(days=1)
 # Logging in the future is a typo, not a plan; a little slack for clocks.
 FUTURE_SLACK = dt.timedelta(minutes=5)
-
-
-def _user(actor):
-    return actor.user if isinstance(actor, Rep) else actor if getattr(actor, "pk", None) else None
 
 
 def enrolment_create(*, contact: Contact, cadence: Cadence, rep: Rep, actor=None, at: dt.datetime | None = None) -> Enrolment:
@@ -57,7 +55,7 @@ def enrolment_create(*, contact: Contact, cadence: Cadence, rep: Rep, actor=None
         if cycle is None:
             cycle = lead_cycle_open(contact=contact, rep=rep, lead_type=cadence.lead_type, assigned_at=at, actor=actor)
         enrolment = Enrolment.objects.create(
-            contact=contact, cadence=cadence, rep=rep, lead_cycle=cycle, enrolled_at=at, enrolled_by=_user(actor)
+            contact=contact, cadence=cadence, rep=rep, lead_cycle=cycle, enrolled_at=at, enrolled_by=actor_user(actor)
         )
         EnrolmentStep.objects.bulk_create(
             EnrolmentStep(
@@ -69,31 +67,60 @@ def enrolment_create(*, contact: Contact, cadence: Cadence, rep: Rep, actor=None
     return enrolment
 
 
-def activity_log(
+def activity_validate(
     *,
-    rep: Rep | None,
-    contact: Contact,
     type: str,
+    contact: Contact | None = None,
+    account: Account | None = None,
+    occurred_at: dt.datetime | None = None,
+    outcome: str = "",
+) -> None:
+    """The rules every new activity meets, wherever it is logged (the admin's add form runs
+    them before saving; activity_create runs them again). Raises ValidationError."""
+    if type not in ActivityType.values:
+        raise ValidationError({"type": f"Unknown activity type “{type}”; expected one of {', '.join(ActivityType.values)}."})
+    if occurred_at is not None and occurred_at > timezone.now() + FUTURE_SLACK:
+        raise ValidationError({"occurred_at": "An activity cannot be logged in the future."})
+    if contact is None:
+        if account is None:
+            raise ValidationError({"account": "An activity needs an account (or a contact that has one)."})
+        if outcome:
+            raise ValidationError({"outcome": "An outcome needs a contact (it ends the contact's cadence step)."})
+        return
+    if account is not None and contact.account_id != account.pk:
+        raise ValidationError({"contact": f"{contact.email} is not a contact of {account.name}."})
+    if outcome and outcome not in (Outcome.POSITIVE, Outcome.NEGATIVE, Outcome.NO_RESPONSE):
+        raise ValidationError({"outcome": "The outcome is positive response, negative response or no response."})
+
+
+def activity_create(
+    *,
+    type: str,
+    contact: Contact | None = None,
+    account: Account | None = None,
+    rep: Rep | None = None,
     occurred_at: dt.datetime | None = None,
     automated: bool = False,
     subject: str = "",
     actor=None,
-    outcome: str = Outcome.NO_RESPONSE,
+    outcome: str = "",
 ) -> Activity:
-    """Log an activity on `contact` and let it move the lead and the cadence.
+    """The one writer of activities: the lead page, the admin's Activity screen, the API, the
+    meetings flow (a booking) and the research checklist (an intelligence run) all call it.
 
-    A real touch (call, email, social, meeting; not automated) moves an assigned lead to
-    working and completes the current step of the contact's active enrolment with `outcome`
-    (no response by default). Notes and automated touches are logged and move nothing.
+    On a contact (its account is the contact's), a real touch (call, email, social, meeting;
+    not automated) moves an assigned lead to working (apps.leads.services.lead_cycle_touch)
+    and completes the current step of the contact's active enrolment with `outcome` (no
+    response by default), in one transaction. Notes and automated touches are logged and move
+    nothing. Without a contact the activity is logged on `account` and moves nothing.
     """
-    now = timezone.now()
-    occurred_at = occurred_at or now
-    if type not in ActivityType.values:
-        raise ValidationError({"type": f"Unknown activity type “{type}”."})
-    if occurred_at > now + FUTURE_SLACK:
-        raise ValidationError({"occurred_at": "An activity cannot be logged in the future."})
-    if outcome not in (Outcome.POSITIVE, Outcome.NEGATIVE, Outcome.NO_RESPONSE):
-        raise ValidationError({"outcome": "The outcome is positive response, negative response or no response."})
+    activity_validate(type=type, contact=contact, account=account, occurred_at=occurred_at, outcome=outcome)
+    occurred_at = occurred_at or timezone.now()
+    if contact is None:
+        # One INSERT, nothing else moves: no savepoint (a bulk of 1,000 stays in its query budget).
+        return Activity.objects.create(
+            type=type, rep=rep, account=account, occurred_at=occurred_at, automated=automated, subject=subject[:255]
+        )
     with transaction.atomic():
         activity = Activity.objects.create(
             type=type, rep=rep, account_id=contact.account_id, contact=contact, occurred_at=occurred_at,
@@ -103,7 +130,7 @@ def activity_log(
         if type in WORK_ACTIVITY_TYPES and not automated:
             step = _current_step(contact=contact)
             if step is not None:
-                _step_end(step, outcome=outcome, at=occurred_at, activity=activity)
+                _step_end(step, outcome=outcome or Outcome.NO_RESPONSE, at=occurred_at, activity=activity)
     return activity
 
 
@@ -127,12 +154,12 @@ def _step_end(step: EnrolmentStep, *, outcome: str, at: dt.datetime, activity=No
     enrolment = step.enrolment
     is_last = not enrolment.steps.filter(outcome=Outcome.PENDING).exists()
     if outcome == Outcome.POSITIVE:
-        _enrolment_end(enrolment, Enrolment.State.POSITIVE, at)
+        enrolment_transition(enrolment=enrolment, to_state=Enrolment.State.POSITIVE, at=at)
     elif outcome == Outcome.NEGATIVE:
         # The rep must now disposition the lead (nurture or unqualified, with its reason).
-        _enrolment_end(enrolment, Enrolment.State.NEGATIVE, at)
+        enrolment_transition(enrolment=enrolment, to_state=Enrolment.State.NEGATIVE, at=at)
     elif is_last and outcome == Outcome.NO_RESPONSE:
-        _enrolment_end(enrolment, Enrolment.State.COMPLETED, at)
+        enrolment_transition(enrolment=enrolment, to_state=Enrolment.State.COMPLETED, at=at)
         cycle = lead_cycle_current(contact=enrolment.contact)
         if cycle is not None:
             lead_cycle_disposition(
@@ -142,13 +169,24 @@ def _step_end(step: EnrolmentStep, *, outcome: str, at: dt.datetime, activity=No
     elif is_last:
         # Last step not completed: the cadence was not finished, so the lead is not
         # abandoned for the rep; it stays open (and auto-abandon catches it if left idle).
-        _enrolment_end(enrolment, Enrolment.State.INCOMPLETE, at)
+        enrolment_transition(enrolment=enrolment, to_state=Enrolment.State.INCOMPLETE, at=at)
 
 
-def _enrolment_end(enrolment: Enrolment, state: str, at: dt.datetime) -> None:
-    enrolment.state = state
-    enrolment.ended_at = at
+def enrolment_transition(*, enrolment: Enrolment, to_state: str, at: dt.datetime, actor=None, note: str = "") -> Enrolment:
+    """The one way an enrolment's state changes. `enrolment` is the caller's locked copy,
+    inside the caller's transaction. A move Enrolment.TRANSITIONS does not allow is refused
+    (IllegalTransition) before anything is written; otherwise the state and ended-at are saved
+    with the EnrolmentEvent (from, to, who, when)."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("enrolment_transition runs inside the caller's transaction, on a locked row.")
+    from_state = enrolment.state
+    Enrolment.TRANSITIONS.check(from_state, to_state)
+    enrolment.state = to_state
+    enrolment.ended_at = None if to_state == Enrolment.State.ACTIVE else at
     enrolment.save(update_fields=["state", "ended_at"])
+    EnrolmentEvent.objects.create(enrolment=enrolment, from_state=from_state, to_state=to_state,
+                                  actor=actor_user(actor), occurred_at=at, note=note[:255])
+    return enrolment
 
 
 def enrolment_step_skip(*, step: EnrolmentStep, actor=None, at: dt.datetime | None = None) -> EnrolmentStep:
@@ -170,7 +208,7 @@ def enrolment_end_for_disposition(*, contact_id: int, at: dt.datetime) -> None:
         .first()
     )
     if enrolment is not None:
-        _enrolment_end(enrolment, Enrolment.State.DISPOSITIONED, at)
+        enrolment_transition(enrolment=enrolment, to_state=Enrolment.State.DISPOSITIONED, at=at)
 
 
 def enrolment_stop(*, contact: Contact, actor=None, at: dt.datetime | None = None) -> Enrolment | None:
@@ -185,7 +223,7 @@ def enrolment_stop(*, contact: Contact, actor=None, at: dt.datetime | None = Non
             .first()
         )
         if enrolment is not None:
-            _enrolment_end(enrolment, Enrolment.State.STOPPED, at)
+            enrolment_transition(enrolment=enrolment, to_state=Enrolment.State.STOPPED, at=at, actor=actor)
     return enrolment
 
 
@@ -218,63 +256,3 @@ def enrolment_overdue_close(*, enrolment_id: int, now: dt.datetime | None = None
             _step_end(step, outcome=Outcome.NOT_COMPLETED, at=now, system=True)
             closed += 1
     return closed
-
-
-# ---------------------------------------------------------------- the morning email
-
-def morning_email_send(*, manager_id: int, now: dt.datetime | None = None) -> bool:
-    """Send a manager today's "clean your room" email, once per local day.
-
-    The MorningEmail row (unique per manager and local date) is written first; the mail goes
-    after commit. A second run the same day — or a concurrent one — finds the row and sends
-    nothing."""
-    from apps.cadences.selectors import morning_digest_for
-    from apps.people.models import MorningEmail
-
-    now = now or timezone.now()
-    manager = Rep.objects.select_related("user").filter(pk=manager_id, active=True).first()
-    if manager is None:
-        return False
-    digest = morning_digest_for(manager=manager, now=now)
-    with transaction.atomic():
-        row, created = MorningEmail.objects.get_or_create(
-            manager=manager, local_date=digest.local_date, defaults={"sent_at": now, "items": digest.item_count}
-        )
-        if not created:
-            return False
-        transaction.on_commit(lambda: _morning_email_deliver(digest))
-    return True
-
-
-def _morning_email_deliver(digest) -> None:
-    from apps.people.notifications import contact_url, send_templated, zone
-
-    send_templated(
-        to=[digest.manager.user.email],
-        template="morning_email",
-        context={
-            "digest": digest,
-            "tz": zone(digest.manager.time_zone),
-            "outside_sla": [(c, contact_url(c.contact_id)) for c in digest.outside_sla],
-            "untouched": [(c, contact_url(c.contact_id)) for c in digest.untouched],
-            "overdue_steps": [(s, contact_url(s.enrolment.contact_id)) for s in digest.overdue_steps],
-        },
-    )
-
-
-def morning_emails_due(*, now: dt.datetime | None = None) -> list[int]:
-    """Managers whose local time is in the morning window (from the configured hour, for 3 h
-    so a missed hourly run still sends) and who have not had today's email."""
-    from apps.cadences.selectors import rep_zone
-    from apps.people.models import LifecycleSettings, MorningEmail
-
-    now = now or timezone.now()
-    hour = LifecycleSettings.load().morning_email_hour
-    due = []
-    managers = Rep.objects.filter(role=Rep.Role.MANAGER, active=True).order_by("pk")
-    sent = set(MorningEmail.objects.filter(local_date__gte=(now - dt.timedelta(days=1)).date()).values_list("manager_id", "local_date"))
-    for manager in managers:
-        local = now.astimezone(rep_zone(manager))
-        if hour <= local.hour < hour + 3 and (manager.pk, local.date()) not in sent:
-            due.append(manager.pk)
-    return due

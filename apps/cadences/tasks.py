@@ -1,39 +1,12 @@
-"""django-q2 task functions for the lead lifecycle (declared as schedules in
-migration cadences 0002). Each scans for work and hands each id to an idempotent service
-that re-reads and locks the row (SKIP LOCKED), so a re-run or an overlapping run is harmless.
-They return a small summary that django-q stores on the task."""
+"""django-q2 task functions for cadences (declared in apps.cadences.schedules). The scan hands
+each id to an idempotent service that re-reads and locks the row (SKIP LOCKED)."""
 
 from __future__ import annotations
 
 from apps.cadences import services as cadence_services
-from apps.people import services as people_services
-
-
-def lead_sla_check() -> dict:
-    outcomes: dict[str, int] = {}
-    for cycle_id in people_services.lead_cycles_past_sla():
-        result = people_services.lead_cycle_sla_enforce(cycle_id=cycle_id)
-        outcomes[result] = outcomes.get(result, 0) + 1
-    return outcomes
-
-
-def lead_sla_enforce(cycle_id: int) -> str:
-    return people_services.lead_cycle_sla_enforce(cycle_id=cycle_id)
-
-
-def lead_auto_abandon() -> int:
-    return sum(people_services.lead_cycle_auto_abandon(cycle_id=pk) for pk in people_services.lead_cycles_to_auto_abandon())
 
 
 def cadence_overdue_steps() -> int:
     return sum(
         cadence_services.enrolment_overdue_close(enrolment_id=pk) for pk in cadence_services.enrolment_steps_overdue()
     )
-
-
-def lead_morning_emails() -> int:
-    return sum(cadence_services.morning_email_send(manager_id=pk) for pk in cadence_services.morning_emails_due())
-
-
-def morning_email_for(manager_id: int) -> bool:
-    return cadence_services.morning_email_send(manager_id=manager_id)

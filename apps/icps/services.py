@@ -22,8 +22,10 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from apps.accounts.models import Account, Activity, ActivityType
+from apps.cadences.services import activity_create
 from apps.icps.models import ICP, ICPChange, ResearchCategory, ResearchItem, Rule, Signal, SignalType
 from apps.icps.scoring import Params, Thresholds, active_icp_specs, compile_specs, quadrant_sql, tier_sql
+from apps.people.actors import actor_user
 
 
 @dataclass(frozen=True)
@@ -170,7 +172,7 @@ def signal_record(
     with transaction.atomic():
         signal = Signal(
             account=account, type=type, occurred_at=occurred_at or timezone.now(), value=value, date=date,
-            source=source, note=note, created_by=actor if getattr(actor, "pk", None) else None,
+            source=source, note=note, created_by=actor_user(actor),
         )
         signal.full_clean()
         signal.save()
@@ -255,7 +257,7 @@ def icp_change_record(*, icp: ICP, before: dict | None, actor=None, deleted: boo
     action = "delete" if deleted else "create" if before is None else "update"
     with transaction.atomic():
         change = ICPChange.objects.create(
-            icp=None if deleted else icp, icp_name=icp.name, actor=actor if getattr(actor, "pk", None) else None,
+            icp=None if deleted else icp, icp_name=icp.name, actor=actor_user(actor),
             action=action, changes=changes,
         )
         rescore_all_later(reason=f"ICP {icp.name} {change.get_action_display().lower()}")
@@ -273,9 +275,9 @@ def intelligence_run_log(
     if not categories:
         raise ValidationError({"categories": "Tick at least one research category this run covered."})
     with transaction.atomic():
-        activity = Activity.objects.create(
-            type=ActivityType.INTELLIGENCE_RUN, account=account, rep=rep,
-            subject=(subject or "Intelligence run: " + ", ".join(c.name for c in categories))[:255],
+        activity = activity_create(
+            type=ActivityType.INTELLIGENCE_RUN, account=account, rep=rep, actor=actor,
+            subject=subject or "Intelligence run: " + ", ".join(c.name for c in categories),
         )
         research_items_tick(account=account, categories=categories, actor=actor, activity=activity)
     return activity
@@ -293,7 +295,7 @@ def research_items_tick(
             [
                 ResearchItem(
                     account=account, category=category, activity=activity,
-                    done_by=actor if getattr(actor, "pk", None) else None,
+                    done_by=actor_user(actor),
                 )
                 for category in categories
             ],

@@ -24,6 +24,7 @@ from apps.accounts.imports.reading import FileRefused, read_table
 from apps.accounts.models import Account, DomainAlias
 from apps.icps.models import Signal, SignalType
 from apps.icps.services import signals_bulk_record
+from apps.people.actors import actor_user
 
 COLUMNS = ["domain", "type", "occurred_at", "value", "date", "source", "note"]
 REQUIRED = ["domain", "type", "occurred_at"]
@@ -140,7 +141,7 @@ def signals_import(*, data: bytes, actor=None, dry_run: bool = False) -> SignalI
             result.errors.append(f"Line {line}, column domain: “{domain}” — no account has this domain or alias.")
             continue
         if domain and fields["type"] is not None and fields["occurred_at"] is not None:
-            signals.append(Signal(account_id=accounts[domain], created_by=actor if getattr(actor, "pk", None) else None, **fields))
+            signals.append(Signal(account_id=accounts[domain], created_by=actor_user(actor), **fields))
     if result.errors:
         result.errors.sort(key=lambda message: int(message.split(",")[0].split()[1].rstrip(":")))
         raise SignalImportError(result)

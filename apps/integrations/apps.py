@@ -24,7 +24,7 @@ class IntegrationsConfig(AppConfig):
         # The same for lead assignments, SLA breaches and return decisions: each owning
         # service calls its in-transaction hooks with the event's type and data.
         from apps.integrations.outbox import outbox_write
-        from apps.people.services import in_transaction_on_lead_change
+        from apps.leads.events import in_transaction_on_lead_change
         from apps.routing.services import in_transaction_on_return_decided
 
         in_transaction_on_lead_change(outbox_write)

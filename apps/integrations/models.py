@@ -19,6 +19,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from sdrops.state_machines import StateMachine
+
 TOKEN_PREFIX = "sdr_"
 RATE_RE = re.compile(r"^\d+/(s|sec|second|m|min|minute|h|hour|d|day)$")
 
@@ -160,7 +162,7 @@ class EventType(models.TextChoices):
     ACCOUNT_ASSIGNED = "account.assigned", "Account assigned"
     ACCOUNT_RETRIEVED = "account.retrieved", "Account retrieved"
     ACCOUNT_UNASSIGNED = "account.unassigned", "Account back to the pool (other than retrieval)"
-    # Emitted by in-transaction hooks in apps.routing (returns), apps.people (leads, SLA)
+    # Emitted by in-transaction hooks in apps.routing (returns), apps.leads (leads, SLA)
     # and apps.meetings (dispositions).
     RETURN_DECIDED = "return.decided", "Return decided"
     LEAD_ASSIGNED = "lead.assigned", "Lead assigned"
@@ -198,6 +200,15 @@ class OutboxEvent(models.Model):
         PENDING = "pending", "Pending"
         DELIVERED = "delivered", "Delivered"
         DEAD = "dead", "Dead letter"
+
+    # The one map of allowed moves (apps.integrations.outbox.outbox_event_transition): an
+    # attempt delivers or, after the last one, dead-letters a pending event; ops redeliver a
+    # delivered or dead one, or re-queue a pending one now (pending → pending).
+    TRANSITIONS = StateMachine("webhook event", {
+        Status.PENDING: {Status.PENDING, Status.DELIVERED, Status.DEAD},
+        Status.DELIVERED: {Status.PENDING},
+        Status.DEAD: {Status.PENDING},
+    })
 
     event_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="events")

@@ -308,12 +308,9 @@ def _send_and_record(events: list[OutboxEvent]) -> None:
             )
         )
         if not error:
-            event.status = OutboxEvent.Status.DELIVERED
-            event.delivered_at = finished
-            event.last_error = ""
+            outbox_event_transition(event=event, to_status=OutboxEvent.Status.DELIVERED, at=finished)
         elif event.attempts >= max_attempts() or not endpoint.active:
-            event.status = OutboxEvent.Status.DEAD
-            event.last_error = error
+            outbox_event_transition(event=event, to_status=OutboxEvent.Status.DEAD, at=finished, error=error)
             logger.warning("Webhook event %s is a dead letter after %s attempts: %s", event.event_id, event.attempts, error)
         else:
             event.next_attempt_at = finished + backoff(event.attempts)
@@ -321,6 +318,22 @@ def _send_and_record(events: list[OutboxEvent]) -> None:
     with transaction.atomic():
         DeliveryAttempt.objects.bulk_create(attempts)
         OutboxEvent.objects.bulk_update(events, ["status", "delivered_at", "last_error", "next_attempt_at"])
+
+
+def outbox_event_transition(*, event: OutboxEvent, to_status: str, at: dt.datetime, error: str = "") -> OutboxEvent:
+    """The one way an event's status changes, on the claimed (leased) copy: refuses a move
+    OutboxEvent.TRANSITIONS does not allow (IllegalTransition) before anything changes. The
+    caller saves the events in bulk in the same transaction as their audit rows (a
+    DeliveryAttempt per attempt; a redelivery keeps the event id)."""
+    OutboxEvent.TRANSITIONS.check(event.status, to_status)
+    event.status = to_status
+    if to_status == OutboxEvent.Status.DELIVERED:
+        event.delivered_at, event.last_error = at, ""
+    elif to_status == OutboxEvent.Status.DEAD:
+        event.last_error = error
+    else:  # back in the queue with a fresh attempt count
+        event.attempts, event.next_attempt_at, event.delivered_at, event.last_error = 0, at, None, ""
+    return event
 
 
 def outbox_event_deliver(*, event_pk: int) -> OutboxEvent | None:
@@ -354,13 +367,14 @@ def outbox_redeliver(*, events: Iterable[OutboxEvent]) -> int:
     """Put events (dead or delivered) back in the queue with a fresh attempt count; the
     event id stays the same so the receiver can tell a redelivery."""
     pks = [event.pk for event in events]
+    now = timezone.now()
     with transaction.atomic():
-        count = OutboxEvent.objects.filter(pk__in=pks).update(
-            status=OutboxEvent.Status.PENDING, attempts=0, next_attempt_at=timezone.now(), delivered_at=None,
-            last_error="",
-        )
+        locked = list(OutboxEvent.objects.select_for_update().filter(pk__in=pks).order_by("pk"))
+        for event in locked:
+            outbox_event_transition(event=event, to_status=OutboxEvent.Status.PENDING, at=now)
+        OutboxEvent.objects.bulk_update(locked, ["status", "attempts", "next_attempt_at", "delivered_at", "last_error"])
         transaction.on_commit(lambda: outbox_enqueue(event_pks=pks))
-    return count
+    return len(locked)
 
 
 def outbox_write_meeting_dispositioned(meeting) -> list[OutboxEvent]:

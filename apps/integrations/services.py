@@ -19,63 +19,19 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from apps.accounts.domains import normalize_domain
-from apps.accounts.models import Account, Activity, ActivityType, OwnershipReason
+from apps.accounts.models import Activity, OwnershipReason
 from apps.accounts.selectors import account_holding_domain, accounts_visible_to
 from apps.accounts.services import (
     account_create,
     account_fields_update,
     account_set_owner,
 )
+from apps.cadences.services import activity_create
 from apps.integrations.jsonbody import JsonRefused, json_body_loads
 from apps.integrations.models import InboundDelivery, Integration, MergeNotice, RecordVersion, Scope
-from apps.people.models import Contact, Rep
 from apps.people.selectors import normalize_owner_name, rep_by_owner_name, reps_visible_to
 
 # --- activities ------------------------------------------------------------------------------
-
-
-def activity_record(
-    *,
-    actor,
-    type: str,
-    account: Account | None,
-    contact: Contact | None = None,
-    rep: Rep | None = None,
-    occurred_at: dt.datetime | None = None,
-    automated: bool = False,
-    subject: str = "",
-    outcome: str = "",
-) -> Activity:
-    """The one place the API creates an activity.
-
-    With a contact it is the lead lifecycle's `apps.cadences.services.activity_log`, so a
-    real touch moves the lead to working and completes its cadence step (automated ones
-    never do). Without a contact there is no lead to move: the activity is only logged
-    against the account."""
-    if type not in ActivityType.values:
-        raise ValidationError({"type": f"Unknown activity type “{type}”; expected one of {', '.join(ActivityType.values)}."})
-    if contact is not None:
-        from apps.cadences.services import Outcome, activity_log
-
-        if account is not None and contact.account_id != account.pk:
-            raise ValidationError({"contact": f"{contact.email} is not a contact of {account.name}."})
-        return activity_log(
-            rep=rep, contact=contact, type=type, occurred_at=occurred_at, automated=automated, subject=subject,
-            actor=actor, outcome=outcome or Outcome.NO_RESPONSE,
-        )
-    if account is None:
-        raise ValidationError({"account": "An activity needs an account (or a contact that has one)."})
-    if outcome:
-        raise ValidationError({"outcome": "An outcome needs a contact (it ends the contact's cadence step)."})
-    activity = Activity(
-        type=type, account=account, rep=rep, occurred_at=occurred_at or timezone.now(), automated=automated,
-        subject=subject,
-    )
-    # The related rows come in as loaded instances; re-checking that they exist would cost
-    # queries per activity in a bulk of 1,000.
-    activity.full_clean(exclude=["account", "contact", "rep"])
-    activity.save()
-    return activity
 
 
 @dataclass
@@ -87,7 +43,7 @@ class BulkItemResult:
 
 def activities_record_bulk(*, actor, items: list[dict]) -> list[BulkItemResult]:
     """Record each item in its own savepoint: an item is written whole or not at all, and
-    one bad item does not stop the others. `items` are activity_record keyword sets, or
+    one bad item does not stop the others. `items` are activity_create keyword sets, or
     {"errors": {...}} for items that already failed validation."""
     from apps.integrations.api_support import django_error_messages
 
@@ -101,7 +57,7 @@ def activities_record_bulk(*, actor, items: list[dict]) -> list[BulkItemResult]:
                 continue
             try:
                 with transaction.atomic():
-                    activity = activity_record(actor=actor, **item)
+                    activity = activity_create(actor=actor, **item)
             except ValidationError as error:
                 results.append(BulkItemResult(index=index, errors=django_error_messages(error)))
             except IntegrityError:

@@ -14,9 +14,9 @@ from rest_framework.response import Response
 from apps.integrations.api_support import ERROR_RESPONSES, UtcIsoDateTimeFilter
 from apps.integrations.models import Scope
 from apps.integrations.permissions import ScopedPermission
+from apps.leads.api import DispositionReasonField
 from apps.meetings import selectors, services
 from apps.meetings.models import Meeting
-from apps.people.api import DispositionReasonField
 from apps.people.models import Rep
 from apps.people.selectors import contacts_visible_to, rep_for_user, reps_visible_to
 

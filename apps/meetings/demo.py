@@ -9,10 +9,11 @@ import datetime as dt
 
 from django.utils import timezone
 
+from apps.leads.models import LeadCycle
 from apps.meetings.models import Meeting
 from apps.meetings.selectors import stage_by_code
 from apps.meetings.services import meeting_book, meeting_disposition, opportunity_stage_set
-from apps.people.models import Contact, LeadCycle
+from apps.people.models import Contact
 
 
 def demo_meetings(*, rng, sdrs, now: dt.datetime, per_rep: int = 4) -> int:
@@ -36,8 +37,8 @@ def demo_meetings(*, rng, sdrs, now: dt.datetime, per_rep: int = 4) -> int:
             )
             if start <= booked_at:
                 continue
-            if not LeadCycle.objects.filter(contact=contact).exclude(state=LeadCycle.State.DISPOSITIONED).exists():
-                from apps.people.services import lead_cycle_open
+            if not LeadCycle.objects.filter(contact=contact).open().exists():
+                from apps.leads.services import lead_cycle_open
 
                 lead_cycle_open(contact=contact, rep=sdr, lead_type="outbound",
                                 assigned_at=booked_at - dt.timedelta(days=2), actor=sdr.user)

@@ -7,7 +7,7 @@ import datetime as dt
 from django import forms
 from django.utils import timezone
 
-from apps.meetings import lifecycle
+from apps.leads.selectors import disposition_reasons_offered
 from apps.meetings.models import Meeting, Opportunity, OpportunityStage
 from apps.meetings.selectors import aes_for_sdr, meeting_settings_get
 from apps.meetings.services import opportunity_stage_check
@@ -78,7 +78,7 @@ class MeetingDispositionForm(forms.Form):
     outcome = forms.ChoiceField(choices=[(value, Meeting.Status(value).label) for value in Meeting.DISPOSITIONS])
     notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
     lead_reason = LeadReasonField(
-        queryset=lifecycle.lead_reasons(), required=False, label="Lead reason",
+        queryset=disposition_reasons_offered(), required=False, label="Lead reason",
         help_text="Needed for Completed – Unqualified: the lead is dispositioned with it.",
     )
 

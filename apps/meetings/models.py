@@ -244,7 +244,7 @@ class Meeting(models.Model):
     contact = models.ForeignKey("people.Contact", on_delete=models.PROTECT, related_name="meetings")
     account = models.ForeignKey("accounts.Account", on_delete=models.PROTECT, related_name="meetings")
     lead_cycle = models.ForeignKey(
-        "people.LeadCycle", null=True, blank=True, on_delete=models.PROTECT, related_name="meetings",
+        "leads.LeadCycle", null=True, blank=True, on_delete=models.PROTECT, related_name="meetings",
         help_text="The lead cycle the meeting was booked in; no-shows are counted per cycle.",
     )
     sdr = models.ForeignKey(

@@ -22,6 +22,10 @@ from django.utils import timezone
 
 from apps.accounts.models import Account
 from apps.accounts.services import account_attribution_set
+from apps.leads.models import DispositionReason, LeadCycle, LeadType
+from apps.leads.selectors import disposition_reasons_offered, lead_cycle_current
+from apps.leads.services import lead_cycle_open
+from apps.leads.services.cycles import lead_cycle_disposition_if_open
 from apps.meetings import lifecycle, notifications, selectors
 from apps.meetings.models import (
     ClosedLostReason,
@@ -34,9 +38,8 @@ from apps.meetings.models import (
     OpportunityStage,
     RescheduleAttempt,
 )
-from apps.people.models import Contact, DispositionReason, LeadCycle, LeadType, Rep
-from apps.people.selectors import lead_cycle_current
-from apps.people.services import lead_cycle_open
+from apps.people.actors import actor_user
+from apps.people.models import Contact, Rep
 
 logger = logging.getLogger(__name__)
 
@@ -49,13 +52,6 @@ def on_meeting_dispositioned(callback: Callable[[Meeting], None]) -> Callable[[M
     """Register a callback run in the same transaction as every meeting disposition."""
     _on_dispositioned.append(callback)
     return callback
-
-
-def _user(actor):
-    """Services accept a user or a rep as actor; audit columns hold the user."""
-    if isinstance(actor, Rep):
-        return actor.user
-    return actor if getattr(actor, "pk", None) else None
 
 
 def _fmt(value: dt.datetime) -> str:
@@ -86,7 +82,7 @@ def meeting_settings_update(*, actor, **values) -> MeetingSettings:
             if old != value:
                 setattr(row, field, value)
                 changes.append(MeetingSettingsChange(
-                    settings_row=row, field=field, old_value=str(old), new_value=str(value), actor=_user(actor)
+                    settings_row=row, field=field, old_value=str(old), new_value=str(value), actor=actor_user(actor)
                 ))
         if not changes:
             return row
@@ -135,7 +131,7 @@ def meeting_book(
         errors["contact"] = f"{contact} has no account; add them to an account before booking a meeting."
     if sdr.role != Rep.Role.SDR or not sdr.active:
         errors["sdr"] = f"{sdr} is not an active SDR."
-    elif actor is not None and not selectors.user_may_book_for(user=_user(actor), sdr=sdr):
+    elif actor is not None and not selectors.user_may_book_for(user=actor_user(actor), sdr=sdr):
         errors["sdr"] = "You may book meetings only as yourself (or for your team, as its manager)."
     if kind not in Meeting.Kind.values:
         errors["kind"] = f"Unknown meeting kind “{kind}”; expected {', '.join(Meeting.Kind.labels)}."
@@ -165,7 +161,7 @@ def meeting_book(
             # An SDR booking a lead nobody is working starts a new cycle for it (a recycled
             # lead coming back through the SDR), so the meeting has a lead to qualify.
             cycle = lead_cycle_open(
-                contact=contact, rep=sdr, lead_type=LeadType.OUTBOUND, assigned_at=now, actor=_user(actor)
+                contact=contact, rep=sdr, lead_type=LeadType.OUTBOUND, assigned_at=now, actor=actor_user(actor)
             )
         attempt = (
             RescheduleAttempt.objects.select_for_update()
@@ -194,7 +190,7 @@ def meeting_book(
             previous_meeting=previous_meeting,
             opportunity=opportunity,
             booked_at=now,
-            booked_by=_user(actor),
+            booked_by=actor_user(actor),
         )
         if attempt is not None:
             attempt.state = RescheduleAttempt.State.BOOKED
@@ -219,7 +215,7 @@ def meeting_reschedule(
     """Move a meeting that has not started: it ends as rescheduled and a new meeting (same
     lead, SDR, AE and opportunity) replaces it with its own due time."""
     now = timezone.now()
-    user = _user(actor)
+    user = actor_user(actor)
     with transaction.atomic():
         locked = Meeting.objects.select_for_update(no_key=True).get(pk=meeting.pk)
         _require_scheduled(locked)
@@ -258,7 +254,7 @@ def meeting_cancel(*, meeting: Meeting, actor, cancelled_by: str, notes: str = "
     if cancelled_by not in Meeting.CancelledBy.values:
         raise ValidationError({"cancelled_by": "Say who cancelled: the prospect, the SDR or the AE."})
     now = timezone.now()
-    user = _user(actor)
+    user = actor_user(actor)
     with transaction.atomic():
         locked = Meeting.objects.select_for_update(no_key=True).get(pk=meeting.pk)
         _require_scheduled(locked)
@@ -309,11 +305,11 @@ def meeting_disposition(
             {"outcome": "The disposition is Completed – Qualified, Completed – Unqualified or Not Completed – No Show."}
         )
     if outcome == Meeting.Status.COMPLETED_UNQUALIFIED and (
-        lead_reason is None or not lifecycle.lead_reasons().filter(pk=lead_reason.pk).exists()
+        lead_reason is None or not disposition_reasons_offered().filter(pk=lead_reason.pk).exists()
     ):
         raise ValidationError({"lead_reason": "Say why the lead is unqualified or not ready (pick a reason)."})
     at = at or timezone.now()
-    user = _user(actor)
+    user = actor_user(actor)
     with transaction.atomic():
         locked = Meeting.objects.select_for_update(no_key=True).get(pk=meeting.pk)
         _require_scheduled(locked)
@@ -335,14 +331,14 @@ def meeting_disposition(
         cycle = LeadCycle.objects.filter(pk=locked.lead_cycle_id).first() if locked.lead_cycle_id else None
         if outcome == Meeting.Status.COMPLETED_QUALIFIED:
             if cycle is not None:
-                lifecycle.lead_disposition(
+                lead_cycle_disposition_if_open(
                     cycle=cycle, disposition=LeadCycle.Disposition.QUALIFIED, actor=user, at=at,
                     note=f"Meeting {locked.pk} completed as qualified",
                 )
             _opportunity_for_qualified_meeting(locked, actor=user, at=at)
         elif outcome == Meeting.Status.COMPLETED_UNQUALIFIED:
             if cycle is not None:
-                lifecycle.lead_disposition(
+                lead_cycle_disposition_if_open(
                     cycle=cycle, disposition=lead_reason.disposition, reason=lead_reason, actor=user, at=at,
                     note=f"Meeting {locked.pk} completed as unqualified",
                 )
@@ -392,7 +388,7 @@ def _no_show(meeting: Meeting, *, cycle: LeadCycle | None, actor, at: dt.datetim
     )
     if further >= config.no_show_limit:
         if cycle is not None:
-            lifecycle.lead_disposition(
+            lead_cycle_disposition_if_open(
                 cycle=cycle, disposition=LeadCycle.Disposition.NURTURE, reason_code=lifecycle.NO_SHOW_LIMIT_CODE,
                 system=True, at=at, note=f"{further + 1} no-shows (meeting {meeting.pk})",
             )
@@ -576,12 +572,12 @@ def opportunity_create(
         opportunity = Opportunity.objects.create(
             account=account, name=(name or f"{account.name} – new business")[:255], stage=stage, is_open=True,
             amount=amount, close_date=close_date, owner=owner, sourcing_sdr=sourcing_sdr,
-            source_meeting=source_meeting, created_at=at, created_by=_user(actor),
+            source_meeting=source_meeting, created_at=at, created_by=actor_user(actor),
             pipeline_at=at if _reaches_pipeline(stage) else None,
         )
         OpportunityEvent.objects.create(
             opportunity=opportunity, kind=OpportunityEvent.Kind.CREATED, to_stage=stage, to_owner=owner,
-            actor=_user(actor), occurred_at=at,
+            actor=actor_user(actor), occurred_at=at,
             note=f"From meeting {source_meeting.pk}" if source_meeting else "",
         )
         changes = {"opportunity_owner": owner}
@@ -665,7 +661,7 @@ def opportunity_stage_set(
         locked.save()
         OpportunityEvent.objects.create(
             opportunity=locked, kind=OpportunityEvent.Kind.STAGE, from_stage_id=from_stage_id, to_stage=stage,
-            actor=_user(actor), occurred_at=at, note=note[:255],
+            actor=actor_user(actor), occurred_at=at, note=note[:255],
         )
         if stage.outcome == OpportunityStage.Outcome.WON:
             changes = {"status": Account.Status.CUSTOMER, "opportunity_owner": locked.owner}
@@ -691,7 +687,7 @@ def opportunity_handover(*, opportunity: Opportunity, to_owner: Rep, actor, at: 
         locked.save(update_fields=["owner"])
         OpportunityEvent.objects.create(
             opportunity=locked, kind=OpportunityEvent.Kind.HANDOVER, from_owner_id=from_owner_id, to_owner=to_owner,
-            actor=_user(actor), occurred_at=at,
+            actor=actor_user(actor), occurred_at=at,
         )
         account = Account.objects.get(pk=locked.account_id)
         if account.opportunity_owner_id in (None, from_owner_id):

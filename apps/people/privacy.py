@@ -13,12 +13,13 @@ import hashlib
 from django.apps import apps
 from django.db import transaction
 
+from apps.people.actors import actor_user
 from apps.people.models import Contact, PersonalDataRequest
 
 # (app_label.Model, lookup from that model to the contact, fields to blank)
 ERASABLE_TEXT: list[tuple[str, str, tuple[str, ...]]] = [
     ("accounts.Activity", "contact", ("subject",)),
-    ("people.LeadCycleEvent", "cycle__contact", ("note",)),
+    ("leads.LeadCycleEvent", "cycle__contact", ("note",)),
     ("meetings.Meeting", "contact", ("notes", "disposition_notes")),
 ]
 
@@ -48,6 +49,6 @@ def contact_forget(*, email: str, actor=None, note: str = "") -> PersonalDataReq
             erased += 1
         return PersonalDataRequest.objects.create(
             email_sha256=digest, contact_id=contact.pk if contact else None,
-            requested_by=actor if getattr(actor, "pk", None) else None,
+            requested_by=actor_user(actor),
             found=contact is not None, records_erased=erased, note=note[:255],
         )

@@ -13,7 +13,7 @@ MANAGER = "Manager"
 SDR = "SDR"
 AE = "AE"
 
-LOCAL_APP_LABELS = ("accounts", "people", "icps", "routing", "cadences", "meetings", "reporting", "integrations")
+LOCAL_APP_LABELS = ("accounts", "people", "leads", "icps", "routing", "cadences", "meetings", "reporting", "integrations")
 
 # (app_label, codename) pairs; "*" as codename grants every permission of that app.
 ROLE_PERMISSIONS: dict[str, list[tuple[str, str]]] = {
@@ -90,12 +90,12 @@ def sync_role_groups(apps=None) -> None:
 # Lead lifecycle and cadences (issue 6): reps read their cycles and cadences; the lead page
 # and the today list are admin views that check row scope themselves.
 ROLE_PERMISSIONS[MANAGER] += [
-    ("people", "view_leadcycle"), ("people", "view_slabreach"), ("people", "view_dispositionreason"),
-    ("people", "view_slapolicy"), ("cadences", "view_cadence"), ("cadences", "view_cadencestep"),
+    ("leads", "view_leadcycle"), ("leads", "view_slabreach"), ("leads", "view_dispositionreason"),
+    ("leads", "view_slapolicy"), ("cadences", "view_cadence"), ("cadences", "view_cadencestep"),
     ("cadences", "view_enrolment"),
 ]
 ROLE_PERMISSIONS[SDR] += [
-    ("people", "view_leadcycle"), ("cadences", "view_cadence"), ("cadences", "view_cadencestep"),
+    ("leads", "view_leadcycle"), ("cadences", "view_cadence"), ("cadences", "view_cadencestep"),
     ("cadences", "view_enrolment"),
 ]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
-from apps.people.models import Contact, LeadCycle, Rep
+from apps.people.models import Contact, Rep
 
 
 def rep_for_user(user) -> Rep | None:
@@ -24,6 +24,15 @@ def user_sees_everything(user) -> bool:
         return True
     rep = rep_for_user(user)
     return rep is not None and rep.role == Rep.Role.OPS
+
+
+def manager_of(rep: Rep | None) -> Rep | None:
+    """The manager who hears about `rep`'s work: their team's manager, else their own."""
+    if rep is None:
+        return None
+    if rep.team_id and rep.team.manager_id:
+        return rep.team.manager
+    return rep.manager
 
 
 def reps_managed_by(*, rep: Rep) -> QuerySet[Rep]:
@@ -69,8 +78,3 @@ def rep_by_owner_name(owner_name: str) -> Rep | None:
 
 def normalize_owner_name(owner_name: str) -> str:
     return " ".join((owner_name or "").split())
-
-
-def lead_cycle_current(*, contact: Contact) -> LeadCycle | None:
-    """The contact's open cycle (assigned or working), if any."""
-    return LeadCycle.objects.filter(contact=contact).exclude(state=LeadCycle.State.DISPOSITIONED).first()

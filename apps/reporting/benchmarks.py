@@ -150,7 +150,8 @@ def report_pages(*, stdout, options):
     from django.contrib.auth import get_user_model
 
     from apps.accounts.models import Account, Activity
-    from apps.people.models import LeadCycle, Rep
+    from apps.leads.models import LeadCycle
+    from apps.people.models import Rep
     from apps.reporting.reports import REPORTS
 
     started = time.perf_counter()

@@ -14,7 +14,8 @@ import django_filters
 from django import forms
 from django.utils import timezone
 
-from apps.people.models import LeadType, Rep, Segment, Team
+from apps.leads.models import LeadType
+from apps.people.models import Rep, Segment, Team
 from apps.people.selectors import rep_for_user, scoped_rep_ids, user_sees_everything
 
 DEFAULT_DAYS = 30

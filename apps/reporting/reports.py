@@ -445,7 +445,8 @@ class LeadResponse(Report):
     description = "Assigned, pick-up rate, response time (median, p90), qualified rate, SLA breaches, dispositions without a touch — by rep, source and lead type."
 
     def compute(self, *, scope, params) -> Result:
-        from apps.people.models import Contact, LeadType
+        from apps.leads.models import LeadType
+        from apps.people.models import Contact
 
         sets = s.lead_response_sets(scope=scope)
         roster = s.roster(scope=scope)

@@ -399,10 +399,7 @@ class ReturnRequestAdmin(admin.ModelAdmin):
         return False
 
     def has_review_permission(self, request):
-        return user_sees_everything(request.user) or (
-            getattr(rep_for_user(request.user), "role", None) == "manager"
-            and request.user.has_perm("routing.change_returnrequest")
-        )
+        return selectors.may_review_returns(user=request.user)
 
     @admin.display(description="account", ordering="account_name")
     def account_link(self, obj):
@@ -434,8 +431,8 @@ class ReturnRequestAdmin(admin.ModelAdmin):
             raise PermissionDenied
         rep = rep_for_user(request.user)
         account = get_object_or_404(accounts_visible_to(user=request.user), pk=account_id)
-        if rep is None or account.owner_id != rep.pk:
-            raise PermissionDenied("You can only return accounts in your own book.")
+        if not selectors.account_in_own_book(account=account, rep=rep):
+            raise PermissionDenied(selectors.OWN_BOOK_ONLY)
         form = ReturnFileForm(request.POST or None, account=account, user=request.user)
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data

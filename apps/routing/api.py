@@ -21,9 +21,10 @@ from apps.accounts.selectors import accounts_visible_to
 from apps.integrations.api_support import ERROR_RESPONSES, UtcIsoDateTimeFilter
 from apps.integrations.models import Scope
 from apps.integrations.permissions import ScopedPermission
+from apps.leads.models import LeadCycle, LeadType
 from apps.people.contact_fields import normalize_linkedin_url, normalize_phone
-from apps.people.models import Contact, LeadCycle, LeadType, Rep
-from apps.people.selectors import rep_for_user, user_sees_everything
+from apps.people.models import Contact, Rep
+from apps.people.selectors import rep_for_user
 from apps.people.services import CONTACT_UPSERT_FIELDS
 from apps.routing import selectors, services
 from apps.routing.intake import LeadIntake, lead_intake
@@ -337,13 +338,6 @@ class ReturnFilter(django_filters.FilterSet):
 
 
 
-def may_review(user) -> bool:
-    """As the admin's review screen: ops, or a manager with the review permission."""
-    return user_sees_everything(user) or (
-        getattr(rep_for_user(user), "role", None) == Rep.Role.MANAGER and user.has_perm("routing.change_returnrequest")
-    )
-
-
 @extend_schema_view(
     list=extend_schema(summary="List returns in your scope", responses={200: ReturnOut, **ERROR_RESPONSES}),
     retrieve=extend_schema(summary="One return", responses={200: ReturnOut, **ERROR_RESPONSES}),
@@ -377,8 +371,8 @@ class ReturnViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         account = accounts_visible_to(user=request.user).filter(pk=values["account"]).first()
         if account is None:
             raise serializers.ValidationError({"account": [f"No account with id {values['account']} in your scope."]})
-        if account.owner_id != rep.pk:
-            raise serializers.ValidationError({"account": ["You can only return accounts in your own book."]})
+        if not selectors.account_in_own_book(account=account, rep=rep):
+            raise serializers.ValidationError({"account": [selectors.OWN_BOOK_ONLY]})
         duplicate_of = None
         if values.get("duplicate_of"):
             # Looked up in the filer's scope: a hidden account is answered as a missing one.
@@ -393,7 +387,7 @@ class ReturnViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         return Response(ReturnOut(self.get_queryset().get(pk=return_request.pk)).data, status=status.HTTP_201_CREATED)
 
     def _reviewable(self, pk) -> ReturnRequest:
-        if not may_review(self.request.user):
+        if not selectors.may_review_returns(user=self.request.user):
             raise PermissionDenied("Only ops or the rep's manager may review returns.")
         try:
             return selectors.returns_reviewable_by(user=self.request.user).get(pk=int(pk))

@@ -26,7 +26,7 @@ TAG = "routing-bench"  # accounts: domain ends with -routing-bench.com; reps/tea
 
 
 def _cleanup() -> None:
-    from apps.people.models import LeadCycle
+    from apps.leads.models import LeadCycle
 
     # Lead cycles and contacts through the ORM, so rows other apps hang on them (lifecycle
     # events, SLA breaches, enrolments…) go with them.

@@ -8,7 +8,8 @@ from django.core.exceptions import ValidationError
 from apps.accounts.domains import normalize_domain
 from apps.accounts.models import Account, ActivityType
 from apps.accounts.selectors import account_holding_domain, accounts_visible_to
-from apps.people.models import Contact, LeadType, Rep, Segment, Team
+from apps.leads.models import LeadType
+from apps.people.models import Contact, Rep, Segment, Team
 from apps.routing.models import ReturnOutcome, ReturnReason, RoutingRule, RulesOfEngagement
 from apps.routing.selectors import reps_assignable_by, return_survivor_visible
 from apps.routing.services import DEFAULT_OUTCOME

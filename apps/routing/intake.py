@@ -22,8 +22,10 @@ from django.db.models import Exists, OuterRef
 
 from apps.accounts.models import Account
 from apps.accounts.selectors import accounts_visible_to
-from apps.people.models import Contact, LeadCycle, LeadType
-from apps.people.selectors import contacts_visible_to, lead_cycle_current, user_sees_everything
+from apps.leads.models import LeadCycle, LeadType
+from apps.leads.selectors import lead_cycle_current
+from apps.people.models import Contact
+from apps.people.selectors import contacts_visible_to, user_sees_everything
 from apps.people.services import CONTACT_UPSERT_FIELDS, contact_upsert
 from apps.routing.models import RoutingDecision
 from apps.routing.services import lead_route

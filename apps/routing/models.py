@@ -14,7 +14,9 @@ from django.db.models import Q
 from django.utils import timezone
 
 from apps.accounts.models import ActivityType
-from apps.people.models import Contact, LeadType, Rep, Segment
+from apps.leads.models import LeadType
+from apps.people.models import Contact, Rep, Segment
+from sdrops.state_machines import StateMachine
 
 
 def default_meaningful_types() -> list[str]:
@@ -257,6 +259,11 @@ class Distribution(models.Model):
         COMMITTED = "committed", "Committed"
         REFUSED = "refused", "Refused (pool changed)"
 
+    # The one map of allowed moves (apps.routing.services.distribution_transition).
+    TRANSITIONS = StateMachine("distribution", {
+        Status.PREVIEW: {Status.COMMITTED, Status.REFUSED}, Status.COMMITTED: set(), Status.REFUSED: set(),
+    })
+
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PREVIEW)
     team = models.ForeignKey("people.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     segment = models.CharField(max_length=20, choices=Segment.choices, blank=True)
@@ -312,6 +319,12 @@ class ReturnRequest(models.Model):
         PENDING = "pending", "Pending review"
         APPROVED = "approved", "Approved"
         REJECTED = "rejected", "Rejected"
+
+    # The one map of allowed moves (apps.routing.services.return_request_transition): a return
+    # is reviewed once.
+    TRANSITIONS = StateMachine("return", {
+        Status.PENDING: {Status.APPROVED, Status.REJECTED}, Status.APPROVED: set(), Status.REJECTED: set(),
+    })
 
     # SET_NULL: a return approved with "merge" outlives the duplicate it deleted.
     account = models.ForeignKey("accounts.Account", null=True, blank=True, on_delete=models.SET_NULL, related_name="returns")

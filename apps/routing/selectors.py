@@ -248,15 +248,32 @@ def retrieval_candidates(*, now: dt.datetime, roe: RulesOfEngagement | None = No
 # --- returns ------------------------------------------------------------------------------
 
 
+OWN_BOOK_ONLY = "You can only return accounts in your own book."
+
+
+def account_in_own_book(*, account, rep: Rep | None) -> bool:
+    """The returns rule "only your own book": a rep files a return or swap only for an
+    account they own (the service enforces it on the locked row; the screens check it first)."""
+    return rep is not None and account.owner_id == rep.pk
+
+
+def may_review_returns(*, user) -> bool:
+    """Who reviews returns at all: ops (and superusers), or a manager holding the review
+    permission (routing.change_returnrequest). Which returns: returns_reviewable_by."""
+    if user_sees_everything(user):
+        return True
+    rep = rep_for_user(user)
+    return rep is not None and rep.role == Rep.Role.MANAGER and user.has_perm("routing.change_returnrequest")
+
+
 def returns_reviewable_by(*, user) -> QuerySet[ReturnRequest]:
     """Ops review every return; a manager reviews their people's."""
     qs = ReturnRequest.objects.select_related("account", "rep", "duplicate_of", "swap_account")
     if user_sees_everything(user):
         return qs
-    rep = rep_for_user(user)
-    if rep is None or rep.role != Rep.Role.MANAGER:
+    if not may_review_returns(user=user):
         return qs.none()
-    return qs.filter(rep__in=reps_managed_by(rep=rep))
+    return qs.filter(rep__in=reps_managed_by(rep=rep_for_user(user)))
 
 
 def returns_visible_to(*, user) -> QuerySet[ReturnRequest]:
@@ -291,10 +308,6 @@ def return_survivor_visible(*, user, return_request: ReturnRequest) -> Account |
         return None
     qs = Account.objects.all() if user is None else accounts_visible_to(user=user)
     return qs.filter(pk=return_request.duplicate_of_id).first()
-
-
-def user_may_review(*, user, return_request: ReturnRequest) -> bool:
-    return returns_reviewable_by(user=user).filter(pk=return_request.pk).exists()
 
 
 def today(now: dt.datetime | None = None) -> dt.date:

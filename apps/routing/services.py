@@ -26,9 +26,11 @@ from apps.accounts.domains import email_domain, is_webmail, normalize_domain, re
 from apps.accounts.models import Account, DomainAlias, OwnershipReason
 from apps.accounts.selectors import accounts_visible_to, webmail_extra_domains
 from apps.accounts.services import account_create, account_owners_set
-from apps.people.models import Contact, LeadType, Rep
-from apps.people.selectors import lead_cycle_current
-from apps.people.services import lead_cycle_open
+from apps.leads.models import LeadType
+from apps.leads.selectors import lead_cycle_current
+from apps.leads.services import lead_cycle_open
+from apps.people.actors import actor_scope_user, actor_user
+from apps.people.models import Contact, Rep
 from apps.routing import selectors
 from apps.routing.models import (
     AccountRest,
@@ -102,7 +104,7 @@ def rules_save(*, instance, actor=None, fields: list[str] | None = None):
         if changes:
             RulesChange.objects.create(
                 object_type=model._meta.verbose_name, object_id=instance.pk, object_repr=str(instance)[:200],
-                action=action, changes=changes, actor=actor if getattr(actor, "pk", None) else None,
+                action=action, changes=changes, actor=actor_user(actor),
             )
     return instance
 
@@ -111,7 +113,7 @@ def rules_delete(*, instance, actor=None) -> None:
     with transaction.atomic():
         RulesChange.objects.create(
             object_type=type(instance)._meta.verbose_name, object_id=instance.pk, object_repr=str(instance)[:200],
-            action="deleted", changes={}, actor=actor if getattr(actor, "pk", None) else None,
+            action="deleted", changes={}, actor=actor_user(actor),
         )
         instance.delete()
 
@@ -283,7 +285,7 @@ def _route_account(
     """Decide who gets `account` (and its lead); move the account when a rule picks a rep.
     Returns (unsaved decision, rep for the lead, whether the account moved). An account
     `created` for this lead has no opportunity yet, so none is looked up."""
-    decision = RoutingDecision(contact=contact, account=account, reason=reason, actor=actor if getattr(actor, "pk", None) else None)
+    decision = RoutingDecision(contact=contact, account=account, reason=reason, actor=actor_user(actor))
     opportunity_owner = None if created else selectors.account_open_opportunity_owner(account=account)
     if opportunity_owner is not None and selectors.rep_available(rep=opportunity_owner, on=on, exclude=exclude):
         decision.outcome, decision.rep = RoutingDecision.Outcome.OPPORTUNITY_OWNER, opportunity_owner
@@ -387,7 +389,7 @@ def lead_route(
         if account is None:
             return RoutingDecision.objects.create(
                 contact=contact, outcome=RoutingDecision.Outcome.UNMATCHED, reason=reason, explanation=unmatched,
-                actor=actor if getattr(actor, "pk", None) else None,
+                actor=actor_user(actor),
             )
         if contact.account_id != account.pk:
             Contact.objects.filter(pk=contact.pk).update(account=account)
@@ -533,7 +535,7 @@ def queue_claim_next(*, rep: Rep, actor=None) -> QueueItem | None:
         RoutingDecision.objects.create(
             contact=item.contact, account_id=item.account_id, rep=rep, outcome=RoutingDecision.Outcome.RULE,
             rule=item.rule, strategy=Strategy.QUEUE, explanation=f"{rep} claimed it from queue “{item.rule}”.",
-            actor=actor if getattr(actor, "pk", None) else None,
+            actor=actor_user(actor),
         )
         if lead_cycle_current(contact=item.contact) is None:
             lead_cycle_open(contact=item.contact, rep=rep, lead_type=LeadType.INBOUND, source=item.contact.source)
@@ -636,7 +638,7 @@ def _changes(rows: list[PlanRow]) -> list[tuple[int, int]]:
 def _save_distribution(*, rows, status, team, segment, actor, note="") -> Distribution:
     distribution = Distribution.objects.create(
         status=status, team=team, segment=segment or "", summary=[r.summary() for r in rows],
-        created_by=actor if getattr(actor, "pk", None) else None, note=note,
+        created_by=actor_user(actor), note=note,
         committed_at=timezone.now() if status == Distribution.Status.COMMITTED else None,
     )
     DistributionLine.objects.bulk_create(
@@ -652,6 +654,19 @@ def distribution_preview(*, actor=None, team=None, segment: str | None = None) -
     with transaction.atomic():
         rows = distribution_plan(team=team, segment=segment)
         return _save_distribution(rows=rows, status=Distribution.Status.PREVIEW, team=team, segment=segment, actor=actor)
+
+
+def distribution_transition(*, distribution: Distribution, to_status: str, **fields) -> Distribution:
+    """The one way a distribution's status changes, on the caller's locked copy: refuses a move
+    Distribution.TRANSITIONS does not allow (IllegalTransition) before anything is written. Its
+    audit is the ownership events the commit writes (one per account, reason distribution)
+    and the refusal note."""
+    Distribution.TRANSITIONS.check(distribution.status, to_status)
+    for name, value in fields.items():
+        setattr(distribution, name, value)
+    distribution.status = to_status
+    distribution.save(update_fields=["status", *fields])
+    return distribution
 
 
 def distribution_commit(*, distribution: Distribution, actor=None) -> Distribution:
@@ -685,13 +700,12 @@ def distribution_commit(*, distribution: Distribution, actor=None) -> Distributi
             if changed:
                 parts.append(f"the book of {', '.join(changed[:5])} changed")
             problem = "The pool changed since the preview: " + " and ".join(parts) + ". Preview again."
-            locked.status, locked.note = Distribution.Status.REFUSED, problem[:300]
-            locked.save(update_fields=["status", "note"])
+            distribution_transition(distribution=locked, to_status=Distribution.Status.REFUSED, note=problem[:300])
         else:
             account_owners_set(changes=lines, reason=OwnershipReason.DISTRIBUTION, actor=actor,
                                note=f"Distribution {locked.pk}")
-            locked.status, locked.committed_at = Distribution.Status.COMMITTED, timezone.now()
-            locked.save(update_fields=["status", "committed_at"])
+            distribution_transition(distribution=locked, to_status=Distribution.Status.COMMITTED,
+                                    committed_at=timezone.now())
     if problem:
         raise DistributionStale(problem)
     return locked
@@ -899,13 +913,6 @@ def duplicate_refusal(pk) -> str:
     return f"No account with id {pk} in your scope."
 
 
-def _user_of(actor):
-    """The user behind an actor (a user or a rep); None for the system."""
-    if actor is None:
-        return None
-    return getattr(actor, "user", actor) if isinstance(actor, Rep) else actor
-
-
 def return_file(
     *,
     account: Account,
@@ -928,7 +935,7 @@ def return_file(
         if duplicate_of.pk == account.pk:
             raise ValidationError({"duplicate_of": "An account cannot duplicate itself."})
         # The survivor must be one the filer sees: a hidden account is answered as a missing one.
-        user = _user_of(actor)
+        user = actor_scope_user(actor)
         if user is not None and not accounts_visible_to(user=user).filter(pk=duplicate_of.pk).exists():
             raise ValidationError({"duplicate_of": duplicate_refusal(duplicate_of.pk)})
     else:
@@ -943,8 +950,8 @@ def return_file(
     now = timezone.now()
     with transaction.atomic():
         locked = Account.objects.select_for_update(no_key=True).get(pk=account.pk)
-        if locked.owner_id != rep.pk:
-            raise ValidationError("You can only return accounts in your own book.")
+        if not selectors.account_in_own_book(account=locked, rep=rep):
+            raise ValidationError(selectors.OWN_BOOK_ONLY)
         if ReturnRequest.objects.filter(account=locked, status=ReturnRequest.Status.PENDING).exists():
             raise ValidationError(f"{locked} already has a return waiting for review.")
         try:
@@ -1021,7 +1028,7 @@ def return_approve(
         elif outcome == ReturnOutcome.REASSIGN:
             if reassign_to is None:
                 raise ValidationError({"reassign_to": "Choose the rep to reassign the account to."})
-            if not selectors.reps_assignable_by(user=_user_of(actor)).filter(pk=reassign_to.pk).exists():
+            if not selectors.reps_assignable_by(user=actor_scope_user(actor)).filter(pk=reassign_to.pk).exists():
                 raise ValidationError({"reassign_to": reassign_refusal(reassign_to.pk)})
             if reassign_to.pk == request.rep_id:
                 raise ValidationError({"reassign_to": "Reassign to a different rep than the one returning it."})
@@ -1030,17 +1037,28 @@ def return_approve(
             request.reassign_to = reassign_to
         elif outcome == ReturnOutcome.MERGE:
             # A survivor outside the reviewer's scope is answered as a missing one.
-            survivor = selectors.return_survivor_visible(user=_user_of(actor), return_request=request)
+            survivor = selectors.return_survivor_visible(user=actor_scope_user(actor), return_request=request)
             if survivor is None:
                 raise ValidationError({"outcome": "Only a return that names the duplicate can be merged."})
             account_merge(duplicate=account, survivor=survivor, actor=actor)
             request.account = None  # The duplicate is gone; account_name keeps what it was.
-        request.status, request.outcome = ReturnRequest.Status.APPROVED, outcome
-        request.reviewed_by = actor if getattr(actor, "pk", None) else None
-        request.reviewed_at, request.review_note = now, note
-        request.save()
-        _return_decided(request)
+        request.outcome = outcome
+        return_request_transition(return_request=request, to_status=ReturnRequest.Status.APPROVED, actor=actor,
+                                  at=now, note=note)
     return request
+
+
+def return_request_transition(*, return_request: ReturnRequest, to_status: str, actor, at, note: str) -> ReturnRequest:
+    """The one way a return's status changes (its review), on the caller's locked copy:
+    refuses a move ReturnRequest.TRANSITIONS does not allow (IllegalTransition) before
+    anything is written, then records who reviewed it, when and why on the row and tells
+    other apps (the return-decided hooks) in the same transaction."""
+    ReturnRequest.TRANSITIONS.check(return_request.status, to_status)
+    return_request.status = to_status
+    return_request.reviewed_by, return_request.reviewed_at, return_request.review_note = actor_user(actor), at, note
+    return_request.save()
+    _return_decided(return_request)
+    return return_request
 
 
 def return_reject(*, return_request: ReturnRequest, actor=None, note: str) -> ReturnRequest:
@@ -1051,11 +1069,8 @@ def return_reject(*, return_request: ReturnRequest, actor=None, note: str) -> Re
         request = ReturnRequest.objects.select_for_update().select_related("rep__user").get(pk=return_request.pk)
         if request.status != ReturnRequest.Status.PENDING:
             raise ValidationError(f"This return was already {request.get_status_display().lower()}.")
-        request.status, request.review_note = ReturnRequest.Status.REJECTED, note.strip()
-        request.reviewed_by = actor if getattr(actor, "pk", None) else None
-        request.reviewed_at = timezone.now()
-        request.save()
-        _return_decided(request)
+        return_request_transition(return_request=request, to_status=ReturnRequest.Status.REJECTED, actor=actor,
+                                  at=timezone.now(), note=note.strip())
         _notify(
             f"Return of {request.account_name} rejected",
             f"Hello {request.rep.owner_name},\n\nYour return of {request.account_name} ({request.get_reason_display()}) "

@@ -8,7 +8,8 @@ from __future__ import annotations
 import datetime as dt
 
 from apps.accounts.models import Account
-from apps.people.models import Contact, LeadCycle, Rep
+from apps.leads.models import LeadCycle
+from apps.people.models import Contact, Rep
 from apps.routing.models import ReturnReason
 
 
@@ -89,7 +90,7 @@ def _meetings_awaiting_ae(rng, sdrs: list[Rep], now: dt.datetime) -> int:
 def _sla_breach(now: dt.datetime) -> int:
     """Run the real SLA enforcement once over leads past their maximum, as the five-minute job
     would: it records the breach and re-assigns the lead (managers see the escalation)."""
-    from apps.people.services import lead_cycle_sla_enforce, lead_cycles_past_sla
+    from apps.leads.services import lead_cycle_sla_enforce, lead_cycles_past_sla
 
     ids = lead_cycles_past_sla(now=now)
     for cycle_id in ids:

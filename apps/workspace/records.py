@@ -12,8 +12,8 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 
 from apps.accounts.selectors import accounts_visible_to, activities_visible_to, ownership_events_visible_to
+from apps.leads.models import LeadCycle
 from apps.meetings.selectors import meetings_visible_to, opportunities_visible_to
-from apps.people.models import LeadCycle
 from apps.people.selectors import contacts_visible_to, rep_for_user
 from apps.routing.selectors import returns_visible_to
 

@@ -14,9 +14,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from apps.accounts.selectors import accounts_visible_to
+from apps.cadences.selectors import enrolment_steps_today
+from apps.leads.models import LeadCycle, SlaBreach
+from apps.leads.selectors import lead_sla_status
 from apps.meetings.models import Meeting
 from apps.meetings.selectors import meetings_visible_to, opportunities_visible_to
-from apps.people.models import LeadCycle, Rep, SlaBreach
+from apps.people.models import Rep
 from apps.people.selectors import contacts_visible_to, rep_for_user, reps_visible_to, user_sees_everything
 from apps.people.timezones import user_zone
 from apps.routing.models import ReturnRequest, RoutingDecision
@@ -54,9 +57,7 @@ def home_role(user) -> str:
 
 
 def _sdr_boxes(user, rep: Rep, now: dt.datetime) -> list[Box]:
-    from apps.cadences import selectors as cadences  # lazy: cadences imports the workspace's callers
-
-    steps = cadences.enrolment_steps_today(rep_ids=[rep.pk], now=now, tz=user_zone(user)).select_related(
+    steps = enrolment_steps_today(rep_ids=[rep.pk], now=now, tz=user_zone(user)).select_related(
         "enrolment__contact__account", "enrolment__cadence"
     )
     untouched = (
@@ -66,7 +67,7 @@ def _sdr_boxes(user, rep: Rep, now: dt.datetime) -> list[Box]:
     untouched_box = _box("untouched", "Untouched leads (SLA clock running)", untouched,
                          more_url=reverse("admin:cadences_today"), empty="No untouched leads.", kind="leads")
     for cycle in untouched_box.rows:
-        cycle.sla_status = cadences.lead_sla_status(cycle=cycle, now=now)
+        cycle.sla_status = lead_sla_status(cycle=cycle, now=now)
         cycle.breached = bool(cycle.sla_maximum_at and cycle.sla_maximum_at < now)
     upcoming = (
         meetings_visible_to(user=user).filter(sdr=rep, status=Meeting.Status.SCHEDULED, scheduled_at__gt=now)
@@ -140,7 +141,7 @@ def _manager_boxes(user, rep: Rep, now: dt.datetime) -> list[Box]:
         Box(key="headline", title="Team, last 30 days", rows=[headline], count=1, kind="headline",
             more_url=reverse("admin:report", args=["team-dashboard"])),
         _box("escalations", "SLA escalations (last 7 days)", breaches, kind="breaches", empty="No escalations.",
-             more_url=reverse("admin:people_slabreach_changelist") if _has_changelist("people", "slabreach") else ""),
+             more_url=reverse("admin:leads_slabreach_changelist") if _has_changelist("leads", "slabreach") else ""),
         _box("reviews", "Returns to review", reviews, kind="returns", empty="No returns waiting for you.",
              more_url=reverse("admin:routing_returnrequest_changelist") + "?status__exact=pending"),
         _box("away", "Out of office", away, kind="reps", empty="Everyone is in."),

@@ -49,6 +49,7 @@ THIRD_PARTY_APPS = [
 ]
 LOCAL_APPS = [
     "apps.people",
+    "apps.leads",
     "apps.accounts",
     "apps.icps",
     "apps.routing",
@@ -241,8 +242,8 @@ SPECTACULAR_SETTINGS = {
         "ReturnStatusEnum": "apps.routing.models.ReturnRequest.Status",
         "RoutingOutcomeEnum": "apps.routing.models.RoutingDecision.Outcome",
         "ReturnOutcomeEnum": "apps.routing.models.ReturnOutcome",
-        "LeadDispositionEnum": "apps.people.models.LeadCycle.Disposition",
-        "DispositionReasonKindEnum": "apps.people.models.DispositionReason.Disposition",
+        "LeadDispositionEnum": "apps.leads.models.LeadCycle.Disposition",
+        "DispositionReasonKindEnum": "apps.leads.models.DispositionReason.Disposition",
         "MeetingKindEnum": "apps.meetings.models.Meeting.Kind",
         "SignalTypeKindEnum": "apps.icps.models.SignalType.Kind",
     },

@@ -9,7 +9,7 @@ from django.utils import timezone
 from apps.accounts.services import account_set_owner
 from apps.cadences.services import enrolment_create
 from apps.cadences.tests.factories import cadence_with_steps
-from apps.people.models import LeadCycle
+from apps.leads.models import LeadCycle
 from apps.people.tests.factories import ContactFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)

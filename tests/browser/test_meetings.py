@@ -9,9 +9,9 @@ from django.utils import timezone
 
 from apps.accounts.services import account_set_owner
 from apps.accounts.tests.factories import AccountFactory
+from apps.leads.models import LeadCycle
 from apps.meetings.defaults import meetings_defaults_ensure
 from apps.meetings.models import Meeting, Opportunity
-from apps.people.models import LeadCycle
 from apps.people.tests.factories import ContactFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)

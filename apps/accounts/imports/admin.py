@@ -32,6 +32,7 @@ from apps.accounts.imports.services import (
     import_record_create,
     import_record_preview,
     import_record_run,
+    import_record_transition,
 )
 from apps.accounts.models import ImportRecord
 from apps.people.selectors import user_sees_everything
@@ -181,9 +182,8 @@ class CsvImportExportMixin(ImportExportMixin):
         if record.error_count and not record.skip_bad_rows:
             messages.error(request, "The file has bad rows: fix them and upload it again, or import the good rows only.")
             return HttpResponseRedirect(url)
-        record.status = ImportRecord.Status.QUEUED
-        record.created_by = record.created_by or request.user
-        record.save(update_fields=["status", "skip_bad_rows", "created_by"])
+        import_record_transition(record=record, to_status=ImportRecord.Status.QUEUED,
+                                 created_by=record.created_by or request.user)
         if record.total_rows > ASYNC_ROW_THRESHOLD:
             from django_q.tasks import async_task
 

@@ -17,6 +17,7 @@ from django.utils import timezone
 from apps.accounts.imports.base import ImportOutcome, Progress, table_problems
 from apps.accounts.imports.reading import FileRefused, read_table, rejects_csv
 from apps.accounts.models import ImportRecord
+from apps.people.actors import actor_user
 
 logger = logging.getLogger(__name__)
 
@@ -144,11 +145,23 @@ def _record_outcome(record: ImportRecord, outcome: ImportOutcome) -> None:
     record.stage = ""
 
 
+def import_record_transition(*, record: ImportRecord, to_status: str, **fields) -> ImportRecord:
+    """The one way an import's status changes: refuses a move ImportRecord.TRANSITIONS does not
+    allow (IllegalTransition, nothing written), else saves the status with `fields`. The record
+    is its own audit (who, started, finished, counts, messages)."""
+    ImportRecord.TRANSITIONS.check(record.status, to_status)
+    for field, value in fields.items():
+        setattr(record, field, value)
+    record.status = to_status
+    record.save()
+    return record
+
+
 def import_record_create(*, kind: str, file_name: str, data: bytes, actor, encoding: str = "utf-8",
                          skip_bad_rows: bool = False, source: str = "admin") -> ImportRecord:
     record = ImportRecord(
         kind=kind, file_name=file_name[:255], encoding=encoding or "utf-8", skip_bad_rows=skip_bad_rows,
-        source=source, created_by=actor if getattr(actor, "pk", None) else None,
+        source=source, created_by=actor_user(actor),
     )
     record.file.save(file_name.rsplit("/", 1)[-1] or "import.csv", ContentFile(data), save=False)
     record.save()
@@ -178,10 +191,10 @@ def import_record_preview(*, record: ImportRecord) -> ImportOutcome:
     finally:
         progress.close()
     _record_outcome(record, outcome)
-    record.status = ImportRecord.Status.REFUSED if outcome.file_errors else ImportRecord.Status.PREVIEWED
     if outcome.file_errors:
-        record.finished_at = timezone.now()
-    record.save()
+        import_record_transition(record=record, to_status=ImportRecord.Status.REFUSED, finished_at=timezone.now())
+    else:
+        import_record_transition(record=record, to_status=ImportRecord.Status.PREVIEWED)
     return outcome
 
 
@@ -192,21 +205,16 @@ def import_record_run(*, record_id: int) -> ImportRecord:
         record = ImportRecord.objects.select_for_update().get(pk=record_id)
         if record.is_finished:
             return record
-        record.status = ImportRecord.Status.RUNNING
-        record.started_at = timezone.now()
-        record.processed_rows = 0
-        record.stage = "Reading the file"
-        record.save(update_fields=["status", "started_at", "processed_rows", "stage"])
+        import_record_transition(record=record, to_status=ImportRecord.Status.RUNNING, started_at=timezone.now(),
+                                 processed_rows=0, stage="Reading the file")
     progress = _ProgressWriter(record.pk)
 
     def finish(outcome: ImportOutcome) -> None:
         # Inside the import's transaction: the record says "done" only if the data committed.
         _record_outcome(record, outcome)
-        record.status = ImportRecord.Status.DONE
-        record.finished_at = timezone.now()
         if outcome.errors:
             record.rejects_file.save(f"rejects-{record.pk}.csv", ContentFile(rejects_csv_bytes(outcome)), save=False)
-        record.save()
+        import_record_transition(record=record, to_status=ImportRecord.Status.DONE, finished_at=timezone.now())
 
     try:
         with record.file.open("rb") as handle:
@@ -218,20 +226,16 @@ def import_record_run(*, record_id: int) -> ImportRecord:
     except Exception as error:
         logger.exception("Import %s failed", record_id)
         record.refresh_from_db()
-        record.status = ImportRecord.Status.FAILED
-        record.finished_at = timezone.now()
-        record.messages = [*record.messages, f"The import failed and nothing was written: {error}"]
-        record.save()
+        import_record_transition(record=record, to_status=ImportRecord.Status.FAILED, finished_at=timezone.now(),
+                                 messages=[*record.messages, f"The import failed and nothing was written: {error}"])
         raise
     finally:
         progress.close()
     if outcome.refused:
         _record_outcome(record, outcome)
-        record.status = ImportRecord.Status.REFUSED
-        record.finished_at = timezone.now()
         if outcome.errors:
             record.rejects_file.save(f"rejects-{record.pk}.csv", ContentFile(rejects_csv_bytes(outcome)), save=False)
-        record.save()
+        import_record_transition(record=record, to_status=ImportRecord.Status.REFUSED, finished_at=timezone.now())
     return record
 
 
@@ -244,7 +248,7 @@ def import_record_command(*, kind: str, file_name: str, outcome: ImportOutcome, 
     now = timezone.now()
     record = ImportRecord(
         kind=kind, file_name=file_name[:255], skip_bad_rows=outcome.skip_bad_rows, source="command",
-        created_by=actor if getattr(actor, "pk", None) else None, started_at=now, finished_at=now,
+        created_by=actor_user(actor), started_at=now, finished_at=now,
         status=ImportRecord.Status.REFUSED if outcome.refused else ImportRecord.Status.DONE,
     )
     _record_outcome(record, outcome)

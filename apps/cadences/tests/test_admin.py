@@ -9,8 +9,8 @@ from django.utils import timezone
 from apps.accounts.services import account_set_owner
 from apps.cadences.services import enrolment_create
 from apps.cadences.tests.factories import cadence_with_steps
-from apps.people.models import DispositionReason, LeadCycle
-from apps.people.services import lead_cycle_open
+from apps.leads.models import DispositionReason, LeadCycle
+from apps.leads.services import lead_cycle_open
 from apps.people.tests.factories import ContactFactory
 
 pytestmark = pytest.mark.django_db
@@ -100,9 +100,9 @@ def test_contact_page_shows_cycles_cadence_and_sla(client, sdr, my_lead):
 
 @pytest.mark.parametrize(
     "name",
-    ["cadences_cadence_changelist", "cadences_enrolment_changelist", "people_slapolicy_changelist",
-     "people_dispositionreason_changelist", "people_slabreach_changelist", "people_lifecyclesettings_changelist",
-     "people_teampullrange_changelist", "people_leadcycle_changelist", "cadences_today"],
+    ["cadences_cadence_changelist", "cadences_enrolment_changelist", "leads_slapolicy_changelist",
+     "leads_dispositionreason_changelist", "leads_slabreach_changelist", "leads_lifecyclesettings_changelist",
+     "leads_teampullrange_changelist", "leads_leadcycle_changelist", "cadences_today"],
 )
 def test_ops_screens_load(client, ops, name, my_lead):
     client.force_login(ops.user)
@@ -111,7 +111,7 @@ def test_ops_screens_load(client, ops, name, my_lead):
 
 def test_vague_reason_refused_in_the_admin(client, ops):
     client.force_login(ops.user)
-    response = client.post(reverse("admin:people_dispositionreason_add"),
+    response = client.post(reverse("admin:leads_dispositionreason_add"),
                            {"disposition": "unqualified", "label": "Not a fit", "active": "on", "position": 0})
     assert response.status_code == 200 and "too vague" in response.content.decode()
     assert not DispositionReason.objects.filter(label="Not a fit").exists()

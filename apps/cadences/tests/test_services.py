@@ -10,10 +10,10 @@ from django.db import IntegrityError, transaction
 
 from apps.cadences.models import Cadence, Enrolment, EnrolmentStep
 from apps.cadences.selectors import enrolment_steps_today, enrolments_awaiting_disposition
-from apps.cadences.services import activity_log, enrolment_create, enrolment_step_skip
+from apps.cadences.services import activity_create, enrolment_create, enrolment_step_skip
 from apps.cadences.tests.factories import cadence_with_steps
-from apps.people.models import DispositionReason, LeadCycle
-from apps.people.services import lead_cycle_disposition, lead_cycle_open
+from apps.leads.models import DispositionReason, LeadCycle
+from apps.leads.services import lead_cycle_disposition, lead_cycle_open
 from apps.people.tests.factories import ContactFactory
 
 pytestmark = pytest.mark.django_db
@@ -66,7 +66,7 @@ def test_only_one_active_enrolment_per_contact(enrolled, sdr):
 
 def test_call_moves_lead_to_working_and_no_response_advances(enrolled, sdr):
     with time_machine.travel(T0 + dt.timedelta(hours=1), tick=False):
-        activity = activity_log(rep=sdr, contact=enrolled.contact, type="call", actor=sdr.user)
+        activity = activity_create(rep=sdr, contact=enrolled.contact, type="call", actor=sdr.user)
     enrolled.refresh_from_db()
     assert outcomes(enrolled) == ["no_response", "pending", "pending"]
     assert enrolled.steps.get(position=1).activity == activity
@@ -74,13 +74,13 @@ def test_call_moves_lead_to_working_and_no_response_advances(enrolled, sdr):
 
 
 def test_notes_and_automated_touches_do_not_complete_steps(enrolled, sdr):
-    activity_log(rep=sdr, contact=enrolled.contact, type="note", subject="Left a sticky note")
-    activity_log(rep=None, contact=enrolled.contact, type="email", automated=True)
+    activity_create(rep=sdr, contact=enrolled.contact, type="note", subject="Left a sticky note")
+    activity_create(rep=None, contact=enrolled.contact, type="email", automated=True)
     assert outcomes(enrolled) == ["pending", "pending", "pending"]
 
 
 def test_positive_response_ends_the_enrolment(enrolled, sdr):
-    activity_log(rep=sdr, contact=enrolled.contact, type="call", outcome="positive")
+    activity_create(rep=sdr, contact=enrolled.contact, type="call", outcome="positive")
     enrolled.refresh_from_db()
     assert enrolled.state == "positive" and outcomes(enrolled) == ["positive", "pending", "pending"]
     enrolled.lead_cycle.refresh_from_db()
@@ -88,7 +88,7 @@ def test_positive_response_ends_the_enrolment(enrolled, sdr):
 
 
 def test_negative_response_ends_and_asks_for_a_disposition(enrolled, sdr):
-    activity_log(rep=sdr, contact=enrolled.contact, type="call", outcome="negative")
+    activity_create(rep=sdr, contact=enrolled.contact, type="call", outcome="negative")
     enrolled.refresh_from_db()
     assert enrolled.state == "negative" and outcomes(enrolled)[0] == "negative"
     assert list(enrolments_awaiting_disposition(rep_ids=[sdr.pk])) == [enrolled]
@@ -102,7 +102,7 @@ def test_negative_response_ends_and_asks_for_a_disposition(enrolled, sdr):
 def test_last_step_with_no_response_dispositions_to_nurture_no_response(enrolled, sdr):
     for day in (0, 2, 4):
         with time_machine.travel(T0 + dt.timedelta(days=day, hours=1), tick=False):
-            activity_log(rep=sdr, contact=enrolled.contact, type="call")
+            activity_create(rep=sdr, contact=enrolled.contact, type="call")
     enrolled.refresh_from_db()
     cycle = enrolled.lead_cycle
     cycle.refresh_from_db()
@@ -137,7 +137,7 @@ def test_overdue_by_more_than_a_day_becomes_not_completed(enrolled, sdr, run_tas
     assert (step.outcome, step.ended_by_system) == ("not_completed", True)
     # The next logged call completes step 2.
     with time_machine.travel(T0 + dt.timedelta(days=2), tick=False):
-        activity_log(rep=sdr, contact=enrolled.contact, type="email")
+        activity_create(rep=sdr, contact=enrolled.contact, type="email")
     assert outcomes(enrolled) == ["not_completed", "no_response", "pending"]
     # Everything left runs overdue: the enrolment ends incomplete, the lead is not abandoned for the rep.
     with time_machine.travel(T0 + dt.timedelta(days=10), tick=False):
@@ -171,14 +171,14 @@ def test_today_list_shows_current_due_and_overdue_steps_only_for_the_rep(enrolle
 
 
 def test_pickup_and_bypass_by_rep(sdr, other_sdr):
-    from apps.cadences.selectors import lead_response_by_rep
+    from apps.leads.selectors import lead_response_by_rep
 
     reason = DispositionReason.objects.get(label="Duplicate")
     with time_machine.travel(T0, tick=False):
         worked, bypassed, untouched, theirs = (
             lead_cycle_open(contact=ContactFactory(), rep=rep) for rep in (sdr, sdr, sdr, other_sdr)
         )
-        activity_log(rep=sdr, contact=worked.contact, type="call")
+        activity_create(rep=sdr, contact=worked.contact, type="call")
         lead_cycle_disposition(cycle=bypassed, disposition="unqualified", reason=reason, actor=sdr.user)
     stats = lead_response_by_rep(rep_ids=[sdr.pk, other_sdr.pk], start=T0 - dt.timedelta(days=1),
                                  end=T0 + dt.timedelta(days=1))

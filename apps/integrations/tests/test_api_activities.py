@@ -117,8 +117,8 @@ def test_activity_list_is_scoped(make_client, sdr, ops, setup):
 
 
 def test_api_touch_works_the_lead_but_automated_never_does(make_client, sdr, setup):
-    from apps.people.models import LeadCycle
-    from apps.people.services import lead_cycle_open
+    from apps.leads.models import LeadCycle
+    from apps.leads.services import lead_cycle_open
 
     mine, _, contact = setup
     cycle = lead_cycle_open(contact=contact, rep=sdr)

@@ -15,7 +15,8 @@ from apps.accounts.models import OwnershipReason
 from apps.accounts.services import account_set_owner
 from apps.accounts.tests.factories import AccountFactory
 from apps.integrations.models import Scope
-from apps.people.models import Contact, LeadCycle, Rep
+from apps.leads.models import LeadCycle
+from apps.people.models import Contact, Rep
 from apps.people.tests.factories import ContactFactory, RepFactory
 from apps.routing.models import QueueItem, RoutingDecision, Strategy
 from apps.routing.tests.factories import rule_with

@@ -15,7 +15,8 @@ from apps.accounts.services import account_set_owner
 from apps.accounts.tests.factories import AccountFactory
 from apps.integrations.models import Scope
 from apps.integrations.outbox import sign
-from apps.people.models import Contact, LeadCycle, Rep
+from apps.leads.models import LeadCycle
+from apps.people.models import Contact, Rep
 from apps.people.tests.factories import RepFactory
 from apps.routing.models import RoutingDecision
 from apps.routing.tests.factories import rule_with

@@ -12,8 +12,8 @@ from apps.accounts.tests.factories import AccountFactory
 from apps.icps.models import Signal
 from apps.icps.tests.factories import ICPFactory, RuleFactory, signal_type
 from apps.integrations.models import Scope
-from apps.people.models import DispositionReason, LeadCycle
-from apps.people.services import lead_cycle_open
+from apps.leads.models import DispositionReason, LeadCycle
+from apps.leads.services import lead_cycle_open
 from apps.people.tests.factories import ContactFactory
 from apps.routing.models import ReturnRequest
 from apps.routing.tests.factories import ScoredAccountFactory

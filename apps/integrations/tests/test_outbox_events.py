@@ -16,8 +16,8 @@ from apps.accounts.services import account_set_owner
 from apps.accounts.tests.factories import AccountFactory
 from apps.integrations.models import EventType, OutboxEvent, WebhookEndpoint
 from apps.integrations.outbox import sign
+from apps.leads.services import lead_cycle_open, lead_cycle_sla_enforce
 from apps.people.models import Rep
-from apps.people.services import lead_cycle_open, lead_cycle_sla_enforce
 from apps.people.tests.factories import ContactFactory, RepFactory
 from apps.routing.services import return_approve, return_file, return_reject
 

@@ -29,7 +29,7 @@ from apps.accounts.tests.factories import AccountFactory, ActivityFactory
 from apps.icps.tests.factories import SignalFactory
 from apps.integrations.outbox import sign
 from apps.integrations.services import integration_create
-from apps.people.services import lead_cycle_open
+from apps.leads.services import lead_cycle_open
 from apps.people.tests.factories import ContactFactory
 from apps.routing.services import return_file
 from apps.routing.tests.factories import rule_with

@@ -12,8 +12,8 @@ from apps.people.models import Rep, Segment
 def meeting_defaults(request):
     """Transactional tests flush the database, taking the data migration's stages with them."""
     if request.node.get_closest_marker("django_db"):
+        from apps.leads.defaults import lifecycle_defaults_ensure
         from apps.meetings.defaults import meetings_defaults_ensure
-        from apps.people.defaults import lifecycle_defaults_ensure
 
         meetings_defaults_ensure()
         lifecycle_defaults_ensure()
@@ -22,7 +22,7 @@ def meeting_defaults(request):
 @pytest.fixture
 def reason():
     """reason("Not a prospect") → the DispositionReason whose label starts so."""
-    from apps.people.models import DispositionReason
+    from apps.leads.models import DispositionReason
 
     return lambda label: DispositionReason.objects.get(label__startswith=label)
 

@@ -12,8 +12,8 @@ from rest_framework.test import APIClient
 
 from apps.integrations.models import EventType, OutboxEvent, WebhookEndpoint
 from apps.integrations.services import integration_create
+from apps.leads.models import LeadCycle
 from apps.meetings.models import Meeting
-from apps.people.models import LeadCycle
 
 pytestmark = pytest.mark.django_db
 

@@ -7,11 +7,12 @@ import time_machine
 from django.core.exceptions import ValidationError
 
 from apps.accounts.models import Activity, ActivityType
+from apps.leads.models import LeadCycle
+from apps.leads.services import lead_cycle_open
 from apps.meetings.models import Meeting, MeetingSettingsChange, RescheduleAttempt
 from apps.meetings.selectors import meeting_settings_get
 from apps.meetings.services import meeting_book, meeting_cancel, meeting_reschedule, meeting_settings_update
-from apps.people.models import LeadCycle, Rep, Segment
-from apps.people.services import lead_cycle_open
+from apps.people.models import Rep, Segment
 from apps.people.tests.factories import ContactFactory, RepFactory
 
 pytestmark = pytest.mark.django_db

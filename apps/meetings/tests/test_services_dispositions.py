@@ -7,6 +7,8 @@ import time_machine
 from django.core import mail
 from django.core.exceptions import ValidationError
 
+from apps.leads.models import LeadCycle
+from apps.leads.services import lead_cycle_open
 from apps.meetings.models import (
     Meeting,
     MeetingNotification,
@@ -15,8 +17,6 @@ from apps.meetings.models import (
     RescheduleAttempt,
 )
 from apps.meetings.services import meeting_book, meeting_disposition, meeting_settings_update
-from apps.people.models import LeadCycle
-from apps.people.services import lead_cycle_open
 
 pytestmark = pytest.mark.django_db
 
@@ -310,7 +310,7 @@ def test_no_show_puts_the_lead_in_the_reschedule_cadence_and_rebooking_ends_it(p
 
 def test_no_show_limit_uses_the_system_reason_and_ends_the_reschedule_cadence(booked, pod, contact, start):
     from apps.cadences.models import Enrolment
-    from apps.people.models import LeadCycleEvent
+    from apps.leads.models import LeadCycleEvent
 
     with after(booked):
         meeting_disposition(meeting=booked, outcome=Meeting.Status.NO_SHOW, actor=pod["ae"].user)
@@ -323,7 +323,7 @@ def test_no_show_limit_uses_the_system_reason_and_ends_the_reschedule_cadence(bo
 
 
 def test_qualified_meeting_records_the_ae_on_the_lead_cycle_event(booked, pod):
-    from apps.people.models import LeadCycleEvent
+    from apps.leads.models import LeadCycleEvent
 
     with after(booked):
         meeting_disposition(meeting=booked, outcome=Meeting.Status.COMPLETED_QUALIFIED, actor=pod["ae"].user)
@@ -343,9 +343,9 @@ def test_reschedule_tasks_expire_after_the_window_or_when_the_lead_is_dispositio
         meeting_disposition(meeting=second, outcome=Meeting.Status.NO_SHOW, actor=pod["ae"].user)
     attempt = RescheduleAttempt.objects.get(meeting=first)
     # The lead behind the second no-show is dispositioned meanwhile (e.g. end of cadence).
-    from apps.meetings.lifecycle import lead_disposition
+    from apps.leads.services.cycles import lead_cycle_disposition_if_open
 
-    lead_disposition(cycle=cycle_of(second), disposition="nurture", reason_code="no_response", system=True)
+    lead_cycle_disposition_if_open(cycle=cycle_of(second), disposition="nurture", reason_code="no_response", system=True)
     assert reschedule_attempts_expire(now=attempt.due_by) == 1
     assert RescheduleAttempt.objects.get(meeting=second).state == RescheduleAttempt.State.EXPIRED
     attempt.refresh_from_db()

@@ -152,12 +152,8 @@ def test_pipeline_stage_is_editable_and_stays_unique(ops):
 
 
 def test_an_opportunity_on_the_account_is_evidence_to_qualify_the_lead(pod, contact):
-    from apps.people.models import LeadCycle
-    from apps.people.services import (
-        lead_cycle_disposition,
-        lead_cycle_open,
-        lead_cycle_qualification_evidence,
-    )
+    from apps.leads.models import LeadCycle
+    from apps.leads.services import lead_cycle_disposition, lead_cycle_open, lead_cycle_qualification_evidence
 
     cycle = lead_cycle_open(contact=contact, rep=pod["sdr"], lead_type="inbound")
     assert not lead_cycle_qualification_evidence(cycle=cycle)

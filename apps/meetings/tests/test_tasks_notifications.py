@@ -177,7 +177,7 @@ def test_a_failed_send_is_retried_next_run_without_resending_the_others(pod, con
 
 @pytest.mark.django_db
 def test_the_managers_morning_email_lists_meetings_without_disposition(pod, contact, start, django_capture_on_commit_callbacks):
-    from apps.cadences.services import morning_email_send
+    from apps.leads.morning import morning_email_send
 
     meeting = _book(pod, contact, start)
     with time_machine.travel(meeting.scheduled_end_at + dt.timedelta(hours=3), tick=False), \

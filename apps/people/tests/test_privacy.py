@@ -4,9 +4,10 @@ from django.core.management.base import CommandError
 from django.urls import reverse
 
 from apps.accounts.tests.factories import ActivityFactory
-from apps.people.models import Contact, LeadCycle, PersonalDataRequest
+from apps.leads.models import LeadCycle
+from apps.leads.services import lead_cycle_open
+from apps.people.models import Contact, PersonalDataRequest
 from apps.people.privacy import email_digest
-from apps.people.services import lead_cycle_open
 from apps.people.tests.factories import ContactFactory
 
 pytestmark = pytest.mark.django_db

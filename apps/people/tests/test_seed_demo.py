@@ -7,8 +7,9 @@ from django.db.models import Count
 from django.utils import timezone
 
 from apps.accounts.models import Account, Activity, DomainAlias, OwnershipEvent
+from apps.leads.models import LeadCycle
 from apps.meetings.models import Meeting, Opportunity, RescheduleAttempt
-from apps.people.models import Contact, LeadCycle, Rep, Team
+from apps.people.models import Contact, Rep, Team
 
 pytestmark = pytest.mark.django_db
 

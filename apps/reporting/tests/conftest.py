@@ -94,7 +94,7 @@ def tia(team, manager):
 def make_cycle(rep, assigned, *, touch=None, worked=None, done=None, disposition="", bypassed=False, source="inbound",
                lead_type="inbound", contact=None, number=1, campaign="", sla_maximum_at=None, response_time=None):
     """A lead cycle as the lifecycle services leave it (state follows from the times given)."""
-    from apps.people.models import LeadCycle
+    from apps.leads.models import LeadCycle
     from apps.people.tests.factories import ContactFactory
 
     contact = contact or ContactFactory()
@@ -109,7 +109,7 @@ def make_cycle(rep, assigned, *, touch=None, worked=None, done=None, disposition
         worked = touch
     reason = None
     if disposition in ("nurture", "unqualified"):
-        from apps.people.models import DispositionReason
+        from apps.leads.models import DispositionReason
 
         reason, _ = DispositionReason.objects.get_or_create(
             disposition=disposition, label=f"Report test {disposition} reason", defaults={"position": 99})
@@ -158,8 +158,8 @@ def _reference_rows(request):
     stages, disposition reasons, SLA policies, funnel targets); --reuse-db keeps them flushed."""
     if "db" in request.fixturenames or "transactional_db" in request.fixturenames:
         request.getfixturevalue("transactional_db" if "transactional_db" in request.fixturenames else "db")
+        from apps.leads.defaults import lifecycle_defaults_ensure
         from apps.meetings.defaults import meetings_defaults_ensure
-        from apps.people.defaults import lifecycle_defaults_ensure
         from apps.reporting.models import FunnelTargets
 
         lifecycle_defaults_ensure()

@@ -122,9 +122,9 @@ def test_dashboard_through_the_meeting_services(report, manager, sdr, ae):
     import time_machine
 
     from apps.accounts.services import account_set_owner
+    from apps.leads.services import lead_cycle_open
     from apps.meetings.models import OpportunityStage
     from apps.meetings.services import meeting_book, meeting_disposition, opportunity_stage_set
-    from apps.people.services import lead_cycle_open
 
     contact = ContactFactory()
     account_set_owner(account=contact.account, to_rep=sdr, reason="manual")

@@ -100,7 +100,7 @@ def test_lead_response_query_count_is_bounded(report, manager, team, django_asse
 
 @time_machine.travel(dt.datetime(2026, 3, 9, 12, tzinfo=dt.UTC), tick=False)
 def test_sla_clock_and_breaches(report, manager, sdr):
-    from apps.people.models import SlaBreach
+    from apps.leads.models import SlaBreach
 
     day = dt.timedelta(days=1)
     # Touched 20 calendar hours later, but the business-hours policy clock counted 2 h: 2 h is used.
@@ -129,21 +129,21 @@ def test_sla_clock_and_breaches(report, manager, sdr):
 def test_through_the_lifecycle_services_automated_touches_and_recycling(report, manager, sdr):
     """The numbers the services leave behind: an automated touch is not a response, a real
     call is; a recycled lead is a second cycle in the cohort."""
-    from apps.cadences.services import activity_log
-    from apps.people.models import DispositionReason, LeadCycle
-    from apps.people.services import lead_cycle_disposition, lead_cycle_open
+    from apps.cadences.services import activity_create
+    from apps.leads.models import DispositionReason, LeadCycle
+    from apps.leads.services import lead_cycle_disposition, lead_cycle_open
 
     contact = ContactFactory()
     with time_machine.travel(at(2, 9), tick=False):
         cycle = lead_cycle_open(contact=contact, rep=sdr, lead_type="inbound", source="inbound")
     with time_machine.travel(at(2, 10), tick=False):
-        activity_log(rep=sdr, contact=contact, type="email", automated=True)
+        activity_create(rep=sdr, contact=contact, type="email", automated=True)
     cycle.refresh_from_db()
     assert cycle.state == LeadCycle.State.ASSIGNED
     assert rows_of(report(manager, "lead-response", **PERIOD).content.decode(), "by-rep")["Sam Seller"][:4] == \
         ["1", "0", "0.0%", "0"]
     with time_machine.travel(at(2, 12), tick=False):
-        activity_log(rep=sdr, contact=contact, type="call")
+        activity_create(rep=sdr, contact=contact, type="call")
     with time_machine.travel(at(3, 9), tick=False):
         reason = DispositionReason.objects.filter(disposition="nurture", active=True).first()
         lead_cycle_disposition(cycle=LeadCycle.objects.get(pk=cycle.pk), disposition="nurture", reason=reason)

@@ -5,7 +5,8 @@ from django.urls import reverse
 
 from apps.accounts.services import account_set_owner
 from apps.accounts.tests.factories import AccountFactory
-from apps.people.models import Contact, LeadCycle
+from apps.leads.models import LeadCycle
+from apps.people.models import Contact
 from apps.routing.models import RoutingDecision
 
 pytestmark = pytest.mark.django_db

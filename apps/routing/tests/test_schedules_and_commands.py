@@ -9,7 +9,8 @@ from django_q.scheduler import scheduler
 
 from apps.accounts.models import Account, OwnershipEvent
 from apps.accounts.services import account_set_owner
-from apps.people.models import Contact, LeadCycle, Rep
+from apps.leads.models import LeadCycle
+from apps.people.models import Contact, Rep
 from apps.people.tests.factories import RepFactory
 from apps.routing.models import RoutingDecision
 from apps.routing.schedules import schedules_ensure

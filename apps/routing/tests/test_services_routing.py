@@ -9,7 +9,8 @@ from django.utils import timezone
 from apps.accounts.models import Account, OwnershipEvent, WebmailDomain
 from apps.accounts.services import account_set_owner
 from apps.accounts.tests.factories import AccountFactory, DomainAliasFactory
-from apps.people.models import Contact, LeadCycle, Rep
+from apps.leads.models import LeadCycle
+from apps.people.models import Contact, Rep
 from apps.people.tests.factories import ContactFactory, RepFactory
 from apps.routing import selectors
 from apps.routing.models import QueueItem, RepCapacityOverride, RoutingDecision, RoutingRuleMember, Strategy

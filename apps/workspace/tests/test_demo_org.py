@@ -10,8 +10,9 @@ from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from apps.accounts.models import Account
+from apps.leads.models import LeadCycle, SlaBreach
 from apps.meetings.models import Meeting, Opportunity
-from apps.people.models import LeadCycle, Rep, SlaBreach
+from apps.people.models import Rep
 from apps.routing.models import ReturnRequest, RoutingDecision
 
 pytestmark = pytest.mark.django_db

@@ -10,8 +10,9 @@ from django.utils import timezone
 
 from apps.accounts.services import account_set_owner
 from apps.accounts.tests.factories import AccountFactory
+from apps.leads.models import LeadCycle
 from apps.meetings.tests.factories import MeetingFactory
-from apps.people.models import LeadCycle, Rep
+from apps.people.models import Rep
 from apps.people.tests.factories import ContactFactory
 from apps.routing.models import ReturnReason, RoutingDecision
 from apps.routing.services import return_file

@@ -28,9 +28,10 @@ from apps.accounts.models import Account, ActivityType, OwnershipReason
 from apps.accounts.services import account_owners_set
 from apps.cadences.demo import demo_enrolments
 from apps.icps.demo import icps_demo_create
-from apps.people.models import Contact, DispositionReason, LeadCycle, LeadType, Rep, Segment, Team
+from apps.leads.models import DispositionReason, LeadCycle, LeadType
+from apps.leads.services import lead_cycles_sla_backfill
+from apps.people.models import Contact, Rep, Segment, Team
 from apps.people.roles import ROLE_GROUP
-from apps.people.services import lead_cycles_sla_backfill
 from apps.routing.demo import routing_demo_create
 
 INDUSTRIES = [

@@ -19,7 +19,7 @@ from django.core.validators import validate_email
 
 from apps.accounts.domains import normalize_domain
 from apps.accounts.imports.reading import FileRefused, read_table
-from apps.people.models import LeadType
+from apps.leads.models import LeadType
 from apps.routing.intake import lead_intake
 
 COLUMNS = ["email", "first_name", "last_name", "title", "account_domain", "lead_type"]

@@ -12,9 +12,11 @@ from django.db import connection
 from apps.accounts.models import OwnershipEvent
 from apps.accounts.services import account_set_owner
 from apps.cadences.models import Cadence
-from apps.cadences.services import activity_log, enrolment_create
-from apps.people.models import LeadCycle, Rep, SlaBreach
-from apps.people.services import _next_rep_for, lead_cycle_open
+from apps.cadences.services import activity_create, enrolment_create
+from apps.leads.models import LeadCycle, SlaBreach
+from apps.leads.services import lead_cycle_open
+from apps.leads.services.sla import _next_rep_for
+from apps.people.models import Rep
 from apps.people.tests.factories import ContactFactory, RepFactory
 
 T0 = dt.datetime(2026, 3, 2, 10, 0, tzinfo=dt.UTC)
@@ -22,7 +24,7 @@ T0 = dt.datetime(2026, 3, 2, 10, 0, tzinfo=dt.UTC)
 
 def sla_check(run_task, at):
     with time_machine.travel(at, tick=False):
-        return run_task("apps.cadences.tasks.lead_sla_check")
+        return run_task("apps.leads.tasks.lead_sla_check")
 
 
 @pytest.fixture
@@ -49,7 +51,7 @@ def test_target_reminds_the_rep_once(inbound, sdr, run_task):
 @pytest.mark.django_db
 def test_touched_leads_and_outbound_leads_are_not_chased(inbound, sdr, run_task):
     with time_machine.travel(T0 + dt.timedelta(minutes=30), tick=False):
-        activity_log(rep=sdr, contact=inbound.contact, type="call")
+        activity_create(rep=sdr, contact=inbound.contact, type="call")
         outbound = lead_cycle_open(contact=ContactFactory(), rep=sdr, lead_type="outbound")
     assert outbound.sla_target_at is None
     assert sla_check(run_task, T0 + dt.timedelta(days=3)) == {}
@@ -105,7 +107,7 @@ def test_scheduled_job_is_declared_and_runs_through_the_scheduler(inbound, sdr, 
     from django_q.scheduler import scheduler
 
     schedule = Schedule.objects.get(name="Lead SLA check")
-    assert (schedule.func, schedule.schedule_type, schedule.minutes) == ("apps.cadences.tasks.lead_sla_check", "I", 5)
+    assert (schedule.func, schedule.schedule_type, schedule.minutes) == ("apps.leads.tasks.lead_sla_check", "I", 5)
     Schedule.objects.exclude(pk=schedule.pk).update(next_run=T0 + dt.timedelta(days=365))
     Schedule.objects.filter(pk=schedule.pk).update(next_run=T0)
     with time_machine.travel(T0 + dt.timedelta(hours=2, minutes=1), tick=False), \
@@ -131,7 +133,7 @@ def test_concurrent_sla_checks_reassign_and_notify_once(team, sdr, manager):
     """Two workers run the SLA check at the same moment on their own connections."""
     from django.core import mail as django_mail
 
-    from apps.cadences import tasks
+    from apps.leads import tasks
 
     teammate = RepFactory(role=Rep.Role.SDR, team=team, owner_name="Tina Teammate")
     contacts = [ContactFactory() for _ in range(6)]

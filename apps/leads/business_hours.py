@@ -6,9 +6,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from functools import lru_cache
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
+
+from apps.people.timezones import zone_named
 
 # A business-hours deadline further than this is a configuration error (e.g. no working days).
 _MAX_DAYS = 3660
@@ -32,12 +33,8 @@ class BusinessCalendar:
 
     @classmethod
     def for_policy(cls, policy, *, time_zone: str) -> BusinessCalendar:
-        try:
-            tz = ZoneInfo(time_zone or "UTC")
-        except (ZoneInfoNotFoundError, ValueError):
-            tz = ZoneInfo("UTC")
         return cls(
-            tz=tz,
+            tz=zone_named(time_zone),
             start=policy.business_start,
             end=policy.business_end,
             working_days=policy.working_day_numbers(),

@@ -5,9 +5,9 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from apps.people.models import DispositionReason, LeadCycle
-from apps.people.selectors import lead_cycle_current
-from apps.people.services import lead_cycle_open
+from apps.leads.models import DispositionReason, LeadCycle
+from apps.leads.selectors import lead_cycle_current
+from apps.leads.services import lead_cycle_open
 from apps.people.tests.factories import ContactFactory
 
 pytestmark = pytest.mark.django_db

@@ -7,10 +7,10 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
-from apps.cadences.services import activity_log
-from apps.people.business_hours import BusinessCalendar
-from apps.people.models import SlaPolicy
-from apps.people.services import lead_cycle_open
+from apps.cadences.services import activity_create
+from apps.leads.business_hours import BusinessCalendar
+from apps.leads.models import SlaPolicy
+from apps.leads.services import lead_cycle_open
 from apps.people.tests.factories import ContactFactory, RepFactory
 
 NY = ZoneInfo("America/New_York")
@@ -78,7 +78,7 @@ def test_friday_example_end_to_end_through_a_policy(clock, expected):
     with time_machine.travel(dt.datetime(2026, 11, 13, 15, 5, tzinfo=NY), tick=False):
         cycle = lead_cycle_open(contact=contact, rep=rep)
     with time_machine.travel(dt.datetime(2026, 11, 16, 9, 4, tzinfo=NY), tick=False):
-        activity_log(rep=rep, contact=contact, type="call")
+        activity_create(rep=rep, contact=contact, type="call")
     cycle.refresh_from_db()
     assert cycle.response_time == expected
     if clock == "business":

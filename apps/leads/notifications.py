@@ -12,14 +12,11 @@ from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 
+from apps.leads.models import SlaBreach
+from apps.people.selectors import manager_of
+from apps.people.timezones import rep_zone
+
 logger = logging.getLogger(__name__)
-
-
-def zone(name: str):
-    """A rep's time zone for rendering; UTC when the stored name is not a known zone."""
-    from apps.people.timezones import zone_named  # lazy: this module loads before the apps
-
-    return zone_named(name)
 
 
 def portal_url(path: str) -> str:
@@ -39,9 +36,9 @@ def send_templated(*, to: list[str], template: str, context: dict) -> int:
     if not to:
         logger.warning("No recipient address for %s; mail not sent", template)
         return 0
-    subject = " ".join(render_to_string(f"people/email/{template}_subject.txt", context).split())
-    text = render_to_string(f"people/email/{template}.txt", context)
-    html = render_to_string(f"people/email/{template}.html", context)
+    subject = " ".join(render_to_string(f"leads/email/{template}_subject.txt", context).split())
+    text = render_to_string(f"leads/email/{template}.txt", context)
+    html = render_to_string(f"leads/email/{template}.html", context)
     message = EmailMultiAlternatives(subject=subject, body=text, from_email=settings.DEFAULT_FROM_EMAIL, to=to)
     message.attach_alternative(html, "text/html")
     try:
@@ -54,8 +51,6 @@ def send_templated(*, to: list[str], template: str, context: dict) -> int:
 
 
 def _breach(breach_id: int):
-    from apps.people.models import SlaBreach
-
     return (
         SlaBreach.objects.select_related("cycle__contact__account", "rep__user", "rep__team__manager__user",
                                          "rep__manager__user", "reassigned_to__user", "cycle__sla_policy")
@@ -69,25 +64,23 @@ def sla_reminder(*, breach_id: int) -> int:
     if breach is None or breach.rep is None:
         return 0
     context = {"breach": breach, "cycle": breach.cycle, "contact": breach.cycle.contact,
-               "link": contact_url(breach.cycle.contact_id), "tz": zone(breach.rep.time_zone)}
+               "link": contact_url(breach.cycle.contact_id), "tz": rep_zone(breach.rep)}
     return send_templated(to=[breach.rep.user.email], template="sla_reminder", context=context)
 
 
 def sla_escalation(*, breach_id: int) -> int:
-    from apps.people.services import _manager_of
-
     breach = _breach(breach_id)
     if breach is None:
         return 0
-    manager = _manager_of(breach.rep)
+    manager = manager_of(breach.rep)
     context = {"breach": breach, "cycle": breach.cycle, "contact": breach.cycle.contact,
                "link": contact_url(breach.cycle.contact_id), "new_rep": breach.reassigned_to}
     sent = 0
     if manager is not None:
-        sent += send_templated(to=[manager.user.email], template="sla_escalation", context={**context, "tz": zone(manager.time_zone)})
+        sent += send_templated(to=[manager.user.email], template="sla_escalation", context={**context, "tz": rep_zone(manager)})
     else:
         logger.warning("SLA breach %s: rep %s has no manager to notify", breach.pk, breach.rep)
     if breach.reassigned_to is not None:
         sent += send_templated(to=[breach.reassigned_to.user.email], template="lead_reassigned",
-                               context={**context, "tz": zone(breach.reassigned_to.time_zone)})
+                               context={**context, "tz": rep_zone(breach.reassigned_to)})
     return sent

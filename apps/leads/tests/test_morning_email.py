@@ -8,10 +8,11 @@ import pytest
 import time_machine
 from django.core import mail
 
-from apps.cadences.services import activity_log, enrolment_create
+from apps.cadences.services import activity_create, enrolment_create
 from apps.cadences.tests.factories import cadence_with_steps
-from apps.people.models import LifecycleSettings, MorningEmail, Rep, TeamPullRange
-from apps.people.services import lead_cycle_open
+from apps.leads.models import LifecycleSettings, MorningEmail, TeamPullRange
+from apps.leads.services import lead_cycle_open
+from apps.people.models import Rep
 from apps.people.tests.factories import ContactFactory, RepFactory
 
 pytestmark = pytest.mark.django_db
@@ -47,7 +48,7 @@ def world(team, other_team, manager, sdr, other_sdr):
 
 def run_at(run_task, at):
     with time_machine.travel(at, tick=False):
-        return run_task("apps.cadences.tasks.lead_morning_emails")
+        return run_task("apps.leads.tasks.lead_morning_emails")
 
 
 def test_sent_at_seven_local_once_a_day(world, manager, run_task):
@@ -95,7 +96,7 @@ def test_no_pull_alerts_after_a_weekend_day(world, manager, run_task):
 
 def test_touched_leads_leave_the_email_and_the_hour_is_editable(world, manager, sdr, run_task):
     with time_machine.travel(THURSDAY_7AM_NY - dt.timedelta(minutes=10), tick=False):
-        activity_log(rep=sdr, contact=world["late"].contact, type="call")
+        activity_create(rep=sdr, contact=world["late"].contact, type="call")
     LifecycleSettings.objects.filter(pk=1).update(morning_email_hour=8)
     assert run_at(run_task, THURSDAY_7AM_NY) == 0
     assert run_at(run_task, THURSDAY_7AM_NY + dt.timedelta(hours=1)) == 1
@@ -103,7 +104,7 @@ def test_touched_leads_leave_the_email_and_the_hour_is_editable(world, manager, 
 
 
 def test_digest_queries_do_not_grow_with_the_team(world, manager, team, django_assert_max_num_queries):
-    from apps.cadences.selectors import morning_digest_for
+    from apps.leads.morning import morning_digest_for
 
     before = morning_digest_for(manager=manager, now=THURSDAY_7AM_NY)
     for n in range(10):
