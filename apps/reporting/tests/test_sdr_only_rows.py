@@ -9,7 +9,7 @@ import re
 import pytest
 from django.utils import timezone
 
-from apps.people.models import LeadCycle
+from apps.leads.models import LeadCycle
 from apps.people.tests.factories import ContactFactory
 
 pytestmark = pytest.mark.django_db
