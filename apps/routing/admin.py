@@ -24,6 +24,7 @@ from apps.routing.forms import (
     RoutingRuleForm,
     RulesOfEngagementForm,
 )
+from apps.routing.intake import lead_intake, lead_intake_message
 from apps.routing.models import (
     AccountRest,
     CapacityRule,
@@ -329,9 +330,11 @@ class DistributionAdmin(admin.ModelAdmin):
         distribution = get_object_or_404(Distribution.objects.select_related("team", "created_by"), pk=pk)
         lines = (distribution.lines.select_related("account").order_by("rep_id", "-score")
                  if request.GET.get("accounts") else None)
+        rows = selectors.distribution_summary_rows(distribution)
+        over = [row for row in rows if row["over"]]
         context = {
             **self.admin_site.each_context(request), "title": f"Distribution {distribution.pk}: {distribution.get_status_display()}",
-            "distribution": distribution, "rows": distribution.summary, "lines": lines,
+            "distribution": distribution, "rows": rows, "over_capacity": over, "lines": lines,
             "total": sum(r["adds"] for r in distribution.summary), "opts": self.model._meta,
             "can_commit": distribution.status == Distribution.Status.PREVIEW and request.user.has_perm("routing.add_distribution"),
         }
@@ -521,22 +524,11 @@ def account_return_url(account: Account) -> str:
     return reverse("admin:routing_returnrequest_file", args=[account.pk])
 
 
-def lead_intake_message(result) -> str:
-    """One line for the admin about a lead intake result (apps.routing.intake), naming only
-    what the user may see."""
-    if not result.routed or not result.in_scope:
-        return result.detail
-    decision = result.decision
-    return (f"Routed: {decision.get_outcome_display()}"
-            + (f" → {decision.rep}" if decision.rep else " (waiting in the ops queue)") + f" — {decision.explanation}")
-
 
 @admin.action(description="Route the selected inbound leads", permissions=["change"])
 def route_selected_leads(modeladmin, request, queryset):
     """For the contact admin: route each selected lead through lead intake; a lead with an
     open cycle is reported on its own line and left alone."""
-    from apps.routing.intake import lead_intake
-
     routed = 0
     for email in queryset.order_by("pk").values_list("email", flat=True):
         try:
