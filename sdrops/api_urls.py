@@ -9,6 +9,7 @@ from rest_framework.routers import SimpleRouter
 
 from apps.accounts.api import AccountViewSet, ActivityViewSet
 from apps.campaigns.api import CampaignViewSet
+from apps.connect.api import OpportunityViewSet
 from apps.icps.api import SignalTypeViewSet, SignalViewSet
 from apps.integrations.api import CrmWebhookView
 from apps.leads.api import DispositionReasonViewSet, LeadCycleViewSet
@@ -29,6 +30,7 @@ router.register("returns", ReturnViewSet, basename="return")
 router.register("signals", SignalViewSet, basename="signal")
 router.register("signal-types", SignalTypeViewSet, basename="signal-type")
 router.register("meetings", MeetingViewSet, basename="meeting")
+router.register("opportunities", OpportunityViewSet, basename="opportunity")
 router.register("campaigns", CampaignViewSet, basename="campaign")
 
 

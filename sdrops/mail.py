@@ -78,6 +78,27 @@ def send_templated(*, to: list[str], template: str, context: dict, fail_silently
         return 0
 
 
+def message_build(*, subject: str, body: str, to: list[str], from_email: str | None = None,
+                  reply_to: list[str] | None = None, headers: dict | None = None, html: str | None = None,
+                  attachments: list | None = None, connection=None) -> EmailMultiAlternatives:
+    """One message with an explicit From, Reply-To, extra headers and attachments, for
+    callers that render their own text and deliver durably (apps.connect's mail outbox
+    keeps the row, retries and dead-letters; this module builds what goes over SMTP).
+    `attachments` are MIME parts or (filename, content, mimetype) triples."""
+    message = EmailMultiAlternatives(
+        subject=subject, body=body, from_email=from_email or settings.DEFAULT_FROM_EMAIL, to=to,
+        reply_to=reply_to or None, headers=dict(headers or {}), connection=connection,
+    )
+    if html is not None:
+        message.attach_alternative(html, "text/html")
+    for attachment in attachments or []:
+        if isinstance(attachment, tuple):
+            message.attach(*attachment)
+        else:
+            message.attach(attachment)
+    return message
+
+
 def send_after_commit(*, to: list[str], template: str, context: dict) -> None:
     """Send once the caller's transaction commits (at once outside a transaction). The mail
     is rendered now, from the data the caller just wrote."""

@@ -9,6 +9,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("sdrops.api_urls")),
     path("healthz", healthz, name="healthz"),
+    # Sign-on and calendar feeds (apps/connect).
+    path("", include("apps.connect.urls")),
 ]
 
 # Database restarts raised outside views become 503 + Retry-After too (sdrops/db_unavailable.py).

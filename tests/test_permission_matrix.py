@@ -28,7 +28,11 @@ STANDARD = {"changelist", "add", "change", "delete", "history"}
 # Custom admin pages every rep may open whatever their model permissions: each shows only
 # the rep's own rows (its view checks that itself). Anything not listed here that answers
 # 200 to a role without the model's view permission fails the matrix.
-OPEN_TO_EVERY_REP = {"cadences_today": "the rep's own task list for today"}
+OPEN_TO_EVERY_REP = {
+    "cadences_today": "the rep's own task list for today",
+    "connect_calendarfeed_mine": "the user's own calendar feed (make, revoke)",
+    "connect_cadenceemail_compose": "a cadence email step of a lead the rep works (scoped like the lead page)",
+}
 ROLES = ["sdr", "ae", "other_manager", "ops"]
 
 

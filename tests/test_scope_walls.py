@@ -669,13 +669,15 @@ REFERENCE_FIELDS = {
     "account": "account", "account_domain": "account_domain", "duplicate_of": "account",
     "contact": "contact", "contact_email": "contact_email", "email": "lead_email",
     "rep": "rep", "rep_owner_name": "rep_owner_name", "sdr": "rep", "ae": "ae", "reassign_to": "sdr",
-    "owner": "owner",
+    "owner": "owner", "owner_email": "owner_email",
 }
 # Legitimately unscoped: lookup tables every caller reads.
 API_UNSCOPED_FIELDS = {
     "reason": "disposition reasons are one list for everyone (GET /api/disposition-reasons/)",
     "lead_reason": "disposition reasons, as above",
     "type": "signal types and activity types are lists for everyone",
+    "owner_crm_id": "names a CRM user through the mapping table ops edit; the mapped rep is then checked "
+                    "against the caller's scope like owner (apps/connect/api.py)",
     "campaign": "campaigns are company records everyone reads (GET /api/campaigns/)",
 }
 # Request fields that are plain values, not references.
@@ -685,6 +687,8 @@ VALUE_FIELDS = {
     "override", "occurred_at", "automated", "subject", "value", "date", "name", "website", "domain", "keep_subdomain",
     "industry", "employees", "annual_revenue", "country", "region", "technologies", "segment", "status",
     "activities", "phone", "linkedin_url",
+    # POST/PATCH /api/opportunities/ (apps/connect/api.py): values, and our own stage codes.
+    "external_id", "system", "stage", "amount", "close_date", "closed_lost_reason", "closed_lost_details",
 }
 
 
@@ -692,6 +696,7 @@ VALUE_FIELDS = {
 ALTERNATIVES = {
     "account_domain": ("account",), "account": ("account_domain",), "contact_email": ("contact",),
     "contact": ("contact_email",), "rep_owner_name": ("rep",), "rep": ("rep_owner_name",),
+    "owner_email": ("owner",), "owner": ("owner_email",),
 }
 
 
@@ -740,6 +745,7 @@ def hidden_and_missing(kind: str, foreign: dict):
         "owner": (foreign["sdr"].pk, 999_999),
         "rep_owner_name": (foreign["sdr"].owner_name, "Nobody At All"),
         "ae": (foreign["ae"].pk, 999_999),
+        "owner_email": (foreign["ae"].user.email, "nobody@nobody-has-this.io"),
     }[kind]
 
 
@@ -760,6 +766,9 @@ def base_body(path: str, method: str, own: dict) -> dict | None:
         ("/api/signals/", "post"): {"type": "demo_request", "account": own["account"].pk},
         ("/api/meetings/", "post"): {"contact": own["contact"].pk, "scheduled_at": "2099-01-01T10:00:00Z"},
         ("/api/meetings/{id}/disposition/", "post"): None,  # only the URL's meeting
+        ("/api/opportunities/", "post"): {"external_id": "WALLS-1", "account": own["account"].pk,
+                                          "owner": own["ae"].pk},
+        ("/api/opportunities/{id}/", "patch"): {"name": "Walls deal"},
     }
     if (path, method) not in bodies:
         pytest.fail(f"Add a base body for {method.upper()} {path} to tests/test_scope_walls.py")

@@ -179,6 +179,10 @@ class ActivityType(models.TextChoices):
     CONTACT_ADDED = "contact_added", "Contact added"
     INTELLIGENCE_RUN = "intelligence_run", "Intelligence run"
     DEAL_CREATED = "deal_created", "Deal created"
+    # Reported by the sending system (apps.connect email steps): the contact answered, or the
+    # address bounced. Neither is a rep's touch; both stop the contact's cadence.
+    EMAIL_REPLY = "email_reply", "Email reply (from the contact)"
+    EMAIL_BOUNCE = "email_bounce", "Email bounced"
 
 
 class Activity(models.Model):

@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.accounts.models import Account, Activity, ActivityType
+from apps.cadences import events
 from apps.cadences.models import Cadence, Enrolment, EnrolmentEvent, EnrolmentStep
 from apps.leads.models import LeadCycle
 from apps.leads.selectors import lead_cycle_current
@@ -131,6 +132,7 @@ def activity_create(
             step = _current_step(contact=contact)
             if step is not None:
                 _step_end(step, outcome=outcome or Outcome.NO_RESPONSE, at=occurred_at, activity=activity)
+        events.activity_logged.send(sender=Activity, activity=activity, outcome=outcome)
     return activity
 
 
@@ -256,3 +258,40 @@ def enrolment_overdue_close(*, enrolment_id: int, now: dt.datetime | None = None
             _step_end(step, outcome=Outcome.NOT_COMPLETED, at=now, system=True)
             closed += 1
     return closed
+
+
+def enrolment_step_complete(
+    *, step: EnrolmentStep, outcome: str, at: dt.datetime, activity=None, system: bool = False
+) -> EnrolmentStep:
+    """End the current step of an active enrolment with `outcome`, with the cadence's usual
+    consequences (last step → completed, nurture). For touches that are not a rep's own
+    (an email step the portal sent automatically), which `activity_create` leaves alone."""
+    with transaction.atomic():
+        current = _current_step(contact=step.enrolment.contact)
+        if current is None or current.pk != step.pk:
+            raise ValidationError("Only the current step of an active enrolment can be completed.")
+        _step_end(current, outcome=outcome, at=at, activity=activity, system=system)
+    return current
+
+
+def enrolment_end_on_reply(*, contact: Contact, step: EnrolmentStep | None, outcome: str, at: dt.datetime) -> Enrolment | None:
+    """The contact answered (a reply reported by the mail system): their cadence stops.
+    `step`, the step whose email was answered, takes the reply's outcome if it had ended
+    with no response; the enrolment ends positive, or negative (the rep then dispositions)."""
+    if outcome not in (Outcome.POSITIVE, Outcome.NEGATIVE):
+        outcome = Outcome.POSITIVE
+    with transaction.atomic():
+        enrolment = (
+            Enrolment.objects.select_for_update(no_key=True)
+            .filter(contact=contact, state=Enrolment.State.ACTIVE)
+            .first()
+        )
+        if enrolment is None:
+            return None
+        if step is not None and step.enrolment_id == enrolment.pk and step.outcome == Outcome.NO_RESPONSE:
+            EnrolmentStep.objects.filter(pk=step.pk).update(outcome=outcome)
+        enrolment_transition(
+            enrolment=enrolment, at=at, note="Reply reported by the mail system",
+            to_state=Enrolment.State.POSITIVE if outcome == Outcome.POSITIVE else Enrolment.State.NEGATIVE,
+        )
+    return enrolment

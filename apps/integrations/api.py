@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.integrations.models import Scope
-from apps.integrations.services import crm_delivery_receive
+from apps.integrations.services import CRM_KINDS, crm_delivery_receive
 from apps.integrations.signing import (
     ID_HEADER,
     LEGACY_HEADER,
@@ -52,15 +52,20 @@ class CrmMergeDoc(serializers.Serializer):
 
 
 class CrmDeliveryDoc(serializers.Serializer):
-    event = serializers.ChoiceField(choices=["account.upsert", "account.merged"])
+    event = serializers.ChoiceField(choices=list(CRM_KINDS))
     occurred_at = serializers.DateTimeField(help_text="When the change happened in the CRM; older never overwrites newer.")
     record_id = serializers.CharField(required=False, help_text="The CRM's record id (else the domain identifies it).")
     account = CrmAccountDoc(required=False)
     merge = CrmMergeDoc(required=False)
+    opportunity = serializers.JSONField(
+        required=False, help_text="opportunity.*: a Salesforce Opportunity, a HubSpot deal or our shape "
+        "(docs/connections.md); keyed by the CRM's id.")
+    contact = serializers.JSONField(required=False, help_text="contact.upsert: a Salesforce/HubSpot contact or ours.")
 
 
 class CrmAnswerDoc(serializers.Serializer):
-    result = serializers.ChoiceField(choices=["created", "updated", "stale", "merge_recorded"])
+    result = serializers.ChoiceField(
+        choices=["created", "updated", "stale", "merge_recorded", "linked", "merged", "relinked"])
     account_id = serializers.IntegerField(required=False, allow_null=True)
     detail = serializers.CharField(required=False)
 

@@ -168,6 +168,9 @@ class EventType(models.TextChoices):
     LEAD_ASSIGNED = "lead.assigned", "Lead assigned"
     SLA_BREACHED = "lead.sla_breached", "SLA breach"
     MEETING_DISPOSITIONED = "meeting.dispositioned", "Meeting dispositioned"
+    # Chat alerts (apps.connect.chat): the payload is already in Slack's or Teams' format and
+    # goes only to the chat channel's own endpoint.
+    CHAT_ALERT = "chat.alert", "Chat alert (Slack / Teams)"
 
 
 class WebhookEndpoint(models.Model):

@@ -25,6 +25,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.accounts.models import Account, OwnershipEvent, OwnershipReason
+from apps.integrations import events
 from apps.integrations.models import DeliveryAttempt, EventType, OutboxEvent, WebhookEndpoint
 from apps.integrations.signing import LEGACY_HEADER, legacy_accepted, legacy_sign, standard_headers
 from apps.meetings.models import Meeting
@@ -141,6 +142,9 @@ def outbox_write(*, event_type: str, build_data: Callable[[], dict], occurred_at
     if not endpoint_ids:
         return []
     data = build_data()
+    # apps.connect adds the CRM's external ids (contact.crm_id, meeting.opportunity_crm_id)
+    # so the CRM can update its own records.
+    events.outbound_event_data.send(sender=OutboxEvent, data=data)
     rows = []
     for endpoint_id in endpoint_ids:
         event_id = uuid.uuid4()

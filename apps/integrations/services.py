@@ -27,6 +27,7 @@ from apps.accounts.services import (
     account_set_owner,
 )
 from apps.cadences.services import activity_create
+from apps.integrations import events
 from apps.integrations.jsonbody import JsonRefused, json_body_loads
 from apps.integrations.models import (
     InboundDelivery,
@@ -80,7 +81,10 @@ def activities_record_bulk(*, actor, items: list[dict]) -> list[BulkItemResult]:
 
 # --- CRM webhook ------------------------------------------------------------------------------
 
-CRM_KINDS = ("account.upsert", "account.merged")
+CRM_ACCOUNT_KINDS = ("account.upsert", "account.merged")
+# Opportunities and contacts are applied by apps.connect.crm (CRM_EVENT_SECTIONS there).
+CRM_KINDS = (*CRM_ACCOUNT_KINDS, "opportunity.upsert", "opportunity.stage_changed", "opportunity.closed",
+             "contact.upsert", "contact.merged")
 # How far ahead of our clock a CRM's occurred_at may be: clock drift, not a year. A time far in
 # the future would be kept as the record's version and make every real update "stale".
 OCCURRED_AT_MAX_AHEAD = dt.timedelta(minutes=5)
@@ -133,7 +137,9 @@ def _parse_crm(body: bytes) -> dict:
                         f"{int(OCCURRED_AT_MAX_AHEAD.total_seconds() // 60)} minutes ahead is accepted). "
                         "Send the time the change happened in the CRM."
                     ]
-    section = "account" if kind == "account.upsert" else "merge"
+    section = {"account.upsert": "account", "account.merged": "merge", "opportunity.upsert": "opportunity",
+               "opportunity.stage_changed": "opportunity", "opportunity.closed": "opportunity",
+               "contact.upsert": "contact", "contact.merged": "merge"}.get(kind, "merge")
     if kind in CRM_KINDS and not isinstance(data.get(section), dict):
         errors[section] = [f"Required: an object with the {section} fields."]
     if errors:
@@ -362,8 +368,18 @@ def crm_delivery_receive(
                 delivery.sender_timestamp = data["occurred_at"]
                 if data["event"] == "account.upsert":
                     answer = _crm_upsert(integration=integration, data=data)
-                else:
+                elif data["event"] == "account.merged":
                     answer = _crm_merge(integration=integration, data=data)
+                else:
+                    # Opportunities and contacts: apps.connect.crm's receiver applies them.
+                    answers = [
+                        response for _, response in events.crm_event_received.send(
+                            sender=Integration, integration=integration, data=data)
+                        if response is not None
+                    ]
+                    if not answers:
+                        raise ValidationError({"event": [f"No handler for {data['event']} is installed."]})
+                    answer = answers[0]
         except ValidationError as error:
 
             status, answer = 400, {"detail": "Invalid input.", "errors": django_error_messages(error)}

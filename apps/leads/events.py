@@ -21,6 +21,10 @@ LEAD_SLA_BREACHED = "lead.sla_breached"
 # that builds the event's data: called only by a receiver that needs it) and `occurred_at`.
 lead_changed = Signal()
 
+# Sent by apps.leads.morning inside the transaction that records a manager's "clean your
+# room" digest (once per local day), with `digest`; apps.connect posts it to chat channels.
+morning_summary = Signal()
+
 
 def _iso(value):
     return value.isoformat() if value is not None else None

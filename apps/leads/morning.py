@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from apps.cadences.models import EnrolmentStep
 from apps.cadences.selectors import enrolment_steps_overdue_for
+from apps.leads import events
 from apps.leads.models import LeadCycle, LeadType, LifecycleSettings, MorningEmail, TeamPullRange
 from apps.leads.notifications import contact_url, send_templated
 from apps.meetings.selectors import meetings_without_disposition as meetings_selector
@@ -130,6 +131,7 @@ def morning_email_send(*, manager_id: int, now: dt.datetime | None = None) -> bo
         )
         if not created:
             return False
+        events.morning_summary.send(sender=Rep, digest=digest)
         transaction.on_commit(lambda: _morning_email_deliver(digest))
     return True
 

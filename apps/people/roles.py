@@ -13,8 +13,10 @@ MANAGER = "Manager"
 SDR = "SDR"
 AE = "AE"
 
-LOCAL_APP_LABELS = ("accounts", "people", "leads", "icps", "routing", "cadences", "meetings", "reporting", "integrations",
-                    "campaigns")
+LOCAL_APP_LABELS = (
+    "accounts", "people", "leads", "icps", "routing", "cadences", "meetings", "reporting", "integrations", "campaigns",
+    "connect",
+)
 
 # (app_label, codename) pairs; "*" as codename grants every permission of that app.
 ROLE_PERMISSIONS: dict[str, list[tuple[str, str]]] = {

@@ -59,6 +59,7 @@ LOCAL_APPS = [
     "apps.meetings",
     "apps.reporting",
     "apps.integrations",
+    "apps.connect",
     "apps.campaigns",
     "apps.workspace",
     # The project's own app (after the domain apps): schedule registry sync, settings base,
@@ -97,6 +98,8 @@ MIDDLEWARE = [
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
+    # OpenID Connect sign-on; inert until OIDC_RP_CLIENT_ID is set (see the block below).
+    "apps.connect.sso.SsoBackend",
 ]
 AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = float(os.environ.get("AXES_COOLOFF_HOURS", "0.25"))
@@ -292,3 +295,23 @@ DEMO_PASSWORD = "sdrops-demo"
 
 # Absolute links in emails (the morning "clean your room" email, SLA escalations).
 PORTAL_BASE_URL = os.environ.get("PORTAL_BASE_URL", "http://localhost:8000")
+
+# OpenID Connect sign-on beside passwords (apps/connect/sso.py, docs/connections.md). Off while
+# OIDC_RP_CLIENT_ID is empty. The client secret comes from the environment only.
+OIDC_RP_CLIENT_ID = os.environ.get("OIDC_RP_CLIENT_ID", "")
+OIDC_RP_CLIENT_SECRET = os.environ.get("OIDC_RP_CLIENT_SECRET", "")
+OIDC_OP_ISSUER = os.environ.get("OIDC_OP_ISSUER", "")
+OIDC_OP_AUTHORIZATION_ENDPOINT = os.environ.get("OIDC_OP_AUTHORIZATION_ENDPOINT", "")
+OIDC_OP_TOKEN_ENDPOINT = os.environ.get("OIDC_OP_TOKEN_ENDPOINT", "")
+OIDC_OP_USER_ENDPOINT = os.environ.get("OIDC_OP_USER_ENDPOINT", "")
+OIDC_OP_JWKS_ENDPOINT = os.environ.get("OIDC_OP_JWKS_ENDPOINT", "")
+OIDC_RP_SIGN_ALGO = os.environ.get("OIDC_RP_SIGN_ALGO", "RS256")
+OIDC_RP_SCOPES = os.environ.get("OIDC_RP_SCOPES", "openid email profile")
+OIDC_GROUPS_CLAIM = os.environ.get("OIDC_GROUPS_CLAIM", "groups")
+OIDC_TEAM_CLAIM = os.environ.get("OIDC_TEAM_CLAIM", "")
+OIDC_TIMEOUT = float(os.environ.get("OIDC_TIMEOUT", "10"))
+OIDC_LEEWAY_SECONDS = float(os.environ.get("OIDC_LEEWAY_SECONDS", "60"))
+OIDC_USE_PKCE = env_bool("OIDC_USE_PKCE", True)
+OIDC_CALLBACK_CLASS = "apps.connect.sso.SsoCallbackView"
+OIDC_AUTHENTICATE_CLASS = "apps.connect.sso.SsoStartView"
+LOGIN_REDIRECT_URL = "/admin/"

@@ -13,7 +13,7 @@ from django.utils import timezone
 from apps.leads.models import LeadType
 from apps.leads.selectors import lead_cycle_current
 from apps.leads.services import lead_cycle_open
-from apps.meetings import lifecycle, selectors
+from apps.meetings import events, lifecycle, selectors
 from apps.meetings.models import (
     Meeting,
     Opportunity,
@@ -137,6 +137,7 @@ def meeting_book(
             )
             meeting.opportunity = opportunity
             meeting.save(update_fields=["opportunity"])
+        events.meeting_booked.send(sender=Meeting, meeting=meeting)
     return meeting
 
 
@@ -171,7 +172,7 @@ def meeting_reschedule(
             errors["scheduled_end_at"] = "The meeting must end after it starts."
         if errors:
             raise ValidationError(errors)
-        return Meeting.objects.create(
+        new = Meeting.objects.create(
             contact_id=locked.contact_id, account_id=locked.account_id, lead_cycle_id=locked.lead_cycle_id,
             sdr_id=locked.sdr_id, ae_id=locked.ae_id, kind=locked.kind, scheduled_at=scheduled_at,
             scheduled_end_at=scheduled_end_at, notes=locked.notes if notes is None else notes,
@@ -179,6 +180,8 @@ def meeting_reschedule(
             disposition_due_at=scheduled_end_at + dt.timedelta(hours=config.disposition_due_hours),
             previous_meeting=locked, opportunity_id=locked.opportunity_id, booked_at=now, booked_by=user,
         )
+        events.meeting_rescheduled.send(sender=Meeting, meeting=new, previous=locked)
+        return new
 
 
 def meeting_cancel(*, meeting: Meeting, actor, cancelled_by: str, notes: str = "") -> Meeting:
@@ -200,6 +203,7 @@ def meeting_cancel(*, meeting: Meeting, actor, cancelled_by: str, notes: str = "
         if notes:
             locked.disposition_notes = notes
         locked.save(update_fields=["status", "cancelled_by", "cancelled_by_user", "disposition_notes"])
+        events.meeting_cancelled.send(sender=Meeting, meeting=locked)
     meeting.refresh_from_db()
     return meeting
 

@@ -13,7 +13,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from apps.leads.models import LeadCycle
-from apps.meetings import notifications, selectors
+from apps.meetings import events, notifications, selectors
 from apps.meetings.models import (
     Meeting,
     MeetingNotification,
@@ -80,6 +80,8 @@ def _notify_batch(*, meeting_ids, kind: str, now: dt.datetime, ready: Callable[[
                         failed.append(meeting.pk)
                     else:
                         sent += 1
+                        if kind == MeetingNotification.Kind.ESCALATION:
+                            events.meeting_escalated.send(sender=Meeting, meeting=meeting, manager=recipient)
             if failed:
                 MeetingNotification.objects.filter(meeting_id__in=failed, kind=kind).delete()
     return sent
