@@ -11,13 +11,19 @@ from dataclasses import dataclass
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 
-from apps.accounts.selectors import accounts_visible_to, activities_visible_to, ownership_events_visible_to
 from apps.icps.models import Quadrant
 from apps.icps.selectors import account_score_explain
 from apps.leads.models import LeadCycle
-from apps.meetings.selectors import meetings_visible_to, opportunities_visible_to
-from apps.people.selectors import contacts_visible_to, rep_for_user
-from apps.routing.selectors import returns_visible_to
+from sdrops.access import (
+    accounts_visible_to,
+    activities_visible_to,
+    contacts_visible_to,
+    meetings_visible_to,
+    opportunities_visible_to,
+    ownership_events_visible_to,
+    rep_for_user,
+    returns_visible_to,
+)
 
 PER_KIND = 25
 

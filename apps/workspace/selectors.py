@@ -15,17 +15,24 @@ from django.utils import timezone
 
 from apps.accounts.domains import normalize_domain
 from apps.accounts.models import ImportRecord
-from apps.accounts.selectors import accounts_visible_to
 from apps.cadences.selectors import enrolment_steps_today
 from apps.leads.models import LeadCycle, SlaBreach
 from apps.leads.selectors import lead_sla_status
 from apps.meetings.models import Meeting
-from apps.meetings.selectors import meetings_visible_to, opportunities_visible_to
 from apps.people.models import Rep
-from apps.people.selectors import contacts_visible_to, rep_for_user, reps_visible_to, user_sees_everything
 from apps.people.timezones import user_zone
 from apps.routing.models import ReturnRequest, RoutingDecision
-from apps.routing.selectors import returns_reviewable_by, returns_visible_to
+from apps.routing.selectors import returns_reviewable_by
+from sdrops.access import (
+    accounts_visible_to,
+    contacts_visible_to,
+    meetings_visible_to,
+    opportunities_visible_to,
+    rep_for_user,
+    reps_visible_to,
+    returns_visible_to,
+    user_sees_everything,
+)
 
 LIMIT = 8
 
