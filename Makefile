@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 # doubles the start of a test run. Let Python keep its bytecode caches.
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: run serve test test-quick test-system redis-server install lint bench chromium migrate seed
+.PHONY: run serve test test-quick test-system redis-server install lint bench chromium migrate seed screenshots
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -61,3 +61,12 @@ migrate: install
 
 seed: install
 	$(PY) manage.py seed_demo
+
+# README pictures: each role's home and an account page, from a freshly loaded demo in its own
+# database (sdrops_screenshots), through Debian's Chromium.
+# The database is dropped first so the demo (ICPs included) is exactly what a first start loads.
+screenshots: install chromium
+	$(PY) -c "from sdrops.embedded_db import server; server().psql('DROP DATABASE IF EXISTS sdrops_screenshots;')"
+	SDROPS_DATABASE_NAME=sdrops_screenshots $(PY) manage.py migrate -v0
+	SDROPS_DATABASE_NAME=sdrops_screenshots $(PY) manage.py seed_demo
+	SDROPS_DATABASE_NAME=sdrops_screenshots $(PY) manage.py screenshots

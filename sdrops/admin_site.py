@@ -11,28 +11,71 @@ class SdropsAdminSite(admin.AdminSite):
     site_header = "sdrops"
     site_title = "sdrops"
     index_title = "Sales development operations"
+    # Navigation is grouped by job in the header (apps/workspace/navigation.py), not a sidebar
+    # of every model on every page; the index is each role's home.
+    enable_nav_sidebar = False
+    site_url = None
 
     def get_urls(self):
         return [
             path("jobs/", self.admin_view(self.jobs_view), name="jobs"),
+            path("profile/", self.admin_view(self.profile_view), name="workspace_profile"),
+            path("search/", self.admin_view(self.search_view), name="workspace_search"),
+            path("accounts/account/<int:pk>/record/", self.admin_view(self.account_record_view),
+                 name="workspace_account_record"),
+            path("people/contact/<int:pk>/record/", self.admin_view(self.contact_record_view),
+                 name="workspace_contact_record"),
             *report_urls(self),
             *super().get_urls(),
         ]
 
+    def index(self, request, extra_context=None):
+        """Each role's home (apps/workspace): the first page after login."""
+        from apps.workspace.views import home_view  # lazy: the site is built before the apps load
+
+        return home_view(self, request)
+
+    def search_view(self, request):
+        from apps.workspace.views import search_view  # lazy: the site is built before the apps load
+
+        return search_view(self, request)
+
+    def account_record_view(self, request, pk):
+        from apps.workspace.views import account_record_view  # lazy: the site is built before the apps load
+
+        return account_record_view(self, request, pk)
+
+    def contact_record_view(self, request, pk):
+        from apps.workspace.views import contact_record_view  # lazy: the site is built before the apps load
+
+        return contact_record_view(self, request, pk)
+
+    def profile_view(self, request):
+        from apps.workspace.views import profile_view  # lazy: the site is built before the apps load
+
+        return profile_view(self, request)
+
     def jobs_view(self, request):
         """The django-q2 clusters that are running (from their heartbeat in the shared
         cache) and the state of the task tables, for ops watching schedules."""
+        from django.conf import settings
         from django.core.exceptions import PermissionDenied
-        from django_q.models import Failure, OrmQ, Schedule, Success
+        from django_q.models import Failure, OrmQ, Schedule, Success, Task
         from django_q.status import Stat
 
         if not request.user.has_perm("django_q.view_schedule"):
             raise PermissionDenied
+        name = settings.Q_CLUSTER.get("name", "cluster")
         clusters = [
-            {"id": stat.cluster_id, "host": stat.host, "status": stat.status, "workers": len(stat.workers),
-             "uptime": int(stat.uptime())}
+            {"name": f"{name} on {stat.host}", "id": str(stat.cluster_id), "host": stat.host, "status": stat.status,
+             "workers": len(stat.workers), "uptime": int(stat.uptime())}
             for stat in Stat.get_all()
         ]
+        schedules = list(Schedule.objects.order_by("next_run"))
+        # Each schedule's last run: its latest task, in one query.
+        last = {t.id: t for t in Task.objects.filter(id__in=[s.task for s in schedules if s.task])}
+        for schedule in schedules:
+            schedule.last_task = last.get(schedule.task)
         context = {
             **self.each_context(request),
             "title": "Background jobs",
@@ -40,6 +83,6 @@ class SdropsAdminSite(admin.AdminSite):
             "queued": OrmQ.objects.count(),
             "successes": Success.objects.count(),
             "failures": Failure.objects.count(),
-            "schedules": Schedule.objects.order_by("next_run"),
+            "schedules": schedules,
         }
         return TemplateResponse(request, "admin/jobs.html", context)

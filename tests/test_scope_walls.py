@@ -686,7 +686,7 @@ VALUE_FIELDS = {
     "swap", "outcome", "rest_days", "scheduled_at", "scheduled_end_at", "kind", "notes", "sdr_attends", "disposition",
     "override", "occurred_at", "automated", "subject", "value", "date", "name", "website", "domain", "keep_subdomain",
     "industry", "employees", "annual_revenue", "country", "region", "technologies", "segment", "status",
-    "activities",
+    "activities", "phone", "linkedin_url",
     # POST/PATCH /api/opportunities/ (apps/connect/api.py): values, and our own stage codes.
     "external_id", "system", "stage", "amount", "close_date", "closed_lost_reason", "closed_lost_details",
 }

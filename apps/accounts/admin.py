@@ -6,6 +6,7 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from apps.accounts.forms import AccountAdminForm, AssignOwnerForm, DomainAliasForm, WebmailDomainForm
@@ -81,6 +82,10 @@ class AccountAdmin(
 ):
     scope_selector = accounts_visible_to
     form = AccountAdminForm
+
+    def view_on_site(self, obj):
+        """The change form's "View on site" opens the account's record page (apps/workspace)."""
+        return reverse("admin:workspace_account_record", args=[obj.pk])
     list_display = [
         "name", "domain", "segment", "status", "owner", "matched_icp", "tier", "total_score", "quadrant_display",
         "owner_since",

@@ -38,18 +38,25 @@ def _rules(types: dict[str, SignalType]) -> dict[str, list[dict]]:
         ],
         "SMB growth": [
             {"category": "qualifier", "condition": C.SEGMENT_IN, "values": ["smb"]},
-            {"category": "fit", "condition": C.INDUSTRY_NOT_IN, "values": ["Government", "Energy"], "points": 10},
-            {"category": "fit", "condition": C.EMPLOYEES_BETWEEN, "minimum": 20, "maximum": 500, "points": 10},
-            {"category": "fit", "condition": C.TECHNOLOGY_PRESENT, "values": ["HubSpot", "Pardot"], "points": 8},
+            # Points that let a well-fitting SMB with fresh intent reach tier A (70+), as the
+            # Mid-Market ICP can: an ICP whose maximum sits below tier A shows only B and C.
+            {"category": "fit", "condition": C.INDUSTRY_NOT_IN, "values": ["Government", "Energy"], "points": 12},
+            {"category": "fit", "condition": C.EMPLOYEES_BETWEEN, "minimum": 20, "maximum": 500, "points": 12},
+            {"category": "fit", "condition": C.TECHNOLOGY_PRESENT, "values": ["HubSpot", "Pardot"], "points": 10},
             {"category": "opportunity", "condition": C.SIGNAL_COUNT, "signal_type": types["hiring_surge"], "minimum": 1, "days": 90, "points": 15},
+            {"category": "opportunity", "condition": C.SIGNAL_COUNT, "signal_type": types["funding_round"], "minimum": 1, "days": 180, "points": 10},
             {"category": "readiness", "condition": C.SIGNAL_COUNT, "signal_type": types["demo_request"], "minimum": 1, "days": 30, "points": 20},
+            {"category": "readiness", "condition": C.SIGNAL_COUNT, "signal_type": types["pricing_page_visit"], "minimum": 3, "days": 7, "points": 10},
             {"category": "readiness", "condition": C.SIGNAL_COUNT, "signal_type": types["webinar"], "minimum": 1, "days": 60, "points": 6},
         ],
     }
 
 
-def icps_demo_create(*, rng: random.Random, now: dt.datetime | None = None, signal_share: float = 0.35) -> int:
-    """Create the demo ICPs (if missing), give a share of accounts a few signals, rescore all.
+def icps_demo_create(*, rng: random.Random, now: dt.datetime | None = None, signal_share: float = 0.45,
+                     hot_share: float = 0.12) -> int:
+    """Create the demo ICPs (if missing), give a share of accounts a few signals and a smaller
+    share the fresh intent of an account in market (demo request, pricing visits, hiring,
+    funding), rescore all: a tier mix a team recognises (roughly 1 in 10 in A, a third in B).
     Returns the number of signals created."""
     now = now or timezone.now()
     types = {t.key: t for t in SignalType.objects.all()}
@@ -70,6 +77,15 @@ def icps_demo_create(*, rng: random.Random, now: dt.datetime | None = None, sign
                       "new_executive", "hiring_surge", "product_tour"]
         signals = []
         for account_id in Account.objects.order_by("pk").values_list("pk", flat=True):
+            if rng.random() < hot_share:
+                for key, days in (("demo_request", 20), ("pricing_page_visit", 5), ("pricing_page_visit", 5),
+                                  ("pricing_page_visit", 5), ("hiring_surge", 60), ("funding_round", 150),
+                                  ("new_executive", 90)):
+                    if key in ("funding_round", "new_executive") and rng.random() < 0.4:
+                        continue
+                    signals.append(Signal(account_id=account_id, type=types[key], source="demo",
+                                          occurred_at=now - dt.timedelta(days=rng.uniform(0, days))))
+                continue
             if rng.random() > signal_share:
                 continue
             for _ in range(rng.randint(1, 5)):

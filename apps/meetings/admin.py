@@ -9,7 +9,6 @@ objects are loaded through the scoped querysets, so a URL outside one's scope is
 from __future__ import annotations
 
 import copy
-import functools
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -45,7 +44,7 @@ from apps.meetings.models import (
 )
 from apps.people.models import Rep
 from apps.people.selectors import contacts_visible_to, rep_for_user, reps_visible_to, user_sees_everything
-from apps.people.timezones import rep_zone
+from apps.people.timezones import when
 from sdrops.admin_scoping import ReadOnlyAdminMixin, ScopedAdminMixin, ScopedForeignKeyMixin
 from sdrops.settings_admin import SettingsHistoryAdminMixin
 
@@ -64,25 +63,6 @@ def _next_url(request, default: str) -> str:
     if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         return target
     return default
-
-
-def _in_user_time_zone(view):
-    """Run the view (and render its page) in the rep's own time zone, so meeting times are
-    typed and shown as the SDR or AE reads their calendar."""
-
-    @functools.wraps(view)
-    def wrapped(request, *args, **kwargs):
-        rep = rep_for_user(request.user)
-        zone = rep_zone(rep) if rep is not None and rep.time_zone else None
-        if zone is None:
-            return view(request, *args, **kwargs)
-        with timezone.override(zone):
-            response = view(request, *args, **kwargs)
-            if hasattr(response, "render") and not response.is_rendered:
-                response.render()
-            return response
-
-    return wrapped
 
 
 class DispositionQueueFilter(admin.SimpleListFilter):
@@ -170,7 +150,7 @@ class MeetingAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
     def get_urls(self):
         def view(function):
-            return self.admin_site.admin_view(_in_user_time_zone(function))
+            return self.admin_site.admin_view(function)  # in the viewer's zone: apps.workspace.middleware
 
         return [
             path("book/<int:contact_id>/", view(self.book_view), name="meetings_meeting_book"),
@@ -228,7 +208,7 @@ class MeetingAdmin(ScopedAdminMixin, admin.ModelAdmin):
             else:
                 self.message_user(
                     request, f"Booked: {meeting.get_kind_display()} with {contact} for {meeting.ae} on "
-                    f"{timezone.localtime(meeting.scheduled_at):%Y-%m-%d %H:%M}.", messages.SUCCESS,
+                    f"{when(meeting.scheduled_at)}.", messages.SUCCESS,
                 )
                 return HttpResponseRedirect(reverse("admin:meetings_meeting_change", args=[meeting.pk]))
         upcoming = contact.meetings.filter(status=Meeting.Status.SCHEDULED).select_related("ae").order_by("scheduled_at")
@@ -289,7 +269,7 @@ class MeetingAdmin(ScopedAdminMixin, admin.ModelAdmin):
             except ValidationError as error:
                 _apply_errors(form, error)
             else:
-                self.message_user(request, f"Rescheduled to {timezone.localtime(new.scheduled_at):%Y-%m-%d %H:%M}.",
+                self.message_user(request, f"Rescheduled to {when(new.scheduled_at)}.",
                                   messages.SUCCESS)
                 return HttpResponseRedirect(reverse("admin:meetings_meeting_change", args=[new.pk]))
         return TemplateResponse(
@@ -516,7 +496,7 @@ def contact_meetings_html(*, contact) -> str:
     rows = format_html_join(
         "", '<li><a href="{}">{} · {} with {}</a> — {}</li>',
         (
-            (reverse("admin:meetings_meeting_change", args=[m.pk]), timezone.localtime(m.scheduled_at).strftime("%Y-%m-%d %H:%M"),
+            (reverse("admin:meetings_meeting_change", args=[m.pk]), when(m.scheduled_at),
              m.get_kind_display(), m.ae, m.get_status_display())
             for m in recent
         ),

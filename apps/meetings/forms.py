@@ -30,7 +30,7 @@ def _datetime_field(label: str) -> forms.DateTimeField:
 
 
 class LocalTimeFormMixin:
-    """Times are typed in the user's time zone (the view activates it); say which."""
+    """Times are typed in the user's time zone (apps.workspace.middleware activates it); say which."""
 
     def _label_time_zone(self, *names):
         for name in names:

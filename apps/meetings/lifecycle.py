@@ -16,6 +16,7 @@ from apps.cadences.models import Cadence, CadenceStep, EnrolmentStep
 from apps.cadences.services import activity_create, enrolment_create, enrolment_stop
 from apps.leads.models import LeadCycle, LeadType
 from apps.leads.services.cycles import lead_cycle_rep_handover
+from apps.people.timezones import rep_zone, when
 
 # The system reason a lead is nurtured with after the no-show limit (apps.leads.defaults).
 NO_SHOW_LIMIT_CODE = "no_show_limit"
@@ -32,7 +33,7 @@ def meeting_booked_touch(*, meeting, at: dt.datetime | None = None) -> Activity:
         type=ActivityType.MEETING,
         occurred_at=at or timezone.now(),
         subject=f"Booked {meeting.get_kind_display()} with {meeting.ae} for "
-        f"{timezone.localtime(meeting.scheduled_at):%Y-%m-%d %H:%M}",
+        f"{when(meeting.scheduled_at, rep_zone(meeting.sdr))}",
         actor=meeting.booked_by,
         outcome=EnrolmentStep.Outcome.POSITIVE,
     )

@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from apps.meetings.models import Meeting, MeetingNotification
 from apps.people.models import Rep
+from apps.people.timezones import rep_zone, when
 from sdrops import mail
 
 TEMPLATES = {
@@ -17,15 +18,16 @@ TEMPLATES = {
 }
 
 
-def _when(meeting: Meeting) -> str:
-    return f"{meeting.scheduled_at:%Y-%m-%d %H:%M} {meeting.scheduled_at.tzname() or ''}".strip()
+def _when(meeting: Meeting, recipient: Rep) -> str:
+    """The meeting's start on the recipient's clock, zone named (a London AE reads GMT)."""
+    return when(meeting.scheduled_at, rep_zone(recipient))
 
 
 def _context(kind: str, meeting: Meeting, recipient: Rep) -> dict:
     context = {
         "meeting": meeting, "recipient": recipient, "who": meeting.contact, "account": meeting.account,
-        "kind": meeting.get_kind_display().lower(), "when": _when(meeting),
-        "due": f"{meeting.disposition_due_at:%Y-%m-%d %H:%M}",
+        "kind": meeting.get_kind_display().lower(), "when": _when(meeting, recipient),
+        "due": when(meeting.disposition_due_at, rep_zone(recipient)),
     }
     if kind in (MeetingNotification.Kind.REMINDER, MeetingNotification.Kind.ESCALATION):
         context["link"] = mail.portal_url(reverse("admin:meetings_meeting_disposition", args=[meeting.pk]))

@@ -5,12 +5,14 @@ from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.db.models import Count
 from django.template.response import TemplateResponse
+from django.urls import reverse
 
 from apps.accounts.imports.admin import ContactImportExportMixin, RepImportExportMixin
 from apps.campaigns.models import Campaign
 from apps.people.models import Contact, PersonalDataRequest, Rep, Team
 from apps.people.privacy import contact_forget
-from apps.routing.admin import lead_intake_message, route_selected_leads
+from apps.routing.admin import route_selected_leads
+from apps.routing.intake import lead_intake_message
 from sdrops.access import accounts_visible_to, contacts_visible_to, reps_visible_to, user_sees_everything
 from sdrops.admin_scoping import ReadOnlyAdminMixin, ScopedAdminMixin, ScopedForeignKeyMixin
 
@@ -92,18 +94,22 @@ class ContactAdmin(ContactImportExportMixin, ScopedAdminMixin, ScopedForeignKeyM
     list_display = ["__str__", "account", "title", "persona", "buying_role", "source", "created_at"]
     list_select_related = ["account"]
     list_filter = ["source", "buying_role"]
-    search_fields = ["email", "first_name", "last_name", "account__name", "account__domain"]
+    search_fields = ["email", "first_name", "last_name", "phone", "account__name", "account__domain"]
     autocomplete_fields = ["account"]
     list_per_page = 100
     show_full_result_count = False
-    fields = ["first_name", "last_name", "email", "title", "persona", "buying_role", "source", "account", "campaign",
-              "meetings"]
+    fields = ["first_name", "last_name", "email", "phone", "linkedin_url", "title", "persona", "buying_role", "source",
+              "account", "campaign", "meetings"]
     readonly_fields = ["meetings"]
     actions = ["forget_personal_data", route_selected_leads]  # route_selected_leads: apps.routing
 
     def get_fields(self, request, obj=None):
         fields = super().get_fields(request, obj)
         return [f for f in fields if f != "campaign"] if obj is not None else fields
+
+    def view_on_site(self, obj):
+        """The change form's "View on site" opens the contact's record page (apps/workspace)."""
+        return reverse("admin:workspace_contact_record", args=[obj.pk])
 
     def save_model(self, request, obj, form, change):
         # A new inbound lead is routed the moment it exists, wherever it came from: through

@@ -55,11 +55,14 @@ class RepViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 class ContactOut(serializers.ModelSerializer):
+    phone = serializers.CharField(read_only=True, help_text="E.164, e.g. +14155550123; empty when unknown.")
+    linkedin_url = serializers.CharField(read_only=True, help_text="https://www.linkedin.com/in/…; empty when unknown.")
+
     class Meta:
         model = Contact
         fields = [
-            "id", "first_name", "last_name", "email", "title", "persona", "buying_role", "source", "account",
-            "created_at", "updated_at",
+            "id", "first_name", "last_name", "email", "phone", "linkedin_url", "title", "persona", "buying_role",
+            "source", "account", "created_at", "updated_at",
         ]
         read_only_fields = fields
 

@@ -28,6 +28,7 @@ from apps.accounts.imports.base import (
 )
 from apps.accounts.imports.reading import CsvTable, RowError
 from apps.accounts.selectors import webmail_extra_domains
+from apps.people.contact_fields import normalize_linkedin_url, normalize_phone
 from apps.people.models import Contact, Rep, Team
 from apps.people.roles import ROLE_GROUP
 from apps.people.selectors import normalize_owner_name
@@ -46,7 +47,8 @@ class ContactImporter:
     the account whose matching key equals its email's; webmail addresses need the column."""
 
     kind = "contacts"
-    columns = ["first_name", "last_name", "email", "title", "persona", "buying_role", "source", "account_domain"]
+    columns = ["first_name", "last_name", "email", "title", "persona", "buying_role", "source", "account_domain",
+               "phone", "linkedin_url"]
     required = [["email"]]
 
     def __init__(self, table: CsvTable, *, actor=None, progress: Progress | None = None):
@@ -108,6 +110,13 @@ class ContactImporter:
                         cells[key] = check_length(key, values[key], limit)
                     except RowProblem as problem:
                         problems.append(problem)
+            # Phone and LinkedIn: the same checks and normal form as the admin form's.
+            for key, normalize in (("phone", normalize_phone), ("linkedin_url", normalize_linkedin_url)):
+                if has(key) and values[key]:
+                    try:
+                        cells[key] = normalize(values[key])
+                    except ValidationError as error:
+                        problems.append(RowProblem(key, values[key], error.messages[0]))
             try:
                 if has("buying_role"):
                     cells["buying_role"] = parse_choice("buying_role", values["buying_role"], BUYING_ROLES, Contact.BuyingRole.choices)
@@ -125,6 +134,7 @@ class ContactImporter:
                 line, email, cells.get("first_name"), cells.get("last_name"), cells.get("title"), cells.get("persona"),
                 cells.get("buying_role"), cells.get("source"), explicit, lookup_domain,
                 matching_key(lookup_domain) if lookup_domain else None, raw_account,
+                cells.get("phone"), cells.get("linkedin_url"),
             ))
         return result
 
@@ -135,13 +145,13 @@ class ContactImporter:
             CREATE TEMP TABLE import_contact_stage (
                 line integer PRIMARY KEY, email text, first_name text, last_name text, title text, persona text,
                 buying_role text, source text, explicit boolean, lookup_domain text, lookup_key text,
-                raw_account text, account_id bigint
+                raw_account text, phone text, linkedin_url text, account_id bigint
             ) ON COMMIT DROP
             """
         )
         copy_rows(raw_cursor(cursor), "import_contact_stage", [
             "line", "email", "first_name", "last_name", "title", "persona", "buying_role", "source",
-            "explicit", "lookup_domain", "lookup_key", "raw_account",
+            "explicit", "lookup_domain", "lookup_key", "raw_account", "phone", "linkedin_url",
         ], validated.rows)
         # The account: its exact domain, then an exact alias, then (email-derived only) the
         # matching key of an account or alias; the oldest account wins a tie.
@@ -184,8 +194,9 @@ class ContactImporter:
                 old.append(f"c.{column}")
                 new.append(f"s.{column}")
                 sets.append(f"{column} = s.{column}")
-        for column in ("buying_role", "source", "account_id"):
+        for column in ("buying_role", "source", "account_id", "phone", "linkedin_url"):
             # Empty keeps what the contact has: an import never detaches a contact from its account.
+            # An empty phone or LinkedIn cell likewise keeps the one on file.
             if column == "account_id" or has(column):
                 old.append(f"c.{column}")
                 new.append(f"COALESCE(s.{column}, c.{column})")
@@ -202,9 +213,10 @@ class ContactImporter:
         cursor.execute(
             """
             INSERT INTO people_contact (first_name, last_name, email, title, persona, buying_role, source,
-                                        account_id, created_at, updated_at)
+                                        account_id, phone, linkedin_url, created_at, updated_at)
             SELECT COALESCE(s.first_name, ''), COALESCE(s.last_name, ''), s.email, COALESCE(s.title, ''),
-                   COALESCE(s.persona, ''), COALESCE(s.buying_role, %s), COALESCE(s.source, %s), s.account_id, %s, %s
+                   COALESCE(s.persona, ''), COALESCE(s.buying_role, %s), COALESCE(s.source, %s), s.account_id,
+                   COALESCE(s.phone, ''), COALESCE(s.linkedin_url, ''), %s, %s
               FROM import_contact_stage s
              WHERE NOT EXISTS (SELECT 1 FROM people_contact c WHERE c.email = s.email)
              ORDER BY s.line

@@ -7,6 +7,9 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
+from phonenumber_field.modelfields import PhoneNumberField
+
+from apps.people.contact_fields import normalize_linkedin_url, validate_linkedin_url
 
 
 class Segment(models.TextChoices):
@@ -30,13 +33,18 @@ class Team(models.Model):
         return self.name
 
 
+def _out_of_office_on(on: dt.date) -> Q:
+    return Q(out_of_office_from__lte=on) & (Q(out_of_office_to__isnull=True) | Q(out_of_office_to__gte=on))
+
+
 class RepQuerySet(models.QuerySet):
     def available(self, on: dt.date | None = None) -> RepQuerySet:
         """Active and not out of office on `on` (today by default): who can take new work."""
-        on = on or timezone.localdate()
-        return self.filter(active=True).exclude(
-            Q(out_of_office_from__lte=on) & (Q(out_of_office_to__isnull=True) | Q(out_of_office_to__gte=on))
-        )
+        return self.filter(active=True).exclude(_out_of_office_on(on or timezone.localdate()))
+
+    def out_of_office(self, on: dt.date | None = None) -> RepQuerySet:
+        """Out of office on `on` (today by default), active or not: the home's "who is away"."""
+        return self.filter(_out_of_office_on(on or timezone.localdate()))
 
 
 class Rep(models.Model):
@@ -130,6 +138,12 @@ class Contact(models.Model):
     last_name = models.CharField(max_length=100, blank=True)
     email = models.EmailField(max_length=254, unique=True)
     title = models.CharField(max_length=200, blank=True)
+    # Stored as E.164 ("+14155550123"); apps.people.contact_fields checks and normalises it.
+    phone = PhoneNumberField(blank=True, help_text="With the country code, e.g. +1 415 555 0123.")
+    linkedin_url = models.URLField(
+        "LinkedIn URL", max_length=300, blank=True, validators=[validate_linkedin_url],
+        help_text="e.g. https://www.linkedin.com/in/jane-doe",
+    )
     persona = models.CharField(max_length=100, blank=True)
     buying_role = models.CharField(max_length=20, choices=BuyingRole.choices, default=BuyingRole.OTHER)
     source = models.CharField(max_length=20, choices=Source.choices, default=Source.OUTBOUND)
@@ -152,6 +166,8 @@ class Contact(models.Model):
 
     def save(self, *args, **kwargs):
         self.email = (self.email or "").strip().lower()
+        if self.linkedin_url:
+            self.linkedin_url = normalize_linkedin_url(self.linkedin_url)
         super().save(*args, **kwargs)
 
 

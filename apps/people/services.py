@@ -7,7 +7,7 @@ from django.db import transaction
 
 from apps.people.models import Contact
 
-CONTACT_UPSERT_FIELDS = ("first_name", "last_name", "title", "persona", "buying_role")
+CONTACT_UPSERT_FIELDS = ("first_name", "last_name", "title", "persona", "buying_role", "phone", "linkedin_url")
 
 
 def contact_upsert(*, email: str, source: str = Contact.Source.INBOUND, actor=None, **fields) -> tuple[Contact, bool]:

@@ -33,13 +33,19 @@ def roster(*, scope: Scope, roles=(Rep.Role.SDR,)) -> list[dict]:
 
 def merge_by_rep(*, reps: list[dict], rows: list[dict], key: str = "rep_id", name: str = "rep__owner_name",
                  zero: dict) -> list[dict]:
-    """One row per rep of the roster (zeros where the query found nothing), plus any other rep
-    the query found (e.g. a manager who worked leads), plus unassigned records last."""
+    """One row per rep of the roster (zeros where the query found nothing), plus any other SDR
+    the query found (an inactive one, say), plus unassigned records last. An AE, manager or ops
+    admin who holds records is never a row of a per-SDR table (their figures are not an
+    SDR's); the team totals, computed over the scope, still count their records."""
     found = {row[key]: row for row in rows}
     out = []
     for rep in reps:
         row = found.pop(rep["pk"], None)
         out.append({**zero, **(row or {}), "rep_id": rep["pk"], "rep": rep["owner_name"]})
+    others = [pk for pk in found if pk is not None]
+    if others:
+        for pk in Rep.objects.filter(pk__in=others).exclude(role=Rep.Role.SDR).values_list("pk", flat=True):
+            found.pop(pk)
     extra = sorted(found.values(), key=lambda r: (r[key] is None, str(r.get(name) or "")))
     for row in extra:
         out.append({**zero, **row, "rep_id": row[key], "rep": row.get(name) or "(unassigned)"})

@@ -14,6 +14,8 @@ from decimal import Decimal
 from typing import Any
 
 from apps.accounts.csv_safety import neutralise_cell
+from apps.people.timezones import when
+from apps.workspace.money import money
 
 NO_DATA = "no data"
 EMPTY_RATE = "—"
@@ -39,11 +41,10 @@ def format_value(value: Any, column: Column) -> str:
     if kind in {"num", "hours"}:
         return f"{float(value):.{column.digits}f}"
     if kind == "money":
-        return f"{Decimal(value):.2f}"
+        # Page and CSV alike read "$360,000" (the CSV is the page's table, for people).
+        return money(Decimal(value))
     if kind == "datetime" and isinstance(value, dt.datetime):
-        from django.utils import timezone
-
-        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
+        return when(value)
     if kind == "date" and isinstance(value, dt.date):
         return value.isoformat()
     return str(value)

@@ -20,6 +20,7 @@ from apps.accounts.models import Account
 from apps.campaigns.services import campaign_by_reference
 from apps.integrations.models import Scope
 from apps.leads.models import LeadCycle, LeadType
+from apps.people.contact_fields import normalize_linkedin_url, normalize_phone
 from apps.people.models import Contact, Rep
 from apps.people.services import CONTACT_UPSERT_FIELDS
 from apps.routing import selectors, services
@@ -43,6 +44,12 @@ class LeadIn(serializers.Serializer):
         choices=Contact.Source.choices, default=Contact.Source.INBOUND,
         help_text="Where a new contact came from (a known contact keeps its first source).",
     )
+    phone = serializers.CharField(
+        max_length=40, required=False, allow_blank=True, default="",
+        help_text="Any common form; stored as E.164 (+14155550123). Without a country code: PHONENUMBER_DEFAULT_REGION.",
+    )
+    linkedin_url = serializers.CharField(max_length=300, required=False, allow_blank=True, default="",
+                                         help_text="A LinkedIn profile address, e.g. linkedin.com/in/jane-doe.")
     lead_type = serializers.ChoiceField(choices=LeadType.choices, default=LeadType.INBOUND)
     account_domain = serializers.CharField(
         max_length=500, required=False, allow_blank=True, default="",
@@ -63,6 +70,18 @@ class LeadIn(serializers.Serializer):
             return campaign_by_reference(value=value)
         except DjangoValidationError as error:
             raise serializers.ValidationError(error.message_dict["campaign"])
+
+    def validate_phone(self, value):
+        try:
+            return normalize_phone(value)
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(error.messages)
+
+    def validate_linkedin_url(self, value):
+        try:
+            return normalize_linkedin_url(value)
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(error.messages)
 
     def validate_account_domain(self, value):
         if not value:

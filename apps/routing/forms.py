@@ -17,7 +17,11 @@ from sdrops.access import accounts_visible_to
 
 
 class ReturnFileForm(forms.Form):
-    reason = forms.ChoiceField(choices=[c for c in ReturnReason.choices if c[0] != ReturnReason.RETRIEVAL])
+    # No reason is preselected: a default (it was "Duplicate") gets filed without a thought.
+    reason = forms.ChoiceField(
+        choices=[("", "Choose the reason…"), *[c for c in ReturnReason.choices if c[0] != ReturnReason.RETRIEVAL]],
+        error_messages={"required": "Choose why you are returning the account."},
+    )
     duplicate_of = forms.CharField(
         required=False, label="Duplicate of",
         help_text="For a duplicate: the domain (or id) of the account that should stay.",

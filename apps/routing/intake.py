@@ -152,3 +152,13 @@ def lead_intake(
     )
     return LeadIntake(outcome=LeadIntake.Outcome.ROUTED, email=email, contact=contact, contact_created=created,
                       decision=decision, cycle=cycle, in_scope=in_scope)
+
+
+def lead_intake_message(result) -> str:
+    """One line for the admin about a lead intake result (apps.routing.intake), naming only
+    what the user may see."""
+    if not result.routed or not result.in_scope:
+        return result.detail
+    decision = result.decision
+    return (f"Routed: {decision.get_outcome_display()}"
+            + (f" → {decision.rep}" if decision.rep else " (waiting in the ops queue)") + f" — {decision.explanation}")

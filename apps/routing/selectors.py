@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from apps.accounts.models import Account, Activity
 from apps.meetings.models import Meeting, Opportunity
-from apps.people.models import Rep
+from apps.people.models import Rep, Segment
 from apps.routing.models import (
     AccountRest,
     CapacityRule,
@@ -303,3 +303,14 @@ def today(now: dt.datetime | None = None) -> dt.date:
     return timezone.localdate(now or timezone.now())
 
 
+
+
+def distribution_summary_rows(distribution) -> list[dict]:
+    """A distribution's per-rep summary with segment labels and how far a book ends above its
+    capacity (e.g. 163 of 120 is 43 over), for the preview page."""
+    segments = dict(Segment.choices)
+    return [
+        {**row, "segment_label": segments.get(row.get("segment"), row.get("segment") or ""),
+         "over": max(0, (row.get("book_after") or 0) - (row.get("capacity") or 0))}
+        for row in distribution.summary
+    ]

@@ -115,6 +115,20 @@ class ReportFilterSet(django_filters.FilterSet):
             if key not in used:
                 self.filters.pop(name, None)
 
+    @property
+    def form(self):
+        form = super().form
+        roles = getattr(self.page, "rep_roles", None)
+        if roles and "rep" in form.fields and not getattr(form, "_rep_list_by_role", False):
+            # A page about SDRs (the scorecard) lists only SDRs; another rep given in the URL
+            # still validates, so the page can say why it shows nothing for them.
+            field = form.fields["rep"]
+            field.widget.choices = [("", field.empty_label)] + [
+                (rep.pk, str(rep)) for rep in field.queryset.filter(role__in=roles).order_by("owner_name")
+            ]
+            form._rep_list_by_role = True
+        return form
+
     def _keep(self, queryset, name, value):
         return queryset
 

@@ -34,6 +34,7 @@ DJANGO_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.postgres",
+    "django.forms",
 ]
 THIRD_PARTY_APPS = [
     "django_q",
@@ -43,6 +44,7 @@ THIRD_PARTY_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_filters",
+    "phonenumber_field",
     "axes",
     "pgtrigger",
     "pghistory",
@@ -59,6 +61,7 @@ LOCAL_APPS = [
     "apps.integrations",
     "apps.connect",
     "apps.campaigns",
+    "apps.workspace",
     # The project's own app (after the domain apps): schedule registry sync, settings base,
     # project-level commands.
     "sdrops.apps.SdropsConfig",
@@ -79,6 +82,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Each signed-in user's pages, forms and filters run in their own time zone (apps/workspace).
+    "apps.workspace.middleware.ViewerTimeZoneMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Content-Security-Policy on every page (django-csp; directives below).
     "csp.middleware.CSPMiddleware",
@@ -161,6 +166,15 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
+# Dates and times the admin renders itself (changelists, read-only fields) name their zone:
+# "2026-12-01 15:00 EST" in the viewer's zone, the same words the `when` filter writes.
+# Contact phone numbers typed without a country code are read as this region's (ISO code).
+PHONENUMBER_DEFAULT_REGION = os.environ.get("PHONENUMBER_DEFAULT_REGION", "US")
+PHONENUMBER_DB_FORMAT = "E164"
+FORMAT_MODULE_PATH = ["sdrops.formats"]
+# Widget templates come from TEMPLATES (templates/admin/widgets/ names the zone next to
+# every date-time input).
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]

@@ -33,17 +33,20 @@ def account_export_rows(queryset: QuerySet[Account]) -> Iterator[list]:
                statuses.get(status, status), owner or "", ";".join(a for a in aliases if a)]
 
 
-CONTACT_COLUMNS = ["first_name", "last_name", "email", "title", "persona", "buying_role", "source", "account_domain"]
+CONTACT_COLUMNS = ["first_name", "last_name", "email", "title", "persona", "buying_role", "source", "account_domain",
+                   "phone", "linkedin_url"]
 
 
 def contact_export_rows(queryset: QuerySet[Contact]) -> Iterator[list]:
     roles, sources = dict(Contact.BuyingRole.choices), dict(Contact.Source.choices)
     yield list(CONTACT_COLUMNS)
     rows = queryset.order_by("pk").values_list(
-        "first_name", "last_name", "email", "title", "persona", "buying_role", "source", "account__domain"
+        "first_name", "last_name", "email", "title", "persona", "buying_role", "source", "account__domain",
+        "phone", "linkedin_url",
     )
-    for first, last, email, title, persona, role, source, account_domain in rows.iterator(chunk_size=CHUNK):
-        yield [first, last, email, title, persona, roles.get(role, role), sources.get(source, source), account_domain or ""]
+    for first, last, email, title, persona, role, source, account_domain, phone, linkedin in rows.iterator(chunk_size=CHUNK):
+        yield [first, last, email, title, persona, roles.get(role, role), sources.get(source, source), account_domain or "",
+               str(phone or ""), linkedin or ""]
 
 
 REP_COLUMNS = ["owner_name", "email", "role", "team", "manager", "capacity", "weight", "ramp_start"]

@@ -14,11 +14,11 @@ pipeline, closed won; n2, n3 Tia touched; n4 Tia untouched; x1 Sam — but x1's 
 the webinar (an interaction without a cycle), so x1 is not in the webinar's similar cohort.
 
 Manager (East) — Webinar: leads 4, picked up 3 (75.0%), median response of 1, 3, 2 h = 2.0,
-SQL 2 (qualified rate 2/3 = 66.7%), held 2, opportunities 2, pipeline 40000.00, won 1
+SQL 2 (qualified rate 2/3 = 66.7%), held 2, opportunities 2, pipeline $40,000, won 1
 (30000.00); cost per opportunity not shown (team filter). Similar cohort: n1-n4 = 4 leads,
 1 SQL, 1 Opp, 1 won → 25.0% / 100.0% / 25.0% / 25.0%; webinar 50.0% / 100.0% / 50.0% / 25.0%;
 lift 25.0 pts. Tradeshow: 1 lead, similar cohort (inbound / event, none else) 0.
-Ops (everyone): Webinar leads 5, picked up 60.0%, cost per opportunity 3000.00, per won 6000.00.
+Ops (everyone): Webinar leads 5, picked up 60.0%, cost per opportunity $3,000, per won $6,000.
 """
 
 from __future__ import annotations
@@ -97,8 +97,8 @@ def test_campaign_report_worked_out_for_a_manager(report, manager, campaigns):
     assert [web[k] for k in ("Offer", "Leads", "Picked up", "Pick-up rate", "Median response (h)", "Cadence completed",
                              "Abandoned early", "Qualified", "Qualified rate", "Meetings held", "Opportunities",
                              "Pipeline", "Won", "Won amount", "Cost", "Cost per opportunity", "Cost per won deal")] == [
-        "Webinar", "4", "3", "75.0%", "2.0", "1", "1", "2", "66.7%", "2", "2", "40000.00", "1", "30000.00",
-        "6000.00", "—", "—"]
+        "Webinar", "4", "3", "75.0%", "2.0", "1", "1", "2", "66.7%", "2", "2", "$40,000", "1", "$30,000",
+        "$6,000", "—", "—"]
     assert [funnel["Tradeshow"][k] for k in ("Leads", "Picked up", "Qualified", "Opportunities")] == ["1", "1", "0", "0"]
     compare = rows_of(html_table(html, "vs-similar"))
     assert [compare["Webinar"][k] for k in (
@@ -119,7 +119,7 @@ def test_ops_sees_every_team_and_the_cost_per_deal(report, ops, campaigns):
     html = report(ops, "campaigns", **PERIOD).content.decode()
     web = rows_of(html_table(html, "by-campaign"))["Webinar"]
     assert [web[k] for k in ("Leads", "Pick-up rate", "Cost per opportunity", "Cost per won deal")] == [
-        "5", "60.0%", "3000.00", "6000.00"]
+        "5", "60.0%", "$3,000", "$6,000"]
 
 
 def test_an_sdr_sees_only_their_own_leads(report, sdr, campaigns):

@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from django.utils import timezone
+from apps.people.timezones import when
 
 logger = logging.getLogger(__name__)
 
 
 def _fmt(value: dt.datetime) -> str:
-    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
+    return when(value)

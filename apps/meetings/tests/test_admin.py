@@ -73,7 +73,8 @@ def test_ae_sees_meetings_to_disposition_first_and_dispositions_in_two_clicks(cl
         assert "My meetings to disposition" in html
         link = reverse("admin:meetings_meeting_disposition", args=[meeting.pk])
         assert link in html
-        assert html.index("My meetings to disposition") < html.index("app-meetings")  # above the app list
+        # First on the AE's home (issue 17 replaced the app list with menus), above the other boxes.
+        assert html.index("My meetings to disposition") < html.index('id="home-upcoming"')
         page = client.get(link + "?next=/admin/")  # click 1
         assert page.status_code == 200
         response = client.post(link, {"outcome": "completed_qualified", "next": "/admin/"})  # click 2

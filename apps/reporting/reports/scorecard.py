@@ -52,6 +52,7 @@ class Scorecard(Report):
     title = "SDR scorecard"
     description = "One SDR against the team averages on every metric, the funnel stage that drops most and the coaching hint for 1:1s."
     filters = ("date", "rep", "lead_type")
+    rep_roles = ("sdr",)  # the rep list offers SDRs only: the scorecard compares SDRs
 
     def compute(self, *, scope, params) -> Result:
 

@@ -82,16 +82,17 @@ def test_conversion_by_cohort_and_pipeline_worked_out(report, manager, opportuni
     assert cohorts[0] == ["SDR", "Month created", "Opportunities", "Won", "Lost", "Open", "Win rate", "Amount",
                           "Won amount", "Win rate by amount"]
     assert cohorts[1:] == [
-        ["Sam Seller", "2026-01", "2", "1", "1", "0", "50.0%", "30000.00", "20000.00", "66.7%"],
-        ["Sam Seller", "2026-02", "2", "1", "0", "1", "50.0%", "35000.00", "30000.00", "85.7%"],
-        ["Tia Teammate", "2026-02", "1", "0", "0", "1", "0.0%", "0.00", "0.00", "—"],
-        ["All", "", "5", "2", "1", "2", "40.0%", "65000.00", "50000.00", "76.9%"],
+        # Money reads with separators and the currency, on the page and in its CSV.
+        ["Sam Seller", "2026-01", "2", "1", "1", "0", "50.0%", "$30,000", "$20,000", "66.7%"],
+        ["Sam Seller", "2026-02", "2", "1", "0", "1", "50.0%", "$35,000", "$30,000", "85.7%"],
+        ["Tia Teammate", "2026-02", "1", "0", "0", "1", "0.0%", "$0", "$0", "—"],
+        ["All", "", "5", "2", "1", "2", "40.0%", "$65,000", "$50,000", "76.9%"],
     ]
     pipeline = {r[0]: r[1:] for r in html_table(html, "pipeline")[1:]}
-    assert pipeline == {"Sam Seller": ["3", "55000.00"], "Tia Teammate": ["0", "0.00"], "All": ["3", "55000.00"]}
+    assert pipeline == {"Sam Seller": ["3", "$55,000"], "Tia Teammate": ["0", "$0"], "All": ["3", "$55,000"]}
     html = report(manager, "conversion", **PERIOD).content.decode()
     assert html_table(html, "cohorts")[1:] == []
-    assert {r[0]: r[1:] for r in html_table(html, "pipeline")[1:]}["Sam Seller"] == ["1", "30000.00"]
+    assert {r[0]: r[1:] for r in html_table(html, "pipeline")[1:]}["Sam Seller"] == ["1", "$30,000"]
     export = report(manager, "conversion", export="cohorts", date_from="2026-01-01", date_to="2026-03-08")
     assert csv_table(export.content.decode()) == cohorts
 

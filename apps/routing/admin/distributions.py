@@ -10,7 +10,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
-from apps.routing import services
+from apps.routing import selectors, services
 from apps.routing.admin.common import _error_text
 from apps.routing.forms import (
     DistributionPreviewForm,
@@ -82,9 +82,11 @@ class DistributionAdmin(admin.ModelAdmin):
         distribution = get_object_or_404(Distribution.objects.select_related("team", "created_by"), pk=pk)
         lines = (distribution.lines.select_related("account").order_by("rep_id", "-score")
                  if request.GET.get("accounts") else None)
+        rows = selectors.distribution_summary_rows(distribution)
+        over = [row for row in rows if row["over"]]
         context = {
             **self.admin_site.each_context(request), "title": f"Distribution {distribution.pk}: {distribution.get_status_display()}",
-            "distribution": distribution, "rows": distribution.summary, "lines": lines,
+            "distribution": distribution, "rows": rows, "over_capacity": over, "lines": lines,
             "total": sum(r["adds"] for r in distribution.summary), "opts": self.model._meta,
             "can_commit": distribution.status == Distribution.Status.PREVIEW and request.user.has_perm("routing.add_distribution"),
         }

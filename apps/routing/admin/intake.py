@@ -6,24 +6,13 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 
 from apps.routing.admin.common import _error_text
-
-
-def lead_intake_message(result) -> str:
-    """One line for the admin about a lead intake result (apps.routing.intake), naming only
-    what the user may see."""
-    if not result.routed or not result.in_scope:
-        return result.detail
-    decision = result.decision
-    return (f"Routed: {decision.get_outcome_display()}"
-            + (f" → {decision.rep}" if decision.rep else " (waiting in the ops queue)") + f" — {decision.explanation}")
+from apps.routing.intake import lead_intake, lead_intake_message
 
 
 @admin.action(description="Route the selected inbound leads", permissions=["change"])
 def route_selected_leads(modeladmin, request, queryset):
     """For the contact admin: route each selected lead through lead intake; a lead with an
     open cycle is reported on its own line and left alone."""
-    from apps.routing.intake import lead_intake
-
     routed = 0
     for email in queryset.order_by("pk").values_list("email", flat=True):
         try:

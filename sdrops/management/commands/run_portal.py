@@ -52,6 +52,11 @@ class Command(BaseCommand):
                 "--access-logfile", "-", "--graceful-timeout", "20",
             ]))
         else:
+            # Mail goes to files under var/mail/ with one console line each (sdrops/mail_files.py),
+            # for this process (the demo load) and the children, unless mail is configured.
+            if not os.environ.get("EMAIL_HOST") and not os.environ.get("EMAIL_BACKEND"):
+                os.environ["EMAIL_BACKEND"] = "sdrops.mail_files.OneLinePerMailBackend"
+                settings.EMAIL_BACKEND = os.environ["EMAIL_BACKEND"]
             if not get_user_model().objects.exists():
                 self.stdout.write("First run: loading the demo organisation…")
                 call_command("seed_demo", stdout=self.stdout)
@@ -109,7 +114,9 @@ class Command(BaseCommand):
             f"Demo logins (password “{settings.DEMO_PASSWORD}”):",
             *[f"  {username:<14} {what}" for username, what in USERS_DOC],
             "Background jobs: django-q2 cluster running (admin → Background jobs).",
-            "Mail is printed here (EMAIL_BACKEND); Ctrl-C stops everything.",
+            (f"Mail: one line here per message, the messages in {settings.EMAIL_FILE_PATH}/"
+             if settings.EMAIL_BACKEND == "sdrops.mail_files.OneLinePerMailBackend"
+             else f"Mail: {settings.EMAIL_BACKEND}") + "; Ctrl-C stops everything.",
             "",
         ]
         self.stdout.write(self.style.SUCCESS("\n".join(lines)))

@@ -31,9 +31,11 @@ from apps.campaigns.services import campaigns_from_free_text
 from apps.icps.demo import icps_demo_create
 from apps.leads.models import DispositionReason, LeadCycle, LeadType
 from apps.leads.services import lead_cycles_sla_backfill
+from apps.meetings.demo import demo_meetings, demo_qualified_meetings
 from apps.people.models import Contact, Rep, Segment, Team
 from apps.people.roles import ROLE_GROUP
 from apps.routing.demo import routing_demo_create
+from apps.workspace.demo import demo_ready_work, schedules_start_from
 
 INDUSTRIES = [
     "Software", "Financial Services", "Healthcare", "Manufacturing", "Retail", "Education", "Logistics",
@@ -129,13 +131,16 @@ class Command(BaseCommand):
             n_activities, n_cycles = self._activities_and_cycles(rng, accounts, contacts, reps, now, options["days"])
             self.stdout.write(f"activities: {n_activities}, lead cycles: {n_cycles}")
             self.stdout.write(f"cadence enrolments: {demo_enrolments(rng=rng, sdrs=reps['sdr'], now=now)}")
-            from apps.meetings.demo import demo_meetings
-
             self.stdout.write(f"meetings: {demo_meetings(rng=rng, sdrs=reps['sdr'], now=now)}")
+            sqls, opps = demo_qualified_meetings(rng=rng, cycles=self.to_qualify, now=now)
+            self.stdout.write(f"qualified meetings (SQLs): {sqls}, opportunities in the pipeline: {opps}")
             routing_rules = routing_demo_create(sdrs=reps["sdr"], capacity=reps["sdr"][0].capacity)
             self.stdout.write(f"routing rules: {routing_rules}")
             # ICPs last: scoring needs the accounts, and their signals make readiness.
             self.stdout.write(f"ICP signals: {icps_demo_create(rng=rng, now=now)} (accounts scored)")
+            ready = demo_ready_work(rng=rng, reps=reps, now=now)
+            self.stdout.write("ready to try: " + ", ".join(f"{n} {what.replace('_', ' ')}" for what, n in ready.items()))
+            self.stdout.write(f"schedules starting from now (nothing replayed): {schedules_start_from(now)}")
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
         self.stdout.write(self.style.SUCCESS(f"Demo organisation loaded in {time.monotonic() - started:.1f} s."))
@@ -288,10 +293,20 @@ class Command(BaseCommand):
                     continue
                 seen.add(email)
                 persona = rng.choice(PERSONAS)
+                # Fictional ranges (555-01xx in North America, 020 7946 0xxx in London), so
+                # nobody real is ever dialled from the demo.
+                if rng.random() < 0.8:
+                    if account["country"] in ("United States", "Canada"):
+                        phone = f"+1{rng.choice(['212', '312', '415', '617', '206', '416'])}55501{rng.randint(0, 99):02d}"
+                    else:
+                        phone = f"+4420794600{rng.randint(0, 99):02d}"
+                else:
+                    phone = ""
+                linkedin = f"https://www.linkedin.com/in/{_slug(first)}-{_slug(last)}-{rng.randint(100, 999)}" if rng.random() < 0.7 else ""
                 rows.append((first, last, email, rng.choice(TITLES[persona]), persona, rng.choice(BUYING_ROLES),
-                             rng.choice(SOURCES), account["pk"], now, now))
+                             rng.choice(SOURCES), account["pk"], phone, linkedin, now, now))
         _copy("people_contact", ["first_name", "last_name", "email", "title", "persona", "buying_role", "source",
-                                 "account_id", "created_at", "updated_at"], rows)
+                                 "account_id", "phone", "linkedin_url", "created_at", "updated_at"], rows)
         return list(Contact.objects.order_by("pk").values("pk", "account_id", "source"))
 
     def _activities_and_cycles(self, rng, accounts, contacts, reps, now, days):
@@ -301,6 +316,14 @@ class Command(BaseCommand):
             contacts_of.setdefault(contact["account_id"], []).append(contact)
         activities, cycles = [], []
         sdrs = [s.pk for s in reps["sdr"] if not s.is_out_of_office()]
+        # Each SDR qualifies their leads at their own rate around the 25% MQL→SQL target (a
+        # couple below the warning line, a couple well above), so the funnel reports show a
+        # team with differences rather than one diagnosis for everyone. A qualified lead is
+        # one whose meeting the AE completed as qualified: those cycles stay "working" here
+        # and apps.meetings.demo.demo_qualified_meetings books and dispositions the meeting.
+        rates = [0.34, 0.28, 0.25, 0.22, 0.12, 0.31, 0.26, 0.18, 0.24, 0.29]
+        qualify_rate = {s.pk: rates[i % len(rates)] for i, s in enumerate(reps["sdr"])}
+        self.to_qualify: list[tuple[int, int, dt.datetime]] = []
         for account_id, owner_id in owner_of.items():
             people = contacts_of.get(account_id, [])
             if owner_id is not None:
@@ -320,7 +343,13 @@ class Command(BaseCommand):
                 touch = assigned + dt.timedelta(hours=rng.lognormvariate(0.8, 1.3))
                 if touch > now:
                     roll = 0.0
-                if roll < 0.15:  # still assigned, untouched
+                qualifies = roll >= 0.04 and rng.random() < qualify_rate.get(rep_id, 0.25) / 0.96
+                if qualifies and touch + dt.timedelta(days=2) < now:
+                    cycles.append((contact["pk"], 1, LeadType.INBOUND, "inbound", rep_id, "working", assigned,
+                                   touch, touch, None, "", "", False, assigned))
+                    self.to_qualify.append((contact["pk"], rep_id, touch))
+                elif roll < 0.04:  # still assigned, untouched: mostly arrived within the hour, a few days ago (breached)
+                    assigned = now - dt.timedelta(minutes=rng.choice([5, 12, 20, 35, 50, 70, 240, 4320]))
                     cycles.append((contact["pk"], 1, LeadType.INBOUND, "inbound", rep_id, "assigned", assigned,
                                    None, None, None, "", "", False, assigned))
                 elif roll < 0.45:  # working
@@ -328,11 +357,13 @@ class Command(BaseCommand):
                                    touch, touch, None, "", "", False, assigned))
                 else:
                     done = min(now, touch + dt.timedelta(days=rng.uniform(1, 25)))
+                    # Qualified leads are the ones with a qualified meeting (above); the rest
+                    # end in nurture or unqualified with a reason.
                     disposition, reason = rng.choices(
-                        [("qualified", ""), ("nurture", "No response (end of cadence)"),
+                        [("nurture", "No response (end of cadence)"),
                          ("nurture", "Budget not available for 6+ months"),
                          ("unqualified", "Not a prospect (student, job seeker)")],
-                        [25, 35, 20, 20],
+                        [45, 25, 30],
                     )[0]
                     bypass = rng.random() < 0.05
                     cycles.append((contact["pk"], 1, LeadType.INBOUND, "inbound", rep_id, "dispositioned", assigned,
