@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from django.conf import settings as django_settings
 from django.contrib.auth import get_user_model
+from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
@@ -49,15 +50,29 @@ CLIENTS = [
 ]
 
 
+PROVIDER_DATABASE = "sdrops_test_oidc_provider"
+
+
+def _provider_database_params(django_db_blocker) -> dict:
+    """A fresh database for the provider's own storage on the same PostgreSQL server the tests
+    use (the embedded one or DATABASE_URL's), so no other engine is ever involved."""
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(f'DROP DATABASE IF EXISTS "{PROVIDER_DATABASE}"')
+        cursor.execute(f'CREATE DATABASE "{PROVIDER_DATABASE}"')
+        params = connection.get_connection_params()
+    return {"NAME": PROVIDER_DATABASE, "USER": params.get("user") or "", "PASSWORD": params.get("password") or "",
+            "HOST": params.get("host") or "", "PORT": str(params.get("port") or "")}
+
+
 @pytest.fixture(scope="module")
-def provider(tmp_path_factory):
+def provider(django_db_blocker):
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048).private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     ).decode()
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "apps.connect.tests.oidc_provider.settings",
-        "PROVIDER_DB": str(tmp_path_factory.mktemp("oidc") / "provider.sqlite3"),
+        "PROVIDER_DB": json.dumps(_provider_database_params(django_db_blocker)),
         "PROVIDER_RSA_KEY": key,
         "PROVIDER_USERS": json.dumps(USERS),
         "PROVIDER_CLIENTS": json.dumps(CLIENTS),

@@ -2,10 +2,11 @@
 127.0.0.1 in a subprocess: a real counterpart with its own login page, authorization and
 token endpoints, RS256-signed ID tokens, JWKS and userinfo.
 
-It is a separate Django project with its own throw-away SQLite file (PROVIDER_DB) — the
-identity provider's storage, not the portal's; the portal under test runs on PostgreSQL.
+It is a separate Django project with its own throw-away PostgreSQL database on the server the
+tests use (PROVIDER_DB: connection parameters as JSON) — the identity provider's storage, not the portal's.
 """
 
+import json
 import os
 
 SECRET_KEY = "test-oidc-provider-only"
@@ -28,7 +29,7 @@ TEMPLATES = [{
     "DIRS": [os.path.join(os.path.dirname(__file__), "templates")],
     "OPTIONS": {"context_processors": ["django.template.context_processors.request"]},
 }]
-DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": os.environ["PROVIDER_DB"]}}
+DATABASES = {"default": {"ENGINE": "django.db.backends.postgresql", **json.loads(os.environ["PROVIDER_DB"])}}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 USE_TZ = True
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
