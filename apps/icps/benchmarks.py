@@ -306,8 +306,11 @@ def _explain_profile() -> str:
 
     def walk(node):
         children = node.get("Plans", [])
-        own = node["Actual Total Time"] - sum(c["Actual Total Time"] for c in children if c.get("Parent Relationship") != "InitPlan")
-        nodes.append((own, node["Node Type"] + (f" on {node['Relation Name']}" if "Relation Name" in node else "")))
+        # A CTE Scan's time is its CTE's; count each node's own time only.
+        own = max(node["Actual Total Time"] * node.get("Actual Loops", 1)
+                  - sum(c["Actual Total Time"] * c.get("Actual Loops", 1) for c in children), 0)
+        if node["Node Type"] not in ("CTE Scan", "Result", "Subquery Scan"):
+            nodes.append((own, node["Node Type"] + (f" on {node['Relation Name']}" if "Relation Name" in node else "")))
         for child in children:
             walk(child)
 
