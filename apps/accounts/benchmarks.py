@@ -230,4 +230,156 @@ def bench_import_accounts(*, stdout, options) -> str:
     ])
 
 
-BENCHMARKS = [bench_import_accounts]
+CHANGELIST_ACCOUNTS = int(os.environ.get("ACCOUNTS_BENCH_CHANGELIST", "200000"))
+CHANGELIST_RUNS = 7
+DECLARE = re.compile(r'^DECLARE "[^"]+" NO SCROLL CURSOR (?:WITH|WITHOUT) HOLD FOR ')
+
+
+def _changelist_data(reps: list[tuple[int, str, bool]]) -> None:
+    """CHANGELIST_ACCOUNTS accounts in SQL: 4 in 5 owned by the bench reps, scored against three ICPs."""
+    from apps.icps.models import ICP
+
+    icps = [ICP.objects.get_or_create(name=f"Bench list ICP {n}")[0].pk for n in range(3)]
+    _truncate()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO accounts_account (name, website, domain, matching_key, keep_subdomain, industry, employees,
+                annual_revenue, country, region, technologies, segment, status, owner_id, owner_since, fit_score,
+                opportunity_score, readiness_score, total_score, tier, quadrant, matched_icp_id, created_at, updated_at)
+            SELECT 'Company ' || i, 'https://company' || i || '.com/', 'company' || i || '.com', 'company' || i || '.com',
+                   false, 'Software', i %% 5000, NULL, 'United States', '', '{}',
+                   (ARRAY['smb', 'mid_market', 'enterprise', 'pubsec'])[1 + i %% 4],
+                   (ARRAY['prospect', 'active', 'customer'])[1 + i %% 3],
+                   CASE WHEN i %% 5 > 0 THEN (%(reps)s::bigint[])[1 + i %% cardinality(%(reps)s::bigint[])] END,
+                   CASE WHEN i %% 5 > 0 THEN %(now)s - (i %% 400) * interval '1 day' END,
+                   i %% 40, i %% 30, i %% 30, i %% 40 + 2 * (i %% 30),
+                   (ARRAY['A', 'B', 'C', ''])[1 + i %% 4],
+                   (ARRAY['good_place', 'get_back_to_me', 'false_hope', ''])[1 + i %% 4],
+                   CASE WHEN i %% 4 < 3 THEN (%(icps)s::bigint[])[1 + i %% 3] END, %(now)s, %(now)s
+              FROM generate_series(1, %(n)s) AS i
+            """,
+            {"reps": [pk for pk, _name, _sdr in reps], "icps": icps, "now": timezone.now(), "n": CHANGELIST_ACCOUNTS},
+        )
+        cursor.execute("ANALYZE accounts_account")
+
+
+def _profile_split(fn) -> list[tuple[str, float]]:
+    """Share of one request's time in the parts of an admin changelist, from cProfile."""
+    import cProfile
+    import pstats
+
+    profile = cProfile.Profile()
+    profile.enable()
+    fn()
+    profile.disable()
+    stats = pstats.Stats(profile).stats
+    total = sum(tt for _cc, _nc, tt, _ct, _callers in stats.values())
+    parts = {
+        "SQL (database round trips)": ("psycopg/cursor.py", "execute"),
+        "rows (quick_results)": ("sdrops/admin_changelist.py", "quick_results"),
+        "navigation and app list (AdminSite.each_context)": ("contrib/admin/sites.py", "each_context"),
+        "filters (admin_list_filter)": ("admin/templatetags/admin_list.py", "admin_list_filter"),
+        "changelist set-up (ChangeList.__init__, querysets)": ("admin/views/main.py", "__init__"),
+        "whole template render": ("template/response.py", "rendered_content"),
+    }
+    out = []
+    for label, (path, name) in parts.items():
+        seconds = sum(ct for (file, _line, func), (_cc, _nc, _tt, ct, _c) in stats.items() if file.endswith(path) and func == name)
+        out.append((label, seconds / total if total else 0.0))
+    return out
+
+
+def bench_account_changelist(*, stdout, options) -> str:
+    """The admin account changelist (100 rows, every filter) as ops at CHANGELIST_ACCOUNTS accounts,
+    next to its own SQL re-run on the same connection."""
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+    from django.urls import reverse
+
+    reps = _reps()
+    started = time.perf_counter()
+    _changelist_data(reps)
+    load_seconds = time.perf_counter() - started
+    ops = Rep.objects.filter(user__username="bench-ops").first() or RepFactory(
+        role=Rep.Role.OPS, team=None, owner_name="Bench Ops", user__username="bench-ops"
+    )
+    client = Client()
+    client.force_login(ops.user)
+    url = reverse("admin:accounts_account_changelist")
+    pages = {"first page": {}, "sorted by score, tier A": {"o": "-8", "tier": "A"}, "search": {"q": "Company 1999"}}
+    lines = [
+        "## Admin: account changelist",
+        "",
+        f"{CHANGELIST_ACCOUNTS:,} accounts (4 in 5 owned by {REPS} reps, 3 ICPs), loaded in SQL in {load_seconds:.0f} s. "
+        "Each page requested as ops (every account in scope) through the admin with Django's test client, "
+        f"100 rows with every filter; median of {CHANGELIST_RUNS} runs, page and SQL interleaved. “SQL alone” re-runs "
+        "the statements the request executed, on the same connection, in a transaction as the page runs them.",
+        "",
+        "| page | queries | page (ms) | SQL alone (ms) | page ÷ SQL |",
+        "|---|---|---|---|---|",
+    ]
+    ratios = []
+    worst = None
+    for label, query in pages.items():
+        def request(query=query):
+            response = client.get(url, query, HTTP_HOST="localhost")
+            assert response.status_code == 200, response.status_code
+
+        request()
+        with CaptureQueriesContext(connection) as captured:
+            request()
+        statements = [DECLARE.sub("", q["sql"]) for q in captured.captured_queries]
+
+        def sql_alone(statements=statements):
+            with transaction.atomic(), connection.cursor() as cursor:
+                for sql in statements:
+                    cursor.execute(sql)
+                    if cursor.description is not None:
+                        cursor.fetchall()
+
+        page_times, sql_times = [], []
+        for _ in range(CHANGELIST_RUNS):
+            t = time.perf_counter()
+            request()
+            page_times.append(time.perf_counter() - t)
+            t = time.perf_counter()
+            sql_alone()
+            sql_times.append(time.perf_counter() - t)
+        page_ms, sql_ms = statistics.median(page_times) * 1000, statistics.median(sql_times) * 1000
+        ratios.append(page_ms / sql_ms)
+        if worst is None or page_ms / sql_ms > worst[0]:
+            worst = (page_ms / sql_ms, label, request, page_ms, sql_ms)
+        lines.append(f"| {label} | {len(statements)} | {page_ms:.0f} | {sql_ms:.0f} | {page_ms / sql_ms:.2f} |")
+        stdout.write(lines[-1])
+    target = max(ratios)
+    lines += [
+        "",
+        f"Target (issue 16): the account changelist within 2× its SQL at {CHANGELIST_ACCOUNTS:,} accounts: "
+        f"**{target:.2f}×** at worst ({'holds' if target <= 2 else 'missed'}).",
+    ]
+    ratio, label, request, page_ms, sql_ms = worst
+    split = _profile_split(request)
+    lines += [
+        "",
+        f"Where the {label} request's time goes (cProfile of one request, share of it; the parts overlap: rows, "
+        "navigation and filters are inside the template render):",
+        "",
+        "| part | share |",
+        "|---|---|",
+        *[f"| {part} | {share:.0%} |" for part, share in split],
+    ]
+    if target > 2:
+        lines += [
+            "",
+            f"Why it misses (the floor): outside its SQL the page spends {page_ms - sql_ms:.0f} ms in Python building "
+            "Django's admin page around the rows — the change list's set-up, the filter sidebar, the "
+            "permission-checked navigation menus and the base templates — which costs about the same at any "
+            "data size, while the SQL (a count and a 100-row page of an indexed sort) stays small.",
+        ]
+    lines += ["", f"Load average at the end of the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores."]
+    _truncate()
+    return "\n".join(lines)
+
+
+BENCHMARKS = [bench_import_accounts, bench_account_changelist]
