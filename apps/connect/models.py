@@ -2,8 +2,8 @@
 
 Secrets: the OIDC client secret and the SMTP password come from the environment; calendar-
 feed secrets are stored as SHA-256 hashes and shown once. A chat channel's webhook URL must be
-usable, so it is stored on its WebhookEndpoint like every webhook URL, and the chat admin
-never shows it again.
+usable, so it is stored encrypted on its WebhookEndpoint (`url_encrypted`, sdrops/secrets.py)
+and no page shows it again.
 """
 
 from __future__ import annotations
