@@ -156,6 +156,10 @@ class AccountCoverage:
         return CoverageQuadrant(self.quadrant).label
 
     @property
+    def funnel_text(self) -> str:
+        return " · ".join(f"{label}: {n}" for label, n in self.funnel if n) or "no contacts"
+
+    @property
     def next_step(self) -> str:
         return QUADRANT_NEXT_STEP[CoverageQuadrant(self.quadrant)]
 

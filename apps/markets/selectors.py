@@ -146,20 +146,26 @@ class SegmentCounts:
     overridden: int
 
 
-def segment_counts() -> SegmentCounts:
-    """Accounts per effective segment (one GROUP BY over the classification rows, one count)."""
-    rows = dict(AccountMarket.objects.exclude(segment="").values_list("segment").annotate(n=Count("pk")).order_by())
+def _within(qs: QuerySet, accounts: QuerySet[Account] | None, field: str = "account_id") -> QuerySet:
+    return qs if accounts is None else qs.filter(**{f"{field}__in": accounts.values("pk")})
+
+
+def segment_counts(*, accounts: QuerySet[Account] | None = None) -> SegmentCounts:
+    """Accounts per effective segment among `accounts` (all by default): one GROUP BY over the
+    classification rows and one aggregate."""
+    markets = _within(AccountMarket.objects.all(), accounts)
+    rows = dict(markets.exclude(segment="").values_list("segment").annotate(n=Count("pk")).order_by())
     classified = sum(rows.values())
-    totals = Account.objects.aggregate(n=Count("pk"))
-    overridden = AccountMarket.objects.exclude(override_segment="").count()
+    totals = (Account.objects.all() if accounts is None else accounts).aggregate(n=Count("pk"))
+    overridden = markets.exclude(override_segment="").count()
     return SegmentCounts(by_segment={s: rows.get(s, 0) for s in MarketSegment.values},
                          unclassified=totals["n"] - classified, overridden=overridden)
 
 
-def segment_movements(*, date_from: dt.date, date_to: dt.date) -> list[dict]:
+def segment_movements(*, date_from: dt.date, date_to: dt.date, accounts: QuerySet[Account] | None = None) -> list[dict]:
     """Moves between segments in the period: from, to, how many, by rules or by hand."""
     return list(
-        MarketSegmentChange.objects.filter(occurred_at__date__gte=date_from, occurred_at__date__lte=date_to)
+        _within(MarketSegmentChange.objects.all(), accounts).filter(occurred_at__date__gte=date_from, occurred_at__date__lte=date_to)
         .values("from_segment", "to_segment")
         .annotate(moves=Count("pk"), by_rules=Count("pk", filter=Q(source=MarketSegmentChange.Source.RULES)),
                   by_hand=Count("pk", filter=~Q(source=MarketSegmentChange.Source.RULES)))
@@ -167,27 +173,27 @@ def segment_movements(*, date_from: dt.date, date_to: dt.date) -> list[dict]:
     )
 
 
-def segment_weekly_arrivals(*, date_from: dt.date, date_to: dt.date) -> list[dict]:
-    """Per week and segment: accounts that moved into it (for the chart)."""
+def segment_weekly_arrivals(*, date_from: dt.date, date_to: dt.date, accounts: QuerySet[Account] | None = None) -> list[dict]:
+    """Per week and segment: accounts that moved into it."""
     return list(
-        MarketSegmentChange.objects.filter(occurred_at__date__gte=date_from, occurred_at__date__lte=date_to)
+        _within(MarketSegmentChange.objects.all(), accounts).filter(occurred_at__date__gte=date_from, occurred_at__date__lte=date_to)
         .annotate(week=TruncWeek("occurred_at")).values("week", "to_segment").annotate(n=Count("pk"))
         .order_by("week", "to_segment")
     )
 
 
-def b_accounts_waiting_for_data_fix(*, limit: int = 200) -> QuerySet:
+def b_accounts_waiting_for_data_fix(*, limit: int = 200, accounts: QuerySet[Account] | None = None) -> QuerySet:
     """Segment B accounts a rep returned for bad data that ops have not fixed yet: a pending
     bad-data return, or an approved one held for data fixing (no fix recorded)."""
     waiting = ReturnRequest.objects.filter(reason=ReturnReason.BAD_DATA).filter(
         Q(status=ReturnRequest.Status.PENDING)
         | Q(status=ReturnRequest.Status.APPROVED, outcome=ReturnOutcome.DATA_FIX, data_fixed_at__isnull=True)
     )
-    return (waiting.filter(account__market__segment="B").select_related("account", "rep")
+    return (_within(waiting, accounts).filter(account__market__segment="B").select_related("account", "rep")
             .order_by("created_at", "pk")[:limit])
 
 
-def g_accounts_proposed_for_removal(*, limit: int = 200) -> QuerySet[Account]:
+def g_accounts_proposed_for_removal(*, limit: int = 200, accounts: QuerySet[Account] | None = None) -> QuerySet[Account]:
     """Segment G (garbage) accounts: proposed for removal, oldest classification first."""
-    return (Account.objects.filter(market__segment="G").select_related("owner", "market", "market__rule")
+    return ((Account.objects.all() if accounts is None else accounts).filter(market__segment="G").select_related("owner", "market", "market__rule")
             .order_by("market__classified_at", "pk")[:limit])

@@ -12,6 +12,7 @@ from apps.reporting.reports import (  # noqa: F401 (each module registers its pa
     capacity,
     icp,
     lead_response,
+    markets,
     returns,
     sales,
     scorecard,
