@@ -105,7 +105,7 @@ class AccountAdmin(
     show_full_result_count = False
     ordering = ["name"]
     inlines = [DomainAliasInline, ContactInline, *ACCOUNT_SCORING_INLINES]
-    actions = ["assign_owner", "override_market_segment"]
+    actions = ["assign_owner", "override_market_segment", "export_market_coverage"]
     readonly_fields = [
         "matching_key", "owner_since", "matched_icp", "fit_score", "opportunity_score", "readiness_score",
         "total_score", "tier", "quadrant", "scored_at", "created_at", "updated_at",

@@ -4,7 +4,7 @@ filters, the segment with its reason on the change page, and the override action
     class AccountAdmin(AccountMarketAdminMixin, ..., admin.ModelAdmin):
         list_filter = [..., *ACCOUNT_MARKET_FILTERS]
         readonly_fields = [..., *ACCOUNT_MARKET_READONLY]
-        actions = [..., "override_market_segment"]
+        actions = [..., "override_market_segment", "export_market_coverage"]
 """
 
 from __future__ import annotations
@@ -13,10 +13,13 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.exceptions import ValidationError
+from django.http import HttpResponse
 from django.template.response import TemplateResponse
+from django.utils import timezone
 from django.utils.html import format_html
 
-from apps.markets.coverage import CoverageQuadrant, with_coverage
+from apps.accounts.csv_safety import csv_writer
+from apps.markets.coverage import CoverageQuadrant, market_coverage_export_rows, with_coverage
 from apps.markets.models import ENROLLED, AccountMarket, MarketSegment
 from apps.markets.selectors import account_market_explain
 from apps.markets.services import account_market_override
@@ -106,6 +109,13 @@ class AccountMarketAdminMixin:
             "form": form, "accounts": queryset[:200], "count": queryset.count(),
             "selected": request.POST.getlist(ACTION_CHECKBOX_NAME), "action_checkbox_name": ACTION_CHECKBOX_NAME,
         })
+
+    @admin.action(description="Export market segment and coverage × engagement (CSV)", permissions=["view"])
+    def export_market_coverage(self, request, queryset):
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="accounts-market-coverage-{timezone.localdate()}.csv"'
+        csv_writer(response).writerows(market_coverage_export_rows(queryset))
+        return response
 
     def has_override_market_permission(self, request):
         return request.user.has_perm("markets.change_accountmarket")

@@ -222,3 +222,25 @@ def coverage_by_owner(*, rep_ids=None, segment: str | None = None, now: dt.datet
         )
         names = [c[0] for c in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+MARKET_COVERAGE_COLUMNS = [
+    "name", "domain", "owner", "market_segment", "market_segment_source", "override_reason", "enrolled",
+    "icp_quadrant", "coverage_quadrant", "covered", "engaged", "contacts_known", "touches_in_window", "last_touch_at",
+]
+
+
+def market_coverage_export_rows(queryset: QuerySet[Account], *, now: dt.datetime | None = None):
+    """The header, then one row per account: its market segment (with source and override
+    reason) and coverage × engagement. One statement, read in chunks."""
+    yield list(MARKET_COVERAGE_COLUMNS)
+    rows = with_coverage(queryset.order_by("pk"), now=now).values_list(
+        "name", "domain", "owner__owner_name", "market__segment", "market__override_segment", "market__override_reason",
+        "quadrant", "coverage_quadrant", "covered", "engaged", "contacts_known", "touches", "last_touch_at",
+    )
+    for (name, domain, owner, segment, override, reason, icp_quadrant, quadrant, covered, engaged, known, touches,
+         last) in rows.iterator(chunk_size=2000):
+        source = "" if not segment else ("override" if override else "rules")
+        yield [name, domain or "", owner or "", segment or "", source, reason or "", "yes" if segment == "B" else "no",
+               icp_quadrant, quadrant, "yes" if covered else "no", "yes" if engaged else "no", known, touches,
+               last.isoformat() if last else ""]

@@ -99,3 +99,24 @@ def test_report_page_csv_and_list_filter(book, admin_client):
     assert csv_text[1].startswith("Sam Seller,5,2,1,1,1,2,")
     listing = admin_client.get(reverse("admin:accounts_account_changelist"), {"coverage_quadrant": "identify"})
     assert [a.name for a in listing.context["cl"].result_list] == ["robots", "stale"]
+
+
+def test_api_and_csv_export_carry_the_segment_and_coverage(book, admin_client, admin_user):
+    from apps.markets.services import account_market_override
+
+    win = book["win"][0]
+    account_market_override(account_ids=[win.pk], segment="C", reason="Probe later", actor=admin_user)
+    body = admin_client.get("/api/accounts/", {"coverage_quadrant": "win"}).json()
+    [row] = body["results"]
+    assert (row["name"], row["coverage_quadrant"], row["covered"], row["engaged"], row["contacts_known"],
+            row["touches_in_window"], row["market_segment"], row["market_segment_source"], row["enrolled"]) == (
+        "win", "win", True, True, 2, 2, "C", "override", False)
+    assert {r["name"] for r in admin_client.get("/api/accounts/", {"market_segment": "C"}).json()["results"]} == {"win"}
+    assert admin_client.get("/api/accounts/", {"enrolled": "true"}).json()["results"] == []
+    response = admin_client.post(reverse("admin:accounts_account_changelist"), {
+        "action": "export_market_coverage", "_selected_action": [win.pk, book["expand"][0].pk]})
+    lines = response.content.decode().splitlines()
+    assert lines[0].startswith("name,domain,owner,market_segment,market_segment_source,override_reason,enrolled,icp_quadrant,"
+                               "coverage_quadrant")
+    assert lines[1].startswith(f"win,{win.domain},Sam Seller,C,override,Probe later,no,,win,yes,yes,2,2,")
+    assert lines[2].startswith(f"expand,{book['expand'][0].domain},Sam Seller,,,,no,,expand_reach,no,yes,1,3,")

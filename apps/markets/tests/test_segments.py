@@ -7,6 +7,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from apps.accounts.models import Account, OwnershipEvent
 from apps.accounts.tests.factories import AccountFactory
@@ -158,3 +159,37 @@ def test_segment_view_lists_b_accounts_waiting_for_a_data_fix_and_g_accounts(sdr
     assert list(g_accounts_proposed_for_removal()) == [garbage]
     counts = segment_counts()
     assert (counts.by_segment["B"], counts.by_segment["G"], counts.unclassified) == (3, 1, 0)
+
+
+def test_ops_classify_now_override_from_the_accounts_list_and_read_the_segment_view(rules, admin_client, admin_user):
+    icp = ICPFactory()
+    AccountFactory(name="core", industry="Software", employees=250, matched_icp=icp, fit_score=30)
+    stretch = AccountFactory(name="stretch", industry="Retail", employees=250, matched_icp=icp, fit_score=5)
+    AccountFactory(name="nobody", industry="Retail")
+    response = admin_client.post(reverse("admin:markets_classify"), follow=True)
+    assert "Market segments classified: 2 account(s) changed segment" in response.content.decode()
+    response = admin_client.post(reverse("admin:accounts_account_changelist"), {
+        "action": "override_market_segment", "_selected_action": [stretch.pk], "apply": "1", "segment": "B",
+        "reason": "Retail pilot signed"}, follow=True)
+    assert "Market segment override recorded for 1 account(s)." in response.content.decode()
+    page = admin_client.get(reverse("admin:accounts_account_change", args=[stretch.pk])).content.decode()
+    assert "manual override by" in page and "Retail pilot signed" in page and "(the rules say C)" in page
+    listing = admin_client.get(reverse("admin:accounts_account_changelist"), {"market_segment": "enrolled"})
+    assert sorted(a.name for a in listing.context["cl"].result_list) == ["core", "stretch"]
+    url = reverse("admin:report", args=["market-segments"])
+    view = admin_client.get(url)
+    assert view.status_code == 200
+    summary = dict(view.context["result"].summary)
+    # Hand-worked: B = core + stretch (override); nothing in A, C, E; one unclassified.
+    assert (summary["SOM (A + B)"], summary["Enrolled (B)"], summary["Manual overrides"], summary["Unclassified"]) == (
+        "2", "2", "1", "1")
+    moves = admin_client.get(url, {"export": "movements"}).content.decode().splitlines()
+    assert moves[0] == "From,To,Moves,By rules,By hand"
+    assert moves[1:] == ["—,B,1,1,0", "—,C,1,1,0", "C,B,1,0,1", "All,,3,2,1"]
+
+
+def test_classification_job_is_declared_in_the_schedule_registry():
+    from sdrops.schedules import registered
+
+    job = {j.name: j for j in registered()}["markets.classify_segments"]
+    assert (job.func, job.cron) == ("apps.markets.tasks.market_segments_classify_task", "0 5 * * *")
