@@ -89,6 +89,9 @@ CYCLE_COUNTS = """1,
         OR (c.first_touch_at IS NULL AND c.sla_maximum_at < COALESCE(c.dispositioned_at, %(now)s)))), false)::int,
     (c.dispositioned_at IS NOT NULL AND c.first_touch_at IS NULL)::int"""
 COUNT_COLUMNS = ("assigned", "picked_up", "responded", "qualified", "opp", "breaches", "no_touch")
+# Exceptions (issue 22) are in no number: selectors.SQL_COUNTED, for the alias `c`; the daily
+# rollup leaves them out itself (migration 0006).
+COUNTED = "c.exception_at IS NULL"
 RESPONSE_S = "EXTRACT(EPOCH FROM COALESCE(c.response_time, c.first_touch_at - c.assigned_at))"
 
 
@@ -104,7 +107,8 @@ def cohort_parts(scope) -> tuple[str, dict]:
         params["lead_type"] = scope.lead_type
         lead_type = " AND {a}.lead_type = %(lead_type)s"
     parts = [f"""SELECT c.rep_id, c.source, c.lead_type, c.campaign_record_id AS campaign_id, {CYCLE_COUNTS}
-                 FROM people_leadcycle c WHERE {_raw_window("c.assigned_at", split)}{_rep("c", scope)}{lead_type.format(a="c")}"""]
+                 FROM people_leadcycle c
+                 WHERE {_raw_window("c.assigned_at", split)} AND {COUNTED}{_rep("c", scope)}{lead_type.format(a="c")}"""]
     if split is not None:
         parts.append(f"""SELECT r.rep_id, r.source, r.lead_type, r.campaign_id, {", ".join(f"r.{k}" for k in COUNT_COLUMNS)}
                          FROM reporting_cycleday r
@@ -113,7 +117,7 @@ def cohort_parts(scope) -> tuple[str, dict]:
                          FROM people_leadcycle c
                          WHERE c.assigned_at >= %(lo)s AND c.assigned_at < %(hi)s
                            AND c.first_touch_at IS NULL AND c.dispositioned_at IS NULL
-                           AND NOT c.sla_breached AND c.sla_maximum_at < %(now)s{_rep("c", scope)}{lead_type.format(a="c")}""")
+                           AND NOT c.sla_breached AND c.sla_maximum_at < %(now)s AND {COUNTED}{_rep("c", scope)}{lead_type.format(a="c")}""")
     return "\nUNION ALL\n".join(parts), params
 
 
@@ -133,7 +137,7 @@ def cohort_stats(*, scope, breakdowns, percentiles: bool, campaigns: bool, colum
     found = {}
     if percentiles:
         where = ["c.assigned_at >= %(start)s", "c.assigned_at < %(end)s", "c.first_touch_at IS NOT NULL",
-                 "NOT c.bypassed_working"]
+                 "NOT c.bypassed_working", COUNTED]
         if scope.rep_ids is not None:
             where.append("c.rep_id = ANY(%(rep_ids)s)")
         if scope.lead_type:
