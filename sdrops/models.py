@@ -17,6 +17,7 @@ are the product's own records and stay as they are.
 from __future__ import annotations
 
 import pghistory
+from django.db import models
 
 from apps.campaigns.models import AlarmSettings
 from apps.icps.models import ScoringSettings
@@ -36,3 +37,17 @@ EVENT_MODELS = {
     )
     for model in TRACKED
 }
+
+
+class ConfigVersion(models.Model):
+    """One row (id 1): the version of the configuration the per-process caches hold
+    (sdrops.config_cache). Written only by the triggers of migration 0006."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    version = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=models.Q(id=1), name="configversion_single_row")]
+
+    def __str__(self) -> str:
+        return f"configuration version {self.version}"
