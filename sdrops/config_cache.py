@@ -14,6 +14,12 @@ value of a sequence in the transaction of the change, so:
   cannot make an old copy look current;
 - a missing row (a test database flushed with TRUNCATE) means "do not cache".
 
+The price: transactions that change cached configuration take turns on that one row from
+their first change to their commit (admin edits are short; PostgreSQL breaks a deadlock
+between two of them by failing one). An append-only table of versions would avoid the
+wait, but its newest committed row does not follow commit order, so a change committed
+late behind a newer one could be missed; the single row cannot.
+
 The version is read at most once per unit of work and usually costs no statement of its
 own: API authentication selects it with the integration (`version_sql()` as a column), and
 `lead_route` with its account lock; both then run inside `checked(version)`. Outside such a

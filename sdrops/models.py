@@ -51,3 +51,16 @@ class ConfigVersion(models.Model):
 
     def __str__(self) -> str:
         return f"configuration version {self.version}"
+
+
+class ApiThrottle(models.Model):
+    """One row per rate-limited subject (an integration, a signed-in user): the GCRA
+    "theoretical arrival time" of its next request (sdrops.api.throttling). The table is
+    UNLOGGED (migration 0007): counters need no crash safety, and skipping the WAL keeps the
+    one statement a request pays cheap."""
+
+    key = models.CharField(max_length=100, primary_key=True)
+    tat = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return self.key
