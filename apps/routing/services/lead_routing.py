@@ -157,7 +157,8 @@ def _account_locked(pk: int) -> Account | None:
             open_opportunity=FilteredRelation("opportunities", condition=Q(opportunities__is_open=True)),
             config_version=RawSQL(config_cache.version_sql(), []),
         )
-        .select_related("owner", "opportunity_owner", "cs_owner", "open_opportunity__owner")
+        # Each rep with their user: the answer to the lead's sender names the rep's email.
+        .select_related("owner__user", "opportunity_owner__user", "cs_owner__user", "open_opportunity__owner__user")
         .order_by(F("open_opportunity__id").desc(nulls_last=True))[:1]
     )
     if not rows:
@@ -166,6 +167,35 @@ def _account_locked(pk: int) -> Account | None:
     opportunity = getattr(account, "open_opportunity", None)  # not set when the join found none
     account.open_opportunity_owner = opportunity.owner if opportunity is not None else None
     return account
+
+
+def account_locked_for_routing(account: Account, *, open_opportunity_owner_id: int | None, config_version) -> Account:
+    """Prepare an account the caller locked together with other rows (the SLA job locks
+    it with the lead cycle, owners and their users selected) for `lead_route(locked_account=…)`."""
+    known = {r.pk: r for r in (account.owner, account.opportunity_owner, account.cs_owner) if r is not None}
+    if open_opportunity_owner_id is None:
+        account.open_opportunity_owner = None
+    else:
+        # Almost always the account's AE, selected already; else one look-up.
+        account.open_opportunity_owner = known.get(open_opportunity_owner_id) or (
+            Rep.objects.select_related("user").get(pk=open_opportunity_owner_id)
+        )
+    account.config_version = config_version
+    return account
+
+
+def lead_unroutable_reason(contact: Contact) -> str:
+    """Why routing would certainly record the lead as unmatched without asking the
+    database (no account, and no usable or a webmail email domain); "" when it might route."""
+    if contact.account_id:
+        return ""
+    try:
+        domain = email_domain(contact.email)
+    except ValidationError as error:
+        return f"No usable domain: {' '.join(error.messages)}"
+    if is_webmail(domain):
+        return f"{domain} is a webmail domain and the lead has no account domain."
+    return ""
 
 
 def _lead_match(*, domain: str, keys: set[str], root: str) -> tuple[int | None, int | None, bool, tuple]:
@@ -313,6 +343,7 @@ def _route_account(
     extra = f" ({pick.note})" if pick.note else ""
     decision.explanation = f"Rule “{rule}” ({strategy_label}) picked {rep}{extra}.{_describe_skips(decision.skipped)}"
     account_owners_set(changes=[(account.pk, rep.pk)], reason=reason, actor=actor, note=f"Routing rule “{rule}”")
+    account.owner = rep  # as the database has it now (callers decide who may see the account from it)
     return decision, rep, True
 
 
@@ -325,6 +356,7 @@ def lead_route(
     lead_type: str = LeadType.INBOUND,
     account_domain: str = "",
     open_cycle: bool | None = None,
+    locked_account: Account | None = None,
 ) -> RoutingDecision:
     """Route one lead: match it to its account, pick its rep, record why. Stable API.
 
@@ -343,6 +375,11 @@ def lead_route(
     `open_cycle` is False; by default it is False only for reason sla_reassignment, where
     the caller re-points its existing cycle at `decision.rep`.
 
+    `locked_account`: the contact's account, already locked by the caller in its
+    transaction (FOR NO KEY UPDATE, owners selected, `open_opportunity_owner` and
+    `config_version` set, as `account_locked_for_routing` leaves it): the SLA job locks it
+    with the cycle, so routing does not look it up again.
+
     Returns the saved RoutingDecision (`rep` is None when queued or left for ops).
     """
     exclude = frozenset(getattr(r, "pk", r) for r in exclude_reps)
@@ -352,7 +389,10 @@ def lead_route(
     # No savepoint: nothing here is caught and retried inside the transaction, so a failure
     # rolls back with the caller's transaction (or this one, when called on its own).
     with transaction.atomic(savepoint=False):
-        account, created, unmatched, version = _lead_account(contact=contact, account_domain=account_domain, actor=actor)
+        if locked_account is not None:
+            account, created, unmatched, version = locked_account, False, "", locked_account.config_version
+        else:
+            account, created, unmatched, version = _lead_account(contact=contact, account_domain=account_domain, actor=actor)
         if account is None:
             return RoutingDecision.objects.create(
                 contact=contact, outcome=RoutingDecision.Outcome.UNMATCHED, reason=reason, explanation=unmatched,
