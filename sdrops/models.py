@@ -48,6 +48,10 @@ class ConfigVersion(models.Model):
 
     class Meta:
         constraints = [models.CheckConstraint(condition=models.Q(id=1), name="configversion_single_row")]
+        # Not Django's to manage: a flush (transactional tests) must not truncate the row, or
+        # every process would stop caching until the next configuration change. Created by
+        # migration 0006; the table stays as it is.
+        managed = False
 
     def __str__(self) -> str:
         return f"configuration version {self.version}"
