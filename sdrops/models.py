@@ -17,6 +17,7 @@ are the product's own records and stay as they are.
 from __future__ import annotations
 
 import pghistory
+from django.db import models
 
 from apps.campaigns.models import AlarmSettings
 from apps.icps.models import ScoringSettings
@@ -39,3 +40,34 @@ EVENT_MODELS = {
     )
     for model in TRACKED
 }
+
+
+class ConfigVersion(models.Model):
+    """One row (id 1): the version of the configuration the per-process caches hold
+    (sdrops.config_cache). Written only by the triggers of migration 0006."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    version = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=models.Q(id=1), name="configversion_single_row")]
+        # Not Django's to manage: a flush (transactional tests) must not truncate the row, or
+        # every process would stop caching until the next configuration change. Created by
+        # migration 0006; the table stays as it is.
+        managed = False
+
+    def __str__(self) -> str:
+        return f"configuration version {self.version}"
+
+
+class ApiThrottle(models.Model):
+    """One row per rate-limited subject (an integration, a signed-in user): the GCRA
+    "theoretical arrival time" of its next request (sdrops.api.throttling). The table is
+    UNLOGGED (migration 0007): counters need no crash safety, and skipping the WAL keeps the
+    one statement a request pays cheap."""
+
+    key = models.CharField(max_length=100, primary_key=True)
+    tat = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return self.key

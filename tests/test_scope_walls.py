@@ -92,7 +92,7 @@ def session_client(rep) -> APIClient:
 # Tables whose rows change on any request (sessions, login stamps, throttling, the task
 # queue) are left out of "nothing changed"; everything a business write touches is in.
 UNWATCHED_TABLES = {
-    "django_session", "integrations_integration", "sdrops_cache", "django_q_ormq", "django_q_task",
+    "django_session", "integrations_integration", "sdrops_cache", "sdrops_apithrottle", "django_q_ormq", "django_q_task",
     "django_admin_log", "auth_user",
 }
 

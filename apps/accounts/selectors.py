@@ -7,6 +7,7 @@ from django.db.models import Q, QuerySet
 
 from apps.accounts.domains import registrable_domain
 from apps.accounts.models import Account, Activity, DomainRegistry, OwnershipEvent, WebmailDomain
+from sdrops import config_cache
 from sdrops.access import (  # noqa: F401 (defined in the access module; re-exported for existing callers)
     accounts_visible_to,
     activities_visible_to,
@@ -14,8 +15,13 @@ from sdrops.access import (  # noqa: F401 (defined in the access module; re-expo
 )
 
 
-def webmail_extra_domains() -> frozenset[str]:
+def _load_webmail_extra_domains() -> frozenset[str]:
     return frozenset(WebmailDomain.objects.values_list("domain", flat=True))
+
+
+def webmail_extra_domains() -> frozenset[str]:
+    """The admin's additions to the webmail list, cached per process (sdrops.config_cache)."""
+    return config_cache.cached("accounts.webmail_extra", _load_webmail_extra_domains)
 
 
 def account_holding_domain(domain: str) -> Account | None:

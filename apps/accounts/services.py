@@ -52,7 +52,9 @@ def account_owners_set(
     occurred_at = occurred_at or timezone.now()
     ids = sorted(wanted)
     actor_id = getattr(actor_user(actor), "pk", None)
-    with transaction.atomic(), connection.cursor() as cursor:
+    # No savepoint: the statement moves nothing unless every account exists, and the refusal
+    # is raised after the block, so a refused change leaves the caller's transaction usable.
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
         # Lock, move and record in one statement: routing one lead pays one round trip for
         # its owner change instead of three. The locking CTE is materialized (it is read
         # three times), so every row is locked, in ascending id order, before any is
@@ -69,6 +71,7 @@ def account_owners_set(
                 SELECT l.id, l.owner_id AS from_rep_id, w.owner_id AS to_rep_id
                   FROM locked l JOIN wanted w ON w.id = l.id
                  WHERE l.owner_id IS DISTINCT FROM w.owner_id
+                   AND (SELECT count(*) FROM locked) = cardinality(%(ids)s::bigint[])
             ), moved AS (
                 UPDATE accounts_account AS a
                    SET owner_id = m.to_rep_id,
@@ -95,14 +98,14 @@ def account_owners_set(
         )
         rows = cursor.fetchall()
         missing = set(wanted) - {row[0] for row in rows}
-        if missing:
-            # Raising rolls back whatever the statement moved for the accounts that exist.
-            raise ValidationError(f"No account with id {', '.join(map(str, sorted(missing)))}.")
-        events = _ownership_events(
-            [(event_id, pk, from_rep, to_rep) for pk, event_id, from_rep, to_rep in rows if event_id is not None],
-            reason=reason, actor=actor, note=note, occurred_at=occurred_at,
-        )
-        _owner_changes_announce(events)
+        if not missing:
+            events = _ownership_events(
+                [(event_id, pk, from_rep, to_rep) for pk, event_id, from_rep, to_rep in rows if event_id is not None],
+                reason=reason, actor=actor, note=note, occurred_at=occurred_at,
+            )
+            _owner_changes_announce(events)
+    if missing:
+        raise ValidationError(f"No account with id {', '.join(map(str, sorted(missing)))}.")
     return events
 
 
@@ -247,11 +250,14 @@ def account_set_owner(
     return events[0] if events else None
 
 
-def account_domain_clean(value: str, *, account: Account | None = None) -> str:
+def account_domain_clean(value: str, *, account: Account | None = None,
+                         standing: tuple[bool, int | None, str] | None = None) -> str:
     """Normalize a domain for `account` (or a new account) and check it may be used:
-    not webmail, not held by another account. Raises ValidationError with the reason."""
+    not webmail, not held by another account. Raises ValidationError with the reason.
+    `standing`: domain_standing() of the normalized domain when the caller already read it
+    in a statement of its own (lead routing reads it with its match)."""
     domain = normalize_domain(value)
-    listed_webmail, holder_id, holder_name = domain_standing(domain)
+    listed_webmail, holder_id, holder_name = standing if standing is not None else domain_standing(domain)
     if listed_webmail or is_webmail(domain):
         raise ValidationError(f"{domain} is a webmail domain and cannot identify an account.")
     if holder_id is not None and (account is None or holder_id != account.pk):
@@ -279,23 +285,29 @@ def account_create(
     owner: Rep | None = None,
     actor=None,
     reason: str = OwnershipReason.MANUAL,
+    standing: tuple[bool, int | None, str] | None = None,
     **fields,
 ) -> Account:
+    """Create an account (domain checked, scored at once, optionally with an owner).
+
+    Every check runs before the first write, so a refusal leaves the caller's transaction
+    usable and the writes need no savepoint of their own (a nested call adds none).
+    `standing`: see account_domain_clean."""
     if not (name or "").strip():
         raise ValidationError({"name": "An account needs a name."})
-    with transaction.atomic():
-        account = Account(name=name.strip(), **fields)
-        if domain:
-            try:
-                account.domain = account_domain_clean(domain)
-            except ValidationError as error:
-                raise ValidationError({"domain": error.messages})
-        elif (fields.get("website") or "").strip():
-            account.domain = account_domain_from_website(fields["website"])
-        # Unique and check constraints are not re-validated here, each would be a query: the
-        # domain was just checked against every account and alias (and the database keeps
-        # it unique), and the revenue check is also the field's validator.
-        account.full_clean(exclude=["owner"], validate_unique=False, validate_constraints=False)
+    account = Account(name=name.strip(), **fields)
+    if domain:
+        try:
+            account.domain = account_domain_clean(domain, standing=standing)
+        except ValidationError as error:
+            raise ValidationError({"domain": error.messages})
+    elif (fields.get("website") or "").strip():
+        account.domain = account_domain_from_website(fields["website"])
+    # Unique and check constraints are not re-validated here, each would be a query: the
+    # domain was just checked against every account and alias (and the database keeps
+    # it unique), and the revenue check is also the field's validator.
+    account.full_clean(exclude=["owner"], validate_unique=False, validate_constraints=False)
+    with transaction.atomic(savepoint=False):
         account.save()
         _rescore(account)
         if owner is not None:

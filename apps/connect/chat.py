@@ -37,6 +37,7 @@ from apps.integrations.outbox import outbox_enqueue, url_problem
 from apps.leads import events as lead_events
 from apps.meetings import events as meeting_events
 from apps.people.models import Rep, Team
+from sdrops import config_cache
 
 logger = logging.getLogger(__name__)
 
@@ -149,14 +150,20 @@ def _team_manager_id(team_id: int | None) -> int | None:
 # --- the alerts ----------------------------------------------------------------------------
 
 
+def _sla_escalation_channels_exist() -> bool:
+    return ChatChannel.objects.filter(active=True, alerts__contains=[ChatChannel.Alert.SLA_ESCALATION]).exists()
+
+
 @receiver(lead_events.lead_changed, dispatch_uid="connect-chat-lead-changed")
 def on_lead_change(sender, *, event_type: str, build_data, occurred_at: dt.datetime, **kwargs) -> None:
     """apps.leads' `lead_changed` signal (in the change's transaction): an SLA breach past the
     maximum is an escalation."""
     if event_type != EventType.SLA_BREACHED:
         return
-    # Cheap check first: nobody subscribed → no data built.
-    if not ChatChannel.objects.filter(active=True, alerts__contains=[ChatChannel.Alert.SLA_ESCALATION]).exists():
+    # Cheap check first: nobody subscribed → no data built. Cached per process (reloaded
+    # when a channel changes: sdrops.config_cache), so an SLA breach nobody follows in chat
+    # costs no statement here.
+    if not config_cache.cached("connect.sla_escalation_channels", _sla_escalation_channels_exist):
         return
     data = build_data()
     breach = data["breach"]

@@ -19,6 +19,7 @@ from typing import Any
 from django.db.models import Prefetch
 
 from apps.icps.models import CATEGORY_CAPS, ICP, Quadrant, Rule, ScoringSettings
+from sdrops import config_cache
 
 # A not-yet-saved ICP in an impact preview sorts after every saved one.
 UNSAVED_ICP_ID = 2**62
@@ -63,12 +64,18 @@ class ICPSpec:
         return cls(id=icp.pk or UNSAVED_ICP_ID, name=icp.name, rules=tuple(RuleSpec.from_rule(r) for r in rules))
 
 
-def active_icp_specs() -> list[ICPSpec]:
-    # Rules come with their signal types in one query (two statements in all): every account
-    # created or changed compiles the scoring, a new inbound company included.
+def _load_active_icp_specs() -> tuple[ICPSpec, ...]:
+    # Rules come with their signal types in one query (two statements in all).
     rules = Prefetch("rules", queryset=Rule.objects.select_related("signal_type"))
     icps = ICP.objects.filter(active=True).prefetch_related(rules).order_by("pk")
-    return [ICPSpec.from_icp(icp, list(icp.rules.all())) for icp in icps]
+    return tuple(ICPSpec.from_icp(icp, list(icp.rules.all())) for icp in icps)
+
+
+def active_icp_specs() -> list[ICPSpec]:
+    """The active ICPs as frozen specs. Every account created or changed compiles the
+    scoring (a new inbound company included), so they are cached per process and reloaded
+    when an ICP, rule or signal type changes (sdrops.config_cache)."""
+    return list(config_cache.cached("icps.active_specs", _load_active_icp_specs))
 
 
 @dataclass(frozen=True)
@@ -80,6 +87,11 @@ class Thresholds:
 
     @classmethod
     def load(cls) -> Thresholds:
+        """The scoring settings, cached per process like the ICP specs."""
+        return config_cache.cached("icps.thresholds", cls._load)
+
+    @classmethod
+    def _load(cls) -> Thresholds:
         s = ScoringSettings.load()
         return cls(s.tier_a_min, s.tier_b_min, s.fit_threshold, s.readiness_threshold)
 

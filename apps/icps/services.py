@@ -90,7 +90,8 @@ def accounts_rescore(*, account_ids: list[int] | None = None, now: dt.datetime |
         )
         SELECT (SELECT count(*) FROM written), (SELECT count(*) FROM history)
     """
-    with transaction.atomic(), connection.cursor() as cursor:
+    # One statement: a failure leaves nothing to roll back partially, so no savepoint.
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
         cursor.execute(sql, p.values)
         written, history = cursor.fetchone()
     return RescoreResult(written, history)

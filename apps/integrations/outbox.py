@@ -18,6 +18,7 @@ import socket
 import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -30,6 +31,7 @@ from apps.integrations.models import DeliveryAttempt, EventType, OutboxEvent, We
 from apps.integrations.signing import LEGACY_HEADER, legacy_accepted, legacy_sign, standard_headers
 from apps.meetings.models import Meeting
 from apps.people.models import Rep
+from sdrops import config_cache
 from sdrops.secrets import SecretUnreadable
 
 logger = logging.getLogger(__name__)
@@ -80,12 +82,31 @@ def _rep_json(rep: Rep | None) -> dict | None:
     return {"id": rep.pk, "owner_name": rep.owner_name, "email": rep.user.email, "role": rep.role}
 
 
+class Subscription(NamedTuple):
+    pk: int
+    event_types: frozenset[str]
+
+
+def _load_subscriptions() -> tuple[Subscription, ...]:
+    return tuple(
+        Subscription(pk, frozenset(types))
+        for pk, types in WebhookEndpoint.objects.filter(active=True).order_by("name", "pk").values_list("pk", "event_types")
+    )
+
+
+def active_subscriptions() -> tuple[Subscription, ...]:
+    """Active endpoints and their event types, in endpoint-name order: cached per process
+    and reloaded when an endpoint's `active` or `event_types` change (sdrops.config_cache),
+    so a change nobody listens to costs no statement."""
+    return config_cache.cached("integrations.subscriptions", _load_subscriptions)
+
+
 def outbox_write_owner_changes(events: Sequence[OwnershipEvent]) -> list[OutboxEvent]:
     """Write one outbox row per subscribed active endpoint for each ownership event.
-    Runs inside the ownership transaction; one query when nobody is subscribed."""
+    Runs inside the ownership transaction; no query when nobody is subscribed (cached subscriptions)."""
     if not events:
         return []
-    endpoints = list(WebhookEndpoint.objects.filter(active=True).only("pk", "event_types"))
+    endpoints = active_subscriptions()
     if not endpoints:
         return []
     typed = [(event, _owner_event_type(event)) for event in events]
@@ -136,10 +157,8 @@ def outbox_write_owner_changes(events: Sequence[OwnershipEvent]) -> list[OutboxE
 def outbox_write(*, event_type: str, build_data: Callable[[], dict], occurred_at: dt.datetime) -> list[OutboxEvent]:
     """Write one outbox row per active endpoint subscribed to `event_type`. Call inside the
     transaction of the change. `build_data` runs only when someone is subscribed, so a
-    change nobody listens to costs one query."""
-    endpoint_ids = list(
-        WebhookEndpoint.objects.filter(active=True, event_types__contains=[event_type]).values_list("pk", flat=True)
-    )
+    change nobody listens to costs no query (subscriptions are cached: active_subscriptions)."""
+    endpoint_ids = [s.pk for s in active_subscriptions() if event_type in s.event_types]
     if not endpoint_ids:
         return []
     data = build_data()

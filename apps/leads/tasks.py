@@ -10,11 +10,7 @@ from apps.leads import services as lead_services
 
 
 def lead_sla_check() -> dict:
-    outcomes: dict[str, int] = {}
-    for cycle_id in lead_services.lead_cycles_past_sla():
-        result = lead_services.lead_cycle_sla_enforce(cycle_id=cycle_id)
-        outcomes[result] = outcomes.get(result, 0) + 1
-    return outcomes
+    return lead_services.lead_cycles_sla_enforce()
 
 
 def lead_sla_enforce(cycle_id: int) -> str:

@@ -18,18 +18,17 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Subquery, Value
 
 from apps.accounts.models import Account
 from apps.campaigns.models import Campaign
 from apps.campaigns.services import campaign_lead_attach
 from apps.leads.models import LeadCycle, LeadType
-from apps.leads.selectors import lead_cycle_current
 from apps.people.models import Contact
 from apps.people.services import CONTACT_UPSERT_FIELDS, contact_upsert
 from apps.routing.models import RoutingDecision
 from apps.routing.services import lead_route
-from sdrops.access import accounts_visible_to, contacts_visible_to, user_sees_everything
+from sdrops.access import account_visible_to, accounts_visible_to, contacts_visible_to, user_sees_everything
 
 
 @dataclass(frozen=True)
@@ -121,35 +120,36 @@ def lead_intake(
     if account is not None and not everything and not accounts_visible_to(user=actor).filter(pk=account.pk).exists():
         raise ValidationError({"account": f"No account with id {account.pk} in your scope."})
     with transaction.atomic():
-        if not everything:
-            # Lock the contact (if any) and learn in the same statement whether the actor sees it.
-            row = (
-                Contact.objects.select_for_update(no_key=True, of=("self",))
-                .filter(email=email)
-                .annotate(visible=Exists(contacts_visible_to(user=actor).filter(pk=OuterRef("pk"))))
-                .values_list("pk", "visible")
-                .first()
+        # One statement: lock the contact (if any), learn whether the actor sees it and
+        # whether it has an open cycle; contact_upsert then asks nothing more.
+        row = (
+            Contact.objects.select_for_update(no_key=True, of=("self",))
+            .filter(email=email)
+            .annotate(
+                visible=Value(True) if everything else Exists(contacts_visible_to(user=actor).filter(pk=OuterRef("pk"))),
+                open_cycle_id=Subquery(LeadCycle.objects.filter(contact_id=OuterRef("pk")).open().values("pk")[:1]),
             )
-            if row is not None and not row[1]:
-                return LeadIntake(outcome=LeadIntake.Outcome.OUT_OF_SCOPE, email=email)
-        contact, created = contact_upsert(email=email, source=source, actor=actor, **fields)
+            .first()
+        )
+        if row is not None and not row.visible:
+            return LeadIntake(outcome=LeadIntake.Outcome.OUT_OF_SCOPE, email=email)
+        contact, created = contact_upsert(email=email, source=source, actor=actor, existing=row, **fields)
         if created and account is not None:
             Contact.objects.filter(pk=contact.pk).update(account=account)
             contact.account = account
-        current = lead_cycle_current(contact=contact)
-        if current is not None:
+        if row is not None and row.open_cycle_id is not None:
+            current = LeadCycle.objects.select_related("rep").get(pk=row.open_cycle_id)
             if campaign is not None:
                 campaign_lead_attach(campaign=campaign, contact=contact, cycle=None, actor=actor, via=via)
             return LeadIntake(outcome=LeadIntake.Outcome.OPEN_CYCLE, email=email, contact=contact, cycle=current)
         decision = lead_route(contact=contact, actor=actor, account_domain=account_domain, lead_type=lead_type)
+        # The cycle routing opened, if any (lead_route sets it on the decision).
+        cycle = getattr(decision, "cycle", None)
         if campaign is not None:
-            opened = lead_cycle_current(contact=contact) if decision.rep_id else None
-            campaign_lead_attach(campaign=campaign, contact=contact, cycle=opened, actor=actor, via=via)
-    decision = RoutingDecision.objects.select_related("account", "rep__user", "rule").get(pk=decision.pk)
-    cycle = lead_cycle_current(contact=contact) if decision.rep_id else None
-    in_scope = everything or decision.account_id is None or (
-        accounts_visible_to(user=actor).filter(pk=decision.account_id).exists()
-    )
+            campaign_lead_attach(campaign=campaign, contact=contact, cycle=cycle, actor=actor, via=via)
+    # The decision, its account (owner as routing left it), rep and rule are the objects
+    # routing used: nothing is read again for the answer.
+    in_scope = everything or decision.account is None or account_visible_to(user=actor, account=decision.account)
     return LeadIntake(outcome=LeadIntake.Outcome.ROUTED, email=email, contact=contact, contact_created=created,
                       decision=decision, cycle=cycle, in_scope=in_scope)
 

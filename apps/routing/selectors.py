@@ -174,7 +174,7 @@ def routing_rule_for(*, account: Account, source: str, lead_type: str) -> RuleCa
     )
     members = (
         RoutingRuleMember.objects.filter(rule__active=True)
-        .select_related("rule", "rep")
+        .select_related("rule", "rep__user")
         .annotate(base_capacity=base_capacity_expression_for_member(), load=load_expression("rep_id"),
                   recent_reps=recent_reps)
         .order_by("rule__position", "rule_id", "order", "id")

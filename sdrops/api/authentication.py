@@ -6,11 +6,14 @@ would that person) and `request.auth` is the Integration (scopes, throttle rate)
 
 from __future__ import annotations
 
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
 from apps.integrations.models import Integration, token_hash
+from sdrops import config_cache
+from sdrops.api.throttling import database_store
 
 KEYWORDS = (b"bearer", b"token")
 
@@ -27,8 +30,12 @@ class IntegrationTokenAuthentication(authentication.BaseAuthentication):
         except UnicodeError:
             raise exceptions.AuthenticationFailed("Invalid token.")
         integration = (
-            # The user's rep comes along: every scoped selector asks for it (rep_for_user).
-            Integration.objects.select_related("user", "user__rep").filter(token_hash=token_hash(raw)).first()
+            # The user's rep comes along: every scoped selector asks for it (rep_for_user);
+            # so does the configuration version, which the request's cached settings and
+            # permission sets are checked against (sdrops.config_cache).
+            Integration.objects.select_related("user", "user__rep")
+            .annotate(config_version=RawSQL(config_cache.version_sql(), []))
+            .filter(token_hash=token_hash(raw)).first()
         )
         if integration is None:
             raise exceptions.AuthenticationFailed("Invalid token.")
@@ -36,10 +43,15 @@ class IntegrationTokenAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed(f"The integration “{integration.name}” is deactivated.")
         if not integration.user.is_active:
             raise exceptions.AuthenticationFailed(f"The user of the integration “{integration.name}” is inactive.")
+        config_cache.version_set(integration.config_version)  # for this request (ConfigVersionMiddleware)
         now = timezone.now()
-        # At most one write a minute per integration for "last used".
+        # At most one write a minute per integration for "last used". With the database
+        # throttle the write rides on its statement (sdrops.api.throttling); else it is ours.
         if integration.last_used_at is None or (now - integration.last_used_at).total_seconds() > 60:
-            Integration.objects.filter(pk=integration.pk).update(last_used_at=now)
+            if database_store():
+                request.sdrops_last_used_due = True
+            else:
+                Integration.objects.filter(pk=integration.pk).update(last_used_at=now)
         return integration.user, integration
 
     def authenticate_header(self, request):

@@ -95,12 +95,16 @@ MIDDLEWARE = [
     "sdrops.db_unavailable.DatabaseUnavailableMiddleware",
     # Last, as django-axes requires: it turns a locked-out login into its lockout response.
     "axes.middleware.AxesMiddleware",
+    # Each request its own configuration-version context (sdrops/config_cache.py).
+    "sdrops.config_cache.ConfigVersionMiddleware",
 ]
 
 # Login throttling against password guessing (django-axes): 5 failures for one user name
 # from one address lock that pair out for 15 minutes.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
+    # Permission sets cached per process (sdrops/auth_backends.py); logs nobody in.
+    "sdrops.auth_backends.CachedPermissionsBackend",
     "django.contrib.auth.backends.ModelBackend",
     # OpenID Connect sign-on; inert until OIDC_RP_CLIENT_ID is set (see the block below).
     "apps.connect.sso.SsoBackend",
@@ -274,6 +278,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("DATA_UPLOAD_MAX_MEMORY_SIZE", 
 # API rate limits (an integration's own rate wins) and outbound webhook delivery.
 API_DEFAULT_INTEGRATION_RATE = os.environ.get("API_DEFAULT_INTEGRATION_RATE", "600/min")
 API_DEFAULT_USER_RATE = os.environ.get("API_DEFAULT_USER_RATE", "1200/min")
+# Where rate-limit counters live (sdrops/api/throttling.py): "database" — one statement per
+# request on an UNLOGGED table, shared by every worker — unless Redis is configured ("cache").
+API_THROTTLE_STORE = os.environ.get("API_THROTTLE_STORE", "cache" if os.environ.get("REDIS_URL") else "database")
 WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", "10"))
 WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("WEBHOOK_MAX_ATTEMPTS", "8"))
 WEBHOOK_BACKOFF_BASE_SECONDS = float(os.environ.get("WEBHOOK_BACKOFF_BASE_SECONDS", "30"))

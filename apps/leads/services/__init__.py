@@ -13,7 +13,12 @@ from apps.leads.services.cycles import (
     lead_cycle_touch,
 )
 from apps.leads.services.exceptions import lead_cycle_exception_clear, lead_cycle_exception_mark
-from apps.leads.services.sla import lead_cycle_sla_enforce, lead_cycles_past_sla, lead_cycles_sla_backfill
+from apps.leads.services.sla import (
+    lead_cycle_sla_enforce,
+    lead_cycles_past_sla,
+    lead_cycles_sla_backfill,
+    lead_cycles_sla_enforce,
+)
 from apps.leads.services.sla_clock import lead_cycle_response_time, sla_policy_for
 
 __all__ = [
@@ -31,6 +36,7 @@ __all__ = [
     "lead_cycle_touch",
     "lead_cycles_past_sla",
     "lead_cycles_sla_backfill",
+    "lead_cycles_sla_enforce",
     "lead_cycles_to_auto_abandon",
     "sla_policy_for",
 ]

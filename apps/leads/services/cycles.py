@@ -10,8 +10,7 @@ import datetime as dt
 import logging
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.db.models import Max, Q
+from django.db import connection, transaction
 from django.utils import timezone
 
 from apps.leads import events
@@ -40,6 +39,44 @@ def _event(cycle: LeadCycle, kind: str, *, from_state="", from_rep=None, actor=N
         occurred_at=at or timezone.now(),
         note=note[:255],
     )
+
+
+def _cycle_insert(cycle: LeadCycle, *, actor=None) -> bool:
+    """INSERT … SELECT the new cycle and its ASSIGNED event in one statement; sets the
+    cycle's pk and number. False (nothing written) when the contact has an open cycle."""
+    fields = [f for f in LeadCycle._meta.concrete_fields if not f.primary_key]
+    columns, values, params = [], [], []
+    for f in fields:
+        columns.append(connection.ops.quote_name(f.column))
+        if f.attname == "number":
+            values.append("(SELECT COALESCE(MAX(number), 0) + 1 FROM people_leadcycle WHERE contact_id = %s)")
+            params.append(cycle.contact_id)
+        else:
+            values.append("%s")
+            params.append(f.get_db_prep_save(f.pre_save(cycle, add=True), connection))
+    user = actor_user(actor)
+    sql = f"""
+        WITH cycle AS (
+            INSERT INTO people_leadcycle ({", ".join(columns)}) VALUES ({", ".join(values)})
+            ON CONFLICT (contact_id) WHERE NOT (state = 'dispositioned') DO NOTHING
+            RETURNING id, number
+        ), event AS (
+            INSERT INTO people_leadcycleevent
+                   (cycle_id, kind, from_state, to_state, from_rep_id, to_rep_id, actor_id, occurred_at, note)
+            SELECT id, %s, '', %s, NULL, %s, %s, %s, CASE WHEN number > 1 THEN 'recycled' ELSE '' END FROM cycle
+        )
+        SELECT id, number FROM cycle
+    """  # noqa: S608 (column names from the model, values as parameters)
+    params += [LeadCycleEvent.Kind.ASSIGNED, cycle.state, cycle.rep_id, getattr(user, "pk", None), cycle.assigned_at]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    cycle.pk, cycle.number = row
+    cycle._state.adding = False
+    cycle._state.db = connection.alias
+    return True
 
 
 def lead_cycle_transition(
@@ -81,34 +118,35 @@ def lead_cycle_open(
     """
     if lead_type not in LeadType.values:
         raise ValidationError(f"Unknown lead type “{lead_type}”; expected one of {', '.join(LeadType.values)}.")
-    with transaction.atomic():
-        Contact.objects.select_for_update(no_key=True).filter(pk=contact.pk).first()
-        cycles = LeadCycle.objects.filter(contact=contact)
-        # One statement for both: routing a lead stays within its query budget.
-        seen = cycles.aggregate(n=Max("number"), open_pk=Max("pk", filter=~Q(state=LeadCycle.State.DISPOSITIONED)))
-        if seen["open_pk"] is not None:
-            open_cycle = cycles.get(pk=seen["open_pk"])
-            raise ValidationError(
-                f"{contact} already has an open lead cycle (cycle {open_cycle.number}, {open_cycle.get_state_display()})."
+    cycle = LeadCycle(
+        contact=contact,
+        number=0,  # the next number, computed by the insert
+        lead_type=lead_type,
+        source=source or contact.source,
+        campaign=campaign,
+        rep=rep,
+        assigned_at=assigned_at or timezone.now(),
+    )
+    sla_clock_start(cycle)
+    # No savepoint and no contact lock: one statement inserts the cycle (numbered after the
+    # contact's last one) and its ASSIGNED event, and the partial unique index "one open
+    # cycle per contact" refuses a second open cycle (ON CONFLICT DO NOTHING: a concurrent
+    # open waits for the first and then inserts nothing). The refusal is raised after the
+    # block, so the caller's transaction stays usable.
+    with transaction.atomic(savepoint=False):
+        opened = _cycle_insert(cycle, actor=actor)
+        if opened:
+            events.lead_change_send(
+                events.LEAD_ASSIGNED,
+                lambda: {**events.cycle_data(cycle), "from_rep": None,
+                         "reason": "recycled" if cycle.number > 1 else "assigned"},
+                cycle.assigned_at,
             )
-        number = (seen["n"] or 0) + 1
-        cycle = LeadCycle(
-            contact=contact,
-            number=number,
-            lead_type=lead_type,
-            source=source or contact.source,
-            campaign=campaign,
-            rep=rep,
-            assigned_at=assigned_at or timezone.now(),
-        )
-        sla_clock_start(cycle)
-        cycle.save()
-        _event(cycle, LeadCycleEvent.Kind.ASSIGNED, actor=actor, at=cycle.assigned_at,
-               note="recycled" if number > 1 else "")
-        events.lead_change_send(
-            events.LEAD_ASSIGNED,
-            lambda: {**events.cycle_data(cycle), "from_rep": None, "reason": "recycled" if number > 1 else "assigned"},
-            cycle.assigned_at,
+    if not opened:
+        open_cycle = LeadCycle.objects.filter(contact=contact).open().first()
+        raise ValidationError(
+            f"{contact} already has an open lead cycle (cycle {open_cycle.number}, {open_cycle.get_state_display()})."
+            if open_cycle else f"{contact} already has an open lead cycle."
         )
     return cycle
 

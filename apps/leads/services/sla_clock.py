@@ -7,12 +7,21 @@ import datetime as dt
 
 from apps.leads.business_hours import policy_deadline, policy_elapsed
 from apps.leads.models import LeadCycle, SlaPolicy
+from sdrops import config_cache
+
+
+def _active_policies() -> tuple[SlaPolicy, ...]:
+    return tuple(SlaPolicy.objects.filter(active=True).order_by("pk"))
 
 
 def sla_policy_for(*, lead_type: str, source: str) -> SlaPolicy | None:
-    """The active policy for this lead type and source; a source-specific one wins."""
+    """The active policy for this lead type and source; a source-specific one wins.
+
+    Policies are cached per process (sdrops.config_cache: reloaded when any policy
+    changes), so opening a cycle reads none. The instances are shared: never mutate one."""
     policies = [
-        p for p in SlaPolicy.objects.filter(active=True, lead_type=lead_type, source__in=[source or "", ""])
+        p for p in config_cache.cached("leads.sla_policies", _active_policies)
+        if p.lead_type == lead_type and p.source in (source or "", "")
     ]
     policies.sort(key=lambda p: p.source == "")
     return policies[0] if policies else None

@@ -9,12 +9,12 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.db.models import F, FilteredRelation, Q
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from apps.accounts.domains import email_domain, is_webmail, normalize_domain, registrable_domain
 from apps.accounts.models import Account, OwnershipReason
-from apps.accounts.selectors import webmail_extra_domains
 from apps.accounts.services import account_create, account_owners_set
 from apps.icps.models import Quadrant
 from apps.leads.models import LeadType
@@ -31,6 +31,7 @@ from apps.routing.models import (
     Strategy,
 )
 from apps.routing.services.common import SKIP_LABELS, RoutingError
+from sdrops import config_cache
 
 logger = logging.getLogger(__name__)
 
@@ -142,44 +143,123 @@ def _describe_skips(skipped: list[dict]) -> str:
     return " Skipped: " + "; ".join(f"{s['rep']} ({SKIP_LABELS.get(s['reason'], s['reason'])})" for s in skipped) + "."
 
 
-def _lead_account(*, contact: Contact, account_domain: str, actor) -> tuple[Account | None, bool, str]:
-    """The account a lead belongs to, locked: (account, created, why-unmatched)."""
+_NOT_LOOKED_UP = object()
+
+
+def _account_locked(pk: int) -> Account | None:
+    """The account, locked (FOR NO KEY UPDATE), with its owners, its newest open
+    opportunity's owner (a join on the open opportunities: no look-up of its own; see
+    `_route_account`) and the configuration version (sdrops.config_cache) — one statement."""
+    rows = list(
+        Account.objects.filter(pk=pk)
+        .select_for_update(no_key=True, of=("self",))
+        .annotate(
+            open_opportunity=FilteredRelation("opportunities", condition=Q(opportunities__is_open=True)),
+            config_version=RawSQL(config_cache.version_sql(), []),
+        )
+        # Each rep with their user: the answer to the lead's sender names the rep's email.
+        .select_related("owner__user", "opportunity_owner__user", "cs_owner__user", "open_opportunity__owner__user")
+        .order_by(F("open_opportunity__id").desc(nulls_last=True))[:1]
+    )
+    if not rows:
+        return None
+    account = rows[0]
+    opportunity = getattr(account, "open_opportunity", None)  # not set when the join found none
+    account.open_opportunity_owner = opportunity.owner if opportunity is not None else None
+    return account
+
+
+def account_locked_for_routing(account: Account, *, open_opportunity_owner_id: int | None, config_version) -> Account:
+    """Prepare an account the caller locked together with other rows (the SLA job locks
+    it with the lead cycle, owners and their users selected) for `lead_route(locked_account=…)`."""
+    known = {r.pk: r for r in (account.owner, account.opportunity_owner, account.cs_owner) if r is not None}
+    if open_opportunity_owner_id is None:
+        account.open_opportunity_owner = None
+    else:
+        # Almost always the account's AE, selected already; else one look-up.
+        account.open_opportunity_owner = known.get(open_opportunity_owner_id) or (
+            Rep.objects.select_related("user").get(pk=open_opportunity_owner_id)
+        )
+    account.config_version = config_version
+    return account
+
+
+def lead_unroutable_reason(contact: Contact) -> str:
+    """Why routing would certainly record the lead as unmatched without asking the
+    database (no account, and no usable or a webmail email domain); "" when it might route."""
     if contact.account_id:
-        account = Account.objects.select_for_update(no_key=True, of=("self",)).select_related(
-            "owner", "opportunity_owner", "cs_owner"
-        ).get(pk=contact.account_id)
-        return account, False, ""
+        return ""
+    try:
+        domain = email_domain(contact.email)
+    except ValidationError as error:
+        return f"No usable domain: {' '.join(error.messages)}"
+    if is_webmail(domain):
+        return f"{domain} is a webmail domain and the lead has no account domain."
+    return ""
+
+
+def _lead_match(*, domain: str, keys: set[str], root: str) -> tuple[int | None, int | None, bool, tuple]:
+    """One statement: the configuration version, the best account for the lead's matching
+    keys (by domain or alias; an account that keeps its subdomain beats its parent), whether
+    the admin's webmail list has the lead's domain, and the standing of the domain a new
+    account would get (apps.accounts.selectors.domain_standing, for account_create)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            SELECT {config_cache.version_sql()},
+                   (SELECT a.id FROM accounts_account a
+                     -- A UNION of two index look-ups: an OR across the alias join made PostgreSQL scan every account.
+                     WHERE a.id IN (SELECT id FROM accounts_account WHERE matching_key = ANY(%(keys)s)
+                                    UNION SELECT account_id FROM accounts_domainalias WHERE matching_key = ANY(%(keys)s))
+                     ORDER BY a.matching_key <> %(domain)s, a.id LIMIT 1),
+                   EXISTS (SELECT 1 FROM accounts_webmaildomain w WHERE w.domain = ANY(%(webmail)s)),
+                   EXISTS (SELECT 1 FROM accounts_webmaildomain w WHERE w.domain = ANY(%(root_keys)s)),
+                   h.id, h.name
+              FROM (SELECT %(root)s::varchar AS domain) d
+              LEFT JOIN accounts_domain_registry r ON r.domain = d.domain
+              LEFT JOIN accounts_account h ON h.id = r.account_id
+            """,
+            {"keys": sorted(keys), "domain": domain, "webmail": sorted({domain, registrable_domain(domain)}),
+             "root": root, "root_keys": sorted({root, registrable_domain(root)})},
+        )
+        version, match_id, webmail_listed, root_listed, holder_id, holder_name = cursor.fetchone()
+    return version, match_id, webmail_listed, (root_listed, holder_id, holder_name or "")
+
+
+def _lead_account(*, contact: Contact, account_domain: str, actor) -> tuple[Account | None, bool, str, int | None]:
+    """The account a lead belongs to, locked: (account, created, why-unmatched, config version).
+
+    The first statement always reads the configuration version, so every cached setting
+    the rest of the routing reads is checked without a statement of its own."""
+    if contact.account_id:
+        account = _account_locked(contact.account_id)
+        if account is None:
+            raise Account.DoesNotExist(f"Account {contact.account_id} of {contact} does not exist.")
+        return account, False, "", account.config_version
     try:
         domain = normalize_domain(account_domain) if account_domain else email_domain(contact.email)
     except ValidationError as error:
-        return None, False, f"No usable domain: {' '.join(error.messages)}"
+        return None, False, f"No usable domain: {' '.join(error.messages)}", None
     if not account_domain and is_webmail(domain):
-        return None, False, f"{domain} is a webmail domain and the lead has no account domain."
+        return None, False, f"{domain} is a webmail domain and the lead has no account domain.", None
     keys = {domain, registrable_domain(domain)}
-    candidates = list(
-        Account.objects.select_for_update(no_key=True, of=("self",))
-        .select_related("owner", "opportunity_owner", "cs_owner")
-        # A UNION of two index look-ups: an OR across the alias join made PostgreSQL scan every account.
-        .filter(pk__in=RawSQL(
-            "SELECT id FROM accounts_account WHERE matching_key = ANY(%s) "
-            "UNION SELECT account_id FROM accounts_domainalias WHERE matching_key = ANY(%s)",
-            [sorted(keys), sorted(keys)],
-        ))
-        .order_by("pk")
-    )
-    if candidates:
-        # An account that keeps its subdomain (shop.example.co.uk) beats its parent domain.
-        candidates.sort(key=lambda a: (a.matching_key != domain, a.pk))
-        return candidates[0], False, ""
-    if is_webmail(domain, webmail_extra_domains()):
-        return None, False, f"{domain} is a webmail domain and the lead has no account domain."
     root = registrable_domain(domain)
+    version, match_id, webmail_listed, standing = _lead_match(domain=domain, keys=keys, root=root)
+    if match_id is not None:
+        account = _account_locked(match_id)
+        if account is not None:  # else merged away since the match: a new account is not wanted either
+            return account, False, "", version
+        return None, False, f"The account matching {domain} was removed while the lead was routed.", version
+    if webmail_listed or is_webmail(domain):
+        return None, False, f"{domain} is a webmail domain and the lead has no account domain.", version
     name = root.split(".", 1)[0].replace("-", " ").title() or root
     try:
-        account = account_create(name=name, domain=root, actor=actor)
+        with config_cache.checked(version):
+            account = account_create(name=name, domain=root, actor=actor, standing=standing)
     except ValidationError as error:
-        return None, False, f"Could not create an account for {root}: {' '.join(error.messages)}"
-    return account, True, ""
+        return None, False, f"Could not create an account for {root}: {' '.join(error.messages)}", version
+    account.open_opportunity_owner = None  # created just now: it has none
+    return account, True, "", version
 
 
 def _route_account(
@@ -198,7 +278,10 @@ def _route_account(
     Returns (unsaved decision, rep for the lead, whether the account moved). An account
     `created` for this lead has no opportunity yet, so none is looked up."""
     decision = RoutingDecision(contact=contact, account=account, reason=reason, actor=actor_user(actor))
-    opportunity_owner = None if created else selectors.account_open_opportunity_owner(account=account)
+    # Read with the account's lock (_account_locked), or none for an account just created.
+    opportunity_owner = getattr(account, "open_opportunity_owner", _NOT_LOOKED_UP)
+    if opportunity_owner is _NOT_LOOKED_UP:
+        opportunity_owner = None if created else selectors.account_open_opportunity_owner(account=account)
     if opportunity_owner is not None and selectors.rep_available(rep=opportunity_owner, on=on, exclude=exclude):
         decision.outcome, decision.rep = RoutingDecision.Outcome.OPPORTUNITY_OWNER, opportunity_owner
         decision.explanation = f"{account} has an open opportunity owned by {opportunity_owner}."
@@ -260,6 +343,7 @@ def _route_account(
     extra = f" ({pick.note})" if pick.note else ""
     decision.explanation = f"Rule “{rule}” ({strategy_label}) picked {rep}{extra}.{_describe_skips(decision.skipped)}"
     account_owners_set(changes=[(account.pk, rep.pk)], reason=reason, actor=actor, note=f"Routing rule “{rule}”")
+    account.owner = rep  # as the database has it now (callers decide who may see the account from it)
     return decision, rep, True
 
 
@@ -272,6 +356,7 @@ def lead_route(
     lead_type: str = LeadType.INBOUND,
     account_domain: str = "",
     open_cycle: bool | None = None,
+    locked_account: Account | None = None,
 ) -> RoutingDecision:
     """Route one lead: match it to its account, pick its rep, record why. Stable API.
 
@@ -290,35 +375,67 @@ def lead_route(
     `open_cycle` is False; by default it is False only for reason sla_reassignment, where
     the caller re-points its existing cycle at `decision.rep`.
 
+    `locked_account`: the contact's account, already locked by the caller in its
+    transaction (FOR NO KEY UPDATE, owners selected, `open_opportunity_owner` and
+    `config_version` set, as `account_locked_for_routing` leaves it): the SLA job locks it
+    with the cycle, so routing does not look it up again.
+
     Returns the saved RoutingDecision (`rep` is None when queued or left for ops).
     """
     exclude = frozenset(getattr(r, "pk", r) for r in exclude_reps)
     if open_cycle is None:
         open_cycle = reason != OwnershipReason.SLA_REASSIGNMENT
     on = selectors.today()
-    with transaction.atomic():
-        account, created, unmatched = _lead_account(contact=contact, account_domain=account_domain, actor=actor)
+    # No savepoint: nothing here is caught and retried inside the transaction, so a failure
+    # rolls back with the caller's transaction (or this one, when called on its own).
+    with transaction.atomic(savepoint=False):
+        if locked_account is not None:
+            account, created, unmatched, version = locked_account, False, "", locked_account.config_version
+        else:
+            account, created, unmatched, version = _lead_account(contact=contact, account_domain=account_domain, actor=actor)
         if account is None:
             return RoutingDecision.objects.create(
                 contact=contact, outcome=RoutingDecision.Outcome.UNMATCHED, reason=reason, explanation=unmatched,
                 actor=actor_user(actor),
             )
-        if contact.account_id != account.pk:
-            Contact.objects.filter(pk=contact.pk).update(account=account)
-            contact.account = account
-        decision, rep, _moved = _route_account(
-            account=account, contact=contact, source=contact.source, lead_type=lead_type,
-            exclude=exclude, reason=reason, actor=actor, on=on, created=created,
-        )
-        decision.account_created = created
-        if created:
-            decision.explanation = f"New account {account} created from {account.domain}. " + decision.explanation
-        decision.save()
-        if decision.outcome == RoutingDecision.Outcome.QUEUED:
-            QueueItem.objects.get_or_create(contact=contact, claimed_at=None, defaults={"rule": decision.rule, "account": account})
-        if rep is not None and open_cycle:
-            lead_cycle_open(contact=contact, rep=rep, lead_type=lead_type, source=contact.source)
+        with config_cache.checked(version):
+            move_contact = contact.account_id != account.pk
+            if move_contact:
+                contact.account = account
+            decision, rep, _moved = _route_account(
+                account=account, contact=contact, source=contact.source, lead_type=lead_type,
+                exclude=exclude, reason=reason, actor=actor, on=on, created=created,
+            )
+            decision.account_created = created
+            if created:
+                decision.explanation = f"New account {account} created from {account.domain}. " + decision.explanation
+            _decision_insert(decision, contact_account=account.pk if move_contact else None)
+            if decision.outcome == RoutingDecision.Outcome.QUEUED:
+                QueueItem.objects.get_or_create(contact=contact, claimed_at=None, defaults={"rule": decision.rule, "account": account})
+            if rep is not None and open_cycle:
+                decision.cycle = lead_cycle_open(contact=contact, rep=rep, lead_type=lead_type, source=contact.source)
     return decision
+
+
+def _decision_insert(decision: RoutingDecision, *, contact_account: int | None) -> None:
+    """Save the new decision; with `contact_account`, point the lead's contact at that
+    account in the same statement (a data-modifying CTE)."""
+    if contact_account is None:
+        decision.save()
+        return
+    fields = [f for f in RoutingDecision._meta.concrete_fields if not f.primary_key]
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    params = [contact_account, decision.contact_id]
+    params += [f.get_db_prep_save(f.pre_save(decision, add=True), connection) for f in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "WITH contact AS (UPDATE people_contact SET account_id = %s WHERE id = %s) "
+            f"INSERT INTO routing_routingdecision ({columns}) VALUES ({', '.join(['%s'] * len(fields))}) RETURNING id",  # noqa: S608
+            params,
+        )
+        decision.pk = cursor.fetchone()[0]
+    decision._state.adding = False
+    decision._state.db = connection.alias
 
 
 def account_route(*, account: Account, actor=None, reason: str = OwnershipReason.SIGNAL, exclude_reps=()) -> RoutingDecision:

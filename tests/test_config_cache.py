@@ -1,0 +1,64 @@
+"""sdrops.config_cache: a process's cached configuration is reloaded exactly when another
+worker's change commits (its own connection, as another gunicorn or django-q2 process
+would have), never from a rolled-back change, and costs one small statement to check."""
+
+import threading
+
+import pytest
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+
+from apps.integrations.models import WebhookEndpoint
+from apps.integrations.outbox import active_subscriptions
+from sdrops import config_cache
+
+
+def in_other_worker(fn):
+    errors = []
+
+    def run():
+        try:
+            fn()
+        except Exception as error:  # surfaced below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join(30)
+    assert not errors, errors
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_change_committed_elsewhere_reloads_and_a_rolled_back_one_does_not():
+    WebhookEndpoint.objects.all().delete()  # whatever an earlier test left: moves the version
+    assert active_subscriptions() == ()
+    with CaptureQueriesContext(connection) as ctx:
+        assert active_subscriptions() == ()
+    assert len(ctx) == 1  # the version check only: the value came from the cache
+
+    def create():
+        WebhookEndpoint.objects.create(name="crm", url="https://crm.example/hook", event_types=["lead.assigned"])
+
+    in_other_worker(create)
+    assert [set(s.event_types) for s in active_subscriptions()] == [{"lead.assigned"}]
+
+    def rolled_back():
+        with transaction.atomic():
+            WebhookEndpoint.objects.update(active=False)
+            assert active_subscriptions() == ()  # that worker sees its own change
+            transaction.set_rollback(True)
+
+    in_other_worker(rolled_back)
+    assert [set(s.event_types) for s in active_subscriptions()] == [{"lead.assigned"}]
+    WebhookEndpoint.objects.all().delete()
+
+
+@pytest.mark.django_db
+def test_inside_a_checked_unit_of_work_no_statement_is_spent():
+    version = config_cache.version_read()
+    active_subscriptions()
+    with config_cache.checked(version), CaptureQueriesContext(connection) as ctx:
+        active_subscriptions()
+    assert len(ctx) == 0
