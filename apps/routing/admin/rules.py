@@ -9,11 +9,8 @@ from django.db.models import Count
 from django.utils import timezone
 
 from apps.routing import services
-from apps.routing.admin.common import RecordedChangesMixin, _error_text
-from apps.routing.forms import (
-    RoutingRuleForm,
-    RulesOfEngagementForm,
-)
+from apps.routing.admin.common import RecordedChangesMixin, _error_text, changes_in_words
+from apps.routing.forms import REST_REASON_FIELDS, RoutingRuleForm, RulesOfEngagementForm
 from apps.routing.models import (
     CapacityRule,
     RepCapacityOverride,
@@ -35,7 +32,10 @@ class RulesOfEngagementAdmin(SettingsHistoryAdminMixin, RecordedChangesMixin, ad
     readonly_fields = ["change_history", "updated_at"]
     fieldsets = [
         ("Retrieval", {"fields": ["inactivity_days", "meaningful_activity_types"]}),
-        ("Rest", {"fields": ["rest_days", "rest_days_by_reason"]}),
+        ("Rest", {"fields": ["rest_days"]}),
+        ("Rest after a return, by reason", {"fields": REST_REASON_FIELDS, "classes": ["rest-by-reason"],
+                                            "description": "Overrides the default rest for accounts returned "
+                                                           "for that reason."}),
         ("Exempt from retrieval", {"fields": ["exempt_open_opportunity", "exempt_meeting_scheduled", "exempt_pending_return"]}),
         ("History", {"fields": ["change_history", "updated_at"]}),
     ]
@@ -71,7 +71,7 @@ class RulesChangeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.display(description="Changes")
     def summary(self, obj):
-        return "; ".join(f"{k}: {v[0]} → {v[1]}" for k, v in obj.changes.items())[:300]
+        return changes_in_words(obj)[:300]
 
 
 class RoutingRuleMemberInline(admin.TabularInline):
