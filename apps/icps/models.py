@@ -256,8 +256,8 @@ class ScoreHistory(models.Model):
     icp = models.ForeignKey(ICP, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     old_tier = models.CharField(max_length=1, blank=True)
     new_tier = models.CharField(max_length=1, blank=True)
-    old_quadrant = models.CharField(max_length=20, blank=True)
-    new_quadrant = models.CharField(max_length=20, blank=True)
+    old_quadrant = models.CharField(max_length=20, blank=True, choices=Quadrant.choices)  # labels on pages
+    new_quadrant = models.CharField(max_length=20, blank=True, choices=Quadrant.choices)
     fit_score = models.PositiveSmallIntegerField(default=0)
     opportunity_score = models.PositiveSmallIntegerField(default=0)
     readiness_score = models.PositiveSmallIntegerField(default=0)

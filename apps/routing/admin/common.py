@@ -30,7 +30,7 @@ def _field(model, name: str):
         return next((f for f in model._meta.concrete_fields if f.attname == name), None)
 
 
-def _value_words(field, value) -> str:
+def value_in_words(field, value) -> str:
     """A recorded value as people read it: choice labels, not codes; yes/no; a rep's name."""
     if value is None or value == "" or value == [] or value == {}:
         return "—"
@@ -38,7 +38,7 @@ def _value_words(field, value) -> str:
         return "yes" if value else "no"
     if isinstance(value, list):
         base = field.base_field if isinstance(field, ArrayField) else field
-        return ", ".join(_value_words(base, item) for item in value)
+        return ", ".join(value_in_words(base, item) for item in value)
     if isinstance(value, dict):
         if field is not None and field.name == "rest_days_by_reason":
             labels = dict(ReturnReason.choices)
@@ -59,7 +59,7 @@ def changes_in_words(change: RulesChange) -> str:
     for name, (old, new) in change.changes.items():
         field = _field(model, name)
         label = str(field.verbose_name) if field is not None else name.replace("_", " ")
-        parts.append(f"{label[:1].upper()}{label[1:]}: {_value_words(field, old)} → {_value_words(field, new)}")
+        parts.append(f"{label[:1].upper()}{label[1:]}: {value_in_words(field, old)} → {value_in_words(field, new)}")
     return "; ".join(parts)
 
 
