@@ -40,9 +40,14 @@ serve: install
 lint: install
 	$(VENV)/bin/ruff check .
 
+# Two workers (pytest-xdist), one per core of the 2-core CI machine, each with its own test
+# database (test_sdrops_gw0, _gw1); whole files go to one worker, so module-scoped fixtures (the
+# demo organisation, the OIDC provider) are built once. PYTEST_WORKERS=0 runs in one process.
+PYTEST_WORKERS ?= 2
+
 test: install chromium lint
 	$(PY) manage.py makemigrations --check --dry-run >/dev/null || { echo "Model changes without migrations"; exit 1; }
-	$(VENV)/bin/pytest $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 # The inner loop: no browser tests, stop at the first failure, last run's failures first.
 test-quick: install lint

@@ -140,6 +140,32 @@ def test_who_sees_what_is_defined_in_the_one_access_module():
     assert {path: names for path, names in elsewhere.items() if names} == {}
 
 
+
+def test_callers_import_who_sees_what_from_the_access_module_not_a_re_export():
+    """Every name sdrops.access defines is imported from sdrops.access, and no other module
+    imports it just to hand it on (`noqa: F401` re-exports are how three rules once lived twice)."""
+    import ast
+
+    access = ast.parse((ROOT / "sdrops" / "access.py").read_text(encoding="utf-8"))
+    rules = {node.name for node in access.body if isinstance(node, ast.FunctionDef) and not node.name.startswith("_")}
+    offenders = []
+    paths = sorted((ROOT / "apps").rglob("*.py")) + sorted((ROOT / "sdrops").rglob("*.py")) + sorted(
+        (ROOT / "tests").rglob("*.py"))
+    for path in paths:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module != "sdrops.access":
+                names = {alias.name for alias in node.names} & rules
+                if names and node.module.startswith(("apps.", "sdrops.")):
+                    offenders.append((str(path.relative_to(ROOT)), node.module, sorted(names)))
+            if isinstance(node, ast.ImportFrom) and node.module == "sdrops.access":
+                used = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)} | {
+                    n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute)}
+                unused = {alias.asname or alias.name for alias in node.names} - used
+                if unused:
+                    offenders.append((str(path.relative_to(ROOT)), "re-exports", sorted(unused)))
+    assert offenders == []
+
 def test_every_production_module_imports():
     # A moved module leaves no stale import behind (management commands are imported only
     # when run, so nothing else would notice).

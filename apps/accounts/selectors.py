@@ -8,11 +8,6 @@ from django.db.models import Q, QuerySet
 from apps.accounts.domains import registrable_domain
 from apps.accounts.models import Account, Activity, DomainRegistry, OwnershipEvent, WebmailDomain
 from sdrops import config_cache
-from sdrops.access import (  # noqa: F401 (defined in the access module; re-exported for existing callers)
-    accounts_visible_to,
-    activities_visible_to,
-    ownership_events_visible_to,
-)
 
 
 def _load_webmail_extra_domains() -> frozenset[str]:

@@ -36,6 +36,7 @@ from apps.icps.services import (
     signal_record,
     signal_update,
 )
+from apps.people.models import Segment
 from sdrops.access import accounts_visible_to
 from sdrops.admin_scoping import ReadOnlyAdminMixin, ScopedAdminMixin, ScopedForeignKeyMixin
 from sdrops.settings_admin import SettingsHistoryAdminMixin
@@ -47,7 +48,22 @@ class RuleInline(admin.TabularInline):
     model = Rule
     extra = 1
     fields = ["position", "category", "condition", "values", "minimum", "maximum", "signal_type", "days", "points"]
+    readonly_fields = ["values_display"]
     ordering = ["position", "id"]
+
+    def get_fields(self, request, obj=None):
+        fields = list(super().get_fields(request, obj))
+        if not self.has_change_permission(request, obj):
+            # Those who only read the rules see segments by name; editors type the codes.
+            fields = ["values_display" if name == "values" else name for name in fields]
+        return fields
+
+    @admin.display(description="values")
+    def values_display(self, rule):
+        if rule.condition == Rule.Condition.SEGMENT_IN:
+            labels = dict(Segment.choices)
+            return ", ".join(str(labels.get(v, v)) for v in rule.values)
+        return ", ".join(rule.values)
 
 
 @admin.register(ICP)
@@ -247,9 +263,13 @@ class ICPChangeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 @admin.register(SignalType)
 class SignalTypeAdmin(admin.ModelAdmin):
-    list_display = ["name", "key", "kind", "lifetime_days"]
+    list_display = ["name", "api_key", "kind", "lifetime_days"]
     list_editable = ["lifetime_days"]
     prepopulated_fields = {"key": ["name"]}
+
+    @admin.display(description="key (what the API and imports send)", ordering="key")
+    def api_key(self, obj):
+        return obj.key
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)

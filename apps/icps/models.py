@@ -153,6 +153,9 @@ class Rule(models.Model):
     def describe(self) -> str:
         label = self.get_condition_display()
         c = self.Condition
+        if self.condition == c.SEGMENT_IN:
+            labels = dict(Segment.choices)
+            return f"{label} {', '.join(str(labels.get(v, v)) for v in self.values)}"
         if self.condition in self.LIST_CONDITIONS:
             return f"{label} {', '.join(self.values)}"
         if self.condition in self.RANGE_CONDITIONS:
@@ -162,11 +165,13 @@ class Rule(models.Model):
         signal = self.signal_type.name if self.signal_type_id else "?"
         if self.condition == c.SIGNAL_COUNT:
             return f"{signal} at least {self.minimum or 1:.0f}× in the last {self.days} days"
+        # "Competitor renewal date" already says date; "Get back to me" does not.
+        dated = signal if signal.lower().endswith("date") else f"{signal} date"
         if self.condition == c.SIGNAL_DATE_UPCOMING:
-            return f"{signal} date in the next {self.days} days"
+            return f"{dated} in the next {self.days} days"
         if self.condition == c.SIGNAL_DATE_REACHED:
             window = f" (within the last {self.days} days)" if self.days is not None else ""
-            return f"{signal} date reached{window}"
+            return f"{dated} reached{window}"
         return f"latest {signal} ≥ {_number(self.minimum)}" if self.minimum is not None else f"latest {signal}"
 
     def clean(self):
@@ -251,8 +256,8 @@ class ScoreHistory(models.Model):
     icp = models.ForeignKey(ICP, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     old_tier = models.CharField(max_length=1, blank=True)
     new_tier = models.CharField(max_length=1, blank=True)
-    old_quadrant = models.CharField(max_length=20, blank=True)
-    new_quadrant = models.CharField(max_length=20, blank=True)
+    old_quadrant = models.CharField(max_length=20, blank=True, choices=Quadrant.choices)  # labels on pages
+    new_quadrant = models.CharField(max_length=20, blank=True, choices=Quadrant.choices)
     fit_score = models.PositiveSmallIntegerField(default=0)
     opportunity_score = models.PositiveSmallIntegerField(default=0)
     readiness_score = models.PositiveSmallIntegerField(default=0)

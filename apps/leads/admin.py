@@ -28,7 +28,8 @@ from sdrops.settings_admin import SettingsHistoryAdminMixin
 
 @admin.register(DispositionReason)
 class DispositionReasonAdmin(admin.ModelAdmin):
-    list_display = ["label", "disposition", "active", "code", "position"]
+    # `code` (the handle the system uses for its own reasons) stays on the change page only.
+    list_display = ["label", "disposition", "active", "position"]
     list_filter = ["disposition", "active"]
     list_editable = ["active", "position"]
     search_fields = ["label"]

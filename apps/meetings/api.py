@@ -16,7 +16,7 @@ from apps.leads.api import DispositionReasonField
 from apps.meetings import selectors, services
 from apps.meetings.models import Meeting
 from apps.people.models import Rep
-from apps.people.selectors import contacts_visible_to, rep_for_user, reps_visible_to
+from sdrops.access import contacts_visible_to, meetings_visible_to, rep_for_user, reps_visible_to
 from sdrops.api.permissions import ScopedPermission
 from sdrops.api.support import ERROR_RESPONSES, UtcIsoDateTimeFilter
 
@@ -83,7 +83,7 @@ class MeetingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     model_perms = {"GET": ["meetings.view_meeting"], "POST": ["meetings.add_meeting"]}
 
     def get_queryset(self):
-        return selectors.meetings_visible_to(user=self.request.user)
+        return meetings_visible_to(user=self.request.user)
 
     def get_permissions(self):
         if self.action == "disposition":

@@ -16,14 +16,7 @@ from apps.meetings.models import (
     OpportunityStage,
 )
 from apps.people.models import Rep
-from sdrops.access import (  # noqa: F401 (meetings_visible_to & co. re-exported for the meetings admin and API)
-    meetings_visible_to,
-    opportunities_visible_to,
-    rep_for_user,
-    reschedule_attempts_visible_to,
-    scoped_rep_ids,
-    user_sees_everything,
-)
+from sdrops.access import rep_for_user, scoped_rep_ids, user_sees_everything
 
 
 def meeting_settings_get() -> MeetingSettings:

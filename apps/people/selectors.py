@@ -3,14 +3,6 @@
 from __future__ import annotations
 
 from apps.people.models import Rep
-from sdrops.access import (  # noqa: F401 (defined in the access module; re-exported for existing callers)
-    contacts_visible_to,
-    rep_for_user,
-    reps_managed_by,
-    reps_visible_to,
-    scoped_rep_ids,
-    user_sees_everything,
-)
 
 
 def manager_of(rep: Rep | None) -> Rep | None:

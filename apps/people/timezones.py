@@ -18,7 +18,7 @@ from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
 from django.utils import timezone
 
-from apps.people.selectors import rep_for_user
+from sdrops.access import rep_for_user
 
 
 def zone_named(name: str | None) -> dt.tzinfo:

@@ -94,7 +94,22 @@ class DistributionPreviewForm(forms.Form):
     )
 
 
-class RulesOfEngagementForm(forms.ModelForm):
+def _rest_field_name(reason: str) -> str:
+    return f"rest_days_{reason}"
+
+
+# One number per return reason instead of a JSON object to type: blank keeps the default.
+REST_REASON_FIELDS = [_rest_field_name(value) for value, _label in ReturnReason.choices]
+_RestDaysByReason = type("_RestDaysByReason", (forms.Form,), {
+    _rest_field_name(value): forms.IntegerField(
+        required=False, min_value=0, max_value=365, label=label,
+        help_text="Days; blank rests it for the default number of days above.",
+    )
+    for value, label in ReturnReason.choices
+})
+
+
+class RulesOfEngagementForm(_RestDaysByReason, forms.ModelForm):
     meaningful_activity_types = forms.MultipleChoiceField(
         choices=ActivityType.choices, widget=forms.CheckboxSelectMultiple,
         help_text="Activity types that count as working an account (automated touches never count).",
@@ -103,9 +118,23 @@ class RulesOfEngagementForm(forms.ModelForm):
     class Meta:
         model = RulesOfEngagement
         fields = [
-            "inactivity_days", "rest_days", "rest_days_by_reason", "meaningful_activity_types",
+            "inactivity_days", "rest_days", "meaningful_activity_types",
             "exempt_open_opportunity", "exempt_meeting_scheduled", "exempt_pending_return",
         ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for value, days in (self.instance.rest_days_by_reason or {}).items():
+            self.initial.setdefault(_rest_field_name(value), days)
+
+    def clean(self):
+        cleaned = super().clean()
+        # Stored as reason → days (apps.routing.selectors.rest_days_for reads it).
+        self.instance.rest_days_by_reason = {
+            value: cleaned[_rest_field_name(value)] for value, _label in ReturnReason.choices
+            if cleaned.get(_rest_field_name(value)) is not None
+        }
+        return cleaned
 
 
 class RoutingRuleForm(forms.ModelForm):

@@ -26,6 +26,7 @@ from apps.routing.models import (
     RulesOfEngagement,
 )
 from sdrops.access import (
+    accounts_visible_to,
     rep_for_user,
     reps_managed_by,
     scoped_rep_ids,
@@ -294,8 +295,6 @@ def return_survivor_visible(*, user, return_request: ReturnRequest) -> Account |
     """The account a duplicate return names as the one that stays, if `user` may see it
     (None, the system, sees every account); None when it is gone or outside their scope —
     the two are answered alike."""
-    from apps.accounts.selectors import accounts_visible_to
-
     if return_request.duplicate_of_id is None:
         return None
     qs = Account.objects.all() if user is None else accounts_visible_to(user=user)

@@ -6,9 +6,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from apps.people.models import Rep
-from apps.people.selectors import rep_for_user
 from apps.people.timezones import zone_choices
 from apps.workspace.models import Profile
+from sdrops.access import rep_for_user
 
 
 def profile_time_zone_set(*, user, time_zone: str) -> Profile | None:

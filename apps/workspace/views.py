@@ -9,12 +9,12 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
-from apps.people.selectors import rep_for_user
 from apps.people.timezones import user_zone, user_zone_is_personal
 from apps.workspace import services
 from apps.workspace.forms import ProfileForm
 from apps.workspace.records import account_record, contact_record
 from apps.workspace.selectors import home_for, search
+from sdrops.access import rep_for_user
 
 
 def profile_view(site, request):

@@ -38,7 +38,9 @@ def test_upload_bad_rows_fix_and_import(page, login, ops, sdr):
     first, second = errors.nth(0).inner_text(), errors.nth(1).inner_text()
     assert first.startswith("3\twebsite\tgmail.com") and "webmail" in first
     assert second.startswith("4\temployees\tmany") and "non-negative whole number" in second
-    assert "Nothing will be imported while the file has bad rows" in page.content()
+    assert "1 of the 3 rows have problems" not in page.content()  # two bad rows, one good
+    assert "2 of the 3 rows have problems" in page.inner_text("#import-plan")
+    assert page.input_value("#import-confirm input[type=submit]") == "Import the 1 good row, reject 2"
     assert not Account.objects.exists()
 
     upload(page, BAD.replace("gmail.com", "fabrikam.com").replace("many", '"1,500"'))

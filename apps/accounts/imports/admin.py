@@ -64,10 +64,6 @@ class ImportUploadForm(forms.Form):
         return upload
 
 
-def _approximate_rows(data: bytes) -> int:
-    return max(data.count(b"\n") - 1, 0)
-
-
 class CsvImportExportMixin(ImportExportMixin):
     """Put before admin.ModelAdmin (after scoping mixins): `class AccountAdmin(AccountImportExportMixin, …)`."""
 
@@ -128,7 +124,7 @@ class CsvImportExportMixin(ImportExportMixin):
                 kind=self.import_kind, file_name=upload.name, data=data, actor=request.user,
                 encoding=form.cleaned_data["encoding"], skip_bad_rows=form.cleaned_data["skip_bad_rows"],
             )
-            if _approximate_rows(data) > ASYNC_ROW_THRESHOLD:
+            if record.total_rows > ASYNC_ROW_THRESHOLD:
                 from django_q.tasks import async_task
 
                 async_task("apps.accounts.imports.tasks.import_record_preview_task", record.pk,

@@ -127,3 +127,29 @@ def test_contact_and_rep_screens(client, ops):
     assert b"New Rep" in b"".join(export.streaming_content)
     # The import record pages check the kind: a contacts record is not a reps record.
     assert client.get(reverse("admin:people_contact_import_record", args=[record.pk])).status_code == 404
+
+
+def test_the_row_count_is_known_before_checking_and_the_confirmation_says_what_happens(client, ops):
+    # Issue 17: the bar read "0% · (0 of about 0 rows)" while checking, and a red "Nothing
+    # will be imported" box sat above an "Import the good rows" button.
+    data = (HEADER + 'Acme,acme.com,SMB,\n"Quoted, Inc",quoted.com,SMB,\n\nBad,gmail.com,SMB,\n').encode()
+    assert import_services.data_rows(data) == 3
+    record = import_services.import_record_create(kind="accounts", file_name="a.csv", data=data, actor=ops.user)
+    assert record.total_rows == 3
+    client.force_login(ops.user)
+    page = client.get(reverse("admin:accounts_account_import_record", args=[record.pk])).content.decode()
+    assert '<span id="import-processed">0</span> of <span id="import-total">3</span> rows' in page
+    assert "checked" in page[page.index('id="import-verb"'):][:40] and "about" not in page
+
+    import_services.import_record_preview(record=record)
+    page = client.get(reverse("admin:accounts_account_import_record", args=[record.pk])).content.decode()
+    start = page.index('id="import-plan"')
+    plan = " ".join(page[start:page.index("</form>", start)].split())
+    assert "1 of the 3 rows have problems" in plan and "Nothing is written until you choose" in plan
+    assert 'value="Import the 2 good rows, reject 1"' in plan and "errornote" not in plan
+
+    good = import_services.import_record_create(kind="accounts", file_name="b.csv", data=(HEADER + "Acme,acme.com,SMB,\n").encode(),
+                                                actor=ops.user)
+    import_services.import_record_preview(record=good)
+    page = " ".join(client.get(reverse("admin:accounts_account_import_record", args=[good.pk])).content.decode().split())
+    assert "Importing writes 1 new and 0 updated accounts." in page and 'value="Import 1 row"' in page

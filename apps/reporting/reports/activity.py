@@ -73,9 +73,9 @@ class ActivityLog(Report):
             Column("cv", "Variation", "num", "Coefficient of variation of activities per weekday, zero days included (std ÷ mean).", 2),
             Column("pattern", "Pattern", "text", "Consistent when the variation is at most 1.0, bursty above."),
             Column("first_outreach", "Accounts first reached", "int", "Accounts whose first call/email/social/meeting by this rep (ever) fell in the period."),
-            Column("researched", "Researched first", "int", "Of those, accounts with an intelligence_run by the rep before that first outreach."),
+            Column("researched", "Researched first", "int", "Of those, accounts the rep researched (an “Intelligence run” activity) before that first outreach."),
             Column("research_share", "Research first %", "pct", "Researched first ÷ accounts first reached.", 0),
-            Column("last_deal", "Last opportunity", "text", "Day of the rep's last opportunity up to the period's end: one they sourced, or a deal_created activity from another tool."),
+            Column("last_deal", "Last opportunity", "text", "Day of the rep's last opportunity up to the period's end: one they sourced, or a “Deal created” activity from another tool."),
             Column("days_since_deal", "Days since opportunity", "num", "Period's last day − last opportunity day.", 0),
         ], pattern_rows)
         statuses = {}

@@ -110,7 +110,7 @@ class Scorecard(Report):
              rate(m_team["qualified"], m_team["held"]), "Meetings qualified ÷ held."),
             ("Research before first outreach", "pct", rate(r_mine.get("researched", 0), r_mine.get("first_outreach", 0)),
              rate(r_team["researched"], r_team["first_outreach"]),
-             "Accounts first reached in the period with an intelligence_run before the first outreach ÷ accounts first reached."),
+             "Accounts first reached in the period researched (an “Intelligence run” activity) before the first outreach ÷ accounts first reached."),
             ("Pipeline generated", "money", p_mine.get("amount") or 0, per_rep(p_team), "Amount of sourced opportunities that reached the pipeline stage in the period; team: mean per SDR."),
         ]
         table_rows = []

@@ -8,12 +8,10 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.utils import timezone
 
+from apps.accounts.models import OwnershipReason
 from apps.routing import services
-from apps.routing.admin.common import RecordedChangesMixin, _error_text
-from apps.routing.forms import (
-    RoutingRuleForm,
-    RulesOfEngagementForm,
-)
+from apps.routing.admin.common import RecordedChangesMixin, _error_text, changes_in_words, value_in_words
+from apps.routing.forms import REST_REASON_FIELDS, RoutingRuleForm, RulesOfEngagementForm
 from apps.routing.models import (
     CapacityRule,
     RepCapacityOverride,
@@ -35,7 +33,10 @@ class RulesOfEngagementAdmin(SettingsHistoryAdminMixin, RecordedChangesMixin, ad
     readonly_fields = ["change_history", "updated_at"]
     fieldsets = [
         ("Retrieval", {"fields": ["inactivity_days", "meaningful_activity_types"]}),
-        ("Rest", {"fields": ["rest_days", "rest_days_by_reason"]}),
+        ("Rest", {"fields": ["rest_days"]}),
+        ("Rest after a return, by reason", {"fields": REST_REASON_FIELDS, "classes": ["rest-by-reason"],
+                                            "description": "Overrides the default rest for accounts returned "
+                                                           "for that reason."}),
         ("Exempt from retrieval", {"fields": ["exempt_open_opportunity", "exempt_meeting_scheduled", "exempt_pending_return"]}),
         ("History", {"fields": ["change_history", "updated_at"]}),
     ]
@@ -68,10 +69,12 @@ class RulesChangeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ["object_type", "action"]
     list_select_related = ["actor"]
     date_hierarchy = "changed_at"
+    fields = ["changed_at", "object_type", "object_repr", "action", "actor", "summary"]
+    readonly_fields = fields
 
     @admin.display(description="Changes")
     def summary(self, obj):
-        return "; ".join(f"{k}: {v[0]} → {v[1]}" for k, v in obj.changes.items())[:300]
+        return changes_in_words(obj)[:300]
 
 
 class RoutingRuleMemberInline(admin.TabularInline):
@@ -106,9 +109,10 @@ class RoutingRuleAdmin(RecordedChangesMixin, admin.ModelAdmin):
 
     @admin.display(description="conditions")
     def conditions(self, obj):
-        parts = [f"{label}: {', '.join(values)}" for label, values in [
-            ("segment", obj.segments), ("region", obj.regions), ("country", obj.countries),
-            ("source", obj.sources), ("lead type", obj.lead_types), ("tier", obj.tiers)] if values]
+        parts = [f"{label}: {value_in_words(RoutingRule._meta.get_field(name), values)}" for label, name, values in [
+            ("segment", "segments", obj.segments), ("region", "regions", obj.regions),
+            ("country", "countries", obj.countries), ("source", "sources", obj.sources),
+            ("lead type", "lead_types", obj.lead_types), ("tier", "tiers", obj.tiers)] if values]
         return "; ".join(parts) or "any (fallback)"
 
     def save_formset(self, request, form, formset, change):
@@ -135,13 +139,29 @@ class UnmatchedFilter(admin.SimpleListFilter):
         return queryset
 
 
+class DecisionReasonFilter(admin.SimpleListFilter):
+    """The ownership reason a decision used, by its label (the column stores the code)."""
+
+    title = "reason"
+    parameter_name = "reason"
+
+    def lookups(self, request, model_admin):
+        return list(OwnershipReason.choices)
+
+    def queryset(self, request, queryset):
+        return queryset.filter(reason=self.value()) if self.value() else queryset
+
+
 @admin.register(RoutingDecision)
 class RoutingDecisionAdmin(admin.ModelAdmin):
     list_display = ["decided_at", "contact", "account", "outcome", "rep", "rule", "strategy", "skipped_reps"]
-    list_filter = [UnmatchedFilter, "outcome", "strategy", "reason", "rule"]
+    list_filter = [UnmatchedFilter, "outcome", "strategy", DecisionReasonFilter, "rule"]
     list_select_related = ["contact", "account", "rep", "rule"]
     search_fields = ["contact__email", "account__name", "account__domain"]
-    readonly_fields = [f.name for f in RoutingDecision._meta.fields]
+    # The stored reason code and skipped-reps JSON are shown in words.
+    fields = [{"reason": "reason_display", "skipped": "skipped_reps"}.get(f.name, f.name)
+              for f in RoutingDecision._meta.fields if f.name != "id"]
+    readonly_fields = fields
     actions = ["route_again", "mark_resolved"]
     date_hierarchy = "decided_at"
 
@@ -157,6 +177,10 @@ class RoutingDecisionAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    @admin.display(description="ownership reason")
+    def reason_display(self, obj):
+        return dict(OwnershipReason.choices).get(obj.reason, obj.reason)
 
     @admin.display(description="skipped")
     def skipped_reps(self, obj):

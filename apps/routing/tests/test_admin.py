@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -42,7 +44,7 @@ def test_routing_admin_pages_render(ops_client, sdr):
 def test_rules_of_engagement_change_is_recorded_and_validated(ops_client, ops):
     roe = roe_get()
     url = reverse("admin:routing_rulesofengagement_change", args=[roe.pk])
-    data = {"inactivity_days": 100, "rest_days": 14, "rest_days_by_reason": '{"not_interested": 90}',
+    data = {"inactivity_days": 100, "rest_days": 14, "rest_days_not_interested": 90, "rest_days_duplicate": "",
             "meaningful_activity_types": ["call", "email"], "exempt_open_opportunity": "on",
             "exempt_meeting_scheduled": "on", "exempt_pending_return": "on"}
     response = ops_client.post(url, data)
@@ -54,6 +56,18 @@ def test_rules_of_engagement_change_is_recorded_and_validated(ops_client, ops):
     change = RulesChange.objects.get()
     assert change.actor == ops.user and change.changes["inactivity_days"] == [30, 45]
     assert change.changes["meaningful_activity_types"] == [["call", "email", "social", "meeting"], ["call", "email"]]
+    roe.refresh_from_db()
+    assert roe.rest_days_by_reason == {"not_interested": 90}
+    data["rest_days_not_interested"], data["rest_days_duplicate"] = "", 7
+    assert ops_client.post(url, data).status_code == 302
+    roe.refresh_from_db()
+    assert roe.rest_days_by_reason == {"duplicate": 7}
+    # The form and the history read in words, not codes or JSON.
+    page = ops_client.get(url).content.decode()
+    assert 'name="rest_days_not_interested"' in page and "Not interested" in page
+    assert "Rest days by reason: Not interested: 90 days → Duplicate: 7 days" in page
+    assert "Meaningful activity types: Call, Email, Social, Meeting → Call, Email" in page.replace("&#x27;", "'")
+    assert "not_interested" not in re.sub(r"<[^>]*>", " ", page)  # the words people see
 
 
 def test_distribution_preview_then_commit_through_admin(ops_client, sdr):

@@ -12,6 +12,7 @@
         document.getElementById("import-stage").textContent = state.stage;
         document.getElementById("import-processed").textContent = state.processed;
         document.getElementById("import-total").textContent = state.total;
+        document.getElementById("import-verb").textContent = state.status === "running" ? "imported" : "checked";
         if (state.finished) { window.location.reload(); } else { window.setTimeout(function () { poll(bar); }, 1000); }
       })
       .catch(function () { window.setTimeout(function () { poll(bar); }, 3000); });

@@ -8,12 +8,8 @@ objects are loaded through the scoped querysets, so a URL outside one's scope is
 
 from __future__ import annotations
 
-import copy
-
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, OuterRef, Q, Subquery
-from django.db.models.functions import Coalesce
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -22,31 +18,24 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from apps.accounts.models import Activity
-from apps.accounts.selectors import accounts_visible_to
 from apps.meetings import selectors, services
 from apps.meetings.forms import (
     MeetingBookForm,
     MeetingCancelForm,
     MeetingDispositionForm,
     MeetingRescheduleForm,
-    OpportunityAdminForm,
 )
-from apps.meetings.models import (
-    Meeting,
-    MeetingNotification,
-    MeetingSettings,
-    MeetingSettingsChange,
-    Opportunity,
-    OpportunityEvent,
-    OpportunityStage,
-    RescheduleAttempt,
-)
+from apps.meetings.models import Meeting, RescheduleAttempt
 from apps.people.models import Rep
-from apps.people.selectors import contacts_visible_to, rep_for_user, reps_visible_to, user_sees_everything
 from apps.people.timezones import when
-from sdrops.admin_scoping import ReadOnlyAdminMixin, ScopedAdminMixin, ScopedForeignKeyMixin
-from sdrops.settings_admin import SettingsHistoryAdminMixin
+from sdrops.access import (
+    contacts_visible_to,
+    meetings_visible_to,
+    rep_for_user,
+    reps_visible_to,
+    user_sees_everything,
+)
+from sdrops.admin_scoping import ScopedAdminMixin
 
 
 def _apply_errors(form, error: ValidationError) -> None:
@@ -92,7 +81,7 @@ class DispositionQueueFilter(admin.SimpleListFilter):
 
 @admin.register(Meeting)
 class MeetingAdmin(ScopedAdminMixin, admin.ModelAdmin):
-    scope_selector = selectors.meetings_visible_to
+    scope_selector = meetings_visible_to
     list_display = [
         "scheduled_at", "contact", "account", "ae", "sdr", "kind", "status", "disposition_due_at", "late_flag",
         "actions_column",
@@ -297,192 +286,6 @@ class MeetingAdmin(ScopedAdminMixin, admin.ModelAdmin):
             self._context(request, f"Cancel the meeting with {meeting.contact}", form=form, meeting=meeting,
                           submit="Cancel the meeting"),
         )
-
-
-# --- opportunities ----------------------------------------------------------------------------------
-
-
-class OpportunityEventInline(ReadOnlyAdminMixin, admin.TabularInline):
-    model = OpportunityEvent
-    verbose_name = "stage change"
-    verbose_name_plural = "Stage history"
-    extra = 0
-    fields = ["occurred_at", "kind", "from_stage", "to_stage", "from_owner", "to_owner", "actor", "note"]
-    readonly_fields = fields
-    ordering = ["occurred_at", "id"]
-
-    def has_view_permission(self, request, obj=None):
-        return True  # whoever may see the opportunity sees its history
-
-
-@admin.register(Opportunity)
-class OpportunityAdmin(ScopedAdminMixin, ScopedForeignKeyMixin, admin.ModelAdmin):
-    scope_selector = selectors.opportunities_visible_to
-    # merged_into: the parent deal must be one the user sees (a hidden one is "not a valid choice").
-    scoped_foreign_keys = {"account": accounts_visible_to, "merged_into": selectors.opportunities_visible_to}
-    form = OpportunityAdminForm
-    inlines = [OpportunityEventInline]
-    list_display = ["name", "account", "stage", "amount", "close_date", "owner", "sourcing_sdr", "is_open", "created_at"]
-    list_select_related = ["account", "stage", "owner", "sourcing_sdr"]
-    list_filter = ["is_open", "stage", "closed_lost_reason"]
-    search_fields = ["name", "account__name", "account__domain"]
-    autocomplete_fields = ["account", "merged_into"]
-    readonly_fields = ["sourcing_sdr", "source_meeting", "is_open", "pipeline_at", "closed_at", "created_at", "created_by"]
-    fieldsets = [
-        (None, {"fields": ["name", "account", "owner", "stage", "amount", "close_date"]}),
-        ("Closing", {"fields": ["cs_owner", "closed_lost_reason", "merged_into", "closed_lost_details"]}),
-        ("Attribution", {"fields": ["sourcing_sdr", "source_meeting", "created_by", "created_at", "pipeline_at",
-                                    "closed_at", "is_open"]}),
-    ]
-
-    def has_delete_permission(self, request, obj=None):
-        return request.user.is_superuser
-
-    def get_readonly_fields(self, request, obj=None):
-        fields = list(self.readonly_fields)
-        if obj is not None:
-            fields.append("account")
-            if not obj.is_open:
-                fields += ["stage", "owner", "closed_lost_reason", "merged_into"]
-        return fields
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name == "owner":
-            # Hand a deal only to an AE (or manager) the user sees: an AE keeps it, a manager
-            # hands it within their teams, ops to anyone.
-            kwargs["queryset"] = reps_visible_to(user=request.user).filter(
-                role__in=[Rep.Role.AE, Rep.Role.MANAGER], active=True
-            )
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
-
-    def get_form(self, request, obj=None, **kwargs):
-        form = super().get_form(request, obj, **kwargs)
-        if "cs_owner" in form.base_fields:
-            # A copy: the declared field is shared by every form class built from the form.
-            field = copy.deepcopy(form.base_fields["cs_owner"])
-            field.queryset = reps_visible_to(user=request.user).filter(active=True)
-            form.base_fields["cs_owner"] = field
-        return form
-
-    def save_model(self, request, obj, form, change):
-        data = form.cleaned_data
-        if not change:
-            created = services.opportunity_create(
-                account=data["account"], owner=data["owner"], actor=request.user, stage=data["stage"],
-                name=data["name"], amount=data.get("amount"), close_date=data.get("close_date"),
-            )
-            obj.pk = created.pk
-            obj.refresh_from_db()
-            return
-        stored = Opportunity.objects.get(pk=obj.pk)
-        if "owner" in data and data["owner"].pk != stored.owner_id:
-            services.opportunity_handover(opportunity=stored, to_owner=data["owner"], actor=request.user)
-        services.opportunity_update(
-            opportunity=stored, actor=request.user, name=data["name"], amount=data.get("amount"),
-            close_date=data.get("close_date"), closed_lost_details=data.get("closed_lost_details", ""),
-        )
-        if "stage" in data and data["stage"].pk != stored.stage_id:
-            services.opportunity_stage_set(
-                opportunity=stored, stage=data["stage"], actor=request.user,
-                closed_lost_reason=data.get("closed_lost_reason") or "", merged_into=data.get("merged_into"),
-                closed_lost_details=data.get("closed_lost_details", ""), cs_owner=data.get("cs_owner"),
-            )
-        obj.refresh_from_db()
-
-
-@admin.register(OpportunityStage)
-class OpportunityStageAdmin(admin.ModelAdmin):
-    list_display = ["position", "name", "code", "outcome", "is_pipeline"]
-    list_display_links = ["name"]
-    fields = ["name", "code", "position", "outcome", "is_pipeline"]
-    readonly_fields = ["code", "position", "outcome"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def save_model(self, request, obj, form, change):
-        services.opportunity_stage_update(stage=obj, name=obj.name, is_pipeline=obj.is_pipeline, actor=request.user)
-
-
-# --- settings, reschedule tasks, notifications ---------------------------------------------------------
-
-
-class MeetingSettingsChangeInline(ReadOnlyAdminMixin, admin.TabularInline):
-    model = MeetingSettingsChange
-    verbose_name_plural = "Changes"
-    extra = 0
-    fields = ["changed_at", "field", "old_value", "new_value", "actor"]
-    readonly_fields = fields
-
-
-@admin.register(MeetingSettings)
-class MeetingSettingsAdmin(SettingsHistoryAdminMixin, admin.ModelAdmin):
-    inlines = [MeetingSettingsChangeInline]
-    fields = ["no_show_limit", "reschedule_touches", "reschedule_days", "disposition_due_hours",
-              "default_duration_minutes", "opportunity_at_booking", "updated_at"]
-    readonly_fields = ["updated_at"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def changelist_view(self, request, extra_context=None):
-        row = selectors.meeting_settings_get()
-        return redirect(reverse("admin:meetings_meetingsettings_change", args=[row.pk]))
-
-    def save_model(self, request, obj, form, change):
-        services.meeting_settings_update(
-            actor=request.user, **{field: form.cleaned_data[field] for field in services.SETTINGS_FIELDS}
-        )
-
-
-@admin.register(RescheduleAttempt)
-class RescheduleAttemptAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
-    scope_selector = selectors.reschedule_attempts_visible_to
-    list_display = ["contact", "sdr", "meeting", "touches", "due_by", "state", "book_link"]
-    list_select_related = ["contact", "sdr", "meeting"]
-    list_filter = ["state"]
-
-    def get_queryset(self, request):
-        touches = (
-            Activity.objects.filter(
-                contact_id=OuterRef("contact_id"), rep_id=OuterRef("sdr_id"), automated=False,
-                occurred_at__gte=OuterRef("created_at"), type__in=["call", "email", "social"],
-            )
-            .order_by()
-            .values("contact_id")
-            .annotate(n=Count("pk"))
-            .values("n")
-        )
-        return super().get_queryset(request).annotate(_touches=Coalesce(Subquery(touches), 0))
-
-    @admin.display(description="touches made / allowed")
-    def touches(self, obj):
-        return f"{obj._touches} / {obj.touches_allowed}"
-
-    @admin.display(description="")
-    def book_link(self, obj):
-        if obj.state != RescheduleAttempt.State.OPEN:
-            return ""
-        return format_html('<a href="{}">Book again</a>', reverse("admin:meetings_meeting_book", args=[obj.contact_id]))
-
-
-@admin.register(MeetingNotification)
-class MeetingNotificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ["sent_at", "kind", "meeting", "recipient", "email"]
-    list_select_related = ["meeting__contact", "recipient"]
-    list_filter = ["kind"]
-
-    def get_queryset(self, request):
-        qs = super().get_queryset(request)
-        if user_sees_everything(request.user):
-            return qs
-        return qs.filter(Q(meeting__in=selectors.meetings_visible_to(user=request.user)))
 
 
 def contact_meetings_html(*, contact) -> str:
