@@ -18,6 +18,7 @@ from apps.cadences import selectors
 from apps.cadences.forms import ActivityLogForm, DispositionForm, EnrolForm
 from apps.cadences.models import Cadence, CadenceStep, Enrolment, EnrolmentStep
 from apps.cadences.services import activity_create, enrolment_create, enrolment_step_skip
+from apps.campaigns.engagement import contact_engagement_explain
 from apps.leads.models import LeadCycle
 from apps.leads.rules import may_qualify_without_evidence
 from apps.leads.selectors import lead_sla_status
@@ -107,6 +108,7 @@ class EnrolmentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             "title": f"Lead: {contact}",
             "contact": contact,
             "summary": summary,
+            "engagement": contact_engagement_explain(contact=contact),
             "forms": forms,
             "opts": self.model._meta,
             "can_override": may_qualify_without_evidence(request.user),
