@@ -10,6 +10,7 @@ from apps.reporting.reports import (  # noqa: F401 (each module registers its pa
     activity,
     cadences,
     capacity,
+    exceptions,
     icp,
     lead_response,
     returns,
