@@ -18,10 +18,11 @@ from apps.cadences import selectors
 from apps.cadences.forms import ActivityLogForm, DispositionForm, EnrolForm
 from apps.cadences.models import Cadence, CadenceStep, Enrolment, EnrolmentStep
 from apps.cadences.services import activity_create, enrolment_create, enrolment_step_skip
+from apps.campaigns.engagement import contact_engagement_explain
+from apps.campaigns.qualification import lead_disposition_with_criteria
 from apps.leads.models import LeadCycle
 from apps.leads.rules import may_qualify_without_evidence
 from apps.leads.selectors import lead_sla_status
-from apps.leads.services import lead_cycle_disposition
 from apps.people.models import Rep
 from apps.people.timezones import rep_zone
 from sdrops.access import contacts_for_lead_work, rep_for_user, reps_visible_to, scoped_rep_ids
@@ -107,6 +108,7 @@ class EnrolmentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             "title": f"Lead: {contact}",
             "contact": contact,
             "summary": summary,
+            "engagement": contact_engagement_explain(contact=contact),
             "forms": forms,
             "opts": self.model._meta,
             "can_override": may_qualify_without_evidence(request.user),
@@ -135,8 +137,9 @@ class EnrolmentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                 raise ValidationError("This lead has no open cycle to disposition.")
             data = form.cleaned_data
             try:
-                lead_cycle_disposition(cycle=cycle, disposition=data["disposition"], reason=data["reason"],
-                                       actor=actor, override=data["override"])
+                lead_disposition_with_criteria(
+                    cycle=cycle, disposition=data["disposition"], reason=data["reason"], actor=actor,
+                    override=data["override"], criteria_met=data["criteria_met"])
             except ValidationError as error:
                 if hasattr(error, "error_dict"):
                     for field, errors in error.message_dict.items():

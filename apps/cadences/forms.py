@@ -7,6 +7,7 @@ from django import forms
 
 from apps.accounts.models import ActivityType
 from apps.cadences.models import Cadence, EnrolmentStep
+from apps.campaigns.models import QualificationCriterion
 from apps.leads.models import DispositionReason, LeadCycle
 
 LOGGABLE_TYPES = [
@@ -44,8 +45,18 @@ class DispositionForm(forms.Form):
     )
     override = forms.BooleanField(
         required=False, label="Manager override",
-        help_text="Qualify without a meeting or opportunity (managers only).",
+        help_text="Qualify without a meeting or opportunity, or without a required criterion (managers only).",
     )
+    criteria_met = forms.MultipleChoiceField(
+        required=False, widget=forms.CheckboxSelectMultiple, label="Sales-ready criteria met",
+        help_text="For qualified: tick what this lead meets (ops keep the list; required ones must be met).",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["criteria_met"].choices = [
+            (c.code, f"{c.label}{' (required)' if c.required else ''}") for c in QualificationCriterion.objects.filter(active=True)
+        ]
 
     def clean(self):
         data = super().clean()

@@ -74,7 +74,8 @@ class LeadSummary:
 def lead_summary(*, contact, now: dt.datetime | None = None) -> LeadSummary:
     now = now or timezone.now()
     cycles = list(
-        LeadCycle.objects.filter(contact=contact).select_related("rep", "reason", "sla_policy").order_by("-number")
+        LeadCycle.objects.filter(contact=contact).select_related("rep", "reason", "sla_policy")
+        .prefetch_related("qualification_checks__criterion").order_by("-number")
     )
     current = next((c for c in cycles if c.state != LeadCycle.State.DISPOSITIONED), None)
     for cycle in cycles:

@@ -13,6 +13,7 @@ from apps.campaigns.models import (
     NurtureProgram,
     NurtureReasonProgram,
     OfferSlaPolicy,
+    QualificationCriterion,
 )
 from sdrops.access import alarms_visible_to, campaign_interactions_visible_to, nurture_entries_visible_to
 from sdrops.admin_scoping import ReadOnlyAdminMixin, ScopedAdminMixin
@@ -161,3 +162,10 @@ class AlarmAdmin(ScopedAdminMixin, admin.ModelAdmin):
         if not links:
             return "—"
         return format_html("<ul>{}</ul>", format_html_join("", '<li><a href="{}">{}</a></li>', links))
+
+
+@admin.register(QualificationCriterion)
+class QualificationCriterionAdmin(admin.ModelAdmin):
+    list_display = ["label", "code", "required", "active", "position"]
+    list_editable = ["required", "active", "position"]
+    prepopulated_fields = {"code": ["label"]}

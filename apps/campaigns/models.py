@@ -274,3 +274,48 @@ class Alarm(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class QualificationCriterion(models.Model):
+    """A sales-ready criterion a qualified lead is checked against (the Marketo document's
+    company fit, access to power, pain, timing — BANT-like). Ops edit the list; a *required*
+    one must be met to qualify unless a manager overrides, as for the evidence rule."""
+
+    code = models.SlugField(max_length=40, unique=True)
+    label = models.CharField(max_length=100)
+    help_text = models.CharField(max_length=255, blank=True)
+    required = models.BooleanField(default=False, help_text="Must be met to qualify (a manager may override).")
+    active = models.BooleanField(default=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        verbose_name_plural = "qualification criteria"
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class QualificationCheck(models.Model):
+    """Whether one criterion was met when a lead cycle was qualified or a meeting completed –
+    qualified; written once by `apps.campaigns.qualification.qualification_record`."""
+
+    cycle = models.ForeignKey("leads.LeadCycle", null=True, blank=True, on_delete=models.CASCADE, related_name="qualification_checks")
+    meeting = models.ForeignKey("meetings.Meeting", null=True, blank=True, on_delete=models.CASCADE, related_name="qualification_checks")
+    criterion = models.ForeignKey(QualificationCriterion, on_delete=models.PROTECT, related_name="checks")
+    met = models.BooleanField()
+    overridden_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                                      help_text="The manager who qualified although this required criterion was not met.")
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["criterion__position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["cycle", "criterion"], condition=Q(cycle__isnull=False), name="qualification_once_per_cycle"),
+            models.UniqueConstraint(fields=["meeting", "criterion"], condition=Q(meeting__isnull=False), name="qualification_once_per_meeting"),
+            models.CheckConstraint(condition=Q(cycle__isnull=False) | Q(meeting__isnull=False), name="qualification_check_of_something"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.criterion}: {'met' if self.met else 'not met'}"

@@ -342,7 +342,7 @@ def cohort_sql_history(scope: Scope) -> tuple[str, dict]:
         WITH q AS MATERIALIZED ({SQL_QUALIFIED_CYCLES}),
              b AS MATERIALIZED ({SQL_BREACHED_CYCLES}),
              cohort AS MATERIALIZED (
-                 SELECT c.id, c.rep_id, c.source, c.lead_type, {SQL_CYCLE_CAMPAIGN}, {SQL_FLAGS}
+                 SELECT c.id, c.rep_id, c.source, c.lead_type, c.assigned_at, {SQL_CYCLE_CAMPAIGN}, {SQL_FLAGS}
                  FROM people_leadcycle c
                  LEFT JOIN q ON q.cycle_id = c.id
                  LEFT JOIN b ON b.cycle_id = c.id

@@ -117,6 +117,51 @@ class ActivityLog(Report):
             Column("automated", "Automated", "text", "Sequences and robots: never counted in volume or as a response."),
             Column("subject", "Subject", "text"),
         ], list_rows, note="The latest 200 activities matching the filters, automated ones included.")
+        quadrant = activity_vs_results(scope=scope, pattern_rows=pattern_rows, rep_ids=rep_ids)
         chart = bar_chart(labels=[d.isoformat() for d in days], stacked=True,
                           datasets=[(known[pk], [by_rep_day[pk].get(d, 0) for d in days]) for pk in rep_ids])
-        return Result(tables=[patterns, volume, weeks, log], chart=chart)
+        return Result(tables=[patterns, quadrant, volume, weeks, log], chart=chart)
+
+
+QUADRANTS = {
+    (True, True): "Best practices",
+    (True, False): "Quality issue",
+    (False, False): "Effort issue",
+    (False, True): "Converting on low activity",
+}
+
+
+def activity_vs_results(*, scope, pattern_rows: list[dict], rep_ids: list[int]) -> Table:
+    """The weekly review's "compare activity to results" (seed 000): each rep's activity
+    against their MQL→SQL conversion, split at the team's median activity and the team's
+    overall conversion, one statement over the reporting cohort."""
+    funnel, total = s.funnel_sets(scope=scope)
+    by_rep = {row["rep_id"]: row for row in funnel}
+    activities = sorted(row["activities"] for row in pattern_rows)
+    middle = len(activities) // 2
+    median = (activities[middle] if len(activities) % 2 else (activities[middle - 1] + activities[middle]) / 2) if activities else 0
+    team_rate = rate(total["sql"], total["mql"])
+    rows, statuses = [], {}
+    for index, (pk, pattern) in enumerate(zip(rep_ids, pattern_rows, strict=True)):
+        funnel_row = by_rep.get(pk, {"mql": 0, "sql": 0})
+        conversion = rate(funnel_row["sql"], funnel_row["mql"])
+        if conversion is None or team_rate is None:
+            label = "No leads in the period"
+        else:
+            label = QUADRANTS[(pattern["activities"] >= median, conversion >= team_rate)]
+            statuses[(index, "quadrant")] = {"Best practices": "good", "Quality issue": "warn", "Effort issue": "bad"}.get(label, "")
+        rows.append({"rep": pattern["rep"], "activities": pattern["activities"], "mql": funnel_row["mql"],
+                     "sql": funnel_row["sql"], "conversion": conversion, "quadrant": label})
+    table = Table("quadrant", "Activity against results", [
+        Column("rep", "Rep", "text"),
+        Column("activities", "Activities", "int", f"Non-automated activities in the period; high at or above the team's median ({median:g})."),
+        Column("mql", "MQLs", "int", "Lead cycles assigned to the rep in the period."),
+        Column("sql", "SQLs", "int", "Of those, qualified."),
+        Column("conversion", "MQL→SQL", "pct", "SQLs ÷ MQLs; high at or above the team's overall rate"
+               + (f" ({team_rate * 100:.1f}%)." if team_rate is not None else "."), 0),
+        Column("quadrant", "Quadrant", "text", "High activity + high conversion = best practices; high activity + low "
+               "conversion = quality issue (coach research, personas, messaging); low activity + low conversion = effort "
+               "issue (time, tools, capacity); low activity + high conversion = converting on low activity."),
+    ], rows)
+    table.statuses = {key: value for key, value in statuses.items() if value}
+    return table

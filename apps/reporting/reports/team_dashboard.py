@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
+
+from apps.meetings.models import Opportunity
 from apps.reporting import selectors as s
 from apps.reporting.models import FunnelTargets
 from apps.reporting.reports.base import Report, pct_text, register
@@ -108,8 +112,89 @@ class TeamDashboard(Report):
         summary = [("MQLs", str(total["mql"])), ("SQLs", str(total["sql"])), ("Opps", str(total["opp"])),
                    ("MQL→SQL", pct_text(total["mql_sql"])), ("SQL→Opp", pct_text(total["sql_opp"])),
                    ("MQL→Opp", pct_text(total["mql_opp"])), ("Activities per day", f"{total['per_day']:.1f}")]
-        return Result(tables=[table], chart=chart, summary=summary,
+        comparison = period_comparison(scope=scope, total=total)
+        return Result(tables=[table, comparison], chart=chart, summary=summary,
                       notes=["Targets and warning thresholds are edited by ops under Reporting › Funnel targets."])
+
+
+TRAILING_PERIODS = 4
+
+
+def _shifted(scope, *, periods: int, length: int = 1):
+    """The scope moved back `periods` period lengths, spanning `length` periods."""
+    days = dt.timedelta(days=scope.days)
+    start = scope.start - days * periods
+    return dataclasses.replace(scope, date_from=scope.date_from - days * periods,
+                               date_to=scope.date_from - days * periods + days * length - dt.timedelta(days=1),
+                               start=start, end=start + days * length)
+
+
+def period_comparison(*, scope, total: dict) -> Table:
+    """The weekly review's comparison (seed 000: "MQL volume vs history", "deal value
+    averages"): this period against the one before it and the trailing average of the
+    TRAILING_PERIODS periods before this one, the previous included (same length each). Counts of the trailing window
+    are divided by its periods; its rates are pooled (its SQLs ÷ its MQLs). Three statements."""
+    previous_scope = _shifted(scope, periods=1)
+    trailing_scope = _shifted(scope, periods=TRAILING_PERIODS, length=TRAILING_PERIODS)
+    windows = {"now": scope, "previous": previous_scope, "trailing": trailing_scope}
+    # One statement: the trailing window's cohort (the previous period is its last part) and
+    # the deals that reached the pipeline in each window.
+    with_sql, params = s.cohort_sql(trailing_scope)
+    deal_rep = "" if scope.rep_ids is None else "AND sourcing_sdr_id = ANY(%(deal_reps)s)"
+    params.update(deal_reps=list(scope.rep_ids or []), p_start=previous_scope.start, p_end=previous_scope.end,
+                  d_start=trailing_scope.start, d_end=scope.end, n_start=scope.start)
+    window_filters = {"now": "pipeline_at >= %(n_start)s", "previous": "pipeline_at >= %(p_start)s AND pipeline_at < %(p_end)s",
+                      "trailing": "pipeline_at < %(n_start)s"}
+    deal_columns = ", ".join(
+        f"(SELECT avg(amount) FILTER (WHERE {f}) FROM deals) AS {key}_avg, (SELECT count(*) FILTER (WHERE {f}) FROM deals) AS {key}_n"
+        for key, f in window_filters.items())
+    sql = f"""{with_sql},
+        deals AS (SELECT amount, pipeline_at FROM {Opportunity._meta.db_table}
+                  WHERE pipeline_at >= %(d_start)s AND pipeline_at < %(d_end)s {deal_rep})
+        SELECT count(*) AS trailing_mql, count(*) FILTER (WHERE is_sql) AS trailing_sql,
+               count(*) FILTER (WHERE is_opp) AS trailing_opp,
+               count(*) FILTER (WHERE assigned_at >= %(p_start)s) AS previous_mql,
+               count(*) FILTER (WHERE is_sql AND assigned_at >= %(p_start)s) AS previous_sql,
+               count(*) FILTER (WHERE is_opp AND assigned_at >= %(p_start)s) AS previous_opp,
+               {deal_columns}
+        FROM cohort"""
+    row = s.fetch_dicts(sql, params)[0]
+    totals = {"now": total, **{key: {what: row[f"{key}_{what}"] for what in ("mql", "sql", "opp")} for key in ("previous", "trailing")}}
+    deals = {f"{key}_{what}": row[f"{key}_{what}"] for key in windows for what in ("avg", "n")}
+
+    def values(key):
+        row = totals[key]
+        divide = TRAILING_PERIODS if key == "trailing" else 1
+        return {"mql": row["mql"] / divide, "sql": row["sql"] / divide, "opp": row["opp"] / divide,
+                "mql_sql": rate(row["sql"], row["mql"]), "sql_opp": rate(row["opp"], row["sql"]),
+                "deals": deals[f"{key}_n"] / divide, "deal_value": deals[f"{key}_avg"]}
+
+    now, previous, trailing = values("now"), values("previous"), values("trailing")
+    labels = {"mql": ("MQLs", "num"), "sql": ("SQLs", "num"), "opp": ("Opps", "num"), "mql_sql": ("MQL→SQL", "pct"),
+              "sql_opp": ("SQL→Opp", "pct"), "deals": ("Opportunities in the pipeline", "num"),
+              "deal_value": ("Average deal value", "num")}
+
+    def change(a, b):
+        return None if a is None or b is None else float(a) - float(b)
+
+    rows = [{"metric": label, "now": now[key], "previous": previous[key], "change": change(now[key], previous[key]),
+             "trailing": trailing[key], "vs_trailing": change(now[key], trailing[key])}
+            for key, (label, kind) in labels.items()]
+    for row, (_key, (_label, kind)) in zip(rows, labels.items(), strict=True):
+        if kind == "pct":
+            for field in ("now", "previous", "change", "trailing", "vs_trailing"):
+                row[field] = None if row[field] is None else round(row[field] * 100, 1)
+    return Table("comparison", "This period against the previous one and the trailing average", [
+        Column("metric", "Measure", "text"),
+        Column("now", "This period", "num", f"{scope.date_from} – {scope.date_to}. Rates in %.", 1),
+        Column("previous", "Previous period", "num", f"{previous_scope.date_from} – {previous_scope.date_to}, as long as this one.", 1),
+        Column("change", "Change", "num", "This period − previous (rates: percentage points).", 1),
+        Column("trailing", f"Trailing average ({TRAILING_PERIODS} periods)", "num",
+               f"{trailing_scope.date_from} – {trailing_scope.date_to}: counts ÷ {TRAILING_PERIODS}; rates pooled over the "
+               "window (its SQLs ÷ its MQLs); the average deal value over all its opportunities.", 1),
+        Column("vs_trailing", "vs trailing", "num", "This period − trailing average (rates: percentage points).", 1),
+    ], rows, note="MQLs, SQLs and Opps as in the funnel (cycles assigned in each window); opportunities in the pipeline "
+                  "and their average amount by the day they reached the pipeline stage, sourced by the SDRs in scope.")
 
 
 # Pages over the other apps' models, registered in the order managers read them.

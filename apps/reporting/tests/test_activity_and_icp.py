@@ -142,7 +142,8 @@ def test_activity_and_icp_query_counts_are_bounded(report, manager, team, django
             act(rep, account, "call", at(3))
             act(rep, None, "deal_created", at(4))
     report(manager, "activity", **PERIOD)
-    with django_assert_max_num_queries(20):
+    # 21: the activity-against-results 2×2 adds one statement (the reporting cohort per rep).
+    with django_assert_max_num_queries(21):
         assert report(manager, "activity", **PERIOD).status_code == 200
     with django_assert_max_num_queries(18):
         assert report(manager, "icp-coverage", **PERIOD).status_code == 200
@@ -187,3 +188,30 @@ def test_activity_log_csv_neutralises_every_formula_prefix(report, manager, sdr)
     export = report(manager, "activity", export="log", **PERIOD).content.decode()
     accounts = {row[3] for row in csv_table(export)[1:]}
     assert accounts == {"'=cmd()", "'+1+1", "'-2", "'@SUM(A1)", "'\tTabbed", "'\rReturn", "Plain"}
+
+
+def test_activity_against_results_puts_each_rep_in_the_seeds_quadrant(report, manager, team, sdr, tia, ae, activity_week):
+    from apps.reporting.tests.conftest import make_cycle, make_meeting
+
+    rex = RepFactory(role=Rep.Role.SDR, team=team, manager=manager, owner_name="Rex Rest")
+    lou = RepFactory(role=Rep.Role.SDR, team=team, manager=manager, owner_name="Lou Light")
+    act(lou, None, "call", at(5))
+    # MQLs / SQLs: Sam 4 / 0, Tia 2 / 1, Rex 2 / 0, Lou 1 / 1 → team 2 of 9 = 22.2%.
+    for rep, leads, qualified in ((sdr, 4, 0), (tia, 2, 1), (rex, 2, 0), (lou, 1, 1)):
+        for i in range(leads):
+            cycle = make_cycle(rep, at(3), touch=at(3, 13))
+            if i < qualified:  # an SQL: a Completed – Qualified meeting in the cycle
+                make_meeting(sdr=rep, ae=ae, scheduled_at=at(4), cycle=cycle, status="completed_qualified")
+    html = report(manager, "activity", **PERIOD).content.decode()
+    table = html_table(html, "quadrant")
+    col = {name: i for i, name in enumerate(table[0])}
+    rows = {row[0]: [row[col[k]] for k in ("Activities", "MQLs", "SQLs", "MQL→SQL", "Quadrant")] for row in table[1:]}
+    # Activities 7, 5, 0, 1 → median (1 + 5) / 2 = 3.
+    assert rows == {
+        "Sam Seller": ["7", "4", "0", "0%", "Quality issue"],
+        "Tia Teammate": ["5", "2", "1", "50%", "Best practices"],
+        "Rex Rest": ["0", "2", "0", "0%", "Effort issue"],
+        "Lou Light": ["1", "1", "1", "100%", "Converting on low activity"],
+    }
+    assert "team&#x27;s median (3)" in html and "(22.2%)" in html
+    assert csv_table(report(manager, "activity", export="quadrant", **PERIOD).content.decode()) == table

@@ -150,3 +150,39 @@ def test_dashboard_query_count_is_bounded(report, manager, sdr, ae, django_asser
     report(manager, "team-dashboard", **PERIOD)
     with django_assert_max_num_queries(20):
         assert report(manager, "team-dashboard", **PERIOD).status_code == 200
+
+
+def test_the_period_is_compared_with_the_previous_one_and_the_trailing_average(report, manager, sdr, ae):
+    def opportunity(cycle, day, amount, month=3):
+        opp = make_opportunity(account=cycle.contact.account, owner=ae, sourcing_sdr=sdr, stage="pipeline",
+                               created_at=at(day, month=month), pipeline_at=at(day, month=month) + H, amount=Decimal(amount))
+        make_meeting(sdr=sdr, ae=ae, scheduled_at=at(day, month=month), cycle=cycle, status="completed_qualified",
+                     opportunity=opp)
+
+    # This period (Mar 2-8): 3 MQLs, 1 SQL with two deals in the pipeline: 10,000 and 20,000 → average 15,000.
+    now = [make_cycle(sdr, at(3), touch=at(3) + H) for _ in range(3)]
+    opportunity(now[0], 4, "10000")
+    make_opportunity(account=now[1].contact.account, owner=ae, sourcing_sdr=sdr, stage="pipeline",
+                     created_at=at(5), pipeline_at=at(5) + H, amount=Decimal("20000"))
+    # Previous (Feb 23 - Mar 1): 1 MQL, qualified, its deal 4,000. Earlier in the trailing window
+    # (Feb 2 - Mar 1): 3 more MQLs, none qualified, a deal of 8,000 from an older lead.
+    previous = make_cycle(sdr, at(24, month=2), touch=at(24, month=2) + H)
+    opportunity(previous, 25, "4000", month=2)
+    for day in (3, 10, 17):
+        make_cycle(sdr, at(day, month=2), touch=at(day, month=2) + H)
+    make_opportunity(account=now[2].contact.account, owner=ae, sourcing_sdr=sdr, stage="pipeline",
+                     created_at=at(10, month=2), pipeline_at=at(10, month=2) + H, amount=Decimal("8000"))
+    html = report(manager, "team-dashboard", **PERIOD).content.decode()
+    table = html_table(html, "comparison")
+    assert table[0] == ["Measure", "This period", "Previous period", "Change", "Trailing average (4 periods)", "vs trailing"]
+    rows = {row[0]: row[1:] for row in table[1:]}
+    # Trailing window: 4 MQLs ÷ 4 = 1.0; 1 SQL ÷ 4 = 0.3 (0.25); MQL→SQL pooled 1 / 4 = 25%; deals 2 ÷ 4, average 6,000.
+    assert rows["MQLs"] == ["3.0", "1.0", "2.0", "1.0", "2.0"]
+    assert rows["SQLs"] == ["1.0", "1.0", "0.0", "0.2", "0.8"]
+    assert rows["MQL→SQL"] == ["33.3", "100.0", "-66.7", "25.0", "8.3"]
+    assert rows["Opportunities in the pipeline"] == ["2.0", "1.0", "1.0", "0.5", "1.5"]
+    assert rows["Average deal value"] == ["15000.0", "4000.0", "11000.0", "6000.0", "9000.0"]
+    assert "2026-02-02 – 2026-03-01" in html and "2026-02-23 – 2026-03-01" in html
+    # The CSV is the same table, a leading "-" neutralised against formula injection.
+    neutralised = [[f"'{cell}" if cell.startswith("-") else cell for cell in row] for row in table[1:]]
+    assert csv_table(report(manager, "team-dashboard", export="comparison", **PERIOD).content.decode())[1:] == neutralised
