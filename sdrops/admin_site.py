@@ -5,6 +5,8 @@ from django.template.response import TemplateResponse
 from django.urls import path
 
 from apps.reporting.urls import report_urls
+from apps.workspace import views as workspace_views
+from sdrops.admin_permissions import PermissionAnswers, backends_are_plain
 
 
 class SdropsAdminSite(admin.AdminSite):
@@ -32,8 +34,6 @@ class SdropsAdminSite(admin.AdminSite):
     def _build_app_dict(self, request, label=None):
         """Django's app list, with the user's permission questions answered from one look at
         their permissions (sdrops/admin_permissions.py says why and when it steps aside)."""
-        from sdrops.admin_permissions import PermissionAnswers, backends_are_plain
-
         user = request.user
         if not user.is_authenticated or not backends_are_plain():
             return super()._build_app_dict(request, label)
@@ -45,29 +45,19 @@ class SdropsAdminSite(admin.AdminSite):
 
     def index(self, request, extra_context=None):
         """Each role's home (apps/workspace): the first page after login."""
-        from apps.workspace.views import home_view  # lazy: the site is built before the apps load
-
-        return home_view(self, request)
+        return workspace_views.home_view(self, request)
 
     def search_view(self, request):
-        from apps.workspace.views import search_view  # lazy: the site is built before the apps load
-
-        return search_view(self, request)
+        return workspace_views.search_view(self, request)
 
     def account_record_view(self, request, pk):
-        from apps.workspace.views import account_record_view  # lazy: the site is built before the apps load
-
-        return account_record_view(self, request, pk)
+        return workspace_views.account_record_view(self, request, pk)
 
     def contact_record_view(self, request, pk):
-        from apps.workspace.views import contact_record_view  # lazy: the site is built before the apps load
-
-        return contact_record_view(self, request, pk)
+        return workspace_views.contact_record_view(self, request, pk)
 
     def profile_view(self, request):
-        from apps.workspace.views import profile_view  # lazy: the site is built before the apps load
-
-        return profile_view(self, request)
+        return workspace_views.profile_view(self, request)
 
     def jobs_view(self, request):
         """The django-q2 clusters that are running (from their heartbeat in the shared

@@ -13,7 +13,8 @@ import math
 from django.db.models import Count, Max, Q
 
 from apps.accounts.models import Account, Activity, ActivityType
-from apps.leads.models import SlaBreach
+from apps.leads.business_hours import holidays_between
+from apps.leads.models import SlaBreach, SlaPolicy
 from apps.meetings.models import Meeting, Opportunity
 from apps.people.models import Rep
 from apps.reporting import rollup_reads as kept
@@ -509,9 +510,6 @@ SQL_OFF_HOURS = """
 def _holiday_pairs(*, scope: Scope) -> tuple[list[int], list[dt.date]]:
     """(policy id, day) for each public holiday of the policies with a holiday country, over the
     period (a day either side: a rep's local date can differ from the server's)."""
-    from apps.leads.business_hours import holidays_between
-    from apps.leads.models import SlaPolicy
-
     ids, days = [], []
     first, last = scope.date_from - dt.timedelta(days=1), scope.date_to + dt.timedelta(days=1)
     for pk, country, subdivision in SlaPolicy.objects.exclude(holiday_country="").values_list(

@@ -17,11 +17,10 @@ from apps.leads import events
 from apps.leads.models import ExceptionReason, LeadCycle, LeadCycleEvent
 from apps.leads.rules import may_mark_exception
 from apps.people.actors import actor_scope_user, actor_user
+from sdrops.access import lead_cycles_visible_to, scoped_rep_ids
 
 
 def _locked_in_scope(*, cycle_id: int, actor) -> LeadCycle:
-    from sdrops.access import lead_cycles_visible_to, scoped_rep_ids
-
     user = actor_scope_user(actor)
     if not may_mark_exception(user):
         raise PermissionDenied("Only a manager or ops may mark a lead cycle an exception or clear the mark.")
