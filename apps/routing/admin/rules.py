@@ -37,6 +37,9 @@ class RulesOfEngagementAdmin(SettingsHistoryAdminMixin, RecordedChangesMixin, ad
         ("Retrieval", {"fields": ["inactivity_days", "meaningful_activity_types"]}),
         ("Rest", {"fields": ["rest_days", "rest_days_by_reason"]}),
         ("Exempt from retrieval", {"fields": ["exempt_open_opportunity", "exempt_meeting_scheduled", "exempt_pending_return"]}),
+        ("Ramp: a growing book", {"fields": ["starter_accounts_per_ae", "starter_accounts_by_segment", "ramp_growth_step",
+                                              "ramp_inbound"]}),
+        ("Credits", {"fields": ["credit_reasons"]}),
         ("History", {"fields": ["change_history", "updated_at"]}),
     ]
 
@@ -77,9 +80,14 @@ class RulesChangeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 class RoutingRuleMemberInline(admin.TabularInline):
     model = RoutingRuleMember
     extra = 1
-    fields = ["rep", "order", "weight", "current_weight"]
-    readonly_fields = ["current_weight"]
+    fields = ["rep", "order", "rep_weight", "current_weight", "leave_turns", "credit_turns"]
+    readonly_fields = ["rep_weight", "current_weight", "leave_turns", "credit_turns"]
     autocomplete_fields = ["rep"]
+
+    @admin.display(description="weight")
+    def rep_weight(self, obj):
+        """One weight: the rep's own (People → Reps, the reps CSV, the API)."""
+        return obj.rep.routing_weight if obj.pk else "the rep's routing weight"
 
 
 @admin.register(RoutingRule)
@@ -94,6 +102,7 @@ class RoutingRuleAdmin(RecordedChangesMixin, admin.ModelAdmin):
         (None, {"fields": ["name", "position", "active", "strategy"]}),
         ("Conditions (empty = any; the first matching rule wins)", {
             "fields": ["segments", "regions", "countries", "sources", "lead_types", "tiers"]}),
+        ("Conditions on the person (checked before the account's owner)", {"fields": ["seniorities", "personas"]}),
         ("History", {"fields": ["change_history"]}),
     ]
 
@@ -108,7 +117,8 @@ class RoutingRuleAdmin(RecordedChangesMixin, admin.ModelAdmin):
     def conditions(self, obj):
         parts = [f"{label}: {', '.join(values)}" for label, values in [
             ("segment", obj.segments), ("region", obj.regions), ("country", obj.countries),
-            ("source", obj.sources), ("lead type", obj.lead_types), ("tier", obj.tiers)] if values]
+            ("source", obj.sources), ("lead type", obj.lead_types), ("tier", obj.tiers),
+            ("seniority", obj.seniorities), ("persona", obj.personas)] if values]
         return "; ".join(parts) or "any (fallback)"
 
     def save_formset(self, request, form, formset, change):
@@ -117,7 +127,7 @@ class RoutingRuleAdmin(RecordedChangesMixin, admin.ModelAdmin):
             RulesChange.objects.create(
                 object_type=RoutingRule._meta.verbose_name, object_id=form.instance.pk, object_repr=str(form.instance),
                 action="reps changed",
-                changes={"reps": [None, [f"{m.rep} ×{m.weight}" for m in form.instance.members.select_related("rep")]]},
+                changes={"reps": [None, [f"{m.rep} ×{m.rep.routing_weight}" for m in form.instance.members.select_related("rep")]]},
                 actor=request.user,
             )
 
