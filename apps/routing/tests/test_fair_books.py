@@ -7,6 +7,7 @@ from collections import Counter
 
 import pytest
 import time_machine
+from django.utils import timezone
 
 from apps.accounts.imports.services import import_run
 from apps.accounts.models import Account
@@ -55,7 +56,7 @@ def test_away_owner_who_is_also_a_member_is_listed_once(team):
     rule_with([a, b])
     account = AccountFactory(domain="held.com")
     account_set_owner(account=account, to_rep=a, reason="manual")
-    Rep.objects.filter(pk=a.pk).update(out_of_office_from=dt.date.today() - dt.timedelta(days=1))
+    Rep.objects.filter(pk=a.pk).update(out_of_office_from=timezone.localdate() - dt.timedelta(days=1))
     decision = lead_route(contact=lead("x@held.com"))
     assert decision.rep == b
     assert decision.skipped == [{"rep_id": a.pk, "rep": a.owner_name, "reason": "out_of_office"}]
