@@ -11,7 +11,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from apps.leads import events, notifications
-from apps.leads.models import LeadCycle, LeadCycleEvent, SlaBreach
+from apps.leads.models import LeadCycle, LeadCycleEvent, SlaBreach, SlaPolicy
 from apps.leads.services.cycles import _event
 from apps.leads.services.sla_clock import lead_cycle_response_time, sla_clock_start
 from apps.people.models import Rep
@@ -42,11 +42,15 @@ def lead_cycles_past_sla(*, now: dt.datetime | None = None) -> list[int]:
     """Untouched assigned cycles past their target (reminder due) or maximum (escalation)."""
     now = now or timezone.now()
     handled = SlaBreach.objects.filter(cycle_id=OuterRef("pk"), assigned_at=OuterRef("assigned_at"))
+    # A rep out of office under a re-assigning leave policy hands their untouched leads on at once.
+    away = Q(sla_policy__on_leave=SlaPolicy.OnLeave.REASSIGN,
+             rep__in=Rep.objects.out_of_office(timezone.localdate(now)).values("pk"))
     return list(
         LeadCycle.objects.filter(state=LeadCycle.State.ASSIGNED, first_touch_at__isnull=True)
         .filter(
             Q(sla_maximum_at__lte=now) & ~Exists(handled.filter(kind=SlaBreach.Kind.MAXIMUM))
             | Q(sla_target_at__lte=now) & ~Exists(handled.filter(kind=SlaBreach.Kind.TARGET))
+            | away
         )
         .order_by("pk")
         .values_list("pk", flat=True)
@@ -112,6 +116,21 @@ def lead_cycle_sla_enforce(*, cycle_id: int, now: dt.datetime | None = None) -> 
         )
         if cycle is None:
             return "skipped"
+        leave = _leave_policy(cycle, now=now)
+        if leave == "paused":
+            return "paused"
+        if leave == "reassign":
+            new_rep = _next_rep_for(cycle)
+            if new_rep is None:
+                return "skipped"
+            old_rep = _reassign(cycle, new_rep=new_rep, now=now, note="Rep out of office (SLA policy: re-assign on leave)",
+                                account_note=f"Lead {cycle.contact}: {cycle.rep} out of office")
+            events.lead_change_send(
+                events.LEAD_ASSIGNED,
+                lambda: {**events.cycle_data(cycle), "from_rep": events.rep_data(old_rep), "reason": "sla_reassignment"},
+                now,
+            )
+            return "reassigned"
         done = set(SlaBreach.objects.filter(cycle=cycle, assigned_at=cycle.assigned_at).values_list("kind", flat=True))
         if cycle.sla_maximum_at and cycle.sla_maximum_at <= now and SlaBreach.Kind.MAXIMUM not in done:
             return _escalate(cycle, now=now, notifications=notifications)
@@ -130,10 +149,39 @@ def lead_cycle_sla_enforce(*, cycle_id: int, now: dt.datetime | None = None) -> 
     return "skipped"
 
 
-def _escalate(cycle: LeadCycle, *, now: dt.datetime, notifications) -> str:
-    from apps.accounts.models import OwnershipReason
-    from apps.accounts.services import account_set_owner
+def leave_overlap(*, rep: Rep | None, since: dt.datetime, now: dt.datetime) -> dt.timedelta:
+    """How much of [since, now] the rep spent out of office (their recorded leave, whole days
+    in the server's zone)."""
+    if rep is None or rep.out_of_office_from is None:
+        return dt.timedelta(0)
+    zone = timezone.get_current_timezone()
+    start = dt.datetime.combine(rep.out_of_office_from, dt.time.min, tzinfo=zone)
+    end = now if rep.out_of_office_to is None else min(
+        now, dt.datetime.combine(rep.out_of_office_to + dt.timedelta(days=1), dt.time.min, tzinfo=zone))
+    return max(dt.timedelta(0), end - max(start, since))
 
+
+def _leave_policy(cycle: LeadCycle, *, now: dt.datetime) -> str:
+    """Leave that costs nobody (issue 18), by the cycle's SLA policy (on_leave): while the
+    rep is out of office the clock is paused ("paused") or the lead is re-assigned at once
+    ("reassign"); back from leave, a paused clock's deadlines move on by the leave's overlap
+    with the assignment (on the locked copy, so the checks below see them). "" otherwise."""
+    rep = cycle.rep
+    if rep is None:
+        return ""
+    policy = cycle.sla_policy
+    on_leave = policy.on_leave if policy is not None else SlaPolicy.OnLeave.PAUSE
+    if rep.is_out_of_office(timezone.localdate(now)):
+        return "reassign" if on_leave == SlaPolicy.OnLeave.REASSIGN else "paused"
+    if on_leave == SlaPolicy.OnLeave.PAUSE and cycle.assigned_at is not None:
+        paused = leave_overlap(rep=rep, since=cycle.assigned_at, now=now)
+        if paused:
+            cycle.sla_target_at = cycle.sla_target_at and cycle.sla_target_at + paused
+            cycle.sla_maximum_at = cycle.sla_maximum_at and cycle.sla_maximum_at + paused
+    return ""
+
+
+def _escalate(cycle: LeadCycle, *, now: dt.datetime, notifications) -> str:
     old_rep = cycle.rep
     try:
         with transaction.atomic():
@@ -157,23 +205,7 @@ def _escalate(cycle: LeadCycle, *, now: dt.datetime, notifications) -> str:
         events.lead_change_send(events.LEAD_SLA_BREACHED, lambda: events.breach_data(breach, cycle), now)
         transaction.on_commit(lambda: notifications.sla_escalation(breach_id=breach.pk))
         return "escalated"
-    account = cycle.contact.account
-    if account is not None and account.owner_id != new_rep.pk:
-        account_set_owner(
-            account=account, to_rep=new_rep, reason=OwnershipReason.SLA_REASSIGNMENT,
-            note=f"Lead {cycle.contact} untouched past the {cycle.sla_policy or 'SLA'} maximum",
-        )
-    cycle.rep = new_rep
-    cycle.assigned_at = now
-    cycle.reassignment_count += 1
-    sla_clock_start(cycle)
-    cycle.save(update_fields=["rep", "assigned_at", "reassignment_count", "sla_policy", "sla_target_at", "sla_maximum_at"])
-    _event(cycle, LeadCycleEvent.Kind.REASSIGNED, from_state=cycle.state, from_rep=old_rep, at=now,
-           note="Past maximum response time")
-    from apps.cadences.models import Enrolment
-
-    # The cadence's remaining steps are the new rep's to do (their today list).
-    Enrolment.objects.filter(contact_id=cycle.contact_id, state=Enrolment.State.ACTIVE).update(rep=new_rep)
+    _reassign(cycle, new_rep=new_rep, now=now, note="Past maximum response time")
     breach.reassigned_to = new_rep
     breach.save(update_fields=["reassigned_to"])
     events.lead_change_send(events.LEAD_SLA_BREACHED, lambda: events.breach_data(breach, cycle), now)
@@ -184,5 +216,32 @@ def _escalate(cycle: LeadCycle, *, now: dt.datetime, notifications) -> str:
     )
     transaction.on_commit(lambda: notifications.sla_escalation(breach_id=breach.pk))
     return "reassigned"
+
+
+def _reassign(cycle: LeadCycle, *, new_rep: Rep, now: dt.datetime, note: str, account_note: str = "") -> Rep | None:
+    """Hand the cycle (and its account, and the cadence's remaining steps) to `new_rep`, with
+    a new clock; the assignment event goes out with the change."""
+    from apps.accounts.models import OwnershipReason
+    from apps.accounts.services import account_set_owner
+
+    old_rep = cycle.rep
+    account = cycle.contact.account
+    if account is not None and account.owner_id != new_rep.pk:
+        account_set_owner(
+            account=account, to_rep=new_rep, reason=OwnershipReason.SLA_REASSIGNMENT,
+            note=account_note or f"Lead {cycle.contact} untouched past the {cycle.sla_policy or 'SLA'} maximum",
+        )
+    cycle.rep = new_rep
+    cycle.assigned_at = now
+    cycle.reassignment_count += 1
+    sla_clock_start(cycle)
+    cycle.save(update_fields=["rep", "assigned_at", "reassignment_count", "sla_policy", "sla_target_at", "sla_maximum_at"])
+    _event(cycle, LeadCycleEvent.Kind.REASSIGNED, from_state=cycle.state, from_rep=old_rep, at=now,
+           note=note)
+    from apps.cadences.models import Enrolment
+
+    # The cadence's remaining steps are the new rep's to do (their today list).
+    Enrolment.objects.filter(contact_id=cycle.contact_id, state=Enrolment.State.ACTIVE).update(rep=new_rep)
+    return old_rep
 
 
