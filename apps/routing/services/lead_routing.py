@@ -88,9 +88,9 @@ def _pick_rotation(rule: RoutingRule, members, *, on, exclude, weighted: bool) -
     times the ramp's inbound weight (RulesOfEngagement.ramp_inbound). A member skipped for
     being out of office is owed the share of the pick they would have had (leave_turns); a
     credit owes a whole turn (credit_turns). A member owing turns takes part at double
-    weight, and each pick at double weight repays its extra share — so a rep back from leave
-    catches up over the next rounds instead of in a burst (in a rotation of three equal reps:
-    two of every four leads, never two in a row)."""
+    weight, and the debt stays exact — fair share minus leads received: each lead adds their
+    share, each lead they get takes one off — so a rep back from leave catches up over the
+    next rounds instead of in a burst, and never takes two leads in a row while catching up."""
     eligible, skipped = _eligible(members, on=on, exclude=exclude)
     if weighted:
         for member in [m for m in eligible if m.rep.routing_weight == 0]:
@@ -115,24 +115,36 @@ def _pick_rotation(rule: RoutingRule, members, *, on, exclude, weighted: bool) -
     chosen = ranked[0]
     notes = []
     last = (list(getattr(chosen, "recent_reps", None) or []) or [None])[0]
-    if boosted[chosen.pk] != normal[chosen.pk] and chosen.rep_id == last and len(ranked) > 1:
-        # No burst: a rep catching up never takes two leads in a row.
-        notes.append(f"{chosen.rep} (catching up) had the rule's last lead and waits a turn")
+    catching_up = boosted[chosen.pk] != normal[chosen.pk]
+    hold_back = (catching_up and len(ranked) > 1) or (not weighted and len(ranked) > 2)
+    if chosen.rep_id == last and hold_back:
+        # No burst: a rep catching up never takes two leads in a row, nor does anyone in a
+        # plain rotation of three or more (the state a catch-up leaves behind could allow it).
+        notes.append(f"{chosen.rep}{' (catching up)' if catching_up else ''} had the rule's last lead and waits a turn")
         chosen = ranked[1]
     chosen.current_weight -= boosted_total
-    if boosted[chosen.pk] != normal[chosen.pk]:
-        owed_before = _owed(chosen)
-        why = " and ".join(w for w, v in (("leave", chosen.leave_turns), ("credits", chosen.credit_turns)) if v > OWED_EPSILON)
-        repay = 1 - (normal[chosen.pk] * boosted_total) / (boosted[chosen.pk] * normal_total)
-        from_credit = min(repay, chosen.credit_turns)
-        chosen.credit_turns -= from_credit
-        chosen.leave_turns = max(0.0, chosen.leave_turns - (repay - from_credit))
+    # The debt is exact: fair share − leads received. Each lead, a member who owes gets
+    # their share (weight ÷ the round's weights) added, and the one picked one lead taken off.
+    for member in eligible:
+        if boosted[member.pk] == normal[member.pk]:
+            continue
+        delta = normal[member.pk] / normal_total - (1 if member is chosen else 0)
+        if member is chosen:
+            why = " and ".join(w for w, v in (("leave", member.leave_turns), ("credits", member.credit_turns))
+                               if v > OWED_EPSILON)
+            notes.append(f"catching up {_owed(member):.1f} turn(s) owed for {why} at double weight")
+            if without_boost is not chosen:
+                notes.append(f"without the catch-up {without_boost.rep} was next")
+            from_credit = min(-delta, member.credit_turns)
+            member.credit_turns -= from_credit
+            member.leave_turns = max(0.0, member.leave_turns - (-delta - from_credit))
+        elif member.credit_turns > OWED_EPSILON:
+            member.credit_turns += delta
+        else:
+            member.leave_turns += delta
         for name in ("credit_turns", "leave_turns"):
-            if getattr(chosen, name) < OWED_EPSILON:
-                setattr(chosen, name, 0.0)
-        notes.append(f"catching up {owed_before:.1f} turn(s) owed for {why} at double weight")
-        if without_boost is not chosen:
-            notes.append(f"without the catch-up {without_boost.rep} was next")
+            if getattr(member, name) < OWED_EPSILON:
+                setattr(member, name, 0.0)
     if weighted and len({m.rep.routing_weight for m in eligible}) > 1:
         notes.append(f"weight {chosen.rep.routing_weight:g}")
     ramp = selectors.ramp_inbound_weight(rep=chosen.rep, on=on)

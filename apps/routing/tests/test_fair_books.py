@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from apps.accounts.imports.services import import_run
 from apps.accounts.models import Account
-from apps.accounts.services import account_set_owner
+from apps.accounts.services import account_owners_set, account_set_owner
 from apps.accounts.tests.factories import AccountFactory
 from apps.people.models import Contact, Rep
 from apps.people.tests.factories import ContactFactory, RepFactory, TeamFactory
@@ -171,3 +171,45 @@ def test_inbound_weighs_ramping_reps_by_the_setting(team):
         rule.members.update(current_weight=0, leave_turns=0)
         picks = [d.rep for d in route_many(10, "quarter")]
     assert picks.count(month2) == 2
+
+
+def test_credits_after_a_returned_duplicate_and_a_no_show(team):
+    """Ana's routed lead turns out a duplicate (return approved: merged into her other
+    account, which takes over the lead's routing decision) and a meeting she booked there is
+    a no-show: two credits, each with its reason, each one turn back in the rotation that
+    routed the lead: she is owed 2 turns. The debt is fair share − leads received, so over
+    the next 18 leads (6 each) she gets 6 + 2 = 8 and Bo and Cy 5 each, never two in a row.
+    In the next distribution her two credits are her first picks: the two best pool accounts."""
+    from apps.meetings.services import meeting_disposition
+    from apps.meetings.tests.factories import MeetingFactory
+    from apps.routing.models import RoutingCredit
+    from apps.routing.services import return_approve, return_file
+
+    ana, bo, cy = (RepFactory(role=Rep.Role.SDR, team=team, segment="smb", capacity=50, owner_name=n)
+                   for n in ("Ana", "Bo", "Cy"))
+    rule = rule_with([ana, bo, cy])
+    first = lead_route(contact=lead("x@dupe-co.com"))
+    assert first.rep == ana
+    survivor = AccountFactory(domain="dupe-corp.com")
+    account_set_owner(account=survivor, to_rep=ana, reason="manual")
+    request = return_file(account=first.account, rep=ana, reason="duplicate", duplicate_of=survivor)
+    return_approve(return_request=request)
+    credit = RoutingCredit.objects.get(rep=ana)
+    assert (credit.reason, credit.rule, credit.return_request) == ("duplicate", rule, request)
+    assert RoutingRuleMember.objects.get(rule=rule, rep=ana).credit_turns == 1
+    meeting = MeetingFactory(sdr=ana, account=survivor, contact=ContactFactory(account=survivor),
+                             scheduled_at=timezone.now() - dt.timedelta(hours=2))
+    meeting_disposition(meeting=meeting, outcome="no_show", actor=meeting.ae)
+    assert sorted(RoutingCredit.objects.filter(rep=ana).values_list("reason", flat=True)) == ["duplicate", "meeting_no_show"]
+    assert RoutingRuleMember.objects.get(rule=rule, rep=ana).credit_turns == 2
+    picks = [d.rep for d in route_many(18, "after")]
+    assert Counter(picks) == {ana: 8, bo: 5, cy: 5} and not any(x == y == ana for x, y in zip(picks, picks[1:], strict=False))
+    assert RoutingRuleMember.objects.get(rule=rule, rep=ana).credit_turns == 0
+    assert any("owed for credits" in d.explanation for d in RoutingDecision.objects.filter(rep=ana))
+    pool = [ScoredAccountFactory(segment="smb", total_score=s) for s in (95, 90, 60, 50, 40, 30)]
+    account_owners_set(changes=[(pk, None) for pk in Account.objects.filter(owner__in=[ana, bo, cy])
+                                .values_list("pk", flat=True)], reason="manual")
+    distribution = distribution_run()
+    assert set(Account.objects.filter(owner=ana, pk__in=[a.pk for a in pool[:2]]).values_list("pk", flat=True)) == {
+        pool[0].pk, pool[1].pk}
+    assert RoutingCredit.objects.filter(rep=ana, slot_used_in=distribution).count() == 2

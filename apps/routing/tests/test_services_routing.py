@@ -246,7 +246,7 @@ def test_rep_back_from_leave_catches_up_without_a_burst(sdrs):
     member = RoutingRuleMember.objects.get(rule=rule, rep=away)
     assert member.leave_turns == 0
     catch_up = RoutingDecision.objects.filter(rep=away).order_by("id").first()
-    assert "catching up 3.0 turn(s) owed for leave" in catch_up.explanation
+    assert "turn(s) owed for leave at double weight" in catch_up.explanation
     assert [d.rep for d in route_many(3, "c")].count(away) == 1  # then one turn a round again
 
 
