@@ -226,6 +226,19 @@ def account_domain_clean(value: str, *, account: Account | None = None) -> str:
     return domain
 
 
+def account_domain_from_website(website: str, *, account: Account | None = None) -> str:
+    """The domain a website names, checked like a typed domain. An account given only a
+    website gets its domain from it, as the CSV import does: without a domain no lead or
+    signal can ever match the account. Errors are the website's."""
+    try:
+        return account_domain_clean(website, account=account)
+    except ValidationError as error:
+        raise ValidationError({"website": [
+            f"{message} Give the account's domain, or a website under the company's own domain."
+            for message in error.messages
+        ]})
+
+
 def account_create(
     *,
     name: str,
@@ -244,6 +257,8 @@ def account_create(
                 account.domain = account_domain_clean(domain)
             except ValidationError as error:
                 raise ValidationError({"domain": error.messages})
+        elif (fields.get("website") or "").strip():
+            account.domain = account_domain_from_website(fields["website"])
         # Unique and check constraints are not re-validated here, each would be a query: the
         # domain was just checked against every account and alias (and the database keeps
         # it unique), and the revenue check is also the field's validator.

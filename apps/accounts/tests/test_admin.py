@@ -224,3 +224,19 @@ def test_user_without_rep_sees_nothing(client, books):
     user = get_user_model().objects.create_user("nobody", password="pw", is_staff=True)
     client.force_login(user)
     assert client.get(reverse("admin:accounts_account_changelist")).status_code == 403
+
+
+def test_admin_add_form_takes_the_domain_from_the_website(client, ops, books):
+    client.force_login(ops.user)
+    form = {"segment": "smb", "status": "prospect", "technologies": ""}
+    for inline in ("aliases", "contacts", "signals", "score_history", "research_items"):
+        form |= {f"{inline}-TOTAL_FORMS": 0, f"{inline}-INITIAL_FORMS": 0}
+    response = client.post(reverse("admin:accounts_account_add"),
+                           {**form, "name": "Web Only", "website": "https://shop.Web-Only.co.uk/", "domain": ""})
+    assert response.status_code == 302
+    assert Account.objects.get(name="Web Only").domain == "shop.web-only.co.uk"
+    response = client.post(reverse("admin:accounts_account_add"),
+                           {**form, "name": "Again", "website": "www.shop.web-only.co.uk", "domain": ""})
+    assert response.status_code == 200
+    assert "already belongs to the account “Web Only”" in response.context["adminform"].form.errors["website"][0]
+    assert not Account.objects.filter(name="Again").exists()
