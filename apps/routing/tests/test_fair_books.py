@@ -213,3 +213,31 @@ def test_credits_after_a_returned_duplicate_and_a_no_show(team):
     assert set(Account.objects.filter(owner=ana, pk__in=[a.pk for a in pool[:2]]).values_list("pk", flat=True)) == {
         pool[0].pk, pool[1].pk}
     assert RoutingCredit.objects.filter(rep=ana, slot_used_in=distribution).count() == 2
+
+
+def test_c_level_inbound_goes_past_the_sdr_to_the_partner_ae(team):
+    """A rule on the person is checked before the account's owner: a CRO at an account in
+    Sam's book goes to Sam's AE partner, the account stays in Sam's book, and the decision
+    says which condition matched. A director at the same account still goes to Sam."""
+    from apps.leads.models import LeadCycle
+    from apps.routing.selectors import title_seniority
+
+    assert [title_seniority(t) for t in ("Chief Revenue Officer", "CEO & Founder", "SVP Sales", "Vice President, IT",
+                                         "Director of IT", "Sales Manager", "Engineer", "")] == [
+        "c_level", "c_level", "vp", "vp", "director", "manager", "individual", ""]
+    sam = RepFactory(role=Rep.Role.SDR, team=team, owner_name="Sam SDR")
+    abe = RepFactory(role=Rep.Role.AE, team=team, owner_name="Abe AE")
+    sam.ae_partners.add(abe)
+    rule_with([sam], name="C-level past the SDR", position=0, strategy=Strategy.PARTNER_AE, seniorities=["c_level"])
+    rule_with([sam], name="Fallback", position=10)
+    account = AccountFactory(domain="bigco.com")
+    account_set_owner(account=account, to_rep=sam, reason="manual")
+    cro = lead_route(contact=lead("cro@bigco.com", title="Chief Revenue Officer"))
+    assert (cro.outcome, cro.rep, cro.rule.name) == ("rule", abe, "C-level past the SDR")
+    assert "matched the lead's title seniority C-level (“Chief Revenue Officer”)" in cro.explanation
+    assert "Abe AE, Sam SDR's AE partner" in cro.explanation
+    assert LeadCycle.objects.get(contact=cro.contact).rep == abe
+    account.refresh_from_db()
+    assert account.owner == sam
+    director = lead_route(contact=lead("dir@bigco.com", title="Director of IT"))
+    assert (director.outcome, director.rep) == ("current_owner", sam)
