@@ -8,8 +8,10 @@ Importing this package registers every page.
 
 from apps.reporting.reports import (  # noqa: F401 (each module registers its pages)
     activity,
+    attainment,
     cadences,
     capacity,
+    fairness,
     icp,
     lead_response,
     returns,
