@@ -22,7 +22,7 @@ class MonthForm(forms.Form):
 def attainment_columns() -> list[Column]:
     columns = [Column("rep", "SDR", "text"),
                Column("ramp", "Ramp", "pct", "Mean ramp factor over the month's days: 0% in month 1 from ramp start, 50% in month 2, 100% from month 3.", 0),
-               Column("source", "Targets", "text", "Set for the month by the manager (People → Rep targets), else the segment's default (a quarter's ÷ 3).")]
+               Column("source", "Targets", "text", "Set for the month by the manager (Reporting → Rep targets), else the segment's default (a quarter's ÷ 3).")]
     for key, label in METRICS:
         kind = "money" if key == "pipeline" else "num"
         columns += [
