@@ -22,7 +22,7 @@ AGE_BANDS = ((0, 30, "< 30 days"), (30, 90, "30-89 days"), (90, 180, "90-179 day
 def in_nurture_rows(*, scope) -> list[dict]:
     params = {"nurture": LeadCycle.Disposition.NURTURE.value, "now": timezone.now(),
               "waiting": NurtureEntry.State.WAITING.value}
-    where = ["c.disposition = %(nurture)s"]
+    where = ["c.disposition = %(nurture)s", "c.exception_at IS NULL"]  # exceptions are in no number
     if scope.rep_ids is not None:
         where.append("c.rep_id = ANY(%(rep_ids)s)")
         params["rep_ids"] = list(scope.rep_ids)

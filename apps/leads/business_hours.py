@@ -98,3 +98,9 @@ def policy_deadline(policy, *, time_zone: str, start: dt.datetime, minutes: int)
     if policy.clock == "calendar":
         return start + amount
     return BusinessCalendar.for_policy(policy, time_zone=time_zone).add(start, amount)
+
+
+def holidays_between(country: str, subdivision: str, first: dt.date, last: dt.date) -> list[dt.date]:
+    """The public holidays of `country` (and subdivision) from `first` to `last` inclusive."""
+    calendar = _holiday_calendar(country, subdivision)
+    return [] if calendar is None else sorted(calendar[first:last + dt.timedelta(days=1)])

@@ -21,6 +21,13 @@ UNQUALIFIED = [
     ("left_organisation", "No longer at organisation"),
     ("duplicate", "Duplicate"),
 ]
+# Why a lead cycle is taken out of the numbers (issue 22): seeded once, into an empty list.
+EXCEPTION_REASONS = [
+    ("New market handled by hand", "A market or segment the process does not cover yet; worked outside the SLA and cadences."),
+    ("Test or internal lead", "Someone from the company, a partner or a test submission."),
+    ("Routing or data fault", "The lead reached the wrong rep or queue because of a system or data error."),
+    ("Event follow-up list", "Leads from an event worked as one list by agreement, outside the normal response rules."),
+]
 # Only the reasons the system sets itself keep a code; ops may rename or retire the rest.
 SYSTEM_CODES = {"no_response", "auto_abandoned", "no_show_limit"}
 
@@ -51,6 +58,13 @@ def lifecycle_defaults_ensure(apps=None) -> None:
             defaults={"lead_type": "inbound", "source": "", "target_minutes": 120, "maximum_minutes": 1440},
         )
     Settings.objects.get_or_create(pk=1)
+    if _has_model(apps, "leads", "ExceptionReason") and _has_table("leads_exceptionreason"):
+        ExceptionReason = apps.get_model("leads", "ExceptionReason")
+        if not ExceptionReason.objects.exists():
+            ExceptionReason.objects.bulk_create(
+                ExceptionReason(label=label, description=description, position=i)
+                for i, (label, description) in enumerate(EXCEPTION_REASONS)
+            )
 
 
 def _has_model(apps, label: str, name: str) -> bool:
@@ -59,3 +73,10 @@ def _has_model(apps, label: str, name: str) -> bool:
     except LookupError:
         return False
     return True
+
+
+def _has_table(name: str) -> bool:
+    # Migrating backwards past leads 0003 leaves the model in the registry but not the table.
+    from django.db import connection
+
+    return name in connection.introspection.table_names()

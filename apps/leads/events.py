@@ -21,6 +21,11 @@ LEAD_SLA_BREACHED = "lead.sla_breached"
 # that builds the event's data: called only by a receiver that needs it) and `occurred_at`.
 lead_changed = Signal()
 
+# Sent by apps.leads.services.exceptions inside the transaction that marks a lead cycle an
+# exception or clears the mark, with `cycle_id`, `exception` (True when now left out of the
+# numbers) and `occurred_at`: whatever keeps report totals (rollups) re-counts that cycle.
+lead_cycle_exception_changed = Signal()
+
 # Sent by apps.leads.morning inside the transaction that records a manager's "clean your
 # room" digest (once per local day), with `digest`; apps.connect posts it to chat channels.
 morning_summary = Signal()

@@ -32,6 +32,13 @@ class LeadCycleQuerySet(models.QuerySet):
         """Cycles still being worked (assigned or working): at most one per contact."""
         return self.exclude(state=LeadCycle.State.DISPOSITIONED)
 
+    def counted(self) -> LeadCycleQuerySet:
+        """Cycles the performance numbers count: every cycle not marked an exception."""
+        return self.filter(exception_at__isnull=True)
+
+    def exceptions(self) -> LeadCycleQuerySet:
+        return self.filter(exception_at__isnull=False)
+
 
 class LeadCycle(models.Model):
     """One pass of a contact through the Measurable Lead Model: assigned → working →
@@ -54,6 +61,13 @@ class LeadCycle(models.Model):
         State.WORKING: {State.DISPOSITIONED},
         State.DISPOSITIONED: set(),
     }, field="state")
+    # Counted in the numbers or an exception: orthogonal to the state (a cycle in any state can
+    # be marked, and cleared again); apps.leads.services.exceptions applies it.
+    COUNTED, EXCEPTION = "counted", "exception"
+    EXCEPTION_TRANSITIONS = StateMachine("lead cycle exception", {
+        COUNTED: {EXCEPTION},
+        EXCEPTION: {COUNTED},
+    }, field="exception")
 
     contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="lead_cycles")
     number = models.PositiveIntegerField(help_text="1 for the contact's first cycle, 2 when recycled, …")
@@ -95,6 +109,19 @@ class LeadCycle(models.Model):
     response_time = models.DurationField(
         null=True, blank=True, help_text="First real touch − assigned at, on the policy's clock."
     )
+    # An exception (issue 22): a cycle a manager or ops took out of the process (a new market
+    # handled by hand, a test lead …). Every performance number leaves it out — SQL reads
+    # `exception_at IS NULL` (apps.reporting.selectors.SQL_COUNTED) — and it is listed on the
+    # exceptions report until dealt with. Marked and cleared only through
+    # apps.leads.services.exceptions, which writes the who/why as a LeadCycleEvent too.
+    exception_reason = models.ForeignKey(
+        "leads.ExceptionReason", null=True, blank=True, on_delete=models.PROTECT, related_name="lead_cycles"
+    )
+    exception_note = models.CharField(max_length=255, blank=True, default="", db_default="")
+    exception_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    exception_at = models.DateTimeField(null=True, blank=True)
     # db_default: bulk loaders (the demo seed's COPY) insert cycles without naming these columns.
     reassignment_count = models.PositiveSmallIntegerField(default=0, db_default=0)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
@@ -122,6 +149,11 @@ class LeadCycle(models.Model):
                 condition=~Q(disposition__in=["nurture", "unqualified"]) | Q(reason__isnull=False),
                 name="lead_cycle_nurture_unqualified_need_reason",
             ),
+            models.CheckConstraint(
+                condition=Q(exception_at__isnull=True, exception_reason__isnull=True)
+                | Q(exception_at__isnull=False, exception_reason__isnull=False),
+                name="lead_cycle_exception_has_reason",
+            ),
         ]
         indexes = [
             models.Index(fields=["assigned_at"]),
@@ -130,10 +162,16 @@ class LeadCycle(models.Model):
             models.Index(fields=["state", "sla_maximum_at"], name="lead_cycle_sla_due"),
             # Open cycles per rep: the load measure when an SLA re-assignment picks the next rep.
             models.Index(fields=["rep"], condition=~Q(state="dispositioned"), name="lead_cycle_open_by_rep"),
+            # The exceptions report: few rows, read by when they were marked.
+            models.Index(fields=["exception_at"], condition=Q(exception_at__isnull=False), name="lead_cycle_exceptions"),
         ]
 
     def __str__(self) -> str:
         return f"{self.contact} · cycle {self.number} ({self.get_state_display()})"
+
+    @property
+    def exception_state(self) -> str:
+        return self.EXCEPTION if self.exception_at else self.COUNTED
 
 
 class DispositionReason(models.Model):
@@ -176,6 +214,24 @@ class DispositionReason(models.Model):
             )
         if self.code and not self.active:
             raise ValidationError({"active": "The system uses this reason; it cannot be deactivated."})
+
+
+class ExceptionReason(models.Model):
+    """The editable list of reasons a lead cycle is taken out of the numbers (a new market
+    handled by hand while the process catches up, a test lead, a duplicate …). Ops edit it;
+    a reason in use is retired (active off), never deleted."""
+
+    label = models.CharField(max_length=200)
+    description = models.CharField(max_length=255, blank=True, help_text="When to use it, shown to managers.")
+    active = models.BooleanField(default=True, help_text="Inactive reasons are no longer offered; history keeps them.")
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "label"]
+        constraints = [models.UniqueConstraint(Lower("label"), name="exception_reason_label_unique_ci")]
+
+    def __str__(self) -> str:
+        return self.label
 
 
 class SlaOnLeave(models.TextChoices):
@@ -353,6 +409,8 @@ class LeadCycleEvent(models.Model):
         WORKED = "worked", "Moved to working"
         DISPOSITIONED = "dispositioned", "Dispositioned"
         REASSIGNED = "reassigned", "Re-assigned (SLA)"
+        EXCEPTION_MARKED = "exception_marked", "Marked an exception"
+        EXCEPTION_CLEARED = "exception_cleared", "Exception cleared (counted again)"
 
     cycle = models.ForeignKey(LeadCycle, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=20, choices=Kind.choices)

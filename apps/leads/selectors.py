@@ -75,7 +75,9 @@ def lead_response_by_rep(*, rep_ids, start: dt.datetime, end: dt.datetime) -> di
     """Per rep, for cycles assigned in [start, end): assigned, picked up (worked or
     dispositioned, bypasses included), dispositioned without a touch, SLA breaches past the
     maximum. One query; the reporting pages build on it."""
-    in_period = Q(lead_cycles__assigned_at__gte=start, lead_cycles__assigned_at__lt=end)
+    # Exceptions (issue 22) are in no performance number.
+    in_period = Q(lead_cycles__assigned_at__gte=start, lead_cycles__assigned_at__lt=end,
+                  lead_cycles__exception_at__isnull=True)
     rows = (
         Rep.objects.filter(pk__in=list(rep_ids))
         .annotate(
@@ -88,7 +90,7 @@ def lead_response_by_rep(*, rep_ids, start: dt.datetime, end: dt.datetime) -> di
     )
     breaches = dict(
         SlaBreach.objects.filter(rep_id__in=list(rep_ids), kind=SlaBreach.Kind.MAXIMUM,
-                                 assigned_at__gte=start, assigned_at__lt=end)
+                                 assigned_at__gte=start, assigned_at__lt=end, cycle__exception_at__isnull=True)
         .values("rep_id").annotate(n=Count("pk")).values_list("rep_id", "n")
     )
     return {pk: RepLeadResponse(pk, a, p, b, breaches.get(pk, 0)) for pk, a, p, b in rows}

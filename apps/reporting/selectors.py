@@ -267,8 +267,13 @@ def fetch_dicts(sql: str, params) -> list[dict]:
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
+# Exceptions (issue 22) are in no performance number: every cycle statement reads this.
+SQL_COUNTED = "{alias}.exception_at IS NULL"
+
+
 def _cycle_where(scope: Scope, alias: str = "c") -> tuple[str, dict]:
-    where = [f"{alias}.assigned_at >= %(start)s", f"{alias}.assigned_at < %(end)s"]
+    """The period's cycles in scope, exceptions left out (SQL_COUNTED)."""
+    where = [f"{alias}.assigned_at >= %(start)s", f"{alias}.assigned_at < %(end)s", SQL_COUNTED.format(alias=alias)]
     params = {"start": scope.start, "end": scope.end}
     if scope.rep_ids is not None:
         where.append(f"{alias}.rep_id = ANY(%(rep_ids)s)")
@@ -415,3 +420,79 @@ def accounts_by_owner(*, scope: Scope) -> dict[int, int]:
 
 def activities_by_rep(*, scope: Scope) -> dict[int, int]:
     return dict(_activities(scope=scope).values("rep_id").annotate(n=Count("id")).order_by().values_list("rep_id", "n"))
+
+
+# -- off-hours leads (issue 22 item 5) -------------------------------------------------------
+#
+# A lead arrives off-hours when its arrival, in the assigned rep's time zone, falls outside the
+# business hours of the SLA policy its cycle was given: not a working day, a public holiday of
+# the policy's country, before business_start or at/after business_end. Arrival is the cycle's
+# creation or its assignment, whichever is earlier (an SLA re-assignment moves assigned_at, not
+# the moment the lead came in). Cycles without a policy (no SLA: outbound pulls) have no hours
+# and are left out of these figures.
+
+SQL_OFF_HOURS = """
+    WITH hol AS (SELECT * FROM unnest(%(hol_policy)s::bigint[], %(hol_day)s::date[]) AS h(policy_id, day)),
+    x AS MATERIALIZED (
+        SELECT c.source, loc.arrival, loc.local_at,
+               NOT ((extract(isodow FROM loc.local_at)::int - 1)
+                        = ANY(string_to_array(replace(p.working_days, ' ', ''), ',')::int[])
+                    AND loc.local_at::time >= p.business_start AND loc.local_at::time < p.business_end
+                    AND NOT EXISTS (SELECT 1 FROM hol WHERE hol.policy_id = p.id AND hol.day = loc.local_at::date))
+                   AS off_hours,
+               (c.first_touch_at IS NOT NULL AND NOT c.bypassed_working) AS responded,
+               EXTRACT(EPOCH FROM COALESCE(c.response_time, c.first_touch_at - c.assigned_at)) AS response_s,
+               EXTRACT(EPOCH FROM c.first_touch_at - loc.arrival) AS calendar_s
+        FROM people_leadcycle c
+        JOIN people_slapolicy p ON p.id = c.sla_policy_id
+        LEFT JOIN people_rep r ON r.id = c.rep_id
+        CROSS JOIN LATERAL (SELECT LEAST(c.created_at, c.assigned_at) AS arrival,
+                                   LEAST(c.created_at, c.assigned_at) AT TIME ZONE COALESCE(r.time_zone, 'UTC')
+                                       AS local_at) loc
+        WHERE {where})
+    SELECT GROUPING(source) AS g_source, GROUPING(week) AS g_week, source, week,
+           count(*) AS leads, count(*) FILTER (WHERE off_hours) AS off_hours,
+           percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY response_s)
+               FILTER (WHERE responded AND NOT off_hours) AS in_pct,
+           percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY response_s)
+               FILTER (WHERE responded AND off_hours) AS off_pct,
+           percentile_cont(0.5) WITHIN GROUP (ORDER BY calendar_s) FILTER (WHERE responded AND NOT off_hours)
+               AS in_calendar_s,
+           percentile_cont(0.5) WITHIN GROUP (ORDER BY calendar_s) FILTER (WHERE responded AND off_hours)
+               AS off_calendar_s
+    FROM (SELECT x.*, date_trunc('week', x.arrival AT TIME ZONE %(tz)s)::date AS week FROM x) w
+    GROUP BY GROUPING SETS ((source), (week), ())"""
+
+
+def _holiday_pairs(*, scope: Scope) -> tuple[list[int], list[dt.date]]:
+    """(policy id, day) for each public holiday of the policies with a holiday country, over the
+    period (a day either side: a rep's local date can differ from the server's)."""
+    from apps.leads.business_hours import holidays_between
+    from apps.leads.models import SlaPolicy
+
+    ids, days = [], []
+    first, last = scope.date_from - dt.timedelta(days=1), scope.date_to + dt.timedelta(days=1)
+    for pk, country, subdivision in SlaPolicy.objects.exclude(holiday_country="").values_list(
+            "pk", "holiday_country", "holiday_subdivision"):
+        for day in holidays_between(country, subdivision, first, last):
+            ids.append(pk)
+            days.append(day)
+    return ids, days
+
+
+def off_hours_sets(*, scope: Scope) -> dict[str, list[dict]]:
+    """Leads arriving off-hours and the response times of off- and in-hours leads, by source,
+    by week (of arrival, Monday start) and in total: two statements (the policies' holidays,
+    then one pass over the period's cycles)."""
+    from django.utils import timezone
+
+    where, params = _cycle_where(scope)
+    params["hol_policy"], params["hol_day"] = _holiday_pairs(scope=scope)
+    params["tz"] = timezone.get_current_timezone_name()
+    out: dict[str, list[dict]] = {"source": [], "week": [], "total": []}
+    for row in fetch_dicts(SQL_OFF_HOURS.format(where=where), params):
+        row["in_median_s"], row["in_p90_s"] = row.pop("in_pct") or (None, None)
+        row["off_median_s"], row["off_p90_s"] = row.pop("off_pct") or (None, None)
+        key = "source" if not row["g_source"] else "week" if not row["g_week"] else "total"
+        out[key].append(row)
+    return out

@@ -130,7 +130,7 @@ def _ae_boxes(user, rep: Rep, now: dt.datetime) -> list[Box]:
 def _manager_boxes(user, rep: Rep, now: dt.datetime) -> list[Box]:
     team = reps_visible_to(user=user).filter(role=Rep.Role.SDR, active=True)
     since = now - dt.timedelta(days=30)
-    cycles = LeadCycle.objects.filter(rep__in=team, assigned_at__gte=since)
+    cycles = LeadCycle.objects.counted().filter(rep__in=team, assigned_at__gte=since)  # exceptions left out
     headline = cycles.aggregate(
         leads=Count("pk"),
         qualified=Count("pk", filter=Q(disposition=LeadCycle.Disposition.QUALIFIED)),
@@ -139,7 +139,8 @@ def _manager_boxes(user, rep: Rep, now: dt.datetime) -> list[Box]:
     headline["meetings"] = meetings_visible_to(user=user).filter(booked_at__gte=since).count()
     headline["rate"] = (headline["qualified"] / headline["leads"]) if headline["leads"] else None
     breaches = (
-        SlaBreach.objects.filter(rep__in=reps_visible_to(user=user), breached_at__gte=now - dt.timedelta(days=7))
+        SlaBreach.objects.filter(rep__in=reps_visible_to(user=user), breached_at__gte=now - dt.timedelta(days=7),
+                                 cycle__exception_at__isnull=True)
         .select_related("cycle__contact", "rep").order_by("-breached_at")
     )
     reviews = returns_reviewable_by(user=user).filter(status=ReturnRequest.Status.PENDING).select_related("rep", "account")

@@ -11,6 +11,7 @@ from apps.reporting.reports import (  # noqa: F401 (each module registers its pa
     attainment,
     cadences,
     capacity,
+    exceptions,
     fairness,
     icp,
     lead_response,

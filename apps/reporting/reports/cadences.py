@@ -14,7 +14,9 @@ EARLY_ABANDON_STEPS = 3
 
 def enrolments_in_period(*, scope):
 
-    qs = Enrolment.objects.filter(enrolled_at__gte=scope.start, enrolled_at__lt=scope.end, **scope.rep_filter())
+    # An enrolment of a lead cycle marked an exception (issue 22) is in no number.
+    qs = Enrolment.objects.filter(enrolled_at__gte=scope.start, enrolled_at__lt=scope.end, **scope.rep_filter()).exclude(
+        lead_cycle__exception_at__isnull=False)
     if scope.lead_type:
         qs = qs.filter(cadence__lead_type=scope.lead_type)
     return qs
@@ -36,7 +38,9 @@ def cadence_summary(*, scope) -> list[dict]:
     """Per cadence: the period's enrolments by how they ended, and the steps done before a
     disposition. Steps done are counted per enrolment once (a grouped join, not a lookup per row)."""
 
-    where = ["en.enrolled_at >= %(start)s", "en.enrolled_at < %(end)s"]
+    where = ["en.enrolled_at >= %(start)s", "en.enrolled_at < %(end)s",
+             # exceptions (issue 22) are in no number
+             "NOT EXISTS (SELECT 1 FROM people_leadcycle x WHERE x.id = en.lead_cycle_id AND x.exception_at IS NOT NULL)"]
     done = EnrolmentStep.Outcome
     state = Enrolment.State
     params = {"start": scope.start, "end": scope.end, "done": [done.POSITIVE, done.NEGATIVE, done.NO_RESPONSE],

@@ -28,7 +28,10 @@ def meeting_aggregates() -> dict:
 
 def meetings_in_period(*, scope, who: str):
 
-    return Meeting.objects.filter(scheduled_at__gte=scope.start, scheduled_at__lt=scope.end, **scope.rep_filter(f"{who}_id"))
+    # A meeting booked in a lead cycle marked an exception (issue 22) is in no rate; pipeline
+    # money (opportunities) still counts: the deal is real however the lead was handled.
+    return Meeting.objects.filter(scheduled_at__gte=scope.start, scheduled_at__lt=scope.end,
+                                  **scope.rep_filter(f"{who}_id")).exclude(lead_cycle__exception_at__isnull=False)
 
 
 def meetings_by(*, scope, who: str) -> list[dict]:
