@@ -17,6 +17,7 @@ from apps.routing.forms import (
 from apps.routing.models import (
     CapacityRule,
     RepCapacityOverride,
+    RoutingCredit,
     RoutingDecision,
     RoutingRule,
     RoutingRuleMember,
@@ -186,3 +187,29 @@ class RoutingDecisionAdmin(admin.ModelAdmin):
     def mark_resolved(self, request, queryset):
         n = queryset.filter(resolved_at__isnull=True).update(resolved_at=timezone.now())
         self.message_user(request, f"{n} lead(s) marked as dealt with.")
+
+
+@admin.register(RoutingCredit)
+class RoutingCreditAdmin(admin.ModelAdmin):
+    """Credits are written by the services (approved returns, no-shows), never by hand."""
+
+    list_display = ["created_at", "rep", "reason", "account_name", "rule", "slot_used_in"]
+    list_select_related = ["rep", "rule", "slot_used_in"]
+    list_filter = ["reason"]
+    search_fields = ["rep__owner_name", "account_name"]
+    readonly_fields = [f.name for f in RoutingCredit._meta.fields]
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        if user_sees_everything(request.user):
+            return qs
+        return qs.filter(rep_id__in=scoped_rep_ids(user=request.user) or [])
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
