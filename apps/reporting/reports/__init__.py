@@ -15,6 +15,7 @@ from apps.reporting.reports import (  # noqa: F401 (each module registers its pa
     fairness,
     icp,
     lead_response,
+    markets,
     returns,
     sales,
     scorecard,
