@@ -253,6 +253,11 @@ class ExceptionReason(models.Model):
         return self.label
 
 
+class SlaOnLeave(models.TextChoices):
+    PAUSE = "pause", "Pause the clock while the rep is out of office"
+    REASSIGN = "reassign", "Re-assign the lead to an available rep at once"
+
+
 class SlaPolicy(models.Model):
     """Response-time service levels for leads of one type (and optionally one source).
 
@@ -282,6 +287,11 @@ class SlaPolicy(models.Model):
     )
     holiday_subdivision = models.CharField(max_length=10, blank=True, help_text="State/province code, optional.")
     reassign = models.BooleanField(default=True, help_text="Re-assign to the next available rep past the maximum.")
+    OnLeave = SlaOnLeave
+    on_leave = models.CharField(
+        max_length=10, choices=OnLeave.choices, default=OnLeave.PAUSE,
+        help_text="Leads a rep already holds when they are out of office (issue 18: leave that costs nobody).",
+    )
     active = models.BooleanField(default=True)
 
     class Meta:

@@ -112,6 +112,14 @@ ROLE_PERMISSIONS[SDR] += [
     ("cadences", "view_enrolment"),
 ]
 
+# Targets (issue 18): managers set their SDRs' monthly targets (row scope in the admin); SDRs
+# read their own.
+ROLE_PERMISSIONS[MANAGER] += [
+    ("reporting", "view_reptarget"), ("reporting", "add_reptarget"), ("reporting", "change_reptarget"),
+    ("reporting", "view_segmenttarget"),
+]
+ROLE_PERMISSIONS[SDR] += [("reporting", "view_reptarget"), ("reporting", "view_segmenttarget")]
+
 # ICPs and scoring: reps read the rules behind a score and log signals and research
 # on their own accounts (row scope comes from the account they hang off); only ops edit ICPs.
 ROLE_PERMISSIONS[MANAGER] += [

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
@@ -50,6 +51,60 @@ class FunnelTargets(SingletonSettings):
             "sql_opp": (float(self.sql_opp_target) / 100, float(self.sql_opp_warning) / 100),
             "mql_opp": (float(self.mql_opp_target) / 100, float(self.mql_opp_warning) / 100),
         }
+
+
+class TargetCadence(models.TextChoices):
+    MONTHLY = "monthly", "Monthly"
+    QUARTERLY = "quarterly", "Quarterly"
+
+
+class SegmentTarget(models.Model):
+    """Default SDR targets of a segment, per period of its cadence (the seed: Enterprise and
+    Mid-Market quarterly, SMB and PubSec monthly); a monthly target is a quarter's ÷ 3. The
+    row with no segment covers SDRs whose segment has none. Edited by ops in the admin."""
+
+    segment = models.CharField(max_length=20, blank=True, unique=True, choices=[
+        ("smb", "SMB"), ("mid_market", "Mid-Market"), ("enterprise", "Enterprise"), ("pubsec", "PubSec")])
+    cadence = models.CharField(max_length=10, choices=TargetCadence.choices, default=TargetCadence.MONTHLY)
+    meetings_held = models.PositiveIntegerField(default=15, help_text="Meetings held per period.")
+    saos = models.PositiveIntegerField("SAOs", default=5, help_text="Sales-accepted opportunities (reached the pipeline stage) per period.")
+    pipeline = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("100000"),
+                                   help_text="Pipeline amount of those SAOs per period.")
+
+    class Meta:
+        ordering = ["segment"]
+        verbose_name = "segment target"
+
+    def __str__(self) -> str:
+        return f"{self.get_segment_display() or 'Any segment'}: {self.get_cadence_display().lower()}"
+
+    def monthly(self) -> dict:
+        div = Decimal(3) if self.cadence == TargetCadence.QUARTERLY else Decimal(1)
+        return {"meetings_held": Decimal(self.meetings_held) / div, "saos": Decimal(self.saos) / div,
+                "pipeline": Decimal(self.pipeline) / div}
+
+
+class RepTarget(models.Model):
+    """One SDR's targets for one month (before the ramp), set by their manager or ops; a
+    month with none uses the segment's default."""
+
+    rep = models.ForeignKey("people.Rep", on_delete=models.CASCADE, related_name="targets")
+    month = models.DateField(help_text="The month's first day.")
+    meetings_held = models.PositiveIntegerField()
+    saos = models.PositiveIntegerField("SAOs")
+    pipeline = models.DecimalField(max_digits=14, decimal_places=2)
+    set_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-month", "rep"]
+        constraints = [
+            models.UniqueConstraint(fields=["rep", "month"], name="rep_target_one_per_month"),
+            models.CheckConstraint(condition=Q(month__day=1), name="rep_target_month_first_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rep} · {self.month:%Y-%m}"
 
 
 # -- rollups --------------------------------------------------------------------------------

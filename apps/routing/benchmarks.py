@@ -173,8 +173,10 @@ def bench_lead_routing(*, stdout, options) -> str:
 
     rule = RoutingRule.objects.create(name=f"{TAG} fallback", position=0, strategy=Strategy.WEIGHTED_ROUND_ROBIN)
     RoutingRuleMember.objects.bulk_create([
-        RoutingRuleMember(rule=rule, rep=rep, order=i, weight=1 + i % 3) for i, rep in enumerate(reps)
+        RoutingRuleMember(rule=rule, rep=rep, order=i) for i, rep in enumerate(reps)
     ])
+    for i, rep in enumerate(reps):  # weights 1/2/3: the rep's own routing weight (one weight)
+        Rep.objects.filter(pk=rep.pk).update(routing_weight=1 + i % 3)
     _pool(20_000, start=1, icp=icp)  # a 20,000-account database for leads to match against
 
     owned = list(Account.objects.filter(domain__endswith=f"-{TAG}.com").order_by("pk").values_list("pk", flat=True)[:5000])

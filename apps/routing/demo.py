@@ -24,7 +24,7 @@ def routing_demo_create(*, sdrs: list[Rep], capacity: int) -> int:
             continue
         rule = rules_save(instance=RoutingRule(name=name, position=position, strategy=strategy, **conditions))
         RoutingRuleMember.objects.bulk_create(
-            [RoutingRuleMember(rule=rule, rep=rep, order=i, weight=max(1, int(rep.routing_weight * 2)))
+            [RoutingRuleMember(rule=rule, rep=rep, order=i)
              for i, rep in enumerate(members)]
         )
     return RoutingRule.objects.count()

@@ -11,7 +11,14 @@ from apps.accounts.selectors import account_holding_domain
 from apps.leads.models import LeadType
 from apps.markets.models import TargetedPlay
 from apps.people.models import Contact, Rep, Segment, Team
-from apps.routing.models import ReturnOutcome, ReturnReason, RoutingRule, RulesOfEngagement
+from apps.routing.models import (
+    CREDIT_REASON_CHOICES,
+    ReturnOutcome,
+    ReturnReason,
+    RoutingRule,
+    RulesOfEngagement,
+    Seniority,
+)
 from apps.routing.selectors import reps_assignable_by, return_survivor_visible
 from apps.routing.services import DEFAULT_OUTCOME
 from sdrops.access import accounts_visible_to
@@ -114,12 +121,17 @@ class RulesOfEngagementForm(_RestDaysByReason, forms.ModelForm):
         choices=ActivityType.choices, widget=forms.CheckboxSelectMultiple,
         help_text="Activity types that count as working an account (automated touches never count).",
     )
+    credit_reasons = forms.MultipleChoiceField(
+        choices=CREDIT_REASON_CHOICES, widget=forms.CheckboxSelectMultiple, required=False,
+        help_text="What earns a rep a credit: the turn back in the rotation and a first pick in the next distribution.",
+    )
 
     class Meta:
         model = RulesOfEngagement
         fields = [
             "inactivity_days", "rest_days", "meaningful_activity_types",
             "exempt_open_opportunity", "exempt_meeting_scheduled", "exempt_pending_return",
+            "starter_accounts_per_ae", "starter_accounts_by_segment", "ramp_growth_step", "ramp_inbound", "credit_reasons",
         ]
 
     def __init__(self, *args, **kwargs):
@@ -144,6 +156,9 @@ class RoutingRuleForm(forms.ModelForm):
     tiers = forms.MultipleChoiceField(choices=[("A", "A"), ("B", "B"), ("C", "C"), ("-", "No ICP match")],
                                       widget=forms.CheckboxSelectMultiple, required=False)
 
+    seniorities = forms.MultipleChoiceField(choices=Seniority.choices, widget=forms.CheckboxSelectMultiple, required=False)
+
     class Meta:
         model = RoutingRule
-        fields = ["name", "position", "active", "strategy", "segments", "regions", "countries", "sources", "lead_types", "tiers"]
+        fields = ["name", "position", "active", "strategy", "segments", "regions", "countries", "sources", "lead_types", "tiers",
+                  "seniorities", "personas"]

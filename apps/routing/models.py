@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -26,6 +27,25 @@ def default_meaningful_types() -> list[str]:
 
 def default_rest_days_by_reason() -> dict[str, int]:
     return {"not_interested": 90}
+
+
+def default_credit_reasons() -> list[str]:
+    return ["duplicate", "bad_data", "no_icp_fit", "meeting_no_show"]
+
+
+class RampInbound(models.TextChoices):
+    SKIP_MONTH_1 = "skip_month_1", "Skip in month 1, half weight in month 2"
+    WEIGHT_BY_RAMP = "weight_by_ramp", "Weight by ramp: a quarter in month 1, half in month 2"
+
+
+CREDIT_REASON_CHOICES = [
+    ("duplicate", "Return approved: duplicate"),
+    ("bad_data", "Return approved: bad data"),
+    ("no_icp_fit", "Return approved: no ICP fit"),
+    ("out_of_business", "Return approved: out of business"),
+    ("no_relevant_contact", "Return approved: no relevant contact"),
+    ("meeting_no_show", "Meeting no-show by the prospect"),
+]
 
 
 class RulesOfEngagement(SingletonSettings):
@@ -50,6 +70,26 @@ class RulesOfEngagement(SingletonSettings):
     exempt_open_opportunity = models.BooleanField(default=True, help_text="Never retrieve an account with an open opportunity.")
     exempt_meeting_scheduled = models.BooleanField(default=True, help_text="Never retrieve an account with a meeting scheduled.")
     exempt_pending_return = models.BooleanField(default=True, help_text="Never retrieve an account with a pending return.")
+    # Ramp (issue 18): the ramp factor scales targets; the book starts small and grows.
+    starter_accounts_per_ae = models.PositiveSmallIntegerField(
+        default=4, validators=[MinValueValidator(1), MaxValueValidator(50)],
+        help_text="A ramping SDR's first book: this many accounts per partner AE (the seed: 3-5).",
+    )
+    starter_accounts_by_segment = models.JSONField(
+        default=dict, blank=True, help_text='Starter accounts per partner AE by segment, overriding the default, e.g. {"enterprise": 3}.',
+    )
+    ramp_growth_step = models.PositiveSmallIntegerField(
+        default=5, validators=[MaxValueValidator(1000)],
+        help_text="Accounts a ramping SDR's book may grow by at each distribution, until full capacity at full ramp.",
+    )
+    ramp_inbound = models.CharField(
+        max_length=20, choices=RampInbound.choices, default=RampInbound.SKIP_MONTH_1,
+        help_text="How inbound rotation treats ramping SDRs.",
+    )
+    credit_reasons = ArrayField(
+        models.CharField(max_length=30, choices=CREDIT_REASON_CHOICES), default=default_credit_reasons, blank=True,
+        help_text="What earns a rep a credit (the turn back in the rotation, a first pick in the next distribution).",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -66,6 +106,10 @@ class RulesOfEngagement(SingletonSettings):
 
     def __str__(self) -> str:
         return "Rules of engagement"
+
+    def starter_accounts(self, segment: str) -> int:
+        value = (self.starter_accounts_by_segment or {}).get(segment or "")
+        return int(value) if value is not None else self.starter_accounts_per_ae
 
 
 class CapacityRule(models.Model):
@@ -113,6 +157,14 @@ class RulesChange(models.Model):
         return f"{self.object_repr} {self.action} {self.changed_at:%Y-%m-%d %H:%M}"
 
 
+class Seniority(models.TextChoices):
+    C_LEVEL = "c_level", "C-level"
+    VP = "vp", "VP"
+    DIRECTOR = "director", "Director"
+    MANAGER = "manager", "Manager"
+    INDIVIDUAL = "individual", "Individual contributor"
+
+
 class Strategy(models.TextChoices):
     ROUND_ROBIN = "round_robin", "Round robin"
     WEIGHTED_ROUND_ROBIN = "weighted_round_robin", "Weighted round robin"
@@ -120,6 +172,7 @@ class Strategy(models.TextChoices):
     QUEUE = "queue", "First-come queue (reps claim next)"
     TERRITORY = "territory", "Territory (first available rep in order)"
     POD = "pod", "Pod (the SDR paired with the account's AE)"
+    PARTNER_AE = "partner_ae", "Partner AE (past the SDR: the account's AE, else the owner SDR's AE partner)"
 
 
 class RoutingRule(models.Model):
@@ -135,6 +188,13 @@ class RoutingRule(models.Model):
     sources = ArrayField(models.CharField(max_length=20, choices=Contact.Source.choices), default=list, blank=True)
     lead_types = ArrayField(models.CharField(max_length=20, choices=LeadType.choices), default=list, blank=True)
     tiers = ArrayField(models.CharField(max_length=1), default=list, blank=True, help_text="A, B, C; '-' for no ICP match.")
+    # Conditions on the person (issue 18): a rule with one is checked before the account's owner.
+    seniorities = ArrayField(
+        models.CharField(max_length=20, choices=Seniority.choices), default=list, blank=True,
+        help_text="The lead's title seniority (from the title: CEO, CFO → C-level; VP; Director; …).",
+    )
+    personas = ArrayField(models.CharField(max_length=100), default=list, blank=True,
+                          help_text="The lead's persona, as on the contact (case ignored).")
     strategy = models.CharField(max_length=30, choices=Strategy.choices, default=Strategy.ROUND_ROBIN)
     reps = models.ManyToManyField(Rep, through="RoutingRuleMember", related_name="routing_rules", blank=True)
     # Round-robin position: the last rep picked, stored so restarts keep fairness.
@@ -151,9 +211,14 @@ class RoutingRuleMember(models.Model):
     rule = models.ForeignKey(RoutingRule, on_delete=models.CASCADE, related_name="members")
     rep = models.ForeignKey(Rep, on_delete=models.CASCADE, related_name="+")
     order = models.PositiveIntegerField(default=0)
-    weight = models.PositiveIntegerField(default=1, help_text="Turns per round in weighted round robin.")
+    # The weight is the rep's own (Rep.routing_weight, issue 18: one weight); members keep
+    # only the rotation's state.
     # Smooth weighted round robin state (nginx's algorithm): stored, so restarts keep fairness.
     current_weight = models.BigIntegerField(default=0, editable=False)
+    # Turns owed: the share of picks missed while out of office, and credits (a lead or an
+    # account taken back for a reason not the rep's). Repaid by doubling the rep's weight.
+    leave_turns = models.FloatField(default=0, editable=False)
+    credit_turns = models.FloatField(default=0, editable=False)
 
     class Meta:
         ordering = ["order", "id"]
@@ -198,6 +263,9 @@ class RoutingDecision(models.Model):
             models.Index(fields=["account", "-decided_at"]),
             # A rule's latest decisions (the capacity-aware no-burst check).
             models.Index(fields=["rule", "-id"], name="routingdecision_rule_latest"),
+            # The fairness statement: a rep's decisions, and the ones that skipped them.
+            models.Index(fields=["rep", "decided_at"], name="routingdecision_rep_decided"),
+            GinIndex(fields=["skipped"], opclasses=["jsonb_path_ops"], name="routingdecision_skipped_gin"),
         ]
 
     def __str__(self) -> str:
@@ -371,3 +439,29 @@ class ReturnRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account_name} · {self.get_reason_display()} ({self.get_status_display()})"
+
+
+class RoutingCredit(models.Model):
+    """A rep's lead or account taken back for a reason that is not theirs: the turn back in
+    the rotation that routed it (credit_turns on that rule's member row) and a first pick in
+    the next distribution (slot_used_in, set when it is used)."""
+
+    rep = models.ForeignKey(Rep, on_delete=models.CASCADE, related_name="routing_credits")
+    reason = models.CharField(max_length=30, choices=CREDIT_REASON_CHOICES)
+    account = models.ForeignKey("accounts.Account", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    account_name = models.CharField(max_length=255, blank=True)
+    return_request = models.OneToOneField(ReturnRequest, null=True, blank=True, on_delete=models.SET_NULL, related_name="credit")
+    meeting = models.OneToOneField("meetings.Meeting", null=True, blank=True, on_delete=models.SET_NULL, related_name="routing_credit")
+    rule = models.ForeignKey(RoutingRule, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                             help_text="The rotation that got the turn back (the rule that routed it), if any.")
+    slot_used_in = models.ForeignKey(Distribution, null=True, blank=True, on_delete=models.SET_NULL, related_name="credits_used")
+    note = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["rep", "created_at"]),
+                   models.Index(fields=["rep"], condition=Q(slot_used_in__isnull=True), name="routing_credit_unused_slot")]
+
+    def __str__(self) -> str:
+        return f"{self.rep}: {self.get_reason_display()}"

@@ -4,11 +4,29 @@ candidates, the rep picker, and who may review which returns."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 
 from django.contrib.postgres.expressions import ArraySubquery
-from django.db.models import Count, Exists, IntegerField, Max, OuterRef, Q, QuerySet, Subquery, Value
-from django.db.models.functions import Coalesce, Greatest
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    DateTimeField,
+    DurationField,
+    Exists,
+    F,
+    Func,
+    IntegerField,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Cast, Coalesce, Greatest, JSONObject, Least
 from django.utils import timezone
 
 from apps.accounts.models import Account, Activity
@@ -18,12 +36,16 @@ from apps.people.models import Rep, Segment
 from apps.routing.models import (
     AccountRest,
     CapacityRule,
+    Distribution,
+    RampInbound,
     RepCapacityOverride,
     ReturnRequest,
+    RoutingCredit,
     RoutingDecision,
     RoutingRule,
     RoutingRuleMember,
     RulesOfEngagement,
+    Seniority,
 )
 from sdrops.access import (
     accounts_visible_to,
@@ -107,16 +129,101 @@ def load_expression(rep_ref: str = "pk"):
     )
 
 
+class _JSONBContains(Func):
+    arg_joiner = " @> "
+    template = "(%(expressions)s)"
+    output_field = BooleanField()
+
+
+def ramp_annotations(rep_ref: str = "pk", prefix: str = "") -> dict:
+    """What a ramping rep's book size needs, inside the statement that loads the reps (no
+    query of its own, so the routing path keeps its statement count): the rules of
+    engagement's starter and growth settings, the rep's number of AE partners, and how many
+    committed distributions have dealt to them while ramping (their summary row says
+    `"ramping": true`). Reps with no ramp start skip the subqueries (a CASE)."""
+    roe = RulesOfEngagement.objects.filter(pk=1)
+    ramping = _JSONBContains(F("summary"), Func(JSONObject(rep_id=OuterRef(rep_ref), ramping=Value(True)),
+                                                 function="jsonb_build_array"))
+    distributions = (
+        Distribution.objects.filter(ramping, status=Distribution.Status.COMMITTED)
+        .order_by().values("status").annotate(n=Count("*")).values("n")[:1]
+    )
+    partners = (
+        Rep.ae_partners.through.objects.filter(from_rep_id=OuterRef(rep_ref))
+        .order_by().values("from_rep_id").annotate(n=Count("*")).values("n")[:1]
+    )
+
+    def when_ramping(expression):
+        return Case(When(**{f"{prefix}ramp_start__isnull": True}, then=Value(0)),
+                    default=Coalesce(expression, Value(0)), output_field=IntegerField())
+
+    return {
+        "ramp_distributions": when_ramping(Subquery(distributions)),
+        "ae_partner_count": when_ramping(Subquery(partners)),
+        "roe_starter_default": Subquery(roe.values("starter_accounts_per_ae")[:1]),
+        "roe_starter_by_segment": Subquery(roe.values("starter_accounts_by_segment")[:1]),
+        "roe_growth_step": Subquery(roe.values("ramp_growth_step")[:1]),
+        "roe_ramp_inbound": Subquery(roe.values("ramp_inbound")[:1]),
+    }
+
+
 def reps_with_capacity(qs: QuerySet[Rep] | None = None) -> QuerySet[Rep]:
-    """Reps annotated with base_capacity and load (one query for any number of reps)."""
+    """Reps annotated with base_capacity, load and what a ramping book needs (one query for
+    any number of reps)."""
     qs = Rep.objects.all() if qs is None else qs
-    return qs.annotate(base_capacity=base_capacity_expression(), load=load_expression())
+    return qs.annotate(base_capacity=base_capacity_expression(), load=load_expression(), **ramp_annotations())
 
 
-def effective_capacity(*, rep: Rep, base_capacity: int, on: dt.date) -> int:
+@dataclass(frozen=True)
+class RampBook:
+    """A ramping rep's book: starter accounts (per partner AE) plus a growth step per
+    distribution they were dealt in while ramping, never above full capacity."""
+
+    starter: int
+    step: int
+    distributions: int
+
+    def capacity(self, *, base_capacity: int, planning: bool = False) -> int:
+        # Between distributions the book keeps the size the last one gave it; a distribution
+        # being planned grows it by one more step.
+        steps = self.distributions if planning else max(0, self.distributions - 1)
+        return min(base_capacity, self.starter + self.step * steps)
+
+
+def ramp_book(rep: Rep) -> RampBook:
+    """From the annotations of ramp_annotations (defaults when the rep was loaded without them)."""
+    by_segment = getattr(rep, "roe_starter_by_segment", None) or {}
+    default = getattr(rep, "roe_starter_default", None)
+    per_ae = by_segment.get(rep.segment or "")
+    per_ae = int(per_ae if per_ae is not None else (default if default is not None else 4))
+    step = getattr(rep, "roe_growth_step", None)
+    return RampBook(
+        starter=per_ae * max(1, getattr(rep, "ae_partner_count", 0) or 0),
+        step=5 if step is None else int(step),
+        distributions=getattr(rep, "ramp_distributions", 0) or 0,
+    )
+
+
+def effective_capacity(*, rep: Rep, base_capacity: int, on: dt.date, planning: bool = False) -> int:
+    """Book size now: 0 while out of office or inactive; full capacity at full ramp; a
+    ramping rep's growing book before (issue 18: the ramp factor scales targets, not the book)."""
     if not rep.is_available(on):
         return 0
-    return int(base_capacity * rep.ramp_factor(on))
+    if rep.ramp_factor(on) >= 1:
+        return base_capacity
+    return ramp_book(rep).capacity(base_capacity=base_capacity, planning=planning)
+
+
+# Inbound rotation weight of a ramping rep by ramp month (RulesOfEngagement.ramp_inbound).
+RAMP_INBOUND_WEIGHT = {
+    RampInbound.SKIP_MONTH_1: {0.0: 0.0, 0.5: 0.5, 1.0: 1.0},
+    RampInbound.WEIGHT_BY_RAMP: {0.0: 0.25, 0.5: 0.5, 1.0: 1.0},
+}
+
+
+def ramp_inbound_weight(*, rep: Rep, on: dt.date) -> float:
+    policy = getattr(rep, "roe_ramp_inbound", None) or RampInbound.SKIP_MONTH_1
+    return RAMP_INBOUND_WEIGHT.get(policy, RAMP_INBOUND_WEIGHT[RampInbound.SKIP_MONTH_1])[rep.ramp_factor(on)]
 
 
 def rep_skip_reason(*, rep: Rep, base_capacity: int, load: int, on: dt.date, exclude: frozenset[int] = frozenset()) -> str | None:
@@ -127,7 +234,7 @@ def rep_skip_reason(*, rep: Rep, base_capacity: int, load: int, on: dt.date, exc
         return SKIP_INACTIVE
     if rep.is_out_of_office(on):
         return SKIP_OUT_OF_OFFICE
-    if rep.ramp_factor(on) == 0:
+    if ramp_inbound_weight(rep=rep, on=on) == 0:
         return SKIP_UNRAMPED
     if load >= effective_capacity(rep=rep, base_capacity=base_capacity, on=on):
         return SKIP_AT_CAPACITY
@@ -139,6 +246,17 @@ def rep_available(*, rep: Rep, on: dt.date, exclude: frozenset[int] = frozenset(
     return rep.pk not in exclude and rep.is_available(on)
 
 
+def unused_slot_credits(*, rep_ids) -> dict[int, list[int]]:
+    """Credit ids per rep not yet used as a first pick in a distribution, oldest first."""
+    credits: dict[int, list[int]] = {}
+    if not rep_ids:
+        return credits
+    for pk, rep_id in (RoutingCredit.objects.filter(rep_id__in=list(rep_ids), slot_used_in__isnull=True)
+                       .order_by("created_at", "pk").values_list("pk", "rep_id")):
+        credits.setdefault(rep_id, []).append(pk)
+    return credits
+
+
 # --- routing rules ----------------------------------------------------------------------
 
 
@@ -148,8 +266,44 @@ class RuleCandidate:
     members: list[RoutingRuleMember] = field(default_factory=list)
 
 
-def rule_matches(rule: RoutingRule, *, account: Account, source: str, lead_type: str) -> bool:
+# Title words → seniority, checked in this order (the first match wins), on whole words.
+SENIORITY_WORDS = (
+    (Seniority.C_LEVEL, ("ceo", "cfo", "cto", "coo", "cmo", "cio", "ciso", "cro", "cpo", "chief", "founder", "co-founder",
+                         "president", "owner", "managing director")),
+    (Seniority.VP, ("vp", "svp", "evp", "avp", "vice president", "head of")),
+    (Seniority.DIRECTOR, ("director",)),
+    (Seniority.MANAGER, ("manager", "lead", "team lead")),
+)
+
+
+def title_seniority(title: str) -> str:
+    """The seniority a job title says: "Chief Revenue Officer", "CEO & Founder" → c_level;
+    "SVP Sales" → vp; "Director of IT" → director; "Sales Manager" → manager; any other
+    non-empty title → individual; no title → "" (matches no seniority condition)."""
+    text = " " + re.sub(r"[^a-z0-9-]+", " ", (title or "").lower()).strip() + " "
+    if not text.strip():
+        return ""
+    if " vice president" in text:
+        return Seniority.VP  # before "president"
+    for seniority, words in SENIORITY_WORDS:
+        if any(f" {word} " in text for word in words):
+            return seniority
+    return Seniority.INDIVIDUAL
+
+
+def rule_has_person_conditions(rule: RoutingRule) -> bool:
+    return bool(rule.seniorities or rule.personas)
+
+
+def rule_matches(rule: RoutingRule, *, account: Account, source: str, lead_type: str, contact=None) -> bool:
     tier = account.tier or "-"
+    if rule_has_person_conditions(rule):
+        if contact is None:
+            return False
+        if rule.seniorities and title_seniority(contact.title) not in rule.seniorities:
+            return False
+        if rule.personas and (contact.persona or "").strip().lower() not in {p.strip().lower() for p in rule.personas}:
+            return False
     return (
         (not rule.segments or account.segment in rule.segments)
         and (not rule.regions or account.region in rule.regions)
@@ -160,13 +314,25 @@ def rule_matches(rule: RoutingRule, *, account: Account, source: str, lead_type:
     )
 
 
+def person_rule_exists():
+    """For the statement that locks a lead's account: whether any active rule has a
+    condition on the person (then the rules are read before the owner is), at no statement
+    of its own."""
+    return Exists(RoutingRule.objects.filter(active=True).exclude(seniorities=[], personas=[]))
+
+
 # How far back a rule's own decisions are read for the capacity-aware no-burst check.
 RECENT_DECISIONS = 50
 
+RAMP_ATTRIBUTES = ("ramp_distributions", "ae_partner_count", "roe_starter_default", "roe_starter_by_segment",
+                   "roe_growth_step", "roe_ramp_inbound")
 
-def routing_rule_for(*, account: Account, source: str, lead_type: str) -> RuleCandidate | None:
-    """The first active matching rule (with at least one rep), its members annotated with
-    capacity and load. One query whatever the number of accounts or leads."""
+
+def routing_rules_for(*, account: Account, source: str, lead_type: str, contact=None
+                      ) -> tuple[RuleCandidate | None, RuleCandidate | None]:
+    """(the first active matching rule with a condition on the person, the first active
+    matching rule), each with its members annotated with capacity, load and ramp — one
+    query whatever the number of rules or reps."""
     # The reps of the rule's latest decisions, newest first (capacity-aware picks hold back
     # a rep who had too many of them); the same small index scan for each member row.
     recent_reps = ArraySubquery(
@@ -177,19 +343,33 @@ def routing_rule_for(*, account: Account, source: str, lead_type: str) -> RuleCa
         RoutingRuleMember.objects.filter(rule__active=True)
         .select_related("rule", "rep__user")
         .annotate(base_capacity=base_capacity_expression_for_member(), load=load_expression("rep_id"),
-                  recent_reps=recent_reps)
+                  recent_reps=recent_reps, **ramp_annotations("rep_id", prefix="rep__"))
         .order_by("rule__position", "rule_id", "order", "id")
     )
-    chosen: RuleCandidate | None = None
+    person: RuleCandidate | None = None
+    first: RuleCandidate | None = None
+    current: RuleCandidate | None = None
     for member in members:
-        if chosen is not None and member.rule_id != chosen.rule.pk:
-            break
-        if chosen is None:
-            if not rule_matches(member.rule, account=account, source=source, lead_type=lead_type):
-                continue
-            chosen = RuleCandidate(rule=member.rule)
-        chosen.members.append(member)
-    return chosen
+        for name in RAMP_ATTRIBUTES:  # the rep's book and inbound weight read them from the rep
+            setattr(member.rep, name, getattr(member, name))
+        if current is None or member.rule_id != current.rule.pk:
+            if first is not None and (person is not None or not contact):
+                break
+            current = None
+            if rule_matches(member.rule, account=account, source=source, lead_type=lead_type, contact=contact):
+                current = RuleCandidate(rule=member.rule)
+                if first is None:
+                    first = current
+                if person is None and rule_has_person_conditions(member.rule):
+                    person = current
+        if current is not None:
+            current.members.append(member)
+    return person, first
+
+
+def routing_rule_for(*, account: Account, source: str, lead_type: str, contact=None) -> RuleCandidate | None:
+    """The first active matching rule (with at least one rep), its members annotated."""
+    return routing_rules_for(account=account, source=source, lead_type=lead_type, contact=contact)[1]
 
 
 def base_capacity_expression_for_member():
@@ -235,11 +415,22 @@ def retrieval_candidates(*, now: dt.datetime, roe: RulesOfEngagement | None = No
         .annotate(last=Max("occurred_at"))
         .values("last")[:1]
     )
+    # The idle clock pauses while the owner is out of office (issue 18): the days of their
+    # leave (from, through to, or still going) after the account was last worked do not count.
+    leave_start = Cast("owner__out_of_office_from", DateTimeField())
+    leave_end = Least(Coalesce(Cast("owner__out_of_office_to", DateTimeField()) + dt.timedelta(days=1), Value(now)),
+                      Value(now))
+    paused = Case(
+        When(owner__out_of_office_from__isnull=True, then=Value(dt.timedelta(0))),
+        default=Greatest(leave_end - Greatest(leave_start, F("last_worked_at")), Value(dt.timedelta(0))),
+        output_field=DurationField(),
+    )
     qs = (
         # Customers belong to their AE/CSM, not to a book that must be worked to be kept.
         Account.objects.filter(owner__isnull=False).exclude(status=Account.Status.CUSTOMER)
         .annotate(last_worked_at=Greatest(Coalesce(Subquery(last_activity), "owner_since"), "owner_since"))
-        .filter(Q(last_worked_at__lte=cutoff) | Q(last_worked_at__isnull=True))
+        .annotate(idle_paused=paused)
+        .filter(Q(last_worked_at__lte=cutoff - F("idle_paused")) | Q(last_worked_at__isnull=True))
     )
     if roe.exempt_pending_return:
         qs = qs.exclude(Exists(ReturnRequest.objects.filter(account_id=OuterRef("pk"), status=ReturnRequest.Status.PENDING)))

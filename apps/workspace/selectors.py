@@ -21,6 +21,7 @@ from apps.leads.selectors import lead_sla_status
 from apps.meetings.models import Meeting
 from apps.people.models import Rep
 from apps.people.timezones import user_zone
+from apps.reporting.targets import attainment_rows
 from apps.routing.models import ReturnRequest, RoutingDecision
 from apps.routing.selectors import returns_reviewable_by
 from sdrops.access import (
@@ -153,6 +154,9 @@ def _manager_boxes(user, rep: Rep, now: dt.datetime) -> list[Box]:
         _box("reviews", "Returns to review", reviews, kind="returns", empty="No returns waiting for you.",
              more_url=reverse("admin:routing_returnrequest_changelist") + "?status__exact=pending"),
         _box("away", "Out of office", away, kind="reps", empty="Everyone is in."),
+        Box(key="attainment", title=f"Targets and attainment, {today:%B}", kind="attainment",
+            rows=(rows := attainment_rows(rep_ids=team.values_list("pk", flat=True), month=today, today=today)),
+            count=len(rows), more_url=reverse("admin:report", args=["attainment"]), empty="No SDRs in your teams."),
     ]
 
 

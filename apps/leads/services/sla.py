@@ -11,9 +11,13 @@ from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from apps.accounts.models import OwnershipReason
+from apps.cadences.models import Enrolment
 from apps.leads import events, notifications
-from apps.leads.models import LeadCycle, LeadCycleEvent, SlaBreach
+from apps.leads.models import LeadCycle, LeadCycleEvent, SlaBreach, SlaPolicy
+from apps.leads.services.cycles import _event
 from apps.leads.services.sla_clock import lead_cycle_response_time, sla_clock_start
+from apps.meetings.models import Opportunity
 from apps.people.models import Rep
 from sdrops import config_cache
 
@@ -39,6 +43,12 @@ def lead_cycles_sla_backfill(*, batch_size: int = 2000) -> int:
     return updated
 
 
+def _away_under_reassign(now: dt.datetime) -> Q:
+    """A rep out of office under a re-assigning leave policy hands their untouched leads on at once."""
+    return Q(sla_policy__on_leave=SlaPolicy.OnLeave.REASSIGN,
+             rep__in=Rep.objects.out_of_office(timezone.localdate(now)).values("pk"))
+
+
 def _due_query(now: dt.datetime):
     handled = SlaBreach.objects.filter(cycle_id=OuterRef("pk"), assigned_at=OuterRef("assigned_at"))
     return (
@@ -46,6 +56,7 @@ def _due_query(now: dt.datetime):
         .filter(
             Q(sla_maximum_at__lte=now) & ~Exists(handled.filter(kind=SlaBreach.Kind.MAXIMUM))
             | Q(sla_target_at__lte=now) & ~Exists(handled.filter(kind=SlaBreach.Kind.TARGET))
+            | _away_under_reassign(now)
         )
         .order_by("pk")
     )
@@ -58,18 +69,23 @@ def lead_cycles_past_sla(*, now: dt.datetime | None = None) -> list[int]:
 
 def lead_cycles_sla_enforce(*, now: dt.datetime | None = None) -> dict[str, int]:
     """The 5-minute SLA check over every due cycle: all reminders in one statement, then each
-    cycle past its maximum in its own transaction (lead_cycle_sla_enforce), with the team
-    loads of the fallback pick read once for the batch. Returns {outcome: count}."""
+    cycle past its maximum — or whose rep's leave touches its clock — in its own transaction
+    (lead_cycle_sla_enforce), with the team loads of the fallback pick read once for the
+    batch. Returns {outcome: count}."""
     now = now or timezone.now()
-    due = list(_due_query(now).annotate(
-        past_maximum=Q(sla_maximum_at__lte=now),
-    ).values_list("pk", "past_maximum"))
+    due = [
+        (pk, past_maximum or bool(leave_overlap(since=assigned_at, now=now, leave=(leave_from, leave_to))))
+        for pk, past_maximum, assigned_at, leave_from, leave_to in _due_query(now).annotate(
+            past_maximum=Q(sla_maximum_at__lte=now),
+        ).values_list("pk", "past_maximum", "assigned_at", "rep__out_of_office_from", "rep__out_of_office_to")
+    ]
     outcomes: dict[str, int] = {}
 
     def count(result: str, n: int = 1) -> None:
         if n:
             outcomes[result] = outcomes.get(result, 0) + n
 
+    # `past_maximum` now also means "its own transaction": the leave policy is applied there.
     reminder_ids = [pk for pk, past_maximum in due if not past_maximum]
     if reminder_ids:
         reminded = len(sla_reminders_send(cycle_ids=reminder_ids, now=now))
@@ -82,18 +98,20 @@ def lead_cycles_sla_enforce(*, now: dt.datetime | None = None) -> dict[str, int]
     return outcomes
 
 
-def sla_reminders_send(*, cycle_ids: list[int], now: dt.datetime) -> list[int]:
+def sla_reminders_send(*, cycle_ids: list[int], now: dt.datetime, deadlines_checked: bool = False) -> list[int]:
     """Record the target breach of every listed cycle still due a reminder, in one
     statement (INSERT … SELECT … ON CONFLICT DO NOTHING RETURNING: a cycle another worker
     holds or has already reminded is left alone), and send each reminder after commit.
-    Returns the ids of the breaches written."""
+    `deadlines_checked`: the caller compared the deadlines itself (moved on by a paused
+    leave, which the stored ones do not show). Returns the ids of the breaches written."""
+    deadlines = "" if deadlines_checked else (
+        "AND c.sla_target_at <= %(now)s AND NOT coalesce(c.sla_maximum_at <= %(now)s, false)")
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
             f"""
             WITH due AS (
                 SELECT c.id, c.rep_id, c.assigned_at, c.sla_target_at FROM people_leadcycle c
-                 WHERE c.id = ANY(%(ids)s) AND c.state = 'assigned' AND c.first_touch_at IS NULL
-                   AND c.sla_target_at <= %(now)s AND NOT coalesce(c.sla_maximum_at <= %(now)s, false)
+                 WHERE c.id = ANY(%(ids)s) AND c.state = 'assigned' AND c.first_touch_at IS NULL {deadlines}
                  ORDER BY c.id FOR NO KEY UPDATE SKIP LOCKED
             )
             INSERT INTO people_slabreach (cycle_id, kind, rep_id, assigned_at, due_at, breached_at, note)
@@ -191,7 +209,6 @@ def _cycle_locked(cycle_id: int, now: dt.datetime) -> LeadCycle | None:
     cycle or account another worker holds waits for the next run), in one statement with
     what enforcement reads: which breaches this assignment has, the account's owners and
     open-opportunity owner for routing, and the configuration version."""
-    from apps.meetings.models import Opportunity
 
     handled = SlaBreach.objects.filter(cycle_id=OuterRef("pk"), assigned_at=OuterRef("assigned_at"))
     open_opportunity_owner = (
@@ -243,25 +260,113 @@ def lead_cycle_sla_enforce(*, cycle_id: int, now: dt.datetime | None = None, loa
         cycle = _cycle_locked(cycle_id, now)
         if cycle is None:
             return "skipped"
+        leave = _leave_policy(cycle, now=now)
+        if leave == "paused":
+            return "paused"
+        if leave == "reassign":
+            with config_cache.checked(cycle.config_version):
+                return _leave_reassign(cycle, now=now, loads=loads)
         if cycle.sla_maximum_at and cycle.sla_maximum_at <= now and not cycle.maximum_done:
             with config_cache.checked(cycle.config_version):
                 return _escalate(cycle, now=now, loads=loads)
         remind = cycle.sla_target_at and cycle.sla_target_at <= now and not cycle.target_done
     if remind:
-        return "reminded" if sla_reminders_send(cycle_ids=[cycle_id], now=now) else "skipped"
+        return "reminded" if sla_reminders_send(cycle_ids=[cycle_id], now=now, deadlines_checked=True) else "skipped"
     return "skipped"
 
 
-def _escalate(cycle: LeadCycle, *, now: dt.datetime, loads: TeamLoads | None) -> str:
-    from apps.accounts.models import OwnershipReason
-    from apps.accounts.services import account_owners_set
+def leave_overlap(*, since: dt.datetime, now: dt.datetime, rep: Rep | None = None,
+                  leave: tuple[dt.date | None, dt.date | None] | None = None) -> dt.timedelta:
+    """How much of [since, now] the rep spent out of office (their recorded leave — `rep`'s,
+    or the (from, to) dates given — as whole days in the server's zone)."""
+    leave_from, leave_to = leave if leave is not None else (
+        (rep.out_of_office_from, rep.out_of_office_to) if rep is not None else (None, None))
+    if leave_from is None or since is None:
+        return dt.timedelta(0)
+    zone = timezone.get_current_timezone()
+    start = dt.datetime.combine(leave_from, dt.time.min, tzinfo=zone)
+    end = now if leave_to is None else min(
+        now, dt.datetime.combine(leave_to + dt.timedelta(days=1), dt.time.min, tzinfo=zone))
+    return max(dt.timedelta(0), end - max(start, since))
+
+
+def _leave_policy(cycle: LeadCycle, *, now: dt.datetime) -> str:
+    """Leave that costs nobody (issue 18), by the cycle's SLA policy (on_leave): while the
+    rep is out of office the clock is paused ("paused") or the lead is re-assigned at once
+    ("reassign"); back from leave, a paused clock's deadlines move on by the leave's overlap
+    with the assignment (on the locked copy, so the checks below see them). "" otherwise."""
+    rep = cycle.rep
+    if rep is None:
+        return ""
+    policy = cycle.sla_policy
+    on_leave = policy.on_leave if policy is not None else SlaPolicy.OnLeave.PAUSE
+    if rep.is_out_of_office(timezone.localdate(now)):
+        return "reassign" if on_leave == SlaPolicy.OnLeave.REASSIGN else "paused"
+    if on_leave == SlaPolicy.OnLeave.PAUSE and cycle.assigned_at is not None:
+        paused = leave_overlap(rep=rep, since=cycle.assigned_at, now=now)
+        if paused:
+            cycle.sla_target_at = cycle.sla_target_at and cycle.sla_target_at + paused
+            cycle.sla_maximum_at = cycle.sla_maximum_at and cycle.sla_maximum_at + paused
+    return ""
+
+
+def _routing_account(cycle: LeadCycle):
+    """The lead's account as _cycle_locked locked it, ready for routing (or None)."""
     from apps.routing.services import account_locked_for_routing
 
-    old_rep = cycle.rep
     account = cycle.contact.account
     if account is not None:
         account_locked_for_routing(account, open_opportunity_owner_id=cycle.open_opportunity_owner_id,
                                    config_version=cycle.config_version)
+    return account
+
+
+def _leave_reassign(cycle: LeadCycle, *, now: dt.datetime, loads: TeamLoads | None) -> str:
+    """The rep is away under a re-assigning policy: the lead moves on at once, no breach
+    (the away rep breached nothing)."""
+    new_rep = _next_rep_for(cycle, loads=loads, account=_routing_account(cycle))
+    if new_rep is None:
+        return "skipped"
+    old_rep = _reassign(cycle, new_rep=new_rep, now=now, note="Rep out of office (SLA policy: re-assign on leave)",
+                        account_note=f"Lead {cycle.contact}: {cycle.rep} out of office")
+    if loads is not None:
+        loads.moved(from_rep=old_rep, to_rep=new_rep)
+    events.lead_change_send(
+        events.LEAD_ASSIGNED,
+        lambda: {**events.cycle_data(cycle), "from_rep": events.rep_data(old_rep), "reason": "sla_reassignment"},
+        now,
+    )
+    return "reassigned"
+
+
+def _reassign(cycle: LeadCycle, *, new_rep: Rep, now: dt.datetime, note: str, account_note: str) -> Rep | None:
+    """Hand the cycle (and its account, and the cadence's remaining steps) to `new_rep`, with
+    a new clock and its REASSIGNED event."""
+    # Lazy: apps.accounts.services reaches this module through the routing services.
+    from apps.accounts.services import account_owners_set
+
+    old_rep = cycle.rep
+    account = cycle.contact.account
+    if account is not None and account.owner_id != new_rep.pk:
+        account_owners_set(changes=[(account.pk, new_rep.pk)], reason=OwnershipReason.SLA_REASSIGNMENT,
+                           note=account_note)
+        account.owner = new_rep
+    cycle.rep = new_rep
+    cycle.assigned_at = now
+    cycle.reassignment_count += 1
+    sla_clock_start(cycle)
+    cycle.save(update_fields=["rep", "assigned_at", "reassignment_count", "sla_policy", "sla_target_at", "sla_maximum_at"])
+    _event(cycle, LeadCycleEvent.Kind.REASSIGNED, from_state=cycle.state, from_rep=old_rep, at=now, note=note)
+    # The cadence's remaining steps are the new rep's to do (their today list).
+    Enrolment.objects.filter(contact_id=cycle.contact_id, state=Enrolment.State.ACTIVE).update(rep=new_rep)
+    return old_rep
+
+
+def _escalate(cycle: LeadCycle, *, now: dt.datetime, loads: TeamLoads | None) -> str:
+    from apps.accounts.services import account_owners_set  # lazy: see _reassign
+
+    old_rep = cycle.rep
+    account = _routing_account(cycle)
     policy = cycle.sla_policy
     new_rep = _next_rep_for(cycle, loads=loads, account=account) if policy is None or policy.reassign else None
     breach = SlaBreach(cycle=cycle, kind=SlaBreach.Kind.MAXIMUM, rep=old_rep, assigned_at=cycle.assigned_at,
@@ -309,7 +414,6 @@ def _breaches_write(cycle: LeadCycle, breach: SlaBreach, *, now: dt.datetime, ta
     cadence enrolment handed over (its remaining steps are the new rep's today list). The
     re-assignment happens only if the maximum breach was written (ON CONFLICT DO NOTHING:
     a breach already recorded means another run did it). Returns whether it was."""
-    from apps.cadences.models import Enrolment
 
     assigned_at = previous_assigned_at or cycle.assigned_at
     params = {

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pgtrigger
 import pytest
 from django.contrib.auth.models import Group, User
 from django.contrib.contenttypes.models import ContentType
@@ -38,6 +39,9 @@ def _latest():
 
 def test_rows_written_before_the_move_are_read_through_apps_leads():
     executor = _migrate(BEFORE_MOVE)
+    # The history triggers are installed after `migrate` from today's models (pgtrigger), so
+    # they name columns added since the move (SlaPolicy.on_leave); the old schema had none.
+    pgtrigger.uninstall()
     try:
         old = executor.loader.project_state([t for t in BEFORE_MOVE if t[1]]).apps
         with pytest.raises(LookupError):
@@ -45,6 +49,7 @@ def test_rows_written_before_the_move_are_read_through_apps_leads():
         ids = _write_rows_before_the_move(old)
     finally:
         _migrate(_latest())
+        pgtrigger.install()
     ContentType.objects.clear_cache()
     _assert_rows_read_through_leads(ids)
 

@@ -68,7 +68,10 @@ def test_effective_capacity_ramp_out_of_office_inactive():
         return effective_capacity(rep=Rep(**fields), base_capacity=fields.get("capacity", 100), on=on)
 
     assert cap(capacity=100) == 100
-    assert cap(capacity=100, ramp_start=D(2026, 4, 20)) == 50
+    # Issue 18: the ramp scales targets; a ramping book starts with the starter allocation
+    # (4 accounts per partner AE by default, at least one AE) and is full at full ramp.
+    assert cap(capacity=100, ramp_start=D(2026, 4, 20)) == 4
+    assert cap(capacity=100, ramp_start=D(2026, 4, 10)) == 100
     assert cap(capacity=100, out_of_office_from=D(2026, 6, 9), out_of_office_to=D(2026, 6, 10)) == 0
     assert cap(capacity=100, out_of_office_from=D(2026, 6, 1), out_of_office_to=D(2026, 6, 9)) == 100
     assert cap(capacity=100, active=False) == 0

@@ -8,9 +8,11 @@ Importing this package registers every page.
 
 from apps.reporting.reports import (  # noqa: F401 (each module registers its pages)
     activity,
+    attainment,
     cadences,
     capacity,
     exceptions,
+    fairness,
     icp,
     lead_response,
     markets,

@@ -8,7 +8,8 @@ import dataclasses
 from apps.people.models import Rep
 from apps.reporting import selectors as s
 from apps.reporting.models import FunnelTargets
-from apps.reporting.reports.base import Report, register
+from apps.reporting.reports.attainment import attainment_table
+from apps.reporting.reports.base import Report, pct_text, register
 from apps.reporting.reports.lead_response import LEAD_RESPONSE_ZERO, finish_lead_response
 from apps.reporting.reports.sales import meetings_by, pipeline_generated
 from apps.reporting.reports.team_dashboard import funnel_rows
@@ -132,5 +133,11 @@ class Scorecard(Report):
         chart = bar_chart(labels=[r["metric"] for r in rates], percent=True, datasets=[
             (rep.owner_name, [None if r["value"] is None else r["value"] * 100 for r in rates]),
             ("Team", [None if r["team"] is None else r["team"] * 100 for r in rates])])
-        return Result(tables=[Table("scorecard", f"{rep.owner_name} vs the team", columns, table_rows)], summary=summary,
-                      chart=chart)
+        # Targets and attainment for the month of the period's end (issue 18).
+        month = scope.date_to.replace(day=1)
+        attainment = attainment_table(rep_ids=[rep.pk], month=month, title=f"{rep.owner_name}: targets and attainment")
+        for row in attainment.rows:
+            summary.append(("Meetings held vs target", f"{row['meetings_held_done']:.0f} of {row['meetings_held_target']:.1f} "
+                            f"({pct_text(row['meetings_held_pct'])}; pace {pct_text(row['meetings_held_pace'])})"))
+        return Result(tables=[Table("scorecard", f"{rep.owner_name} vs the team", columns, table_rows), attainment],
+                      summary=summary, chart=chart)

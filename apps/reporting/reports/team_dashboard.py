@@ -8,6 +8,7 @@ import datetime as dt
 from apps.meetings.models import Opportunity
 from apps.reporting import selectors as s
 from apps.reporting.models import FunnelTargets
+from apps.reporting.reports.attainment import attainment_table
 from apps.reporting.reports.base import Report, pct_text, register
 from apps.reporting.tables import Column, Result, Table, bar_chart, rate
 
@@ -113,7 +114,8 @@ class TeamDashboard(Report):
                    ("MQL→SQL", pct_text(total["mql_sql"])), ("SQL→Opp", pct_text(total["sql_opp"])),
                    ("MQL→Opp", pct_text(total["mql_opp"])), ("Activities per day", f"{total['per_day']:.1f}")]
         comparison = period_comparison(scope=scope, total=total)
-        return Result(tables=[table, comparison], chart=chart, summary=summary,
+        attainment = attainment_table(rep_ids=[r["rep_id"] for r in sdr_rows], month=scope.date_to.replace(day=1))
+        return Result(tables=[table, attainment, comparison], chart=chart, summary=summary,
                       notes=["Targets and warning thresholds are edited by ops under Reporting › Funnel targets."])
 
 

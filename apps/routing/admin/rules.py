@@ -15,6 +15,7 @@ from apps.routing.forms import REST_REASON_FIELDS, RoutingRuleForm, RulesOfEngag
 from apps.routing.models import (
     CapacityRule,
     RepCapacityOverride,
+    RoutingCredit,
     RoutingDecision,
     RoutingRule,
     RoutingRuleMember,
@@ -38,6 +39,9 @@ class RulesOfEngagementAdmin(SettingsHistoryAdminMixin, RecordedChangesMixin, ad
                                             "description": "Overrides the default rest for accounts returned "
                                                            "for that reason."}),
         ("Exempt from retrieval", {"fields": ["exempt_open_opportunity", "exempt_meeting_scheduled", "exempt_pending_return"]}),
+        ("Ramp: a growing book", {"fields": ["starter_accounts_per_ae", "starter_accounts_by_segment", "ramp_growth_step",
+                                              "ramp_inbound"]}),
+        ("Credits", {"fields": ["credit_reasons"]}),
         ("History", {"fields": ["change_history", "updated_at"]}),
     ]
 
@@ -80,9 +84,14 @@ class RulesChangeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 class RoutingRuleMemberInline(admin.TabularInline):
     model = RoutingRuleMember
     extra = 1
-    fields = ["rep", "order", "weight", "current_weight"]
-    readonly_fields = ["current_weight"]
+    fields = ["rep", "order", "rep_weight", "current_weight", "leave_turns", "credit_turns"]
+    readonly_fields = ["rep_weight", "current_weight", "leave_turns", "credit_turns"]
     autocomplete_fields = ["rep"]
+
+    @admin.display(description="weight")
+    def rep_weight(self, obj):
+        """One weight: the rep's own (People → Reps, the reps CSV, the API)."""
+        return obj.rep.routing_weight if obj.pk else "the rep's routing weight"
 
 
 @admin.register(RoutingRule)
@@ -97,6 +106,7 @@ class RoutingRuleAdmin(RecordedChangesMixin, admin.ModelAdmin):
         (None, {"fields": ["name", "position", "active", "strategy"]}),
         ("Conditions (empty = any; the first matching rule wins)", {
             "fields": ["segments", "regions", "countries", "sources", "lead_types", "tiers"]}),
+        ("Conditions on the person (checked before the account's owner)", {"fields": ["seniorities", "personas"]}),
         ("History", {"fields": ["change_history"]}),
     ]
 
@@ -112,7 +122,8 @@ class RoutingRuleAdmin(RecordedChangesMixin, admin.ModelAdmin):
         parts = [f"{label}: {value_in_words(RoutingRule._meta.get_field(name), values)}" for label, name, values in [
             ("segment", "segments", obj.segments), ("region", "regions", obj.regions),
             ("country", "countries", obj.countries), ("source", "sources", obj.sources),
-            ("lead type", "lead_types", obj.lead_types), ("tier", "tiers", obj.tiers)] if values]
+            ("lead type", "lead_types", obj.lead_types), ("tier", "tiers", obj.tiers),
+            ("seniority", "seniorities", obj.seniorities), ("persona", "personas", obj.personas)] if values]
         return "; ".join(parts) or "any (fallback)"
 
     def save_formset(self, request, form, formset, change):
@@ -121,7 +132,7 @@ class RoutingRuleAdmin(RecordedChangesMixin, admin.ModelAdmin):
             RulesChange.objects.create(
                 object_type=RoutingRule._meta.verbose_name, object_id=form.instance.pk, object_repr=str(form.instance),
                 action="reps changed",
-                changes={"reps": [None, [f"{m.rep} ×{m.weight}" for m in form.instance.members.select_related("rep")]]},
+                changes={"reps": [None, [f"{m.rep} ×{m.rep.routing_weight}" for m in form.instance.members.select_related("rep")]]},
                 actor=request.user,
             )
 
@@ -200,3 +211,29 @@ class RoutingDecisionAdmin(admin.ModelAdmin):
     def mark_resolved(self, request, queryset):
         n = queryset.filter(resolved_at__isnull=True).update(resolved_at=timezone.now())
         self.message_user(request, f"{n} lead(s) marked as dealt with.")
+
+
+@admin.register(RoutingCredit)
+class RoutingCreditAdmin(admin.ModelAdmin):
+    """Credits are written by the services (approved returns, no-shows), never by hand."""
+
+    list_display = ["created_at", "rep", "reason", "account_name", "rule", "slot_used_in"]
+    list_select_related = ["rep", "rule", "slot_used_in"]
+    list_filter = ["reason"]
+    search_fields = ["rep__owner_name", "account_name"]
+    readonly_fields = [f.name for f in RoutingCredit._meta.fields]
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        if user_sees_everything(request.user):
+            return qs
+        return qs.filter(rep_id__in=scoped_rep_ids(user=request.user) or [])
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

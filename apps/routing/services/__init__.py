@@ -14,6 +14,9 @@ from apps.routing.services.common import (
     DistributionStale,
     RoutingError,
 )
+from apps.routing.services.credits import (
+    credit_grant,
+)
 from apps.routing.services.distributions import (
     PlanRow,
     distribution_commit,
@@ -60,4 +63,4 @@ from apps.routing.services.rules import (
     rules_save,
 )
 
-__all__ = ["DEFAULT_OUTCOME", "DistributionStale", "PlanRow", "Retrieved", "RoutingError", "SKIP_LABELS", "account_locked_for_routing", "account_merge", "account_route", "accounts_route_signalled", "distribution_commit", "distribution_plan", "distribution_preview", "distribution_run", "distribution_transition", "duplicate_refusal", "lead_route", "lead_unroutable_reason", "pick_rep", "queue_claim_next", "reassign_refusal", "rest_periods_process", "retrieval_run", "return_approve", "return_data_fixed", "return_file", "return_reject", "return_request_transition", "routing_decision_retry", "rules_delete", "rules_save", "signalled_accounts_route_later", "snake_deal", "swap_replacement_pick"]
+__all__ = ["DEFAULT_OUTCOME", "DistributionStale", "PlanRow", "Retrieved", "RoutingError", "SKIP_LABELS", "account_locked_for_routing", "account_merge", "account_route", "accounts_route_signalled", "credit_grant", "distribution_commit", "distribution_plan", "distribution_preview", "distribution_run", "distribution_transition", "duplicate_refusal", "lead_route", "lead_unroutable_reason", "pick_rep", "queue_claim_next", "reassign_refusal", "rest_periods_process", "retrieval_run", "return_approve", "return_data_fixed", "return_file", "return_reject", "return_request_transition", "routing_decision_retry", "rules_delete", "rules_save", "signalled_accounts_route_later", "snake_deal", "swap_replacement_pick"]

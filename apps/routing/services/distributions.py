@@ -19,6 +19,7 @@ from apps.routing import selectors
 from apps.routing.models import (
     Distribution,
     DistributionLine,
+    RoutingCredit,
 )
 from apps.routing.services.common import DistributionStale
 
@@ -31,6 +32,8 @@ class PlanRow:
     capacity: int
     book_before: int
     adds: list[tuple[int, str, int]] = field(default_factory=list)  # (account id, tier, score)
+    ramping: bool = False  # dealt to while ramping: the book grows by a step next time
+    credits: list[int] = field(default_factory=list)  # RoutingCredit ids used as first picks
 
     @property
     def book_after(self) -> int:
@@ -45,6 +48,7 @@ class PlanRow:
             "rep_id": self.rep.pk, "rep": self.rep.owner_name, "segment": self.rep.segment, "capacity": self.capacity,
             "book_before": self.book_before, "adds": len(self.adds), "tiers": dict(sorted(tiers.items())),
             "book_after": self.book_after, "average_score": round(sum(scores) / len(scores), 1) if scores else None,
+            "ramping": self.ramping, "credits": self.credits,
         }
 
 
@@ -61,21 +65,41 @@ def _eligible_sdrs(*, team=None, segment: str | None = None, lock: bool = False)
 
 
 def snake_deal(rows: list[PlanRow], slots: dict[int, int], accounts: list[tuple[int, str, int]]) -> None:
-    """Deal best-first accounts in a snake draft over reps ordered by open slots (most
-    first): 1..n, n..1, 1..n… so every rep gets a fair mix of tiers and scores."""
+    """Deal best-first accounts so every rep gets the same mix of tiers and scores whatever
+    their number of open slots: a rep's j-th slot sits at (j + ½) ÷ slots along the ranked
+    pool, and accounts go to slots in that order. Reps with equal slots tie at every round,
+    taken forward in even rounds and backward in odd ones: the snake draft (1..n, n..1, …).
+    A ramping rep with 4 slots among reps with 40 thus gets accounts spread over the whole
+    pool, not the first four (or the last four) of it."""
     order = sorted(rows, key=lambda r: (-slots[r.rep.pk], r.rep.pk))
+    keyed = []
+    for rank, row in enumerate(order):
+        n = slots[row.rep.pk] - len(row.adds)
+        for j in range(max(0, n)):
+            keyed.append(((2 * j + 1) / (2 * n), j, rank, row))
+    keyed.sort(key=lambda k: (k[0], k[2] if k[1] % 2 == 0 else -k[2]))
+    for (_f, _j, _rank, row), account in zip(keyed, accounts, strict=False):
+        row.adds.append(account)
+
+
+def _credits_first(rows: list[PlanRow], slots: dict[int, int], credits: dict[int, list[int]],
+                   accounts: list[tuple[int, str, int]]) -> list[tuple[int, str, int]]:
+    """A rep's unused credits (a lead or account taken back for a reason not theirs) are
+    first picks: one account from the top of the pool each, oldest credit first, within the
+    rep's open slots. Returns the accounts left for the deal."""
+    queue = sorted(((credit_id, row) for row in rows for credit_id in credits.get(row.rep.pk, ())), key=lambda c: c[0])
     it = iter(accounts)
-    forward = True
-    while True:
-        active = [r for r in order if len(r.adds) < slots[r.rep.pk]]
-        if not active:
-            return
-        for row in active if forward else reversed(active):
-            try:
-                row.adds.append(next(it))
-            except StopIteration:
-                return
-        forward = not forward
+    used = 0
+    for credit_id, row in queue:
+        if len(row.adds) >= slots[row.rep.pk]:
+            continue
+        account = next(it, None)
+        if account is None:
+            break
+        row.adds.append(account)
+        row.credits.append(credit_id)
+        used += 1
+    return accounts[used:]
 
 
 def distribution_plan(*, team=None, segment: str | None = None, now: dt.datetime | None = None, lock: bool = False,
@@ -89,9 +113,12 @@ def distribution_plan(*, team=None, segment: str | None = None, now: dt.datetime
     rows_by_segment: dict[str, list[PlanRow]] = defaultdict(list)
     slots: dict[int, int] = {}
     all_rows = []
-    for rep in _eligible_sdrs(team=team, segment=segment, lock=lock):
-        capacity = selectors.effective_capacity(rep=rep, base_capacity=rep.base_capacity, on=on)
-        row = PlanRow(rep=rep, capacity=capacity, book_before=rep.load)
+    reps = _eligible_sdrs(team=team, segment=segment, lock=lock)
+    credits = selectors.unused_slot_credits(rep_ids=[r.pk for r in reps])
+    for rep in reps:
+        capacity = selectors.effective_capacity(rep=rep, base_capacity=rep.base_capacity, on=on, planning=True)
+        ramping = rep.is_available(on) and rep.ramp_factor(on) < 1
+        row = PlanRow(rep=rep, capacity=capacity, book_before=rep.load, ramping=ramping)
         all_rows.append(row)
         slots[rep.pk] = max(0, capacity - rep.load)
         if slots[rep.pk]:
@@ -107,12 +134,17 @@ def distribution_plan(*, team=None, segment: str | None = None, now: dt.datetime
             pool = pool.select_for_update(no_key=True, skip_locked=True, of=("self",))
         accounts = list(pool.values_list("pk", "tier", "total_score")[:need])
         taken.update(pk for pk, _t, _s in accounts)
-        snake_deal(rows, slots, accounts)
+        snake_deal(rows, slots, _credits_first(rows, slots, credits, accounts))
     return all_rows
 
 
 def _changes(rows: list[PlanRow]) -> list[tuple[int, int]]:
     return [(pk, row.rep.pk) for row in rows for pk, _t, _s in row.adds]
+
+
+def _credits_use(*, distribution: Distribution, credit_ids: list[int]) -> None:
+    if credit_ids:
+        RoutingCredit.objects.filter(pk__in=credit_ids, slot_used_in__isnull=True).update(slot_used_in=distribution)
 
 
 def _save_distribution(*, rows, status, team, segment, actor, note="", play=None) -> Distribution:
@@ -193,6 +225,7 @@ def distribution_commit(*, distribution: Distribution, actor=None) -> Distributi
         else:
             account_owners_set(changes=lines, reason=OwnershipReason.DISTRIBUTION, actor=actor,
                                note=_event_note(locked))
+            _credits_use(distribution=locked, credit_ids=[c for r in locked.summary for c in r.get("credits") or ()])
             distribution_transition(distribution=locked, to_status=Distribution.Status.COMMITTED,
                                     committed_at=timezone.now())
     if problem:
@@ -213,4 +246,5 @@ def distribution_run(*, actor=None, team=None, segment: str | None = None, dry_r
                                           play=play)
         account_owners_set(changes=_changes(rows), reason=OwnershipReason.DISTRIBUTION, actor=actor,
                            note=_event_note(distribution))
+        _credits_use(distribution=distribution, credit_ids=[c for row in rows for c in row.credits])
     return distribution

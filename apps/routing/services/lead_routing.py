@@ -28,6 +28,7 @@ from apps.routing.models import (
     RoutingDecision,
     RoutingRule,
     RoutingRuleMember,
+    Seniority,
     Strategy,
 )
 from apps.routing.services.common import SKIP_LABELS, RoutingError
@@ -41,6 +42,11 @@ class _Pick:
     member: RoutingRuleMember | None
     skipped: list[dict] = field(default_factory=list)
     note: str = ""
+    rep: Rep | None = None  # a pick outside the rule's members (partner AE)
+
+    @property
+    def picked(self) -> Rep | None:
+        return self.rep if self.rep is not None else (self.member.rep if self.member else None)
 
 
 def _skip_entry(rep: Rep, reason: str) -> dict:
@@ -60,33 +66,102 @@ def _eligible(members, *, on, exclude) -> tuple[list[RoutingRuleMember], list[di
     return eligible, skipped
 
 
+# Turns owed below this are repaid (float rounding of fractional leave shares).
+OWED_EPSILON = 1e-6
+
+
+def _rotation_weight(member: RoutingRuleMember, *, on, weighted: bool) -> int:
+    """The member's turns per round in hundredths: the rep's own routing weight (one weight,
+    Rep.routing_weight; 1 in plain round robin) × the ramp's inbound weight."""
+    base = member.rep.routing_weight if weighted else 1
+    return int(round(float(base) * 100 * selectors.ramp_inbound_weight(rep=member.rep, on=on)))
+
+
+def _owed(member: RoutingRuleMember) -> float:
+    return (member.leave_turns or 0) + (member.credit_turns or 0)
+
+
 def _pick_rotation(rule: RoutingRule, members, *, on, exclude, weighted: bool) -> _Pick:
     """Smooth weighted round robin (nginx): each eligible member gains its weight, the
-    highest is picked and loses the round's total. Only eligible members take part, so a rep
-    back from leave rejoins the rotation where they left it — no burst of catch-up leads.
-    Plain round robin is the same with every weight 1. The state is stored per member."""
+    highest is picked and loses the round's total. The state is stored per member.
+
+    Weights are the reps' own (Rep.routing_weight; every weight 1 in plain round robin),
+    times the ramp's inbound weight (RulesOfEngagement.ramp_inbound). A member skipped for
+    being out of office is owed the share of the pick they would have had (leave_turns); a
+    credit owes a whole turn (credit_turns). A member owing turns takes part at double
+    weight, and the debt stays exact — fair share minus leads received: each lead adds their
+    share, each lead they get takes one off — so a rep back from leave catches up over the
+    next rounds instead of in a burst, and never takes two leads in a row while catching up."""
     eligible, skipped = _eligible(members, on=on, exclude=exclude)
     if weighted:
-        for member in [m for m in eligible if m.weight == 0]:
+        for member in [m for m in eligible if m.rep.routing_weight == 0]:
             skipped.append(_skip_entry(member.rep, "zero_weight"))
-        eligible = [m for m in eligible if m.weight > 0]
+        eligible = [m for m in eligible if m.rep.routing_weight > 0]
     if not eligible:
         return _Pick(None, skipped)
-    weight = (lambda m: m.weight) if weighted else (lambda m: 1)
-    total = sum(weight(m) for m in eligible)
+    normal = {m.pk: _rotation_weight(m, on=on, weighted=weighted) for m in eligible}
+    normal_total = sum(normal.values())
+    away_ids = {s["rep_id"] for s in skipped if s["reason"] == selectors.SKIP_OUT_OF_OFFICE}
+    away = [m for m in members if m.rep_id in away_ids]
+    for member in away:
+        weight = _rotation_weight(member, on=on, weighted=weighted)
+        if weight > 0:
+            member.leave_turns = (member.leave_turns or 0) + weight / (normal_total + weight)
+    boosted = {m.pk: normal[m.pk] * 2 if _owed(m) > OWED_EPSILON else normal[m.pk] for m in eligible}
+    boosted_total = sum(boosted.values())
+    without_boost = max(eligible, key=lambda m: (m.current_weight + normal[m.pk], -m.order, -m.pk))
     for member in eligible:
-        member.current_weight += weight(member)
-    chosen = max(eligible, key=lambda m: (m.current_weight, -m.order, -m.pk))
-    chosen.current_weight -= total
+        member.current_weight += boosted[member.pk]
+    ranked = sorted(eligible, key=lambda m: (-m.current_weight, m.order, m.pk))
+    chosen = ranked[0]
+    notes = []
+    last = (list(getattr(chosen, "recent_reps", None) or []) or [None])[0]
+    catching_up = boosted[chosen.pk] != normal[chosen.pk]
+    hold_back = (catching_up and len(ranked) > 1) or (not weighted and len(ranked) > 2)
+    if chosen.rep_id == last and hold_back:
+        # No burst: a rep catching up never takes two leads in a row, nor does anyone in a
+        # plain rotation of three or more (the state a catch-up leaves behind could allow it).
+        notes.append(f"{chosen.rep}{' (catching up)' if catching_up else ''} had the rule's last lead and waits a turn")
+        chosen = ranked[1]
+    chosen.current_weight -= boosted_total
+    # The debt is exact: fair share − leads received. Each lead, a member who owes gets
+    # their share (weight ÷ the round's weights) added, and the one picked one lead taken off.
+    for member in eligible:
+        if boosted[member.pk] == normal[member.pk]:
+            continue
+        delta = normal[member.pk] / normal_total - (1 if member is chosen else 0)
+        if member is chosen:
+            why = " and ".join(w for w, v in (("leave", member.leave_turns), ("credits", member.credit_turns))
+                               if v > OWED_EPSILON)
+            notes.append(f"catching up {_owed(member):.1f} turn(s) owed for {why} at double weight")
+            if without_boost is not chosen:
+                notes.append(f"without the catch-up {without_boost.rep} was next")
+            from_credit = min(-delta, member.credit_turns)
+            member.credit_turns -= from_credit
+            member.leave_turns = max(0.0, member.leave_turns - (-delta - from_credit))
+        elif member.credit_turns > OWED_EPSILON:
+            member.credit_turns += delta
+        else:
+            member.leave_turns += delta
+        for name in ("credit_turns", "leave_turns"):
+            if getattr(member, name) < OWED_EPSILON:
+                setattr(member, name, 0.0)
+    if weighted and len({m.rep.routing_weight for m in eligible}) > 1:
+        notes.append(f"weight {chosen.rep.routing_weight:g}")
+    ramp = selectors.ramp_inbound_weight(rep=chosen.rep, on=on)
+    if ramp < 1:
+        notes.append(f"ramping (ramp factor {chosen.rep.ramp_factor(on):.0%}): inbound weight ×{ramp:g}")
+    changed = eligible + away
     # Reps before the chosen one in the rotation who were eligible were passed over by
     # turn, not skipped; only ineligible reps are recorded.
     with connection.cursor() as cursor:
         cursor.execute(
-            "UPDATE routing_routingrulemember AS m SET current_weight = v.w "
-            "FROM unnest(%s::bigint[], %s::bigint[]) AS v(id, w) WHERE m.id = v.id",
-            [[m.pk for m in eligible], [m.current_weight for m in eligible]],
+            "UPDATE routing_routingrulemember AS m SET current_weight = v.w, leave_turns = v.l, credit_turns = v.c "
+            "FROM unnest(%s::bigint[], %s::bigint[], %s::float8[], %s::float8[]) AS v(id, w, l, c) WHERE m.id = v.id",
+            [[m.pk for m in changed], [m.current_weight for m in changed], [float(m.leave_turns or 0) for m in changed],
+             [float(m.credit_turns or 0) for m in changed]],
         )
-    return _Pick(chosen, skipped)
+    return _Pick(chosen, skipped, note="; ".join(notes))
 
 
 def _pick_capacity(members, *, on, exclude) -> _Pick:
@@ -137,6 +212,42 @@ def _pick_pod(members, *, account: Account, on, exclude) -> _Pick:
     return _Pick(pick.member, skipped, note="no pod partner available; " + pick.note)
 
 
+def _pick_partner_ae(members, *, account: Account, on, exclude) -> _Pick:
+    """Past the SDR: the account's AE (its opportunity owner) if available, else an AE
+    partner of the SDR who owns the account (Rep → AE partners), else the first available
+    AE among the rule's reps. The account stays in its book; the lead goes to the AE."""
+    skipped = []
+    candidates: list[tuple[Rep, str]] = []
+    if account.opportunity_owner is not None and account.opportunity_owner.role == Rep.Role.AE:
+        candidates.append((account.opportunity_owner, f"the account's AE {account.opportunity_owner}"))
+    if account.owner_id:
+        for partner in Rep.objects.filter(sdr_partners=account.owner_id, role=Rep.Role.AE).order_by("pk"):
+            candidates.append((partner, f"{partner}, {account.owner}'s AE partner"))
+    for rep, why in candidates:
+        if selectors.rep_available(rep=rep, on=on, exclude=exclude):
+            return _Pick(None, skipped, note=why, rep=rep)
+        reason = selectors.SKIP_EXCLUDED if rep.pk in exclude else (
+            selectors.SKIP_INACTIVE if not rep.active else selectors.SKIP_OUT_OF_OFFICE)
+        skipped.append(_skip_entry(rep, reason))
+    for member in members:
+        reason = selectors.rep_skip_reason(rep=member.rep, base_capacity=10**9, load=0, on=on, exclude=exclude)
+        if reason is None:
+            return _Pick(member, skipped, note="no partner AE available; the rule's first available rep")
+        skipped.append(_skip_entry(member.rep, reason))
+    return _Pick(None, skipped)
+
+
+def _once_per_reason(skipped: list[dict]) -> list[dict]:
+    """A rep is listed once per skip reason (the account's away owner may also be a member)."""
+    seen, kept = set(), []
+    for entry in skipped:
+        key = (entry["rep_id"], entry["reason"])
+        if key not in seen:
+            seen.add(key)
+            kept.append(entry)
+    return kept
+
+
 def _describe_skips(skipped: list[dict]) -> str:
     if not skipped:
         return ""
@@ -156,6 +267,8 @@ def _account_locked(pk: int) -> Account | None:
         .annotate(
             open_opportunity=FilteredRelation("opportunities", condition=Q(opportunities__is_open=True)),
             config_version=RawSQL(config_cache.version_sql(), []),
+            # Whether a rule looks at the person (then the rules are read before the owner).
+            person_rules=selectors.person_rule_exists(),
         )
         # Each rep with their user: the answer to the lead's sender names the rep's email.
         .select_related("owner__user", "opportunity_owner__user", "cs_owner__user", "open_opportunity__owner__user")
@@ -295,10 +408,24 @@ def _route_account(
         decision.outcome = RoutingDecision.Outcome.NO_REP
         decision.explanation = f"{account} is a customer with no available AE/CSM; ops must assign the lead."
         return decision, None, False
+    person_rule = general = None
+    rules_read = False
+    if contact is not None and getattr(account, "person_rules", True):
+        # A rule on the person (a C-level lead straight to the partner AE) comes before the
+        # account's owner; the same statement gives the general rule for later.
+        person_rule, general = selectors.routing_rules_for(account=account, source=source, lead_type=lead_type,
+                                                           contact=contact)
+        rules_read = True
+    if person_rule is not None:
+        applied = _apply_rule(person_rule, decision=decision, account=account, contact=contact, exclude=exclude,
+                              reason=reason, actor=actor, on=on)
+        if applied is not None:
+            return applied
+        decision.rule, decision.strategy = None, ""
     owner = account.owner
     if owner is not None and selectors.rep_available(rep=owner, on=on, exclude=exclude):
         decision.outcome, decision.rep = RoutingDecision.Outcome.CURRENT_OWNER, owner
-        decision.explanation = f"{account} is in {owner}'s book."
+        decision.explanation = f"{account} is in {owner}'s book." + _describe_skips(decision.skipped)
         return decision, owner, False
     if owner is not None:
         if owner.pk in exclude:
@@ -307,41 +434,76 @@ def _route_account(
             why = selectors.SKIP_INACTIVE
         else:
             why = selectors.SKIP_OUT_OF_OFFICE
-        decision.skipped = [_skip_entry(owner, why)]
-    candidate = selectors.routing_rule_for(account=account, source=source, lead_type=lead_type)
+        decision.skipped = _once_per_reason(decision.skipped + [_skip_entry(owner, why)])
+    candidate = general if rules_read else selectors.routing_rule_for(
+        account=account, source=source, lead_type=lead_type, contact=contact)
     if candidate is None:
         decision.outcome = RoutingDecision.Outcome.NO_REP
         decision.explanation = "No routing rule matches (add a fallback rule with no conditions); ops must assign it."
         return decision, None, False
+    return _apply_rule(candidate, decision=decision, account=account, contact=contact, exclude=exclude, reason=reason,
+                       actor=actor, on=on, final=True)
+
+
+def _person_match(rule: RoutingRule, contact: Contact | None) -> str:
+    if contact is None or not selectors.rule_has_person_conditions(rule):
+        return ""
+    parts = []
+    if rule.seniorities:
+        parts.append(f"title seniority {Seniority(selectors.title_seniority(contact.title)).label} (“{contact.title}”)")
+    if rule.personas:
+        parts.append(f"persona “{contact.persona}”")
+    return " matched the lead's " + " and ".join(parts)
+
+
+def _strategy_pick(candidate, *, account: Account, on, exclude) -> _Pick:
+    rule = candidate.rule
+    if rule.strategy in (Strategy.ROUND_ROBIN, Strategy.WEIGHTED_ROUND_ROBIN):
+        return _pick_rotation(rule, candidate.members, on=on, exclude=exclude,
+                              weighted=rule.strategy == Strategy.WEIGHTED_ROUND_ROBIN)
+    if rule.strategy == Strategy.CAPACITY_AWARE:
+        return _pick_capacity(candidate.members, on=on, exclude=exclude)
+    if rule.strategy == Strategy.POD:
+        return _pick_pod(candidate.members, account=account, on=on, exclude=exclude)
+    if rule.strategy == Strategy.PARTNER_AE:
+        return _pick_partner_ae(candidate.members, account=account, on=on, exclude=exclude)
+    return _pick_territory(candidate.members, on=on, exclude=exclude)
+
+
+def _apply_rule(candidate, *, decision: RoutingDecision, account: Account, contact, exclude, reason, actor, on,
+                final: bool = False):
+    """Apply one matching rule. Returns (decision, rep, moved); a person rule that finds
+    nobody returns None (not `final`), so the owner and the general rules still apply."""
     rule = candidate.rule
     decision.rule, decision.strategy = rule, rule.strategy
+    matched = _person_match(rule, contact)
     if rule.strategy == Strategy.QUEUE and reason == OwnershipReason.SLA_REASSIGNMENT:
+        if not final:
+            return None
         # A lead whose clock already lapsed must not wait again for someone to claim it.
         decision.outcome = RoutingDecision.Outcome.NO_REP
         decision.explanation = f"Rule “{rule}” is a claim queue; an SLA re-assignment needs a rep now."
         return decision, None, False
     if rule.strategy == Strategy.QUEUE:
         decision.outcome = RoutingDecision.Outcome.QUEUED
-        decision.explanation = f"Rule “{rule}”: queued for its reps to claim, oldest first."
+        decision.explanation = f"Rule “{rule}”{matched}: queued for its reps to claim, oldest first."
         return decision, None, False
-    if rule.strategy in (Strategy.ROUND_ROBIN, Strategy.WEIGHTED_ROUND_ROBIN):
-        pick = _pick_rotation(rule, candidate.members, on=on, exclude=exclude, weighted=rule.strategy == Strategy.WEIGHTED_ROUND_ROBIN)
-    elif rule.strategy == Strategy.CAPACITY_AWARE:
-        pick = _pick_capacity(candidate.members, on=on, exclude=exclude)
-    elif rule.strategy == Strategy.POD:
-        pick = _pick_pod(candidate.members, account=account, on=on, exclude=exclude)
-    else:
-        pick = _pick_territory(candidate.members, on=on, exclude=exclude)
-    decision.skipped = decision.skipped + pick.skipped
+    pick = _strategy_pick(candidate, account=account, on=on, exclude=exclude)
+    decision.skipped = _once_per_reason(decision.skipped + pick.skipped)
     strategy_label = Strategy(rule.strategy).label
-    if pick.member is None:
+    rep = pick.picked
+    if rep is None:
+        if not final:
+            return None
         decision.outcome = RoutingDecision.Outcome.NO_REP
         decision.explanation = f"Rule “{rule}” ({strategy_label}): no rep available.{_describe_skips(decision.skipped)}"
         return decision, None, False
-    rep = pick.member.rep
     decision.outcome, decision.rep = RoutingDecision.Outcome.RULE, rep
     extra = f" ({pick.note})" if pick.note else ""
-    decision.explanation = f"Rule “{rule}” ({strategy_label}) picked {rep}{extra}.{_describe_skips(decision.skipped)}"
+    decision.explanation = f"Rule “{rule}” ({strategy_label}){matched} picked {rep}{extra}.{_describe_skips(decision.skipped)}"
+    if rule.strategy == Strategy.PARTNER_AE:
+        # Past the SDR: the lead goes to the AE, the account stays in its book.
+        return decision, rep, False
     account_owners_set(changes=[(account.pk, rep.pk)], reason=reason, actor=actor, note=f"Routing rule “{rule}”")
     account.owner = rep  # as the database has it now (callers decide who may see the account from it)
     return decision, rep, True
@@ -497,18 +659,10 @@ def pick_rep(*, account: Account, source: str = "", lead_type: str = LeadType.IN
     with transaction.atomic():
         sid = transaction.savepoint()
         try:
-            if candidate.rule.strategy in (Strategy.ROUND_ROBIN, Strategy.WEIGHTED_ROUND_ROBIN):
-                pick = _pick_rotation(candidate.rule, candidate.members, on=on, exclude=exclude,
-                                      weighted=candidate.rule.strategy == Strategy.WEIGHTED_ROUND_ROBIN)
-            elif candidate.rule.strategy == Strategy.CAPACITY_AWARE:
-                pick = _pick_capacity(candidate.members, on=on, exclude=exclude)
-            elif candidate.rule.strategy == Strategy.POD:
-                pick = _pick_pod(candidate.members, account=account, on=on, exclude=exclude)
-            else:
-                pick = _pick_territory(candidate.members, on=on, exclude=exclude)
+            pick = _strategy_pick(candidate, account=account, on=on, exclude=exclude)
         finally:
             transaction.savepoint_rollback(sid)
-    return pick.member.rep if pick.member else None
+    return pick.picked
 
 
 def routing_decision_retry(*, decision: RoutingDecision, actor=None) -> RoutingDecision:

@@ -21,6 +21,7 @@ from apps.routing.models import (
     ReturnReason,
     ReturnRequest,
 )
+from apps.routing.services.credits import credit_grant
 from apps.routing.services.merge import account_merge
 from sdrops import mail
 from sdrops.access import accounts_visible_to
@@ -184,6 +185,10 @@ def return_approve(
         roe = selectors.roe_get()
         account = Account.objects.select_for_update(no_key=True).get(pk=request.account_id)
         reason_note = f"Return approved: {request.get_reason_display()}"
+        # Taken back for a reason that is not the rep's (the rules' credit reasons): a credit,
+        # granted before a merge deletes the account (the same transaction either way).
+        credit_grant(rep=request.rep, reason=request.reason, account=account, return_request=request,
+                     account_name=request.account_name, note=reason_note)
         if outcome == ReturnOutcome.REST:
             if request.reason == ReturnReason.GET_BACK_TO_ME and rest_days is None:
                 until = timezone.make_aware(dt.datetime.combine(request.get_back_on, dt.time.min))

@@ -4,6 +4,7 @@ import factory
 
 from apps.icps.models import ICP
 from apps.markets.tests.factories import EnrolledAccountFactory
+from apps.people.models import Rep
 from apps.routing.models import RoutingRule, RoutingRuleMember, Strategy
 
 
@@ -36,5 +37,8 @@ class RoutingRuleFactory(factory.django.DjangoModelFactory):
 def rule_with(reps, *, weights=None, **kwargs) -> RoutingRule:
     rule = RoutingRuleFactory(**kwargs)
     for order, rep in enumerate(reps):
-        RoutingRuleMember.objects.create(rule=rule, rep=rep, order=order, weight=(weights or {}).get(rep.pk, 1))
+        if weights and rep.pk in weights:
+            Rep.objects.filter(pk=rep.pk).update(routing_weight=weights[rep.pk])
+            rep.routing_weight = weights[rep.pk]
+        RoutingRuleMember.objects.create(rule=rule, rep=rep, order=order)
     return rule

@@ -46,7 +46,9 @@ def test_rules_of_engagement_change_is_recorded_and_validated(ops_client, ops):
     url = reverse("admin:routing_rulesofengagement_change", args=[roe.pk])
     data = {"inactivity_days": 100, "rest_days": 14, "rest_days_not_interested": 90, "rest_days_duplicate": "",
             "meaningful_activity_types": ["call", "email"], "exempt_open_opportunity": "on",
-            "exempt_meeting_scheduled": "on", "exempt_pending_return": "on"}
+            "exempt_meeting_scheduled": "on", "exempt_pending_return": "on",
+            "starter_accounts_per_ae": 4, "starter_accounts_by_segment": "{}", "ramp_growth_step": 5,
+            "ramp_inbound": "skip_month_1", "credit_reasons": ["duplicate", "bad_data", "no_icp_fit", "meeting_no_show"]}
     response = ops_client.post(url, data)
     assert response.status_code == 200 and "90" in response.content.decode()
     roe.refresh_from_db()

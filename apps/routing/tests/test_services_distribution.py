@@ -76,7 +76,9 @@ def test_ramp_and_out_of_office_limit_capacity():
     make_pool(50)
     distribution_run()
     sizes = {pk: len(b) for pk, b in books(reps).items()}
-    assert sizes == {reps[0].pk: 5, reps[1].pk: 0, reps[2].pk: 10, reps[3].pk: 0}
+    # Issue 18: ramping reps (months 1 and 2) start with the starter book (4 accounts per
+    # partner AE, at least one), not ramp × capacity; out of office gets nothing.
+    assert sizes == {reps[0].pk: 4, reps[1].pk: 0, reps[2].pk: 10, reps[3].pk: 4}
 
 
 def test_pool_excludes_resting_disqualified_unmatched_other_segment_and_owned():

@@ -224,16 +224,30 @@ def test_weighted_round_robin_gives_exact_shares_every_cycle_without_bursts(sdrs
     assert stored() == start
 
 
-def test_rep_back_from_leave_gets_no_burst(sdrs):
-    rule_with(sdrs)
+def test_rep_back_from_leave_catches_up_without_a_burst(sdrs):
+    """Issue 18 (leave that costs nobody), worked by hand: three equal reps, C away for 9
+    leads (A and B take 5 and 4). Each of those picks owed C a third of a turn: 3 turns. Back,
+    C rotates at double weight (2 of every 4 leads) and each such pick repays 1 − (1·4)/(2·3)
+    = 1/3 turn, so after 9 of C's picks (18 leads) the debt is paid: 27 leads, 9 each, and C
+    never had two in a row."""
+    rule = rule_with(sdrs)
     away = sdrs[2]
     away.out_of_office_from = timezone.localdate()
     away.save()
-    route_many(9, "a")
+    during = [d.rep for d in route_many(9, "a")]
+    assert Counter(during) == {sdrs[0]: 5, sdrs[1]: 4}
+    assert RoutingRuleMember.objects.get(rule=rule, rep=away).leave_turns == pytest.approx(3.0)
     away.out_of_office_from = None
     away.save()
-    reps = [d.rep for d in route_many(6, "b")]
-    assert Counter(reps)[away] == 2  # one turn per round, no catch-up
+    after = [d.rep for d in route_many(18, "b")]
+    assert Counter(after)[away] == 9
+    assert not any(a == b == away for a, b in zip(after, after[1:], strict=False))  # no burst
+    assert Counter(during + after) == {sdrs[0]: 9, sdrs[1]: 9, sdrs[2]: 9}
+    member = RoutingRuleMember.objects.get(rule=rule, rep=away)
+    assert member.leave_turns == 0
+    catch_up = RoutingDecision.objects.filter(rep=away).order_by("id").first()
+    assert "turn(s) owed for leave at double weight" in catch_up.explanation
+    assert [d.rep for d in route_many(3, "c")].count(away) == 1  # then one turn a round again
 
 
 def test_capacity_aware_rep_back_from_leave_catches_up_without_a_burst(sdrs):
