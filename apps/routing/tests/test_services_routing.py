@@ -21,7 +21,7 @@ from apps.routing.services import (
     queue_claim_next,
     routing_decision_retry,
 )
-from apps.routing.services.lead_routing import _pick_rotation
+from apps.routing.services.strategies import _pick_rotation
 from apps.routing.tests.factories import rule_with
 
 pytestmark = pytest.mark.django_db
