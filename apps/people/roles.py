@@ -111,6 +111,11 @@ ROLE_PERMISSIONS[SDR] += [
     ("leads", "view_leadcycle"), ("cadences", "view_cadence"), ("cadences", "view_cadencestep"),
     ("cadences", "view_enrolment"),
 ]
+# Follow-up tasks (issue 22): logged and completed on the lead page / API by reps; the admin
+# list is read-only for everyone (rows scoped in sdrops.access.follow_ups_visible_to).
+for _role in (MANAGER, SDR, AE):
+    ROLE_PERMISSIONS[_role] += [("cadences", "view_followuptask"), ("cadences", "add_followuptask"),
+                                ("cadences", "change_followuptask")]
 
 # ICPs and scoring: reps read the rules behind a score and log signals and research
 # on their own accounts (row scope comes from the account they hang off); only ops edit ICPs.

@@ -37,6 +37,7 @@ class RulesOfEngagementAdmin(SettingsHistoryAdminMixin, RecordedChangesMixin, ad
         ("Retrieval", {"fields": ["inactivity_days", "meaningful_activity_types"]}),
         ("Rest", {"fields": ["rest_days", "rest_days_by_reason"]}),
         ("Exempt from retrieval", {"fields": ["exempt_open_opportunity", "exempt_meeting_scheduled", "exempt_pending_return"]}),
+        ("Follow-up tasks", {"fields": ["follow_ups_move_with_account"]}),
         ("History", {"fields": ["change_history", "updated_at"]}),
     ]
 
