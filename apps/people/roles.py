@@ -105,7 +105,7 @@ ROLE_PERMISSIONS[MANAGER] += [
     ("leads", "view_slapolicy"), ("cadences", "view_cadence"), ("cadences", "view_cadencestep"),
     ("cadences", "view_enrolment"),
     # Managers mark lead cycles exceptions (apps.leads.rules.may_mark_exception) from this list.
-    ("leads", "view_exceptionreason"),
+    ("leads", "view_exceptionreason"), ("leads", "view_teamactivitygoals"),
 ]
 ROLE_PERMISSIONS[SDR] += [
     ("leads", "view_leadcycle"), ("cadences", "view_cadence"), ("cadences", "view_cadencestep"),
