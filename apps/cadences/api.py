@@ -93,14 +93,16 @@ class FollowUpViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         data.is_valid(raise_exception=True)
         values = data.validated_data
         contact = account = None
+        if values.get("account"):
+            account = accounts_visible_to(user=request.user).filter(pk=values["account"]).first()
+            if account is None:
+                raise serializers.ValidationError({"account": [f"No account with id {values['account']} in your scope."]})
         if values.get("contact"):
             contact = contacts_for_lead_work(user=request.user).filter(pk=values["contact"]).first()
             if contact is None:
                 raise serializers.ValidationError({"contact": [f"No contact with id {values['contact']} in your scope."]})
-        else:
-            account = accounts_visible_to(user=request.user).filter(pk=values["account"]).first()
-            if account is None:
-                raise serializers.ValidationError({"account": [f"No account with id {values['account']} in your scope."]})
+            if account is not None and contact.account_id != account.pk:
+                raise serializers.ValidationError({"account": ["The contact is not at that account: give one of them."]})
         if values.get("rep"):
             rep = reps_visible_to(user=request.user).filter(pk=values["rep"]).first()
             if rep is None:
