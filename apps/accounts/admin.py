@@ -36,6 +36,7 @@ from sdrops.access import (
     ownership_events_visible_to,
     reps_visible_to,
 )
+from sdrops.admin_changelist import QuickChangelistMixin
 from sdrops.admin_scoping import ReadOnlyAdminMixin, ScopedAdminMixin, ScopedForeignKeyMixin
 
 OWNER_FIELDS = ("owner", "sdr_owner", "opportunity_owner", "cs_owner")
@@ -78,7 +79,8 @@ class PoolFilter(admin.SimpleListFilter):
 
 @admin.register(Account)
 class AccountAdmin(
-    AccountImportExportMixin, AccountScoringAdminMixin, ScopedAdminMixin, ScopedForeignKeyMixin, admin.ModelAdmin
+    AccountImportExportMixin, AccountScoringAdminMixin, QuickChangelistMixin, ScopedAdminMixin, ScopedForeignKeyMixin,
+    admin.ModelAdmin,
 ):
     scope_selector = accounts_visible_to
     form = AccountAdminForm

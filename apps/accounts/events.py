@@ -3,5 +3,6 @@
 from django.dispatch import Signal
 
 # Sent by account_owners_set (and every owner change goes through it) inside the ownership
-# transaction, with `events`: the list of OwnershipEvent rows just written, once per batch.
+# transaction, with `events`: a sequence of the OwnershipEvent rows just written, once per
+# batch (a bulk import's are read from the table only when a receiver iterates them).
 owners_changed = Signal()

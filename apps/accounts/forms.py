@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 
 from apps.accounts.domains import normalize_domain
 from apps.accounts.models import Account, DomainAlias, WebmailDomain
-from apps.accounts.services import account_domain_clean
+from apps.accounts.services import account_domain_clean, account_domain_from_website
 from apps.people.models import Rep
 
 
@@ -22,6 +22,18 @@ class AccountAdminForm(forms.ModelForm):
         if not value:
             return None
         return account_domain_clean(value, account=self.instance if self.instance.pk else None)
+
+    def clean(self):
+        cleaned = super().clean()
+        website = (cleaned.get("website") or "").strip()
+        # A new account typed with only its website gets the domain from it (as the import
+        # and the API do); an existing account whose domain was cleared on purpose keeps none.
+        if not self.instance.pk and website and not cleaned.get("domain") and "domain" not in self.errors:
+            try:
+                cleaned["domain"] = account_domain_from_website(website)
+            except ValidationError as error:
+                self.add_error(None, error)
+        return cleaned
 
 
 class DomainAliasForm(forms.ModelForm):

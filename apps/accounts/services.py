@@ -107,13 +107,26 @@ def account_owners_set(
 
 
 def account_owners_record_created(
-    *, account_ids: Iterable[int], reason: str, actor=None, note: str = "", occurred_at: dt.datetime | None = None
+    *,
+    account_ids: Iterable[int],
+    reason: str,
+    actor=None,
+    note: str = "",
+    occurred_at: dt.datetime | None = None,
+    accounts_sql: str | None = None,
 ) -> int:
     """Record the first owner of accounts a bulk writer has just inserted, in this
     transaction, with their owner columns set by `account_owner_columns_sql`: one pool →
     owner event each (what account_owners_set writes when it moves an account out of the
     pool) and the same notifications. Accounts inserted into the pool are skipped. Returns
     the number of events written.
+
+    `accounts_sql`, when given, is a SELECT of the same accounts' ids (`SELECT … AS id`, e.g.
+    from the writer's staging table); the insert joins it instead of taking `account_ids` as
+    one array parameter (a 100,000-element `id = ANY(…)` was most of an import's owner
+    recording). Nothing is read back: listeners get the events as a sequence that reads them
+    from the table the first time it is iterated, which no one does when no webhook is
+    subscribed.
 
     This is how a 100,000-row import gives new accounts their owners without updating every
     row it has just inserted (owner_id is indexed, so that update rewrote each row and all
@@ -126,40 +139,59 @@ def account_owners_record_created(
         return 0
     occurred_at = occurred_at or timezone.now()
     actor_id = getattr(actor_user(actor), "pk", None)
+    scope = f"JOIN ({accounts_sql}) AS created ON created.id = a.id" if accounts_sql else ""
+    where = "" if accounts_sql else "a.id = ANY(%(ids)s) AND"
+    params = {"reason": reason, "actor": actor_id, "at": occurred_at, "note": note}
+    if not accounts_sql:
+        params["ids"] = ids
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
-            """
+            f"""
             INSERT INTO accounts_ownershipevent (account_id, from_rep_id, to_rep_id, reason, actor_id, occurred_at, note)
             SELECT a.id, NULL, a.owner_id, %(reason)s, %(actor)s, %(at)s, %(note)s
-              FROM accounts_account a
-             WHERE a.id = ANY(%(ids)s) AND a.owner_id IS NOT NULL
+              FROM accounts_account a {scope}
+             WHERE {where} a.owner_id IS NOT NULL
              ORDER BY a.id
-            RETURNING id, account_id, from_rep_id, to_rep_id
             """,
-            {"ids": ids, "reason": reason, "actor": actor_id, "at": occurred_at, "note": note},
+            params,
         )
-        rows = cursor.fetchall()
-        # Built only if a listener reads them: with no webhook subscribed, 100,000 model
-        # instances would be half a second of an import for nobody.
-        _owner_changes_announce(
-            _EventsOnDemand(rows, lambda: _ownership_events(rows, reason=reason, actor=actor, note=note, occurred_at=occurred_at))
-        )
-    return len(rows)
+        written = cursor.rowcount
+
+        def read_back() -> list[OwnershipEvent]:
+            # The accounts were created in this transaction, so these are their only pool →
+            # owner events at this instant (also when read after commit).
+            with connection.cursor() as reading:
+                reading.execute(
+                    "SELECT id, account_id, from_rep_id, to_rep_id FROM accounts_ownershipevent"
+                    " WHERE account_id = ANY(%s) AND from_rep_id IS NULL AND reason = %s AND occurred_at = %s"
+                    " ORDER BY account_id, id",
+                    [ids, reason, occurred_at],
+                )
+                rows = reading.fetchall()
+            return _ownership_events(rows, reason=reason, actor=actor, note=note, occurred_at=occurred_at)
+
+        _owner_changes_announce(_EventsOnDemand(written, read_back))
+    return written
 
 
 class _EventsOnDemand(Sequence):
-    """The events of `rows`, built on first access; its length needs no building."""
+    """`count` events, built by `build` on first access; its length needs no building."""
 
-    def __init__(self, rows: list, build: Callable[[], list[OwnershipEvent]]):
-        self._rows, self._build, self._events = rows, build, None
+    def __init__(self, count: int, build: Callable[[], list[OwnershipEvent]]):
+        self._count, self._build, self._events = count, build, None
 
     def __len__(self) -> int:
-        return len(self._rows)
+        return self._count
 
     def __getitem__(self, index):
         if self._events is None:
             self._events = self._build()
         return self._events[index]
+
+    def __iter__(self):
+        if self._events is None:
+            self._events = self._build()
+        return iter(self._events)
 
 
 def account_owner_columns_sql(*, rep: str, at: str) -> dict[str, str]:
@@ -199,8 +231,9 @@ def _owner_changes_announce(events: Sequence[OwnershipEvent]) -> None:
     if not events:
         return
     # Inside the ownership transaction: what receivers write (the webhook outbox) commits or
-    # rolls back together with the change.
-    owners_changed.send(sender=OwnershipEvent, events=list(events))
+    # rolls back together with the change. A bulk writer's events stay unbuilt until a
+    # receiver iterates them.
+    owners_changed.send(sender=OwnershipEvent, events=events if isinstance(events, _EventsOnDemand) else list(events))
 
 
 def account_set_owner(
@@ -226,6 +259,19 @@ def account_domain_clean(value: str, *, account: Account | None = None) -> str:
     return domain
 
 
+def account_domain_from_website(website: str, *, account: Account | None = None) -> str:
+    """The domain a website names, checked like a typed domain. An account given only a
+    website gets its domain from it, as the CSV import does: without a domain no lead or
+    signal can ever match the account. Errors are the website's."""
+    try:
+        return account_domain_clean(website, account=account)
+    except ValidationError as error:
+        raise ValidationError({"website": [
+            f"{message} Give the account's domain, or a website under the company's own domain."
+            for message in error.messages
+        ]})
+
+
 def account_create(
     *,
     name: str,
@@ -244,6 +290,8 @@ def account_create(
                 account.domain = account_domain_clean(domain)
             except ValidationError as error:
                 raise ValidationError({"domain": error.messages})
+        elif (fields.get("website") or "").strip():
+            account.domain = account_domain_from_website(fields["website"])
         # Unique and check constraints are not re-validated here, each would be a query: the
         # domain was just checked against every account and alias (and the database keeps
         # it unique), and the revenue check is also the field's validator.

@@ -160,7 +160,8 @@ def alarm_email_send(*, alarm_id: int) -> bool:
         if alarm is None or alarm.manager is None or not alarm.manager.user.email:
             return False
         context = {"alarm": alarm, "url": alarm_url(alarm), "manager": alarm.manager}
-        # A mail server failure is logged by the email module; the alarm stays unmarked.
+        # Queued in the mail outbox in this transaction: the mark and the mail commit together,
+        # and the outbox retries while the mail server is down.
         if not mail.send_templated(to=[alarm.manager.user.email], template="campaigns/email/alarm", context=context):
             return False
         alarm.emailed_at = timezone.now()

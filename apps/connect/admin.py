@@ -15,7 +15,6 @@ from apps.cadences.models import EnrolmentStep
 from apps.connect.calendar import calendar_feed_create, calendar_feed_revoke, calendar_feed_url
 from apps.connect.chat import chat_channel_save
 from apps.connect.email_steps import cadence_email_preview, cadence_email_send
-from apps.connect.mail_outbox import mail_outbox_redeliver
 from apps.connect.merge import MERGE_FIELDS
 from apps.connect.models import (
     CadenceEmail,
@@ -35,6 +34,7 @@ from apps.connect.models import (
 from apps.integrations.outbox import url_problem
 from sdrops.access import contacts_for_lead_work
 from sdrops.admin_scoping import ReadOnlyAdminMixin
+from sdrops.mail import mail_outbox_redeliver
 
 
 @admin.register(SsoRoleMapping)

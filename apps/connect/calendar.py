@@ -28,11 +28,11 @@ from django.urls import reverse
 from django.utils import timezone
 from icalendar import Calendar, Event, vCalAddress, vText
 
-from apps.connect.mail_outbox import mail_domain, mail_outbox_write
 from apps.connect.models import CalendarFeed, CalendarSettings, OutboundEmail
 from apps.meetings import events
 from apps.meetings.models import Meeting
 from apps.people.models import Rep
+from sdrops.mail import mail_domain, mail_outbox_write
 
 PRODID = "-//sdrops//meetings//EN"
 FEED_PREFIX = "cal_"

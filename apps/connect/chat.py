@@ -243,14 +243,15 @@ def chat_channel_save(*, channel: ChatChannel, url: str | None, allow_private_ne
         raise ValidationError({"url": "Give the channel's incoming-webhook URL."})
     with transaction.atomic():
         if channel.endpoint_id is None:
-            channel.endpoint = WebhookEndpoint.objects.create(
-                name=f"chat: {channel.name}"[:100], url=url, event_types=[],
-                allow_private_network=allow_private_network, active=channel.active,
-            )
+            endpoint = WebhookEndpoint(name=f"chat: {channel.name}"[:100], event_types=[],
+                                       allow_private_network=allow_private_network, active=channel.active)
+            endpoint.secret_url_set(url)
+            endpoint.save()
+            channel.endpoint = endpoint
         else:
             endpoint = WebhookEndpoint.objects.select_for_update().get(pk=channel.endpoint_id)
             if url:
-                endpoint.url = url
+                endpoint.secret_url_set(url)
             elif not allow_private_network:
                 problem = url_problem(endpoint.url, allow_private_network=False)
                 if problem:

@@ -38,9 +38,9 @@ from apps.cadences.services import (
     enrolment_step_complete,
     enrolment_stop,
 )
-from apps.connect.mail_outbox import mail_outbox_write
 from apps.connect.merge import MERGE_FIELDS, render_merge
 from apps.connect.models import CadenceEmail, EmailOptOut, EmailStepTemplate, OutboundEmail, RepSignature
+from sdrops.mail import mail_outbox_write
 
 logger = logging.getLogger(__name__)
 

@@ -2,8 +2,8 @@
 
 Secrets: the OIDC client secret and the SMTP password come from the environment; calendar-
 feed secrets are stored as SHA-256 hashes and shown once. A chat channel's webhook URL must be
-usable, so it is stored on its WebhookEndpoint like every webhook URL, and the chat admin
-never shows it again.
+usable, so it is stored encrypted on its WebhookEndpoint (`url_encrypted`, sdrops/secrets.py)
+and no page shows it again.
 """
 
 from __future__ import annotations
@@ -70,8 +70,9 @@ class SsoLogin(models.Model):
 
 
 class OutboundEmail(models.Model):
-    """The mail outbox: a message written in the transaction of the change it reports
-    (a booked meeting's invite, a cadence email step), sent after commit by a task, retried
+    """The mail outbox (sdrops/mail.py, the one way mail is sent): a message written in the
+    transaction of the change it reports (an invite, a cadence email step, a reminder, the
+    morning email, an alarm), sent after commit by a task, retried
     with back-off when the mail server refuses or is down, a dead letter after
     MAIL_MAX_ATTEMPTS. The Message-ID is fixed when the row is written, so a retry after a
     send whose answer was lost is recognisable as the same message."""
@@ -79,6 +80,7 @@ class OutboundEmail(models.Model):
     class Kind(models.TextChoices):
         INVITE = "invite", "Calendar invite"
         CADENCE_STEP = "cadence_step", "Cadence email step"
+        NOTIFICATION = "notification", "Notification (reminders, escalations, morning email, alarms)"
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
@@ -93,6 +95,7 @@ class OutboundEmail(models.Model):
     to = models.JSONField(default=list)
     subject = models.CharField(max_length=998)
     body = models.TextField()
+    html = models.TextField(blank=True, default="", help_text="The HTML alternative, when the mail has one.")
     headers = models.JSONField(default=dict, blank=True)
     ics = models.TextField(blank=True, help_text="An iCalendar part (text/calendar) sent with the message.")
     ics_method = models.CharField(max_length=20, blank=True)

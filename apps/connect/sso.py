@@ -142,6 +142,21 @@ def sso_user_sync(*, user, claims: dict, role: str, team: Team | None):
 class SsoBackend(OIDCAuthenticationBackend):
     """The relying party's authentication backend (AUTHENTICATION_BACKENDS)."""
 
+    def __init__(self, *args, **kwargs):
+        # Django builds every backend afresh for each permission check (auth.get_backends),
+        # about a hundred times on an admin page with its menus, and the parent's __init__
+        # reads seven settings each time. They are read when something first needs them
+        # (a login, get_user); see __getattr__.
+        pass
+
+    def __getattr__(self, name):
+        # Only reached for attributes not set yet: the relying-party settings and UserModel.
+        if (name.startswith("OIDC_") or name == "UserModel") and not self.__dict__.get("_configured"):
+            self.__dict__["_configured"] = True
+            OIDCAuthenticationBackend.__init__(self)
+            return getattr(self, name)
+        raise AttributeError(name)
+
     def _refuse(self, reason: str, claims: dict | None = None) -> None:
         claims = claims or {}
         SsoLogin.objects.create(

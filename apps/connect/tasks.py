@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from apps.connect.email_steps import cadence_email_send_due, cadence_emails_due
-from apps.connect.mail_outbox import mail_outbox_deliver, mail_outbox_sweep
+from sdrops.mail import mail_outbox_deliver, mail_outbox_sweep
 
 
 def deliver_mail(pk: int) -> bool:

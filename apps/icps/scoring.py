@@ -123,9 +123,13 @@ def _lower(values) -> list[str]:
 
 def compile_specs(
     specs: list[ICPSpec], *, p: Params, now: dt.datetime, today: dt.date, name: str = "c",
-    account_ids: list[int] | None = None,
+    account_ids: list[int] | None = None, carry: dict[str, str] | None = None,
 ) -> Compiled:
+    """`carry`: output column → SQL over the account row `a`, passed through to `<name>_best`
+    (the rescoring compares the stored scores there, so it reads the accounts table once)."""
     C = Rule.Condition
+    carried = "".join(f", {sql} AS {column}" for column, sql in (carry or {}).items())
+    passed = "".join(f", {column}" for column in (carry or {}))
     specs = sorted(specs, key=lambda spec: spec.id)  # rank = age: equal totals go to the older ICP
     sig = f"{name}_sig"
     aggregates: list[str] = []
@@ -218,35 +222,39 @@ def compile_specs(
         sig_join = ""
 
     # One row per account. Each ICP's three capped sums are computed once, behind an
-    # OFFSET 0 fence (otherwise the planner inlines them into every reference). The best
-    # ICP is then picked with GREATEST over a packed bigint — total, then the older ICP
-    # (lower rank), then fit / opportunity / readiness — so no rows are multiplied or sorted.
+    # OFFSET 0 fence (otherwise the planner inlines them into every reference), packed into
+    # one number fit × 10^4 + opportunity × 10^2 + readiness under one test of the
+    # qualifiers. The best ICP is then picked with GREATEST over a packed bigint — total,
+    # then the older ICP (lower rank), then fit / opportunity / readiness — so no rows are
+    # multiplied or sorted.
     columns = []
     packed = []
     for rank, (_spec, compiled_rules) in enumerate(conditions):
         qualifiers = [sql for rule, sql in compiled_rules if rule.category == Rule.Category.QUALIFIER]
         qualified = " AND ".join(qualifiers) or "TRUE"
-        for short, category in (("f", "fit"), ("o", "opportunity"), ("r", "readiness")):
+        sums = []
+        for scale, category in ((10000, "fit"), (100, "opportunity"), (1, "readiness")):
             terms = [
                 f"CASE WHEN {sql} THEN {int(rule.points)} ELSE 0 END"
                 for rule, sql in compiled_rules if rule.category == category
             ]
             capped = f"LEAST({CATEGORY_CAPS[category]}, {' + '.join(terms)})" if terms else "0"
-            # Points are only worth computing for accounts that meet the qualifiers.
-            columns.append(f"CASE WHEN {qualified} THEN {capped} END AS {short}{rank}")
+            sums.append(f"{capped} * {scale}" if scale != 1 else capped)
+        # Points are only worth computing for accounts that meet the qualifiers.
+        columns.append(f"CASE WHEN {qualified} THEN {' + '.join(sums)} END AS s{rank}")
         packed.append(
-            f"(f{rank} + o{rank} + r{rank})::bigint * {PACK_TOTAL} + {PACK_RANK - rank}::bigint * {PACK_SCORES}"
-            f" + f{rank} * 10000 + o{rank} * 100 + r{rank}"
+            f"(s{rank} / 10000 + mod(s{rank} / 100, 100) + mod(s{rank}, 100))::bigint * {PACK_TOTAL}"
+            f" + {PACK_RANK - rank}::bigint * {PACK_SCORES} + s{rank}"
         )
     scope_accounts = f" WHERE a.id = ANY({p(account_ids)})" if account_ids is not None else ""
     if conditions:
         ids = ", ".join(str(int(spec.id)) for spec, _rules in conditions)
         best_packed = f"GREATEST({', '.join(packed)})" if len(packed) > 1 else packed[0]
         best_cte = (
-            f"{name}_per AS (SELECT a.id AS account_id, {', '.join(columns)} FROM accounts_account a {sig_join}"
+            f"{name}_per AS (SELECT a.id AS account_id{carried}, {', '.join(columns)} FROM accounts_account a {sig_join}"
             f"{scope_accounts} OFFSET 0), "
-            f"{name}_packed AS (SELECT account_id, {best_packed} AS packed FROM {name}_per OFFSET 0), "
-            f"{name}_best AS (SELECT account_id,"
+            f"{name}_packed AS (SELECT account_id{passed}, {best_packed} AS packed FROM {name}_per OFFSET 0), "
+            f"{name}_best AS (SELECT account_id{passed},"
             f" (ARRAY[{ids}]::bigint[])[{PACK_RANK} - mod(packed / {PACK_SCORES}, {PACK_SCORES}) + 1] AS icp_id,"
             f" coalesce(mod(packed / 10000, 100)::int, 0) AS fit, coalesce(mod(packed / 100, 100)::int, 0) AS opp,"
             f" coalesce(mod(packed, 100)::int, 0) AS rdy, coalesce((packed / {PACK_TOTAL})::int, 0) AS total"
@@ -254,7 +262,7 @@ def compile_specs(
         )
     else:
         best_cte = (
-            f"{name}_best AS (SELECT a.id AS account_id, NULL::bigint AS icp_id, 0 AS fit, 0 AS opp,"
+            f"{name}_best AS (SELECT a.id AS account_id{carried}, NULL::bigint AS icp_id, 0 AS fit, 0 AS opp,"
             f" 0 AS rdy, 0 AS total FROM accounts_account a{scope_accounts})"
         )
     return Compiled(ctes=f"{sig_cte}, {best_cte}", conditions=conditions, sig_join=sig_join)

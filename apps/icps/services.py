@@ -47,33 +47,38 @@ def accounts_rescore(*, account_ids: list[int] | None = None, now: dt.datetime |
         if not account_ids:
             return RescoreResult(0, 0)
     p = Params()
+    # The stored scores ride along with the computed ones, so the accounts table is read
+    # once: compute, keep the rows that changed, update those through the primary key.
+    stored = {"old_icp": "a.matched_icp_id", "old_fit": "a.fit_score", "old_opp": "a.opportunity_score",
+              "old_rdy": "a.readiness_score", "old_tier": "a.tier", "old_quadrant": "a.quadrant",
+              "never_scored": "a.scored_at IS NULL"}
     compiled = compile_specs(
-        active_icp_specs(), p=p, now=now, today=timezone.localdate(now), name="c", account_ids=account_ids
+        active_icp_specs(), p=p, now=now, today=timezone.localdate(now), name="c", account_ids=account_ids,
+        carry=stored,
     )
     thresholds = Thresholds.load()
-    scope = f"WHERE a.id = ANY({p(account_ids)})" if account_ids is not None else ""
     stamp_all = "TRUE" if account_ids is not None else "FALSE"
     sql = f"""
         WITH {compiled.ctes},
         fresh AS (
-            SELECT a.id, a.tier AS old_tier, a.quadrant AS old_quadrant, b.icp_id,
-                   coalesce(b.fit, 0) AS fit, coalesce(b.opp, 0) AS opp, coalesce(b.rdy, 0) AS rdy,
-                   coalesce(b.total, 0) AS total,
+            SELECT b.account_id AS id, b.old_icp, b.old_fit, b.old_opp, b.old_rdy, b.old_tier, b.old_quadrant,
+                   b.never_scored, b.icp_id, b.fit, b.opp, b.rdy, b.total,
                    {tier_sql("b", thresholds, p)} AS tier, {quadrant_sql("b", thresholds, p)} AS quadrant
-              FROM accounts_account a LEFT JOIN c_best b ON b.account_id = a.id
-              {scope}
+              FROM c_best b
+        ),
+        changed AS MATERIALIZED (
+            SELECT * FROM fresh f
+             WHERE {stamp_all} OR f.never_scored
+                OR f.old_icp IS DISTINCT FROM f.icp_id OR f.old_fit <> f.fit OR f.old_opp <> f.opp
+                OR f.old_rdy <> f.rdy OR f.old_tier <> f.tier OR f.old_quadrant <> f.quadrant
         ),
         written AS (
             UPDATE accounts_account a
                SET matched_icp_id = f.icp_id, fit_score = f.fit, opportunity_score = f.opp,
                    readiness_score = f.rdy, total_score = f.total, tier = f.tier, quadrant = f.quadrant,
                    scored_at = {p(now)}
-              FROM fresh f
+              FROM changed f
              WHERE a.id = f.id
-               AND ({stamp_all} OR a.scored_at IS NULL
-                    OR a.matched_icp_id IS DISTINCT FROM f.icp_id OR a.fit_score <> f.fit
-                    OR a.opportunity_score <> f.opp OR a.readiness_score <> f.rdy
-                    OR a.tier <> f.tier OR a.quadrant <> f.quadrant)
          RETURNING a.id, f.old_tier, f.old_quadrant, f.icp_id, f.fit, f.opp, f.rdy, f.total, f.tier, f.quadrant
         ),
         history AS (

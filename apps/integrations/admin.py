@@ -74,6 +74,8 @@ class WebhookEndpointForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
+        if "url" not in self.fields:
+            return cleaned
         url = cleaned.get("url")
         if url:
             problem = url_problem(url, allow_private_network=bool(cleaned.get("allow_private_network")))
@@ -85,10 +87,34 @@ class WebhookEndpointForm(forms.ModelForm):
 @admin.register(WebhookEndpoint)
 class WebhookEndpointAdmin(admin.ModelAdmin):
     form = WebhookEndpointForm
-    list_display = ["name", "url", "event_types", "active", "allow_private_network"]
+    list_display = ["name", "address", "event_types", "active", "allow_private_network"]
     list_filter = ["active"]
     search_fields = ["name", "url"]
     readonly_fields = ["standard_webhooks_secret"]
+
+    @admin.display(description="URL", ordering="url")
+    def address(self, obj):
+        # A secret URL (a chat channel's incoming webhook) is stored encrypted; `url` holds its host only.
+        return f"{obj.url}… (secret, kept encrypted)" if obj.url_is_secret else obj.url
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None and obj.url_is_secret:
+            # Changed only where it was entered (its chat channel), which never shows it.
+            fields.insert(0, "address")
+        return fields
+
+    def get_fields(self, request, obj=None):
+        fields = list(super().get_fields(request, obj))
+        if obj is not None and obj.url_is_secret:
+            fields = ["address", *(name for name in fields if name not in ("url", "address"))]
+        return fields
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        if obj is not None and obj.url_is_secret:
+            form.base_fields.pop("url", None)  # the form's declared field would come back otherwise
+        return form
 
     @admin.display(description="Standard Webhooks secret")
     def standard_webhooks_secret(self, obj):

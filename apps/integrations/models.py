@@ -19,6 +19,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from sdrops.secrets import secret_decrypt, secret_encrypt, url_shown
 from sdrops.state_machines import StateMachine
 
 TOKEN_PREFIX = "sdr_"
@@ -174,8 +175,14 @@ class EventType(models.TextChoices):
 
 
 class WebhookEndpoint(models.Model):
+    """Where outbox events are POSTed. A URL that is itself a credential (a chat channel's
+    incoming webhook) is kept in `url_encrypted` (sdrops/secrets.py) and `url` holds only what
+    may be shown of it (scheme and host); `target_url()` is the one place it is read in clear."""
+
     name = models.CharField(max_length=100)
     url = models.URLField(max_length=500)
+    url_encrypted = models.TextField(blank=True, editable=False, default="",
+                                     help_text="The secret URL, encrypted at rest; never shown.")
     event_types = ArrayField(models.CharField(max_length=40, choices=EventType.choices), default=list)
     secret = models.CharField(max_length=100, default=new_secret, help_text="HMAC-SHA256 key of the Standard Webhooks signature (webhook-signature); a whsec_… "
         "secret a receiver gave you is used as such.")
@@ -193,6 +200,21 @@ class WebhookEndpoint(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def url_is_secret(self) -> bool:
+        return bool(self.url_encrypted)
+
+    def secret_url_set(self, url: str) -> None:
+        """Keep `url` encrypted; `url` shows its scheme and host only."""
+        self.url_encrypted = secret_encrypt(url)
+        self.url = url_shown(url).removesuffix("…")
+
+    def target_url(self) -> str:
+        """The URL to POST to (decrypted for a secret one; raises SecretUnreadable)."""
+        if not self.url_encrypted:
+            return self.url
+        return secret_decrypt(self.url_encrypted)
 
 
 class OutboxEvent(models.Model):

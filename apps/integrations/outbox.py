@@ -30,6 +30,7 @@ from apps.integrations.models import DeliveryAttempt, EventType, OutboxEvent, We
 from apps.integrations.signing import LEGACY_HEADER, legacy_accepted, legacy_sign, standard_headers
 from apps.meetings.models import Meeting
 from apps.people.models import Rep
+from sdrops.secrets import SecretUnreadable
 
 logger = logging.getLogger(__name__)
 
@@ -232,11 +233,15 @@ def _guarded_connector(allow_private_network: bool):
 
 def _post(endpoint: WebhookEndpoint, event: OutboxEvent) -> tuple[int | None, str]:
     """POST the event; returns (status code or None, error text or '')."""
-    problem = url_problem(endpoint.url, allow_private_network=endpoint.allow_private_network)
+    try:
+        url = endpoint.target_url()
+    except SecretUnreadable as error:
+        return None, str(error)
+    problem = url_problem(url, allow_private_network=endpoint.allow_private_network)
     if problem:
         return None, problem
     body = json.dumps(event.payload, sort_keys=True, separators=(",", ":")).encode()
-    parts = urlsplit(endpoint.url)
+    parts = urlsplit(url)
     connection_class = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
     connection = connection_class(parts.hostname, parts.port, timeout=timeout_seconds())
     connection._create_connection = _guarded_connector(endpoint.allow_private_network)

@@ -1,7 +1,6 @@
-"""Emails about leads: rendered from templates as text and HTML, sent through Django's mail
-(console/file in the demo, SMTP when configured). Callers schedule these with
-transaction.on_commit, so a mail never describes data that was rolled back; they take ids
-and re-read, like tasks."""
+"""Emails about leads: rendered from templates as text and HTML and queued in the one mail
+outbox (sdrops.mail: sent after commit, retried, dead-lettered; console/file in the demo,
+SMTP when configured). They take ids and re-read, like tasks."""
 
 from __future__ import annotations
 
@@ -29,9 +28,8 @@ def contact_url(contact_id: int) -> str:
 
 
 def send_templated(*, to: list[str], template: str, context: dict) -> int:
-    """One lead mail (leads/email/<template>) through the one email module; a mail server
-    failure is logged, never raised: the breach/morning-email marker is already recorded and
-    the job goes on with the next lead."""
+    """One lead mail (leads/email/<template>) through the one email module's outbox: a mail
+    server that is down delays it (retried), it never fails the job."""
     return mail.send_templated(to=to, template=f"leads/email/{template}", context=context)
 
 

@@ -47,9 +47,10 @@ def compose(kind: str, meeting: Meeting, recipient: Rep) -> tuple[str, str]:
     return subject, body
 
 
-def deliver(kind: str, meeting: Meeting, recipient: Rep, *, connection=None) -> None:
-    """Send now; a mail server failure raises, so the caller can undo its "sent" marker."""
+def deliver(kind: str, meeting: Meeting, recipient: Rep) -> int:
+    """Queue the mail in the caller's transaction (the mail outbox sends it after commit and
+    retries it while the mail server is down); returns how many recipients it is for."""
     if kind not in TEMPLATES:
         raise ValueError(f"Unknown notification kind {kind}")
-    mail.send_templated(to=[recipient.user.email], template=TEMPLATES[kind],
-                        context=_context(kind, meeting, recipient), fail_silently=False, connection=connection)
+    return mail.send_templated(to=[recipient.user.email], template=TEMPLATES[kind],
+                               context=_context(kind, meeting, recipient), related=f"meeting:{meeting.pk}")

@@ -25,6 +25,7 @@ from apps.accounts.imports.base import (
     choice_lookup,
     closest_names,
     copy_rows,
+    memoized,
     parse_choice,
     parse_non_negative_decimal,
     parse_non_negative_int,
@@ -109,7 +110,7 @@ class AccountImporter:
 
         segment_choices, status_choices = Segment.choices, Account.Status.choices
         parsers = [
-            (key, parse)
+            (key, memoized(parse))
             for key, parse in (
                 ("industry", lambda raw: check_length("industry", raw, 100)),
                 ("country", lambda raw: check_length("country", raw, 100)),
@@ -352,7 +353,8 @@ class AccountImporter:
             if self.progress:
                 self.progress(0, 0, "Recording owners of new accounts")
             account_owners_record_created(
-                account_ids=inserted, reason=OwnershipReason.IMPORT, actor=self.actor, note="CSV import", occurred_at=now
+                account_ids=inserted, accounts_sql="SELECT account_id AS id FROM import_account_stage WHERE is_new",
+                reason=OwnershipReason.IMPORT, actor=self.actor, note="CSV import", occurred_at=now,
             )
         if has("company_owner"):
             # Only accounts that existed before can still be moving: new ones have their owner.

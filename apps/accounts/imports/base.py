@@ -88,6 +88,11 @@ def _number_text(raw: str) -> str:
 def parse_non_negative_int(column: str, raw: str, *, maximum: int = 2_147_483_647) -> int | None:
     if not raw:
         return None
+    if raw.isascii() and raw.isdigit():  # the usual cell: what the general path makes of it
+        value = int(raw)
+        if value <= maximum:
+            return value
+        raise RowProblem(column, raw, f"too large; expected a whole number up to {maximum:,}")
     text = _number_text(raw)
     if re.fullmatch(r"\d+(\.0+)?", text):
         value = int(text.split(".")[0])
@@ -122,6 +127,22 @@ def parse_date(column: str, raw: str) -> dt.date | None:
         return dt.date.fromisoformat(raw)
     except ValueError:
         raise RowProblem(column, raw, "expected a date as YYYY-MM-DD (like 2026-01-15)")
+
+
+def memoized(parse: Callable[[str], object]) -> Callable[[str], object]:
+    """`parse` remembered per raw cell for one file: columns like segment, country or
+    employees repeat a few values over 100,000 rows. A cell that fails is re-checked (and
+    raises again) each time, so every bad line still gets its error."""
+    seen: dict[str, object] = {}
+
+    def cached(raw: str):
+        try:
+            return seen[raw]
+        except KeyError:
+            value = seen[raw] = parse(raw)
+            return value
+
+    return cached
 
 
 def check_length(column: str, raw: str, limit: int) -> str:

@@ -152,10 +152,14 @@ class CsvTable:
         added by our exports is removed, so an export re-imports unchanged.
         """
         items = list(self.columns.items())
+        names, indexes = [name for name, _index in items], [index for _name, index in items]
         width = len(self.header)
         for line, cells in self._reader():
             if len(cells) == width:
-                values = {name: unneutralise_cell(cells[index].strip()) for name, index in items}
+                # The usual row, in as few Python steps as it takes: only a cell starting
+                # with an apostrophe can carry a spreadsheet guard to undo.
+                stripped = [cells[index].strip() for index in indexes]
+                values = dict(zip(names, [unneutralise_cell(v) if v[:1] == "'" else v for v in stripped], strict=True))
             else:
                 if not any(cell.strip() for cell in cells):
                     continue

@@ -224,3 +224,42 @@ def test_user_without_rep_sees_nothing(client, books):
     user = get_user_model().objects.create_user("nobody", password="pw", is_staff=True)
     client.force_login(user)
     assert client.get(reverse("admin:accounts_account_changelist")).status_code == 403
+
+
+def test_quick_changelist_rows_are_the_markup_djangos_rows_make(client, ops, sdr, monkeypatch):
+    """sdrops.admin_changelist renders the account rows itself (speed, issue 16); every cell kind
+    — checkbox, link, choices, a foreign key, an empty one, a date, a number, a method — must come
+    out exactly as Django's own `result_list` would make it."""
+    from sdrops import admin_changelist
+
+    owned(sdr, name="Acme <b>", domain="acme.com", tier="A", total_score=77, quadrant="good_place")
+    AccountFactory(name="Pool Co", domain="pool.com")
+    client.force_login(ops.user)
+    url = reverse("admin:accounts_account_changelist")
+
+    def rows(query):
+        html = client.get(url, query).content.decode()
+        return html[html.index('<table id="result_list">'):html.index("</table>")]
+
+    for query in [{}, {"o": "-8"}, {"q": "acme"}]:
+        quick = rows(query)
+        with monkeypatch.context() as patched:
+            patched.setattr(admin_changelist, "quick_results", lambda cl: list(admin_changelist.results(cl)))
+            assert rows(query) == quick
+    assert 'class="action-checkbox"' in quick and "Acme &lt;b&gt;" in quick and "Sam Seller" in quick
+
+
+def test_admin_add_form_takes_the_domain_from_the_website(client, ops, books):
+    client.force_login(ops.user)
+    form = {"segment": "smb", "status": "prospect", "technologies": ""}
+    for inline in ("aliases", "contacts", "signals", "score_history", "research_items"):
+        form |= {f"{inline}-TOTAL_FORMS": 0, f"{inline}-INITIAL_FORMS": 0}
+    response = client.post(reverse("admin:accounts_account_add"),
+                           {**form, "name": "Web Only", "website": "https://shop.Web-Only.co.uk/", "domain": ""})
+    assert response.status_code == 302
+    assert Account.objects.get(name="Web Only").domain == "shop.web-only.co.uk"
+    response = client.post(reverse("admin:accounts_account_add"),
+                           {**form, "name": "Again", "website": "www.shop.web-only.co.uk", "domain": ""})
+    assert response.status_code == 200
+    assert "already belongs to the account “Web Only”" in response.context["adminform"].form.errors["website"][0]
+    assert not Account.objects.filter(name="Again").exists()

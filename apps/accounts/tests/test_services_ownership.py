@@ -230,3 +230,18 @@ def test_account_create_and_field_updates_rescore_the_account():
     account = account_fields_update(account=account, actor=None, fields={"industry": "Banking"})
     account.refresh_from_db()
     assert account.industry == "Banking" and account.scored_at >= first
+
+
+def test_an_account_given_only_its_website_gets_the_domain_from_it():
+    # Without a domain no lead, signal or alias could ever match the account.
+    account = account_create(name="Acme", website="https://www.Acme.com/about")
+    assert account.domain == "acme.com" and account.website == "https://www.Acme.com/about"
+    with pytest.raises(ValidationError) as error:
+        account_create(name="Shared host", website="https://gmail.com/company")
+    assert "webmail" in error.value.message_dict["website"][0]
+    with pytest.raises(ValidationError) as error:
+        account_create(name="Second Acme", website="acme.com")
+    assert "already belongs to the account “Acme”" in error.value.message_dict["website"][0]
+    # A typed domain wins over the website.
+    assert account_create(name="Both", website="https://both.example.org", domain="both.com").domain == "both.com"
+    assert Account.objects.count() == 2

@@ -226,6 +226,19 @@ def test_a_down_chat_service_is_retried_then_dead_lettered(chat, sdr, team):
     assert len(chat.received) == 3 and all(r["problems"] == [] for r in chat.received)
 
 
+def test_a_url_encrypted_under_a_lost_key_is_not_sent_and_says_so(chat, team, settings):
+    from cryptography.fernet import Fernet
+
+    from apps.integrations.outbox import outbox_event_deliver
+
+    slack = channel(chat, "east", "slack", team=team)
+    settings.FIELD_ENCRYPTION_KEYS = [Fernet.generate_key().decode()]  # SECRET_KEY's derived key is gone
+    [event] = chat_alert_write(alert=Alert(kind="sla_escalation", title="T", text="x"), channels=[slack])
+    outbox_event_deliver(event_pk=event.pk)
+    event.refresh_from_db()
+    assert event.status == "pending" and "cannot be decrypted" in event.last_error and chat.received == []
+
+
 def test_ssrf_rules_as_for_webhooks(chat, team, ops, client):
     # Loopback is refused when the channel does not allow private networks, at save time…
     with pytest.raises(Exception, match="loopback/private"):
@@ -258,10 +271,29 @@ def test_admin_never_shows_the_webhook_url_again(chat, team, ops, client):
     })
     assert response.status_code == 302, response.content.decode()[:2000]
     saved = ChatChannel.objects.get()
-    assert saved.endpoint.url.endswith("/teams/secret-path-123") and saved.endpoint.event_types == []
-    page = client.get(reverse("admin:connect_chatchannel_change", args=[saved.pk])).content.decode()
-    listing = client.get(reverse("admin:connect_chatchannel_changelist")).content.decode()
-    assert "secret-path-123" not in page and "secret-path-123" not in listing
+    endpoint = saved.endpoint
+    # Stored encrypted: the row holds the host and a Fernet token, never the path.
+    assert endpoint.target_url() == chat.url("/teams/secret-path-123") and endpoint.event_types == []
+    assert endpoint.url == chat.url("/") and endpoint.url_encrypted.startswith("fernet:")
+    assert "secret-path-123" not in endpoint.url_encrypted
+    pages = [
+        client.get(reverse("admin:connect_chatchannel_change", args=[saved.pk])),
+        client.get(reverse("admin:connect_chatchannel_changelist")),
+        client.get(reverse("admin:integrations_webhookendpoint_change", args=[endpoint.pk])),
+        client.get(reverse("admin:integrations_webhookendpoint_changelist")),
+    ]
+    assert [page.status_code for page in pages] == [200] * 4
+    for page in pages:
+        assert "secret-path-123" not in page.content.decode()
+    assert "secret, kept encrypted" in pages[2].content.decode()
+    # Saving the endpoint in the webhook admin keeps the secret URL (it has no URL field there).
+    response = client.post(reverse("admin:integrations_webhookendpoint_change", args=[endpoint.pk]), {
+        "name": endpoint.name, "event_types": ["chat.alert"], "active": "on", "allow_private_network": "on",
+        "secret": endpoint.secret,
+    })
+    assert response.status_code == 302, response.content.decode()[:2000]
+    endpoint.refresh_from_db()
+    assert endpoint.target_url() == chat.url("/teams/secret-path-123")
     # Saving without a URL keeps the stored one.
     response = client.post(reverse("admin:connect_chatchannel_change", args=[saved.pk]), {
         "name": "east", "kind": "teams", "team": team.pk, "alerts": ["morning_summary", "sla_escalation"],
@@ -269,4 +301,4 @@ def test_admin_never_shows_the_webhook_url_again(chat, team, ops, client):
     })
     assert response.status_code == 302
     saved.refresh_from_db()
-    assert saved.endpoint.url.endswith("/teams/secret-path-123") and "sla_escalation" in saved.alerts
+    assert saved.endpoint.target_url().endswith("/teams/secret-path-123") and "sla_escalation" in saved.alerts

@@ -125,6 +125,16 @@ def test_ops_creates_account_with_owner_through_ownership_service(make_client, o
     assert event.reason == OwnershipReason.API and event.actor == ops.user and event.to_rep == sdr
 
 
+def test_an_account_created_with_only_a_website_gets_its_domain(make_client, ops):
+    client, _ = make_client(ops)
+    response = client.post("/api/accounts/", {"name": "Acme", "website": "https://www.acme.com/"}, format="json")
+    assert response.status_code == 201, response.json()
+    assert response.json()["domain"] == "acme.com"
+    response = client.post("/api/accounts/", {"name": "Mail", "website": "https://outlook.com"}, format="json")
+    assert response.status_code == 400 and "webmail" in response.json()["errors"]["website"][0]
+    assert Account.objects.count() == 1
+
+
 def test_create_validation_errors_are_field_messages(make_client, ops):
     AccountFactory(domain="taken.com", name="Taken")
     client, _ = make_client(ops)

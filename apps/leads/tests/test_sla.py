@@ -178,4 +178,10 @@ def test_a_mail_server_failure_does_not_stop_the_check(sdr, run_task, settings, 
         for _ in range(2):
             lead_cycle_open(contact=ContactFactory(), rep=sdr)
     assert sla_check(run_task, T0 + dt.timedelta(hours=2)) == {"reminded": 2}
-    assert SlaBreach.objects.count() == 2 and "Could not send sla_reminder" in caplog.text
+    assert SlaBreach.objects.count() == 2
+    # The reminders wait in the mail outbox for the next attempt (sdrops.mail): not lost, not resent by the check.
+    from apps.connect.models import OutboundEmail
+
+    rows = list(OutboundEmail.objects.filter(related="sla_reminder"))
+    assert [(row.status, row.attempts) for row in rows] == [("pending", 1)] * 2
+    assert all("refused" in row.last_error.lower() for row in rows) and "retried later" in caplog.text

@@ -7,7 +7,6 @@ import datetime as dt
 import logging
 from collections.abc import Callable
 
-from django.core.mail import get_connection as mail_connection
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
@@ -33,10 +32,10 @@ def _notify_batch(*, meeting_ids, kind: str, now: dt.datetime, ready: Callable[[
     Each batch of meetings is locked with SKIP LOCKED (a concurrent run, or a disposition in
     progress, holds a row: it is skipped) and re-filtered under the lock: `ready` (a
     MeetingQuerySet condition, which includes "still scheduled") and without a marker.
-    Markers are written in the same transaction and the mails go out before it commits; a
-    mail that fails has its marker removed again, so the next run retries it and nothing
-    else is sent twice. The unique (meeting, kind) constraint is the
-    last guard.
+    Markers are written in the same transaction as the queued mails (sdrops.mail's outbox):
+    both commit or neither does, and a mail server that is down delays the mail (the outbox
+    retries it) without the next run queueing it again. The unique (meeting, kind)
+    constraint is the last guard.
     """
     sent = 0
     ids = sorted(meeting_ids)
@@ -67,23 +66,14 @@ def _notify_batch(*, meeting_ids, kind: str, now: dt.datetime, ready: Callable[[
                                     email=recipient.user.email if recipient else "", sent_at=now)
                 for meeting, recipient in recipients
             ])
-            failed = []
-            with mail_connection() as connection:
-                for meeting, recipient in recipients:
-                    if recipient is None:
-                        logger.warning("Meeting %s: nobody to send the %s to (the AE has no manager).", meeting.pk, kind)
-                        continue
-                    try:
-                        notifications.deliver(kind, meeting, recipient, connection=connection)
-                    except Exception:
-                        logger.exception("Meeting %s: sending the %s failed; the next run retries.", meeting.pk, kind)
-                        failed.append(meeting.pk)
-                    else:
-                        sent += 1
-                        if kind == MeetingNotification.Kind.ESCALATION:
-                            events.meeting_escalated.send(sender=Meeting, meeting=meeting, manager=recipient)
-            if failed:
-                MeetingNotification.objects.filter(meeting_id__in=failed, kind=kind).delete()
+            for meeting, recipient in recipients:
+                if recipient is None:
+                    logger.warning("Meeting %s: nobody to send the %s to (the AE has no manager).", meeting.pk, kind)
+                    continue
+                if notifications.deliver(kind, meeting, recipient):
+                    sent += 1
+                    if kind == MeetingNotification.Kind.ESCALATION:
+                        events.meeting_escalated.send(sender=Meeting, meeting=meeting, manager=recipient)
     return sent
 
 

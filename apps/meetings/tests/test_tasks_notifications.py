@@ -8,19 +8,34 @@ import time_machine
 from django.core import mail
 from django.core.mail.backends import locmem
 from django.db import close_old_connections
+from django.test import TestCase
 from django_q.models import Schedule
 from django_q.tasks import async_task
 
+from apps.meetings import tasks
 from apps.meetings.models import Meeting, MeetingNotification
 from apps.meetings.schedules import SCHEDULES, schedules_ensure
 from apps.meetings.services import meeting_book, meeting_disposition
-from apps.meetings.tasks import escalate_overdue_meetings, remind_ended_meetings
 
 
 def _book(pod, contact, start, **kwargs):
     return meeting_book(contact=contact, sdr=pod["sdr"], actor=pod["sdr"].user, scheduled_at=start, **kwargs)
 
 
+def _committed(run):
+    """Run a task as a worker does: its mails are queued in its transaction (sdrops.mail's
+    outbox) and sent once it commits, so the test's own transaction executes its on-commit work."""
+    def wrapper(*args):
+        with TestCase.captureOnCommitCallbacks(execute=True):
+            return run(*args)
+    return wrapper
+
+
+remind_ended_meetings = _committed(tasks.remind_ended_meetings)
+escalate_overdue_meetings = _committed(tasks.escalate_overdue_meetings)
+
+
+@_committed
 def _run(func_path: str):
     # Through django-q2 itself (sync=True in test settings), as the schedule would.
     return async_task(func_path, sync=True)
@@ -177,18 +192,31 @@ class FlakyBackend(locmem.EmailBackend):
 
 
 @pytest.mark.django_db
-def test_a_failed_send_is_retried_next_run_without_resending_the_others(pod, contact, start, settings):
+def test_a_failed_send_is_retried_by_the_mail_outbox_and_never_queued_twice(pod, contact, start, settings):
+    from apps.connect.models import OutboundEmail
+    from sdrops.mail import mail_outbox_sweep
+
     settings.EMAIL_BACKEND = f"{__name__}.FlakyBackend"
-    first = _book(pod, contact, start)
-    second = _book(pod, contact, start, ae=pod["smb_ae"])
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        first = _book(pod, contact, start)
+        second = _book(pod, contact, start, ae=pod["smb_ae"])
+    mail.outbox.clear()  # the bookings' calendar invites, sent
     FlakyBackend.failing = {pod["smb_ae"].user.email}
     with time_machine.travel(first.scheduled_end_at, tick=False):
-        assert remind_ended_meetings() == 1
-        assert list(MeetingNotification.objects.values_list("meeting_id", flat=True)) == [first.pk]
-        FlakyBackend.failing = set()
-        assert remind_ended_meetings() == 1
+        assert remind_ended_meetings() == 2  # both queued, with their markers, in one transaction
+        assert remind_ended_meetings() == 0
+    assert [m.to for m in mail.outbox] == [[pod["ae"].user.email]]
+    waiting = OutboundEmail.objects.get(kind="notification", related=f"meeting:{second.pk}")
+    assert (waiting.status, waiting.attempts) == ("pending", 1) and "mail server unavailable" in waiting.last_error
+    FlakyBackend.failing = set()
+    with time_machine.travel(first.scheduled_end_at + dt.timedelta(seconds=30), tick=False):
+        assert mail_outbox_sweep() == 0  # back-off: 1 minute after the first failure
+    with time_machine.travel(first.scheduled_end_at + dt.timedelta(minutes=2), tick=False):
+        assert mail_outbox_sweep() == 1
+        assert remind_ended_meetings() == 0
     assert [m.to for m in mail.outbox] == [[pod["ae"].user.email], [pod["smb_ae"].user.email]]
-    assert second.notifications.get().kind == "reminder"
+    waiting.refresh_from_db()
+    assert waiting.status == "sent" and second.notifications.get().kind == "reminder"
 
 
 @pytest.mark.django_db

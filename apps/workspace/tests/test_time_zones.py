@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.core import mail
+from django.test import TestCase
 from django.utils import timezone
 
 from apps.meetings.models import Meeting
@@ -81,14 +82,17 @@ def test_booking_form_takes_the_time_in_the_sdrs_zone_and_says_so(client, ny_lon
 def test_reminder_and_escalation_emails_use_the_recipients_zone(ny_london_denver, settings):
     sdr, ae, manager = ny_london_denver
     meeting = MeetingFactory(sdr=sdr, ae=ae, scheduled_at=START)
-    with time_machine.travel(meeting.scheduled_end_at + dt.timedelta(minutes=1), tick=False):
+    # The mail outbox sends after commit.
+    with time_machine.travel(meeting.scheduled_end_at + dt.timedelta(minutes=1), tick=False), \
+            TestCase.captureOnCommitCallbacks(execute=True):
         remind_ended_meetings()
     reminder = mail.outbox[0]
     assert reminder.to == [ae.user.email]
     assert "2026-12-01 20:00 GMT" in reminder.body
     assert "2026-12-02 20:30 GMT" in reminder.body  # disposition due, 24 h after the end
     mail.outbox.clear()
-    with time_machine.travel(meeting.disposition_due_at + dt.timedelta(minutes=1), tick=False):
+    with time_machine.travel(meeting.disposition_due_at + dt.timedelta(minutes=1), tick=False), \
+            TestCase.captureOnCommitCallbacks(execute=True):
         escalate_overdue_meetings()
     # The AE's team manager, Mona in Denver, reads the escalation on her clock.
     [escalation] = mail.outbox

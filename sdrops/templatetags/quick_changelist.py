@@ -1,0 +1,15 @@
+from django import template
+from django.contrib.admin.templatetags.base import InclusionAdminNode
+
+from sdrops.admin_changelist import quick_result_list
+
+register = template.Library()
+
+
+@register.tag(name="quick_result_list")
+def quick_result_list_tag(parser, token):
+    """`{% quick_result_list cl %}`: Django's `{% result_list cl %}` with rows from
+    sdrops.admin_changelist.quick_results (same template, same markup)."""
+    return InclusionAdminNode(
+        parser, token, func=quick_result_list, template_name="change_list_results.html", takes_context=False
+    )
