@@ -55,6 +55,11 @@ class FollowUpDoneIn(serializers.Serializer):
     subject = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
 
 
+class FollowUpCancelIn(serializers.Serializer):
+    note = serializers.CharField(max_length=255, required=False, allow_blank=True, default="",
+                                 help_text="Why it is no longer needed (kept in the task's history).")
+
+
 class FollowUpFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=FollowUpTask.Status.choices)
     rep = django_filters.NumberFilter(field_name="rep_id")
@@ -125,8 +130,11 @@ class FollowUpViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         task = follow_ups.follow_up_complete(task=task, actor=request.user, **data.validated_data)
         return Response(FollowUpOut(task).data)
 
-    @extend_schema(summary="Cancel a follow-up task", request=None, responses={200: FollowUpOut, **ERROR_RESPONSES})
+    @extend_schema(summary="Cancel a follow-up task", request=FollowUpCancelIn, responses={200: FollowUpOut, **ERROR_RESPONSES})
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
-        task = follow_ups.follow_up_cancel(task=self.get_object(), actor=request.user)
+        task = self.get_object()
+        data = FollowUpCancelIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        task = follow_ups.follow_up_cancel(task=task, actor=request.user, note=data.validated_data["note"])
         return Response(FollowUpOut(task).data)
