@@ -29,6 +29,20 @@ class SdropsAdminSite(admin.AdminSite):
             *super().get_urls(),
         ]
 
+    def _build_app_dict(self, request, label=None):
+        """Django's app list, with the user's permission questions answered from one look at
+        their permissions (sdrops/admin_permissions.py says why and when it steps aside)."""
+        from sdrops.admin_permissions import PermissionAnswers, backends_are_plain
+
+        user = request.user
+        if not user.is_authenticated or not backends_are_plain():
+            return super()._build_app_dict(request, label)
+        request.user = PermissionAnswers(user)
+        try:
+            return super()._build_app_dict(request, label)
+        finally:
+            request.user = user
+
     def index(self, request, extra_context=None):
         """Each role's home (apps/workspace): the first page after login."""
         from apps.workspace.views import home_view  # lazy: the site is built before the apps load

@@ -21,12 +21,15 @@ import pghistory
 from apps.campaigns.models import AlarmSettings
 from apps.icps.models import ScoringSettings
 from apps.leads.models import LifecycleSettings, SlaPolicy
+from apps.markets.models import CoverageSettings, MarketSegmentRule
 from apps.meetings.models import MeetingSettings
 from apps.reporting.models import FunnelTargets
 from apps.routing.models import RulesOfEngagement
 
 TRACKED = [
     ScoringSettings, FunnelTargets, RulesOfEngagement, MeetingSettings, LifecycleSettings, AlarmSettings, SlaPolicy,
+    # Market segment rules are tracked like settings: ops edit them and every edit is kept.
+    CoverageSettings, MarketSegmentRule,
 ]
 
 EVENT_MODELS = {

@@ -21,3 +21,22 @@ def test_jobs_page_refused_to_sdr(client, sdr):
 def test_root_redirects_to_admin(client):
     response = client.get("/")
     assert response.status_code == 302 and response.url == "/admin/"
+
+
+
+def test_app_list_from_one_permission_look_is_djangos_app_list(rf, ops, sdr, manager):
+    """SdropsAdminSite answers the app list's permission questions from one look at the user's
+    permissions (speed, issue 16): the menus must list exactly what Django's own checks give."""
+    from django.contrib import admin
+    from django.contrib.admin import AdminSite
+
+    from sdrops.admin_permissions import backends_are_plain
+
+    assert backends_are_plain()
+    for rep in (ops, sdr, manager):
+        request = rf.get("/admin/")
+        request.user = rep.user
+        quick = admin.site._build_app_dict(request)
+        assert request.user is rep.user and quick
+        request.user = type(rep.user).objects.get(pk=rep.user.pk)  # no permission cache carried over
+        assert AdminSite._build_app_dict(admin.site, request) == quick, rep.role

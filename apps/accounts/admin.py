@@ -28,6 +28,11 @@ from apps.icps.account_admin import (
     ACCOUNT_SCORING_READONLY,
     AccountScoringAdminMixin,
 )
+from apps.markets.account_admin import (
+    ACCOUNT_MARKET_FILTERS,
+    ACCOUNT_MARKET_READONLY,
+    AccountMarketAdminMixin,
+)
 from apps.people.models import Contact
 from sdrops.access import (
     accounts_visible_to,
@@ -79,8 +84,8 @@ class PoolFilter(admin.SimpleListFilter):
 
 @admin.register(Account)
 class AccountAdmin(
-    AccountImportExportMixin, AccountScoringAdminMixin, QuickChangelistMixin, ScopedAdminMixin, ScopedForeignKeyMixin,
-    admin.ModelAdmin,
+    AccountImportExportMixin, AccountScoringAdminMixin, AccountMarketAdminMixin, QuickChangelistMixin, ScopedAdminMixin,
+    ScopedForeignKeyMixin, admin.ModelAdmin,
 ):
     scope_selector = accounts_visible_to
     form = AccountAdminForm
@@ -93,7 +98,8 @@ class AccountAdmin(
         "owner_since",
     ]
     list_select_related = ["owner", "matched_icp"]
-    list_filter = [PoolFilter, "status", "segment", *ACCOUNT_SCORING_FILTERS, "owner", "owner__team"]
+    list_filter = [PoolFilter, "status", "segment", *ACCOUNT_SCORING_FILTERS, *ACCOUNT_MARKET_FILTERS, "owner",
+                   "owner__team"]
     search_fields = ["name", "domain", "aliases__domain", "owner__owner_name"]
     search_help_text = "Search by name, domain, alias or owner name."
     autocomplete_fields = list(OWNER_FIELDS)
@@ -101,11 +107,11 @@ class AccountAdmin(
     show_full_result_count = False
     ordering = ["name"]
     inlines = [DomainAliasInline, ContactInline, *ACCOUNT_SCORING_INLINES]
-    actions = ["assign_owner"]
+    actions = ["assign_owner", "override_market_segment", "export_market_coverage"]
     readonly_fields = [
         "matching_key", "owner_since", "matched_icp", "fit_score", "opportunity_score", "readiness_score",
         "total_score", "tier", "quadrant", "scored_at", "created_at", "updated_at",
-        "recent_activities", "ownership_history", *ACCOUNT_SCORING_READONLY,
+        "recent_activities", "ownership_history", *ACCOUNT_SCORING_READONLY, *ACCOUNT_MARKET_READONLY,
     ]
     fieldsets = [
         (None, {"fields": ["name", "website", "domain", "matching_key", "keep_subdomain", "status", "segment"]}),
@@ -113,6 +119,7 @@ class AccountAdmin(
         ("Ownership", {"fields": ["owner", "owner_since", "sdr_owner", "opportunity_owner", "cs_owner"]}),
         ("Score", {"fields": ["matched_icp", "total_score", "tier", "quadrant_display", "fit_score", "opportunity_score",
                               "readiness_score", "scored_at", "score_breakdown", "research_progress"]}),
+        ("Market", {"fields": ["market_segment"]}),
         ("Recent activities", {"fields": ["recent_activities"]}),
         ("Ownership history", {"fields": ["ownership_history"]}),
         ("Record", {"classes": ["collapse"], "fields": ["created_at", "updated_at"]}),

@@ -22,6 +22,9 @@ from apps.cadences.services import activity_create
 from apps.icps.selectors import account_score_explain
 from apps.integrations.models import Scope
 from apps.integrations.services import activities_record_bulk
+from apps.markets.coverage import CoverageQuadrant, with_coverage
+from apps.markets.models import MarketSegment
+from apps.markets.selectors import accounts_enrolled
 from apps.people.models import Rep, Segment
 from sdrops.access import (
     accounts_visible_to,
@@ -47,11 +50,43 @@ class AccountOut(serializers.ModelSerializer):
             "annual_revenue", "country", "region", "technologies", "segment", "status", "owner", "owner_name",
             "owner_since", "sdr_owner", "opportunity_owner", "cs_owner", "tier", "total_score", "fit_score",
             "opportunity_score", "readiness_score", "quadrant", "scored_at", "created_at", "updated_at",
+            "market_segment", "market_segment_source", "enrolled", "coverage_quadrant", "covered", "engaged",
+            "contacts_known", "touches_in_window", "last_touch_at",
         ]
         read_only_fields = fields
 
+    # Market segment (apps.markets, seed 003) and coverage × engagement (seed 004): `quadrant`
+    # above is the ICP's fit × timing, `coverage_quadrant` is identify / expand_reach / engage / win.
+    market_segment = serializers.SerializerMethodField(help_text="A-G; empty: not classified.")
+    market_segment_source = serializers.SerializerMethodField(help_text="rules, override or empty.")
+    enrolled = serializers.SerializerMethodField(help_text="In segment B: the only accounts distributions hand out.")
+    coverage_quadrant = serializers.CharField(read_only=True, help_text="identify, expand_reach, engage or win.")
+    covered = serializers.BooleanField(read_only=True)
+    engaged = serializers.BooleanField(read_only=True)
+    contacts_known = serializers.IntegerField(read_only=True)
+    touches_in_window = serializers.IntegerField(source="touches", read_only=True)
+    last_touch_at = serializers.DateTimeField(read_only=True, allow_null=True)
+
     def get_aliases(self, account) -> list[str]:
         return [alias.domain for alias in account.aliases.all()]
+
+    @staticmethod
+    def _market(account):
+        return getattr(account, "market", None) if hasattr(account, "market") else None
+
+    def get_market_segment(self, account) -> str:
+        market = self._market(account)
+        return market.segment if market else ""
+
+    def get_market_segment_source(self, account) -> str:
+        market = self._market(account)
+        if market is None or not market.segment:
+            return ""
+        return "override" if market.override_segment else "rules"
+
+    def get_enrolled(self, account) -> bool:
+        market = self._market(account)
+        return bool(market and market.enrolled)
 
 
 class RuleHitOut(serializers.Serializer):
@@ -153,10 +188,18 @@ class AccountFilter(django_filters.FilterSet):
     segment = django_filters.ChoiceFilter(choices=Segment.choices)
     status = django_filters.ChoiceFilter(choices=Account.Status.choices)
     updated_since = UtcIsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    market_segment = django_filters.ChoiceFilter(field_name="market__segment", choices=MarketSegment.choices)
+    enrolled = django_filters.BooleanFilter(method="filter_enrolled", help_text="true: market segment B only.")
+    coverage_quadrant = django_filters.ChoiceFilter(field_name="coverage_quadrant", choices=CoverageQuadrant.choices)
 
     class Meta:
         model = Account
-        fields = ["domain", "owner", "pool", "tier", "segment", "status", "updated_since"]
+        fields = ["domain", "owner", "pool", "tier", "segment", "status", "updated_since", "market_segment", "enrolled",
+                  "coverage_quadrant"]
+
+    def filter_enrolled(self, queryset, name, value):
+        enrolled = accounts_enrolled(queryset)
+        return enrolled if value else queryset.exclude(pk__in=enrolled.values("pk"))
 
     def filter_domain(self, queryset, name, value):
         try:
@@ -192,7 +235,8 @@ class AccountViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     }
 
     def get_queryset(self):
-        return accounts_visible_to(user=self.request.user).select_related("owner").prefetch_related("aliases")
+        qs = accounts_visible_to(user=self.request.user).select_related("owner", "market").prefetch_related("aliases")
+        return with_coverage(qs)
 
     def get_serializer_class(self):
         return AccountDetailOut if self.action == "retrieve" else AccountOut

@@ -124,6 +124,19 @@ class LeadCycle(models.Model):
     exception_at = models.DateTimeField(null=True, blank=True)
     # db_default: bulk loaders (the demo seed's COPY) insert cycles without naming these columns.
     reassignment_count = models.PositiveSmallIntegerField(default=0, db_default=0)
+    # Report flags, kept by database triggers (apps/reporting/migrations/0004_rollups.py) from the
+    # meetings, opportunities, SLA breaches and campaign interactions that decide them, so the
+    # report pages read them here instead of aggregating every qualified meeting per request.
+    # Never written by application code; `manage.py rebuild_report_rollups` recomputes them.
+    is_sql = models.BooleanField(default=False, db_default=False, editable=False,
+                                 help_text="A Completed – Qualified meeting was booked in this cycle.")
+    is_opp = models.BooleanField(default=False, db_default=False, editable=False,
+                                 help_text="Such a meeting's opportunity reached the pipeline stage.")
+    sla_breached = models.BooleanField(default=False, db_default=False, editable=False,
+                                       help_text="The SLA job recorded a past-maximum breach for this cycle.")
+    campaign_record_id = models.BigIntegerField(
+        null=True, blank=True, editable=False,
+        help_text="The Campaign record the cycle's arrival was linked to (campaigns.CampaignInteraction).")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     objects = LeadCycleQuerySet.as_manager()
@@ -162,6 +175,12 @@ class LeadCycle(models.Model):
             models.Index(fields=["state", "sla_maximum_at"], name="lead_cycle_sla_due"),
             # Open cycles per rep: the load measure when an SLA re-assignment picks the next rep.
             models.Index(fields=["rep"], condition=~Q(state="dispositioned"), name="lead_cycle_open_by_rep"),
+            # The response-time percentiles read the period's responded cycles from this index alone.
+            models.Index(fields=["assigned_at"], include=["rep", "source", "lead_type", "first_touch_at", "response_time"],
+                         condition=Q(first_touch_at__isnull=False, bypassed_working=False, exception_at__isnull=True), name="lead_cycle_responded"),
+            # Untouched open cycles: the SLA breach a report adds at request time (past the maximum now).
+            models.Index(fields=["assigned_at"], condition=Q(first_touch_at__isnull=True, dispositioned_at__isnull=True, exception_at__isnull=True),
+                         name="lead_cycle_untouched_open"),
             # The exceptions report: few rows, read by when they were marked.
             models.Index(fields=["exception_at"], condition=Q(exception_at__isnull=False), name="lead_cycle_exceptions"),
         ]

@@ -15,7 +15,7 @@ AE = "AE"
 
 LOCAL_APP_LABELS = (
     "accounts", "people", "leads", "icps", "routing", "cadences", "meetings", "reporting", "integrations", "campaigns",
-    "connect",
+    "connect", "markets",
 )
 
 # (app_label, codename) pairs; "*" as codename grants every permission of that app.
@@ -130,3 +130,8 @@ ROLE_PERMISSIONS[SDR] += [
 ROLE_PERMISSIONS[AE] += [
     ("icps", "view_icp"), ("icps", "view_signal"), ("icps", "view_scorehistory"), ("icps", "view_researchitem"),
 ]
+
+# Market segments and coverage (issue 22): reps and managers read the rules behind an
+# account's segment and what "covered" and "engaged" mean; only ops edit, override and run plays.
+for _role in (MANAGER, SDR):
+    ROLE_PERMISSIONS[_role] += [("markets", "view_marketsegmentrule"), ("markets", "view_coveragesettings")]

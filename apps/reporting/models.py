@@ -50,3 +50,90 @@ class FunnelTargets(SingletonSettings):
             "sql_opp": (float(self.sql_opp_target) / 100, float(self.sql_opp_warning) / 100),
             "mql_opp": (float(self.mql_opp_target) / 100, float(self.mql_opp_warning) / 100),
         }
+
+
+# -- rollups --------------------------------------------------------------------------------
+#
+# Aggregates the report pages read instead of scanning history on every request. PostgreSQL
+# triggers keep them (apps/reporting/migrations/0004_rollups.py) on every write to the tables
+# they summarise — services, the admin, COPY imports and raw SQL alike — in the writing
+# transaction, so a page never sees a half-applied change. `manage.py rebuild_report_rollups`
+# recomputes them from history (and `--check` compares without writing); apps.reporting.rollups
+# holds that from-scratch definition. Days and hours are UTC buckets: a page's window (local
+# midnights of the viewer's zone) reads the whole buckets inside it and the raw rows of the
+# partial buckets at its two ends (apps.reporting.selectors.window_split).
+
+
+class CycleDay(models.Model):
+    """Lead cycles per UTC day of assignment, rep, source, lead type and campaign record: the
+    funnel and lead-response counts. `breaches` holds only the breaches settled by the data
+    (touched late, dispositioned untouched past the maximum, re-assigned by the SLA job); an
+    untouched open cycle past its maximum breaches as time passes, so pages add those live."""
+
+    day = models.DateField()
+    rep_id = models.BigIntegerField(null=True)
+    source = models.CharField(max_length=20)
+    lead_type = models.CharField(max_length=20)
+    campaign_id = models.BigIntegerField(null=True)
+    assigned = models.IntegerField(default=0)
+    picked_up = models.IntegerField(default=0)
+    responded = models.IntegerField(default=0)
+    qualified = models.IntegerField(default=0)
+    opp = models.IntegerField(default=0)
+    breaches = models.IntegerField(default=0)
+    no_touch = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["day", "rep_id", "source", "lead_type", "campaign_id"],
+                                               nulls_distinct=False, name="reporting_cycleday_key")]
+
+    def __str__(self) -> str:
+        return f"{self.day} rep {self.rep_id}: {self.assigned} assigned"
+
+
+class ActivityHour(models.Model):
+    """Non-automated activities with a rep, per UTC hour and rep: activity volume per local day
+    (any zone whose midnights fall on whole UTC hours) and per period."""
+
+    hour = models.DateTimeField()
+    rep_id = models.BigIntegerField()
+    activities = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["hour", "rep_id"], name="reporting_activityhour_key")]
+
+    def __str__(self) -> str:
+        return f"{self.hour} rep {self.rep_id}: {self.activities}"
+
+
+class FirstTouch(models.Model):
+    """Per (rep, account): the rep's first non-automated outreach (call, email, social, meeting)
+    and first intelligence_run on the account, kept as activities arrive."""
+
+    rep_id = models.BigIntegerField()
+    account_id = models.BigIntegerField()
+    first_outreach_at = models.DateTimeField(null=True)
+    first_research_at = models.DateTimeField(null=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["rep_id", "account_id"], name="reporting_firsttouch_key")]
+        indexes = [models.Index(fields=["first_outreach_at"], name="reporting_firsttouch_outreach")]
+
+    def __str__(self) -> str:
+        return f"rep {self.rep_id} · account {self.account_id}"
+
+
+class ResearchDay(models.Model):
+    """Per UTC day and rep: accounts first reached (FirstTouch.first_outreach_at that day) and how
+    many of them the rep researched first."""
+
+    day = models.DateField()
+    rep_id = models.BigIntegerField()
+    reached = models.IntegerField(default=0)
+    researched = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["day", "rep_id"], name="reporting_researchday_key")]
+
+    def __str__(self) -> str:
+        return f"{self.day} rep {self.rep_id}: {self.reached} reached"

@@ -16,6 +16,8 @@ from apps.accounts.models import Account, Activity, ActivityType
 from apps.leads.models import SlaBreach
 from apps.meetings.models import Meeting, Opportunity
 from apps.people.models import Rep
+from apps.reporting import rollup_reads as kept
+from apps.reporting.rollup_reads import from_history, history_mode  # noqa: F401 (the switch, for callers)
 from sdrops.api.scope import Scope
 
 OUTREACH_TYPES = (ActivityType.CALL, ActivityType.EMAIL, ActivityType.SOCIAL, ActivityType.MEETING)
@@ -104,18 +106,24 @@ def _activity_where(scope: Scope, *, activity_type: str = "") -> tuple[str, dict
 
 def activity_volume(*, scope: Scope, activity_type: str = "") -> dict[str, list[dict]]:
     """Non-automated activities per rep per local day and per rep per week (weeks start
-    Monday), from one scan (GROUPING SETS)."""
+    Monday), from one statement. All types: from the hourly rollup (kept.activity_daily_sql);
+    one type, or a zone with half-hour midnights: from the period's activities."""
     from django.utils import timezone
 
-    where, params = _activity_where(scope, activity_type=activity_type)
-    params["tz"] = timezone.get_current_timezone_name()
-    # Hash-aggregate per (rep, day) once, then roll the few daily rows up into weeks: no sort
-    # of the period's activities.
-    sql = f"""
-        WITH daily AS MATERIALIZED (
+    daily = None if activity_type or history_mode() else kept.activity_daily_sql(scope)
+    if daily is not None:
+        daily_sql, params = daily
+    else:
+        where, params = _activity_where(scope, activity_type=activity_type)
+        params["tz"] = timezone.get_current_timezone_name()
+        daily_sql = f"""
             SELECT a.rep_id, (a.occurred_at AT TIME ZONE %(tz)s)::date AS day, count(*) AS n
             FROM accounts_activity a WHERE {where}
-            GROUP BY 1, 2)
+            GROUP BY 1, 2"""
+    # Aggregate per (rep, day) once, then roll the few daily rows up into weeks: no sort
+    # of the period's activities.
+    sql = f"""
+        WITH daily AS MATERIALIZED ({daily_sql})
         SELECT 'daily' AS kind, rep_id, day, n FROM daily
         UNION ALL
         SELECT 'weekly', rep_id, date_trunc('week', day)::date, sum(n)::bigint FROM daily GROUP BY 1, 2, 3
@@ -131,6 +139,13 @@ def activity_volume(*, scope: Scope, activity_type: str = "") -> dict[str, list[
 
 def activity_research_first(*, scope: Scope) -> list[dict]:
     """Per rep: accounts whose first outreach by that rep (ever) fell in the period, and how
+    many of them had an `intelligence_run` by the same rep before it — from the first touches
+    kept per (rep, account) (kept.activity_research_first)."""
+    return activity_research_first_history(scope=scope) if history_mode() else kept.activity_research_first(scope)
+
+
+def activity_research_first_history(*, scope: Scope) -> list[dict]:
+    """From scratch: per rep: accounts whose first outreach by that rep (ever) fell in the period, and how
     many of them had an `intelligence_run` by the same rep before it. One pass over the reps'
     activities up to the period's end, grouped by (rep, account)."""
     rep_clause, params = "", {"outreach": list(OUTREACH_TYPES), "research": ActivityType.INTELLIGENCE_RUN,
@@ -312,7 +327,13 @@ SQL_FLAGS = """
 
 
 def cohort_sql(scope: Scope) -> tuple[str, dict]:
-    """WITH clauses ending in `cohort`: the period's cycles in scope with their flags."""
+    """WITH clauses ending in `cohort`: the period's cycles in scope with their flags, read
+    from the flags the triggers keep on each cycle (kept.cohort_with)."""
+    return cohort_sql_history(scope) if history_mode() else kept.cohort_with(scope)
+
+
+def cohort_sql_history(scope: Scope) -> tuple[str, dict]:
+    """From scratch: the period's cycles with flags from every qualified meeting and breach."""
     from django.utils import timezone
 
     where, params = _cycle_where(scope)
@@ -353,9 +374,19 @@ BREAKDOWNS = {"rep": "rep_id", "source": "source", "lead_type": "lead_type"}
 def cohort_stats(*, scope: Scope, breakdowns=("rep",), percentiles: bool = True,
                  campaigns: bool = False) -> dict[str, list[dict]]:
     """Every lead-cycle number (lead response and the funnel) for each breakdown and in total,
+    from the daily rollup (kept.cohort_stats). MQLs are the assigned cycles, SQLs the qualified ones."""
+    if history_mode():
+        return cohort_stats_history(scope=scope, breakdowns=breakdowns, percentiles=percentiles, campaigns=campaigns)
+    return kept.cohort_stats(scope=scope, breakdowns=breakdowns, percentiles=percentiles, campaigns=campaigns,
+                             columns=BREAKDOWNS)
+
+
+def cohort_stats_history(*, scope: Scope, breakdowns=("rep",), percentiles: bool = True,
+                         campaigns: bool = False) -> dict[str, list[dict]]:
+    """From scratch: every lead-cycle number (lead response and the funnel) for each breakdown and in total,
     from one pass over the cohort: the percentiles of each breakdown need the rows, not
     sub-totals. MQLs are the assigned cycles, SQLs the qualified ones."""
-    with_sql, params = cohort_sql(scope)
+    with_sql, params = cohort_sql_history(scope)
     columns = [BREAKDOWNS[name] for name in breakdowns]
     groupings = ", ".join(f"GROUPING({col}) AS g_{name}" for name, col in zip(breakdowns, columns, strict=True))
     sets = ", ".join(f"({col})" for col in columns)
@@ -394,15 +425,21 @@ def funnel_by_tier(*, scope: Scope) -> list[dict]:
     if scope.segment:
         where += " AND acc.segment = %(segment)s"
         params["segment"] = scope.segment
+    if history_mode():
+        qualified = f"WITH q AS MATERIALIZED ({SQL_QUALIFIED_CYCLES})"
+        flags = "q.cycle_id IS NOT NULL", "COALESCE(q.opp, false)"
+        join = "LEFT JOIN q ON q.cycle_id = c.id"
+    else:  # the flags kept on the cycle: no pass over every qualified meeting
+        qualified, flags, join = "", ("c.is_sql", "c.is_opp"), ""
     sql = f"""
-        WITH q AS MATERIALIZED ({SQL_QUALIFIED_CYCLES})
+        {qualified}
         SELECT CASE WHEN acc.tier = ANY(%(tiers)s) THEN acc.tier ELSE '' END AS tier,
-               count(*) AS mql, count(*) FILTER (WHERE q.cycle_id IS NOT NULL) AS sql,
-               count(*) FILTER (WHERE q.opp) AS opp
+               count(*) AS mql, count(*) FILTER (WHERE {flags[0]}) AS sql,
+               count(*) FILTER (WHERE {flags[1]}) AS opp
         FROM people_leadcycle c
         JOIN people_contact ct ON ct.id = c.contact_id
         LEFT JOIN accounts_account acc ON acc.id = ct.account_id
-        LEFT JOIN q ON q.cycle_id = c.id
+        {join}
         WHERE {where}
         GROUP BY 1"""
     return [{"contact__account__tier": row.pop("tier"), **row} for row in fetch_dicts(sql, params)]
@@ -419,6 +456,11 @@ def accounts_by_owner(*, scope: Scope) -> dict[int, int]:
 
 
 def activities_by_rep(*, scope: Scope) -> dict[int, int]:
+    """Non-automated activities per rep in the period, from the hourly rollup."""
+    return activities_by_rep_history(scope=scope) if history_mode() else kept.activities_by_rep(scope)
+
+
+def activities_by_rep_history(*, scope: Scope) -> dict[int, int]:
     return dict(_activities(scope=scope).values("rep_id").annotate(n=Count("id")).order_by().values_list("rep_id", "n"))
 
 

@@ -46,6 +46,7 @@ def _cleanup() -> None:
             ("accounts_activity", "account_id"), ("accounts_domainalias", "account_id"),
             # New accounts are scored when created, and the score history keeps their tier.
             ("icps_scorehistory", "account_id"), ("icps_signal", "account_id"),
+            ("markets_accountmarket", "account_id"), ("markets_marketsegmentchange", "account_id"),
         ]:
             cursor.execute(f"DELETE FROM {table} WHERE {column} IN (SELECT id FROM bench_accounts)")  # noqa: S608
         cursor.execute("DELETE FROM accounts_account WHERE id IN (SELECT id FROM bench_accounts)")
@@ -83,7 +84,7 @@ def _reps(n: int, *, team: Team, capacity: int, prefix: str) -> list[Rep]:
 
 
 def _pool(n: int, *, start: int, icp: ICP) -> None:
-    """n ICP-matched SMB accounts in the pool with scores spread over all tiers."""
+    """n ICP-matched, enrolled (market segment B) SMB accounts in the pool with scores spread over all tiers."""
     now = timezone.now()
     # Batches: the domain-uniqueness trigger takes one advisory lock per row and transaction.
     for first in range(start, start + n, 5000):
@@ -94,6 +95,7 @@ def _pool_batch(n: int, *, start: int, icp: ICP, now) -> None:
     with connection.cursor() as cursor:
         cursor.execute(
             """
+            WITH added AS (
             INSERT INTO accounts_account (name, website, domain, matching_key, keep_subdomain, industry, country, region,
                 technologies, segment, status, matched_icp_id, fit_score, opportunity_score, readiness_score, total_score,
                 tier, quadrant, created_at, updated_at)
@@ -101,6 +103,9 @@ def _pool_batch(n: int, *, start: int, icp: ICP, now) -> None:
                    '{}', 'smb', 'prospect', %(icp)s, 0, 0, 0, s, CASE WHEN s >= 70 THEN 'A' WHEN s >= 40 THEN 'B' ELSE 'C' END,
                    '', %(now)s, %(now)s
               FROM (SELECT g, ((g * 7919) %% 101) AS s FROM generate_series(%(start)s, %(end)s) AS g) AS x
+            RETURNING id)
+            INSERT INTO markets_accountmarket (account_id, segment, rule_segment, override_segment, override_reason)
+            SELECT id, 'B', 'B', '', '' FROM added
             """,
             {"suffix": f"-{TAG}.com", "icp": icp.pk, "now": now, "start": start, "end": start + n - 1},
         )

@@ -9,6 +9,7 @@ from apps.accounts.domains import normalize_domain
 from apps.accounts.models import Account, ActivityType
 from apps.accounts.selectors import account_holding_domain
 from apps.leads.models import LeadType
+from apps.markets.models import TargetedPlay
 from apps.people.models import Contact, Rep, Segment, Team
 from apps.routing.models import ReturnOutcome, ReturnReason, RoutingRule, RulesOfEngagement
 from apps.routing.selectors import reps_assignable_by, return_survivor_visible
@@ -86,6 +87,11 @@ class ReturnReviewForm(forms.Form):
 class DistributionPreviewForm(forms.Form):
     team = forms.ModelChoiceField(queryset=Team.objects.all(), required=False, empty_label="All teams")
     segment = forms.ChoiceField(choices=[("", "All segments"), *Segment.choices], required=False)
+    play = forms.ModelChoiceField(
+        queryset=TargetedPlay.objects.filter(active=True), required=False, label="Targeted play",
+        empty_label="None: enrolled accounts only (market segment B)",
+        help_text="A targeted play hands out its named set outside the enrolled accounts, and is recorded as such.",
+    )
 
 
 class RulesOfEngagementForm(forms.ModelForm):

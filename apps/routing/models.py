@@ -279,6 +279,9 @@ class Distribution(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     committed_at = models.DateTimeField(null=True, blank=True)
     note = models.CharField(max_length=300, blank=True)
+    # A targeted play hands out the play's set instead of the enrolled accounts (apps.markets).
+    play = models.ForeignKey("markets.TargetedPlay", null=True, blank=True, on_delete=models.PROTECT, related_name="distributions",
+                             verbose_name="targeted play")
 
     class Meta:
         ordering = ["-created_at", "-id"]

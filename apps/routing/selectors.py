@@ -12,6 +12,7 @@ from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from apps.accounts.models import Account, Activity
+from apps.markets.selectors import accounts_enrolled
 from apps.meetings.models import Meeting, Opportunity
 from apps.people.models import Rep, Segment
 from apps.routing.models import (
@@ -204,10 +205,12 @@ def resting_account_ids(*, now: dt.datetime) -> QuerySet:
     return AccountRest.objects.filter(Q(kind=AccountRest.Kind.DATA_FIX) | Q(until__gt=now)).values("account_id")
 
 
-def pool_accounts(*, segment: str | None, now: dt.datetime) -> QuerySet[Account]:
-    """Accounts a distribution (or a swap) may hand out: unowned, not resting or held for
-    data fixing, not disqualified or a customer, ICP-matched; best total score first."""
-    qs = Account.objects.filter(owner__isnull=True, matched_icp__isnull=False, status__in=[
+def pool_accounts(*, segment: str | None, now: dt.datetime, play=None) -> QuerySet[Account]:
+    """Accounts a distribution (or a swap, or signal routing) may hand out: enrolled (market
+    segment B, apps.markets — or the targeted play's set instead), unowned, not resting or
+    held for data fixing, not disqualified or a customer, ICP-matched; best total score first.
+    A retrieved or returned account re-enters through here, so only an enrolled one returns."""
+    qs = accounts_enrolled(play=play).filter(owner__isnull=True, matched_icp__isnull=False, status__in=[
         Account.Status.PROSPECT, Account.Status.ACTIVE,
     ]).exclude(tier="").exclude(pk__in=resting_account_ids(now=now))
     if segment is not None:

@@ -14,6 +14,8 @@ from django.urls import reverse
 from apps.icps.models import Quadrant
 from apps.icps.selectors import account_score_explain
 from apps.leads.models import LeadCycle
+from apps.markets.coverage import account_coverage
+from apps.markets.selectors import account_market_explain
 from sdrops.access import (
     accounts_visible_to,
     activities_visible_to,
@@ -82,6 +84,9 @@ def account_record(*, user, account_id: int) -> dict:
     return {
         "account": account,
         "quadrant_label": Quadrant(account.quadrant).label if account.quadrant in Quadrant.values else account.quadrant,
+        # Coverage × engagement (seed 004), not the ICP quadrant above; and the market segment (seed 003).
+        "coverage": account_coverage(account=account),
+        "market": account_market_explain(account=account),
         "explanation": explanation,
         "contacts": contacts,
         "events": events,

@@ -58,6 +58,7 @@ LOCAL_APPS = [
     "apps.accounts",
     "apps.icps",
     "apps.routing",
+    "apps.markets",
     "apps.cadences",
     "apps.meetings",
     "apps.reporting",

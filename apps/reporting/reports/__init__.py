@@ -14,6 +14,7 @@ from apps.reporting.reports import (  # noqa: F401 (each module registers its pa
     exceptions,
     icp,
     lead_response,
+    markets,
     returns,
     sales,
     scorecard,

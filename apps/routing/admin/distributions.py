@@ -23,10 +23,10 @@ from apps.routing.models import (
 @admin.register(Distribution)
 class DistributionAdmin(admin.ModelAdmin):
     change_list_template = "admin/routing/distribution/change_list.html"
-    list_display = ["pk", "created_at", "status", "team", "segment", "accounts", "created_by", "committed_at", "preview_link"]
+    list_display = ["pk", "created_at", "status", "team", "segment", "play", "accounts", "created_by", "committed_at", "preview_link"]
     list_filter = ["status", "segment"]
-    list_select_related = ["team", "created_by"]
-    readonly_fields = ["status", "team", "segment", "created_by", "created_at", "committed_at", "note", "summary_table"]
+    list_select_related = ["team", "created_by", "play"]
+    readonly_fields = ["status", "team", "segment", "play", "created_by", "created_at", "committed_at", "note", "summary_table"]
     exclude = ["summary"]
 
     def get_queryset(self, request):
@@ -69,7 +69,8 @@ class DistributionAdmin(admin.ModelAdmin):
         form = DistributionPreviewForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             distribution = services.distribution_preview(
-                actor=request.user, team=form.cleaned_data["team"], segment=form.cleaned_data["segment"] or None
+                actor=request.user, team=form.cleaned_data["team"], segment=form.cleaned_data["segment"] or None,
+                play=form.cleaned_data["play"],
             )
             return redirect("admin:routing_distribution_preview", distribution.pk)
         context = {**self.admin_site.each_context(request), "title": "Preview a distribution", "form": form,

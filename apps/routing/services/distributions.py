@@ -78,10 +78,12 @@ def snake_deal(rows: list[PlanRow], slots: dict[int, int], accounts: list[tuple[
         forward = not forward
 
 
-def distribution_plan(*, team=None, segment: str | None = None, now: dt.datetime | None = None, lock: bool = False) -> list[PlanRow]:
+def distribution_plan(*, team=None, segment: str | None = None, now: dt.datetime | None = None, lock: bool = False,
+                      play=None) -> list[PlanRow]:
     """Who gets which pool accounts: each eligible SDR filled up to effective capacity from
     the pool of their segment (an SDR with no segment draws from every segment, after the
-    others). A fixed number of queries per segment, whatever the number of accounts."""
+    others). The pool is the enrolled accounts, or a targeted play's set (`play`). A fixed
+    number of queries per segment, whatever the number of accounts."""
     now = now or timezone.now()
     on = selectors.today(now)
     rows_by_segment: dict[str, list[PlanRow]] = defaultdict(list)
@@ -98,7 +100,7 @@ def distribution_plan(*, team=None, segment: str | None = None, now: dt.datetime
     for seg in sorted(rows_by_segment, key=lambda s: (s == "", s)):
         rows = rows_by_segment[seg]
         need = sum(slots[r.rep.pk] for r in rows)
-        pool = selectors.pool_accounts(segment=seg or None, now=now)
+        pool = selectors.pool_accounts(segment=seg or None, now=now, play=play)
         if not seg and taken:
             pool = pool.exclude(pk__in=list(taken))
         if lock:
@@ -113,10 +115,10 @@ def _changes(rows: list[PlanRow]) -> list[tuple[int, int]]:
     return [(pk, row.rep.pk) for row in rows for pk, _t, _s in row.adds]
 
 
-def _save_distribution(*, rows, status, team, segment, actor, note="") -> Distribution:
+def _save_distribution(*, rows, status, team, segment, actor, note="", play=None) -> Distribution:
     distribution = Distribution.objects.create(
         status=status, team=team, segment=segment or "", summary=[r.summary() for r in rows],
-        created_by=actor_user(actor), note=note,
+        created_by=actor_user(actor), note=note, play=play,
         committed_at=timezone.now() if status == Distribution.Status.COMMITTED else None,
     )
     DistributionLine.objects.bulk_create(
@@ -127,11 +129,20 @@ def _save_distribution(*, rows, status, team, segment, actor, note="") -> Distri
     return distribution
 
 
-def distribution_preview(*, actor=None, team=None, segment: str | None = None) -> Distribution:
-    """Plan a distribution and store it as a preview: committing it assigns exactly this."""
+def _event_note(distribution: Distribution) -> str:
+    """The ownership events' note: a targeted play says so on every account it handed out."""
+    if distribution.play_id:
+        return f"Distribution {distribution.pk}, targeted play “{distribution.play}”"
+    return f"Distribution {distribution.pk}"
+
+
+def distribution_preview(*, actor=None, team=None, segment: str | None = None, play=None) -> Distribution:
+    """Plan a distribution and store it as a preview: committing it assigns exactly this.
+    With `play`, a targeted play: it hands out the play's set and is recorded as such."""
     with transaction.atomic():
-        rows = distribution_plan(team=team, segment=segment)
-        return _save_distribution(rows=rows, status=Distribution.Status.PREVIEW, team=team, segment=segment, actor=actor)
+        rows = distribution_plan(team=team, segment=segment, play=play)
+        return _save_distribution(rows=rows, status=Distribution.Status.PREVIEW, team=team, segment=segment, actor=actor,
+                                  play=play)
 
 
 def distribution_transition(*, distribution: Distribution, to_status: str, **fields) -> Distribution:
@@ -164,7 +175,7 @@ def distribution_commit(*, distribution: Distribution, actor=None) -> Distributi
         changed = [r["rep"] for r in locked.summary if loads.get(r["rep_id"]) != r["book_before"]]
         account_ids = sorted(pk for pk, _rep in lines)
         available = set(
-            selectors.pool_accounts(segment=None, now=timezone.now())
+            selectors.pool_accounts(segment=None, now=timezone.now(), play=locked.play)
             .filter(pk__in=account_ids)
             .select_for_update(no_key=True, of=("self",))
             .order_by("pk")
@@ -181,7 +192,7 @@ def distribution_commit(*, distribution: Distribution, actor=None) -> Distributi
             distribution_transition(distribution=locked, to_status=Distribution.Status.REFUSED, note=problem[:300])
         else:
             account_owners_set(changes=lines, reason=OwnershipReason.DISTRIBUTION, actor=actor,
-                               note=f"Distribution {locked.pk}")
+                               note=_event_note(locked))
             distribution_transition(distribution=locked, to_status=Distribution.Status.COMMITTED,
                                     committed_at=timezone.now())
     if problem:
@@ -189,15 +200,17 @@ def distribution_commit(*, distribution: Distribution, actor=None) -> Distributi
     return locked
 
 
-def distribution_run(*, actor=None, team=None, segment: str | None = None, dry_run: bool = False) -> Distribution | list[PlanRow]:
+def distribution_run(*, actor=None, team=None, segment: str | None = None, dry_run: bool = False,
+                     play=None) -> Distribution | list[PlanRow]:
     """Plan and commit in one transaction (the schedule and `distribute`). Reps are locked
     first and pool rows are taken with SKIP LOCKED, so parallel runs never hand one account
     twice or push a rep over capacity. A dry run returns the plan and writes nothing."""
     if dry_run:
-        return distribution_plan(team=team, segment=segment)
+        return distribution_plan(team=team, segment=segment, play=play)
     with transaction.atomic():
-        rows = distribution_plan(team=team, segment=segment, lock=True)
-        distribution = _save_distribution(rows=rows, status=Distribution.Status.COMMITTED, team=team, segment=segment, actor=actor)
+        rows = distribution_plan(team=team, segment=segment, lock=True, play=play)
+        distribution = _save_distribution(rows=rows, status=Distribution.Status.COMMITTED, team=team, segment=segment, actor=actor,
+                                          play=play)
         account_owners_set(changes=_changes(rows), reason=OwnershipReason.DISTRIBUTION, actor=actor,
-                           note=f"Distribution {distribution.pk}")
+                           note=_event_note(distribution))
     return distribution

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import factory
 
-from apps.accounts.tests.factories import AccountFactory
 from apps.icps.models import ICP
+from apps.markets.tests.factories import EnrolledAccountFactory
 from apps.routing.models import RoutingRule, RoutingRuleMember, Strategy
 
 
@@ -15,8 +15,9 @@ class ICPFactory(factory.django.DjangoModelFactory):
     name = "Core ICP"
 
 
-class ScoredAccountFactory(AccountFactory):
-    """A pool account as the scoring work leaves it: ICP-matched, scored and tiered."""
+class ScoredAccountFactory(EnrolledAccountFactory):
+    """A pool account as the scoring work and the classification leave it: ICP-matched,
+    scored, tiered and enrolled (market segment B; `market_segment=""` leaves it unclassified)."""
 
     matched_icp = factory.SubFactory(ICPFactory)
     total_score = 50

@@ -10,10 +10,12 @@ from django.utils import timezone
 
 from apps.accounts.models import Account, OwnershipEvent
 from apps.accounts.services import account_set_owner
-from apps.accounts.tests.factories import AccountFactory
 from apps.icps.models import Quadrant, Signal
 from apps.icps.services import signal_record, signals_bulk_record
 from apps.icps.tests.factories import ICPFactory, RuleFactory, signal_type
+from apps.markets.tests.factories import (
+    EnrolledAccountFactory as AccountFactory,  # pool accounts are enrolled
+)
 from apps.people.models import Rep
 from apps.people.tests.factories import RepFactory
 from apps.routing.models import AccountRest, RoutingDecision, RoutingRule, RoutingRuleMember, Strategy

@@ -31,6 +31,7 @@ from apps.campaigns.services import campaigns_from_free_text
 from apps.icps.demo import icps_demo_create
 from apps.leads.models import DispositionReason, LeadCycle, LeadType
 from apps.leads.services import lead_cycles_sla_backfill
+from apps.markets.demo import markets_demo_create
 from apps.meetings.demo import demo_meetings, demo_qualified_meetings
 from apps.people.models import Contact, Rep, Segment, Team
 from apps.people.roles import ROLE_GROUP
@@ -138,6 +139,9 @@ class Command(BaseCommand):
             self.stdout.write(f"routing rules: {routing_rules}")
             # ICPs last: scoring needs the accounts, and their signals make readiness.
             self.stdout.write(f"ICP signals: {icps_demo_create(rng=rng, now=now)} (accounts scored)")
+            # After scoring: the market segment rules read ICP fit; distributions read the segments.
+            markets = markets_demo_create()
+            self.stdout.write(f"market segments: {markets['classified']} accounts classified, {markets['enrolled']} enrolled (B)")
             ready = demo_ready_work(rng=rng, reps=reps, now=now)
             self.stdout.write("ready to try: " + ", ".join(f"{n} {what.replace('_', ' ')}" for what, n in ready.items()))
             self.stdout.write(f"schedules starting from now (nothing replayed): {schedules_start_from(now)}")

@@ -1,9 +1,10 @@
-"""`python manage.py distribute [--dry-run] [--team T] [--segment S]`"""
+"""`python manage.py distribute [--dry-run] [--team T] [--segment S] [--play NAME]`"""
 
 from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
+from apps.markets.models import TargetedPlay
 from apps.people.models import Segment, Team
 from apps.routing.services import PlanRow, distribution_run
 
@@ -27,6 +28,7 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help="Show the plan and change nothing.")
         parser.add_argument("--team", help="Only this team's SDRs (team name).")
         parser.add_argument("--segment", help=f"Only SDRs of this segment ({', '.join(Segment.values)}).")
+        parser.add_argument("--play", help="Run as this targeted play (its name): hand out the play's set, not the enrolled accounts.")
 
     def handle(self, *args, **options):
         team = None
@@ -38,7 +40,13 @@ class Command(BaseCommand):
         segment = options["segment"]
         if segment and segment not in Segment.values:
             raise CommandError(f"Unknown segment “{segment}”; expected one of {', '.join(Segment.values)}.")
-        result = distribution_run(team=team, segment=segment, dry_run=options["dry_run"])
+        play = None
+        if options["play"]:
+            play = TargetedPlay.objects.filter(name__iexact=options["play"].strip(), active=True).first()
+            if play is None:
+                names = ", ".join(TargetedPlay.objects.filter(active=True).values_list("name", flat=True)) or "none"
+                raise CommandError(f"Unknown targeted play “{options['play']}”; active plays: {names}.")
+        result = distribution_run(team=team, segment=segment, dry_run=options["dry_run"], play=play)
         if options["dry_run"]:
             rows = result
             for line in plan_table(rows):

@@ -1,0 +1,64 @@
+"""The report rollups (apps.reporting.models: CycleDay, ActivityHour, FirstTouch, ResearchDay)
+and the report flags on each lead cycle: rebuild them from history, or check that what the
+triggers keep equals that rebuild.
+
+The triggers (migration 0005) keep everything current on every write; these two functions are
+for ops after a restore, a bulk repair made with the triggers disabled, or a doubt:
+`manage.py rebuild_report_rollups [--check]` (docs/reports.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import connection, transaction
+
+# What each maintained table holds, as comparable rows (zero rows are no data: readers skip them).
+SNAPSHOTS = {
+    "lead cycle flags": "SELECT id, is_sql, is_opp, sla_breached, campaign_record_id FROM people_leadcycle",
+    "cycles per day": ("SELECT day, rep_id, source, lead_type, campaign_id, assigned, picked_up, responded, qualified, "
+                       "opp, breaches, no_touch FROM reporting_cycleday WHERE assigned <> 0"),
+    "activities per hour": "SELECT hour, rep_id, activities FROM reporting_activityhour WHERE activities <> 0",
+    "first touches": "SELECT rep_id, account_id, first_outreach_at, first_research_at FROM reporting_firsttouch",
+    "research per day": "SELECT day, rep_id, reached, researched FROM reporting_researchday WHERE reached <> 0",
+}
+
+
+@dataclass(frozen=True)
+class RollupDifference:
+    table: str
+    missing: int  # rows the rebuild makes that the kept table lacks
+    extra: int  # rows the kept table has that the rebuild does not make
+
+
+class _Rollback(Exception):
+    pass
+
+
+def rollups_rebuild() -> None:
+    """Recompute the flags and every rollup from history, in one transaction (set-based: one
+    pass over lead cycles, meetings, breaches, campaign links and activities)."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT reporting_rollups_rebuild()")
+
+
+def rollups_check() -> list[RollupDifference]:
+    """Rebuild inside a transaction that is rolled back, and compare: [] when the kept rollups
+    equal the from-scratch computation, else per table how many rows differ."""
+    differences: list[RollupDifference] = []
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            for index, sql in enumerate(SNAPSHOTS.values()):
+                cursor.execute(f"CREATE TEMP TABLE reporting_kept_{index} ON COMMIT DROP AS {sql}")
+            cursor.execute("SELECT reporting_rollups_rebuild()")
+            for index, (name, sql) in enumerate(SNAPSHOTS.items()):
+                cursor.execute(f"SELECT count(*) FROM ({sql} EXCEPT ALL SELECT * FROM reporting_kept_{index}) d")
+                missing = cursor.fetchone()[0]
+                cursor.execute(f"SELECT count(*) FROM (SELECT * FROM reporting_kept_{index} EXCEPT ALL {sql}) d")
+                extra = cursor.fetchone()[0]
+                if missing or extra:
+                    differences.append(RollupDifference(name, missing, extra))
+            raise _Rollback
+    except _Rollback:
+        pass
+    return differences
