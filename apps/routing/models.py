@@ -50,6 +50,11 @@ class RulesOfEngagement(SingletonSettings):
     exempt_open_opportunity = models.BooleanField(default=True, help_text="Never retrieve an account with an open opportunity.")
     exempt_meeting_scheduled = models.BooleanField(default=True, help_text="Never retrieve an account with a meeting scheduled.")
     exempt_pending_return = models.BooleanField(default=True, help_text="Never retrieve an account with a pending return.")
+    follow_ups_move_with_account = models.BooleanField(
+        default=True, db_default=True,
+        help_text="When an account changes owner, its open follow-up tasks move to the new owner (off: they stay with "
+                  "the rep who logged them).",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

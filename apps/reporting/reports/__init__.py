@@ -8,6 +8,7 @@ Importing this package registers every page.
 
 from apps.reporting.reports import (  # noqa: F401 (each module registers its pages)
     activity,
+    balance,
     cadences,
     capacity,
     exceptions,

@@ -38,6 +38,7 @@ class RulesOfEngagementAdmin(SettingsHistoryAdminMixin, RecordedChangesMixin, ad
                                             "description": "Overrides the default rest for accounts returned "
                                                            "for that reason."}),
         ("Exempt from retrieval", {"fields": ["exempt_open_opportunity", "exempt_meeting_scheduled", "exempt_pending_return"]}),
+        ("Follow-up tasks", {"fields": ["follow_ups_move_with_account"]}),
         ("History", {"fields": ["change_history", "updated_at"]}),
     ]
 
