@@ -13,15 +13,19 @@ import datetime as dt
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from apps.accounts.models import Account, ActivityType
 from apps.cadences.models import FollowUpTask, FollowUpTaskEvent
+from apps.cadences.services import activity_create
 from apps.leads.models import LeadCycle
 from apps.people.actors import actor_scope_user, actor_user
 from apps.people.models import Contact, Rep
+from apps.people.timezones import rep_zone
+from apps.routing.models import RulesOfEngagement
 from sdrops import mail
-from sdrops.access import follow_ups_visible_to
+from sdrops.access import accounts_visible_to, contacts_for_lead_work, follow_ups_visible_to, reps_visible_to
 
 # What completing a task can log (a note does not move a lead; the rest are real touches).
 COMPLETION_TYPES = (ActivityType.CALL, ActivityType.EMAIL, ActivityType.SOCIAL, ActivityType.MEETING, ActivityType.NOTE)
@@ -53,7 +57,6 @@ def follow_up_create(*, rep: Rep, due_at: dt.datetime, title: str, contact: Cont
     """Log a follow-up for `rep` on a lead (contact) or an account. On a contact, the task also
     points at the contact's account (it moves with its owner) and at its latest lead cycle (a
     nurtured lead's "get back to me" date)."""
-    from sdrops.access import accounts_visible_to, contacts_for_lead_work, reps_visible_to
 
     title = (title or "").strip()
     if not title:
@@ -94,7 +97,6 @@ def follow_up_complete(*, task: FollowUpTask, actor, activity_type: str = Activi
                        at: dt.datetime | None = None) -> FollowUpTask:
     """Done: logs the activity (on the contact, or the account) as the task's rep, then closes
     the task pointing at it — one transaction."""
-    from apps.cadences.services import activity_create
 
     if activity_type not in COMPLETION_TYPES:
         raise ValidationError({"activity_type": "Log a call, email, social touch, meeting or note."})
@@ -126,7 +128,6 @@ def follow_ups_follow_owner(*, events) -> int:
     account's open tasks held by its previous owner move to the new owner, unless the rules of
     engagement keep them with the rep (`follow_ups_move_with_account` off). An account sent to
     the pool keeps its tasks with the rep: nobody else would see them. Returns tasks moved."""
-    from apps.routing.models import RulesOfEngagement
 
     moves = [(e.account_id, e.from_rep_id, e.to_rep_id) for e in events
              if e.from_rep_id and e.to_rep_id and e.from_rep_id != e.to_rep_id]
@@ -170,9 +171,7 @@ def follow_up_remind(*, task_id: int, now: dt.datetime | None = None) -> bool:
 
 
 def follow_up_mail_context(task: FollowUpTask) -> dict:
-    from django.urls import reverse
 
-    from apps.people.timezones import rep_zone
 
     if task.contact_id:
         link = mail.portal_url(reverse("admin:cadences_lead_page", args=[task.contact_id]))

@@ -5,6 +5,7 @@ time per lead type. Definitions in apps.reporting.balance."""
 from __future__ import annotations
 
 from apps.leads.models import LeadType
+from apps.people.models import Rep
 from apps.reporting import balance as b
 from apps.reporting import selectors as s
 from apps.reporting.reports.base import Report, register
@@ -16,7 +17,6 @@ BALANCE_ZERO = {"inbound": 0, "outbound": 0}
 def balance_rows(*, scope) -> tuple[list[dict], dict]:
     """One row per SDR of the roster: activity per working day by kind against the goals, and
     the book; plus the team row (means per SDR, pooled share). Four statements."""
-    from apps.people.models import Rep
 
     roster = s.roster(scope=scope)
     split = b.activity_split(scope=scope)

@@ -6,9 +6,11 @@ import datetime as dt
 from decimal import ROUND_CEILING, Decimal
 
 from django import forms
+from django.utils import timezone
 
 from apps.leads.models import LeadType
 from apps.people.models import Rep
+from apps.reporting import balance as b
 from apps.reporting import selectors as s
 from apps.reporting.reports.base import Report, register
 from apps.reporting.tables import Column, Result, Table, bar_chart
@@ -64,7 +66,6 @@ class CapacityPlanner(Report):
     params_form = CapacityForm
 
     def compute(self, *, scope, params) -> Result:
-        from django.utils import timezone
 
 
         plan = capacity_plan(quota=params["quota"], acv=params["acv"], win_rate_pct=params["win_rate"])
@@ -120,9 +121,7 @@ def outbound_table(*, scope, reps, params) -> Table:
     90 days in scope (apps.reporting.balance.outbound_capacity). Two statements."""
     import dataclasses
 
-    from django.utils import timezone
 
-    from apps.reporting import balance as b
 
     now = timezone.now()
     history = dataclasses.replace(scope, start=now - dt.timedelta(days=HISTORY_DAYS), end=now, lead_type="")
