@@ -18,6 +18,7 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 
 from apps.accounts.models import Account, Activity, OwnershipEvent
+from apps.cadences.models import FollowUpTask
 from apps.campaigns.models import Alarm, CampaignInteraction, NurtureEntry
 from apps.leads.models import LeadCycle
 from apps.meetings.models import Meeting, Opportunity, RescheduleAttempt
@@ -229,3 +230,10 @@ def alarms_visible_to(*, user) -> QuerySet[Alarm]:
     qs = Alarm.objects.select_related("rep", "manager")
     rep_ids = scoped_rep_ids(user=user)
     return qs if rep_ids is None else qs.filter(rep_id__in=rep_ids)
+
+
+def follow_ups_visible_to(*, user) -> QuerySet[FollowUpTask]:
+    """Follow-up tasks held by the reps the user sees (ops: all)."""
+    qs = FollowUpTask.objects.select_related("rep", "contact", "account")
+    ids = scoped_rep_ids(user=user)
+    return qs if ids is None else qs.filter(rep_id__in=ids)

@@ -8,6 +8,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.routers import SimpleRouter
 
 from apps.accounts.api import AccountViewSet, ActivityViewSet
+from apps.cadences.api import FollowUpViewSet
 from apps.campaigns.api import CampaignViewSet
 from apps.connect.api import OpportunityViewSet
 from apps.icps.api import SignalTypeViewSet, SignalViewSet
@@ -32,6 +33,7 @@ router.register("signal-types", SignalTypeViewSet, basename="signal-type")
 router.register("meetings", MeetingViewSet, basename="meeting")
 router.register("opportunities", OpportunityViewSet, basename="opportunity")
 router.register("campaigns", CampaignViewSet, basename="campaign")
+router.register("follow-ups", FollowUpViewSet, basename="follow-up")
 
 
 

@@ -290,6 +290,11 @@ def api_world(sdr, ops, ae):
     lead_cycle_open(contact=contact, rep=sdr)
     return_file(account=account, rep=sdr, reason="bad_data", note="hostile", actor=sdr.user)
     MeetingFactory(contact=contact, sdr=sdr, ae=ae)
+    from django.utils import timezone
+
+    from apps.cadences.follow_ups import follow_up_create
+
+    follow_up_create(rep=sdr, contact=contact, title="Hostile follow-up", due_at=timezone.now(), actor=None)
     return ops
 
 

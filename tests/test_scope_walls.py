@@ -689,6 +689,8 @@ VALUE_FIELDS = {
     "activities", "phone", "linkedin_url",
     # POST/PATCH /api/opportunities/ (apps/connect/api.py): values, and our own stage codes.
     "external_id", "system", "stage", "amount", "close_date", "closed_lost_reason", "closed_lost_details",
+    # POST /api/follow-ups/ and …/complete/ (apps/cadences/api.py).
+    "due_at", "activity_type",
 }
 
 
@@ -769,6 +771,9 @@ def base_body(path: str, method: str, own: dict) -> dict | None:
         ("/api/opportunities/", "post"): {"external_id": "WALLS-1", "account": own["account"].pk,
                                           "owner": own["ae"].pk},
         ("/api/opportunities/{id}/", "patch"): {"name": "Walls deal"},
+        ("/api/follow-ups/", "post"): {"contact": own["contact"].pk, "title": "Call back", "due_at": "2099-01-01T10:00:00Z"},
+        ("/api/follow-ups/{id}/complete/", "post"): None,  # only the URL's task (scoped get_object)
+        ("/api/follow-ups/{id}/cancel/", "post"): None,  # only the URL's task
     }
     if (path, method) not in bodies:
         pytest.fail(f"Add a base body for {method.upper()} {path} to tests/test_scope_walls.py")

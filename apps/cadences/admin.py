@@ -15,8 +15,23 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from apps.cadences import selectors
-from apps.cadences.forms import ActivityLogForm, DispositionForm, EnrolForm
-from apps.cadences.models import Cadence, CadenceStep, Enrolment, EnrolmentStep
+from apps.cadences.follow_ups import follow_up_cancel, follow_up_complete, follow_up_create, follow_ups_for
+from apps.cadences.forms import (
+    LOGGABLE_TYPES,
+    ActivityLogForm,
+    DispositionForm,
+    EnrolForm,
+    FollowUpDoneForm,
+    FollowUpForm,
+)
+from apps.cadences.models import (
+    Cadence,
+    CadenceStep,
+    Enrolment,
+    EnrolmentStep,
+    FollowUpTask,
+    FollowUpTaskEvent,
+)
 from apps.cadences.services import activity_create, enrolment_create, enrolment_step_skip
 from apps.campaigns.engagement import contact_engagement_explain
 from apps.campaigns.qualification import lead_disposition_with_criteria
@@ -25,7 +40,13 @@ from apps.leads.rules import may_qualify_without_evidence
 from apps.leads.selectors import lead_sla_status
 from apps.people.models import Rep
 from apps.people.timezones import rep_zone
-from sdrops.access import contacts_for_lead_work, rep_for_user, reps_visible_to, scoped_rep_ids
+from sdrops.access import (
+    contacts_for_lead_work,
+    follow_ups_visible_to,
+    rep_for_user,
+    reps_visible_to,
+    scoped_rep_ids,
+)
 from sdrops.admin_scoping import ReadOnlyAdminMixin
 
 
@@ -91,6 +112,7 @@ class EnrolmentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             "log": ActivityLogForm(prefix="log"),
             "disposition": DispositionForm(prefix="disposition"),
             "enrol": EnrolForm(prefix="enrol"),
+            "follow_up": FollowUpForm(prefix="follow_up"),
         }
         if request.method == "POST":
             action = request.POST.get("action")
@@ -113,6 +135,9 @@ class EnrolmentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             "opts": self.model._meta,
             "can_override": may_qualify_without_evidence(request.user),
             "today_url": reverse("admin:cadences_today"),
+            "follow_ups": list(follow_ups_for(user=request.user, contact=contact)[:50]),
+            "now": timezone.now(),
+            "done_types": LOGGABLE_TYPES,
         }
         return TemplateResponse(request, "admin/cadences/lead_page.html", context)
 
@@ -161,6 +186,27 @@ class EnrolmentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                 raise ValidationError("That step is not part of this lead's cadence.")
             enrolment_step_skip(step=step, actor=actor)
             return f"Step {step.position} skipped (not completed)."
+        if action == "follow_up":
+            form = forms["follow_up"] = FollowUpForm(request.POST, prefix="follow_up")
+            if not form.is_valid():
+                return False
+            if rep is None:
+                raise ValidationError("Only a rep can hold a follow-up task.")
+            task = follow_up_create(rep=rep, contact=contact, title=form.cleaned_data["title"],
+                                    due_at=form.cleaned_data["due_at"], actor=actor)
+            return f"Follow-up logged: {task.title}."
+        if action in ("follow_up_done", "follow_up_cancel"):
+            form = FollowUpDoneForm(request.POST)
+            if not form.is_valid():
+                raise ValidationError("Choose the follow-up task and how it was done.")
+            task = follow_ups_for(user=actor, contact=contact, open_only=False).filter(pk=form.cleaned_data["task"]).first()
+            if task is None:
+                raise ValidationError("That follow-up task is not on this lead.")
+            if action == "follow_up_cancel":
+                follow_up_cancel(task=task, actor=actor)
+                return f"Follow-up cancelled: {task.title}."
+            follow_up_complete(task=task, actor=actor, activity_type=form.cleaned_data["activity_type"])
+            return f"Follow-up done: {task.title} (logged as {dict(LOGGABLE_TYPES)[form.cleaned_data['activity_type']]})."
         raise ValidationError("Unknown action.")
 
     # -- the today list --------------------------------------------------------------
@@ -200,3 +246,26 @@ class EnrolmentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             "opts": self.model._meta,
         }
         return TemplateResponse(request, "admin/cadences/today.html", context)
+
+
+class FollowUpTaskEventInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = FollowUpTaskEvent
+    fields = ["occurred_at", "kind", "from_rep", "to_rep", "actor", "note"]
+    readonly_fields = fields
+    extra = 0
+
+
+@admin.register(FollowUpTask)
+class FollowUpTaskAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Follow-ups are logged and completed on the lead page (or through the API); this list is
+    for finding them (filters: open, due) and reading their history."""
+
+    list_display = ["title", "rep", "contact", "account", "due_at", "status", "completed_at", "reminded_at"]
+    list_select_related = ["rep", "contact", "account"]
+    list_filter = ["status"]
+    search_fields = ["title", "contact__email", "account__name"]
+    date_hierarchy = "due_at"
+    inlines = [FollowUpTaskEventInline]
+
+    def get_queryset(self, request):
+        return follow_ups_visible_to(user=request.user)

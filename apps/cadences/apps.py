@@ -23,3 +23,4 @@ class CadencesConfig(AppConfig):
         # every table and emits post_migrate, so they are put back the same way the role
         # groups are (apps.people.apps), idempotently.
         post_migrate.connect(_ensure_reference_data, sender=self, dispatch_uid="sdrops-cadences-reference-data")
+        from apps.cadences import receivers  # noqa: F401 (follow-up tasks move with their account)

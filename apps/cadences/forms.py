@@ -71,3 +71,21 @@ class DispositionForm(forms.Form):
 
 class EnrolForm(forms.Form):
     cadence = forms.ModelChoiceField(queryset=Cadence.objects.filter(active=True))
+
+
+class FollowUpForm(forms.Form):
+    """A follow-up on this lead: what and when (entered in the viewer's time zone)."""
+
+    title = forms.CharField(max_length=200, label="Follow up on", help_text="E.g. “Call back: budget approved in Q3”.")
+    due_at = forms.DateTimeField(label="Due", widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+
+    def __init__(self, *args, **kwargs):
+        from django.utils import timezone
+
+        super().__init__(*args, **kwargs)
+        self.fields["due_at"].help_text = f"Your time zone: {timezone.get_current_timezone_name()}."
+
+
+class FollowUpDoneForm(forms.Form):
+    task = forms.IntegerField(min_value=1, max_value=2**63 - 1)
+    activity_type = forms.ChoiceField(choices=LOGGABLE_TYPES, initial=ActivityType.CALL, label="Logged as")

@@ -143,3 +143,85 @@ class EnrolmentStep(models.Model):
 
     def __str__(self) -> str:
         return f"{self.enrolment} · step {self.position}"
+
+
+class FollowUpTask(models.Model):
+    """A rep's promise to get back to a lead or an account on a date (issue 22 item 6): "call
+    me in March" on a nurtured lead, or any follow-up a rep wants to keep. Opened, completed
+    (which logs the activity) or cancelled only through apps.cadences.follow_ups, which writes
+    a FollowUpTaskEvent for each move, and for each hand-over when the account changes owner."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        DONE = "done", "Done"
+        CANCELLED = "cancelled", "Cancelled"
+
+    TRANSITIONS = StateMachine("follow-up task", {
+        Status.OPEN: {Status.DONE, Status.CANCELLED},
+        Status.DONE: set(),
+        Status.CANCELLED: set(),
+    })
+
+    rep = models.ForeignKey(Rep, on_delete=models.PROTECT, related_name="follow_ups")
+    contact = models.ForeignKey(Contact, null=True, blank=True, on_delete=models.CASCADE, related_name="follow_ups")
+    account = models.ForeignKey(
+        "accounts.Account", null=True, blank=True, on_delete=models.CASCADE, related_name="follow_ups",
+        help_text="The contact's account when there is a contact; the task moves with its owner.",
+    )
+    lead_cycle = models.ForeignKey(LeadCycle, null=True, blank=True, on_delete=models.SET_NULL, related_name="follow_ups")
+    title = models.CharField(max_length=200)
+    due_at = models.DateTimeField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    activity = models.ForeignKey(
+        "accounts.Activity", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text="The activity logged when the task was completed.",
+    )
+    # The reminder job's marker: set in the transaction that queues the mail, so a re-run
+    # (or a second cluster) reminds once.
+    reminded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["due_at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(contact__isnull=False) | Q(account__isnull=False),
+                                   name="follow_up_on_contact_or_account"),
+            models.CheckConstraint(condition=~Q(status="done") | Q(completed_at__isnull=False),
+                                   name="follow_up_done_has_time"),
+        ]
+        indexes = [
+            models.Index(fields=["rep", "due_at"], condition=Q(status="open"), name="follow_up_open_by_rep"),
+            models.Index(fields=["due_at"], condition=Q(status="open", reminded_at__isnull=True),
+                         name="follow_up_to_remind"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} (due {self.due_at:%Y-%m-%d})"
+
+
+class FollowUpTaskEvent(models.Model):
+    """Append-only history of a follow-up task: created, moved to another rep, completed,
+    cancelled, reminded; who did it (empty: a job or the ownership change)."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", "Created"
+        MOVED = "moved", "Moved to another rep"
+        DONE = "done", "Completed"
+        CANCELLED = "cancelled", "Cancelled"
+        REMINDED = "reminded", "Reminder sent"
+
+    task = models.ForeignKey(FollowUpTask, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    from_rep = models.ForeignKey(Rep, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    to_rep = models.ForeignKey(Rep, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    occurred_at = models.DateTimeField(default=timezone.now)
+    note = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["occurred_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.task_id}: {self.get_kind_display()}"

@@ -8,6 +8,8 @@ from sdrops.schedules import Job
 
 SCHEDULES = [
     Job("cadences.cadence_overdue_steps", "apps.cadences.tasks.cadence_overdue_steps", "H"),
+    # Every 15 minutes: a rep hears of a due follow-up within a quarter of an hour, once.
+    Job("cadences.follow_up_reminders", "apps.cadences.tasks.follow_up_reminders", "I", minutes=15),
 ]
 
 

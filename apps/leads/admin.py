@@ -17,6 +17,7 @@ from apps.leads.models import (
     LifecycleSettings,
     SlaBreach,
     SlaPolicy,
+    TeamActivityGoals,
     TeamPullRange,
 )
 from apps.leads.rules import may_mark_exception
@@ -75,6 +76,12 @@ class LifecycleSettingsAdmin(SettingsHistoryAdminMixin, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(TeamActivityGoals)
+class TeamActivityGoalsAdmin(admin.ModelAdmin):
+    list_display = ["team", "inbound_per_day", "outbound_per_day"]
+    list_select_related = ["team"]
 
 
 @admin.register(TeamPullRange)

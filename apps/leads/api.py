@@ -21,6 +21,7 @@ class LeadCycleOut(serializers.ModelSerializer):
     contact_email = serializers.EmailField(source="contact.email", read_only=True)
     # Read-only model fields lose allow_blank; blank means "not dispositioned yet".
     disposition = serializers.ChoiceField(choices=LeadCycle.Disposition.choices, allow_blank=True, read_only=True)
+    exception_note = serializers.CharField(read_only=True, allow_blank=True)
 
     class Meta:
         model = LeadCycle
@@ -28,6 +29,8 @@ class LeadCycleOut(serializers.ModelSerializer):
             "id", "contact", "contact_email", "number", "lead_type", "source", "campaign", "rep", "state",
             "assigned_at", "first_touch_at", "worked_at", "sla_target_at", "sla_maximum_at", "dispositioned_at",
             "disposition", "reason", "disposition_reason", "bypassed_working", "reassignment_count",
+            # An exception (issue 22) is left out of every report number.
+            "exception_reason", "exception_note", "exception_at",
         ]
         read_only_fields = fields
 

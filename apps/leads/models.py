@@ -403,6 +403,24 @@ class TeamPullRange(models.Model):
         return f"{self.team}: {self.minimum}-{self.maximum} a day"
 
 
+class TeamActivityGoals(models.Model):
+    """A team's activity goals per rep and working day, split into inbound work (touches on
+    inbound leads) and outbound work (outbound and target-account leads, and account work with
+    no lead) — the SPA framework's inbound/outbound balance (issue 22 item 2). Edited by ops
+    per team; a team without a row has no goals (the pages say so)."""
+
+    team = models.OneToOneField(Team, on_delete=models.CASCADE, related_name="activity_goals")
+    inbound_per_day = models.PositiveSmallIntegerField(default=15, help_text="Touches on inbound leads a rep should make a working day.")
+    outbound_per_day = models.PositiveSmallIntegerField(default=35, help_text="Outbound touches (outbound and target-account leads, account work) a working day.")
+
+    class Meta:
+        verbose_name = "team activity goals"
+        verbose_name_plural = "team activity goals"
+
+    def __str__(self) -> str:
+        return f"{self.team}: {self.inbound_per_day} inbound + {self.outbound_per_day} outbound a day"
+
+
 class MorningEmail(models.Model):
     """One row per manager per local day: the marker that makes the hourly job send once."""
 

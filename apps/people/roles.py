@@ -105,12 +105,17 @@ ROLE_PERMISSIONS[MANAGER] += [
     ("leads", "view_slapolicy"), ("cadences", "view_cadence"), ("cadences", "view_cadencestep"),
     ("cadences", "view_enrolment"),
     # Managers mark lead cycles exceptions (apps.leads.rules.may_mark_exception) from this list.
-    ("leads", "view_exceptionreason"),
+    ("leads", "view_exceptionreason"), ("leads", "view_teamactivitygoals"),
 ]
 ROLE_PERMISSIONS[SDR] += [
     ("leads", "view_leadcycle"), ("cadences", "view_cadence"), ("cadences", "view_cadencestep"),
     ("cadences", "view_enrolment"),
 ]
+# Follow-up tasks (issue 22): logged and completed on the lead page / API by reps; the admin
+# list is read-only for everyone (rows scoped in sdrops.access.follow_ups_visible_to).
+for _role in (MANAGER, SDR, AE):
+    ROLE_PERMISSIONS[_role] += [("cadences", "view_followuptask"), ("cadences", "add_followuptask"),
+                                ("cadences", "change_followuptask")]
 
 # Targets (issue 18): managers set their SDRs' monthly targets (row scope in the admin); SDRs
 # read their own.

@@ -179,7 +179,7 @@ def cohort_with(scope) -> tuple[str, dict]:
     assert " q." not in flags and " b." not in flags, "SQL_FLAGS changed: update cohort_with"
     sql = f"""
         WITH cohort AS MATERIALIZED (
-                 SELECT c.id, c.rep_id, c.source, c.lead_type, c.campaign_record_id AS campaign_id, {flags}
+                 SELECT c.id, c.rep_id, c.source, c.lead_type, c.assigned_at, c.campaign_record_id AS campaign_id, {flags}
                  FROM people_leadcycle c
                  WHERE {where})"""
     return sql, params

@@ -90,6 +90,11 @@ class RulesOfEngagement(SingletonSettings):
         models.CharField(max_length=30, choices=CREDIT_REASON_CHOICES), default=default_credit_reasons, blank=True,
         help_text="What earns a rep a credit (the turn back in the rotation, a first pick in the next distribution).",
     )
+    follow_ups_move_with_account = models.BooleanField(
+        default=True, db_default=True,
+        help_text="When an account changes owner, its open follow-up tasks move to the new owner (off: they stay with "
+                  "the rep who logged them).",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

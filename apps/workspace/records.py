@@ -20,6 +20,7 @@ from sdrops.access import (
     accounts_visible_to,
     activities_visible_to,
     contacts_visible_to,
+    follow_ups_visible_to,
     meetings_visible_to,
     opportunities_visible_to,
     ownership_events_visible_to,
@@ -90,6 +91,9 @@ def account_record(*, user, account_id: int) -> dict:
         "contacts": contacts,
         "events": events,
         "opportunities": opportunities,
+        # Open follow-ups on the account and its contacts (apps.cadences.follow_ups).
+        "follow_ups": list(follow_ups_visible_to(user=user).filter(account=account, status="open")
+                           .order_by("due_at", "pk")[:PER_KIND]),
         "actions": actions,
         "can_book": user.has_perm("meetings.add_meeting"),
     }

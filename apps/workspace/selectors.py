@@ -27,6 +27,7 @@ from apps.routing.selectors import returns_reviewable_by
 from sdrops.access import (
     accounts_visible_to,
     contacts_visible_to,
+    follow_ups_visible_to,
     meetings_visible_to,
     opportunities_visible_to,
     rep_for_user,
@@ -95,10 +96,13 @@ def _sdr_boxes(user, rep: Rep, now: dt.datetime) -> list[Box]:
     stale_before = now - dt.timedelta(days=30)
     health["untouched_30d"] = book.exclude(activities__occurred_at__gte=stale_before).count()
     health["capacity"] = rep.capacity
+    follow_ups = (follow_ups_visible_to(user=user).filter(rep=rep, status="open")
+                  .select_related("contact__account", "account").order_by("due_at", "pk"))
     return [
         _box("steps", "Due today and overdue", steps.order_by("due_at"), more_url=reverse("admin:cadences_today"),
              empty="No cadence steps due today.", kind="steps"),
         untouched_box,
+        _box("follow-ups", "My follow-ups", follow_ups, empty="No follow-ups. Log one on a lead's page.", kind="follow_ups"),
         _box("prepare", "Meetings to prepare", upcoming, empty="No upcoming meetings.", kind="meetings",
              more_url=reverse("admin:meetings_meeting_changelist") + "?queue=upcoming"),
         _box("returns", "Returns filed", returns, empty="No returns filed.", kind="returns",

@@ -9,6 +9,7 @@ Importing this package registers every page.
 from apps.reporting.reports import (  # noqa: F401 (each module registers its pages)
     activity,
     attainment,
+    balance,
     cadences,
     capacity,
     exceptions,

@@ -10,7 +10,7 @@ from apps.reporting.tables import Result
 REPORTS: dict[str, Report] = {}
 # How the Reports block lists them: the weekly review's order (seed 000), planning last.
 ORDER = ("team-dashboard", "lead-response", "activity", "territory", "icp-coverage", "account-coverage", "meetings",
-         "conversion", "cadences", "returns", "exceptions", "scorecard", "attainment", "fairness", "market-segments", "capacity")
+         "conversion", "cadences", "returns", "exceptions", "balance", "scorecard", "attainment", "fairness", "market-segments", "capacity")
 
 
 def reports_in_order() -> list[Report]:

@@ -6,8 +6,11 @@ import datetime as dt
 from decimal import ROUND_CEILING, Decimal
 
 from django import forms
+from django.utils import timezone
 
+from apps.leads.models import LeadType
 from apps.people.models import Rep
+from apps.reporting import balance as b
 from apps.reporting import selectors as s
 from apps.reporting.reports.base import Report, register
 from apps.reporting.tables import Column, Result, Table, bar_chart
@@ -21,7 +24,13 @@ class CapacityForm(forms.Form):
     win_rate = forms.DecimalField(label="Win rate (%)", min_value=Decimal("0.01"), max_value=Decimal("100"), max_digits=5,
                                   decimal_places=2, required=False, help_text="Share of meetings that become a closed-won deal.")
 
-    DEFAULTS = {"quota": Decimal("360000"), "acv": Decimal("20000"), "win_rate": Decimal("10")}
+    inbound_leads = forms.IntegerField(label="Inbound leads a month", min_value=0, max_value=10000, required=False,
+                                       help_text="Inbound leads each SDR gets a month: the outbound they can still carry "
+                                                 "is worked out from it.")
+    working_days = forms.IntegerField(label="Working days a month", min_value=1, max_value=31, required=False)
+
+    DEFAULTS = {"quota": Decimal("360000"), "acv": Decimal("20000"), "win_rate": Decimal("10"), "inbound_leads": 20,
+                "working_days": 21}
 
     def __init__(self, data=None, *args, **kwargs):
         if data is not None:
@@ -57,7 +66,6 @@ class CapacityPlanner(Report):
     params_form = CapacityForm
 
     def compute(self, *, scope, params) -> Result:
-        from django.utils import timezone
 
 
         plan = capacity_plan(quota=params["quota"], acv=params["acv"], win_rate_pct=params["win_rate"])
@@ -100,4 +108,53 @@ class CapacityPlanner(Report):
         ], [{"quota": params["quota"], "acv": params["acv"], "win_rate": params["win_rate"] / 100, **plan}])
         chart = bar_chart(labels=[r["rep"] for r in rows],
                           datasets=[(f"Target {d:%Y-%m-%d}", [r[f"target_{i}"] for r in rows]) for i, d in enumerate(months)])
-        return Result(tables=[formula, table], chart=chart, summary=summary)
+        return Result(tables=[formula, table, outbound_table(scope=scope, reps=reps, params=params)], chart=chart,
+                      summary=summary)
+
+
+HISTORY_DAYS = 90
+
+
+def outbound_table(*, scope, reps, params) -> Table:
+    """How much outbound each SDR can carry next to the given inbound volume (issue 22 item 2):
+    their team's activity goals, and the touches a disposition took per lead type over the last
+    90 days in scope (apps.reporting.balance.outbound_capacity). Two statements."""
+    import dataclasses
+
+
+
+    now = timezone.now()
+    history = dataclasses.replace(scope, start=now - dt.timedelta(days=HISTORY_DAYS), end=now, lead_type="")
+    by_type = b.handle_times(scope=history)["lead_type"]
+    inbound = next((r["touches_per_disposition"] for r in by_type if r["lead_type"] == LeadType.INBOUND), None)
+    # Outbound and target-account leads pooled: both are outbound work.
+    other = [r for r in by_type if r["lead_type"] != LeadType.INBOUND]
+    outbound = sum(r["touches"] for r in other) / sum(r["dispositions"] for r in other) if other else None
+    goals = b.goals_by_team()
+    teams = dict(Rep.objects.filter(pk__in=[r["pk"] for r in reps]).values_list("pk", "team_id"))
+    rows = []
+    for rep in reps:
+        goal = goals.get(teams.get(rep["pk"]))
+        if goal is None:
+            rows.append({"rep": rep["owner_name"], "goals": "no goals set"})
+            continue
+        plan = b.outbound_capacity(inbound_per_day=goal.inbound_per_day, outbound_per_day=goal.outbound_per_day,
+                                   working_days=params["working_days"], inbound_leads=params["inbound_leads"],
+                                   touches_per_inbound=inbound, touches_per_outbound=outbound)
+        rows.append({"rep": rep["owner_name"], "goals": f"{goal.inbound_per_day} in + {goal.outbound_per_day} out a day",
+                     "inbound_leads": params["inbound_leads"], "per_inbound": inbound, "per_outbound": outbound, **plan})
+    return Table("outbound-capacity", "Outbound each SDR can carry with the inbound volume", [
+        Column("rep", "SDR", "text"),
+        Column("goals", "Team activity goals", "text", "The team's inbound and outbound activities per rep and working day."),
+        Column("monthly_touches", "Touches a month", "int", "(Inbound + outbound goal) × working days a month."),
+        Column("inbound_leads", "Inbound leads a month", "int", "The inbound volume given above."),
+        Column("per_inbound", "Touches per inbound disposition", "num", f"Real touches ÷ inbound dispositions, last "
+               f"{HISTORY_DAYS} days in scope (balance page, handle time)."),
+        Column("inbound_touches", "Touches inbound takes", "num", "Inbound leads × touches per inbound disposition."),
+        Column("left", "Touches left for outbound", "num", "Touches a month − touches inbound takes (not below 0)."),
+        Column("per_outbound", "Touches per outbound disposition", "num", f"Real touches ÷ outbound and target-account "
+               f"dispositions, last {HISTORY_DAYS} days in scope."),
+        Column("outbound_leads", "Outbound leads a month", "int", "Touches left ÷ touches per outbound disposition, "
+               "rounded down: the outbound a rep can carry with that inbound volume."),
+    ], rows, note="" if inbound is not None and outbound is not None
+       else f"No dispositions of both kinds in the last {HISTORY_DAYS} days: the outbound capacity cannot be worked out yet.")

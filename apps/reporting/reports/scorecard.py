@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 
 from apps.people.models import Rep
+from apps.reporting import balance
 from apps.reporting import selectors as s
 from apps.reporting.models import FunnelTargets
 from apps.reporting.reports.attainment import attainment_table
@@ -89,6 +90,16 @@ class Scorecard(Report):
         def per_rep(total):
             return total / n if n else None
 
+        # Inbound / outbound balance (issue 22 item 2): per working day, against the team's goals.
+        split = balance.activity_split(scope=team)
+        weekdays = len(s.weekdays_between(team.date_from, team.date_to)) or 1
+        mine_split = split.get(rep.pk, {"inbound": 0, "outbound": 0})
+        team_split = {k: sum(r[k] for r in split.values() if r["rep_id"] in team.rep_ids) for k in ("inbound", "outbound")}
+        goal = balance.goals_by_team().get(rep.team_id)
+        in_goal = f"goal {goal.inbound_per_day} a day" if goal else "no team goal set"
+        out_goal = f"goal {goal.outbound_per_day} a day" if goal else "no team goal set"
+        open_inbound = balance.open_inbound_leads(rep_ids=team.rep_ids)
+
         rows = [
             ("MQLs", "int", mine.get("mql", 0), per_rep(funnel_total["mql"]), "Lead cycles assigned in the period; team: mean per SDR."),
             ("SQLs", "int", mine.get("sql", 0), per_rep(funnel_total["sql"]), "MQLs with a Completed – Qualified meeting; team: mean per SDR."),
@@ -103,7 +114,18 @@ class Scorecard(Report):
             ("SLA breaches", "int", lr_mine["breaches"], per_rep(lr_team["breaches"]), "Cycles past their SLA maximum; team: mean per SDR."),
             ("Dispositioned without touch", "int", lr_mine["no_touch"], per_rep(lr_team["no_touch"]), "Bypassed cycles; team: mean per SDR."),
             ("Activities per day", "num", mine.get("per_day"), per_rep(funnel_total["per_day"]), "Non-automated activities ÷ days; team: mean per SDR."),
+            ("Inbound activities per working day", "num", mine_split["inbound"] / weekdays,
+             per_rep(team_split["inbound"] / weekdays),
+             f"Non-automated activities on inbound leads ÷ weekdays ({in_goal}); team: mean per SDR."),
+            ("Outbound activities per working day", "num", mine_split["outbound"] / weekdays,
+             per_rep(team_split["outbound"] / weekdays),
+             f"Every other non-automated activity (outbound, target-account, account work) ÷ weekdays ({out_goal}); "
+             "team: mean per SDR."),
+            ("Inbound share of activity", "pct", rate(mine_split["inbound"], mine_split["inbound"] + mine_split["outbound"]),
+             rate(team_split["inbound"], team_split["inbound"] + team_split["outbound"]), "Inbound ÷ all activities."),
             ("Accounts", "int", mine.get("accounts", 0), per_rep(funnel_total["accounts"]), "Accounts owned now; team: mean per SDR."),
+            ("Open inbound leads", "int", open_inbound.get(rep.pk, 0), per_rep(sum(open_inbound.values())),
+             "Inbound lead cycles assigned or working, held now (the book's inbound side); team: mean per SDR."),
             ("Meetings held", "int", m_mine.get("held", 0), per_rep(m_team["held"]), "Meetings scheduled in the period and held; team: mean per SDR."),
             ("No-show rate", "pct", rate(m_mine.get("no_show", 0), m_mine.get("held", 0) + m_mine.get("no_show", 0)),
              rate(m_team["no_show"], m_team["held"] + m_team["no_show"]), "No-shows ÷ (held + no-shows)."),

@@ -42,6 +42,7 @@ class RulesOfEngagementAdmin(SettingsHistoryAdminMixin, RecordedChangesMixin, ad
         ("Ramp: a growing book", {"fields": ["starter_accounts_per_ae", "starter_accounts_by_segment", "ramp_growth_step",
                                               "ramp_inbound"]}),
         ("Credits", {"fields": ["credit_reasons"]}),
+        ("Follow-up tasks", {"fields": ["follow_ups_move_with_account"]}),
         ("History", {"fields": ["change_history", "updated_at"]}),
     ]
 
