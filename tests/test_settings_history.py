@@ -10,19 +10,22 @@ from django.db import connection
 from apps.campaigns.models import AlarmSettings
 from apps.icps.models import ScoringSettings
 from apps.leads.models import LifecycleSettings, SlaPolicy
+from apps.markets.models import CoverageSettings, MarketSegmentRule
 from apps.meetings.models import MeetingSettings
 from apps.reporting.models import FunnelTargets
 from apps.routing.models import RulesOfEngagement
 from sdrops.models import EVENT_MODELS
 from sdrops.singleton import SingletonSettings
 
-SINGLETONS = [ScoringSettings, FunnelTargets, RulesOfEngagement, MeetingSettings, LifecycleSettings, AlarmSettings]
+SINGLETONS = [ScoringSettings, FunnelTargets, RulesOfEngagement, MeetingSettings, LifecycleSettings, AlarmSettings,
+              CoverageSettings]
 
 
 def test_every_settings_singleton_shares_the_base():
     singletons = [m for m in apps.get_models() if issubclass(m, SingletonSettings)]
     assert sorted(m.__name__ for m in singletons) == sorted(m.__name__ for m in SINGLETONS)
-    assert set(EVENT_MODELS) == {*SINGLETONS, SlaPolicy}
+    # Market segment rules are ordered rows, not a singleton, and keep their history too.
+    assert set(EVENT_MODELS) == {*SINGLETONS, SlaPolicy, MarketSegmentRule}
 
 
 @pytest.mark.django_db

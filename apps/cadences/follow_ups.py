@@ -24,7 +24,7 @@ from apps.people.actors import actor_scope_user, actor_user
 from apps.people.models import Contact, Rep
 from apps.people.timezones import rep_zone
 from apps.routing.models import RulesOfEngagement
-from sdrops import mail
+from sdrops import config_cache, mail
 from sdrops.access import accounts_visible_to, contacts_for_lead_work, follow_ups_visible_to, reps_visible_to
 
 # What completing a task can log (a note does not move a lead; the rest are real touches).
@@ -123,6 +123,10 @@ def follow_up_cancel(*, task: FollowUpTask, actor, note: str = "") -> FollowUpTa
     return locked
 
 
+def _follow_ups_move_with_account() -> bool:
+    return RulesOfEngagement.load().follow_ups_move_with_account
+
+
 def follow_ups_follow_owner(*, events) -> int:
     """Receiver of apps.accounts.events.owners_changed (inside the ownership transaction): each
     account's open tasks held by its previous owner move to the new owner, unless the rules of
@@ -131,7 +135,7 @@ def follow_ups_follow_owner(*, events) -> int:
 
     moves = [(e.account_id, e.from_rep_id, e.to_rep_id) for e in events
              if e.from_rep_id and e.to_rep_id and e.from_rep_id != e.to_rep_id]
-    if not moves or not RulesOfEngagement.load().follow_ups_move_with_account:
+    if not moves or not config_cache.cached("routing.follow_ups_move_with_account", _follow_ups_move_with_account):
         return 0
     moved = 0
     for account_id, from_rep_id, to_rep_id in moves:

@@ -64,8 +64,12 @@ class IntegrationRateThrottle(SimpleRateThrottle):
                     UPDATE integrations_integration SET last_used_at = %(now)s WHERE id = %(stamp)s
                 )
                 INSERT INTO sdrops_apithrottle AS t (key, tat) VALUES (%(key)s, %(now)s + %(interval)s)
-                ON CONFLICT (key) DO UPDATE SET tat = GREATEST(t.tat, %(now)s) + %(interval)s
-                 WHERE GREATEST(t.tat, %(now)s) + %(interval)s <= %(now)s + %(period)s
+                -- A theoretical arrival time beyond now + one period cannot come from this
+                -- clock (a clock set back, another server's skew): start the subject afresh.
+                ON CONFLICT (key) DO UPDATE SET tat = (CASE WHEN t.tat > %(now)s + %(period)s THEN %(now)s
+                                                            ELSE GREATEST(t.tat, %(now)s) END) + %(interval)s
+                 WHERE (CASE WHEN t.tat > %(now)s + %(period)s THEN %(now)s
+                             ELSE GREATEST(t.tat, %(now)s) END) + %(interval)s <= %(now)s + %(period)s
                 RETURNING tat
                 """,
                 {"now": now, "stamp": stamp, "key": key, "interval": interval, "period": period},

@@ -148,7 +148,8 @@ def test_dashboard_query_count_is_bounded(report, manager, sdr, ae, django_asser
     for _ in range(n):
         sql(make_cycle(sdr, at(3), touch=at(3) + H), sdr, ae, opportunity_stage="pipeline", pipeline=True)
     report(manager, "team-dashboard", **PERIOD)
-    with django_assert_max_num_queries(20):
+    # 20 before the attainment table (one statement) and the weekly comparison (one) joined the page.
+    with django_assert_max_num_queries(22):
         assert report(manager, "team-dashboard", **PERIOD).status_code == 200
 
 

@@ -111,10 +111,12 @@ def test_first_start_replays_no_schedule(demo):
 def test_daily_pages_run_a_bounded_number_of_queries(demo, client):
     account = Account.objects.filter(owner__user__username="sdr1").order_by("pk").first()
     rows = list(page_walk(client, WORKSPACE_PAGES, account, samples=1))
-    assert not [row for row in rows if row.queries > 25], [row.line() for row in rows]
+    # 25 before the record page showed coverage × engagement, the market segment and follow-ups.
+    assert not [row for row in rows if row.queries > 28], [row.line() for row in rows]
 
 
 def test_daily_changelists_run_a_bounded_number_of_queries(demo, client):
     account = Account.objects.filter(owner__user__username="sdr1").order_by("pk").first()
     rows = list(page_walk(client, CHANGELISTS, account, samples=1))
-    assert not [row for row in rows if row.queries > 20], [row.line() for row in rows]
+    # The team dashboard among them: 20 before its attainment table and weekly comparison.
+    assert not [row for row in rows if row.queries > 22], [row.line() for row in rows]

@@ -128,7 +128,8 @@ def test_account_record_reads_like_a_record_within_scope(client, sdr, ae, world)
     client.force_login(sdr.user)
     html = client.get(f"/admin/accounts/account/{world['mine'].pk}/record/").content.decode()
     header = html[html.index('id="record-header"'):html.index('id="record-score-explanation"')]
-    assert "Initech" in header and "Sam Seller" in header and "Tier" in header and "Quadrant" in header
+    assert "Initech" in header and "Sam Seller" in header and "Tier" in header and "ICP quadrant" in header
+    assert "Coverage × engagement" in header and "Market segment" in header  # named apart from the ICP quadrant
     assert "Return or swap" in header and f"/admin/accounts/account/{world['mine'].pk}/change/" in header
     contacts = html[html.index('id="record-contacts"'):html.index('id="record-timeline"')]
     assert "Peter" in contacts and 'href="mailto:peter@initech.com"' in contacts and "Book meeting" in contacts
