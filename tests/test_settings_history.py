@@ -55,6 +55,7 @@ CHANGES = {
     MeetingSettings: ("reschedule_touches", 6, 7),
     LifecycleSettings: ("morning_email_hour", 8, 9),
     AlarmSettings: ("cherry_pick_count", 6, 7),
+    CoverageSettings: ("min_contacts", 4, 5),
 }
 
 

