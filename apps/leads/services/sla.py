@@ -74,7 +74,7 @@ def lead_cycles_sla_enforce(*, now: dt.datetime | None = None) -> dict[str, int]
     batch. Returns {outcome: count}."""
     now = now or timezone.now()
     due = [
-        (pk, past_maximum or bool(leave_overlap(since=assigned_at, now=now, leave=(leave_from, leave_to))))
+        (pk, past_maximum or bool(leave_overlap(since=assigned_at, now=now, leave_from=leave_from, leave_to=leave_to)))
         for pk, past_maximum, assigned_at, leave_from, leave_to in _due_query(now).annotate(
             past_maximum=Q(sla_maximum_at__lte=now),
         ).values_list("pk", "past_maximum", "assigned_at", "rep__out_of_office_from", "rep__out_of_office_to")
@@ -275,12 +275,10 @@ def lead_cycle_sla_enforce(*, cycle_id: int, now: dt.datetime | None = None, loa
     return "skipped"
 
 
-def leave_overlap(*, since: dt.datetime, now: dt.datetime, rep: Rep | None = None,
-                  leave: tuple[dt.date | None, dt.date | None] | None = None) -> dt.timedelta:
-    """How much of [since, now] the rep spent out of office (their recorded leave — `rep`'s,
-    or the (from, to) dates given — as whole days in the server's zone)."""
-    leave_from, leave_to = leave if leave is not None else (
-        (rep.out_of_office_from, rep.out_of_office_to) if rep is not None else (None, None))
+def leave_overlap(*, since: dt.datetime | None, now: dt.datetime, leave_from: dt.date | None,
+                  leave_to: dt.date | None) -> dt.timedelta:
+    """How much of [since, now] a rep spent out of office (their recorded leave from / to, as
+    whole days in the server's zone)."""
     if leave_from is None or since is None:
         return dt.timedelta(0)
     zone = timezone.get_current_timezone()
@@ -303,7 +301,8 @@ def _leave_policy(cycle: LeadCycle, *, now: dt.datetime) -> str:
     if rep.is_out_of_office(timezone.localdate(now)):
         return "reassign" if on_leave == SlaPolicy.OnLeave.REASSIGN else "paused"
     if on_leave == SlaPolicy.OnLeave.PAUSE and cycle.assigned_at is not None:
-        paused = leave_overlap(rep=rep, since=cycle.assigned_at, now=now)
+        paused = leave_overlap(since=cycle.assigned_at, now=now, leave_from=rep.out_of_office_from,
+                               leave_to=rep.out_of_office_to)
         if paused:
             cycle.sla_target_at = cycle.sla_target_at and cycle.sla_target_at + paused
             cycle.sla_maximum_at = cycle.sla_maximum_at and cycle.sla_maximum_at + paused
