@@ -39,6 +39,10 @@ def _a_label_rule(rule: str) -> str:
     """A rule with each label as our normalized domains spell it (punycode, the same
     encoder as normalize_domain's), keeping `*` and the leading `!`."""
     bang = "!" if rule.startswith("!") else ""
+    if rule.isascii() and all(0 < len(label) < 64 for label in rule[len(bang):].split(".")):
+        # What the encoder makes of an ASCII label of 1-63 characters is the label itself:
+        # most of the ~9,700 rules, built at every process start.
+        return rule.lower()
     labels = rule[len(bang):].lower().split(".")
     return bang + ".".join(label if label == "*" else label.encode("idna").decode("ascii") for label in labels)
 
