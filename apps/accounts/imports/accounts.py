@@ -199,11 +199,11 @@ class AccountImporter:
             self.progress(0, 0, "Staging rows")
         cursor.execute(
             """
-            DROP TABLE IF EXISTS pg_temp.import_account_stage, pg_temp.import_alias_stage;
+            DROP TABLE IF EXISTS pg_temp.import_account_stage, pg_temp.import_alias_stage, pg_temp.import_account_ids;
             CREATE TEMP TABLE import_account_stage (
                 line integer PRIMARY KEY, name text, website text, domain text, matching_key text,
                 industry text, employees integer, annual_revenue numeric(16, 2), country text,
-                segment text, status text, owner_id bigint, account_id bigint, is_new boolean DEFAULT false
+                segment text, status text, owner_id bigint
             ) ON COMMIT DROP;
             CREATE TEMP TABLE import_alias_stage (
                 line integer, account_domain text, domain text, matching_key text, present boolean DEFAULT false
@@ -289,11 +289,20 @@ class AccountImporter:
                 old.append(f"a.{column}")
                 new.append(f"COALESCE(s.{column}, a.{column})")
                 sets.append(f"{column} = COALESCE(s.{column}, a.{column})")
-        # Which rows are new is settled before writing: an anti-join against the table being
-        # inserted into degrades to a rescan per row when the planner thinks it is small.
+        # Which rows are new is settled before writing (an anti-join against the table being
+        # inserted into degrades to a rescan per row when the planner thinks it is small), and
+        # new accounts get their ids from the table's own sequence up front (in file order), so
+        # the aliases and owner changes below join on line numbers without looking them up.
+        # An insert-only table of its own: updating the staging rows rewrote every one of them.
         cursor.execute(
             """
-            UPDATE import_account_stage s SET account_id = a.id FROM accounts_account a WHERE a.domain = s.domain;
+            CREATE TEMP TABLE import_account_ids ON COMMIT DROP AS
+            SELECT s.line, COALESCE(a.id, nextval(pg_get_serial_sequence('accounts_account', 'id'))) AS account_id,
+                   a.id IS NULL AS is_new
+              FROM import_account_stage s LEFT JOIN accounts_account a ON a.domain = s.domain
+             ORDER BY s.line;
+            CREATE UNIQUE INDEX ON import_account_ids (line);
+            ANALYZE import_account_ids;
             UPDATE import_alias_stage st SET present = true FROM accounts_domainalias x WHERE x.domain = st.domain;
             """
         )
@@ -301,20 +310,15 @@ class AccountImporter:
             f"""
             UPDATE accounts_account AS a
                SET {', '.join(sets)}, updated_at = %s
-              FROM import_account_stage s
-             WHERE a.id = s.account_id
+              FROM import_account_stage s JOIN import_account_ids i ON i.line = s.line
+             WHERE a.id = i.account_id AND NOT i.is_new
                AND ROW({', '.join(old)}) IS DISTINCT FROM ROW({', '.join(new)})
             RETURNING a.id
             """,
             [now],
         )
         changed = {row[0] for row in cursor.fetchall()}
-        # New accounts get their ids from the table's own sequence up front, so the aliases
-        # and owner changes below can join on the staging table without looking them up.
-        cursor.execute(
-            "UPDATE import_account_stage SET account_id = nextval(pg_get_serial_sequence('accounts_account', 'id')),"
-            " is_new = true WHERE account_id IS NULL RETURNING account_id"
-        )
+        cursor.execute("SELECT account_id FROM import_account_ids WHERE is_new")
         inserted = {row[0] for row in cursor.fetchall()}
         if self.progress:
             self.progress(0, 0, "Inserting new accounts")
@@ -329,14 +333,15 @@ class AccountImporter:
                     id, name, website, domain, matching_key, keep_subdomain, industry, employees, annual_revenue,
                     country, region, technologies, segment, status, fit_score, opportunity_score,
                     readiness_score, total_score, tier, quadrant, created_at, updated_at, {", ".join(owner)})
-                SELECT s.account_id, s.name, COALESCE(s.website, ''), s.domain, s.matching_key, false,
+                SELECT i.account_id, s.name, COALESCE(s.website, ''), s.domain, s.matching_key, false,
                        COALESCE(s.industry, ''), s.employees, s.annual_revenue, COALESCE(s.country, ''), '', '{{}}',
                        COALESCE(s.segment, %(segment)s), COALESCE(s.status, %(status)s), 0, 0, 0, 0, '', '',
                        %(now)s, %(now)s, {", ".join(owner.values())}
                   FROM import_account_stage s
+                  JOIN import_account_ids i ON i.line = s.line
                   LEFT JOIN people_rep r ON r.id = s.owner_id
-                 WHERE s.is_new
-                 ORDER BY s.account_id
+                 WHERE i.is_new
+                 ORDER BY i.account_id
                 """,
                 {"segment": Segment.SMB, "status": Account.Status.PROSPECT, "now": now},
             )
@@ -348,9 +353,9 @@ class AccountImporter:
         cursor.execute(
             """
             INSERT INTO accounts_domainalias (account_id, domain, matching_key, created_at)
-            SELECT s.account_id, st.domain, st.matching_key, %s
+            SELECT i.account_id, st.domain, st.matching_key, %s
               FROM import_alias_stage st
-              JOIN import_account_stage s ON s.line = st.line
+              JOIN import_account_ids i ON i.line = st.line
              WHERE NOT st.present
             RETURNING account_id
             """,
@@ -361,7 +366,7 @@ class AccountImporter:
             if self.progress:
                 self.progress(0, 0, "Recording owners of new accounts")
             account_owners_record_created(
-                account_ids=inserted, accounts_sql="SELECT account_id AS id FROM import_account_stage WHERE is_new",
+                account_ids=inserted, accounts_sql="SELECT account_id AS id FROM import_account_ids WHERE is_new",
                 reason=OwnershipReason.IMPORT, actor=self.actor, note="CSV import", occurred_at=now,
             )
         if has("company_owner"):
@@ -370,8 +375,9 @@ class AccountImporter:
                 """
                 SELECT a.id, s.owner_id
                   FROM import_account_stage s
-                  JOIN accounts_account a ON a.id = s.account_id
-                 WHERE NOT s.is_new AND s.owner_id IS NOT NULL AND a.owner_id IS DISTINCT FROM s.owner_id
+                  JOIN import_account_ids i ON i.line = s.line
+                  JOIN accounts_account a ON a.id = i.account_id
+                 WHERE NOT i.is_new AND s.owner_id IS NOT NULL AND a.owner_id IS DISTINCT FROM s.owner_id
                  ORDER BY a.id
                 """
             )
