@@ -214,3 +214,23 @@ class BookCount(models.Model):
 
     def __str__(self) -> str:
         return f"owner {self.owner_id} {self.segment} tier {self.tier or '-'}: {self.accounts}"
+
+
+class MeetingDay(models.Model):
+    """Meetings per UTC day of their start, SDR, AE, status and late disposition: the meetings
+    page. Every meeting is counted here; the page subtracts those booked in a lead cycle marked
+    an exception (few, read through the cycles' partial index)."""
+
+    day = models.DateField()
+    sdr_id = models.BigIntegerField()
+    ae_id = models.BigIntegerField()
+    status = models.CharField(max_length=30)
+    late = models.BooleanField()
+    meetings = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["day", "sdr_id", "ae_id", "status", "late"],
+                                               name="reporting_meetingday_key")]
+
+    def __str__(self) -> str:
+        return f"{self.day} SDR {self.sdr_id} AE {self.ae_id} {self.status}: {self.meetings}"

@@ -103,6 +103,8 @@ def history(sdr, tia, ae, ops, manager):
     opp.save()
     Meeting.objects.filter(status="no_show").first().delete()
     Meeting.objects.filter(lead_cycle=cycles[3]).update(lead_cycle=cycles[4])  # moved to another cycle
+    moved = Meeting.objects.filter(status="completed_qualified").order_by("pk").first()
+    Meeting.objects.filter(pk=moved.pk).update(scheduled_at=at(17, 23), scheduled_end_at=at(18, 0), ae=tia, disposition_late=True)  # rescheduled
     untouched = [c for c in cycles if c.first_touch_at is None and c.dispositioned_at is None]
     SlaBreach.objects.create(cycle=untouched[0], kind=SlaBreach.Kind.MAXIMUM, rep=untouched[0].rep,
                              assigned_at=untouched[0].assigned_at, due_at=untouched[0].assigned_at + 24 * H)
