@@ -19,13 +19,15 @@ from django.utils import timezone
 from apps.accounts.models import Account, Activity, OwnershipReason
 from apps.accounts.services import account_owners_set
 from apps.accounts.tests.factories import AccountFactory, ActivityFactory
+from apps.cadences.models import Enrolment, EnrolmentStep
+from apps.cadences.tests.factories import cadence_with_steps
 from apps.campaigns.models import Campaign, CampaignInteraction
 from apps.icps.tests.factories import ICPFactory
 from apps.leads.models import ExceptionReason, LeadCycle, SlaBreach
 from apps.leads.services import lead_cycle_exception_clear, lead_cycle_exception_mark
 from apps.meetings.models import Meeting
 from apps.people.models import Rep
-from apps.people.tests.factories import RepFactory
+from apps.people.tests.factories import ContactFactory, RepFactory
 from apps.people.timezones import user_zone
 from apps.reporting.reports import REPORTS
 from apps.reporting.rollup_reads import from_history, window_split
@@ -92,7 +94,22 @@ def history(sdr, tia, ae, ops, manager):
         ActivityFactory(rep=rep, account=accounts[n % 5], type=["intelligence_run", "call", "email", "note", "social"][n % 5],
                         occurred_at=at(2 + n % 14, (n * 7) % 24), automated=n % 9 == 0)
 
+    cadences = [cadence_with_steps(name="Inbound three", lead_type="inbound"),
+                cadence_with_steps(name="Outbound three", lead_type="outbound")]
+    outcomes = [["no_response", "positive", "pending"], ["no_response", "not_completed", "no_response"],
+                ["negative", "pending", "pending"], ["no_response", "pending", "pending"]]
+    states = ["positive", "completed", "negative", "active", "dispositioned", "dispositioned"]
+    enrolments = []
+    for n, cycle in enumerate(c for c in cycles if c.rep is not None):
+        enrolments.append(enrol(cycle, cadences[n % 2], states[n % 6], outcomes[n % 4], hour=(n * 7) % 24))
+    loose = enrol(None, cadences[0], "active", outcomes[3], rep=tia, hour=3)  # no lead cycle; its contact goes
+
     # Changes after the fact, through the ORM as services make them (each fires the triggers).
+    EnrolmentStep.objects.filter(enrolment=enrolments[3], position=2).update(outcome="no_response", ended_at=at(15))  # a step done
+    Enrolment.objects.filter(pk=enrolments[9].pk).update(state="dispositioned", ended_at=at(16))  # ended mid-way
+    Enrolment.objects.filter(pk=enrolments[4].pk).update(enrolled_at=at(13, 22), rep=sdr)  # moved day and rep
+    EnrolmentStep.objects.filter(enrolment=enrolments[6], position=3).delete()
+    loose.contact.delete()  # the enrolment and its steps go with it (cascade)
     scheduled = Meeting.objects.filter(status="scheduled").first()
     scheduled.status, scheduled.dispositioned_at = "completed_qualified", scheduled.scheduled_end_at + H
     scheduled.opportunity = make_opportunity(account=accounts[0], owner=ae, sourcing_sdr=scheduled.sdr,
@@ -128,6 +145,19 @@ def history(sdr, tia, ae, ops, manager):
     Account.objects.filter(pk=accounts[3].pk).update(segment="enterprise", status="customer")
     Account.objects.filter(segment="mid_market", owner__isnull=True).delete()
     return {"sdr": sdr, "manager": manager, "ops": ops}
+
+
+def enrol(cycle, cadence, state, outcomes, *, rep=None, hour=10) -> Enrolment:
+    """An enrolment of the cycle's contact (or a new one) and its steps with these outcomes."""
+    started = (cycle.assigned_at if cycle else at(6)) + hour * H
+    enrolment = Enrolment.objects.create(contact=cycle.contact if cycle else ContactFactory(), cadence=cadence,
+                                         rep=rep or cycle.rep, lead_cycle=cycle, state=state, enrolled_at=started,
+                                         ended_at=None if state == "active" else started + 72 * H)
+    for step, outcome in zip(cadence.steps.order_by("position"), outcomes, strict=False):
+        EnrolmentStep.objects.create(enrolment=enrolment, step=step, position=step.position, channel=step.channel,
+                                     due_at=started + step.day_offset * 24 * H, outcome=outcome,
+                                     ended_at=None if outcome == "pending" else started + 24 * H)
+    return enrolment
 
 
 def page_cells(user, slug: str, **query) -> dict:
