@@ -294,3 +294,23 @@ class EnrolmentStepDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} rep {self.rep_id} cadence {self.cadence_id} step {self.position}: {self.steps}"
+
+
+class OpportunityDay(models.Model):
+    """Opportunities an SDR sourced, per UTC day, SDR and stage: created that day (`kind`
+    "created", with their stage now) and first reaching the pipeline stage that day ("pipeline",
+    no stage) — the conversion page and pipeline generated. Amounts are sums (IACV; none: 0)."""
+
+    kind = models.CharField(max_length=10)
+    day = models.DateField()
+    sdr_id = models.BigIntegerField()
+    stage_id = models.BigIntegerField(null=True)
+    opportunities = models.IntegerField(default=0)
+    amount = models.DecimalField(max_digits=18, decimal_places=2, default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["kind", "day", "sdr_id", "stage_id"], nulls_distinct=False,
+                                               name="reporting_opportunityday_key")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.day} SDR {self.sdr_id}: {self.opportunities}"

@@ -1,6 +1,8 @@
-"""The meetings page's numbers read from the meetings rollup (reporting.MeetingDay: meetings per
-UTC day of their start, SDR, AE, status and late disposition), so the page reads days × people
-rows instead of every meeting of the window.
+"""The meetings and conversion pages' numbers read from the meetings rollup (reporting.MeetingDay:
+meetings per UTC day of their start, SDR, AE, status and late disposition) and the opportunities
+rollup (reporting.OpportunityDay: per UTC day of creation or of reaching the pipeline stage, SDR
+and stage), so the pages read days × people rows instead of every meeting or opportunity of the
+window.
 
 As for the cycle rollup (apps.reporting.rollup_reads), the window's whole UTC days come from the
 rollup and its partial days at each end from the meetings themselves (their start index).
@@ -9,6 +11,10 @@ the interior's are subtracted, read from the cycles' partial index of exceptions
 """
 
 from __future__ import annotations
+
+import datetime as dt
+
+from django.utils import timezone
 
 from apps.reporting.rollup_reads import DAY, _params, _raw_window, fetch_dicts, window_split
 
@@ -43,4 +49,82 @@ def meeting_counts(scope, *, who: str, statuses: dict[str, list[str]]) -> list[d
               SELECT p.{who}_id, rp.owner_name AS {who}__owner_name, {", ".join(sums)}
               FROM parts p LEFT JOIN people_rep rp ON rp.id = p.{who}_id
               GROUP BY p.{who}_id, rp.owner_name HAVING sum(p.n) <> 0 ORDER BY rp.owner_name"""
+    return fetch_dicts(sql, params)
+
+
+# -- opportunities ------------------------------------------------------------------------
+
+def _month_windows(scope) -> list[tuple[dt.date, dt.datetime, dt.datetime]]:
+    """The window cut at each local month start inside it: (month, start, end) pieces, so each
+    piece's whole UTC days lie in one local month (a zone's midnight can fall inside a UTC day)."""
+    tz = timezone.get_current_timezone()
+    pieces, start, month = [], scope.start, scope.date_from.replace(day=1)
+    while True:
+        following = (month + dt.timedelta(days=32)).replace(day=1)
+        cut = dt.datetime.combine(following, dt.time.min, tzinfo=tz)
+        if cut >= scope.end:
+            pieces.append((month, start, scope.end))
+            return pieces
+        pieces.append((month, start, cut))
+        start, month = cut, following
+
+
+def _raw(column: str, k: int, split) -> str:
+    if split is None:
+        return f"{column} >= %(start_{k})s AND {column} < %(end_{k})s"
+    return (f"(({column} >= %(start_{k})s AND {column} < %(lo_{k})s) OR "
+            f"({column} >= %(hi_{k})s AND {column} < %(end_{k})s))")
+
+
+def _opportunity_parts(scope, *, kind: str, column: str, pieces) -> tuple[list[str], dict]:
+    """Per piece (label, start, end): the raw opportunities of its partial days and the rollup's
+    whole days of `kind`, as (sdr_id, label, stage_id, n, amount) rows."""
+    params = {"rep_ids": list(scope.rep_ids)} if scope.rep_ids is not None else {}
+    mine = " AND {a} = ANY(%(rep_ids)s)" if scope.rep_ids is not None else ""
+    parts = []
+    for k, (label, start, end) in enumerate(pieces):
+        split = window_split(start, end, step=DAY)
+        params.update({f"start_{k}": start, f"end_{k}": end, f"label_{k}": label})
+        parts.append(f"""SELECT o.sourcing_sdr_id, %(label_{k})s AS label, o.stage_id, 1, o.amount
+                         FROM meetings_opportunity o
+                         WHERE {_raw(f"o.{column}", k, split)} AND o.sourcing_sdr_id IS NOT NULL{mine.format(a="o.sourcing_sdr_id")}""")
+        if split is not None:
+            params.update({f"lo_{k}": split[0], f"hi_{k}": split[1], f"lo_day_{k}": split[0].date(),
+                           f"hi_day_{k}": split[1].date()})
+            parts.append(f"""SELECT r.sdr_id, %(label_{k})s, r.stage_id, r.opportunities, r.amount
+                             FROM reporting_opportunityday r
+                             WHERE r.kind = '{kind}' AND r.day >= %(lo_day_{k})s AND r.day < %(hi_day_{k})s
+                               AND r.opportunities <> 0{mine.format(a="r.sdr_id")}""")
+    return parts, params
+
+
+def opportunity_cohorts(scope, *, outcomes: dict[str, str]) -> list[dict]:
+    """Opportunities sourced by SDRs in scope, created in the period, by SDR and local month
+    created: counts by the stage's outcome now and amounts (apps.reporting.reports.sales)."""
+    parts, params = _opportunity_parts(scope, kind="created", column="created_at", pieces=_month_windows(scope))
+    params.update({f"outcome_{key}": value for key, value in outcomes.items()})
+    sql = f"""
+        WITH p (sdr_id, month, stage_id, n, amount) AS ({" UNION ALL ".join(parts)})
+        SELECT p.sdr_id AS sourcing_sdr_id, rp.owner_name AS sourcing_sdr__owner_name, p.month::date AS month,
+               sum(p.n) AS count,
+               coalesce(sum(p.n) FILTER (WHERE st.outcome = %(outcome_won)s), 0) AS won,
+               coalesce(sum(p.n) FILTER (WHERE st.outcome = %(outcome_lost)s), 0) AS lost,
+               coalesce(sum(p.n) FILTER (WHERE st.outcome = %(outcome_open)s), 0) AS open,
+               sum(p.amount) AS amount, sum(p.amount) FILTER (WHERE st.outcome = %(outcome_won)s) AS won_amount
+        FROM p JOIN meetings_opportunitystage st ON st.id = p.stage_id LEFT JOIN people_rep rp ON rp.id = p.sdr_id
+        GROUP BY p.sdr_id, rp.owner_name, p.month HAVING sum(p.n) <> 0
+        ORDER BY rp.owner_name, p.month"""
+    return fetch_dicts(sql, params)
+
+
+def pipeline_generated(scope) -> list[dict]:
+    """Opportunities that reached the pipeline stage in the period, by sourcing SDR."""
+    parts, params = _opportunity_parts(scope, kind="pipeline", column="pipeline_at",
+                                       pieces=[(scope.date_from, scope.start, scope.end)])
+    sql = f"""
+        WITH p (sdr_id, label, stage_id, n, amount) AS ({" UNION ALL ".join(parts)})
+        SELECT p.sdr_id AS sourcing_sdr_id, rp.owner_name AS sourcing_sdr__owner_name, sum(p.n) AS count,
+               sum(p.amount) AS amount
+        FROM p LEFT JOIN people_rep rp ON rp.id = p.sdr_id
+        GROUP BY p.sdr_id, rp.owner_name HAVING sum(p.n) <> 0"""
     return fetch_dicts(sql, params)

@@ -25,7 +25,7 @@ from apps.campaigns.models import Campaign, CampaignInteraction
 from apps.icps.tests.factories import ICPFactory
 from apps.leads.models import ExceptionReason, LeadCycle, SlaBreach
 from apps.leads.services import lead_cycle_exception_clear, lead_cycle_exception_mark
-from apps.meetings.models import Meeting
+from apps.meetings.models import Meeting, Opportunity, OpportunityStage
 from apps.people.models import Rep
 from apps.people.tests.factories import ContactFactory, RepFactory
 from apps.people.timezones import user_zone
@@ -94,6 +94,14 @@ def history(sdr, tia, ae, ops, manager):
         ActivityFactory(rep=rep, account=accounts[n % 5], type=["intelligence_run", "call", "email", "note", "social"][n % 5],
                         occurred_at=at(2 + n % 14, (n * 7) % 24), automated=n % 9 == 0)
 
+    # Opportunities around the February / March boundary (a local month start inside a UTC day
+    # in New York and Kolkata), won, lost and open, with and without amounts.
+    deals = [make_opportunity(account=accounts[n % 5], owner=ae, sourcing_sdr=[sdr, tia, other][n % 3],
+                              stage=["closed_won", "closed_lost", "pipeline", "meeting_completed"][n % 4],
+                              amount=None if n % 5 == 4 else 1000 * (n + 1),
+                              created_at=dt.datetime(2026, 2, 28, 20, tzinfo=dt.UTC) + n * 3 * H,
+                              pipeline_at=at(1 + n % 12, 23) if n % 3 else None)
+             for n in range(12)]
     cadences = [cadence_with_steps(name="Inbound three", lead_type="inbound"),
                 cadence_with_steps(name="Outbound three", lead_type="outbound")]
     outcomes = [["no_response", "positive", "pending"], ["no_response", "not_completed", "no_response"],
@@ -110,6 +118,11 @@ def history(sdr, tia, ae, ops, manager):
     Enrolment.objects.filter(pk=enrolments[4].pk).update(enrolled_at=at(13, 22), rep=sdr)  # moved day and rep
     EnrolmentStep.objects.filter(enrolment=enrolments[6], position=3).delete()
     loose.contact.delete()  # the enrolment and its steps go with it (cascade)
+    Opportunity.objects.filter(pk=deals[2].pk).update(stage=OpportunityStage.objects.get(code="closed_won"), is_open=False,
+                                                      amount=7777, closed_at=at(12))  # won later, new amount
+    Opportunity.objects.filter(pk=deals[3].pk).update(pipeline_at=at(14, 1), sourcing_sdr=sdr)  # reached the pipeline
+    Opportunity.objects.filter(pk=deals[7].pk).update(created_at=at(2, 4))  # a corrected creation date
+    Opportunity.objects.filter(pk=deals[10].pk).delete()
     scheduled = Meeting.objects.filter(status="scheduled").first()
     scheduled.status, scheduled.dispositioned_at = "completed_qualified", scheduled.scheduled_end_at + H
     scheduled.opportunity = make_opportunity(account=accounts[0], owner=ae, sourcing_sdr=scheduled.sdr,
@@ -177,7 +190,7 @@ def page_cells(user, slug: str, **query) -> dict:
     }
 
 
-WINDOWS = [{"date_from": "2026-03-01", "date_to": "2026-03-19"}, {"date_from": "2026-03-05", "date_to": "2026-03-05"},
+WINDOWS = [{"date_from": "2026-02-20", "date_to": "2026-03-19"}, {"date_from": "2026-03-05", "date_to": "2026-03-05"},
            {"date_from": "2026-03-04", "date_to": "2026-03-11", "lead_type": "outbound"}]
 
 
