@@ -314,3 +314,22 @@ class OpportunityDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.day} SDR {self.sdr_id}: {self.opportunities}"
+
+
+class ReturnDay(models.Model):
+    """Account returns per UTC day filed, rep, reason, review status and outcome: the returns
+    page."""
+
+    day = models.DateField()
+    rep_id = models.BigIntegerField()
+    reason = models.CharField(max_length=30)
+    status = models.CharField(max_length=10)
+    outcome = models.CharField(max_length=20)
+    returns = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["day", "rep_id", "reason", "status", "outcome"],
+                                               name="reporting_returnday_key")]
+
+    def __str__(self) -> str:
+        return f"{self.day} rep {self.rep_id} {self.reason}: {self.returns}"

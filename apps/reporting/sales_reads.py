@@ -1,7 +1,7 @@
-"""The meetings and conversion pages' numbers read from the meetings rollup (reporting.MeetingDay:
+"""The meetings, conversion and returns pages' numbers read from the meetings rollup (reporting.MeetingDay:
 meetings per UTC day of their start, SDR, AE, status and late disposition) and the opportunities
 rollup (reporting.OpportunityDay: per UTC day of creation or of reaching the pipeline stage, SDR
-and stage), so the pages read days × people rows instead of every meeting or opportunity of the
+and stage) and the returns rollup (reporting.ReturnDay), so the pages read days × people rows instead of every meeting or opportunity of the
 window.
 
 As for the cycle rollup (apps.reporting.rollup_reads), the window's whole UTC days come from the
@@ -54,19 +54,31 @@ def meeting_counts(scope, *, who: str, statuses: dict[str, list[str]]) -> list[d
 
 # -- opportunities ------------------------------------------------------------------------
 
-def _month_windows(scope) -> list[tuple[dt.date, dt.datetime, dt.datetime]]:
-    """The window cut at each local month start inside it: (month, start, end) pieces, so each
-    piece's whole UTC days lie in one local month (a zone's midnight can fall inside a UTC day)."""
+def window_pieces(scope, *, first, following) -> list[tuple[dt.date, dt.datetime, dt.datetime]]:
+    """The window cut at each local period start inside it (`first(day)`: the start of the
+    period holding that day; `following(start)`: the next one): (period, start, end) pieces,
+    so each piece's whole UTC days lie in one local period (a zone's midnight can fall inside a
+    UTC day)."""
     tz = timezone.get_current_timezone()
-    pieces, start, month = [], scope.start, scope.date_from.replace(day=1)
+    pieces, start, period = [], scope.start, first(scope.date_from)
     while True:
-        following = (month + dt.timedelta(days=32)).replace(day=1)
-        cut = dt.datetime.combine(following, dt.time.min, tzinfo=tz)
+        cut = dt.datetime.combine(following(period), dt.time.min, tzinfo=tz)
         if cut >= scope.end:
-            pieces.append((month, start, scope.end))
+            pieces.append((period, start, scope.end))
             return pieces
-        pieces.append((month, start, cut))
-        start, month = cut, following
+        pieces.append((period, start, cut))
+        start, period = cut, following(period)
+
+
+def month_pieces(scope):
+    return window_pieces(scope, first=lambda d: d.replace(day=1),
+                         following=lambda m: (m + dt.timedelta(days=32)).replace(day=1))
+
+
+def week_pieces(scope):
+    """Weeks start on Monday."""
+    return window_pieces(scope, first=lambda d: d - dt.timedelta(days=d.weekday()),
+                         following=lambda w: w + dt.timedelta(days=7))
 
 
 def _raw(column: str, k: int, split) -> str:
@@ -101,7 +113,7 @@ def _opportunity_parts(scope, *, kind: str, column: str, pieces) -> tuple[list[s
 def opportunity_cohorts(scope, *, outcomes: dict[str, str]) -> list[dict]:
     """Opportunities sourced by SDRs in scope, created in the period, by SDR and local month
     created: counts by the stage's outcome now and amounts (apps.reporting.reports.sales)."""
-    parts, params = _opportunity_parts(scope, kind="created", column="created_at", pieces=_month_windows(scope))
+    parts, params = _opportunity_parts(scope, kind="created", column="created_at", pieces=month_pieces(scope))
     params.update({f"outcome_{key}": value for key, value in outcomes.items()})
     sql = f"""
         WITH p (sdr_id, month, stage_id, n, amount) AS ({" UNION ALL ".join(parts)})
@@ -127,4 +139,35 @@ def pipeline_generated(scope) -> list[dict]:
                sum(p.amount) AS amount
         FROM p LEFT JOIN people_rep rp ON rp.id = p.sdr_id
         GROUP BY p.sdr_id, rp.owner_name HAVING sum(p.n) <> 0"""
+    return fetch_dicts(sql, params)
+
+
+# -- returns ------------------------------------------------------------------------------
+
+def return_counts(scope, *, weekly: bool) -> list[dict]:
+    """Returns filed in the period by reps in scope, as (rep_id, rep__owner_name, reason,
+    status, outcome, n) rows, or with `weekly` as (week, reason, n) per local week (Monday)."""
+    pieces = week_pieces(scope) if weekly else [(scope.date_from, scope.start, scope.end)]
+    params = {"rep_ids": list(scope.rep_ids)} if scope.rep_ids is not None else {}
+    mine = " AND {a}.rep_id = ANY(%(rep_ids)s)" if scope.rep_ids is not None else ""
+    parts = []
+    for k, (label, start, end) in enumerate(pieces):
+        split = window_split(start, end, step=DAY)
+        params.update({f"start_{k}": start, f"end_{k}": end, f"label_{k}": label})
+        parts.append(f"""SELECT %(label_{k})s AS label, x.rep_id, x.reason, x.status, x.outcome, 1 AS n
+                         FROM routing_returnrequest x WHERE {_raw("x.created_at", k, split)}{mine.format(a="x")}""")
+        if split is not None:
+            params.update({f"lo_{k}": split[0], f"hi_{k}": split[1], f"lo_day_{k}": split[0].date(),
+                           f"hi_day_{k}": split[1].date()})
+            parts.append(f"""SELECT %(label_{k})s, r.rep_id, r.reason, r.status, r.outcome, r.returns
+                             FROM reporting_returnday r
+                             WHERE r.day >= %(lo_day_{k})s AND r.day < %(hi_day_{k})s AND r.returns <> 0{mine.format(a="r")}""")
+    with_sql = f"WITH p (label, rep_id, reason, status, outcome, n) AS ({' UNION ALL '.join(parts)})"
+    if weekly:
+        sql = f"""{with_sql} SELECT p.label::date AS week, p.reason, sum(p.n) AS n FROM p
+                  GROUP BY 1, 2 HAVING sum(p.n) <> 0 ORDER BY 1"""
+    else:
+        sql = f"""{with_sql} SELECT p.rep_id, rp.owner_name AS rep__owner_name, p.reason, p.status, p.outcome, sum(p.n) AS n
+                  FROM p LEFT JOIN people_rep rp ON rp.id = p.rep_id
+                  GROUP BY 1, 2, 3, 4, 5 HAVING sum(p.n) <> 0"""
     return fetch_dicts(sql, params)

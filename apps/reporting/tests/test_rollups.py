@@ -34,6 +34,7 @@ from apps.reporting.rollup_reads import from_history, window_split
 from apps.reporting.rollups import rollups_check
 from apps.reporting.tests.conftest import make_cycle, make_meeting, make_opportunity
 from apps.reporting.views import report_compute
+from apps.routing.models import ReturnRequest
 from sdrops.api.scope import ReportFilterSet
 
 H = dt.timedelta(hours=1)
@@ -102,6 +103,13 @@ def history(sdr, tia, ae, ops, manager):
                               created_at=dt.datetime(2026, 2, 28, 20, tzinfo=dt.UTC) + n * 3 * H,
                               pipeline_at=at(1 + n % 12, 23) if n % 3 else None)
              for n in range(12)]
+    returns = [ReturnRequest.objects.create(account=accounts[n % 5], account_name="x", rep=[sdr, tia, other][n % 3],
+                                            reason=["not_interested", "bad_data", "no_icp_fit", "retrieval"][n % 4],
+                                            status=["pending", "approved", "rejected"][n % 3],
+                                            outcome="rest" if n % 3 == 1 else "",
+                                            created_at=dt.datetime(2026, 3, 1, 22, tzinfo=dt.UTC) + n * 17 * H,
+                                            reviewed_at=None if n % 3 == 0 else at(19))
+               for n in range(14)]  # Sunday night in UTC: Monday in Kolkata (week starts inside a UTC day)
     cadences = [cadence_with_steps(name="Inbound three", lead_type="inbound"),
                 cadence_with_steps(name="Outbound three", lead_type="outbound")]
     outcomes = [["no_response", "positive", "pending"], ["no_response", "not_completed", "no_response"],
@@ -123,6 +131,10 @@ def history(sdr, tia, ae, ops, manager):
     Opportunity.objects.filter(pk=deals[3].pk).update(pipeline_at=at(14, 1), sourcing_sdr=sdr)  # reached the pipeline
     Opportunity.objects.filter(pk=deals[7].pk).update(created_at=at(2, 4))  # a corrected creation date
     Opportunity.objects.filter(pk=deals[10].pk).delete()
+    ReturnRequest.objects.filter(pk=returns[0].pk).update(status="approved", outcome="disqualify",
+                                                          reviewed_at=at(18))  # reviewed
+    ReturnRequest.objects.filter(pk=returns[4].pk).update(created_at=at(9, 1), rep=tia)  # re-dated, moved
+    ReturnRequest.objects.filter(pk=returns[8].pk).delete()
     scheduled = Meeting.objects.filter(status="scheduled").first()
     scheduled.status, scheduled.dispositioned_at = "completed_qualified", scheduled.scheduled_end_at + H
     scheduled.opportunity = make_opportunity(account=accounts[0], owner=ae, sourcing_sdr=scheduled.sdr,
