@@ -25,6 +25,7 @@ from apps.campaigns.models import Campaign, CampaignInteraction
 from apps.icps.tests.factories import ICPFactory
 from apps.leads.models import ExceptionReason, LeadCycle, SlaBreach
 from apps.leads.services import lead_cycle_exception_clear, lead_cycle_exception_mark
+from apps.markets.models import CoverageSettings
 from apps.meetings.models import Meeting, Opportunity, OpportunityStage
 from apps.people.models import Rep
 from apps.people.tests.factories import ContactFactory, RepFactory
@@ -95,6 +96,19 @@ def history(sdr, tia, ae, ops, manager):
         ActivityFactory(rep=rep, account=accounts[n % 5], type=["intelligence_run", "call", "email", "note", "social"][n % 5],
                         occurred_at=at(2 + n % 14, (n * 7) % 24), automated=n % 9 == 0)
 
+    # Coverage × engagement: contacts in buying roles (and a persona), touches with them (recent
+    # or not), an open lead cycle of one of them.
+    CoverageSettings.objects.update_or_create(pk=1, defaults={"required_personas": ["Finance"], "min_contacts": 2,
+                                                              "engaged_min_touches": 2})
+    roles = ["decision_maker", "champion", "influencer", "user"]
+    for n, account in enumerate(accounts[:4]):
+        people = [ContactFactory(account=account, buying_role=roles[(n + k) % 4], persona="finance" if k == 1 else "IT")
+                  for k in range(n + 2)]
+        for k in range(2 * n + 1):
+            ActivityFactory(rep=account.owner, account=account, contact=people[k % len(people)],
+                            type=["call", "email_reply", "note"][k % 3], occurred_at=at(max(1, 18 - 2 * k - (13 if n == 2 else 0)), 9))
+        if n % 2:
+            make_cycle(account.owner, at(14, 8), touch=at(14, 9), contact=people[0])
     # Opportunities around the February / March boundary (a local month start inside a UTC day
     # in New York and Kolkata), won, lost and open, with and without amounts.
     deals = [make_opportunity(account=accounts[n % 5], owner=ae, sourcing_sdr=[sdr, tia, other][n % 3],
