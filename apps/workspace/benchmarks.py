@@ -14,7 +14,7 @@ from django.test import Client
 from django.test.utils import override_settings
 
 from apps.accounts.models import Account
-from apps.workspace.page_speed import CHANGELISTS, WORKSPACE_PAGES, page_walk
+from apps.workspace.page_speed import CHANGELISTS, REPORTS, WORKSPACE_PAGES, page_walk
 
 TARGET = 3.0
 
@@ -31,7 +31,8 @@ def bench_page_speed(*, stdout, options) -> str:
             call_command("seed_demo", "--accounts", str(accounts), "--seed", "11", stdout=open(os.devnull, "w"))  # noqa: SIM115
             account = Account.objects.filter(owner__user__username="sdr1").order_by("pk").first()
             client = Client()
-            for group, pages in (("daily page", WORKSPACE_PAGES), ("list / search", CHANGELISTS)):
+            for group, pages in (("daily page", WORKSPACE_PAGES), ("list / search", CHANGELISTS),
+                                 ("report", REPORTS)):
                 for timing in page_walk(client, pages, account, samples=5):
                     stdout.write(timing.line())
                     rows.append((group, timing))
