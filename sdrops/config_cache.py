@@ -71,6 +71,12 @@ def checked(version: int | None):
         _checked.reset(token)
 
 
+def current_or_read() -> int | None:
+    """The version the current unit of work checked, else one read now."""
+    version = _checked.get()
+    return version_read() if version is None else version
+
+
 def version_set(version: int | None) -> None:
     """Set the checked version for the rest of the current context (a request: the
     middleware `ConfigVersionMiddleware` opens and closes that context)."""

@@ -22,6 +22,7 @@ from apps.routing.models import (
     RulesChange,
     RulesOfEngagement,
 )
+from sdrops import config_cache
 from sdrops.access import scoped_rep_ids, user_sees_everything
 from sdrops.admin_scoping import ReadOnlyAdminMixin
 from sdrops.settings_admin import SettingsHistoryAdminMixin
@@ -47,7 +48,11 @@ class RulesOfEngagementAdmin(SettingsHistoryAdminMixin, RecordedChangesMixin, ad
     ]
 
     def has_add_permission(self, request):
-        return super().has_add_permission(request) and not RulesOfEngagement.objects.exists()
+        # Asked on every admin page (the app list's "Add" link): the row's existence is cached
+        # per process like the rules themselves (sdrops.config_cache; the table's trigger is
+        # in sdrops migration 0013).
+        return super().has_add_permission(request) and not config_cache.cached(
+            "routing.rules_of_engagement_exists", RulesOfEngagement.objects.exists)
 
     def has_delete_permission(self, request, obj=None):
         return False
