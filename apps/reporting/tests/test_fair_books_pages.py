@@ -36,8 +36,8 @@ def held(rep, n, day=3):
 
 @time_machine.travel(APRIL_16, tick=False)
 def test_attainment_is_ramp_adjusted_with_pace(report, manager, sdr, team):
-    """Rae (SMB, ramp from 1 March: April is month 2, 50 %): 15 × 0.5 = 7.5 → 8 meetings (whole,
-    half up); 3 held → 37.5 % (shown 38 %); expected by day 16 of 30: 8 × 16 ÷ 30 = 4.27 → 4, so
+    """Rae (SMB, ramp from 1 March: April is month 2, 50 %): 15 × 0.5 = 7.5 → 8 meetings (rounded
+    up to whole); 3 held → 37.5 % (shown 38 %); expected by day 16 of 30: 8 × 16 ÷ 30 = 4.27 → 4, so
     3 is behind; pace 3 ÷ 4.27 = 70 %. Sam (fully ramped) has his manager's April target of 20:
     10 held → 50 %; expected 20 × 16 ÷ 30 = 10.67 → 11: behind, pace 10 ÷ 10.67 = 94 %. Eve
     (Enterprise: 45 a quarter) has 15 a month and 4 SAOs (12 ÷ 3)."""
