@@ -24,6 +24,7 @@ from apps.routing.models import (
 )
 from sdrops import config_cache
 from sdrops.access import scoped_rep_ids, user_sees_everything
+from sdrops.admin_changelist import QuickChangelistMixin
 from sdrops.admin_scoping import ReadOnlyAdminMixin
 from sdrops.settings_admin import SettingsHistoryAdminMixin
 
@@ -170,7 +171,7 @@ class DecisionReasonFilter(admin.SimpleListFilter):
 
 
 @admin.register(RoutingDecision)
-class RoutingDecisionAdmin(admin.ModelAdmin):
+class RoutingDecisionAdmin(QuickChangelistMixin, admin.ModelAdmin):
     list_display = ["decided_at", "contact", "account", "outcome", "rep", "rule", "strategy", "skipped_reps"]
     list_filter = [UnmatchedFilter, "outcome", "strategy", DecisionReasonFilter, "rule"]
     list_select_related = ["contact", "account", "rep", "rule"]
