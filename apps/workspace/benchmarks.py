@@ -63,7 +63,9 @@ def bench_page_speed(*, stdout, options) -> str:
         lines.append(f"| {group}: `{t.url}` | {t.username} | {t.seconds * 1000:.1f} | {t.sql_seconds * 1000:.1f} | "
                      f"{t.queries} | {t.ratio:.1f} | {'yes' if t.ratio <= TARGET else '**no**'} |")
     within = sum(1 for _, t in rows if t.ratio <= TARGET)
-    lines += ["", f"{within} of {len(rows)} pages within {TARGET:.0f}× their SQL."]
+    lines += ["", f"{within} of {len(rows)} pages within {TARGET:.0f}× their SQL. Load average at the end of the run: "
+              f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (on a busy machine the SQL times grow with the "
+              "wait for the database process, which flatters the ratios)."]
     if splits:
         lines += [
             "",
