@@ -4,7 +4,10 @@ by email to the manager, each raised once per occurrence (Alarm.kind + key is un
 - Cherry-picking: a rep dispositioned at least N leads of one campaign (or, without one, one
   source) without a real touch (the lead never reached working) within H hours — the seed's
   tradeshow list unqualified an hour after upload. Scheduled jobs' dispositions (auto-abandon,
-  a lost deal) never count. A lead is in at most one such alarm; a new alarm needs N new ones.
+  a lost deal) never count, nor do lead cycles a manager or ops marked an exception
+  (apps.leads.services.exceptions: taken out of every number, so out of the alarm's count too;
+  a cycle marked after its alarm was raised leaves that alarm as it is). A lead is in at most
+  one such alarm; a new alarm needs N new ones.
 - SAO gone dark: an open opportunity past the pipeline stage whose AE and sourcing SDR logged
   no real touch on its account for D days, or whose stage has not moved while they logged at
   least the seed's 3 calls and 3 emails. Once per opportunity and stage.
@@ -63,7 +66,7 @@ def cherry_picking_raise(*, now: dt.datetime, settings_row: AlarmSettings) -> in
     link = CampaignInteraction.objects.filter(lead_cycle=OuterRef("pk")).values("campaign_id")[:1]
     already = Alarm.cycles.through.objects.filter(leadcycle_id=OuterRef("pk"), alarm__kind=Alarm.Kind.CHERRY_PICKING)
     rows = list(
-        LeadCycle.objects.filter(state=LeadCycle.State.DISPOSITIONED, bypassed_working=True, dispositioned_by_system=False,
+        LeadCycle.objects.counted().filter(state=LeadCycle.State.DISPOSITIONED, bypassed_working=True, dispositioned_by_system=False,
                                  dispositioned_at__gte=since, dispositioned_at__lte=now, rep__isnull=False)
         .exclude(Exists(already))
         .annotate(campaign_id=link)
