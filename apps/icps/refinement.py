@@ -165,6 +165,8 @@ def rule_stats(*, date_from: dt.date, date_to: dt.date, now: dt.datetime | None 
             others, others_returned, others_converted = all_n - n, all_returned - returned, all_converted - converted
             out.append({
                 "icp_id": spec.id, "icp": spec.name, "rule_id": rule.id, "rule": rule.label, "category": rule.category,
+                # "Fit (max 40)" → "Fit": the cap is the category's, not this rule's.
+                "category_label": Rule.Category(rule.category).label.split(" (")[0],
                 "points": rule.points, "accounts": n, "returned": returned, "returned_rate": rate(returned, n),
                 "others": others, "others_returned_rate": rate(others_returned, others),
                 "converted": converted, "conversion": rate(converted, n), "others_conversion": rate(others_converted, others),

@@ -79,14 +79,14 @@ def refinement_tables(*, date_from: dt.date, date_to: dt.date) -> tuple[list[Tab
             Column("returned_no_icp", "Returned No ICP fit", "int"), Column("returned_rate", "Returned rate", "pct"),
         ], tiers),
         Table("rules", "Scoring rules against returns and results", [
-            Column("icp", "ICP", "text"), Column("rule", "Rule", "text"), Column("category", "Category", "text"),
+            Column("icp", "ICP", "text"), Column("rule", "Rule", "text"), Column("category_label", "Category", "text"),
             Column("points", "Points", "int"), Column("accounts", "Rule accounts", "int", DEFINITIONS[2][1]),
             Column("returned", "Returned No ICP fit", "int"), Column("returned_rate", "Returned rate", "pct"),
             Column("others_returned_rate", "Others' returned rate", "pct"),
             Column("converted", "Converted", "int"), Column("conversion", "Conversion", "pct"),
             Column("others_conversion", "Others' conversion", "pct"),
         ], rules),
-        Table("proposals", "Proposed rule edits", [
+        Table("proposals", "All proposals (the list above, as a table)", [
             Column("trigger_label", "Trigger", "text"), Column("icp", "ICP", "text"), Column("rule", "Rule", "text"),
             Column("points", "Points now", "int"), Column("proposed", "Proposed", "int"), Column("why", "Why", "text"),
         ], [vars(p) | {"trigger_label": p.trigger_label} for p in proposals]),

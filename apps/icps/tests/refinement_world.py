@@ -53,7 +53,8 @@ def refinement_world(*, sdr, ae) -> dict:
     accounts["P1"] = AccountFactory(name="P1", industry="Retail", employees=20, country="France")
     accounts_rescore()
 
-    def returned(name, reason, *, at=march(10), status="pending"):
+    def returned(name, reason, *, at=None, status="pending"):
+        at = at or march(10)
         ReturnRequest.objects.create(account=accounts[name], account_name=name, rep=sdr, reason=reason, status=status,
                                      created_at=at, reviewed_at=None if status == "pending" else at)
 

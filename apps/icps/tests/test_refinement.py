@@ -45,10 +45,10 @@ def test_returns_conversion_rules_and_proposals_worked_by_hand(client, ops, worl
     # 4 of 15 (26.7%); 3 of 5 converted (60%) vs 1 of 15 (6.7%). R4 S + F6-F10: 4 of 15 (26.7%)
     # vs 1 of 5 (20%); converted 1 of 15 (6.7%) vs 3 of 5 (60%).
     assert html_table(html, "rules")[1:] == [
-        ["Core", "Industry is one of Software", "fit", "40", "10", "4", "40.0%", "10.0%", "1", "10.0%", "30.0%"],
-        ["Core", "Employees between 100 and 1,000", "fit", "10", "10", "1", "10.0%", "40.0%", "3", "30.0%", "10.0%"],
-        ["Core", "Uses any of the technologies Marketo", "readiness", "10", "5", "1", "20.0%", "26.7%", "3", "60.0%", "6.7%"],
-        ["Core", "Country is one of United States", "fit", "5", "15", "4", "26.7%", "20.0%", "1", "6.7%", "60.0%"],
+        ["Core", "Industry is one of Software", "Fit", "40", "10", "4", "40.0%", "10.0%", "1", "10.0%", "30.0%"],
+        ["Core", "Employees between 100 and 1,000", "Fit", "10", "10", "1", "10.0%", "40.0%", "3", "30.0%", "10.0%"],
+        ["Core", "Uses any of the technologies Marketo", "Readiness", "10", "5", "1", "20.0%", "26.7%", "3", "60.0%", "6.7%"],
+        ["Core", "Country is one of United States", "Fit", "5", "15", "4", "26.7%", "20.0%", "1", "6.7%", "60.0%"],
     ]
     proposals = html_table(html, "proposals")
     assert [row[:5] for row in proposals[1:]] == [
