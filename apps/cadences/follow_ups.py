@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -137,18 +137,31 @@ def follow_ups_follow_owner(*, events) -> int:
              if e.from_rep_id and e.to_rep_id and e.from_rep_id != e.to_rep_id]
     if not moves or not config_cache.cached("routing.follow_ups_move_with_account", _follow_ups_move_with_account):
         return 0
-    moved = 0
-    for account_id, from_rep_id, to_rep_id in moves:
-        tasks = list(FollowUpTask.objects.select_for_update(no_key=True)
-                     .filter(account_id=account_id, rep_id=from_rep_id, status=FollowUpTask.Status.OPEN).order_by("pk"))
-        for task in tasks:
-            task.rep_id = to_rep_id
-        FollowUpTask.objects.bulk_update(tasks, ["rep"])
-        FollowUpTaskEvent.objects.bulk_create(
-            FollowUpTaskEvent(task=task, kind=FollowUpTaskEvent.Kind.MOVED, from_rep_id=from_rep_id, to_rep_id=to_rep_id,
-                              note="account changed owner") for task in tasks)
-        moved += len(tasks)
-    return moved
+    tasks, events_table = FollowUpTask._meta.db_table, FollowUpTaskEvent._meta.db_table
+    account_ids, from_ids, to_ids = (list(column) for column in zip(*moves, strict=True))
+    with connection.cursor() as cursor:
+        # One statement for every account of the batch: lock the tasks (ascending pk), move
+        # them, and write each one's MOVED event from what the UPDATE returns.
+        cursor.execute(
+            f"""
+            WITH move AS (
+                SELECT * FROM unnest(%(accounts)s::bigint[], %(froms)s::bigint[], %(tos)s::bigint[])
+                    AS v(account_id, from_rep_id, to_rep_id)
+            ), locked AS (
+                SELECT t.id, move.from_rep_id, move.to_rep_id FROM {tasks} t
+                  JOIN move ON move.account_id = t.account_id AND move.from_rep_id = t.rep_id
+                 WHERE t.status = %(open)s ORDER BY t.id FOR NO KEY UPDATE OF t
+            ), moved AS (
+                UPDATE {tasks} t SET rep_id = locked.to_rep_id FROM locked WHERE t.id = locked.id
+                RETURNING t.id, locked.from_rep_id, locked.to_rep_id
+            )
+            INSERT INTO {events_table} (task_id, kind, from_rep_id, to_rep_id, actor_id, occurred_at, note)
+            SELECT id, %(kind)s, from_rep_id, to_rep_id, NULL, %(now)s, %(note)s FROM moved ORDER BY id
+            """,  # noqa: S608 (table names from the models, values as parameters)
+            {"accounts": account_ids, "froms": from_ids, "tos": to_ids, "open": FollowUpTask.Status.OPEN,
+             "kind": FollowUpTaskEvent.Kind.MOVED, "now": timezone.now(), "note": "account changed owner"},
+        )
+        return cursor.rowcount
 
 
 def follow_ups_to_remind(*, now: dt.datetime | None = None) -> list[int]:

@@ -192,3 +192,45 @@ class ResearchDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} rep {self.rep_id}: {self.reached} reached"
+
+
+class BookCount(models.Model):
+    """Accounts as they are now, per owner (none: the pool), segment, tier, status, whether an
+    ICP matched, and total-score band (0-9: ten points each, 90-100 the last): territory, the
+    dashboard's books, ICP coverage's counts and score distribution. Kept by a statement trigger
+    on accounts (migration 0008) — a snapshot, so there is no day."""
+
+    owner_id = models.BigIntegerField(null=True)
+    segment = models.CharField(max_length=20)
+    tier = models.CharField(max_length=1)
+    status = models.CharField(max_length=20)
+    matched = models.BooleanField()
+    band = models.SmallIntegerField()
+    accounts = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["owner_id", "segment", "tier", "status", "matched", "band"],
+                                               nulls_distinct=False, name="reporting_bookcount_key")]
+
+    def __str__(self) -> str:
+        return f"owner {self.owner_id} {self.segment} tier {self.tier or '-'}: {self.accounts}"
+
+
+class MeetingDay(models.Model):
+    """Meetings per UTC day of their start, SDR, AE, status and late disposition: the meetings
+    page. Every meeting is counted here; the page subtracts those booked in a lead cycle marked
+    an exception (few, read through the cycles' partial index)."""
+
+    day = models.DateField()
+    sdr_id = models.BigIntegerField()
+    ae_id = models.BigIntegerField()
+    status = models.CharField(max_length=30)
+    late = models.BooleanField()
+    meetings = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["day", "sdr_id", "ae_id", "status", "late"],
+                                               name="reporting_meetingday_key")]
+
+    def __str__(self) -> str:
+        return f"{self.day} SDR {self.sdr_id} AE {self.ae_id} {self.status}: {self.meetings}"

@@ -38,7 +38,7 @@ def history_mode() -> bool:
     return _FROM_HISTORY.get()
 
 
-def _fetch(sql: str, params) -> list[dict]:
+def fetch_dicts(sql: str, params) -> list[dict]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         names = [col[0] for col in cursor.description]
@@ -133,7 +133,7 @@ def cohort_stats(*, scope, breakdowns, percentiles: bool, campaigns: bool, colum
     sql = f"""WITH parts ({", ".join(["rep_id", "source", "lead_type", "campaign_id", *COUNT_COLUMNS])}) AS MATERIALIZED ({parts})
         SELECT {groupings}, {", ".join(cols)}, {sums}{campaign_sql}
         FROM parts GROUP BY GROUPING SETS ({sets}, ())"""
-    rows = _fetch(sql, params)
+    rows = fetch_dicts(sql, params)
     found = {}
     if percentiles:
         where = ["c.assigned_at >= %(start)s", "c.assigned_at < %(end)s", "c.first_touch_at IS NOT NULL",
@@ -148,7 +148,7 @@ def cohort_stats(*, scope, breakdowns, percentiles: bool, campaigns: bool, colum
                          percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY {RESPONSE_S}) AS percentiles
                   FROM people_leadcycle c WHERE {" AND ".join(where)}
                   GROUP BY GROUPING SETS ({", ".join(f"({c})" for c in c_cols)}, ())"""
-        for row in _fetch(sql, params):
+        for row in fetch_dicts(sql, params):
             found[_key(row, breakdowns, cols)] = row["percentiles"]
     out: dict[str, list[dict]] = {name: [] for name in (*breakdowns, "total")}
     for row in rows:
@@ -196,7 +196,7 @@ def activities_by_rep(scope) -> dict[int, int]:
         parts.append(f"""SELECT h.rep_id, h.activities FROM reporting_activityhour h
                          WHERE h.hour >= %(lo)s AND h.hour < %(hi)s{_rep("h", scope)}""")
     sql = f"SELECT rep_id, sum(n) AS n FROM ({' UNION ALL '.join(parts)}) x GROUP BY rep_id HAVING sum(n) <> 0"
-    return {row["rep_id"]: row["n"] for row in _fetch(sql, params)}
+    return {row["rep_id"]: row["n"] for row in fetch_dicts(sql, params)}
 
 
 def local_days_on_whole_hours(scope, tz) -> bool:
@@ -237,4 +237,4 @@ def activity_research_first(scope) -> list[dict]:
                          WHERE d.day >= %(lo_day)s AND d.day < %(hi_day)s{_rep("d", scope)}""")
     sql = f"""SELECT rep_id, sum(reached) AS first_outreach, sum(researched) AS researched
               FROM ({' UNION ALL '.join(parts)}) x GROUP BY rep_id HAVING sum(reached) <> 0"""
-    return _fetch(sql, params)
+    return fetch_dicts(sql, params)

@@ -1,4 +1,4 @@
-"""The report rollups (apps.reporting.models: CycleDay, ActivityHour, FirstTouch, ResearchDay)
+"""The report rollups (apps.reporting.models: CycleDay, ActivityHour, FirstTouch, ResearchDay, BookCount)
 and the report flags on each lead cycle: rebuild them from history, or check that what the
 triggers keep equals that rebuild.
 
@@ -21,6 +21,8 @@ SNAPSHOTS = {
     "activities per hour": "SELECT hour, rep_id, activities FROM reporting_activityhour WHERE activities <> 0",
     "first touches": "SELECT rep_id, account_id, first_outreach_at, first_research_at FROM reporting_firsttouch",
     "research per day": "SELECT day, rep_id, reached, researched FROM reporting_researchday WHERE reached <> 0",
+    "books": ("SELECT owner_id, segment, tier, status, matched, band, accounts FROM reporting_bookcount "
+              "WHERE accounts <> 0"),
 }
 
 

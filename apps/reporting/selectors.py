@@ -17,8 +17,9 @@ from apps.leads.business_hours import holidays_between
 from apps.leads.models import SlaBreach, SlaPolicy
 from apps.meetings.models import Meeting, Opportunity
 from apps.people.models import Rep
+from apps.reporting import book_reads as books
 from apps.reporting import rollup_reads as kept
-from apps.reporting.rollup_reads import from_history, history_mode  # noqa: F401 (the switch, for callers)
+from apps.reporting.rollup_reads import fetch_dicts, from_history, history_mode  # noqa: F401 (for callers)
 from sdrops.api.scope import Scope
 
 OUTREACH_TYPES = (ActivityType.CALL, ActivityType.EMAIL, ActivityType.SOCIAL, ActivityType.MEETING)
@@ -58,6 +59,8 @@ def merge_by_rep(*, reps: list[dict], rows: list[dict], key: str = "rep_id", nam
 # -- territory ------------------------------------------------------------------------------
 
 def territory_by_owner(*, scope: Scope) -> list[dict]:
+    if not history_mode():  # from the books rollup (apps.reporting.book_reads), like the three below
+        return books.territory_by_owner(scope, statuses=STATUSES)
     qs = Account.objects.filter(owner__isnull=False, **scope.rep_filter("owner_id"))
     if scope.segment:
         qs = qs.filter(segment=scope.segment)
@@ -72,6 +75,8 @@ def territory_by_owner(*, scope: Scope) -> list[dict]:
 
 def territory_unassigned(*, scope: Scope) -> list[dict]:
     """Pool accounts (no owner) by segment and tier, prospects and active ones only."""
+    if not history_mode():
+        return books.territory_unassigned(scope, statuses=(Account.Status.PROSPECT, Account.Status.ACTIVE))
     qs = Account.objects.filter(owner__isnull=True, status__in=[Account.Status.PROSPECT, Account.Status.ACTIVE])
     if scope.segment:
         qs = qs.filter(segment=scope.segment)
@@ -231,6 +236,8 @@ def icp_coverage_by_owner(*, scope: Scope) -> list[dict]:
     period's activities are grouped per account once and hash-joined to the accounts."""
     where, params = _activity_where(scope)
     params["outreach"] = list(OUTREACH_TYPES)
+    if not history_mode():
+        return _float_avg(books.icp_coverage_by_owner(scope, activity_where=where, params=params))
     account_where = ["TRUE"]
     if scope.rep_ids is not None:
         account_where.append("acc.owner_id = ANY(%(rep_ids)s)")
@@ -252,7 +259,10 @@ def icp_coverage_by_owner(*, scope: Scope) -> list[dict]:
         WHERE {" AND ".join(account_where)}
         GROUP BY acc.owner_id
     """
-    rows = fetch_dicts(sql, params)
+    return _float_avg(fetch_dicts(sql, params))
+
+
+def _float_avg(rows: list[dict]) -> list[dict]:
     for row in rows:
         if row["avg_score_worked"] is not None:
             row["avg_score_worked"] = float(row["avg_score_worked"])
@@ -261,6 +271,8 @@ def icp_coverage_by_owner(*, scope: Scope) -> list[dict]:
 
 def icp_score_histogram(*, scope: Scope) -> list[dict]:
     """Accounts per band of ten total-score points (90-100 is one band)."""
+    if not history_mode():
+        return books.score_histogram(scope)
     from django.db.models import IntegerField, Value
     from django.db.models.functions import Cast, Least
 
@@ -273,15 +285,6 @@ def icp_score_histogram(*, scope: Scope) -> list[dict]:
 # One definition of each term, as SQL over the period's cohort. The cohort is materialised once
 # per statement with a flag per cycle (meetings and breaches hash-joined, not looked up per row),
 # then aggregated with GROUPING SETS so every breakdown and the total come from one scan.
-
-def fetch_dicts(sql: str, params) -> list[dict]:
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        names = [col[0] for col in cursor.description]
-        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-
 
 # Exceptions (issue 22) are in no performance number: every cycle statement reads this.
 SQL_COUNTED = "{alias}.exception_at IS NULL"
@@ -452,6 +455,8 @@ def rep_names(ids) -> dict[int, str]:
 
 
 def accounts_by_owner(*, scope: Scope) -> dict[int, int]:
+    if not history_mode():
+        return books.accounts_by_owner(scope)
     qs = Account.objects.filter(owner__isnull=False, **scope.rep_filter("owner_id"))
     return dict(qs.values("owner_id").annotate(n=Count("id")).order_by().values_list("owner_id", "n"))
 

@@ -15,7 +15,6 @@ from apps.accounts.models import OwnershipReason
 from apps.cadences.models import Enrolment
 from apps.leads import events, notifications
 from apps.leads.models import LeadCycle, LeadCycleEvent, SlaBreach, SlaPolicy
-from apps.leads.services.cycles import _event
 from apps.leads.services.sla_clock import lead_cycle_response_time, sla_clock_start
 from apps.meetings.models import Opportunity
 from apps.people.models import Rep
@@ -326,8 +325,10 @@ def _leave_reassign(cycle: LeadCycle, *, now: dt.datetime, loads: TeamLoads | No
     new_rep = _next_rep_for(cycle, loads=loads, account=_routing_account(cycle))
     if new_rep is None:
         return "skipped"
-    old_rep = _reassign(cycle, new_rep=new_rep, now=now, note="Rep out of office (SLA policy: re-assign on leave)",
-                        account_note=f"Lead {cycle.contact}: {cycle.rep} out of office")
+    old_rep = cycle.rep
+    if not _reassign(cycle, new_rep=new_rep, now=now, note="Rep out of office (SLA policy: re-assign on leave)",
+                     account_note=f"Lead {cycle.contact}: {cycle.rep} out of office"):
+        return "skipped"
     if loads is not None:
         loads.moved(from_rep=old_rep, to_rep=new_rep)
     events.lead_change_send(
@@ -338,9 +339,15 @@ def _leave_reassign(cycle: LeadCycle, *, now: dt.datetime, loads: TeamLoads | No
     return "reassigned"
 
 
-def _reassign(cycle: LeadCycle, *, new_rep: Rep, now: dt.datetime, note: str, account_note: str) -> Rep | None:
-    """Hand the cycle (and its account, and the cadence's remaining steps) to `new_rep`, with
-    a new clock and its REASSIGNED event."""
+def _reassign(cycle: LeadCycle, *, new_rep: Rep, now: dt.datetime, note: str, account_note: str,
+              breach: SlaBreach | None = None) -> bool:
+    """Hand the cycle to `new_rep` with a new clock — the one way an SLA re-assignment is
+    written, on leave or past the maximum: the account moves through account_owners_set
+    (the one ownership path, with its receivers: follow-up tasks, the webhook outbox),
+    then one statement (_cycle_sla_write) records `breach` if given, re-points the cycle,
+    writes its REASSIGNED event (actor: the system; why: `note`) and hands the lead's active
+    cadence enrolment over. Returns whether the cycle moved (not when another run already
+    recorded the breach)."""
     # Lazy: apps.accounts.services reaches this module through the routing services.
     from apps.accounts.services import account_owners_set
 
@@ -350,20 +357,16 @@ def _reassign(cycle: LeadCycle, *, new_rep: Rep, now: dt.datetime, note: str, ac
         account_owners_set(changes=[(account.pk, new_rep.pk)], reason=OwnershipReason.SLA_REASSIGNMENT,
                            note=account_note)
         account.owner = new_rep
+    previous_assigned_at, target_due = cycle.assigned_at, cycle.sla_target_at
     cycle.rep = new_rep
     cycle.assigned_at = now
     cycle.reassignment_count += 1
     sla_clock_start(cycle)
-    cycle.save(update_fields=["rep", "assigned_at", "reassignment_count", "sla_policy", "sla_target_at", "sla_maximum_at"])
-    _event(cycle, LeadCycleEvent.Kind.REASSIGNED, from_state=cycle.state, from_rep=old_rep, at=now, note=note)
-    # The cadence's remaining steps are the new rep's to do (their today list).
-    Enrolment.objects.filter(contact_id=cycle.contact_id, state=Enrolment.State.ACTIVE).update(rep=new_rep)
-    return old_rep
+    return _cycle_sla_write(cycle, now=now, breach=breach, target_due=target_due,
+                            move=(previous_assigned_at, old_rep, note))
 
 
 def _escalate(cycle: LeadCycle, *, now: dt.datetime, loads: TeamLoads | None) -> str:
-    from apps.accounts.services import account_owners_set  # lazy: see _reassign
-
     old_rep = cycle.rep
     account = _routing_account(cycle)
     policy = cycle.sla_policy
@@ -372,25 +375,14 @@ def _escalate(cycle: LeadCycle, *, now: dt.datetime, loads: TeamLoads | None) ->
                        due_at=cycle.sla_maximum_at, breached_at=now)
     if new_rep is None:
         breach.note = "No available rep to re-assign to; manager notified."
-        if not _breaches_write(cycle, breach, now=now, target_due=cycle.sla_target_at):
+        if not _cycle_sla_write(cycle, now=now, breach=breach, target_due=cycle.sla_target_at):
             return "skipped"
         events.lead_change_send(events.LEAD_SLA_BREACHED, lambda: events.breach_data(breach, cycle), now)
         transaction.on_commit(lambda: notifications.sla_escalation(breach_id=breach.pk))
         return "escalated"
-    if account is not None and account.owner_id != new_rep.pk:
-        account_owners_set(
-            changes=[(account.pk, new_rep.pk)], reason=OwnershipReason.SLA_REASSIGNMENT,
-            note=f"Lead {cycle.contact} untouched past the {cycle.sla_policy or 'SLA'} maximum",
-        )
-        account.owner = new_rep
     breach.reassigned_to = new_rep
-    previous_assigned_at, target_due = cycle.assigned_at, cycle.sla_target_at
-    cycle.rep = new_rep
-    cycle.assigned_at = now
-    cycle.reassignment_count += 1
-    sla_clock_start(cycle)
-    if not _breaches_write(cycle, breach, now=now, target_due=target_due, previous_assigned_at=previous_assigned_at,
-                           old_rep=old_rep):
+    if not _reassign(cycle, new_rep=new_rep, now=now, note="Past maximum response time", breach=breach,
+                     account_note=f"Lead {cycle.contact} untouched past the {cycle.sla_policy or 'SLA'} maximum"):
         return "skipped"
     if loads is not None:
         loads.moved(from_rep=old_rep, to_rep=new_rep)
@@ -404,52 +396,28 @@ def _escalate(cycle: LeadCycle, *, now: dt.datetime, loads: TeamLoads | None) ->
     return "reassigned"
 
 
-def _breaches_write(cycle: LeadCycle, breach: SlaBreach, *, now: dt.datetime, target_due, previous_assigned_at=None,
-                    old_rep: Rep | None = None) -> bool:
-    """One statement: the maximum breach (and the target one, if this assignment never got
-    its reminder: a lead found past both deadlines gets the escalation, not also a stale
-    reminder); with `previous_assigned_at`, also the re-assignment itself — the cycle
-    re-pointed at its new rep with a new clock, its REASSIGNED event, and the lead's active
-    cadence enrolment handed over (its remaining steps are the new rep's today list). The
-    re-assignment happens only if the maximum breach was written (ON CONFLICT DO NOTHING:
-    a breach already recorded means another run did it). Returns whether it was."""
+def _cycle_sla_write(cycle: LeadCycle, *, now: dt.datetime, breach: SlaBreach | None = None, target_due=None,
+                     move: tuple[dt.datetime | None, Rep | None, str] | None = None) -> bool:
+    """One statement for what SLA enforcement writes about a cycle, each part optional:
 
-    assigned_at = previous_assigned_at or cycle.assigned_at
-    params = {
-        "cycle": cycle.pk, "assigned_at": assigned_at, "rep": breach.rep_id, "max_due": breach.due_at,
-        "target_due": target_due, "now": now,
-        "reassigned_to": breach.reassigned_to_id, "note": breach.note,
-        "target_note": "Found past the maximum; escalated without a separate reminder.",
-        "maximum": SlaBreach.Kind.MAXIMUM, "target": SlaBreach.Kind.TARGET,
-    }
-    reassign = ""
-    if previous_assigned_at is not None:
+    - `breach`: the maximum breach, and the target one if this assignment never got its
+      reminder (a lead found past both deadlines gets the escalation, not also a stale
+      reminder), ON CONFLICT DO NOTHING — a breach already recorded means another run did it;
+    - `move` = (assigned_at before, rep before, why): the re-assignment the caller set on
+      `cycle` (new rep, assigned_at, count, clock) — the cycle re-pointed, its REASSIGNED
+      event, and the lead's active cadence enrolment handed over (its remaining steps are
+      the new rep's today list). With a breach, only if the maximum breach was written.
+
+    Returns whether the breach (else the move) was written."""
+    params = {"cycle": cycle.pk, "now": now, "maximum": SlaBreach.Kind.MAXIMUM, "target": SlaBreach.Kind.TARGET}
+    ctes, result = [], ""
+    if breach is not None:
         params.update({
-            "new_rep": cycle.rep_id, "new_assigned_at": cycle.assigned_at, "count": cycle.reassignment_count,
-            "policy": cycle.sla_policy_id, "new_target": cycle.sla_target_at, "new_maximum": cycle.sla_maximum_at,
-            "old_rep": getattr(old_rep, "pk", None), "state": cycle.state, "kind": LeadCycleEvent.Kind.REASSIGNED,
+            "assigned_at": breach.assigned_at, "rep": breach.rep_id, "max_due": breach.due_at,
+            "target_due": target_due, "reassigned_to": breach.reassigned_to_id, "note": breach.note,
+            "target_note": "Found past the maximum; escalated without a separate reminder.",
         })
-        reassign = f"""
-            , moved AS (
-                UPDATE people_leadcycle SET rep_id = %(new_rep)s, assigned_at = %(new_assigned_at)s,
-                       reassignment_count = %(count)s, sla_policy_id = %(policy)s, sla_target_at = %(new_target)s,
-                       sla_maximum_at = %(new_maximum)s
-                 WHERE id = %(cycle)s AND EXISTS (SELECT 1 FROM written WHERE kind = %(maximum)s)
-                RETURNING id
-            ), event AS (
-                INSERT INTO people_leadcycleevent
-                       (cycle_id, kind, from_state, to_state, from_rep_id, to_rep_id, actor_id, occurred_at, note)
-                SELECT id, %(kind)s, %(state)s, %(state)s, %(old_rep)s, %(new_rep)s, NULL, %(now)s,
-                       'Past maximum response time' FROM moved
-            ), handed_over AS (
-                UPDATE {Enrolment._meta.db_table} SET rep_id = %(new_rep)s
-                 WHERE contact_id = %(contact)s AND state = %(active)s AND EXISTS (SELECT 1 FROM moved)
-            )"""
-        params.update({"contact": cycle.contact_id, "active": Enrolment.State.ACTIVE})
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"""
-            WITH written AS (
+        ctes.append("""written AS (
                 INSERT INTO people_slabreach (cycle_id, kind, rep_id, assigned_at, due_at, breached_at, reassigned_to_id, note)
                 SELECT %(cycle)s, k.kind, %(rep)s, %(assigned_at)s, k.due_at, %(now)s, k.reassigned_to, k.note
                   FROM (VALUES (%(maximum)s, %(max_due)s::timestamptz, %(reassigned_to)s::bigint, %(note)s),
@@ -457,14 +425,39 @@ def _breaches_write(cycle: LeadCycle, breach: SlaBreach, *, now: dt.datetime, ta
                                 %(target_note)s)) AS k(kind, due_at, reassigned_to, note)
                 ON CONFLICT DO NOTHING
                 RETURNING id, kind
-            ){reassign}
-            SELECT id FROM written WHERE kind = %(maximum)s
-            """,  # noqa: S608 (table names from the models, values as parameters)
-            params,
-        )
+            )""")
+        result = "SELECT id FROM written WHERE kind = %(maximum)s"
+    if move is not None:
+        previous_assigned_at, old_rep, why = move
+        params.update({
+            "previous_assigned_at": previous_assigned_at,
+            "new_rep": cycle.rep_id, "new_assigned_at": cycle.assigned_at, "count": cycle.reassignment_count,
+            "policy": cycle.sla_policy_id, "new_target": cycle.sla_target_at, "new_maximum": cycle.sla_maximum_at,
+            "old_rep": getattr(old_rep, "pk", None), "state": cycle.state, "kind": LeadCycleEvent.Kind.REASSIGNED,
+            "why": why[:255], "contact": cycle.contact_id, "active": Enrolment.State.ACTIVE,
+        })
+        gate = "AND EXISTS (SELECT 1 FROM written WHERE kind = %(maximum)s)" if breach is not None else ""
+        ctes.append(f"""moved AS (
+                UPDATE people_leadcycle SET rep_id = %(new_rep)s, assigned_at = %(new_assigned_at)s,
+                       reassignment_count = %(count)s, sla_policy_id = %(policy)s, sla_target_at = %(new_target)s,
+                       sla_maximum_at = %(new_maximum)s
+                 WHERE id = %(cycle)s AND assigned_at IS NOT DISTINCT FROM %(previous_assigned_at)s {gate}
+                RETURNING id
+            ), event AS (
+                INSERT INTO people_leadcycleevent
+                       (cycle_id, kind, from_state, to_state, from_rep_id, to_rep_id, actor_id, occurred_at, note)
+                SELECT id, %(kind)s, %(state)s, %(state)s, %(old_rep)s, %(new_rep)s, NULL, %(now)s, %(why)s FROM moved
+            ), handed_over AS (
+                UPDATE {Enrolment._meta.db_table} SET rep_id = %(new_rep)s
+                 WHERE contact_id = %(contact)s AND state = %(active)s AND EXISTS (SELECT 1 FROM moved)
+            )""")
+        result = result or "SELECT id FROM moved"
+    with connection.cursor() as cursor:
+        cursor.execute(f"WITH {', '.join(ctes)} {result}", params)  # noqa: S608 (table names from the models)
         row = cursor.fetchone()
     if row is None:
         return False
-    breach.pk = row[0]
-    breach._state.adding = False
+    if breach is not None:
+        breach.pk = row[0]
+        breach._state.adding = False
     return True

@@ -7,6 +7,7 @@ from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncMonth
 
 from apps.meetings.models import Meeting, Opportunity, OpportunityStage
+from apps.reporting import sales_reads
 from apps.reporting import selectors as s
 from apps.reporting.reports.base import Report, pct_text, register
 from apps.reporting.tables import Column, Result, Table, bar_chart, rate
@@ -34,12 +35,25 @@ def meetings_in_period(*, scope, who: str):
                                   **scope.rep_filter(f"{who}_id")).exclude(lead_cycle__exception_at__isnull=False)
 
 
+def meeting_statuses() -> dict[str, list[str]]:
+    """meeting_aggregates' counts as the statuses each counts (for the rollup)."""
+    st = Meeting.Status
+    return {"booked": [], "cancelled": [st.CANCELLED, st.RESCHEDULED], "held": [st.COMPLETED_QUALIFIED, st.COMPLETED_UNQUALIFIED],
+            "no_show": [st.NO_SHOW], "qualified": [st.COMPLETED_QUALIFIED], "late": [], "awaiting": [st.SCHEDULED]}
+
+
 def meetings_by(*, scope, who: str) -> list[dict]:
+    """Per SDR or AE: from the meetings rollup (apps.reporting.sales_reads)."""
+    if not s.history_mode():
+        return sales_reads.meeting_counts(scope, who=who, statuses=meeting_statuses())
     return list(meetings_in_period(scope=scope, who=who).values(f"{who}_id", f"{who}__owner_name")
                 .annotate(**meeting_aggregates()).order_by(f"{who}__owner_name"))
 
 
-def meetings_total(*, scope, who: str) -> dict:
+def meetings_total(*, scope, who: str, rows: list[dict]) -> dict:
+    """The total of `rows` (meetings_by's): their sum, or from history the same set aggregated."""
+    if not s.history_mode():
+        return {key: sum(r[key] for r in rows) for key in meeting_aggregates()}
     return meetings_in_period(scope=scope, who=who).aggregate(**meeting_aggregates())
 
 
@@ -72,12 +86,12 @@ class Meetings(Report):
     def compute(self, *, scope, params) -> Result:
 
         zero = {key: 0 for key in meeting_aggregates()}
+        sdr_rows, ae_rows = meetings_by(scope=scope, who="sdr"), meetings_by(scope=scope, who="ae")
         by_sdr = [_finish_meeting(r) for r in s.merge_by_rep(
-            reps=s.roster(scope=scope), rows=meetings_by(scope=scope, who="sdr"), key="sdr_id", name="sdr__owner_name",
-            zero=zero)]
-        by_ae = [_finish_meeting({**zero, **r, "rep": r["ae__owner_name"]}) for r in meetings_by(scope=scope, who="ae")]
-        sdr_total = _finish_meeting({**zero, **meetings_total(scope=scope, who="sdr"), "rep": "All"})
-        ae_total = _finish_meeting({**zero, **meetings_total(scope=scope, who="ae"), "rep": "All"})
+            reps=s.roster(scope=scope), rows=sdr_rows, key="sdr_id", name="sdr__owner_name", zero=zero)]
+        by_ae = [_finish_meeting({**zero, **r, "rep": r["ae__owner_name"]}) for r in ae_rows]
+        sdr_total = _finish_meeting({**zero, **meetings_total(scope=scope, who="sdr", rows=sdr_rows), "rep": "All"})
+        ae_total = _finish_meeting({**zero, **meetings_total(scope=scope, who="ae", rows=ae_rows), "rep": "All"})
         tables = [
             Table("by-sdr", "By SDR (who booked)", [Column("rep", "SDR", "text"), *MEETING_COLUMNS], by_sdr,
                   total=sdr_total if by_sdr else None),

@@ -11,13 +11,16 @@ import pytest
 import time_machine
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.db.models import F
 from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from apps.accounts.models import Activity
+from apps.accounts.models import Account, Activity, OwnershipReason
+from apps.accounts.services import account_owners_set
 from apps.accounts.tests.factories import AccountFactory, ActivityFactory
 from apps.campaigns.models import Campaign, CampaignInteraction
+from apps.icps.tests.factories import ICPFactory
 from apps.leads.models import ExceptionReason, LeadCycle, SlaBreach
 from apps.leads.services import lead_cycle_exception_clear, lead_cycle_exception_mark
 from apps.meetings.models import Meeting
@@ -68,6 +71,12 @@ def history(sdr, tia, ae, ops, manager):
         cycles.append(cycle)
     accounts = [AccountFactory(owner=rep, tier="ABC"[n % 3], total_score=30 + n * 7)
                 for n, rep in enumerate([sdr, tia, other, sdr, None])]
+    icp = ICPFactory()
+    for n, (rep, segment, status) in enumerate([(sdr, "smb", "active"), (tia, "enterprise", "customer"),
+                                                (None, "smb", "prospect"), (None, "enterprise", "active"),
+                                                (None, "mid_market", "disqualified"), (other, "pubsec", "prospect")]):
+        AccountFactory(owner=rep, segment=segment, status=status, tier="AB C"[n % 4].strip(), total_score=n * 19,
+                       matched_icp=icp if n % 2 else None)
     for n, cycle in enumerate(cycles[:12]):
         if cycle.rep is None:
             continue
@@ -94,6 +103,8 @@ def history(sdr, tia, ae, ops, manager):
     opp.save()
     Meeting.objects.filter(status="no_show").first().delete()
     Meeting.objects.filter(lead_cycle=cycles[3]).update(lead_cycle=cycles[4])  # moved to another cycle
+    moved = Meeting.objects.filter(status="completed_qualified").order_by("pk").first()
+    Meeting.objects.filter(pk=moved.pk).update(scheduled_at=at(17, 23), scheduled_end_at=at(18, 0), ae=tia, disposition_late=True)  # rescheduled
     untouched = [c for c in cycles if c.first_touch_at is None and c.dispositioned_at is None]
     SlaBreach.objects.create(cycle=untouched[0], kind=SlaBreach.Kind.MAXIMUM, rep=untouched[0].rep,
                              assigned_at=untouched[0].assigned_at, due_at=untouched[0].assigned_at + 24 * H)
@@ -110,6 +121,12 @@ def history(sdr, tia, ae, ops, manager):
     first = Activity.objects.filter(type="intelligence_run").order_by("occurred_at").first()
     Activity.objects.filter(pk=first.pk).update(occurred_at=at(15, 3))  # research now after the outreach
     Activity.objects.filter(type="email").order_by("pk").first().delete()
+    # Accounts change owner (the ownership service), score and tier (a rescoring's UPDATE),
+    # segment and status, and leave (a delete): the books follow.
+    account_owners_set(changes=[(accounts[1].pk, sdr.pk), (accounts[4].pk, tia.pk)], reason=OwnershipReason.MANUAL)
+    Account.objects.filter(tier="B").update(tier="A", total_score=F("total_score") / 2 + 50, matched_icp=icp)
+    Account.objects.filter(pk=accounts[3].pk).update(segment="enterprise", status="customer")
+    Account.objects.filter(segment="mid_market", owner__isnull=True).delete()
     return {"sdr": sdr, "manager": manager, "ops": ops}
 
 
@@ -159,8 +176,9 @@ def test_the_rebuild_command_repairs_and_check_reports(history):
     with connection.cursor() as cursor:  # a broken rollup (a restore, a repair with triggers off)
         cursor.execute("UPDATE reporting_cycleday SET assigned = assigned + 1 WHERE id = (SELECT min(id) FROM reporting_cycleday)")
         cursor.execute("DELETE FROM reporting_firsttouch WHERE id = (SELECT min(id) FROM reporting_firsttouch)")
+        cursor.execute("UPDATE reporting_bookcount SET accounts = accounts + 2 WHERE id = (SELECT max(id) FROM reporting_bookcount)")
     differences = {d.table for d in rollups_check()}
-    assert differences == {"cycles per day", "first touches", "research per day"}  # the last follows the second
+    assert differences == {"cycles per day", "first touches", "research per day", "books"}  # research follows first touches
     with pytest.raises(CommandError, match="differ from a rebuild"):
         call_command("rebuild_report_rollups", "--check")
     call_command("rebuild_report_rollups")

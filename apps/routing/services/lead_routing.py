@@ -35,6 +35,7 @@ from apps.routing.services.strategies import (
     _once_per_reason,
     _skip_entry,
     _strategy_pick,
+    member_ledger_sql,
 )
 from sdrops import config_cache
 
@@ -272,6 +273,7 @@ def _apply_rule(candidate, *, decision: RoutingDecision, account: Account, conta
         decision.explanation = f"Rule “{rule}” ({strategy_label}): no rep available.{_describe_skips(decision.skipped)}"
         return decision, None, False
     decision.outcome, decision.rep = RoutingDecision.Outcome.RULE, rep
+    decision.rotation_ledger = pick.ledger  # stored with the decision (_decision_insert)
     extra = f" ({pick.note})" if pick.note else ""
     decision.explanation = f"Rule “{rule}” ({strategy_label}){matched} picked {rep}{extra}.{_describe_skips(decision.skipped)}"
     if rule.strategy == Strategy.PARTNER_AE:
@@ -353,24 +355,35 @@ def lead_route(
 
 
 def _decision_insert(decision: RoutingDecision, *, contact_account: int | None) -> None:
-    """Save the new decision; with `contact_account`, point the lead's contact at that
-    account in the same statement (a data-modifying CTE)."""
-    if contact_account is None:
+    """Save the new decision in one statement with what belongs to it, as data-modifying
+    CTEs: with `contact_account`, the lead's contact pointed at that account; after a
+    rotation pick, the rule members' new rotation state (the fair-books weight ledger,
+    strategies.member_ledger_sql), so a pick's ledger is written exactly when its decision is."""
+    ctes, params = [], []
+    if contact_account is not None:
+        ctes.append("contact AS (UPDATE people_contact SET account_id = %s WHERE id = %s)")
+        params += [contact_account, decision.contact_id]
+    ledger = getattr(decision, "rotation_ledger", None)
+    if ledger:
+        sql, ledger_params = member_ledger_sql(ledger)
+        ctes.append(sql)
+        params += ledger_params
+    if not ctes:
         decision.save()
         return
     fields = [f for f in RoutingDecision._meta.concrete_fields if not f.primary_key]
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    params = [contact_account, decision.contact_id]
     params += [f.get_db_prep_save(f.pre_save(decision, add=True), connection) for f in fields]
     with connection.cursor() as cursor:
         cursor.execute(
-            "WITH contact AS (UPDATE people_contact SET account_id = %s WHERE id = %s) "
+            f"WITH {', '.join(ctes)} "
             f"INSERT INTO routing_routingdecision ({columns}) VALUES ({', '.join(['%s'] * len(fields))}) RETURNING id",  # noqa: S608
             params,
         )
         decision.pk = cursor.fetchone()[0]
     decision._state.adding = False
     decision._state.db = connection.alias
+    decision.rotation_ledger = None
 
 
 def account_route(*, account: Account, actor=None, reason: str = OwnershipReason.SIGNAL, exclude_reps=()) -> RoutingDecision:
@@ -384,7 +397,7 @@ def account_route(*, account: Account, actor=None, reason: str = OwnershipReason
             account=locked, contact=None, source="", lead_type=LeadType.OUTBOUND,
             exclude=exclude, reason=reason, actor=actor, on=selectors.today(),
         )
-        decision.save()
+        _decision_insert(decision, contact_account=None)
     return decision
 
 
@@ -423,19 +436,13 @@ def signalled_accounts_route_later(account_ids: list[int]) -> None:
 
 def pick_rep(*, account: Account, source: str = "", lead_type: str = LeadType.INBOUND, exclude_reps=()) -> Rep | None:
     """Preview only: who the routing rules would pick for `account` now, without moving
-    anything or advancing round-robin positions (runs inside a rolled-back savepoint)."""
+    anything or advancing round-robin positions (a pick writes nothing itself: a rotation's
+    new state is stored only with a recorded decision)."""
     exclude = frozenset(getattr(r, "pk", r) for r in exclude_reps)
     candidate = selectors.routing_rule_for(account=account, source=source, lead_type=lead_type)
     if candidate is None or candidate.rule.strategy == Strategy.QUEUE:
         return None
-    on = selectors.today()
-    with transaction.atomic():
-        sid = transaction.savepoint()
-        try:
-            pick = _strategy_pick(candidate, account=account, on=on, exclude=exclude)
-        finally:
-            transaction.savepoint_rollback(sid)
-    return pick.picked
+    return _strategy_pick(candidate, account=account, on=selectors.today(), exclude=exclude).picked
 
 
 def routing_decision_retry(*, decision: RoutingDecision, actor=None) -> RoutingDecision:

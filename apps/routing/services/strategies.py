@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db import connection
-
 from apps.accounts.models import Account
 from apps.people.models import Rep
 from apps.routing import selectors
@@ -24,6 +22,9 @@ class _Pick:
     skipped: list[dict] = field(default_factory=list)
     note: str = ""
     rep: Rep | None = None  # a pick outside the rule's members (partner AE)
+    # A rotation's new state for these members, stored by the statement that records the
+    # decision (member_ledger_sql): the pick and its ledger commit together.
+    ledger: list[RoutingRuleMember] = field(default_factory=list)
 
     @property
     def picked(self) -> Rep | None:
@@ -132,17 +133,24 @@ def _pick_rotation(rule: RoutingRule, members, *, on, exclude, weighted: bool) -
     ramp = selectors.ramp_inbound_weight(rep=chosen.rep, on=on)
     if ramp < 1:
         notes.append(f"ramping (ramp factor {chosen.rep.ramp_factor(on):.0%}): inbound weight ×{ramp:g}")
-    changed = eligible + away
     # Reps before the chosen one in the rotation who were eligible were passed over by
     # turn, not skipped; only ineligible reps are recorded.
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "UPDATE routing_routingrulemember AS m SET current_weight = v.w, leave_turns = v.l, credit_turns = v.c "
-            "FROM unnest(%s::bigint[], %s::bigint[], %s::float8[], %s::float8[]) AS v(id, w, l, c) WHERE m.id = v.id",
-            [[m.pk for m in changed], [m.current_weight for m in changed], [float(m.leave_turns or 0) for m in changed],
-             [float(m.credit_turns or 0) for m in changed]],
-        )
-    return _Pick(chosen, skipped, note="; ".join(notes))
+    return _Pick(chosen, skipped, note="; ".join(notes), ledger=eligible + away)
+
+
+def member_ledger_sql(members: list[RoutingRuleMember]) -> tuple[str, list]:
+    """The rotation state of `members` (current weight, leave and credit debts: the fair-books
+    weight ledger) as a data-modifying CTE named `ledger`, for the statement that records the
+    decision (apps.routing.services.lead_routing._decision_insert) — no statement of its own,
+    and never written without the decision it belongs to. The values are the members' whole
+    new state, as the pick computed it from the members it read."""
+    return (
+        "ledger AS (UPDATE routing_routingrulemember AS m SET current_weight = v.w, leave_turns = v.l, "
+        "credit_turns = v.c FROM unnest(%s::bigint[], %s::bigint[], %s::float8[], %s::float8[]) AS v(id, w, l, c) "
+        "WHERE m.id = v.id)",
+        [[m.pk for m in members], [m.current_weight for m in members], [float(m.leave_turns or 0) for m in members],
+         [float(m.credit_turns or 0) for m in members]],
+    )
 
 
 def _pick_capacity(members, *, on, exclude) -> _Pick:

@@ -21,7 +21,7 @@ from apps.routing.services import (
     queue_claim_next,
     routing_decision_retry,
 )
-from apps.routing.services.strategies import _pick_rotation
+from apps.routing.services.strategies import _pick_rotation, member_ledger_sql
 from apps.routing.tests.factories import rule_with
 
 pytestmark = pytest.mark.django_db
@@ -201,11 +201,17 @@ def test_weighted_round_robin_gives_exact_shares_every_cycle_without_bursts(sdrs
     def members():  # loaded afresh from the database, as a new process would
         return selectors.routing_rule_for(account=AccountFactory.build(), source="inbound", lead_type="inbound").members
 
+    def pick(loaded, on):
+        chosen = _pick_rotation(rule, loaded, on=on, exclude=frozenset(), weighted=True)
+        # Stored as the decision's statement stores it (lead_routing._decision_insert).
+        ledger, params = member_ledger_sql(chosen.ledger)
+        with connection.cursor() as cursor:
+            cursor.execute(f"WITH {ledger} SELECT 1", params)
+        return chosen.member.rep_id
+
     def picks(loaded, n):
         on = timezone.localdate()
-        return [
-            _pick_rotation(rule, loaded, on=on, exclude=frozenset(), weighted=True).member.rep_id for _ in range(n)
-        ]
+        return [pick(loaded, on) for _ in range(n)]
 
     start = stored()
     loaded = members()
