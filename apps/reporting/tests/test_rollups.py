@@ -282,7 +282,7 @@ def test_windows_split_into_whole_utc_buckets_and_raw_ends():
 # activities. A page another app registers later gets 6 until it is given its own line.
 QUERY_BUDGET = {"team-dashboard": 10, "lead-response": 8, "activity": 10, "territory": 6, "icp-coverage": 7,
                 "meetings": 8, "conversion": 6, "cadences": 5, "returns": 8, "scorecard": 21, "capacity": 7,
-                "campaigns": 4, "nurture": 5, "market-segments": 10, "account-coverage": 8, "balance": 10,
+                "campaigns": 5, "nurture": 5, "market-segments": 10, "account-coverage": 8, "balance": 10,
                 "fairness": 12}
 
 
