@@ -38,6 +38,7 @@ from apps.icps.services import (
     signal_update,
 )
 from apps.people.models import Segment
+from sdrops import config_cache
 from sdrops.access import accounts_visible_to
 from sdrops.admin_scoping import ReadOnlyAdminMixin, ScopedAdminMixin, ScopedForeignKeyMixin
 from sdrops.settings_admin import SettingsHistoryAdminMixin
@@ -352,7 +353,9 @@ class ScoringSettingsAdmin(SettingsHistoryAdminMixin, admin.ModelAdmin):
     list_display = ["__str__", "tier_a_min", "tier_b_min", "fit_threshold", "readiness_threshold"]
 
     def has_add_permission(self, request):
-        return not ScoringSettings.objects.exists()
+        # Asked on every admin page (the app list's "Add" link): cached per process
+        # (sdrops.config_cache; the table's trigger is in sdrops migration 0006).
+        return not config_cache.cached("icps.scoring_settings_exist", ScoringSettings.objects.exists)
 
     def has_delete_permission(self, request, obj=None):
         return False

@@ -36,6 +36,7 @@ from sdrops.access import (
     reps_visible_to,
     user_sees_everything,
 )
+from sdrops.admin_changelist import QuickChangelistMixin
 from sdrops.admin_scoping import ScopedAdminMixin
 
 
@@ -81,7 +82,7 @@ class DispositionQueueFilter(admin.SimpleListFilter):
 
 
 @admin.register(Meeting)
-class MeetingAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class MeetingAdmin(QuickChangelistMixin, ScopedAdminMixin, admin.ModelAdmin):
     scope_selector = meetings_visible_to
     list_display = [
         "scheduled_at", "contact", "account", "ae", "sdr", "kind", "status", "disposition_due_at", "late_flag",
