@@ -15,6 +15,8 @@ keep working; new code imports from here.
 
 from __future__ import annotations
 
+from contextvars import ContextVar
+
 from django.db.models import Q, QuerySet
 
 from apps.accounts.models import Account, Activity, OwnershipEvent
@@ -50,6 +52,13 @@ def reps_managed_by(*, rep: Rep) -> QuerySet[Rep]:
     return Rep.objects.filter(Q(team__manager=rep) | Q(manager=rep)).distinct()
 
 
+# A manager's scope is a query, and one page asks for it once per box, list and menu (six
+# times on the manager's home). Within one read-only request (GET/HEAD: nothing in it moves
+# reps between teams) the answer is kept: `ScopeMemoMiddleware` opens a memo per request;
+# outside a request (services, tasks, tests calling selectors) every call asks again.
+_scope_memo: ContextVar[dict | None] = ContextVar("sdrops_scope_memo", default=None)
+
+
 def scoped_rep_ids(*, user) -> set[int] | None:
     """The reps whose records `user` may see; None means no limit (ops)."""
     if user_sees_everything(user):
@@ -57,10 +66,29 @@ def scoped_rep_ids(*, user) -> set[int] | None:
     rep = rep_for_user(user)
     if rep is None:
         return set()
-    ids = {rep.pk}
-    if rep.role == Rep.Role.MANAGER:
-        ids.update(reps_managed_by(rep=rep).values_list("pk", flat=True))
+    if rep.role != Rep.Role.MANAGER:
+        return {rep.pk}
+    memo = _scope_memo.get()
+    if memo is not None and rep.pk in memo:
+        return set(memo[rep.pk])
+    ids = {rep.pk, *reps_managed_by(rep=rep).values_list("pk", flat=True)}
+    if memo is not None:
+        memo[rep.pk] = frozenset(ids)
     return ids
+
+
+class ScopeMemoMiddleware:
+    """Gives each GET/HEAD request its own memo of managers' scopes (see `scoped_rep_ids`)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        token = _scope_memo.set({} if request.method in ("GET", "HEAD") else None)
+        try:
+            return self.get_response(request)
+        finally:
+            _scope_memo.reset(token)
 
 
 def reps_visible_to(*, user) -> QuerySet[Rep]:

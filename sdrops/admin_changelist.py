@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime
 
+from django.contrib.admin import helpers
 from django.contrib.admin.templatetags.admin_list import (
     ResultList,
     _coerce_field_name,
@@ -35,8 +36,9 @@ from django.contrib.admin.utils import (
 from django.core.exceptions import FieldDoesNotExist, ObjectDoesNotExist
 from django.db import models
 from django.urls import NoReverseMatch
-from django.utils.html import conditional_escape
+from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext
 
 # Stands in for the primary key in a row link worked out once per page.
 _PK_SENTINEL = "8317093461551329"
@@ -46,6 +48,13 @@ class QuickChangelistMixin:
     """A ModelAdmin whose changelist rows come from `quick_results` (see the module)."""
 
     change_list_template = "admin/quick_change_list.html"
+
+    def action_checkbox(self, obj):
+        """Django's row checkbox (ModelAdmin.action_checkbox renders a CheckboxInput through
+        the form renderer: a template render per row, ~17 µs × 100 rows) as the same markup."""
+        label = format_html(gettext("Select this object for an action - {}"), str(obj))
+        return format_html('<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
+                           helpers.ACTION_CHECKBOX_NAME, str(obj.pk), label)
 
 
 def _link_in_col(cl, is_first: bool, field_name) -> bool:

@@ -34,6 +34,7 @@ class PermissionAnswers:
     def __init__(self, user):
         self.__dict__["_user"] = user
         self.__dict__["_perms"] = None
+        self.__dict__["_labels"] = None
 
     def __getattr__(self, name):
         return getattr(self.__dict__["_user"], name)
@@ -57,4 +58,6 @@ class PermissionAnswers:
 
     def has_module_perms(self, app_label) -> bool:
         user = self.__dict__["_user"]
-        return bool(user.is_active and (user.is_superuser or any(p.split(".", 1)[0] == app_label for p in self._all())))
+        if self.__dict__["_labels"] is None:
+            self.__dict__["_labels"] = frozenset(p.split(".", 1)[0] for p in self._all())
+        return bool(user.is_active and (user.is_superuser or app_label in self.__dict__["_labels"]))

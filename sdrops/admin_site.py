@@ -6,6 +6,8 @@ from django.urls import path
 
 from apps.reporting.urls import report_urls
 from apps.workspace import views as workspace_views
+from sdrops import config_cache
+from sdrops.admin_app_list import build_app_dict
 from sdrops.admin_permissions import PermissionAnswers, backends_are_plain
 
 
@@ -31,15 +33,23 @@ class SdropsAdminSite(admin.AdminSite):
             *super().get_urls(),
         ]
 
+    def each_context(self, request):
+        """Django's context for every admin page, built under one read of the configuration
+        version (sdrops.config_cache), so the permission sets and settings singletons the app
+        list asks about cost one statement together instead of one each."""
+        with config_cache.checked(config_cache.current_or_read()):
+            return super().each_context(request)
+
     def _build_app_dict(self, request, label=None):
-        """Django's app list, with the user's permission questions answered from one look at
-        their permissions (sdrops/admin_permissions.py says why and when it steps aside)."""
+        """Django's app list (sdrops/admin_app_list.py: URLs and names worked out once per
+        process), with the user's permission questions answered from one look at their
+        permissions (sdrops/admin_permissions.py says why and when it steps aside)."""
         user = request.user
         if not user.is_authenticated or not backends_are_plain():
-            return super()._build_app_dict(request, label)
+            return build_app_dict(self, request, label)
         request.user = PermissionAnswers(user)
         try:
-            return super()._build_app_dict(request, label)
+            return build_app_dict(self, request, label)
         finally:
             request.user = user
 

@@ -25,6 +25,14 @@ class CachedPermissionsBackend(ModelBackend):
     # get_user is ModelBackend's: a session may name this backend (the test client's
     # force_login picks the first backend that has get_user) and stays valid.
 
+    def get_all_permissions(self, user_obj, obj=None):
+        # The user's and their groups' sets under one read of the version (one statement,
+        # not one for each); asked once per request, then the user object holds the answer.
+        if user_obj.is_active and not user_obj.is_anonymous and obj is None and not hasattr(user_obj, "_perm_cache"):
+            with config_cache.checked(config_cache.current_or_read()):
+                return super().get_all_permissions(user_obj, obj)
+        return super().get_all_permissions(user_obj, obj)
+
     def _get_permissions(self, user_obj, obj, from_name):
         if not user_obj.is_active or user_obj.is_anonymous or obj is not None:
             return set()

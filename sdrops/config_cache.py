@@ -33,6 +33,7 @@ with the number of users seen by that worker, a few hundred bytes each).
 from __future__ import annotations
 
 import contextlib
+import functools
 import threading
 from collections.abc import Callable
 from contextvars import ContextVar
@@ -69,6 +70,26 @@ def checked(version: int | None):
         yield
     finally:
         _checked.reset(token)
+
+
+def current_or_read() -> int | None:
+    """The version the current unit of work checked, else one read now."""
+    version = _checked.get()
+    return version_read() if version is None else version
+
+
+def one_version(view):
+    """For read-only views: the view runs under one read of the version, so every cache it
+    (and the admin's menus) consults costs that one statement. Only for views that write no
+    cached configuration: a value loaded after such a write in the same transaction would be
+    filed under the version read before it."""
+
+    @functools.wraps(view)
+    def wrapped(*args, **kwargs):
+        with checked(current_or_read()):
+            return view(*args, **kwargs)
+
+    return wrapped
 
 
 def version_set(version: int | None) -> None:

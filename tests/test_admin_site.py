@@ -40,3 +40,116 @@ def test_app_list_from_one_permission_look_is_djangos_app_list(rf, ops, sdr, man
         assert request.user is rep.user and quick
         request.user = type(rep.user).objects.get(pk=rep.user.pk)  # no permission cache carried over
         assert AdminSite._build_app_dict(admin.site, request) == quick, rep.role
+        # URLs and names are worked out once per process (sdrops/admin_app_list.py): the second
+        # build, and one app's list, are still Django's.
+        assert admin.site._build_app_dict(request) == quick, rep.role
+        assert admin.site._build_app_dict(request, "accounts") == AdminSite._build_app_dict(admin.site, request, "accounts")
+    # Under another script prefix (a site mounted below a path), the URLs follow it.
+    from django.urls import set_script_prefix
+
+    request = rf.get("/admin/")
+    request.user = ops.user
+    set_script_prefix("/crm/")
+    try:
+        prefixed = admin.site._build_app_dict(request)
+        assert prefixed == AdminSite._build_app_dict(admin.site, request)
+        assert prefixed["accounts"]["app_url"].startswith("/crm/admin/")
+    finally:
+        set_script_prefix("/")
+
+
+def test_every_admin_page_reads_the_configuration_version_once_for_its_menus(client, ops):
+    """The app list's permission sets and settings singletons ("Add" links) come from the
+    per-process cache under one read of the version (sdrops.config_cache)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(ops.user)
+    client.get(reverse("admin:index"))
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(reverse("admin:people_contact_changelist")).status_code == 200
+    statements = [q["sql"] for q in queries.captured_queries]
+    assert sum("sdrops_configversion" in sql for sql in statements) <= 2, statements
+    assert not [sql for sql in statements if "routing_rulesofengagement" in sql or "icps_scoringsettings" in sql], statements
+
+
+def test_quick_row_checkbox_is_djangos_checkbox(sdr):
+    """QuickChangelistMixin writes the row checkbox itself (no form renderer per row): the
+    markup is CheckboxInput's, escaping included."""
+    from django.contrib import admin
+
+    from apps.accounts.models import Account
+    from apps.accounts.tests.factories import AccountFactory
+
+    account = AccountFactory(name='Ac"me <b> & Co', domain="acme-quote.com")
+    model_admin = admin.site._registry[Account]
+    assert model_admin.action_checkbox(account) == admin.ModelAdmin.action_checkbox(model_admin, account)
+
+
+def test_daily_changelists_with_quick_rows_are_djangos_rows(client, ops, sdr, ae, monkeypatch):
+    """The changelists each role opens daily take their rows from sdrops.admin_changelist
+    (speed, issue 17): the table must be the one Django's `result_list` makes, checkbox too."""
+    import datetime as dt
+
+    from django.contrib import admin
+    from django.utils import timezone
+
+    from apps.accounts.tests.factories import AccountFactory, ActivityFactory
+    from apps.meetings.tests.factories import MeetingFactory
+    from apps.people.models import Contact
+    from apps.people.tests.factories import ContactFactory
+    from apps.routing.services import lead_route
+    from apps.routing.tests.factories import rule_with
+    from sdrops import admin_changelist
+
+    account = AccountFactory(name="Acme <b>", domain="acme.com", owner=sdr)
+    contact = ContactFactory(account=account, first_name="Ann & Co", email="ann@acme.com")
+    ActivityFactory(account=account, contact=contact, rep=sdr, subject="Call <3")
+    MeetingFactory(contact=contact, account=account, sdr=sdr, ae=ae,
+                   scheduled_at=timezone.now() - dt.timedelta(days=1))
+    rule_with([sdr])
+    lead_route(contact=ContactFactory(email="lead@newco-quick.com", account=None, source=Contact.Source.INBOUND))
+    client.force_login(ops.user)
+
+    def rows(url):
+        html = client.get(url).content.decode()
+        return html[html.index('<table id="result_list">'):html.index("</table>")] if 'id="result_list"' in html else ""
+
+    names = ["people_contact", "accounts_activity", "meetings_meeting", "meetings_opportunity",
+             "routing_routingdecision", "routing_returnrequest", "cadences_enrolment"]
+    seen = set()
+    for name in names:
+        url = reverse(f"admin:{name}_changelist")
+        quick = rows(url)
+        if quick:
+            seen.add(name)
+        with monkeypatch.context() as patched:
+            patched.setattr(admin_changelist, "quick_results", lambda cl: list(admin_changelist.results(cl)))
+            patched.setattr(admin_changelist.QuickChangelistMixin, "action_checkbox", admin.ModelAdmin.action_checkbox)
+            assert rows(url) == quick, name
+    assert {"people_contact", "accounts_activity", "meetings_meeting", "routing_routingdecision"} <= seen, seen
+    contacts = rows(reverse("admin:people_contact_changelist"))
+    assert "Ann &amp; Co" in contacts and 'class="action-select"' in contacts
+
+
+def test_a_managers_scope_is_asked_once_per_page_and_afresh_outside_requests(client, manager, sdr, team):
+    """scoped_rep_ids is a query for a manager; one GET asks it once (sdrops.access
+    ScopeMemoMiddleware) however many boxes and menus need it; outside a request (services,
+    tasks) every call asks again, so a rep moved between teams counts at once."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from apps.people.models import Rep
+    from apps.people.tests.factories import RepFactory
+    from sdrops.access import scoped_rep_ids
+
+    client.force_login(manager.user)
+    client.get(reverse("admin:index"))
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(reverse("admin:index")).status_code == 200
+    scope = [q["sql"] for q in queries.captured_queries if 'LEFT OUTER JOIN "people_team"' in q["sql"]
+             and '"people_team"."manager_id"' in q["sql"]]
+    assert len(scope) == 1, scope
+    before = scoped_rep_ids(user=manager.user)
+    newcomer = RepFactory(role=Rep.Role.SDR, team=team)
+    assert scoped_rep_ids(user=manager.user) == before | {newcomer.pk}

@@ -267,7 +267,7 @@ class ActivityAdminForm(forms.ModelForm):
 
 
 @admin.register(Activity)
-class ActivityAdmin(ScopedAdminMixin, ScopedForeignKeyMixin, admin.ModelAdmin):
+class ActivityAdmin(QuickChangelistMixin, ScopedAdminMixin, ScopedForeignKeyMixin, admin.ModelAdmin):
     """A new activity goes through activity_create, like one logged on the lead page: a real
     touch moves the lead to working (with its response time) and completes the cadence step.
     Editing an existing activity only changes the row (the lead and cadence do not move again)."""

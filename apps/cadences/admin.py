@@ -47,6 +47,7 @@ from sdrops.access import (
     reps_visible_to,
     scoped_rep_ids,
 )
+from sdrops.admin_changelist import QuickChangelistMixin
 from sdrops.admin_scoping import ReadOnlyAdminMixin
 
 
@@ -76,7 +77,7 @@ class EnrolmentStepInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 
 @admin.register(Enrolment)
-class EnrolmentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class EnrolmentAdmin(QuickChangelistMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["contact", "cadence", "rep", "state", "enrolled_at", "ended_at", "lead_link"]
     list_select_related = ["contact", "cadence", "rep"]
     list_filter = ["state", "cadence"]

@@ -15,6 +15,7 @@ from django.db.models.functions import Lower, TruncWeek
 
 from apps.accounts.models import Account
 from apps.icps.models import ScoringSettings
+from apps.icps.scoring import Thresholds
 from apps.markets.models import (
     ENROLLED,
     AccountMarket,
@@ -123,7 +124,9 @@ def account_market_explain(*, account: Account) -> dict:
     decided, and the rule that would decide now; plus its last changes."""
     market = AccountMarket.objects.filter(account=account).select_related("rule", "override_by").first()
     rules = list(MarketSegmentRule.objects.filter(active=True).order_by("position", "id"))
-    fit_threshold = ScoringSettings.load().fit_threshold
+    # The scoring settings as the scoring code caches them (sdrops.config_cache): no statement
+    # of its own on the record page.
+    fit_threshold = Thresholds.load().fit_threshold
     now_rule = None
     if rules:
         # One query: which rule (if any) matches this account now.

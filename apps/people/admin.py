@@ -14,6 +14,7 @@ from apps.people.privacy import contact_forget
 from apps.routing.admin import route_selected_leads
 from apps.routing.intake import lead_intake_message
 from sdrops.access import accounts_visible_to, contacts_visible_to, reps_visible_to, user_sees_everything
+from sdrops.admin_changelist import QuickChangelistMixin
 from sdrops.admin_scoping import ReadOnlyAdminMixin, ScopedAdminMixin, ScopedForeignKeyMixin
 
 
@@ -87,7 +88,7 @@ class ContactAdminForm(forms.ModelForm):
 
 
 @admin.register(Contact)
-class ContactAdmin(ContactImportExportMixin, ScopedAdminMixin, ScopedForeignKeyMixin, admin.ModelAdmin):
+class ContactAdmin(ContactImportExportMixin, QuickChangelistMixin, ScopedAdminMixin, ScopedForeignKeyMixin, admin.ModelAdmin):
     scope_selector = contacts_visible_to
     scoped_foreign_keys = {"account": accounts_visible_to}
     form = ContactAdminForm

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 
 from django.db.models import Count, Exists, OuterRef, Subquery, Sum
 from django.db.models.functions import Coalesce
@@ -19,6 +19,37 @@ from apps.people.models import Rep
 from apps.reporting.models import RepTarget, SegmentTarget, TargetCadence
 
 METRICS = (("meetings_held", "Meetings held"), ("saos", "SAOs"), ("pipeline", "Pipeline"))
+# Meetings and SAOs are counted things: a target of them is a whole number.
+WHOLE = {"meetings_held", "saos"}
+# Pace (so far ÷ due by today) is judged from the month's 7th day on: before that one meeting
+# moves it by hundreds of points (1 of 15 on the 1st reads 207 %), so the early days show the
+# number expected by today and "early" instead (docs/reports.md, "Targets and attainment").
+PACE_FROM_DAY = 7
+
+
+def _unit(key: str) -> Decimal:
+    return Decimal("0.01") if key not in WHOLE else Decimal("1")
+
+
+def rounded(key: str, value: Decimal) -> Decimal:
+    """Nearest (half up) whole meeting or SAO, or cent: how "expected by today" is read."""
+    return value.quantize(_unit(key), ROUND_HALF_UP)
+
+
+def monthly_target(key: str, base: Decimal, factor: Decimal) -> Decimal:
+    """A ramp-adjusted target: base × ramp factor, rounded up to whole meetings and SAOs (to
+    cents for pipeline) — the capacity rule (docs/reports.md): a target below the plan would
+    miss it, and nobody holds 0.9 of a meeting. The one place the rule lives: attainment, the
+    scorecard, the homes and the capacity planner all show this number."""
+    return (base * factor).quantize(_unit(key), ROUND_CEILING)
+
+
+def pace_status(*, done: Decimal, expected: Decimal, elapsed_days: int) -> str:
+    """"early" before PACE_FROM_DAY, else "ahead" / "on pace" / "behind": what was done against
+    the number expected by today (`rounded` like the target)."""
+    if elapsed_days < PACE_FROM_DAY:
+        return "early"
+    return "ahead" if done > expected else "on pace" if done == expected else "behind"
 
 
 def month_bounds(month: dt.date) -> tuple[dt.date, dt.date]:
@@ -41,8 +72,9 @@ def _first(qs, field):
 
 
 def attainment_rows(*, rep_ids, month: dt.date, today: dt.date | None = None) -> list[dict]:
-    """Per SDR: target (ramp-adjusted), attained to date and pace (attained ÷ the share of the
-    target the elapsed days call for) for each metric. One query: the month's own targets,
+    """Per SDR: target (ramp-adjusted, `monthly_target`), attained to date, expected by today
+    (target × elapsed days ÷ days), pace (attained ÷ expected; None before PACE_FROM_DAY) and
+    its status in words (`pace_status`) for each metric. One query: the month's own targets,
     the segment's defaults (else the no-segment row) and the attainment are subqueries of
     the reps' row."""
     today = today or timezone.localdate()
@@ -86,11 +118,13 @@ def attainment_rows(*, rep_ids, month: dt.date, today: dt.date | None = None) ->
         row = {"rep_id": rep.pk, "rep": rep.owner_name, "ramp": float(factor),
                "source": "set for the month" if rep.own_target else "segment default"}
         for key, _label in METRICS:
-            goal = (base[key] * factor).quantize(Decimal("0.01") if key == "pipeline" else Decimal("0.1"), ROUND_HALF_UP)
+            goal = monthly_target(key, base[key], factor)
             row[f"{key}_target"] = goal
             row[f"{key}_done"] = attained[key]
             row[f"{key}_pct"] = float(attained[key] / goal) if goal else None
             due = goal * Decimal(elapsed) / Decimal(days)
-            row[f"{key}_pace"] = float(attained[key] / due) if due else None
+            row[f"{key}_expected"] = rounded(key, due)
+            row[f"{key}_pace"] = float(attained[key] / due) if due and elapsed >= PACE_FROM_DAY else None
+            row[f"{key}_status"] = pace_status(done=attained[key], expected=row[f"{key}_expected"], elapsed_days=elapsed)
         rows.append(row)
     return rows

@@ -10,14 +10,14 @@ from dataclasses import dataclass
 
 from django.db import connection
 
-from apps.people.models import Rep
+from apps.people.models import Contact, Rep
 
 # The workspace pages each role opens first every day.
 WORKSPACE_PAGES = {
-    "sdr1": ["/admin/", "/admin/cadences/enrolment/today/", "{account}"],
+    "sdr1": ["/admin/", "/admin/cadences/enrolment/today/", "{account}", "{contact}"],
     "ae1": ["/admin/"],
     "manager.east": ["/admin/"],
-    "ops": ["/admin/", "/admin/routing/routingdecision/?queue=open", "{account}"],
+    "ops": ["/admin/", "/admin/routing/routingdecision/?queue=open", "{account}", "{contact}"],
 }
 # The lists behind the menus, the header search, the jobs page and the team dashboard.
 CHANGELISTS = {
@@ -25,6 +25,13 @@ CHANGELISTS = {
     "ae1": ["/admin/meetings/meeting/?queue=to_disposition", "/admin/meetings/opportunity/"],
     "manager.east": ["/admin/routing/returnrequest/", "/admin/accounts/account/", "/admin/reports/team-dashboard/"],
     "ops": ["/admin/accounts/account/", "/admin/search/?q=son", "/admin/jobs/"],
+}
+# The report pages each role opens from the Reports menu (their query budgets are asserted per
+# page in apps/reporting/tests/test_rollups.py; here only their speed against their SQL).
+REPORTS = {
+    "sdr1": ["/admin/reports/scorecard/", "/admin/reports/activity/"],
+    "manager.east": ["/admin/reports/attainment/", "/admin/reports/lead-response/"],
+    "ops": ["/admin/reports/team-dashboard/", "/admin/reports/icp-coverage/"],
 }
 
 
@@ -72,9 +79,12 @@ def page_measure(client, url: str, *, samples: int = 5) -> tuple[float, float, i
 
 
 def page_walk(client, pages: dict[str, list[str]], account, *, samples: int = 5):
+    """`account`: one account of sdr1's book; "{contact}" is the first of its contacts."""
+    contact = Contact.objects.filter(account=account).order_by("pk").first()
     for username, urls in pages.items():
         client.force_login(Rep.objects.get(user__username=username).user)
         for url in urls:
-            url = url.format(account=f"/admin/accounts/account/{account.pk}/record/")
+            url = url.format(account=f"/admin/accounts/account/{account.pk}/record/",
+                             contact=f"/admin/people/contact/{contact.pk if contact else 0}/record/")
             seconds, sql, queries = page_measure(client, url, samples=samples)
             yield PageTiming(username, url, seconds, sql, queries)

@@ -14,6 +14,7 @@ from apps.workspace import services
 from apps.workspace.forms import ProfileForm
 from apps.workspace.records import account_record, contact_record
 from apps.workspace.selectors import home_for, search
+from sdrops import config_cache
 from sdrops.access import rep_for_user
 
 
@@ -51,6 +52,7 @@ GREETINGS = {
 }
 
 
+@config_cache.one_version
 def home_view(site, request):
     now = timezone.now()
     role, boxes = home_for(user=request.user, now=now)
@@ -67,6 +69,7 @@ def home_view(site, request):
     return TemplateResponse(request, "admin/workspace/home.html", context)
 
 
+@config_cache.one_version
 def search_view(site, request):
     q = request.GET.get("q", "")[:200]
     results = search(user=request.user, q=q)
@@ -80,12 +83,14 @@ def search_view(site, request):
     return TemplateResponse(request, "admin/workspace/search.html", context)
 
 
+@config_cache.one_version
 def account_record_view(site, request, pk: int):
     record = account_record(user=request.user, account_id=pk)
     context = {**site.each_context(request), "title": record["account"].name, "now": timezone.now(), **record}
     return TemplateResponse(request, "admin/workspace/account_record.html", context)
 
 
+@config_cache.one_version
 def contact_record_view(site, request, pk: int):
     record = contact_record(user=request.user, contact_id=pk)
     contact = record["contact"]

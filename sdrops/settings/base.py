@@ -97,6 +97,8 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
     # Each request its own configuration-version context (sdrops/config_cache.py).
     "sdrops.config_cache.ConfigVersionMiddleware",
+    # Each read-only request a memo of managers' scopes (sdrops/access.py scoped_rep_ids).
+    "sdrops.access.ScopeMemoMiddleware",
 ]
 
 # Login throttling against password guessing (django-axes): 5 failures for one user name

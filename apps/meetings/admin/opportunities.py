@@ -12,6 +12,7 @@ from apps.meetings.forms import OpportunityAdminForm
 from apps.meetings.models import Opportunity, OpportunityEvent, OpportunityStage
 from apps.people.models import Rep
 from sdrops.access import accounts_visible_to, opportunities_visible_to, reps_visible_to
+from sdrops.admin_changelist import QuickChangelistMixin
 from sdrops.admin_scoping import ReadOnlyAdminMixin, ScopedAdminMixin, ScopedForeignKeyMixin
 
 
@@ -29,7 +30,7 @@ class OpportunityEventInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 
 @admin.register(Opportunity)
-class OpportunityAdmin(ScopedAdminMixin, ScopedForeignKeyMixin, admin.ModelAdmin):
+class OpportunityAdmin(QuickChangelistMixin, ScopedAdminMixin, ScopedForeignKeyMixin, admin.ModelAdmin):
     scope_selector = opportunities_visible_to
     # merged_into: the parent deal must be one the user sees (a hidden one is "not a valid choice").
     scoped_foreign_keys = {"account": accounts_visible_to, "merged_into": opportunities_visible_to}

@@ -14,6 +14,7 @@ from apps.reporting import balance as b
 from apps.reporting import selectors as s
 from apps.reporting.reports.base import Report, register
 from apps.reporting.tables import Column, Result, Table, bar_chart
+from apps.reporting.targets import monthly_target
 
 
 class CapacityForm(forms.Form):
@@ -80,7 +81,7 @@ class CapacityPlanner(Report):
             row = {"rep": rep["owner_name"], "ramp_start": rep["ramp_start"].isoformat() if rep["ramp_start"] else "—"}
             for i, day in enumerate(months):
                 factor = obj.ramp_factor(on=day)
-                target = int((monthly * Decimal(str(factor))).to_integral_value(rounding=ROUND_CEILING))
+                target = int(monthly_target("meetings_held", Decimal(monthly), Decimal(str(factor))))
                 row[f"factor_{i}"] = factor
                 row[f"target_{i}"] = target
                 totals[f"target_{i}"] += target

@@ -159,7 +159,9 @@ class Scorecard(Report):
         month = scope.date_to.replace(day=1)
         attainment = attainment_table(rep_ids=[rep.pk], month=month, title=f"{rep.owner_name}: targets and attainment")
         for row in attainment.rows:
-            summary.append(("Meetings held vs target", f"{row['meetings_held_done']:.0f} of {row['meetings_held_target']:.1f} "
-                            f"({pct_text(row['meetings_held_pct'])}; pace {pct_text(row['meetings_held_pace'])})"))
+            pace = (f"pace {pct_text(row['meetings_held_pace'])}" if row["meetings_held_pace"] is not None
+                    else f"early in the month, {row['meetings_held_expected']:.0f} expected by today")
+            summary.append(("Meetings held vs target", f"{row['meetings_held_done']:.0f} of {row['meetings_held_target']:.0f} "
+                            f"({pct_text(row['meetings_held_pct'])}; {pace})"))
         return Result(tables=[Table("scorecard", f"{rep.owner_name} vs the team", columns, table_rows), attainment],
                       summary=summary, chart=chart)

@@ -36,9 +36,10 @@ def held(rep, n, day=3):
 
 @time_machine.travel(APRIL_16, tick=False)
 def test_attainment_is_ramp_adjusted_with_pace(report, manager, sdr, team):
-    """Rae (SMB, ramp from 1 March: April is month 2, 50 %): 15 × 0.5 = 7.5 meetings; 3 held →
-    40 %; due by day 16 of 30: 7.5 × 16 ÷ 30 = 4 → pace 75 %. Sam (fully ramped) has his
-    manager's April target of 20: 10 held → 50 %, pace 10 ÷ (20 × 16 ÷ 30) = 94 %. Eve
+    """Rae (SMB, ramp from 1 March: April is month 2, 50 %): 15 × 0.5 = 7.5 → 8 meetings (rounded
+    up to whole); 3 held → 37.5 % (shown 38 %); expected by day 16 of 30: 8 × 16 ÷ 30 = 4.27 → 4, so
+    3 is behind; pace 3 ÷ 4.27 = 70 %. Sam (fully ramped) has his manager's April target of 20:
+    10 held → 50 %; expected 20 × 16 ÷ 30 = 10.67 → 11: behind, pace 10 ÷ 10.67 = 94 %. Eve
     (Enterprise: 45 a quarter) has 15 a month and 4 SAOs (12 ÷ 3)."""
     Rep.objects.filter(pk=sdr.pk).update(segment="smb")
     rae = RepFactory(role=Rep.Role.SDR, team=team, manager=manager, owner_name="Rae Ramp", segment="smb",
@@ -55,10 +56,12 @@ def test_attainment_is_ramp_adjusted_with_pace(report, manager, sdr, team):
     col = {name: i for i, name in enumerate(header)}
     assert rows["Rae Ramp"][col["Ramp"]] == "50%"
     assert [rows["Rae Ramp"][col[c]] for c in ("Meetings held target", "Meetings held so far", "Meetings held attained",
-                                                "Meetings held pace")] == ["7.5", "3.0", "40%", "75%"]
+                                                "Meetings held expected by today", "Meetings held pace",
+                                                "Meetings held pace %")] == ["8", "3", "38%", "4", "behind", "70%"]
     assert [rows["Sam Seller"][col[c]] for c in ("Targets", "Meetings held target", "Meetings held attained",
-                                                  "Meetings held pace")] == ["set for the month", "20.0", "50%", "94%"]
-    assert [rows["Eve Enterprise"][col[c]] for c in ("Meetings held target", "SAOs target")] == ["15.0", "4.0"]
+                                                  "Meetings held expected by today", "Meetings held pace",
+                                                  "Meetings held pace %")] == ["set for the month", "20", "50%", "11", "behind", "94%"]
+    assert [rows["Eve Enterprise"][col[c]] for c in ("Meetings held target", "SAOs target")] == ["15", "4"]
     assert "18 closes" in html and "180 meetings a year" in html  # the planner's 360,000 / 20,000 / 10 %
     export = report(manager, "attainment", export="attainment")
     assert [r[0] for r in csv_table(export.content.decode())[1:]] == ["Eve Enterprise", "Rae Ramp", "Sam Seller"]
@@ -70,10 +73,53 @@ def test_attainment_is_ramp_adjusted_with_pace(report, manager, sdr, team):
         attainment_rows(rep_ids=[sdr.pk, rae.pk, eve.pk, *more], month=dt.date(2026, 4, 1))
     assert len(few) == len(many) == 1
     scorecard = report(manager, "scorecard", rep=sdr.pk, date_from="2026-04-01", date_to="2026-04-16")
-    assert "10 of 20.0 (50.0%; pace 93.8%)" in scorecard.content.decode()
+    assert "10 of 20 (50.0%; pace 93.8%)" in scorecard.content.decode()
     dashboard = report(manager, "team-dashboard", date_from="2026-04-01", date_to="2026-04-16")
     assert html_table(dashboard.content.decode(), "attainment")[1][0] == "Eve Enterprise"
 
+
+@time_machine.travel(dt.datetime(2026, 5, 20, 12, tzinfo=dt.UTC), tick=False)
+def test_a_ramping_sdrs_targets_are_whole_meetings(sdr, team, manager):
+    """Ray's ramp started on 18 March: 1-17 May is his month 2 (50 %), from the 18th month 3
+    (100 %): the mean over May's 31 days is (17 × 0.5 + 14) ÷ 31 = 0.7258, so 15 × 0.7258 =
+    10.89 meetings — 11 (it used to read 10.9) — and 5 × 0.7258 = 3.63 SAOs → 4; pipeline stays
+    in cents: 100,000 × 0.7258 = 72,580.00. Expected by the 20th: 11 × 20 ÷ 31 = 7.10 → 7;
+    7 held is on pace, 8 ahead."""
+    ray = RepFactory(role=Rep.Role.SDR, team=team, manager=manager, owner_name="Ray Ramp", ramp_start=dt.date(2026, 3, 18))
+    for i in range(7):
+        at = dt.datetime(2026, 5, 4, 9 + i, tzinfo=dt.UTC)
+        MeetingFactory(sdr=ray, scheduled_at=at, status="completed_qualified", dispositioned_at=at + dt.timedelta(hours=1))
+    [row] = attainment_rows(rep_ids=[ray.pk], month=dt.date(2026, 5, 1))
+    assert row["ramp"] == 0.7258
+    assert (row["meetings_held_target"], row["saos_target"], row["pipeline_target"]) == (
+        Decimal("11"), Decimal("4"), Decimal("72580.00"))
+    assert (row["meetings_held_expected"], row["meetings_held_status"]) == (Decimal("7"), "on pace")
+    at = dt.datetime(2026, 5, 5, 9, tzinfo=dt.UTC)
+    MeetingFactory(sdr=ray, scheduled_at=at, status="completed_qualified", dispositioned_at=at + dt.timedelta(hours=1))
+    [row] = attainment_rows(rep_ids=[ray.pk], month=dt.date(2026, 5, 1))
+    assert row["meetings_held_status"] == "ahead"
+
+
+@time_machine.travel(dt.datetime(2026, 5, 1, 15, tzinfo=dt.UTC), tick=False)
+def test_pace_on_the_first_of_the_month_is_early_not_207_percent(client, sdr, team, manager):
+    """1 meeting of 15 on 1 May: so far ÷ due by today = 1 ÷ (15 × 1 ÷ 31) = 207 % — true, and
+    loud. Before day 7 the pages say "early in the month" with the number expected by today
+    (15 × 1 ÷ 31 = 0.48 → 0) and no percentage; from day 7 they judge it."""
+    at = dt.datetime(2026, 5, 1, 9, tzinfo=dt.UTC)
+    MeetingFactory(sdr=sdr, scheduled_at=at, status="completed_qualified", dispositioned_at=at + dt.timedelta(hours=1))
+    [row] = attainment_rows(rep_ids=[sdr.pk], month=dt.date(2026, 5, 1))
+    assert (row["meetings_held_target"], row["meetings_held_done"], row["meetings_held_expected"]) == (
+        Decimal("15"), Decimal("1"), Decimal("0"))
+    assert row["meetings_held_pace"] is None and row["meetings_held_status"] == "early"
+    client.force_login(manager.user)
+    html = client.get("/admin/").content.decode()
+    box = html[html.index('id="home-attainment"'):]
+    box = box[:box.index("</table>")]
+    assert "early in the month" in box and "0 expected by today" in box and "%" not in box.split("ramping")[0]
+    [row] = attainment_rows(rep_ids=[sdr.pk], month=dt.date(2026, 5, 1), today=dt.date(2026, 5, 7))
+    # Day 7: expected 15 × 7 ÷ 31 = 3.39 → 3; 1 held is behind, pace 1 ÷ 3.39 = 30 %.
+    assert (row["meetings_held_expected"], row["meetings_held_status"]) == (Decimal("3"), "behind")
+    assert round(row["meetings_held_pace"], 2) == 0.30
 
 def lead(email):
     return ContactFactory(email=email, account=None, source=Contact.Source.INBOUND)

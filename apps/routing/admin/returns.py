@@ -22,6 +22,7 @@ from apps.routing.models import (
     ReturnRequest,
 )
 from sdrops.access import accounts_visible_to, rep_for_user, returns_visible_to, user_sees_everything
+from sdrops.admin_changelist import QuickChangelistMixin
 
 
 class PendingFirstFilter(admin.SimpleListFilter):
@@ -43,7 +44,7 @@ class PendingFirstFilter(admin.SimpleListFilter):
 
 
 @admin.register(ReturnRequest)
-class ReturnRequestAdmin(admin.ModelAdmin):
+class ReturnRequestAdmin(QuickChangelistMixin, admin.ModelAdmin):
     list_display = ["created_at", "account_link", "rep", "reason", "note_short", "swap_account", "status", "outcome", "review"]
     list_filter = [PendingFirstFilter, "reason", "outcome", ("rep", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["account", "rep", "swap_account"]

@@ -22,7 +22,9 @@ from apps.routing.models import (
     RulesChange,
     RulesOfEngagement,
 )
+from sdrops import config_cache
 from sdrops.access import scoped_rep_ids, user_sees_everything
+from sdrops.admin_changelist import QuickChangelistMixin
 from sdrops.admin_scoping import ReadOnlyAdminMixin
 from sdrops.settings_admin import SettingsHistoryAdminMixin
 
@@ -47,7 +49,11 @@ class RulesOfEngagementAdmin(SettingsHistoryAdminMixin, RecordedChangesMixin, ad
     ]
 
     def has_add_permission(self, request):
-        return super().has_add_permission(request) and not RulesOfEngagement.objects.exists()
+        # Asked on every admin page (the app list's "Add" link): the row's existence is cached
+        # per process like the rules themselves (sdrops.config_cache; the table's trigger is
+        # in sdrops migration 0013).
+        return super().has_add_permission(request) and not config_cache.cached(
+            "routing.rules_of_engagement_exists", RulesOfEngagement.objects.exists)
 
     def has_delete_permission(self, request, obj=None):
         return False
@@ -165,7 +171,7 @@ class DecisionReasonFilter(admin.SimpleListFilter):
 
 
 @admin.register(RoutingDecision)
-class RoutingDecisionAdmin(admin.ModelAdmin):
+class RoutingDecisionAdmin(QuickChangelistMixin, admin.ModelAdmin):
     list_display = ["decided_at", "contact", "account", "outcome", "rep", "rule", "strategy", "skipped_reps"]
     list_filter = [UnmatchedFilter, "outcome", "strategy", DecisionReasonFilter, "rule"]
     list_select_related = ["contact", "account", "rep", "rule"]
