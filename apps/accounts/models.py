@@ -69,6 +69,10 @@ class Account(models.Model):
     tier = models.CharField(max_length=1, blank=True, editable=False, db_index=True)
     quadrant = models.CharField(max_length=20, blank=True, editable=False)
     scored_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The digest of the CSV row an import last wrote this account from (apps.accounts.imports.
+    # digests): a re-import skips the checks of a row whose digest is still here. A trigger
+    # (migration 0009) clears it when anything else changes a column the import writes.
+    import_digest = models.BinaryField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -84,6 +88,8 @@ class Account(models.Model):
             models.Index(fields=["owner", "status"]),
             models.Index(fields=["segment", "status"]),
             GinIndex(fields=["technologies"], name="account_technologies_gin"),
+            models.Index(fields=["import_digest"], name="account_import_digest",
+                         condition=Q(import_digest__isnull=False)),
         ]
 
     def __str__(self) -> str:

@@ -148,32 +148,39 @@ def account_owners_record_created(
     if not accounts_sql:
         params["ids"] = ids
     with transaction.atomic(), connection.cursor() as cursor:
+        # Only the count and the id range come back (not a row per event): enough to read
+        # the events back by primary key if a receiver asks for them.
         cursor.execute(
             f"""
-            INSERT INTO accounts_ownershipevent (account_id, from_rep_id, to_rep_id, reason, actor_id, occurred_at, note)
-            SELECT a.id, NULL, a.owner_id, %(reason)s, %(actor)s, %(at)s, %(note)s
-              FROM accounts_account a {scope}
-             WHERE {where} a.owner_id IS NOT NULL
-             ORDER BY a.id
+            WITH recorded AS (
+                INSERT INTO accounts_ownershipevent (account_id, from_rep_id, to_rep_id, reason, actor_id, occurred_at, note)
+                SELECT a.id, NULL, a.owner_id, %(reason)s, %(actor)s, %(at)s, %(note)s
+                  FROM accounts_account a {scope}
+                 WHERE {where} a.owner_id IS NOT NULL
+                 ORDER BY a.id
+                RETURNING id
+            )
+            SELECT count(*), min(id), max(id) FROM recorded
             """,
             params,
         )
-        written = cursor.rowcount
+        written, first_id, last_id = cursor.fetchone()
 
         def read_back() -> list[OwnershipEvent]:
-            # The accounts were created in this transaction, so these are their only pool →
-            # owner events at this instant (also when read after commit).
+            # The accounts were created in this transaction, so the events of this id range
+            # with this instant and reason are theirs (also when read after commit); a
+            # primary-key range, not a 100,000-element `account_id = ANY(…)`.
             with connection.cursor() as reading:
                 reading.execute(
                     "SELECT id, account_id, from_rep_id, to_rep_id FROM accounts_ownershipevent"
-                    " WHERE account_id = ANY(%s) AND from_rep_id IS NULL AND reason = %s AND occurred_at = %s"
+                    " WHERE id BETWEEN %s AND %s AND from_rep_id IS NULL AND reason = %s AND occurred_at = %s"
                     " ORDER BY account_id, id",
-                    [ids, reason, occurred_at],
+                    [first_id, last_id, reason, occurred_at],
                 )
                 rows = reading.fetchall()
             return _ownership_events(rows, reason=reason, actor=actor, note=note, occurred_at=occurred_at)
 
-        _owner_changes_announce(_EventsOnDemand(written, read_back))
+        _owner_changes_announce(_EventsOnDemand(written, read_back), first_owners=True)
     return written
 
 
@@ -230,13 +237,15 @@ def _ownership_events(rows, *, reason: str, actor, note: str, occurred_at: dt.da
     return events
 
 
-def _owner_changes_announce(events: Sequence[OwnershipEvent]) -> None:
+def _owner_changes_announce(events: Sequence[OwnershipEvent], *, first_owners: bool = False) -> None:
     if not events:
         return
     # Inside the ownership transaction: what receivers write (the webhook outbox) commits or
     # rolls back together with the change. A bulk writer's events stay unbuilt until a
-    # receiver iterates them.
-    owners_changed.send(sender=OwnershipEvent, events=events if isinstance(events, _EventsOnDemand) else list(events))
+    # receiver iterates them; `first_owners` tells receivers that only care about accounts
+    # moving from one rep to another that they need not.
+    owners_changed.send(sender=OwnershipEvent, events=events if isinstance(events, _EventsOnDemand) else list(events),
+                        first_owners=first_owners)
 
 
 def account_set_owner(

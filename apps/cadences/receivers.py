@@ -11,5 +11,6 @@ from apps.cadences.follow_ups import follow_ups_follow_owner
 
 
 @receiver(owners_changed, dispatch_uid="cadences.follow_ups_follow_owner")
-def follow_ups_move_with_owner(sender, *, events, **kwargs):
-    follow_ups_follow_owner(events=events)
+def follow_ups_move_with_owner(sender, *, events, first_owners=False, **kwargs):
+    if not first_owners:  # new accounts' first owners: no task to move (and no events to read back)
+        follow_ups_follow_owner(events=events)

@@ -31,6 +31,7 @@ from apps.accounts.imports.base import (
     parse_non_negative_int,
     raw_cursor,
 )
+from apps.accounts.imports.digests import Stored, chunked, row_digester, stored_digests
 from apps.accounts.imports.reading import CsvTable, RowError
 from apps.accounts.models import Account, OwnershipReason
 from apps.accounts.selectors import webmail_extra_domains
@@ -80,6 +81,7 @@ class AccountImporter:
         self.table = table
         self.actor = actor
         self.progress = progress
+        self.staged = False
 
     # -- pass 1: each row on its own, and against the rows above it ---------------------
     def validate(self) -> Validated:
@@ -121,89 +123,131 @@ class AccountImporter:
             )
             if has(key)
         ]
-        for count, (line, _cells, values) in enumerate(table.rows(), start=1):
-            result.total += 1
-            if self.progress and count % PROGRESS_EVERY == 0:
-                self.progress(count, approximate, "Checking rows")
-            problems: list[RowProblem] = []
-            if "__too_many_cells__" in values:
-                problems.append(RowProblem("", "", f"the row has {values['__too_many_cells__']} cells but the header has {len(table.header)}"))
-            name = values["name"]
-            if not name:
-                problems.append(RowProblem("name", "", "an account name is required"))
-            raw_domain = values.get("domain") or ""
-            column = "domain"
-            if not raw_domain:
-                raw_domain, column = values.get("website") or "", ("website" if has("website") else domain_column)
-            domain = None
-            if not raw_domain:
-                problems.append(RowProblem(column, "", "a website or domain is required (like example.com)"))
-            else:
-                try:
-                    domain = domain_of(column, raw_domain, line)
-                except RowProblem as problem:
-                    problems.append(problem)
+        def unchanged(line: int, values: dict[str, str], stored: Stored) -> bool:
+            """A row an account still holds the digest of (digests.py): only the checks that
+            depend on the rest of the file or on what changed since; True when all pass (the
+            row would change nothing), False to check it in full (same messages)."""
+            domain = stored.domain
+            if "__too_many_cells__" in values or check_webmail(domain, webmail_extra) \
+                    or seen.get(domain, line) != line:
+                return False
             row_aliases = []
-            if values.get("domain_aliases"):
-                for raw_alias in values["domain_aliases"].split(";"):
-                    raw_alias = raw_alias.strip()
-                    if not raw_alias:
-                        continue
-                    alias, _why = _normalized(raw_alias)
-                    if alias is not None and (alias == domain or alias in row_aliases):
-                        continue
+            for raw_alias in (values.get("domain_aliases") or "").split(";"):
+                raw_alias = raw_alias.strip()
+                if not raw_alias:
+                    continue
+                alias, _why = _normalized(raw_alias)
+                if alias is None:
+                    return False
+                if alias == domain or alias in row_aliases:
+                    continue
+                if alias not in stored.aliases or check_webmail(alias, webmail_extra) \
+                        or seen.get(alias, line) != line:
+                    return False
+                row_aliases.append(alias)
+            raw_owner = values.get("company_owner") or ""
+            if raw_owner and (owners.get(normalize_owner_name(raw_owner).lower()) or (None,))[0] != stored.owner_id:
+                return False
+            seen[domain] = line
+            seen.update((alias, line) for alias in row_aliases)
+            return True
+
+        digest_of = row_digester([column for column in COLUMNS if has(column)])
+        digests_seen: set[bytes] = set()
+        count = 0
+        for chunk in chunked((line, values, digest_of(values)) for line, _cells, values in table.rows()):
+            stored = stored_digests([digest for _line, _values, digest in chunk])
+            for line, values, digest in chunk:
+                count += 1
+                result.total += 1
+                if self.progress and count % PROGRESS_EVERY == 0:
+                    self.progress(count, approximate, "Checking rows")
+                match = stored.get(digest) if digest not in digests_seen else None
+                digests_seen.add(digest)
+                if match is not None and unchanged(line, values, match):
+                    continue  # would change nothing: not staged
+                problems: list[RowProblem] = []
+                if "__too_many_cells__" in values:
+                    problems.append(RowProblem("", "", f"the row has {values['__too_many_cells__']} cells but the header has {len(table.header)}"))
+                name = values["name"]
+                if not name:
+                    problems.append(RowProblem("name", "", "an account name is required"))
+                raw_domain = values.get("domain") or ""
+                column = "domain"
+                if not raw_domain:
+                    raw_domain, column = values.get("website") or "", ("website" if has("website") else domain_column)
+                domain = None
+                if not raw_domain:
+                    problems.append(RowProblem(column, "", "a website or domain is required (like example.com)"))
+                else:
                     try:
-                        row_aliases.append(domain_of("domain_aliases", raw_alias, line))
+                        domain = domain_of(column, raw_domain, line)
                     except RowProblem as problem:
                         problems.append(problem)
-            try:
-                check_length("name", name, 255)
-                website = check_length("website", values["website"], 500) if has("website") else None
-            except RowProblem as problem:
-                problems.append(problem)
-                website = None
-            cells = {}
-            for key, parse in parsers:
+                row_aliases = []
+                if values.get("domain_aliases"):
+                    for raw_alias in values["domain_aliases"].split(";"):
+                        raw_alias = raw_alias.strip()
+                        if not raw_alias:
+                            continue
+                        alias, _why = _normalized(raw_alias)
+                        if alias is not None and (alias == domain or alias in row_aliases):
+                            continue
+                        try:
+                            row_aliases.append(domain_of("domain_aliases", raw_alias, line))
+                        except RowProblem as problem:
+                            problems.append(problem)
                 try:
-                    cells[key] = parse(values[key])
+                    check_length("name", name, 255)
+                    website = check_length("website", values["website"], 500) if has("website") else None
                 except RowProblem as problem:
                     problems.append(problem)
-            owner_id = None
-            raw_owner = values.get("company_owner") or ""
-            if raw_owner:
-                key = normalize_owner_name(raw_owner).lower()
-                found = owners.get(key)
-                if found is None:
-                    if key not in suggestions:
-                        suggestions[key] = closest_names(key, owner_names)
-                    close = suggestions[key]
-                    hint = f"closest owner names: {', '.join(close)}" if close else "there are no reps yet; import reps first"
-                    problems.append(RowProblem("company_owner", raw_owner, f"no rep has this owner name; {hint}"))
-                else:
-                    owner_id = found[0]
-            if problems:
-                result.errors.extend(RowError(line, p.column, p.value, p.message) for p in problems)
-                continue
-            result.rows.append((
-                line, name, website, domain, matching_key(domain),
-                cells.get("industry"), cells.get("employees"), cells.get("annual_revenue"), cells.get("country"),
-                cells.get("segment"), cells.get("status"), owner_id,
-            ))
-            aliases.extend((line, domain, alias, matching_key(alias)) for alias in row_aliases)
+                    website = None
+                cells = {}
+                for key, parse in parsers:
+                    try:
+                        cells[key] = parse(values[key])
+                    except RowProblem as problem:
+                        problems.append(problem)
+                owner_id = None
+                raw_owner = values.get("company_owner") or ""
+                if raw_owner:
+                    key = normalize_owner_name(raw_owner).lower()
+                    found = owners.get(key)
+                    if found is None:
+                        if key not in suggestions:
+                            suggestions[key] = closest_names(key, owner_names)
+                        close = suggestions[key]
+                        hint = f"closest owner names: {', '.join(close)}" if close else "there are no reps yet; import reps first"
+                        problems.append(RowProblem("company_owner", raw_owner, f"no rep has this owner name; {hint}"))
+                    else:
+                        owner_id = found[0]
+                if problems:
+                    result.errors.extend(RowError(line, p.column, p.value, p.message) for p in problems)
+                    continue
+                result.rows.append((
+                    line, name, website, domain, matching_key(domain),
+                    cells.get("industry"), cells.get("employees"), cells.get("annual_revenue"), cells.get("country"),
+                    cells.get("segment"), cells.get("status"), owner_id, digest,
+                ))
+                aliases.extend((line, domain, alias, matching_key(alias)) for alias in row_aliases)
         self.aliases = aliases
         return result
 
     # -- pass 2: against the database, set-based -----------------------------------------
     def stage(self, cursor, validated: Validated) -> list[RowError]:
+        self.staged = bool(validated.rows)
+        if not self.staged:
+            return []  # every good row unchanged (or none): nothing to check or write
         if self.progress:
             self.progress(0, 0, "Staging rows")
         cursor.execute(
             """
-            DROP TABLE IF EXISTS pg_temp.import_account_stage, pg_temp.import_alias_stage;
+            DROP TABLE IF EXISTS pg_temp.import_account_stage, pg_temp.import_alias_stage, pg_temp.import_account_ids;
             CREATE TEMP TABLE import_account_stage (
                 line integer PRIMARY KEY, name text, website text, domain text, matching_key text,
                 industry text, employees integer, annual_revenue numeric(16, 2), country text,
-                segment text, status text, owner_id bigint, account_id bigint, is_new boolean DEFAULT false
+                segment text, status text, owner_id bigint, digest bytea
             ) ON COMMIT DROP;
             CREATE TEMP TABLE import_alias_stage (
                 line integer, account_domain text, domain text, matching_key text, present boolean DEFAULT false
@@ -213,7 +257,7 @@ class AccountImporter:
         pg = raw_cursor(cursor)
         copy_rows(pg, "import_account_stage", [
             "line", "name", "website", "domain", "matching_key", "industry", "employees",
-            "annual_revenue", "country", "segment", "status", "owner_id",
+            "annual_revenue", "country", "segment", "status", "owner_id", "digest",
         ], validated.rows)
         copy_rows(pg, "import_alias_stage", ["line", "account_domain", "domain", "matching_key"], self.aliases)
         self.aliases = []
@@ -264,10 +308,14 @@ class AccountImporter:
         return errors
 
     def drop(self, cursor, lines: set[int]) -> None:
+        if not self.staged:
+            return
         cursor.execute("DELETE FROM import_account_stage WHERE line = ANY(%s)", [sorted(lines)])
         cursor.execute("DELETE FROM import_alias_stage WHERE line = ANY(%s)", [sorted(lines)])
 
     def write(self, cursor) -> tuple[int, int]:
+        if not self.staged:
+            return 0, 0
         has = self.table.has
         now = timezone.now()
         if self.progress:
@@ -289,32 +337,44 @@ class AccountImporter:
                 old.append(f"a.{column}")
                 new.append(f"COALESCE(s.{column}, a.{column})")
                 sets.append(f"{column} = COALESCE(s.{column}, a.{column})")
-        # Which rows are new is settled before writing: an anti-join against the table being
-        # inserted into degrades to a rescan per row when the planner thinks it is small.
+        # Which rows are new is settled before writing (an anti-join against the table being
+        # inserted into degrades to a rescan per row when the planner thinks it is small), and
+        # new accounts get their ids from the table's own sequence up front (in file order), so
+        # the aliases and owner changes below join on line numbers without looking them up.
+        # An insert-only table of its own: updating the staging rows rewrote every one of them.
         cursor.execute(
             """
-            UPDATE import_account_stage s SET account_id = a.id FROM accounts_account a WHERE a.domain = s.domain;
+            CREATE TEMP TABLE import_account_ids ON COMMIT DROP AS
+            SELECT s.line, COALESCE(a.id, nextval(pg_get_serial_sequence('accounts_account', 'id'))) AS account_id,
+                   a.id IS NULL AS is_new
+              FROM import_account_stage s LEFT JOIN accounts_account a ON a.domain = s.domain
+             ORDER BY s.line;
+            CREATE UNIQUE INDEX ON import_account_ids (line);
+            ANALYZE import_account_ids;
             UPDATE import_alias_stage st SET present = true FROM accounts_domainalias x WHERE x.domain = st.domain;
             """
         )
+        # A row that changes nothing still leaves its digest, so the next import of the same
+        # row skips its checks (apps.accounts.imports.digests); only a real change counts.
+        # (Compared in a subquery: RETURNING would see the new values.)
         cursor.execute(
             f"""
             UPDATE accounts_account AS a
-               SET {', '.join(sets)}, updated_at = %s
-              FROM import_account_stage s
-             WHERE a.id = s.account_id
-               AND ROW({', '.join(old)}) IS DISTINCT FROM ROW({', '.join(new)})
-            RETURNING a.id
+               SET {', '.join(sets)}, import_digest = s.digest,
+                   updated_at = CASE WHEN s.differs THEN %s ELSE a.updated_at END
+              FROM (SELECT s.*, i.account_id AS target_id,
+                           ROW({', '.join(old)}) IS DISTINCT FROM ROW({', '.join(new)}) AS differs
+                      FROM import_account_stage s
+                      JOIN import_account_ids i ON i.line = s.line
+                      JOIN accounts_account a ON a.id = i.account_id
+                     WHERE NOT i.is_new) AS s
+             WHERE a.id = s.target_id AND (s.differs OR a.import_digest IS DISTINCT FROM s.digest)
+            RETURNING a.id, s.differs
             """,
             [now],
         )
-        changed = {row[0] for row in cursor.fetchall()}
-        # New accounts get their ids from the table's own sequence up front, so the aliases
-        # and owner changes below can join on the staging table without looking them up.
-        cursor.execute(
-            "UPDATE import_account_stage SET account_id = nextval(pg_get_serial_sequence('accounts_account', 'id')),"
-            " is_new = true WHERE account_id IS NULL RETURNING account_id"
-        )
+        changed = {pk for pk, differed in cursor.fetchall() if differed}
+        cursor.execute("SELECT account_id FROM import_account_ids WHERE is_new")
         inserted = {row[0] for row in cursor.fetchall()}
         if self.progress:
             self.progress(0, 0, "Inserting new accounts")
@@ -328,15 +388,17 @@ class AccountImporter:
                 INSERT INTO accounts_account (
                     id, name, website, domain, matching_key, keep_subdomain, industry, employees, annual_revenue,
                     country, region, technologies, segment, status, fit_score, opportunity_score,
-                    readiness_score, total_score, tier, quadrant, created_at, updated_at, {", ".join(owner)})
-                SELECT s.account_id, s.name, COALESCE(s.website, ''), s.domain, s.matching_key, false,
+                    readiness_score, total_score, tier, quadrant, created_at, updated_at, import_digest,
+                    {", ".join(owner)})
+                SELECT i.account_id, s.name, COALESCE(s.website, ''), s.domain, s.matching_key, false,
                        COALESCE(s.industry, ''), s.employees, s.annual_revenue, COALESCE(s.country, ''), '', '{{}}',
                        COALESCE(s.segment, %(segment)s), COALESCE(s.status, %(status)s), 0, 0, 0, 0, '', '',
-                       %(now)s, %(now)s, {", ".join(owner.values())}
+                       %(now)s, %(now)s, s.digest, {", ".join(owner.values())}
                   FROM import_account_stage s
+                  JOIN import_account_ids i ON i.line = s.line
                   LEFT JOIN people_rep r ON r.id = s.owner_id
-                 WHERE s.is_new
-                 ORDER BY s.account_id
+                 WHERE i.is_new
+                 ORDER BY i.account_id
                 """,
                 {"segment": Segment.SMB, "status": Account.Status.PROSPECT, "now": now},
             )
@@ -348,9 +410,9 @@ class AccountImporter:
         cursor.execute(
             """
             INSERT INTO accounts_domainalias (account_id, domain, matching_key, created_at)
-            SELECT s.account_id, st.domain, st.matching_key, %s
+            SELECT i.account_id, st.domain, st.matching_key, %s
               FROM import_alias_stage st
-              JOIN import_account_stage s ON s.line = st.line
+              JOIN import_account_ids i ON i.line = st.line
              WHERE NOT st.present
             RETURNING account_id
             """,
@@ -361,7 +423,7 @@ class AccountImporter:
             if self.progress:
                 self.progress(0, 0, "Recording owners of new accounts")
             account_owners_record_created(
-                account_ids=inserted, accounts_sql="SELECT account_id AS id FROM import_account_stage WHERE is_new",
+                account_ids=inserted, accounts_sql="SELECT account_id AS id FROM import_account_ids WHERE is_new",
                 reason=OwnershipReason.IMPORT, actor=self.actor, note="CSV import", occurred_at=now,
             )
         if has("company_owner"):
@@ -370,8 +432,9 @@ class AccountImporter:
                 """
                 SELECT a.id, s.owner_id
                   FROM import_account_stage s
-                  JOIN accounts_account a ON a.id = s.account_id
-                 WHERE NOT s.is_new AND s.owner_id IS NOT NULL AND a.owner_id IS DISTINCT FROM s.owner_id
+                  JOIN import_account_ids i ON i.line = s.line
+                  JOIN accounts_account a ON a.id = i.account_id
+                 WHERE NOT i.is_new AND s.owner_id IS NOT NULL AND a.owner_id IS DISTINCT FROM s.owner_id
                  ORDER BY a.id
                 """
             )

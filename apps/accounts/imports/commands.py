@@ -18,6 +18,10 @@ MAX_PRINTED_ERRORS = 1000
 
 class ImportCommand(BaseCommand):
     kind = ""
+    # No system checks: they load every URLconf, view and API schema module (about a second
+    # of start-up, more than a small file's import), and an import needs none of them; the
+    # checks run with `check`, `migrate`, `runserver` and the tests.
+    requires_system_checks = []
 
     def create_parser(self, prog_name, subcommand, **kwargs):
         self.help = (
