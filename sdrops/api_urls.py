@@ -9,7 +9,7 @@ from rest_framework.routers import SimpleRouter
 
 from apps.accounts.api import AccountViewSet, ActivityViewSet
 from apps.cadences.api import FollowUpViewSet
-from apps.campaigns.api import CampaignViewSet
+from apps.campaigns.api import CampaignViewSet, QualificationCriterionViewSet
 from apps.connect.api import OpportunityViewSet
 from apps.icps.api import SignalTypeViewSet, SignalViewSet
 from apps.integrations.api import CrmWebhookView
@@ -33,6 +33,7 @@ router.register("signal-types", SignalTypeViewSet, basename="signal-type")
 router.register("meetings", MeetingViewSet, basename="meeting")
 router.register("opportunities", OpportunityViewSet, basename="opportunity")
 router.register("campaigns", CampaignViewSet, basename="campaign")
+router.register("qualification-criteria", QualificationCriterionViewSet, basename="qualification-criterion")
 router.register("follow-ups", FollowUpViewSet, basename="follow-up")
 
 

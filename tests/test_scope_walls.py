@@ -679,6 +679,7 @@ API_UNSCOPED_FIELDS = {
     "owner_crm_id": "names a CRM user through the mapping table ops edit; the mapped rep is then checked "
                     "against the caller's scope like owner (apps/connect/api.py)",
     "campaign": "campaigns are company records everyone reads (GET /api/campaigns/)",
+    "criteria_met": "sales-ready criterion codes, one list for everyone (GET /api/qualification-criteria/)",
 }
 # Request fields that are plain values, not references.
 VALUE_FIELDS = {

@@ -159,6 +159,8 @@ class AlarmAdmin(ScopedAdminMixin, admin.ModelAdmin):
             links.append((reverse("admin:meetings_opportunity_change", args=[obj.opportunity_id]), f"Opportunity: {obj.opportunity}"))
         if obj.meeting_id:
             links.append((reverse("admin:meetings_meeting_change", args=[obj.meeting_id]), f"Meeting: {obj.meeting}"))
+        if obj.account_id:
+            links.append((reverse("admin:workspace_account_record", args=[obj.account_id]), f"Account: {obj.account}"))
         if not links:
             return "—"
         return format_html("<ul>{}</ul>", format_html_join("", '<li><a href="{}">{}</a></li>', links))

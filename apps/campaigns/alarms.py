@@ -4,12 +4,23 @@ by email to the manager, each raised once per occurrence (Alarm.kind + key is un
 - Cherry-picking: a rep dispositioned at least N leads of one campaign (or, without one, one
   source) without a real touch (the lead never reached working) within H hours — the seed's
   tradeshow list unqualified an hour after upload. Scheduled jobs' dispositions (auto-abandon,
-  a lost deal) never count. A lead is in at most one such alarm; a new alarm needs N new ones.
+  a lost deal) never count, nor do lead cycles a manager or ops marked an exception
+  (apps.leads.services.exceptions: taken out of every number, so out of the alarm's count too;
+  a cycle marked after its alarm was raised leaves that alarm as it is). A lead is in at most
+  one such alarm; a new alarm needs N new ones.
 - SAO gone dark: an open opportunity past the pipeline stage whose AE and sourcing SDR logged
   no real touch on its account for D days, or whose stage has not moved while they logged at
   least the seed's 3 calls and 3 emails. Once per opportunity and stage.
 - IQM pending SAO: a Completed – Qualified meeting whose opportunity has not reached the
   pipeline stage D days after the meeting. Once per meeting.
+- Account renamed more than once / close date pushed more than once: read from the field
+  history the database triggers keep (AccountNameChange, OpportunityCloseDateChange in
+  models.py). A change is an occurrence when it makes at least N changes of that record within
+  D days (itself included): with N = 2 the second rename raises one alarm, a third another.
+  Only pushes (a close date moved later) count; pulling a date in or setting a first one does
+  not. The alarm goes to the manager of the account's owner (an account in the pool has no one
+  to tell: none) or of the opportunity's owner (else its sourcing SDR) — the person who keeps
+  the record.
 
 Run by the scheduled job `campaigns.alarms_raise` (every 15 minutes); the email goes after
 commit and `emailed_at` marks it.
@@ -21,11 +32,31 @@ import datetime as dt
 import logging
 
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Exists, Max, OuterRef, Q
+from django.db.models import (
+    CharField,
+    Count,
+    DateTimeField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    Max,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
-from apps.accounts.models import Activity, ActivityType
-from apps.campaigns.models import Alarm, AlarmSettings, Campaign, CampaignInteraction
+from apps.accounts.models import Account, Activity, ActivityType
+from apps.campaigns.models import (
+    AccountNameChange,
+    Alarm,
+    AlarmSettings,
+    Campaign,
+    CampaignInteraction,
+    OpportunityCloseDateChange,
+)
 from apps.leads.models import LeadCycle
 from apps.meetings.models import Meeting, Opportunity, OpportunityEvent
 from apps.people.models import Rep
@@ -63,7 +94,7 @@ def cherry_picking_raise(*, now: dt.datetime, settings_row: AlarmSettings) -> in
     link = CampaignInteraction.objects.filter(lead_cycle=OuterRef("pk")).values("campaign_id")[:1]
     already = Alarm.cycles.through.objects.filter(leadcycle_id=OuterRef("pk"), alarm__kind=Alarm.Kind.CHERRY_PICKING)
     rows = list(
-        LeadCycle.objects.filter(state=LeadCycle.State.DISPOSITIONED, bypassed_working=True, dispositioned_by_system=False,
+        LeadCycle.objects.counted().filter(state=LeadCycle.State.DISPOSITIONED, bypassed_working=True, dispositioned_by_system=False,
                                  dispositioned_at__gte=since, dispositioned_at__lte=now, rep__isnull=False)
         .exclude(Exists(already))
         .annotate(campaign_id=link)
@@ -137,6 +168,80 @@ def iqm_pending_raise(*, now: dt.datetime, settings_row: AlarmSettings) -> int:
     return raised
 
 
+PUSHES = Q(old_close_date__isnull=False, new_close_date__gt=F("old_close_date"))
+
+
+def _repeated_changes(model, *, fk: str, kind: str, count: int, days: int, now: dt.datetime, only: Q | None = None) -> list:
+    """The changes of the last `days` that make at least `count` changes of their record
+    within `days` up to and including themselves, not alarmed yet (one statement)."""
+    window, only = dt.timedelta(days=days), only or Q()
+    in_window = (
+        model.objects.filter(only, **{fk: OuterRef(fk)})
+        .filter(Q(changed_at__lt=OuterRef("changed_at")) | Q(changed_at=OuterRef("changed_at"), pk__lte=OuterRef("pk")))
+        .filter(changed_at__gt=OuterRef("window_start"))
+        .order_by().values(fk).annotate(n=Count("pk")).values("n")
+    )
+    raised = Alarm.objects.filter(kind=kind, key=OuterRef("alarm_key"))
+    return list(
+        model.objects.filter(only, changed_at__gt=now - window, changed_at__lte=now)
+        .annotate(window_start=ExpressionWrapper(F("changed_at") - window, output_field=DateTimeField()),
+                  alarm_key=Concat(Cast(fk, CharField()), Value(":"), Cast("pk", CharField()), output_field=CharField()))
+        .annotate(n=Subquery(in_window))
+        .filter(n__gte=count).exclude(Exists(raised))
+        .order_by("changed_at", "pk")
+    )
+
+
+def _chain(model, change, *, fk: str, days: int, only: Q | None = None) -> list:
+    """The record's changes the occurrence counts (its window, up to and including it)."""
+    start, only = change.changed_at - dt.timedelta(days=days), only or Q()
+    return list(model.objects.filter(only, **{fk: getattr(change, fk)}, changed_at__gt=start)
+                .filter(Q(changed_at__lt=change.changed_at) | Q(changed_at=change.changed_at, pk__lte=change.pk))
+                .order_by("changed_at", "pk"))
+
+
+def account_renamed_raise(*, now: dt.datetime, settings_row: AlarmSettings) -> int:
+    days = settings_row.rename_days
+    changes = _repeated_changes(AccountNameChange, fk="account_id", kind=Alarm.Kind.ACCOUNT_RENAMED,
+                                count=settings_row.rename_count, days=days, now=now)
+    accounts = (Account.objects.select_related("owner__team__manager__user", "owner__manager__user")
+                .in_bulk({c.account_id for c in changes}))
+    raised = 0
+    for change in changes:
+        account = accounts.get(change.account_id)  # None: deleted by raw SQL (no constraint keeps the rows in step)
+        if account is None or account.owner is None:
+            continue
+        steps = "; ".join(f"“{c.old_name}” → “{c.new_name}” on {c.changed_at:%Y-%m-%d}"
+                          for c in _chain(AccountNameChange, change, fk="account_id", days=days))
+        raised += _raise(kind=Alarm.Kind.ACCOUNT_RENAMED, key=change.alarm_key, rep=account.owner,
+                         title=f"Account renamed {change.n} times in {days} days: {account.name}",
+                         detail=f"{steps} (dates UTC; threshold: {settings_row.rename_count} in {days} days).",
+                         now=now, account=account) is not None
+    return raised
+
+
+def close_date_pushed_raise(*, now: dt.datetime, settings_row: AlarmSettings) -> int:
+    days = settings_row.close_push_days
+    changes = _repeated_changes(OpportunityCloseDateChange, fk="opportunity_id", kind=Alarm.Kind.CLOSE_DATE_PUSHED,
+                                count=settings_row.close_push_count, days=days, now=now, only=PUSHES)
+    opps = (Opportunity.objects.select_related("owner__team__manager__user", "owner__manager__user",
+                                               "sourcing_sdr__team__manager__user", "sourcing_sdr__manager__user")
+            .in_bulk({c.opportunity_id for c in changes}))
+    raised = 0
+    for change in changes:
+        opp = opps.get(change.opportunity_id)
+        rep = opp and (opp.owner or opp.sourcing_sdr)
+        if rep is None:
+            continue
+        steps = "; ".join(f"{c.old_close_date:%Y-%m-%d} → {c.new_close_date:%Y-%m-%d} on {c.changed_at:%Y-%m-%d}"
+                          for c in _chain(OpportunityCloseDateChange, change, fk="opportunity_id", days=days, only=PUSHES))
+        raised += _raise(kind=Alarm.Kind.CLOSE_DATE_PUSHED, key=change.alarm_key, rep=rep,
+                         title=f"Close date pushed {change.n} times in {days} days: {opp.name}",
+                         detail=f"Pushed {steps} (dates UTC; threshold: {settings_row.close_push_count} in {days} days).",
+                         now=now, opportunity=opp, account_id=opp.account_id) is not None
+    return raised
+
+
 def alarms_raise(*, now: dt.datetime | None = None) -> dict:
     now = now or timezone.now()
     row = AlarmSettings.load()
@@ -144,6 +249,8 @@ def alarms_raise(*, now: dt.datetime | None = None) -> dict:
         Alarm.Kind.CHERRY_PICKING.value: cherry_picking_raise(now=now, settings_row=row),
         Alarm.Kind.SAO_DARK.value: sao_dark_raise(now=now, settings_row=row),
         Alarm.Kind.IQM_PENDING.value: iqm_pending_raise(now=now, settings_row=row),
+        Alarm.Kind.ACCOUNT_RENAMED.value: account_renamed_raise(now=now, settings_row=row),
+        Alarm.Kind.CLOSE_DATE_PUSHED.value: close_date_pushed_raise(now=now, settings_row=row),
     }
     return {k: v for k, v in counts.items() if v}
 

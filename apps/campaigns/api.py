@@ -1,12 +1,14 @@
-"""Campaigns over the API: read-only (ops keep them in the admin); a CRM or marketing system
-looks up the id or name it sends with POST /api/leads/ (`campaign`)."""
+"""Campaigns and the sales-ready criteria over the API: read-only (ops keep them in the admin);
+a CRM or marketing system looks up the campaign id or name it sends with POST /api/leads/
+(`campaign`), and the criterion codes it sends as `criteria_met` when it qualifies a lead or
+dispositions a meeting Completed – Qualified."""
 
 from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers, viewsets
 
-from apps.campaigns.models import Campaign
+from apps.campaigns.models import Campaign, QualificationCriterion
 from apps.integrations.models import Scope
 from sdrops.api.permissions import ScopedPermission
 from sdrops.api.support import ERROR_RESPONSES
@@ -31,3 +33,25 @@ class CampaignViewSet(viewsets.ReadOnlyModelViewSet):
     scopes = {"GET": Scope.READ}
     queryset = Campaign.objects.all()
     filterset_fields = ["offer", "source", "goal"]
+
+
+class QualificationCriterionOut(serializers.ModelSerializer):
+    code = serializers.CharField(read_only=True, help_text="What `criteria_met` lists.")
+    help_text = serializers.CharField(read_only=True, allow_blank=True)
+
+    class Meta:
+        model = QualificationCriterion
+        fields = ["id", "code", "label", "help_text", "required", "active", "position"]
+        read_only_fields = fields
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Sales-ready qualification criteria", responses={200: QualificationCriterionOut, **ERROR_RESPONSES}),
+    retrieve=extend_schema(summary="One qualification criterion", responses={200: QualificationCriterionOut, **ERROR_RESPONSES}),
+)
+class QualificationCriterionViewSet(viewsets.ReadOnlyModelViewSet):
+    permission_classes = [ScopedPermission]
+    serializer_class = QualificationCriterionOut
+    scopes = {"GET": Scope.READ}
+    queryset = QualificationCriterion.objects.all()
+    filterset_fields = ["active", "required"]

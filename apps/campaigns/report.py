@@ -9,7 +9,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from apps.campaigns.models import Offer
-from apps.campaigns.report_selectors import campaign_rows
+from apps.campaigns.report_selectors import campaign_rows, criterion_rows
 from apps.reporting.reports import Report, register
 from apps.reporting.tables import Column, Result, Table, bar_chart, rate
 
@@ -18,6 +18,12 @@ SIMILAR_COHORT = (
     "lead type), of the same lead type and source as one of the campaign's own leads, whose contact never interacted "
     "with that campaign (no campaign interaction of that contact with it, at any time). Its rates are set against the "
     "campaign's: the lift is the campaign's MQL→Opp minus the cohort's, in percentage points."
+)
+BY_CRITERION = (
+    "Qualified by criterion met: the lead cycles of the period in the page's filters (with or without a campaign; "
+    "exceptions left out) whose sales-ready criteria were recorded when they were qualified — on the lead page, "
+    "through the API, or by the Completed – Qualified meeting that qualified them. Each active criterion is recorded "
+    "as met or not; a required one not met only by a manager's override."
 )
 COST_NOTE = (
     "Cost per opportunity and per won deal divide the campaign's whole recorded cost, so they are shown only without "
@@ -53,7 +59,8 @@ class CampaignReport(Report):
     title = "Campaigns"
     description = ("Per campaign: leads, pick-up, response, cadences worked to the end or abandoned, qualified, "
                    "meetings, opportunities, pipeline, won, cost per opportunity and won deal, and stage conversion "
-                   "against a similar cohort that did not interact with it.")
+                   "against a similar cohort that did not interact with it; and the period's qualified leads by "
+                   "sales-ready criterion met.")
     filters = ("date", "team", "rep", "lead_type")
 
     def compute(self, *, scope, params) -> Result:
@@ -98,7 +105,27 @@ class CampaignReport(Report):
             ("Campaign MQL→Opp", [r["mql_opp"] for r in rows]),
             ("Similar cohort MQL→Opp", [r["similar_mql_opp"] for r in rows]),
         ])
+        criteria = [_criterion(r) for r in criterion_rows(scope=scope)]
+        by_criterion = Table("by-criterion", "Qualified by criterion met", [
+            Column("label", "Criterion", "text", "The sales-ready criteria ops keep (Campaigns and nurture → Qualification criteria)."),
+            Column("required", "Required", "text", "Must be met to qualify, unless a manager overrides."),
+            Column("checked", "Qualified, criteria recorded", "int", BY_CRITERION),
+            Column("met", "Met", "int", "Of those, the ones that met this criterion."),
+            Column("met_rate", "Met rate", "pct", "Met ÷ qualified with criteria recorded: the qualified rate by criterion met."),
+            Column("overridden", "By override", "int", "Qualified although this required criterion was not met (a manager's override)."),
+            Column("met_opp_rate", "→ Opp when met", "pct", "Of the leads that met it, those whose qualified meeting's opportunity reached the pipeline stage (SAO), as MQL→Opp counts."),
+            Column("unmet_opp_rate", "→ Opp when not met", "pct", "The same for the leads that did not meet it."),
+        ], criteria)
         leads = sum(r["leads"] for r in rows)
-        summary = [("Campaigns with leads", str(len(rows))), ("Leads with a campaign", str(leads))]
-        notes = [SIMILAR_COHORT] + ([] if company_wide else [COST_NOTE])
-        return Result(tables=[funnel, compare], chart=chart, summary=summary, notes=notes)
+        summary = [("Campaigns with leads", str(len(rows))), ("Leads with a campaign", str(leads)),
+                   ("Qualified leads with criteria recorded", str(criteria[0]["cycles_checked"] if criteria else 0))]
+        notes = [SIMILAR_COHORT, BY_CRITERION] + ([] if company_wide else [COST_NOTE])
+        return Result(tables=[funnel, compare, by_criterion], chart=chart, summary=summary, notes=notes)
+
+
+def _criterion(row: dict) -> dict:
+    row["required"] = "required" if row["required"] else "—"
+    row["met_rate"] = rate(row["met"], row["checked"])
+    row["met_opp_rate"] = rate(row["met_opp"], row["met"])
+    row["unmet_opp_rate"] = rate(row["unmet_opp"], row["checked"] - row["met"])
+    return row

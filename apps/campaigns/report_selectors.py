@@ -114,3 +114,29 @@ def campaign_rows(*, scope) -> list[dict]:
         LEFT JOIN alike ON alike.campaign_id = k.id
         ORDER BY mine.leads DESC, k.name"""
     return fetch_dicts(sql, params)
+
+
+def criterion_rows(*, scope) -> list[dict]:
+    """Qualified by criterion met, one row per criterion (active, or with checks in the period),
+    over the period's lead cycles in scope (with or without a campaign; exceptions left out, as
+    in the cohort): the cycles whose criteria were recorded when they were qualified, how many
+    met it, by a manager's override, and how many of those met / not met reached the pipeline
+    stage (the cohort's Opp flag). One statement."""
+    with_sql, params = cohort_sql(scope)
+    sql = f"""{with_sql},
+        checked AS MATERIALIZED (
+            SELECT q.criterion_id, q.cycle_id, q.met, q.overridden_by_id IS NOT NULL AS overridden, co.is_opp
+            FROM campaigns_qualificationcheck q JOIN cohort co ON co.id = q.cycle_id)
+        SELECT k.code, k.label, k.required, k.help_text,
+               count(ch.cycle_id) AS checked,
+               count(ch.cycle_id) FILTER (WHERE ch.met) AS met,
+               count(ch.cycle_id) FILTER (WHERE ch.overridden) AS overridden,
+               count(ch.cycle_id) FILTER (WHERE ch.met AND ch.is_opp) AS met_opp,
+               count(ch.cycle_id) FILTER (WHERE NOT ch.met AND ch.is_opp) AS unmet_opp,
+               (SELECT count(DISTINCT cycle_id) FROM checked) AS cycles_checked
+        FROM campaigns_qualificationcriterion k
+        LEFT JOIN checked ch ON ch.criterion_id = k.id
+        GROUP BY k.id
+        HAVING k.active OR count(ch.cycle_id) > 0
+        ORDER BY k.position, k.id"""
+    return fetch_dicts(sql, params)

@@ -314,7 +314,10 @@ def crm_opportunity_apply(
         if change.close_date is not UNSET and change.close_date != opportunity.close_date:
             fields["close_date"] = change.close_date
         if fields and opportunity.is_open:
-            opportunity = opportunity_update(opportunity=opportunity, actor=actor, **fields)
+            # opportunity_update writes all three plain fields: a change naming one of them
+            # keeps the others (an amount-only change used to blank the close date).
+            kept = {"name": opportunity.name, "amount": opportunity.amount, "close_date": opportunity.close_date}
+            opportunity = opportunity_update(opportunity=opportunity, actor=actor, **{**kept, **fields})
         if owner is not None and owner.pk != opportunity.owner_id:
             # A hand-over: the sourcing SDR's attribution stays as it was.
             opportunity = opportunity_handover(opportunity=opportunity, to_owner=owner, actor=actor, at=at)

@@ -8,10 +8,11 @@ from django.db import transaction
 from django.forms.formsets import all_valid
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
-from django.urls import path
+from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from apps.accounts.models import Account
+from apps.icps import refinement_admin
 from apps.icps.account_admin import quadrant_label, score_breakdown_html
 from apps.icps.models import (
     ICP,
@@ -76,6 +77,7 @@ class ICPAdmin(admin.ModelAdmin):
     readonly_fields = ["recent_changes"]
     fields = ["name", "active", "description", "recent_changes"]
     change_form_template = "admin/icps/icp/change_form.html"
+    change_list_template = "admin/icps/icp/change_list.html"
 
     def get_queryset(self, request):
         from django.db.models import Count, IntegerField, OuterRef, Subquery
@@ -147,6 +149,12 @@ class ICPAdmin(admin.ModelAdmin):
         preview = icp_impact_preview(
             proposed=ICPSpec.from_icp(icp, rules), replaces=obj.pk if obj else None, proposed_active=icp.active
         )
+        hidden = [(key, value) for key, values in request.POST.lists() for value in values if key != "csrfmiddlewaretoken"]
+        return self.preview_response(request, icp=icp, obj=obj, preview=preview, hidden=hidden)
+
+    def preview_response(self, request, *, icp, obj, preview, hidden, proposal=None, action=None):
+        """The impact preview page: from the change form (re-posting what was typed) or from
+        an ICP refinement proposal (apps.icps.refinement_admin; `action` is then the change URL)."""
         rows = [
             (TIER_LABELS[tier], current, proposed, f"{proposed - current:+d}" if proposed != current else "")
             for tier, (current, proposed) in preview.counts.items()
@@ -154,7 +162,6 @@ class ICPAdmin(admin.ModelAdmin):
         moves = [
             (TIER_LABELS[old], TIER_LABELS[new], n) for (old, new), n in sorted(preview.moves.items())
         ]
-        hidden = [(key, value) for key, values in request.POST.lists() for value in values if key != "csrfmiddlewaretoken"]
         context = {
             **self.admin_site.each_context(request),
             "title": f"Impact of this change to {icp.name or 'the new ICP'}",
@@ -165,6 +172,8 @@ class ICPAdmin(admin.ModelAdmin):
             "preview": preview,
             "hidden": hidden,
             "subtitle": None,
+            "proposal": proposal,
+            "action": action,
         }
         return TemplateResponse(request, "admin/icps/icp/impact_preview.html", context)
 
@@ -197,7 +206,19 @@ class ICPAdmin(admin.ModelAdmin):
                 self.admin_site.admin_view(self.account_score_view),
                 name="icps_account_score",
             ),
+            path("refinement/", self.admin_site.admin_view(self.refinement_view), name="icps_icp_refinement"),
+            path("<path:object_id>/propose/", self.admin_site.admin_view(self.propose_view), name="icps_icp_propose"),
         ] + super().get_urls()
+
+    def refinement_view(self, request):
+        return refinement_admin.refinement_view(self, request)
+
+    def propose_view(self, request, object_id):
+        return refinement_admin.propose_view(self, request, object_id)
+
+    def changelist_view(self, request, extra_context=None):
+        extra = {"refinement_url": reverse("admin:icps_icp_refinement") if request.user.has_perm("icps.view_icp") else None}
+        return super().changelist_view(request, {**extra, **(extra_context or {})})
 
     def account_score_view(self, request, account_id):
         if not request.user.has_perm("accounts.view_account"):

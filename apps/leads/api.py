@@ -9,9 +9,9 @@ from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from apps.campaigns.qualification import lead_disposition_with_criteria
 from apps.integrations.models import Scope
 from apps.leads.models import DispositionReason, LeadCycle
-from apps.leads.services import lead_cycle_disposition
 from sdrops.access import lead_cycles_visible_to
 from sdrops.api.permissions import ScopedPermission
 from sdrops.api.support import ERROR_RESPONSES, UtcIsoDateTimeFilter
@@ -70,15 +70,34 @@ class DispositionReasonField(serializers.IntegerField):
         return reason
 
 
+class CriteriaMetField(serializers.ListField):
+    """The sales-ready criteria a qualified lead meets, by code (GET /api/qualification-criteria/);
+    shared by lead and meeting dispositions. Left out: nothing is recorded unless a criterion is
+    required — then it counts as none met (apps.campaigns.qualification)."""
+
+    def __init__(self, **kwargs):
+        kwargs = {
+            "child": serializers.SlugField(max_length=40), "required": False, "max_length": 50,
+            "help_text": ("For qualified: the codes of the sales-ready criteria the lead meets (GET "
+                          "/api/qualification-criteria/); every active criterion is recorded as met or not. A required "
+                          "criterion not met refuses the qualification unless a manager or ops sends override=true. "
+                          "Left out: nothing is recorded, unless a criterion is required (then as none met)."),
+            **kwargs,
+        }
+        super().__init__(**kwargs)
+
+
 class DispositionIn(serializers.Serializer):
     disposition = serializers.ChoiceField(choices=LeadCycle.Disposition.choices)
     reason = DispositionReasonField(
         help_text="Disposition reason id (GET /api/disposition-reasons/); needed for nurture and unqualified.",
     )
     override = serializers.BooleanField(
-        default=False, help_text="Qualify without a meeting or opportunity (managers and ops only)."
+        default=False, help_text="Qualify without a meeting or opportunity, or without a required sales-ready "
+                                 "criterion (managers and ops only)."
     )
     note = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
+    criteria_met = CriteriaMetField()
 
 
 @extend_schema_view(
@@ -105,11 +124,13 @@ class LeadCycleViewSet(viewsets.ReadOnlyModelViewSet):
         data = DispositionIn(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        lead_cycle_disposition(
+        lead_disposition_with_criteria(
             cycle=cycle, disposition=values["disposition"], reason=values.get("reason"), actor=request.user,
-            override=values["override"], note=values["note"],
+            override=values["override"], note=values["note"], criteria_met=values.get("criteria_met"),
         )
-        return Response(LeadCycleOut(self.get_queryset().get(pk=cycle.pk)).data)
+        # The cycle as the caller left it, read by id: an SDR sees a lead outside their book only
+        # while its cycle is open, so a scoped re-read of the cycle they just closed found nothing (500).
+        return Response(LeadCycleOut(LeadCycle.objects.select_related("contact").get(pk=cycle.pk)).data)
 
 
 class DispositionReasonOut(serializers.ModelSerializer):

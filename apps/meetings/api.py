@@ -11,8 +11,9 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
+from apps.campaigns.qualification import meeting_disposition_with_criteria
 from apps.integrations.models import Scope
-from apps.leads.api import DispositionReasonField
+from apps.leads.api import CriteriaMetField, DispositionReasonField
 from apps.meetings import selectors, services
 from apps.meetings.models import Meeting
 from apps.people.models import Rep
@@ -56,6 +57,11 @@ class MeetingDispositionIn(serializers.Serializer):
     notes = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
     lead_reason = DispositionReasonField(
         help_text="For completed – unqualified: the lead's disposition reason id (GET /api/disposition-reasons/).",
+    )
+    criteria_met = CriteriaMetField()
+    override = serializers.BooleanField(
+        default=False, help_text="For completed – qualified: qualify although a required sales-ready criterion is not "
+                                 "met (managers and ops only)."
     )
 
 
@@ -146,8 +152,8 @@ class MeetingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         data = MeetingDispositionIn(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        services.meeting_disposition(
+        meeting_disposition_with_criteria(
             meeting=meeting, outcome=values["outcome"], actor=request.user, notes=values["notes"],
-            lead_reason=values.get("lead_reason"),
+            lead_reason=values.get("lead_reason"), override=values["override"], criteria_met=values.get("criteria_met"),
         )
         return Response(MeetingOut(self.get_queryset().get(pk=meeting.pk)).data)

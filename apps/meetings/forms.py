@@ -7,6 +7,7 @@ import datetime as dt
 from django import forms
 from django.utils import timezone
 
+from apps.campaigns.models import QualificationCriterion
 from apps.leads.selectors import disposition_reasons_offered
 from apps.meetings.models import Meeting, Opportunity, OpportunityStage
 from apps.meetings.selectors import aes_for_sdr, meeting_settings_get
@@ -81,6 +82,21 @@ class MeetingDispositionForm(forms.Form):
         queryset=disposition_reasons_offered(), required=False, label="Lead reason",
         help_text="Needed for Completed – Unqualified: the lead is dispositioned with it.",
     )
+    # The lead page's sales-ready criteria, for Completed – Qualified (apps.campaigns.qualification).
+    criteria_met = forms.MultipleChoiceField(
+        required=False, widget=forms.CheckboxSelectMultiple, label="Sales-ready criteria met",
+        help_text="For Completed – Qualified: tick what the lead meets (required ones must be met).",
+    )
+    override = forms.BooleanField(
+        required=False, label="Manager override",
+        help_text="Qualify although a required criterion is not met (managers and ops only).",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["criteria_met"].choices = [
+            (c.code, f"{c.label}{' (required)' if c.required else ''}") for c in QualificationCriterion.objects.filter(active=True)
+        ]
 
     def clean(self):
         data = super().clean()

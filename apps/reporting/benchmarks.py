@@ -1,14 +1,18 @@
-"""Report pages on the demo organisation at ~100,000 and ~1,000,000 activities (23,000 and
-200,000 accounts): the server time of each page (the whole request through the admin, as ops
+"""Report pages on the bench organisation (apps.reporting.bench_seed) at ~100,000 and ~1,000,000
+activities (23,000 and 200,000 accounts): the server time of each page (the whole request through the admin, as ops
 and as a manager, 90-day range) at both sizes, next to the time of its SQL alone (the same
 statements, captured from the request and re-run on the same connection)."""
 
 from __future__ import annotations
 
+import cProfile
+import hashlib
 import os
+import pstats
 import re
 import statistics
 import time
+from pathlib import Path
 
 from django.conf import settings
 from django.core.management import call_command
@@ -21,7 +25,10 @@ from django.utils import timezone
 from apps.accounts.models import Account, Activity
 from apps.leads.models import LeadCycle
 from apps.people.models import Rep
+from apps.reporting import bench_rows, bench_seed
+from apps.reporting.bench_seed import bench_organisation_seed
 from apps.reporting.reports import REPORTS
+from apps.reporting.rollups import rollups_check, rollups_rebuild
 
 ACCOUNTS = 200_000
 DECLARE = re.compile(r'^DECLARE "[^"]+" NO SCROLL CURSOR (?:WITH|WITHOUT) HOLD FOR ')
@@ -37,124 +44,11 @@ def _median_ms(fn) -> float:
     return statistics.median(times)
 
 
-SYNTHETIC_MEETINGS = """
-INSERT INTO meetings_meeting (contact_id, account_id, lead_cycle_id, sdr_id, ae_id, kind, scheduled_at, scheduled_end_at,
-    notes, sdr_attends, status, disposition_due_at, dispositioned_at, disposition_notes, disposition_late, cancelled_by,
-    booked_at)
-SELECT c.contact_id, ct.account_id, c.id, c.rep_id, (%(aes)s::bigint[])[1 + c.id %% cardinality(%(aes)s::bigint[])], 'iqm',
-       c.first_touch_at + interval '2 days', c.first_touch_at + interval '2 days 30 minutes', '', true, s.status,
-       c.first_touch_at + interval '3 days 30 minutes',
-       CASE WHEN s.status IN ('completed_qualified', 'completed_unqualified', 'no_show')
-            THEN c.first_touch_at + interval '2 days 2 hours' + (c.id %% 7 = 0)::int * interval '2 days' END,
-       '', s.status IN ('completed_qualified', 'completed_unqualified', 'no_show') AND c.id %% 7 = 0,
-       CASE WHEN s.status = 'cancelled' THEN 'prospect' ELSE '' END, c.first_touch_at
-FROM people_leadcycle c
-JOIN people_contact ct ON ct.id = c.contact_id
-CROSS JOIN LATERAL (SELECT (ARRAY['completed_qualified', 'completed_qualified', 'completed_qualified', 'completed_unqualified',
-                                  'completed_unqualified', 'no_show', 'cancelled', 'scheduled'])[1 + (c.id / 5) %% 8] AS status) s
-WHERE c.first_touch_at IS NOT NULL AND c.rep_id IS NOT NULL AND ct.account_id IS NOT NULL AND c.id %% 5 < 2
-"""
-SYNTHETIC_OPPORTUNITIES = """
-INSERT INTO meetings_opportunity (account_id, name, stage_id, is_open, amount, owner_id, sourcing_sdr_id, source_meeting_id,
-    closed_lost_reason, closed_lost_details, pipeline_at, closed_at, created_at)
-SELECT m.account_id, 'Demo opportunity ' || m.id, st.id, st.outcome = 'open', 5000 + (m.id % 40) * 1000, m.ae_id, m.sdr_id,
-       m.id, CASE WHEN st.outcome = 'lost' THEN 'other' ELSE '' END, '',
-       CASE WHEN st.position >= (SELECT position FROM meetings_opportunitystage WHERE is_pipeline)
-            THEN m.dispositioned_at + interval '5 days' END,
-       CASE WHEN st.outcome <> 'open' THEN m.dispositioned_at + interval '20 days' END, m.dispositioned_at
-FROM meetings_meeting m
-JOIN meetings_opportunitystage st ON st.code = (ARRAY['meeting_completed', 'pipeline', 'pipeline', 'proposal', 'closed_won',
-                                                      'closed_lost'])[1 + m.id % 6]
-WHERE m.status = 'completed_qualified'
-"""
-SYNTHETIC_RETURNS = """
-INSERT INTO routing_returnrequest (account_id, account_name, rep_id, reason, note, get_back_on, status, outcome,
-    review_note, reviewed_at, created_at)
-SELECT a.id, a.name, a.owner_id, r.reason, '', CASE WHEN r.reason = 'get_back_to_me' THEN current_date + 90 END, s.status,
-       CASE WHEN s.status = 'approved' THEN 'rest' ELSE '' END, '',
-       CASE WHEN s.status <> 'pending' THEN now() - (a.id % 90) * interval '1 day' + interval '2 hours' END,
-       now() - (a.id % 90) * interval '1 day'
-FROM accounts_account a
-CROSS JOIN LATERAL (SELECT (ARRAY['duplicate', 'get_back_to_me', 'no_icp_fit', 'no_relevant_contact', 'not_interested',
-                                  'out_of_business', 'bad_data'])[1 + (a.id / 50) % 7] AS reason) r
-CROSS JOIN LATERAL (SELECT (ARRAY['pending', 'approved', 'approved', 'rejected'])[1 + (a.id / 7) % 4] AS status) s
-WHERE a.owner_id IS NOT NULL AND a.id % 50 = 0 AND (r.reason <> 'duplicate' OR s.status <> 'pending')
-"""
-
-
-# A third of the touched leads enrolled in their lead type's first cadence, ended by hash: a
-# positive or negative response at some step, run to the end, dispositioned mid-way, or the
-# last step not completed. Steps before the end step have no response (1 in 7 not completed).
-SYNTHETIC_ENROLMENTS = """
-INSERT INTO cadences_enrolment (contact_id, cadence_id, rep_id, lead_cycle_id, state, enrolled_at, ended_at)
-SELECT c.contact_id, cad.id, c.rep_id, c.id,
-       (ARRAY['completed', 'positive', 'negative', 'dispositioned', 'dispositioned', 'incomplete'])[1 + (c.id / 3) %% 6],
-       c.assigned_at, c.assigned_at + interval '12 days'
-FROM people_leadcycle c
-CROSS JOIN LATERAL (SELECT id FROM cadences_cadence WHERE lead_type = c.lead_type AND active ORDER BY id LIMIT 1) cad
-WHERE c.first_touch_at IS NOT NULL AND c.rep_id IS NOT NULL AND c.id %% 3 = 0
-  AND NOT EXISTS (SELECT 1 FROM cadences_enrolment x WHERE x.contact_id = c.contact_id)
-"""
-SYNTHETIC_STEPS = """
-INSERT INTO cadences_enrolmentstep (enrolment_id, step_id, position, channel, due_at, outcome, ended_at, ended_by_system)
-SELECT e.id, st.id, st.position, st.channel, e.enrolled_at + st.day_offset * interval '1 day', o.outcome,
-       CASE WHEN o.outcome = 'pending' THEN NULL ELSE e.enrolled_at + st.day_offset * interval '1 day' END, false
-FROM cadences_enrolment e
-JOIN cadences_cadencestep st ON st.cadence_id = e.cadence_id
-CROSS JOIN LATERAL (SELECT CASE WHEN e.state = 'completed' THEN n.steps ELSE 1 + e.id %% n.steps END AS last
-                    FROM (SELECT count(*) AS steps FROM cadences_cadencestep s2 WHERE s2.cadence_id = e.cadence_id) n) k
-CROSS JOIN LATERAL (SELECT CASE
-        WHEN st.position > k.last THEN 'pending'
-        WHEN st.position < k.last THEN CASE WHEN (e.id + st.position) %% 7 = 0 THEN 'not_completed' ELSE 'no_response' END
-        WHEN e.state = 'positive' THEN 'positive'
-        WHEN e.state = 'negative' THEN 'negative'
-        WHEN e.state = 'incomplete' THEN 'not_completed'
-        ELSE 'no_response' END AS outcome) o
-WHERE NOT EXISTS (SELECT 1 FROM cadences_enrolmentstep x WHERE x.enrolment_id = e.id)
-"""
-SYNTHETIC_THRESHOLD = 1000
-
-
-def synthetic_sales_data(*, stdout) -> dict[str, int]:
-    """The demo seed makes only a few meetings, opportunities and returns: add them in SQL, in the
-    proportions a team sees (40% of touched leads book, 3 in 8 meetings qualify, …), so the
-    pages over them are measured on realistic volumes. Skipped where the tables already hold
-    that many (a seed that makes them, or a previous run)."""
-    from django.apps import apps as django_apps
-
-
-    added = {}
-    with connection.cursor() as cursor:
-        if django_apps.is_installed("apps.meetings") and "meetings_meeting" in connection.introspection.table_names():
-            cursor.execute("SELECT count(*) FROM meetings_meeting")
-            if cursor.fetchone()[0] < SYNTHETIC_THRESHOLD:
-                aes = list(Rep.objects.filter(role=Rep.Role.AE).values_list("pk", flat=True))
-                cursor.execute(SYNTHETIC_MEETINGS, {"aes": aes})
-                added["meetings"] = cursor.rowcount
-                cursor.execute(SYNTHETIC_OPPORTUNITIES)
-                added["opportunities"] = cursor.rowcount
-                cursor.execute("UPDATE meetings_meeting m SET opportunity_id = o.id FROM meetings_opportunity o "
-                               "WHERE o.source_meeting_id = m.id")
-        if "cadences_enrolment" in connection.introspection.table_names():
-            cursor.execute("SELECT count(*) FROM cadences_enrolment")
-            if cursor.fetchone()[0] < SYNTHETIC_THRESHOLD:
-                cursor.execute(SYNTHETIC_ENROLMENTS, {})
-                added["enrolments"] = cursor.rowcount
-                cursor.execute(SYNTHETIC_STEPS, {})
-                added["enrolment steps"] = cursor.rowcount
-        if "routing_returnrequest" in connection.introspection.table_names():
-            cursor.execute("SELECT count(*) FROM routing_returnrequest")
-            if cursor.fetchone()[0] < SYNTHETIC_THRESHOLD:
-                cursor.execute(SYNTHETIC_RETURNS)
-                added["returns"] = cursor.rowcount
-        cursor.execute("ANALYZE")
-    stdout.write(f"synthetic rows: {added}")
-    return added
-
-
-# The two sizes of history the same pages are measured on: the demo seed's proportions give
-# ~100,000 activities at 23,000 accounts and ~1,000,000 at 200,000 (each its own database).
-SIZES = (("100k", 23_000, "sdrops_bench_100k"), ("1M", ACCOUNTS, None))
+# The two sizes of history the same pages are measured on, seeded the same way (apps.reporting.
+# bench_seed, the demo's proportions): ~100,000 activities at 23,000 accounts and ~1,000,000 at
+# 200,000, each in its own database, kept between runs.
+SIZES = (("100k", 23_000, "sdrops_bench_reports_100k"), ("1M", ACCOUNTS, "sdrops_bench_reports_1m"))
+SEED, DAYS = 42, 365
 ROLES = (("ops", "ops"), ("manager", "manager.east"))
 TARGET_GROWTH, TARGET_SQL = 1.5, 1.2
 
@@ -171,29 +65,43 @@ def _use_database(name: str) -> None:
     call_command("migrate", verbosity=0)
 
 
+def _signature(accounts: int) -> str:
+    """What the database holds: the bench organisation of this size, seed and seeding code, made
+    today (the seed is relative to its day, so a later day's windows would see older history)."""
+    code = hashlib.sha256(Path(bench_seed.__file__).read_bytes() + Path(bench_rows.__file__).read_bytes()).hexdigest()
+    return f"bench_seed accounts={accounts} seed={SEED} days={DAYS} code={code[:12]} on={timezone.localdate()}"
+
+
 def _seeded(*, accounts: int, stdout) -> dict:
-    from django.contrib.auth import get_user_model
-
-    from apps.reporting.rollups import rollups_rebuild
-
-    started = time.perf_counter()
-    # The demo is deterministic for its seed: a bench database that already holds this exact
-    # organisation is reused, which keeps a re-run within the benchmark time budget.
-    reused = (Account.objects.count() == accounts and get_user_model().objects.filter(username="ops").exists()
-              and LeadCycle.objects.exists())
-    if not reused:
-        call_command("seed_demo", accounts=accounts, reset=True, stdout=stdout)
-    seed_s = time.perf_counter() - started
-    synthetic_sales_data(stdout=stdout)
+    name = connection.settings_dict["NAME"]
+    signature = _signature(accounts)
     with connection.cursor() as cursor:
-        cursor.execute("VACUUM ANALYZE")  # visibility map: the percentiles' index-only scan
+        cursor.execute("SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s", [name])
+        reused = cursor.fetchone()[0] == signature and Account.objects.count() == accounts
+    seeding = {}
+    if not reused:
+        seeding = bench_organisation_seed(accounts=accounts, seed=SEED, days=DAYS, stdout=stdout)
+        with connection.cursor() as cursor:
+            cursor.execute(f"COMMENT ON DATABASE {connection.ops.quote_name(name)} IS %s", [signature])
     started = time.perf_counter()
-    rollups_rebuild()
-    rebuild_s = time.perf_counter() - started
+    differences = rollups_check()
+    check_s = time.perf_counter() - started
+    repaired = []
+    if differences and reused:
+        # A kept database that migrations since changed (a new rollup table starts empty): what
+        # ops would do after such a deploy — rebuild — then check again. A fresh seed has no such excuse.
+        repaired = [d.table for d in differences]
+        rollups_rebuild()
+        started = time.perf_counter()
+        differences = rollups_check()
+        check_s = time.perf_counter() - started
+    # The hold: what the triggers keep equals a rebuild from history, on the measured data.
+    assert not differences, f"report rollups differ from a rebuild: {differences}"
     counts = {"accounts": Account.objects.count(), "activities": Activity.objects.count(),
               "lead cycles": LeadCycle.objects.count(), **_table_counts()}
-    stdout.write(f"{'reused' if reused else 'seeded'} in {seed_s:.0f} s, rollups rebuilt in {rebuild_s:.1f} s: {counts}")
-    return {"counts": counts, "rebuild_s": rebuild_s}
+    stdout.write(f"{'reused' if reused else 'seeded'}: {counts}; rebuild_report_rollups --check clean in {check_s:.1f} s")
+    return {"counts": counts, "check_s": check_s, "reused": reused, "seed_s": seeding.get("steps", {}).get("total"),
+            "trigger_differences": seeding.get("trigger_differences", []), "repaired": repaired}
 
 
 def _measure_pages(*, stdout) -> dict:
@@ -239,9 +147,33 @@ def _measure_pages(*, stdout) -> dict:
             timings: list = []
             sql_alone(timings=timings)
             slowest = sorted(timings, key=lambda t: -t[0])[:2]
-            out[(slug, role)] = {"queries": len(statements), "page": page_ms, "sql": sql_ms, "slowest": slowest}
+            out[(slug, role)] = {"queries": len(statements), "page": page_ms, "sql": sql_ms, "slowest": slowest,
+                                 "python": _python_profile(request)}
             stdout.write(f"{slug} as {role}: {len(statements)} queries, page {page_ms:.0f} ms, SQL {sql_ms:.0f} ms")
     return out
+
+
+def _python_profile(request) -> list[tuple[float, str]]:
+    """Where one request's Python time goes: cProfile's own time summed per package (the
+    database driver and C built-ins left out), the three largest. Profiling inflates it."""
+    profiler = cProfile.Profile()
+    profiler.enable()
+    request()
+    profiler.disable()
+    per_package: dict[str, float] = {}
+    for (filename, _line, _name), (_cc, _nc, own, _cum, _callers) in pstats.Stats(profiler).stats.items():
+        parts = Path(filename).parts
+        if filename.startswith("~") or "psycopg" in parts:
+            continue
+        if "site-packages" in parts:
+            parts = parts[parts.index("site-packages") + 1:]
+        elif str(settings.BASE_DIR) in filename:
+            parts = Path(filename).relative_to(settings.BASE_DIR).parts
+        else:
+            parts = ("python", parts[-1])
+        key = "/".join(parts[:2]).removesuffix(".py")
+        per_package[key] = per_package.get(key, 0) + own * 1000
+    return sorted(((ms, key) for key, ms in per_package.items()), reverse=True)[:3]
 
 
 def _statement(sql: str) -> str:
@@ -254,16 +186,23 @@ def report_pages(*, stdout, options):
     runs = {}
     try:
         for label, accounts, database in SIZES:
-            if database:
-                _use_database(database)
-            else:
-                _use_database(default_name)
-            stdout.write(f"-- {label}: seed_demo --accounts {accounts}")
+            _use_database(database)
+            stdout.write(f"-- {label}: bench organisation of {accounts:,} accounts ({database})")
             runs[label] = {**_seeded(accounts=accounts, stdout=stdout), "pages": _measure_pages(stdout=stdout)}
     finally:
         if settings.DATABASES["default"]["NAME"] != default_name:
             _use_database(default_name)
     small, big = runs["100k"], runs["1M"]
+
+    def seeding(run) -> str:
+        if run["reused"]:
+            rebuilt = (f"; rollups rebuilt first, as after a deploy (migrations since the seed changed "
+                       f"{', '.join(run['repaired'])})" if run["repaired"] else "")
+            return f"reused from an earlier run today (same size, seed and seeding code){rebuilt}"
+        kept = ("the triggers kept every rollup through the bulk statements" if not run["trigger_differences"]
+                else f"rebuilt after the bulk statements (triggers differed on {', '.join(run['trigger_differences'])})")
+        return f"seeded in {run['seed_s']:.0f} s; {kept}"
+
     lines = [
         "## Report pages (apps.reporting)",
         "",
@@ -272,21 +211,24 @@ def report_pages(*, stdout, options):
         f"and within {TARGET_SQL}× of its own SQL. The numbers come from rollups kept by database triggers "
         "(docs/reports.md, “Rollups”).",
         "",
-        *[f"- **{label}**: `seed_demo --accounts {accounts}` + the benchmark's sales rows: "
+        *[f"- **{label}**: `bench_organisation_seed(accounts={accounts})`: "
           + ", ".join(f"{n:,} {name}" for name, n in runs[label]["counts"].items())
-          + f"; `rebuild_report_rollups` took {runs[label]['rebuild_s']:.1f} s."
+          + f"; {seeding(runs[label])}; `rebuild_report_rollups --check` clean ({runs[label]['check_s']:.1f} s)."
           for label, accounts, _ in SIZES],
         "",
-        "The demo seed makes only a handful of meetings, opportunities, cadence enrolments and returns; the "
-        "benchmark adds them in SQL (40% of touched leads book a meeting, 3 in 8 qualify, half of those reach "
-        "the pipeline stage; a third of touched leads enrolled in a cadence; 2% of owned accounts returned). "
+        "Both sizes are the same organisation shape (apps.reporting.bench_seed): `seed_demo` makes the people, "
+        "roles, ICPs, cadences, campaigns, routing rules and 200 accounts through the real services; the rest is "
+        f"added set-based in the demo's proportions over {DAYS} days (half the accounts owned, ~3 contacts each, "
+        "inbound cycles with the demo's states and per-SDR qualify rates, 3–12 activities per owned account, a "
+        "qualified meeting and opportunity per SQL, other meetings, SLA breaches, routing decisions, signals, "
+        "cadence enrolments, returns), then scored and classified by the real services. "
         "Each page requested through the admin with Django's test client for a 90-day range (as ops: Europe/London; "
         f"as manager.east: America/New_York), median of {RUNS} runs after one warm-up. “SQL” re-runs the statements "
         "the request executed, on the same connection, in one transaction.",
         "",
-        f"| page | as | queries | 100k page (ms) | 1M page (ms) | 1M ÷ 100k (≤ {TARGET_GROWTH}) | 1M SQL (ms) "
-        f"| page ÷ SQL (≤ {TARGET_SQL}) |",
-        "|---|---|---|---|---|---|---|---|",
+        f"| page | as | queries | 100k page (ms) | 1M page (ms) | 1M ÷ 100k (≤ {TARGET_GROWTH}) | 100k SQL (ms) "
+        f"| 1M SQL (ms) | 1M page ÷ SQL (≤ {TARGET_SQL}) |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     misses = []
     for slug, report in REPORTS.items():
@@ -295,7 +237,7 @@ def report_pages(*, stdout, options):
             growth, ratio = b["page"] / a["page"], b["page"] / b["sql"]
             marks = ("" if growth <= TARGET_GROWTH else " ✗", "" if ratio <= TARGET_SQL else " ✗")
             lines.append(f"| {report.title} | {role} | {b['queries']} | {a['page']:.0f} | {b['page']:.0f} | "
-                         f"{growth:.2f}{marks[0]} | {b['sql']:.0f} | {ratio:.2f}{marks[1]} |")
+                         f"{growth:.2f}{marks[0]} | {a['sql']:.0f} | {b['sql']:.0f} | {ratio:.2f}{marks[1]} |")
             if marks[0] or marks[1]:
                 misses.append((report.title, role, a, b, growth, ratio))
     lines += ["", "### Where a figure misses: the floor", ""]
@@ -306,10 +248,12 @@ def report_pages(*, stdout, options):
         if growth > TARGET_GROWTH:
             what.append(f"grows {growth:.2f}× ({a['page']:.0f} → {b['page']:.0f} ms)")
         if ratio > TARGET_SQL:
-            what.append(f"page {ratio:.2f}× its SQL ({b['page'] - b['sql']:.0f} ms outside the database: "
-                        "rendering the admin page around the numbers)")
+            what.append(f"page {ratio:.2f}× its SQL: {b['page'] - b['sql']:.0f} ms outside the database at 1M "
+                        f"({a['page'] - a['sql']:.0f} ms at 100k) — Python, by package (cProfile own time): "
+                        + ", ".join(f"{key} {ms:.0f} ms" for ms, key in b["python"]))
         lines.append(f"- **{title}** as {role}: {'; '.join(what)}. Slowest statements at 1M: "
-                     + "; ".join(f"{ms:.0f} ms `{_statement(sql)}`" for ms, sql in b["slowest"]))
+                     + "; ".join(f"{ms:.0f} ms `{_statement(sql)}`" for ms, sql in b["slowest"])
+                     + f" (at 100k: {', '.join(f'{ms:.0f} ms' for ms, _ in a['slowest'])})")
     lines += ["", f"Load average at the end of the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores "
               "(the machine is shared; figures vary by ±50% with the load)."]
     return "\n".join(lines)

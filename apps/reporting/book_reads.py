@@ -10,6 +10,8 @@ The from-scratch versions stay in apps.reporting.selectors (`from_history()` swi
 
 from __future__ import annotations
 
+import datetime as dt
+
 from apps.reporting.rollup_reads import fetch_dicts
 
 TIERS = ("A", "B", "C")
@@ -92,4 +94,53 @@ def icp_coverage_by_owner(scope, *, activity_where: str, params: dict) -> list[d
               JOIN accounts_account acc ON acc.id = w.account_id
               WHERE {" AND ".join(account_where)}) x
         GROUP BY owner_id HAVING sum(accounts) <> 0"""
+    return fetch_dicts(sql, params)
+
+
+def coverage_by_owner(*, rep_ids, segment: str | None, rules, touch_types, quadrants: dict[str, str], now) -> list[dict]:
+    """apps.markets.coverage.coverage_by_owner, set-based: the books' contacts, their window's
+    touches and their open lead cycles each grouped per account once and hash-joined, instead of
+    six correlated lookups per account. Engaged needs "the latest touch at most recency_days old",
+    which is "a touch in [now − recency_days, now]": no pass over older touches."""
+    since, recent = now - dt.timedelta(days=rules.window_days), now - dt.timedelta(days=rules.recency_days)
+    params = {"since": since, "recent": recent, "now": now, "roles": list(rules.roles), "personas": list(rules.personas),
+              "touch_types": list(touch_types), "min_contacts": rules.min_contacts, "min_touches": rules.min_touches,
+              "n_roles": len(rules.roles), "n_personas": len(rules.personas), "dispositioned": quadrants["dispositioned"]}
+    where = ["acc.owner_id IS NOT NULL"]
+    if rep_ids is not None:
+        where.append("acc.owner_id = ANY(%(rep_ids)s)")
+        params["rep_ids"] = list(rep_ids)
+    if segment:
+        where.append("acc.segment = %(segment)s")
+        params["segment"] = segment
+    counts = []
+    for key in ("identify", "expand_reach", "engage", "win"):
+        params[f"q_{key}"] = quadrants[key]
+        counts.append(f"count(*) FILTER (WHERE x.quadrant = %(q_{key})s) AS {key}")
+    sql = f"""
+        WITH acc AS MATERIALIZED (SELECT acc.id, acc.owner_id FROM accounts_account acc WHERE {" AND ".join(where)}),
+        ct AS (SELECT c.account_id, count(*) AS known,
+                      count(DISTINCT c.buying_role) FILTER (WHERE c.buying_role = ANY(%(roles)s)) AS roles,
+                      count(DISTINCT lower(c.persona)) FILTER (WHERE lower(c.persona) = ANY(%(personas)s)) AS personas
+               FROM people_contact c JOIN acc ON acc.id = c.account_id GROUP BY c.account_id),
+        t AS (SELECT a.account_id, count(*) FILTER (WHERE a.occurred_at >= %(since)s) AS touches,
+                     bool_or(a.occurred_at >= %(recent)s) AS recent
+              FROM accounts_activity a
+              WHERE a.occurred_at >= LEAST(%(since)s, %(recent)s) AND a.occurred_at <= %(now)s AND a.contact_id IS NOT NULL
+                AND NOT a.automated AND a.type = ANY(%(touch_types)s) AND a.account_id IS NOT NULL
+              GROUP BY a.account_id),
+        f AS (SELECT c.account_id, count(*) AS n FROM people_leadcycle lc JOIN people_contact c ON c.id = lc.contact_id
+              WHERE lc.state <> %(dispositioned)s GROUP BY c.account_id),
+        x AS (SELECT acc.owner_id, coalesce(f.n, 0) AS in_funnel,
+                     coalesce(ct.known, 0) >= %(min_contacts)s AND coalesce(ct.roles, 0) >= %(n_roles)s
+                         AND coalesce(ct.personas, 0) >= %(n_personas)s AS covered,
+                     coalesce(t.touches, 0) >= %(min_touches)s AND coalesce(t.recent, false) AS engaged
+              FROM acc LEFT JOIN ct ON ct.account_id = acc.id LEFT JOIN t ON t.account_id = acc.id
+              LEFT JOIN f ON f.account_id = acc.id),
+        y AS (SELECT x.*, CASE WHEN covered AND engaged THEN %(q_win)s WHEN covered THEN %(q_engage)s
+                               WHEN engaged THEN %(q_expand_reach)s ELSE %(q_identify)s END AS quadrant FROM x)
+        SELECT x.owner_id, count(*) AS accounts, {", ".join(counts)},
+               count(*) FILTER (WHERE x.covered) AS covered_accounts, count(*) FILTER (WHERE x.engaged) AS engaged_accounts,
+               coalesce(sum(x.in_funnel), 0) AS leads_in_funnel
+        FROM y x GROUP BY x.owner_id"""
     return fetch_dicts(sql, params)

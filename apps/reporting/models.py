@@ -3,6 +3,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
@@ -234,3 +235,101 @@ class MeetingDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} SDR {self.sdr_id} AE {self.ae_id} {self.status}: {self.meetings}"
+
+
+class EnrolmentFact(models.Model):
+    """One row per cadence enrolment, as the cadence rollups count it: its UTC day, rep, cadence,
+    lead cycle and state, the steps done (positive, negative or no response) and each step's
+    outcome by position. Kept by triggers on enrolments and their steps (recomputed for the
+    enrolments a statement touched), it is what the two rollups below are the sums of."""
+
+    enrolment_id = models.BigIntegerField(unique=True)
+    enrolled_at = models.DateTimeField(db_index=True)
+    rep_id = models.BigIntegerField()
+    cadence_id = models.BigIntegerField()
+    lead_cycle_id = models.BigIntegerField(null=True, db_index=True)
+    state = models.CharField(max_length=20)
+    done = models.IntegerField(default=0)
+    positions = ArrayField(models.SmallIntegerField(), default=list)
+    outcomes = ArrayField(models.CharField(max_length=20), default=list)
+
+    def __str__(self) -> str:
+        return f"enrolment {self.enrolment_id}: {self.state}"
+
+
+class EnrolmentDay(models.Model):
+    """Enrolments per UTC day enrolled, rep, cadence, state and steps done: the cadence page's
+    per-cadence table."""
+
+    day = models.DateField()
+    rep_id = models.BigIntegerField()
+    cadence_id = models.BigIntegerField()
+    state = models.CharField(max_length=20)
+    done = models.IntegerField()
+    enrolments = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["day", "rep_id", "cadence_id", "state", "done"],
+                                               name="reporting_enrolmentday_key")]
+
+    def __str__(self) -> str:
+        return f"{self.day} rep {self.rep_id} cadence {self.cadence_id}: {self.enrolments}"
+
+
+class EnrolmentStepDay(models.Model):
+    """Enrolment steps per UTC day enrolled, rep, cadence, position, outcome and the enrolment's
+    state: the cadence page's per-step table."""
+
+    day = models.DateField()
+    rep_id = models.BigIntegerField()
+    cadence_id = models.BigIntegerField()
+    position = models.SmallIntegerField()
+    outcome = models.CharField(max_length=20)
+    state = models.CharField(max_length=20)
+    steps = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["day", "rep_id", "cadence_id", "position", "outcome", "state"],
+                                               name="reporting_enrolmentstepday_key")]
+
+    def __str__(self) -> str:
+        return f"{self.day} rep {self.rep_id} cadence {self.cadence_id} step {self.position}: {self.steps}"
+
+
+class OpportunityDay(models.Model):
+    """Opportunities an SDR sourced, per UTC day, SDR and stage: created that day (`kind`
+    "created", with their stage now) and first reaching the pipeline stage that day ("pipeline",
+    no stage) — the conversion page and pipeline generated. Amounts are sums (IACV; none: 0)."""
+
+    kind = models.CharField(max_length=10)
+    day = models.DateField()
+    sdr_id = models.BigIntegerField()
+    stage_id = models.BigIntegerField(null=True)
+    opportunities = models.IntegerField(default=0)
+    amount = models.DecimalField(max_digits=18, decimal_places=2, default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["kind", "day", "sdr_id", "stage_id"], nulls_distinct=False,
+                                               name="reporting_opportunityday_key")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.day} SDR {self.sdr_id}: {self.opportunities}"
+
+
+class ReturnDay(models.Model):
+    """Account returns per UTC day filed, rep, reason, review status and outcome: the returns
+    page."""
+
+    day = models.DateField()
+    rep_id = models.BigIntegerField()
+    reason = models.CharField(max_length=30)
+    status = models.CharField(max_length=10)
+    outcome = models.CharField(max_length=20)
+    returns = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["day", "rep_id", "reason", "status", "outcome"],
+                                               name="reporting_returnday_key")]
+
+    def __str__(self) -> str:
+        return f"{self.day} rep {self.rep_id} {self.reason}: {self.returns}"

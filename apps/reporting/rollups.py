@@ -1,4 +1,5 @@
-"""The report rollups (apps.reporting.models: CycleDay, ActivityHour, FirstTouch, ResearchDay, BookCount)
+"""The report rollups (apps.reporting.models: CycleDay, ActivityHour, FirstTouch, ResearchDay, BookCount,
+MeetingDay, EnrolmentFact, EnrolmentDay, EnrolmentStepDay)
 and the report flags on each lead cycle: rebuild them from history, or check that what the
 triggers keep equals that rebuild.
 
@@ -21,6 +22,14 @@ SNAPSHOTS = {
     "activities per hour": "SELECT hour, rep_id, activities FROM reporting_activityhour WHERE activities <> 0",
     "first touches": "SELECT rep_id, account_id, first_outreach_at, first_research_at FROM reporting_firsttouch",
     "research per day": "SELECT day, rep_id, reached, researched FROM reporting_researchday WHERE reached <> 0",
+    "enrolment facts": ("SELECT enrolment_id, enrolled_at, rep_id, cadence_id, lead_cycle_id, state, done, positions, outcomes "
+                        "FROM reporting_enrolmentfact"),
+    "enrolments per day": ("SELECT day, rep_id, cadence_id, state, done, enrolments FROM reporting_enrolmentday "
+                           "WHERE enrolments <> 0"),
+    "enrolment steps per day": ("SELECT day, rep_id, cadence_id, position, outcome, state, steps "
+                                "FROM reporting_enrolmentstepday WHERE steps <> 0"),
+    "meetings per day": ("SELECT day, sdr_id, ae_id, status, late, meetings FROM reporting_meetingday "
+                         "WHERE meetings <> 0"),
     "books": ("SELECT owner_id, segment, tier, status, matched, band, accounts FROM reporting_bookcount "
               "WHERE accounts <> 0"),
 }

@@ -17,8 +17,13 @@ from apps.campaigns.alarms import alarm_url
 from apps.campaigns.models import Alarm, AlarmSettings
 from apps.campaigns.services import campaign_lead_attach
 from apps.campaigns.tests.factories import CampaignFactory
-from apps.leads.models import DispositionReason
-from apps.leads.services import lead_cycle_disposition, lead_cycle_open
+from apps.leads.models import DispositionReason, ExceptionReason
+from apps.leads.services import (
+    lead_cycle_disposition,
+    lead_cycle_exception_clear,
+    lead_cycle_exception_mark,
+    lead_cycle_open,
+)
 from apps.people.tests.factories import ContactFactory
 from apps.reporting.tests.conftest import make_meeting, make_opportunity
 
@@ -147,3 +152,20 @@ def test_sao_gone_dark_and_iqm_pending_sao(run_task, sdr, ae, manager):
     assert "3 calls and 3 emails since its stage last moved" in titles[chased.pk]
     assert Alarm.objects.get(kind="iqm_pending").meeting == iqm
     assert run_at(run_task, T0 + dt.timedelta(hours=1)) == {}
+
+
+def test_exception_cycles_are_left_out_of_the_cherry_pick_count(run_task, sdr, manager):
+    """6 no-touch unqualifies, 2 of them marked exceptions by the manager → 4 counted < 5: no
+    alarm; clearing one mark → 5 counted: one alarm naming exactly those 5 cycles."""
+    cycles = tradeshow_leads(sdr, 6, campaign=CampaignFactory(name="Fair 2026"))
+    unqualify(cycles, sdr, T0 + dt.timedelta(hours=1))
+    reason = ExceptionReason.objects.create(label="Test leads from the booth scanner")
+    for cycle in cycles[:2]:
+        lead_cycle_exception_mark(cycle=cycle, reason=reason, actor=manager)
+    assert run_at(run_task, T0 + dt.timedelta(hours=2)) == {}
+    lead_cycle_exception_clear(cycle=cycles[0], actor=manager)
+    assert run_at(run_task, T0 + dt.timedelta(hours=2)) == {"cherry_picking": 1}
+    alarm = Alarm.objects.get()
+    assert sorted(alarm.cycles.values_list("pk", flat=True)) == sorted(c.pk for c in [cycles[0], *cycles[2:]])
+    assert alarm.title == "Sam Seller dispositioned 5 leads of campaign “Fair 2026” without a touch"
+    assert run_at(run_task, T0 + dt.timedelta(hours=3)) == {}

@@ -138,3 +138,46 @@ def test_campaign_report_query_count_is_bounded(report, manager, sdr, ae, django
     report(manager, "campaigns", **PERIOD)
     with django_assert_max_num_queries(16):
         assert report(manager, "campaigns", **PERIOD).status_code == 200
+
+
+def test_qualified_by_criterion_met_worked_out_by_hand(report, manager, sdr, ae, ops):
+    """Period 03-02…08, Sam's qualified leads with their criteria (✓ met, ✗ not, ✗* override):
+      c1 fit ✓ power ✓ pain ✓ timing ✗, its meeting's opportunity in the pipeline (Opp)
+      c2 fit ✓ power ✗ pain ✓ timing ✗, no opportunity
+      c3 fit ✗ power ✗* pain ✓ timing ✓, Opp
+      c4 assigned 02-20 (outside the period) with Pain ✗; c5 qualified with nothing recorded.
+    Company fit: 3 recorded, 2 met (66.7%), → Opp when met 1/2 = 50.0%, not met 1/1 = 100.0%.
+    Access to power: 1 met (33.3%), 1 override, → Opp 1/1 = 100.0%, not met 1/2 = 50.0%.
+    Pain: 3 met (100.0%), → Opp 2/3 = 66.7%, not met — (none). Timing: 1 met, 100.0% / 50.0%."""
+    from apps.campaigns.models import QualificationCheck, QualificationCriterion
+
+    QualificationCriterion.objects.filter(code="access_to_power").update(required=True)
+    crit = {c.code: c for c in QualificationCriterion.objects.all()}
+
+    def qualified(day, marks, *, opp):
+        cycle = make_cycle(sdr, at(day), touch=at(day) + H, done=at(day) + 2 * H, disposition="qualified")
+        if opp:
+            qualified_deal(cycle, ae, amount=1000, stage="pipeline")
+        for code, mark in zip(["company_fit", "access_to_power", "pain", "timing"], marks, strict=True):
+            QualificationCheck.objects.create(cycle=cycle, criterion=crit[code], met=mark == "✓",
+                                              overridden_by=manager.user if mark == "✗*" else None)
+        return cycle
+
+    qualified(2, ["✓", "✓", "✓", "✗"], opp=True)
+    qualified(3, ["✓", "✗", "✓", "✗"], opp=False)
+    qualified(4, ["✗", "✗*", "✓", "✓"], opp=True)
+    QualificationCheck.objects.create(cycle=make_cycle(sdr, dt.datetime(2026, 2, 20, 10, tzinfo=dt.UTC)),
+                                      criterion=crit["pain"], met=False)
+    make_cycle(sdr, at(5), touch=at(5) + H, done=at(5) + 2 * H, disposition="qualified")
+    html = report(manager, "campaigns", **PERIOD).content.decode()
+    table = html_table(html, "by-criterion")
+    assert table == [
+        ["Criterion", "Required", "Qualified, criteria recorded", "Met", "Met rate", "By override", "→ Opp when met",
+         "→ Opp when not met"],
+        ["Company fit", "—", "3", "2", "66.7%", "0", "50.0%", "100.0%"],
+        ["Access to power", "required", "3", "1", "33.3%", "1", "100.0%", "50.0%"],
+        ["Pain", "—", "3", "3", "100.0%", "0", "66.7%", "—"],
+        ["Timing", "—", "3", "1", "33.3%", "0", "100.0%", "50.0%"],
+    ]
+    assert "Qualified leads with criteria recorded" in html and "by the Completed – Qualified meeting that qualified them" in html
+    assert csv_table(report(manager, "campaigns", export="by-criterion", **PERIOD).content.decode()) == table

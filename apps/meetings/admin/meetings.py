@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.http import url_has_allowed_host_and_scheme
 
+from apps.campaigns.qualification import meeting_disposition_with_criteria
 from apps.meetings import selectors, services
 from apps.meetings.forms import (
     MeetingBookForm,
@@ -97,7 +98,8 @@ class MeetingAdmin(QuickChangelistMixin, ScopedAdminMixin, admin.ModelAdmin):
         (None, {"fields": ["contact", "account", "kind", "scheduled_at", "scheduled_end_at", "ae", "sdr",
                            "sdr_attends", "notes", "opportunity", "lead_cycle"]}),
         ("Disposition", {"fields": ["status", "disposition_due_at", "dispositioned_at", "dispositioned_by",
-                                    "disposition_late", "disposition_notes", "cancelled_by", "cancelled_by_user"]}),
+                                    "disposition_late", "disposition_notes", "sales_ready_criteria", "cancelled_by",
+                                    "cancelled_by_user"]}),
         ("History", {"fields": ["previous_meeting", "booked_at", "booked_by", "notifications_sent", "actions_column"]}),
     ]
 
@@ -118,6 +120,15 @@ class MeetingAdmin(QuickChangelistMixin, ScopedAdminMixin, admin.ModelAdmin):
         if obj.status == Meeting.Status.SCHEDULED:
             return False if not obj.is_overdue() else None
         return obj.disposition_late
+
+    @admin.display(description="Sales-ready criteria")
+    def sales_ready_criteria(self, obj):
+        checks = obj.qualification_checks.select_related("criterion", "overridden_by")
+        return format_html_join(
+            "\n", '<div class="qualification-check">{} {}{}</div>',
+            (("✓" if c.met else "✗", c.criterion, f" (override: {c.overridden_by})" if c.overridden_by_id else "")
+             for c in checks),
+        ) or "—"
 
     @admin.display(description="notifications")
     def notifications_sent(self, obj):
@@ -223,9 +234,9 @@ class MeetingAdmin(QuickChangelistMixin, ScopedAdminMixin, admin.ModelAdmin):
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
             try:
-                services.meeting_disposition(
+                meeting_disposition_with_criteria(
                     meeting=meeting, outcome=data["outcome"], actor=request.user, notes=data["notes"],
-                    lead_reason=data["lead_reason"],
+                    lead_reason=data["lead_reason"], override=data["override"], criteria_met=data["criteria_met"],
                 )
             except ValidationError as error:
                 _apply_errors(form, error)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from django.db.models import Count, Q
 
 from apps.cadences.models import Enrolment, EnrolmentStep
+from apps.reporting import cadence_reads
 from apps.reporting.reports.base import Report, pct_text, register
-from apps.reporting.selectors import fetch_dicts
+from apps.reporting.selectors import fetch_dicts, history_mode
 from apps.reporting.tables import Column, Result, Table, bar_chart, rate
 
 EARLY_ABANDON_STEPS = 3
@@ -25,6 +26,9 @@ def enrolments_in_period(*, scope):
 def cadence_step_outcomes(*, scope) -> list[dict]:
 
     Outcome = EnrolmentStep.Outcome
+    if not history_mode():  # from the cadence rollups (apps.reporting.cadence_reads)
+        return cadence_reads.cadence_step_outcomes(scope, outcomes=Outcome.values, pending=Outcome.PENDING,
+                                                   active=Enrolment.State.ACTIVE)
 
     # Steps left pending when an enrolment ended early were never reached: not counted.
     qs = EnrolmentStep.objects.filter(enrolment__in=enrolments_in_period(scope=scope)).exclude(
@@ -48,6 +52,9 @@ def cadence_summary(*, scope) -> list[dict]:
               "without_response": [state.COMPLETED, state.INCOMPLETE, state.DISPOSITIONED, state.STOPPED],
               "active": state.ACTIVE, "positive": state.POSITIVE, "negative": state.NEGATIVE,
               "completed": state.COMPLETED, "dispositioned": state.DISPOSITIONED}
+    if not history_mode():
+        states = {k: v for k, v in params.items() if k not in ("start", "end", "done", "early")}
+        return _float_steps(cadence_reads.cadence_summary(scope, states=states, early=EARLY_ABANDON_STEPS))
     if scope.rep_ids is not None:
         where.append("en.rep_id = ANY(%(rep_ids)s)")
         params["rep_ids"] = list(scope.rep_ids)
@@ -75,7 +82,10 @@ def cadence_summary(*, scope) -> list[dict]:
         FROM e LEFT JOIN d ON d.enrolment_id = e.id
         GROUP BY e.cadence_id, e.name
         ORDER BY e.name"""
-    rows = fetch_dicts(sql, params)
+    return _float_steps(fetch_dicts(sql, params))
+
+
+def _float_steps(rows: list[dict]) -> list[dict]:
     for row in rows:
         if row["steps_before_disposition"] is not None:
             row["steps_before_disposition"] = float(row["steps_before_disposition"])

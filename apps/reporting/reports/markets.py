@@ -4,10 +4,19 @@ coverage × engagement by rep (the Measurable Lead Model's four quadrants)."""
 
 from __future__ import annotations
 
-from apps.leads.models import LeadType
+from django.utils import timezone
+
+from apps.leads.models import LeadCycle, LeadType
 from apps.markets import selectors as markets
-from apps.markets.coverage import APPLIES_PER_LEAD_TYPE, CoverageQuadrant, CoverageRules, coverage_by_owner
+from apps.markets.coverage import (
+    APPLIES_PER_LEAD_TYPE,
+    TOUCH_TYPES,
+    CoverageQuadrant,
+    CoverageRules,
+    coverage_by_owner,
+)
 from apps.markets.models import IN_CRM, SEGMENT_MARKET, Market, MarketSegment
+from apps.reporting import book_reads as books
 from apps.reporting import selectors as s
 from apps.reporting.reports.base import Report, register
 from apps.reporting.tables import Column, Result, Table, bar_chart, rate
@@ -126,7 +135,12 @@ class AccountCoverage(Report):
         rules = CoverageRules.load()
         quadrants = [q.value for q in CoverageQuadrant]
         zero = {"accounts": 0, **{q: 0 for q in quadrants}, "covered_accounts": 0, "engaged_accounts": 0, "leads_in_funnel": 0}
-        found = coverage_by_owner(rep_ids=scope.rep_ids, segment=scope.segment or None)
+        if s.history_mode():
+            found = coverage_by_owner(rep_ids=scope.rep_ids, segment=scope.segment or None)
+        else:  # the same numbers set-based (apps.reporting.book_reads), not six lookups per account
+            found = books.coverage_by_owner(
+                rep_ids=scope.rep_ids, segment=scope.segment or None, rules=rules, touch_types=TOUCH_TYPES, now=timezone.now(),
+                quadrants={**{q.name.lower(): q.value for q in CoverageQuadrant}, "dispositioned": LeadCycle.State.DISPOSITIONED})
         names = s.rep_names({r["owner_id"] for r in found})
         for row in found:
             row["owner__owner_name"] = names.get(row["owner_id"])

@@ -112,6 +112,9 @@ class Meetings(Report):
 def opportunity_cohorts(*, scope) -> list[dict]:
     """Opportunities sourced by SDRs in scope, created in the period, by SDR and month created."""
 
+    if not s.history_mode():  # from the opportunities rollup (apps.reporting.sales_reads), like pipeline_generated
+        return sales_reads.opportunity_cohorts(scope, outcomes={"won": OpportunityStage.Outcome.WON, "lost": OpportunityStage.Outcome.LOST,
+                                                                "open": OpportunityStage.Outcome.OPEN})
     won, lost = Q(stage__outcome=OpportunityStage.Outcome.WON), Q(stage__outcome=OpportunityStage.Outcome.LOST)
     qs = Opportunity.objects.filter(created_at__gte=scope.start, created_at__lt=scope.end, sourcing_sdr__isnull=False,
                                     **scope.rep_filter("sourcing_sdr_id"))
@@ -130,7 +133,8 @@ def opportunity_cohorts(*, scope) -> list[dict]:
 
 def pipeline_generated(*, scope) -> list[dict]:
     """Opportunities that reached the pipeline stage in the period, by sourcing SDR."""
-
+    if not s.history_mode():
+        return sales_reads.pipeline_generated(scope)
     qs = Opportunity.objects.filter(pipeline_at__gte=scope.start, pipeline_at__lt=scope.end, sourcing_sdr__isnull=False,
                                     **scope.rep_filter("sourcing_sdr_id"))
     rows = list(qs.values("sourcing_sdr_id", "sourcing_sdr__owner_name")

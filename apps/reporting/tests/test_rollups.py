@@ -19,19 +19,23 @@ from django.utils import timezone
 from apps.accounts.models import Account, Activity, OwnershipReason
 from apps.accounts.services import account_owners_set
 from apps.accounts.tests.factories import AccountFactory, ActivityFactory
+from apps.cadences.models import Enrolment, EnrolmentStep
+from apps.cadences.tests.factories import cadence_with_steps
 from apps.campaigns.models import Campaign, CampaignInteraction
 from apps.icps.tests.factories import ICPFactory
 from apps.leads.models import ExceptionReason, LeadCycle, SlaBreach
 from apps.leads.services import lead_cycle_exception_clear, lead_cycle_exception_mark
-from apps.meetings.models import Meeting
+from apps.markets.models import CoverageSettings
+from apps.meetings.models import Meeting, Opportunity, OpportunityStage
 from apps.people.models import Rep
-from apps.people.tests.factories import RepFactory
+from apps.people.tests.factories import ContactFactory, RepFactory
 from apps.people.timezones import user_zone
 from apps.reporting.reports import REPORTS
 from apps.reporting.rollup_reads import from_history, window_split
 from apps.reporting.rollups import rollups_check
 from apps.reporting.tests.conftest import make_cycle, make_meeting, make_opportunity
 from apps.reporting.views import report_compute
+from apps.routing.models import ReturnRequest
 from sdrops.api.scope import ReportFilterSet
 
 H = dt.timedelta(hours=1)
@@ -92,7 +96,59 @@ def history(sdr, tia, ae, ops, manager):
         ActivityFactory(rep=rep, account=accounts[n % 5], type=["intelligence_run", "call", "email", "note", "social"][n % 5],
                         occurred_at=at(2 + n % 14, (n * 7) % 24), automated=n % 9 == 0)
 
+    # Coverage × engagement: contacts in buying roles (and a persona), touches with them (recent
+    # or not), an open lead cycle of one of them.
+    CoverageSettings.objects.update_or_create(pk=1, defaults={"required_personas": ["Finance"], "min_contacts": 2,
+                                                              "engaged_min_touches": 2})
+    roles = ["decision_maker", "champion", "influencer", "user"]
+    for n, account in enumerate(accounts[:4]):
+        people = [ContactFactory(account=account, buying_role=roles[(n + k) % 4], persona="finance" if k == 1 else "IT")
+                  for k in range(n + 2)]
+        for k in range(2 * n + 1):
+            ActivityFactory(rep=account.owner, account=account, contact=people[k % len(people)],
+                            type=["call", "email_reply", "note"][k % 3], occurred_at=at(max(1, 18 - 2 * k - (13 if n == 2 else 0)), 9))
+        if n % 2:
+            make_cycle(account.owner, at(14, 8), touch=at(14, 9), contact=people[0])
+    # Opportunities around the February / March boundary (a local month start inside a UTC day
+    # in New York and Kolkata), won, lost and open, with and without amounts.
+    deals = [make_opportunity(account=accounts[n % 5], owner=ae, sourcing_sdr=[sdr, tia, other][n % 3],
+                              stage=["closed_won", "closed_lost", "pipeline", "meeting_completed"][n % 4],
+                              amount=None if n % 5 == 4 else 1000 * (n + 1),
+                              created_at=dt.datetime(2026, 2, 28, 20, tzinfo=dt.UTC) + n * 3 * H,
+                              pipeline_at=at(1 + n % 12, 23) if n % 3 else None)
+             for n in range(12)]
+    returns = [ReturnRequest.objects.create(account=accounts[n % 5], account_name="x", rep=[sdr, tia, other][n % 3],
+                                            reason=["not_interested", "bad_data", "no_icp_fit", "retrieval"][n % 4],
+                                            status=["pending", "approved", "rejected"][n % 3],
+                                            outcome="rest" if n % 3 == 1 else "",
+                                            created_at=dt.datetime(2026, 3, 1, 22, tzinfo=dt.UTC) + n * 17 * H,
+                                            reviewed_at=None if n % 3 == 0 else at(19))
+               for n in range(14)]  # Sunday night in UTC: Monday in Kolkata (week starts inside a UTC day)
+    cadences = [cadence_with_steps(name="Inbound three", lead_type="inbound"),
+                cadence_with_steps(name="Outbound three", lead_type="outbound")]
+    outcomes = [["no_response", "positive", "pending"], ["no_response", "not_completed", "no_response"],
+                ["negative", "pending", "pending"], ["no_response", "pending", "pending"]]
+    states = ["positive", "completed", "negative", "active", "dispositioned", "dispositioned"]
+    enrolments = []
+    for n, cycle in enumerate(c for c in cycles if c.rep is not None):
+        enrolments.append(enrol(cycle, cadences[n % 2], states[n % 6], outcomes[n % 4], hour=(n * 7) % 24))
+    loose = enrol(None, cadences[0], "active", outcomes[3], rep=tia, hour=3)  # no lead cycle; its contact goes
+
     # Changes after the fact, through the ORM as services make them (each fires the triggers).
+    EnrolmentStep.objects.filter(enrolment=enrolments[3], position=2).update(outcome="no_response", ended_at=at(15))  # a step done
+    Enrolment.objects.filter(pk=enrolments[9].pk).update(state="dispositioned", ended_at=at(16))  # ended mid-way
+    Enrolment.objects.filter(pk=enrolments[4].pk).update(enrolled_at=at(13, 22), rep=sdr)  # moved day and rep
+    EnrolmentStep.objects.filter(enrolment=enrolments[6], position=3).delete()
+    loose.contact.delete()  # the enrolment and its steps go with it (cascade)
+    Opportunity.objects.filter(pk=deals[2].pk).update(stage=OpportunityStage.objects.get(code="closed_won"), is_open=False,
+                                                      amount=7777, closed_at=at(12))  # won later, new amount
+    Opportunity.objects.filter(pk=deals[3].pk).update(pipeline_at=at(14, 1), sourcing_sdr=sdr)  # reached the pipeline
+    Opportunity.objects.filter(pk=deals[7].pk).update(created_at=at(2, 4))  # a corrected creation date
+    Opportunity.objects.filter(pk=deals[10].pk).delete()
+    ReturnRequest.objects.filter(pk=returns[0].pk).update(status="approved", outcome="disqualify",
+                                                          reviewed_at=at(18))  # reviewed
+    ReturnRequest.objects.filter(pk=returns[4].pk).update(created_at=at(9, 1), rep=tia)  # re-dated, moved
+    ReturnRequest.objects.filter(pk=returns[8].pk).delete()
     scheduled = Meeting.objects.filter(status="scheduled").first()
     scheduled.status, scheduled.dispositioned_at = "completed_qualified", scheduled.scheduled_end_at + H
     scheduled.opportunity = make_opportunity(account=accounts[0], owner=ae, sourcing_sdr=scheduled.sdr,
@@ -130,6 +186,19 @@ def history(sdr, tia, ae, ops, manager):
     return {"sdr": sdr, "manager": manager, "ops": ops}
 
 
+def enrol(cycle, cadence, state, outcomes, *, rep=None, hour=10) -> Enrolment:
+    """An enrolment of the cycle's contact (or a new one) and its steps with these outcomes."""
+    started = (cycle.assigned_at if cycle else at(6)) + hour * H
+    enrolment = Enrolment.objects.create(contact=cycle.contact if cycle else ContactFactory(), cadence=cadence,
+                                         rep=rep or cycle.rep, lead_cycle=cycle, state=state, enrolled_at=started,
+                                         ended_at=None if state == "active" else started + 72 * H)
+    for step, outcome in zip(cadence.steps.order_by("position"), outcomes, strict=False):
+        EnrolmentStep.objects.create(enrolment=enrolment, step=step, position=step.position, channel=step.channel,
+                                     due_at=started + step.day_offset * 24 * H, outcome=outcome,
+                                     ended_at=None if outcome == "pending" else started + 24 * H)
+    return enrolment
+
+
 def page_cells(user, slug: str, **query) -> dict:
     """Every cell a page shows (tables, totals, summary, chart, notes), computed as the view does."""
     report = REPORTS[slug]
@@ -147,7 +216,7 @@ def page_cells(user, slug: str, **query) -> dict:
     }
 
 
-WINDOWS = [{"date_from": "2026-03-01", "date_to": "2026-03-19"}, {"date_from": "2026-03-05", "date_to": "2026-03-05"},
+WINDOWS = [{"date_from": "2026-02-20", "date_to": "2026-03-19"}, {"date_from": "2026-03-05", "date_to": "2026-03-05"},
            {"date_from": "2026-03-04", "date_to": "2026-03-11", "lead_type": "outbound"}]
 
 
@@ -202,7 +271,7 @@ def test_windows_split_into_whole_utc_buckets_and_raw_ends():
 # activities. A page another app registers later gets 6 until it is given its own line.
 QUERY_BUDGET = {"team-dashboard": 10, "lead-response": 8, "activity": 10, "territory": 6, "icp-coverage": 7,
                 "meetings": 8, "conversion": 6, "cadences": 5, "returns": 8, "scorecard": 21, "capacity": 7,
-                "campaigns": 4, "nurture": 5, "market-segments": 10, "account-coverage": 8, "balance": 10,
+                "campaigns": 5, "nurture": 5, "market-segments": 10, "account-coverage": 8, "balance": 10,
                 "fairness": 12}
 
 

@@ -1,0 +1,84 @@
+"""The cadence page's numbers read from the cadence rollups (reporting.EnrolmentDay and
+EnrolmentStepDay, sums of reporting.EnrolmentFact), so the page reads days × reps × cadences
+rows instead of the window's enrolments and every step of them.
+
+The window's whole UTC days come from the rollups; its partial days at each end from the facts
+(their enrolment-time index). Enrolments of lead cycles marked an exception (issue 22) are in
+the rollups but in no number: the interior's are subtracted, read through the cycles' partial
+index of exceptions.
+"""
+
+from __future__ import annotations
+
+from apps.reporting.rollup_reads import DAY, _params, _raw_window, fetch_dicts, window_split
+
+
+def _parts(scope, *, rollup: str, columns: str, fact_columns: str, extra_from: str = "") -> tuple[str, dict]:
+    """UNION ALL of the window's rows (`columns`, then n): raw partial days from the facts, the
+    rollup's whole days, minus the interior's exception enrolments."""
+    split = window_split(scope.start, scope.end, step=DAY)
+    params = _params(scope, split)
+    mine = " AND {a}.rep_id = ANY(%(rep_ids)s)" if scope.rep_ids is not None else ""
+    parts = [f"""SELECT {fact_columns}, 1 FROM reporting_enrolmentfact f {extra_from}
+                 LEFT JOIN people_leadcycle c ON c.id = f.lead_cycle_id
+                 WHERE {_raw_window("f.enrolled_at", split)} AND c.exception_at IS NULL{mine.format(a="f")}"""]
+    if split is not None:
+        parts.append(f"""SELECT {columns}, r.{rollup[1]} FROM {rollup[0]} r
+                         WHERE r.day >= %(lo_day)s AND r.day < %(hi_day)s AND r.{rollup[1]} <> 0{mine.format(a="r")}""")
+        parts.append(f"""SELECT {fact_columns}, -1 FROM people_leadcycle c JOIN reporting_enrolmentfact f ON f.lead_cycle_id = c.id
+                         {extra_from}
+                         WHERE c.exception_at IS NOT NULL AND f.enrolled_at >= %(lo)s AND f.enrolled_at < %(hi)s{mine.format(a="f")}""")
+    return " UNION ALL ".join(parts), params
+
+
+def _lead_type(scope, params: dict) -> str:
+    if not scope.lead_type:
+        return ""
+    params["lead_type"] = scope.lead_type
+    return " AND cd.lead_type = %(lead_type)s"
+
+
+def cadence_summary(scope, *, states: dict, early: int) -> list[dict]:
+    """selectors' cadence_summary (apps.reporting.reports.cadences) from the rollup."""
+    parts, params = _parts(scope, rollup=("reporting_enrolmentday", "enrolments"),
+                           columns="r.cadence_id, r.state, r.done", fact_columns="f.cadence_id, f.state, f.done")
+    params.update(states, early=early)
+    sql = f"""
+        WITH p (cadence_id, state, done, n) AS ({parts})
+        SELECT p.cadence_id, cd.name AS cadence__name, sum(p.n) AS enrolments,
+               coalesce(sum(p.n) FILTER (WHERE p.state = %(active)s), 0) AS active,
+               coalesce(sum(p.n) FILTER (WHERE p.state = %(positive)s), 0) AS positive,
+               coalesce(sum(p.n) FILTER (WHERE p.state = %(negative)s), 0) AS negative,
+               coalesce(sum(p.n) FILTER (WHERE p.state = ANY(%(without_response)s)), 0) AS ended_no_response,
+               coalesce(sum(p.n) FILTER (WHERE p.state = %(completed)s), 0) AS completed,
+               coalesce(sum(p.n) FILTER (WHERE p.state = %(dispositioned)s), 0) AS dispositioned,
+               (sum(p.n * p.done) FILTER (WHERE p.state = %(dispositioned)s))::numeric
+                   / nullif(sum(p.n) FILTER (WHERE p.state = %(dispositioned)s), 0) AS steps_before_disposition,
+               coalesce(sum(p.n) FILTER (WHERE p.state = %(dispositioned)s AND p.done <= %(early)s), 0) AS early_abandons
+        FROM p JOIN cadences_cadence cd ON cd.id = p.cadence_id
+        WHERE TRUE{_lead_type(scope, params)}
+        GROUP BY p.cadence_id, cd.name HAVING sum(p.n) <> 0
+        ORDER BY cd.name"""
+    return fetch_dicts(sql, params)
+
+
+def cadence_step_outcomes(scope, *, outcomes, pending: str, active: str) -> list[dict]:
+    """Per cadence and step position: steps by outcome (a pending step of an ended enrolment was
+    never reached: not counted)."""
+    parts, params = _parts(scope, rollup=("reporting_enrolmentstepday", "steps"),
+                           columns="r.cadence_id, r.position, r.outcome, r.state",
+                           fact_columns="f.cadence_id, s.position, s.outcome, f.state",
+                           extra_from="CROSS JOIN LATERAL unnest(f.positions, f.outcomes) AS s(position, outcome)")
+    params.update(pending=pending, active=active)
+    counts = []
+    for index, value in enumerate(outcomes):
+        params[f"outcome_{index}"] = value
+        counts.append(f'coalesce(sum(p.n) FILTER (WHERE p.outcome = %(outcome_{index})s), 0) AS "{value}"')
+    sql = f"""
+        WITH p (cadence_id, position, outcome, state, n) AS ({parts})
+        SELECT p.cadence_id AS enrolment__cadence_id, cd.name AS enrolment__cadence__name, p.position, {", ".join(counts)}
+        FROM p JOIN cadences_cadence cd ON cd.id = p.cadence_id
+        WHERE NOT (p.outcome = %(pending)s AND p.state <> %(active)s){_lead_type(scope, params)}
+        GROUP BY p.cadence_id, cd.name, p.position HAVING sum(p.n) <> 0
+        ORDER BY cd.name, p.position"""
+    return fetch_dicts(sql, params)
