@@ -307,6 +307,7 @@ class OpportunityDay(models.Model):
     stage_id = models.BigIntegerField(null=True)
     opportunities = models.IntegerField(default=0)
     amount = models.DecimalField(max_digits=18, decimal_places=2, default=0)
+    priced = models.IntegerField(default=0, help_text="Of those, with an amount (an average's divisor).")
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["kind", "day", "sdr_id", "stage_id"], nulls_distinct=False,

@@ -1,5 +1,5 @@
 """The report rollups (apps.reporting.models: CycleDay, ActivityHour, FirstTouch, ResearchDay, BookCount,
-MeetingDay, EnrolmentFact, EnrolmentDay, EnrolmentStepDay)
+MeetingDay, EnrolmentFact, EnrolmentDay, EnrolmentStepDay, OpportunityDay, ReturnDay)
 and the report flags on each lead cycle: rebuild them from history, or check that what the
 triggers keep equals that rebuild.
 
@@ -30,6 +30,9 @@ SNAPSHOTS = {
                                 "FROM reporting_enrolmentstepday WHERE steps <> 0"),
     "meetings per day": ("SELECT day, sdr_id, ae_id, status, late, meetings FROM reporting_meetingday "
                          "WHERE meetings <> 0"),
+    "opportunities per day": ("SELECT kind, day, sdr_id, stage_id, opportunities, amount, priced FROM reporting_opportunityday "
+                              "WHERE ROW(opportunities, amount, priced) <> ROW(0, 0, 0)"),
+    "returns per day": "SELECT day, rep_id, reason, status, outcome, returns FROM reporting_returnday WHERE returns <> 0",
     "books": ("SELECT owner_id, segment, tier, status, matched, band, accounts FROM reporting_bookcount "
               "WHERE accounts <> 0"),
 }

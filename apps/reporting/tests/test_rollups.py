@@ -246,8 +246,13 @@ def test_the_rebuild_command_repairs_and_check_reports(history):
         cursor.execute("UPDATE reporting_cycleday SET assigned = assigned + 1 WHERE id = (SELECT min(id) FROM reporting_cycleday)")
         cursor.execute("DELETE FROM reporting_firsttouch WHERE id = (SELECT min(id) FROM reporting_firsttouch)")
         cursor.execute("UPDATE reporting_bookcount SET accounts = accounts + 2 WHERE id = (SELECT max(id) FROM reporting_bookcount)")
+        cursor.execute("DELETE FROM reporting_enrolmentfact WHERE id = (SELECT min(id) FROM reporting_enrolmentfact)")
+        for table in ("meetingday SET meetings = meetings", "opportunityday SET priced = priced", "returnday SET returns = returns"):
+            cursor.execute(f"UPDATE reporting_{table} + 1 WHERE id = (SELECT min(id) FROM reporting_{table.split()[0]})")
     differences = {d.table for d in rollups_check()}
-    assert differences == {"cycles per day", "first touches", "research per day", "books"}  # research follows first touches
+    assert differences == {"cycles per day", "first touches", "research per day", "books", "enrolment facts",
+                           "enrolments per day", "enrolment steps per day", "meetings per day", "opportunities per day",
+                           "returns per day"}  # research follows first touches, the day rollups follow the facts
     with pytest.raises(CommandError, match="differ from a rebuild"):
         call_command("rebuild_report_rollups", "--check")
     call_command("rebuild_report_rollups")
