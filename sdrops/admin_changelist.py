@@ -36,6 +36,7 @@ from django.contrib.admin.utils import (
 from django.core.exceptions import FieldDoesNotExist, ObjectDoesNotExist
 from django.db import models
 from django.urls import NoReverseMatch
+from django.utils import dateformat, formats, timezone
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
@@ -111,6 +112,7 @@ def _column(cl, index: int, field_name, is_first: bool):
         except TypeError:
             return None, link
     related = field is not None and not field.auto_created and isinstance(field.remote_field, models.ManyToOneRel)
+    show = _field_display(field, link) if field is not None and not field.auto_created and choices is None else None
     field_nowrap = field is not None and not field.auto_created and isinstance(
         field, (models.DateField, models.TimeField, models.ForeignKey)
     )
@@ -143,6 +145,8 @@ def _column(cl, index: int, field_name, is_first: bool):
                     result_repr = empty if field_val is None else field_val
                 elif choices is not None:
                     result_repr = choices.get(value, empty)
+                elif show is not None:
+                    result_repr = show(value, empty)
                 else:
                     result_repr = display_for_field(value, f, empty, avoid_link=link)
                 if field_nowrap:
@@ -154,6 +158,51 @@ def _column(cl, index: int, field_name, is_first: bool):
         return f'<{tag} class="{" ".join(row_classes)}">{text}</{tag}>'
 
     return render, link
+
+
+def _field_display(field, avoid_link: bool):
+    """value, empty → what `display_for_field(value, field, empty, avoid_link)` returns, for the
+    common kinds of column, with its per-call look-ups taken once per column and page (the
+    format string of the request's language; a number's formatting kept per value); None for
+    any other kind, which Django formats cell by cell."""
+    if isinstance(field, (models.BooleanField, models.URLField, models.FileField, models.JSONField)):
+        return None
+    empty_values = field.empty_values
+    if isinstance(field, models.DateTimeField):
+        pattern = formats.get_format("DATETIME_FORMAT")
+
+        def show_datetime(value, empty):
+            if value in empty_values:
+                return empty
+            return dateformat.format(timezone.template_localtime(value), pattern)
+
+        return show_datetime
+    if isinstance(field, (models.IntegerField, models.FloatField)):
+        numbers: dict = {}
+
+        def show_number(value, empty):
+            if value in empty_values:
+                return empty
+            try:
+                return numbers[value]
+            except KeyError:
+                text = numbers[value] = formats.number_format(value)
+                return text
+            except TypeError:
+                return formats.number_format(value)
+
+        return show_number
+    if isinstance(field, (models.CharField, models.TextField)):
+
+        def show_text(value, empty):
+            if value in empty_values:
+                return empty
+            if type(value) is str:
+                return value
+            return display_for_field(value, field, empty, avoid_link=avoid_link)
+
+        return show_text
+    return None
 
 
 class _Sentinel:

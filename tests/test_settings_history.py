@@ -110,7 +110,8 @@ def test_an_alarm_settings_admin_edit_is_recorded_with_who_made_it(admin_client,
     events.objects.all().delete()
     response = admin_client.post("/admin/campaigns/alarmsettings/1/change/", {
         "cherry_pick_count": 4, "cherry_pick_hours": 24, "sao_dark_days": 10, "sao_dark_calls": 3,
-        "sao_dark_emails": 3, "iqm_pending_days": 7,
+        "sao_dark_emails": 3, "iqm_pending_days": 7, "rename_count": 2, "rename_days": 90,
+        "close_push_count": 2, "close_push_days": 180,
     })
     assert response.status_code == 302, response.content
     (event,) = events.objects.all()

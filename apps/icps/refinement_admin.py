@@ -37,9 +37,10 @@ DEFINITIONS = [
      f"accounts, at least {refinement.MIN_RETURNS} times → halve its points (seed 003: \u201cif there are a lot returned "
      "because they're not an ICP fit, you may need to review ICP criteria\u201d)."),
     (refinement.TRIGGER_LABELS["low_outperforms_high"],
-     f"A lower tier converts better than a higher one (each with at least {refinement.MIN_ACCOUNTS} accounts): the rules "
-     "whose accounts convert worse than the ICP's others are lifting the wrong accounts → halve their points (\u201chave "
-     "the highly-scored accounts turned into qualified opportunities?\u201d)."),
+     f"A lower tier converts at least {refinement.TIER_RATIO:g}× as well as a higher one (each with at least "
+     f"{refinement.MIN_ACCOUNTS} accounts): the rules whose accounts convert {refinement.WORSE_RATIO:g}× worse than the "
+     "ICP's others (or not at all while they do) are lifting the wrong accounts → halve their points (\u201chave the "
+     "highly-scored accounts turned into qualified opportunities?\u201d)."),
     (refinement.TRIGGER_LABELS["include_what_converts"],
      f"A rule whose accounts convert at least {refinement.LIFT_RATIO:g}× as well as the ICP's others (at least "
      f"{refinement.MIN_CONVERSIONS} conversions) → raise its points by half, within the category's cap (\u201cthings you "

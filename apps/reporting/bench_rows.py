@@ -61,7 +61,8 @@ SELECT m.id AS meeting_id, m.account_id, m.ae_id, m.sdr_id, m.dispositioned_at A
 FROM meetings_meeting m
 JOIN accounts_account a ON a.id = m.account_id
 CROSS JOIN LATERAL (SELECT CASE WHEN pg_temp.bench_r(m.id, %(s)s + 70) < 0.6
-                                THEN least(%(now)s, m.dispositioned_at + (1 + 5 * pg_temp.bench_r(m.id, %(s)s + 71)) * interval '1 day') END
+                                     AND m.dispositioned_at + (1 + 5 * pg_temp.bench_r(m.id, %(s)s + 71)) * interval '1 day' <= %(now)s
+                                THEN m.dispositioned_at + (1 + 5 * pg_temp.bench_r(m.id, %(s)s + 71)) * interval '1 day' END
                            AS pipeline_at, pg_temp.bench_r(m.id, %(s)s + 72) AS u, pg_temp.bench_r(m.id, %(s)s + 73) AS v) o
 WHERE m.lead_cycle_id > %(after_cycle)s AND m.status = 'completed_qualified';
 INSERT INTO meetings_opportunity (account_id, name, stage_id, is_open, amount, close_date, owner_id, sourcing_sdr_id,
@@ -101,14 +102,16 @@ UPDATE people_leadcycle c SET dispositioned_by_id = m.dispositioned_by_id FROM m
 WHERE m.lead_cycle_id = c.id AND c.id > %(after_cycle)s AND m.status = 'completed_qualified';
 """
 
-# A third of the new touched leads enrolled in their lead type's first cadence, ended by hash: a
+# A third of the new touched leads enrolled in their lead type's first cadence (still active in its
+# first 12 days), ended by hash: a
 # positive or negative response at some step, run to the end, dispositioned mid-way, or the
 # last step not completed. Steps before the end step have no response (1 in 7 not completed).
 ENROLMENTS_SQL = """
 INSERT INTO cadences_enrolment (contact_id, cadence_id, rep_id, lead_cycle_id, state, enrolled_at, ended_at)
 SELECT c.contact_id, cad.id, c.rep_id, c.id,
-       (ARRAY['completed', 'positive', 'negative', 'dispositioned', 'dispositioned', 'incomplete'])[1 + (c.id / 3) %% 6],
-       c.assigned_at, least(%(now)s, c.assigned_at + interval '12 days')
+       CASE WHEN c.assigned_at + interval '12 days' > %(now)s THEN 'active'
+            ELSE (ARRAY['completed', 'positive', 'negative', 'dispositioned', 'dispositioned', 'incomplete'])[1 + (c.id / 3) %% 6] END,
+       c.assigned_at, CASE WHEN c.assigned_at + interval '12 days' <= %(now)s THEN c.assigned_at + interval '12 days' END
 FROM people_leadcycle c
 CROSS JOIN LATERAL (SELECT id FROM cadences_cadence WHERE lead_type = c.lead_type AND active ORDER BY id LIMIT 1) cad
 WHERE c.id > %(after_cycle)s AND c.first_touch_at IS NOT NULL AND c.rep_id IS NOT NULL AND c.id %% 3 = 0
@@ -124,6 +127,8 @@ JOIN cadences_cadencestep st ON st.cadence_id = e.cadence_id
 CROSS JOIN LATERAL (SELECT CASE WHEN e.state = 'completed' THEN n.steps ELSE 1 + e.id %% n.steps END AS last
                     FROM (SELECT count(*) AS steps FROM cadences_cadencestep s2 WHERE s2.cadence_id = e.cadence_id) n) k
 CROSS JOIN LATERAL (SELECT CASE
+        WHEN e.state = 'active' THEN CASE WHEN e.enrolled_at + st.day_offset * interval '1 day' <= %(now)s
+                                          THEN 'no_response' ELSE 'pending' END
         WHEN st.position > k.last THEN 'pending'
         WHEN st.position < k.last THEN CASE WHEN (e.id + st.position) %% 7 = 0 THEN 'not_completed' ELSE 'no_response' END
         WHEN e.state = 'positive' THEN 'positive'
@@ -150,15 +155,15 @@ ORDER BY a.id
 """
 
 
-# 1.5% of the new cycles taken out of the numbers by ops with a reason from the list, a day
+# 3% of the new cycles taken out of the numbers by ops with a reason from the list, a day
 # after assignment, with the lead event the service writes.
 EXCEPTIONS_SQL = """
 WITH marked AS (
-    UPDATE people_leadcycle c SET exception_reason_id = r.id, exception_at = least(%(now)s, c.assigned_at + interval '1 day'),
+    UPDATE people_leadcycle c SET exception_reason_id = r.id, exception_at = c.assigned_at + interval '1 day',
            exception_by_id = %(ops_user)s, exception_note = ''
     FROM (SELECT id, label, row_number() OVER (ORDER BY position, id) AS n, count(*) OVER () AS reasons
           FROM leads_exceptionreason WHERE active) r
-    WHERE c.id > %(after_cycle)s AND pg_temp.bench_r(c.id, %(s)s + 80) < 0.015
+    WHERE c.id > %(after_cycle)s AND pg_temp.bench_r(c.id, %(s)s + 80) < 0.03 AND c.assigned_at + interval '1 day' <= %(now)s
       AND r.n = 1 + c.id %% r.reasons
     RETURNING c.id, c.state, c.rep_id, c.exception_at, r.label
 )

@@ -116,7 +116,7 @@ CYCLES_STAGE_SQL = """
 CREATE TEMP TABLE bench_cycle ON COMMIT DROP AS
 SELECT ct.id AS contact_id, ct.account_id, rep_id, assigned_at, touch, roll, booked_at, start_at,
        pg_temp.bench_r(ct.id, %(s)s + 25) < coalesce(rate.r, 0.25) / 0.96 AND roll >= 0.04
-           AND touch + interval '2 days' < %(now)s AND start_at + interval '1 hour' < %(now)s AND booked_at < %(now)s
+           AND touch + interval '2 days' < %(now)s AND start_at + interval '7 hours' < %(now)s AND booked_at < %(now)s
            AND start_at > booked_at AND EXISTS (SELECT 1 FROM people_rep_ae_partners p WHERE p.from_rep_id = rep_id)
            AS qualifies,
        row_number() OVER (ORDER BY ct.id) AS i
@@ -125,7 +125,11 @@ FROM (SELECT ct.*, coalesce(a.owner_id, pg_temp.bench_pick(%(sdrs)s::bigint[], p
       FROM people_contact ct JOIN accounts_account a ON a.id = ct.account_id
       WHERE ct.account_id > %(after)s AND ct.source = 'inbound') ct
 CROSS JOIN LATERAL (SELECT ct.assigned_at + exp(0.8 + 1.3 * pg_temp.bench_normal(ct.id, %(s)s + 22)) * interval '1 hour' AS touch) t
-CROSS JOIN LATERAL (SELECT CASE WHEN t.touch > %(now)s THEN 0 ELSE pg_temp.bench_r(ct.id, %(s)s + 24) END AS roll,
+-- A cycle whose disposition would fall after now is still being worked (nothing piles up at now).
+CROSS JOIN LATERAL (SELECT CASE WHEN t.touch > %(now)s THEN 0
+                                WHEN pg_temp.bench_r(ct.id, %(s)s + 24) >= 0.45
+                                     AND t.touch + (1 + 24 * pg_temp.bench_r(ct.id, %(s)s + 28)) * interval '1 day' > %(now)s THEN 0.3
+                                ELSE pg_temp.bench_r(ct.id, %(s)s + 24) END AS roll,
                            t.touch + (1 + 29 * pg_temp.bench_r(ct.id, %(s)s + 26)) * interval '1 hour' AS booked_at) b
 CROSS JOIN LATERAL (SELECT date_trunc('hour', b.booked_at + (ARRAY[1, 2, 3, 5])[1 + floor(4 * pg_temp.bench_r(ct.id, %(s)s + 27))::int]
                                       * interval '1 day') AS start_at) m
@@ -146,9 +150,8 @@ CROSS JOIN LATERAL (SELECT
          THEN %(now)s - (ARRAY[5, 12, 20, 35, 50, 70, 240, 4320])[1 + floor(8 * x.u)::int] * interval '1 minute'
          ELSE c.assigned_at END AS assigned,
     CASE WHEN c.roll < 0.04 AND NOT c.qualifies THEN NULL WHEN c.qualifies OR c.roll < 0.45 OR NOT x.bp THEN c.touch END AS touch,
-    CASE WHEN c.qualifies THEN least(%(now)s, c.start_at + interval '30 minutes'
-                                    + (ARRAY[0.5, 1, 3, 6])[1 + floor(4 * x.u)::int] * interval '1 hour')
-         WHEN c.roll >= 0.45 THEN least(%(now)s, c.touch + (1 + 24 * x.u) * interval '1 day') END AS done,
+    CASE WHEN c.qualifies THEN c.start_at + interval '30 minutes' + (ARRAY[0.5, 1, 3, 6])[1 + floor(4 * x.u)::int] * interval '1 hour'
+         WHEN c.roll >= 0.45 THEN c.touch + (1 + 24 * x.u) * interval '1 day' END AS done,
     CASE WHEN c.qualifies THEN 'qualified' WHEN c.roll < 0.45 THEN ''
          WHEN x.v < 0.70 THEN 'nurture' ELSE 'unqualified' END AS disposition,
     CASE WHEN c.qualifies THEN NULL WHEN c.roll < 0.45 THEN NULL WHEN x.v < 0.45 THEN %(no_response)s

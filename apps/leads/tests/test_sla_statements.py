@@ -56,7 +56,7 @@ def warm_caches(sdr):
     run(T0 + dt.timedelta(days=2))
 
 
-@pytest.mark.parametrize("strategy", [None, Strategy.WEIGHTED_ROUND_ROBIN, Strategy.CAPACITY_AWARE])
+@pytest.mark.parametrize("strategy", [None, *(s for s in Strategy.values if s != Strategy.PARTNER_AE)])
 def test_reassigning_past_the_maximum_costs_at_most_6_statements_a_cycle(sdr, team, strategy):
     mates = [RepFactory(role=Rep.Role.SDR, team=team) for _ in range(2)]
     if strategy:
@@ -69,7 +69,7 @@ def test_reassigning_past_the_maximum_costs_at_most_6_statements_a_cycle(sdr, te
     # every strategy: the lock, the rule's members, the owner change, the follow-up move,
     # the decision (with a rotation's weight ledger in the same statement) and the breach
     # with the cycle's new clock, its event and the cadence hand-over.
-    per_run = 1 if strategy else 2
+    per_run = 2 if strategy in (None, Strategy.QUEUE) else 1  # a claim queue never takes an SLA lead: the fallback
     assert len(statements) <= per_run + 6 * N, "\n".join(s[:150] for s in statements)
     assert LeadCycle.objects.filter(rep__in=mates, reassignment_count=1).count() == N + 1  # with the warm-up lead
     assert SlaBreach.objects.filter(kind="maximum", reassigned_to__in=mates).count() == N + 1
@@ -107,6 +107,18 @@ def test_leave_reassignment_is_the_same_write_within_the_same_budget(sdr, team, 
         assert (moved.from_rep, moved.to_rep, moved.task.rep, moved.note) == (
             sdr, cycle.rep, cycle.rep, "account changed owner")
     assert not SlaBreach.objects.filter(cycle__in=cycles).exists()  # the away rep breached nothing
+
+
+def test_partner_ae_reassignment_reads_the_owners_ae_partners_too(sdr, team):
+    """The one strategy over 6: "partner AE" also reads the owner SDR's AE partners (one more
+    statement a cycle, 7) before falling back to the rule's first available rep."""
+    mates = [RepFactory(role=Rep.Role.SDR, team=team) for _ in range(2)]
+    rule_with([sdr, *mates], strategy=Strategy.PARTNER_AE)
+    warm_caches(sdr)
+    open_leads(sdr, N)
+    outcomes, statements = run(T0 + dt.timedelta(days=2, minutes=5))
+    assert outcomes == {"reassigned": N}
+    assert len(statements) <= 1 + 7 * N, "\n".join(s[:150] for s in statements)
 
 
 def test_reminders_of_a_run_are_one_statement(sdr):
