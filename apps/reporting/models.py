@@ -298,13 +298,13 @@ class EnrolmentStepDay(models.Model):
 
 
 class OpportunityDay(models.Model):
-    """Opportunities an SDR sourced, per UTC day, SDR and stage: created that day (`kind`
+    """Opportunities per UTC day, sourcing SDR (or none) and stage: created that day (`kind`
     "created", with their stage now) and first reaching the pipeline stage that day ("pipeline",
     no stage) — the conversion page and pipeline generated. Amounts are sums (IACV; none: 0)."""
 
     kind = models.CharField(max_length=10)
     day = models.DateField()
-    sdr_id = models.BigIntegerField()
+    sdr_id = models.BigIntegerField(null=True)  # none: no sourcing SDR (the dashboard's deals count those for ops)
     stage_id = models.BigIntegerField(null=True)
     opportunities = models.IntegerField(default=0)
     amount = models.DecimalField(max_digits=18, decimal_places=2, default=0)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextvars
 import datetime as dt
+import re
 from contextlib import contextmanager
 
 from django.db import connection
@@ -238,3 +239,17 @@ def activity_research_first(scope) -> list[dict]:
     sql = f"""SELECT rep_id, sum(reached) AS first_outreach, sum(researched) AS researched
               FROM ({' UNION ALL '.join(parts)}) x GROUP BY rep_id HAVING sum(reached) <> 0"""
     return fetch_dicts(sql, params)
+
+
+def cohort_totals_sql(scopes: dict) -> tuple[str, dict]:
+    """A query of (name, mql, sql, opp) rows, one per named scope: its cohort's assigned (MQLs),
+    qualified (SQLs) and opps, from the daily rollup (each scope's parameters prefixed by its name)."""
+    parts, params = [], {}
+    for name, scope in scopes.items():
+        sql, own = cohort_parts(scope)
+        sql = re.sub(r"%\((\w+)\)s", lambda m, name=name: f"%({name}_{m.group(1)})s", sql)
+        params.update({f"{name}_{key}": value for key, value in own.items()})
+        parts.append(f"""SELECT '{name}' AS name, coalesce(sum(assigned), 0) AS mql, coalesce(sum(qualified), 0) AS sql,
+                                coalesce(sum(opp), 0) AS opp
+                         FROM ({sql}) p ({", ".join(["rep_id", "source", "lead_type", "campaign_id", *COUNT_COLUMNS])})""")
+    return " UNION ALL ".join(parts), params

@@ -88,25 +88,27 @@ def _raw(column: str, k: int, split) -> str:
             f"({column} >= %(hi_{k})s AND {column} < %(end_{k})s))")
 
 
-def _opportunity_parts(scope, *, kind: str, column: str, pieces) -> tuple[list[str], dict]:
+def _opportunity_parts(scope, *, kind: str, column: str, pieces, any_sdr: bool = False) -> tuple[list[str], dict]:
     """Per piece (label, start, end): the raw opportunities of its partial days and the rollup's
-    whole days of `kind`, as (sdr_id, label, stage_id, n, amount) rows."""
+    whole days of `kind`, as (sdr_id, label, stage_id, n, amount, priced) rows; those an SDR
+    sourced only, unless `any_sdr` (and no rep scope)."""
     params = {"rep_ids": list(scope.rep_ids)} if scope.rep_ids is not None else {}
     mine = " AND {a} = ANY(%(rep_ids)s)" if scope.rep_ids is not None else ""
+    sourced = "" if any_sdr else " AND {a} IS NOT NULL"
     parts = []
     for k, (label, start, end) in enumerate(pieces):
         split = window_split(start, end, step=DAY)
         params.update({f"start_{k}": start, f"end_{k}": end, f"label_{k}": label})
-        parts.append(f"""SELECT o.sourcing_sdr_id, %(label_{k})s AS label, o.stage_id, 1, o.amount
+        parts.append(f"""SELECT o.sourcing_sdr_id, %(label_{k})s AS label, o.stage_id, 1, o.amount, (o.amount IS NOT NULL)::int
                          FROM meetings_opportunity o
-                         WHERE {_raw(f"o.{column}", k, split)} AND o.sourcing_sdr_id IS NOT NULL{mine.format(a="o.sourcing_sdr_id")}""")
+                         WHERE {_raw(f"o.{column}", k, split)}{sourced.format(a="o.sourcing_sdr_id")}{mine.format(a="o.sourcing_sdr_id")}""")
         if split is not None:
             params.update({f"lo_{k}": split[0], f"hi_{k}": split[1], f"lo_day_{k}": split[0].date(),
                            f"hi_day_{k}": split[1].date()})
-            parts.append(f"""SELECT r.sdr_id, %(label_{k})s, r.stage_id, r.opportunities, r.amount
+            parts.append(f"""SELECT r.sdr_id, %(label_{k})s, r.stage_id, r.opportunities, r.amount, r.priced
                              FROM reporting_opportunityday r
                              WHERE r.kind = '{kind}' AND r.day >= %(lo_day_{k})s AND r.day < %(hi_day_{k})s
-                               AND r.opportunities <> 0{mine.format(a="r.sdr_id")}""")
+                               AND r.opportunities <> 0{sourced.format(a="r.sdr_id")}{mine.format(a="r.sdr_id")}""")
     return parts, params
 
 
@@ -116,7 +118,7 @@ def opportunity_cohorts(scope, *, outcomes: dict[str, str]) -> list[dict]:
     parts, params = _opportunity_parts(scope, kind="created", column="created_at", pieces=month_pieces(scope))
     params.update({f"outcome_{key}": value for key, value in outcomes.items()})
     sql = f"""
-        WITH p (sdr_id, month, stage_id, n, amount) AS ({" UNION ALL ".join(parts)})
+        WITH p (sdr_id, month, stage_id, n, amount, priced) AS ({" UNION ALL ".join(parts)})
         SELECT p.sdr_id AS sourcing_sdr_id, rp.owner_name AS sourcing_sdr__owner_name, p.month::date AS month,
                sum(p.n) AS count,
                coalesce(sum(p.n) FILTER (WHERE st.outcome = %(outcome_won)s), 0) AS won,
@@ -134,12 +136,24 @@ def pipeline_generated(scope) -> list[dict]:
     parts, params = _opportunity_parts(scope, kind="pipeline", column="pipeline_at",
                                        pieces=[(scope.date_from, scope.start, scope.end)])
     sql = f"""
-        WITH p (sdr_id, label, stage_id, n, amount) AS ({" UNION ALL ".join(parts)})
+        WITH p (sdr_id, label, stage_id, n, amount, priced) AS ({" UNION ALL ".join(parts)})
         SELECT p.sdr_id AS sourcing_sdr_id, rp.owner_name AS sourcing_sdr__owner_name, sum(p.n) AS count,
                sum(p.amount) AS amount
         FROM p LEFT JOIN people_rep rp ON rp.id = p.sdr_id
         GROUP BY p.sdr_id, rp.owner_name HAVING sum(p.n) <> 0"""
     return fetch_dicts(sql, params)
+
+
+def deals_by_window_sql(scope, *, windows: dict[str, tuple]) -> tuple[str, dict]:
+    """A query of (label, n, avg) rows per named window (start, end): opportunities that reached
+    the pipeline stage in it (by SDRs in scope; for everyone, those without a sourcing SDR too)
+    and their average amount."""
+    pieces = [(name, start, end) for name, (start, end) in windows.items()]
+    parts, params = _opportunity_parts(scope, kind="pipeline", column="pipeline_at", pieces=pieces, any_sdr=True)
+    sql = f"""WITH p (sdr_id, label, stage_id, n, amount, priced) AS ({" UNION ALL ".join(parts)})
+              SELECT p.label, coalesce(sum(p.n), 0) AS n, sum(p.amount) / nullif(sum(p.priced), 0) AS avg
+              FROM p GROUP BY p.label"""
+    return sql, params
 
 
 # -- returns ------------------------------------------------------------------------------

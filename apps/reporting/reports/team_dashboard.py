@@ -6,6 +6,8 @@ import dataclasses
 import datetime as dt
 
 from apps.meetings.models import Opportunity
+from apps.reporting import rollup_reads as kept
+from apps.reporting import sales_reads
 from apps.reporting import selectors as s
 from apps.reporting.models import FunnelTargets
 from apps.reporting.reports.attainment import attainment_table
@@ -139,6 +141,24 @@ def period_comparison(*, scope, total: dict) -> Table:
     previous_scope = _shifted(scope, periods=1)
     trailing_scope = _shifted(scope, periods=TRAILING_PERIODS, length=TRAILING_PERIODS)
     windows = {"now": scope, "previous": previous_scope, "trailing": trailing_scope}
+    if s.history_mode():
+        totals, deals = _comparison_history(scope, previous_scope, trailing_scope, windows, total)
+    else:  # from the daily cycle and opportunity rollups (apps.reporting.rollup_reads, sales_reads): one statement
+        cohorts, params = kept.cohort_totals_sql({"previous": previous_scope, "trailing": trailing_scope})
+        deal_sql, deal_params = sales_reads.deals_by_window_sql(scope, windows={
+            "now": (scope.start, scope.end), "previous": (previous_scope.start, previous_scope.end),
+            "trailing": (trailing_scope.start, scope.start)})
+        rows = s.fetch_dicts(f"""WITH c AS ({cohorts}), d AS ({deal_sql})
+            SELECT 'cohort' AS kind, name, mql, sql, opp, NULL::numeric AS avg FROM c
+            UNION ALL SELECT 'deals', label, n, 0, 0, avg FROM d""", {**params, **deal_params})
+        totals = {"now": total, **{r["name"]: {k: r[k] for k in ("mql", "sql", "opp")} for r in rows if r["kind"] == "cohort"}}
+        found = {r["name"]: r for r in rows if r["kind"] == "deals"}
+        deals = {f"{key}_{what}": found[key][field] if key in found else (None if what == "avg" else 0)
+                 for key in windows for what, field in (("avg", "avg"), ("n", "mql"))}
+    return _comparison_table(scope, previous_scope, trailing_scope, totals, deals)
+
+
+def _comparison_history(scope, previous_scope, trailing_scope, windows, total):
     # One statement: the trailing window's cohort (the previous period is its last part) and
     # the deals that reached the pipeline in each window.
     with_sql, params = s.cohort_sql(trailing_scope)
@@ -163,7 +183,10 @@ def period_comparison(*, scope, total: dict) -> Table:
     row = s.fetch_dicts(sql, params)[0]
     totals = {"now": total, **{key: {what: row[f"{key}_{what}"] for what in ("mql", "sql", "opp")} for key in ("previous", "trailing")}}
     deals = {f"{key}_{what}": row[f"{key}_{what}"] for key in windows for what in ("avg", "n")}
+    return totals, deals
 
+
+def _comparison_table(scope, previous_scope, trailing_scope, totals, deals) -> Table:
     def values(key):
         row = totals[key]
         divide = TRAILING_PERIODS if key == "trailing" else 1

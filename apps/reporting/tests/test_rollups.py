@@ -117,6 +117,12 @@ def history(sdr, tia, ae, ops, manager):
                               created_at=dt.datetime(2026, 2, 28, 20, tzinfo=dt.UTC) + n * 3 * H,
                               pipeline_at=at(1 + n % 12, 23) if n % 3 else None)
              for n in range(12)]
+    for n, (sourcing, created, pipeline) in enumerate([(None, at(3), at(4, 5)), (None, at(1), None),
+                                                       (tia, dt.datetime(2026, 1, 5, tzinfo=dt.UTC), dt.datetime(2026, 1, 20, tzinfo=dt.UTC)),
+                                                       (sdr, dt.datetime(2026, 1, 28, tzinfo=dt.UTC), dt.datetime(2026, 2, 2, tzinfo=dt.UTC))]):
+        # no sourcing SDR (the dashboard's deals count it for ops), and deals of the earlier periods
+        make_opportunity(account=accounts[n], owner=ae, sourcing_sdr=sourcing, amount=500 * n or None, created_at=created,
+                         pipeline_at=pipeline)
     returns = [ReturnRequest.objects.create(account=accounts[n % 5], account_name="x", rep=[sdr, tia, other][n % 3],
                                             reason=["not_interested", "bad_data", "no_icp_fit", "retrieval"][n % 4],
                                             status=["pending", "approved", "rejected"][n % 3],
