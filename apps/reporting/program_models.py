@@ -1,5 +1,5 @@
 """The rollups of the program pages (balance, capacity planner): kept by the statement-level
-triggers of migration 0021, read by apps.reporting.rollups_programs. Imported by
+triggers of migration 0022, read by apps.reporting.rollups_programs. Imported by
 apps.reporting.models so Django registers them."""
 
 from __future__ import annotations

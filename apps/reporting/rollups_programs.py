@@ -1,5 +1,5 @@
 """The program pages' numbers read from their rollups (apps.reporting.program_models, kept by
-the triggers of migration 0021), so the balance page, the scorecard's inbound / outbound split
+the triggers of migration 0022), so the balance page, the scorecard's inbound / outbound split
 and the capacity planner follow the length of the window, not the amount of history.
 
 - Activity split (inbound / outbound work per rep): whole UTC days inside the window from

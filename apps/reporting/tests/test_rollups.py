@@ -23,7 +23,7 @@ from apps.cadences.models import Enrolment, EnrolmentStep
 from apps.cadences.tests.factories import cadence_with_steps
 from apps.campaigns.models import Campaign, CampaignInteraction
 from apps.icps.tests.factories import ICPFactory
-from apps.leads.models import ExceptionReason, LeadCycle, SlaBreach
+from apps.leads.models import ExceptionReason, LeadCycle, SlaBreach, TeamActivityGoals
 from apps.leads.services import lead_cycle_exception_clear, lead_cycle_exception_mark
 from apps.markets.models import CoverageSettings
 from apps.meetings.models import Meeting, Opportunity, OpportunityStage
@@ -140,6 +140,7 @@ def history(sdr, tia, ae, ops, manager):
         enrolments.append(enrol(cycle, cadences[n % 2], states[n % 6], outcomes[n % 4], hour=(n * 7) % 24))
     loose = enrol(None, cadences[0], "active", outcomes[3], rep=tia, hour=3)  # no lead cycle; its contact goes
 
+    TeamActivityGoals.objects.update_or_create(team=sdr.team, defaults={"inbound_per_day": 4, "outbound_per_day": 9})
     # Touches on the cycles' contacts (the balance page's inbound / outbound split, the handle
     # times' touches): before, during and after each cycle, some automated; then a contact's
     # second cycle (outbound) assigned after some of them, which takes those touches over.

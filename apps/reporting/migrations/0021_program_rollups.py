@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('reporting', '0019_opportunity_days_priced'),
+        ('reporting', '0020_opportunity_days_any_sdr'),
     ]
 
     operations = [

@@ -167,7 +167,7 @@ DROP = "\n".join(
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("reporting", "0020_program_rollups"),
+        ("reporting", "0021_program_rollups"),
         ("leads", "0003_report_flags"),
         ("accounts", "0008_alter_activity_type"),
     ]
