@@ -57,25 +57,26 @@ DECLARE
 BEGIN
     IF current_setting('reporting.rebuilding', true) = 'on' THEN RETURN NULL; END IF;
     IF TG_OP = 'INSERT' THEN
-        rows := 'SELECT 1 AS sign, id, occurred_at, rep_id, contact_id, automated FROM new_rows';
+        rows := 'SELECT 1 AS sign, id, occurred_at, rep_id, contact_id, automated, type FROM new_rows';
     ELSIF TG_OP = 'DELETE' THEN
-        rows := 'SELECT -1 AS sign, id, occurred_at, rep_id, contact_id, automated FROM old_rows';
-    ELSE  -- only the rows whose counted columns changed, as they are and as they were
-        rows := 'SELECT s.sign, s.id, s.occurred_at, s.rep_id, s.contact_id, s.automated '
-                'FROM new_rows n JOIN old_rows o ON o.id = n.id '
-                'CROSS JOIN LATERAL (VALUES (1, n.id, n.occurred_at, n.rep_id, n.contact_id, n.automated), '
-                '(-1, o.id, o.occurred_at, o.rep_id, o.contact_id, o.automated)) '
-                's(sign, id, occurred_at, rep_id, contact_id, automated) '
-                'WHERE (n.occurred_at, n.rep_id, n.contact_id, n.automated, n.type) '
-                'IS DISTINCT FROM (o.occurred_at, o.rep_id, o.contact_id, o.automated, o.type)';
+        rows := 'SELECT -1 AS sign, id, occurred_at, rep_id, contact_id, automated, type FROM old_rows';
+    ELSE  -- only the rows whose counted columns changed, as they are and as they were (hashed set
+          -- differences: the transition tables have no statistics, a join of them may loop)
+        rows := 'SELECT 1 AS sign, * FROM (SELECT id, occurred_at, rep_id, contact_id, automated, type FROM new_rows '
+                'EXCEPT SELECT id, occurred_at, rep_id, contact_id, automated, type FROM old_rows) n '
+                'UNION ALL SELECT -1, * FROM (SELECT id, occurred_at, rep_id, contact_id, automated, type FROM old_rows '
+                'EXCEPT SELECT id, occurred_at, rep_id, contact_id, automated, type FROM new_rows) o';
         EXECUTE format('SELECT EXISTS (%s)', rows) INTO any_changed;
         IF NOT any_changed THEN RETURN NULL; END IF;
     END IF;
     EXECUTE reporting_activitylead_sql(rows,
         format('SELECT NULL::int AS sign, id, contact_id, assigned_at, lead_type, exception_at FROM people_leadcycle '
                'WHERE contact_id IN (SELECT contact_id FROM (%s) z)', rows));
-    EXECUTE format('SELECT reporting_handlefact_refresh(ARRAY(SELECT c.id FROM people_leadcycle c '
-                   'WHERE c.dispositioned_at IS NOT NULL AND c.contact_id IN (SELECT contact_id FROM (%s) z)))', rows);
+    -- the handle facts of the dispositioned cycles a counted touch (as it is or was) falls in
+    EXECUTE format('SELECT reporting_handlefact_refresh(ARRAY(SELECT DISTINCT c.id FROM people_leadcycle c '
+                   'JOIN (%s) z ON z.contact_id = c.contact_id AND z.occurred_at >= c.assigned_at '
+                   'AND z.occurred_at <= c.dispositioned_at '
+                   'WHERE NOT z.automated AND z.type = ANY(ARRAY[''call'', ''email'', ''social'', ''meeting''])))', rows);
     RETURN NULL;
 END $fn$;
 
@@ -93,11 +94,12 @@ BEGIN
     ELSIF TG_OP = 'DELETE' THEN
         changed := 'SELECT id, contact_id FROM old_rows';
     ELSE  -- the cycles whose counted columns changed (the flag refreshes change none of them)
-        changed := 'SELECT x.id, x.contact_id FROM new_rows n JOIN old_rows o ON o.id = n.id '
-                   'CROSS JOIN LATERAL (VALUES (n.id, n.contact_id), (o.id, o.contact_id)) x(id, contact_id) '
-                   'WHERE (n.contact_id, n.assigned_at, n.lead_type, n.exception_at, n.rep_id, n.first_touch_at, '
-                   'n.dispositioned_at) IS DISTINCT FROM (o.contact_id, o.assigned_at, o.lead_type, o.exception_at, '
-                   'o.rep_id, o.first_touch_at, o.dispositioned_at)';
+        changed := 'SELECT id, contact_id FROM (SELECT id, contact_id, assigned_at, lead_type, exception_at, rep_id, '
+                   'first_touch_at, dispositioned_at FROM new_rows EXCEPT SELECT id, contact_id, assigned_at, lead_type, '
+                   'exception_at, rep_id, first_touch_at, dispositioned_at FROM old_rows) n UNION ALL '
+                   'SELECT id, contact_id FROM (SELECT id, contact_id, assigned_at, lead_type, exception_at, rep_id, '
+                   'first_touch_at, dispositioned_at FROM old_rows EXCEPT SELECT id, contact_id, assigned_at, lead_type, '
+                   'exception_at, rep_id, first_touch_at, dispositioned_at FROM new_rows) o';
     END IF;
     EXECUTE format('SELECT ARRAY(SELECT DISTINCT id FROM (%s) z)', changed) INTO ids;
     IF cardinality(ids) = 0 THEN RETURN NULL; END IF;
