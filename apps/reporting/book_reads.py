@@ -113,6 +113,14 @@ def coverage_by_owner(*, rep_ids, segment: str | None, rules, touch_types, quadr
     if segment:
         where.append("acc.segment = %(segment)s")
         params["segment"] = segment
+
+    def distinct(value: str, listed: str) -> str:
+        # Distinct listed values present: one bit per list position, OR-ed per account (a hash
+        # aggregate; count(DISTINCT) would sort the books' contacts). Long lists: count(DISTINCT).
+        if len(params[listed]) > 62:
+            return f"count(DISTINCT {value}) FILTER (WHERE {value} = ANY(%({listed})s))"
+        return (f"coalesce(bit_count((bit_or(1::bigint << (array_position(%({listed})s::text[], {value}::text) - 1)))::bit(64)), 0)")
+
     counts = []
     for key in ("identify", "expand_reach", "engage", "win"):
         params[f"q_{key}"] = quadrants[key]
@@ -120,8 +128,7 @@ def coverage_by_owner(*, rep_ids, segment: str | None, rules, touch_types, quadr
     sql = f"""
         WITH acc AS MATERIALIZED (SELECT acc.id, acc.owner_id FROM accounts_account acc WHERE {" AND ".join(where)}),
         ct AS (SELECT c.account_id, count(*) AS known,
-                      count(DISTINCT c.buying_role) FILTER (WHERE c.buying_role = ANY(%(roles)s)) AS roles,
-                      count(DISTINCT lower(c.persona)) FILTER (WHERE lower(c.persona) = ANY(%(personas)s)) AS personas
+                      {distinct("c.buying_role", "roles")} AS roles, {distinct("lower(c.persona)", "personas")} AS personas
                FROM people_contact c JOIN acc ON acc.id = c.account_id GROUP BY c.account_id),
         t AS (SELECT a.account_id, count(*) FILTER (WHERE a.occurred_at >= %(since)s) AS touches,
                      bool_or(a.occurred_at >= %(recent)s) AS recent
