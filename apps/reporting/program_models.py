@@ -40,3 +40,22 @@ class HandleFact(models.Model):
 
     def __str__(self) -> str:
         return f"cycle {self.cycle_id}: {self.touches} touches"
+
+
+class NurtureFact(models.Model):
+    """One row per lead in nurture now: the contact's latest lead cycle, dispositioned nurture,
+    not marked an exception, with its rep, lead type, reason, disposition time and its program
+    entry (waiting or not, recycle due) — the nurture page's "in nurture" table, without a scan
+    of every nurtured cycle and a later-cycle lookup for each."""
+
+    cycle_id = models.BigIntegerField(unique=True)
+    contact_id = models.BigIntegerField(db_index=True)
+    rep_id = models.BigIntegerField(null=True)
+    lead_type = models.CharField(max_length=20)
+    reason = models.CharField(max_length=200)
+    dispositioned_at = models.DateTimeField(null=True)
+    in_program = models.BooleanField(null=True)
+    recycle_due_at = models.DateTimeField(null=True)
+
+    def __str__(self) -> str:
+        return f"cycle {self.cycle_id}: {self.reason}"

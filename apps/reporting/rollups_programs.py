@@ -9,6 +9,8 @@ and the capacity planner follow the length of the window, not the amount of hist
   window's rows of reporting_handlefact, one per dispositioned cycle (exceptions left out),
   read through its disposition-time index — exact for any window and zone, no per-cycle count
   over activities.
+- In nurture now (the nurture page): reporting_nurturefact, one row per contact whose latest
+  cycle was dispositioned nurture (exceptions left out), with its program entry.
 
 rebuild / check: PROGRAM_SNAPSHOTS and PROGRAM_REBUILD join apps.reporting.rollups'.
 """
@@ -23,6 +25,8 @@ PROGRAM_SNAPSHOTS = {
                                          "WHERE activities <> 0"),
     "handle facts": ("SELECT cycle_id, rep_id, lead_type, first_touch_at, dispositioned_at, touches "
                      "FROM reporting_handlefact"),
+    "nurture facts": ("SELECT cycle_id, contact_id, rep_id, lead_type, reason, dispositioned_at, in_program, recycle_due_at "
+                      "FROM reporting_nurturefact"),
 }
 PROGRAM_REBUILD = "SELECT reporting_programs_rebuild()"
 
@@ -73,3 +77,16 @@ def handle_rows(*, scope) -> list[dict]:
         where.append("f.lead_type = %(lead_type)s")
         params["lead_type"] = scope.lead_type
     return fetch_dicts(SQL_HANDLE_KEPT.format(where=" AND ".join(where)), params)
+
+
+def nurture_source(*, history: bool) -> tuple[str, str]:
+    """(FROM clause, column prefix) of the leads in nurture now for nurture_report.in_nurture_rows:
+    the facts, or (history) the cycles with their entry and the later-cycle test."""
+    if history:
+        return ("""people_leadcycle c
+            LEFT JOIN campaigns_nurtureentry e ON e.cycle_id = c.id
+            WHERE c.disposition = %(nurture)s AND c.exception_at IS NULL
+              AND NOT EXISTS (SELECT 1 FROM people_leadcycle later
+                              WHERE later.contact_id = c.contact_id AND later.number > c.number)""",
+                "c.disposition_reason AS reason, c.dispositioned_at, e.state = %(waiting)s AS in_program, e.recycle_due_at")
+    return "reporting_nurturefact c WHERE true", "c.reason, c.dispositioned_at, c.in_program, c.recycle_due_at"
