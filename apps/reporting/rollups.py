@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 from django.db import connection, transaction
 
+from apps.reporting.rollups_programs import PROGRAM_REBUILD, PROGRAM_SNAPSHOTS
+
 # What each maintained table holds, as comparable rows (zero rows are no data: readers skip them).
 SNAPSHOTS = {
     "lead cycle flags": "SELECT id, is_sql, is_opp, sla_breached, campaign_record_id FROM people_leadcycle",
@@ -35,6 +37,7 @@ SNAPSHOTS = {
     "returns per day": "SELECT day, rep_id, reason, status, outcome, returns FROM reporting_returnday WHERE returns <> 0",
     "books": ("SELECT owner_id, segment, tier, status, matched, band, accounts FROM reporting_bookcount "
               "WHERE accounts <> 0"),
+    **PROGRAM_SNAPSHOTS,
 }
 
 
@@ -54,6 +57,7 @@ def rollups_rebuild() -> None:
     pass over lead cycles, meetings, breaches, campaign links and activities)."""
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SELECT reporting_rollups_rebuild()")
+        cursor.execute(PROGRAM_REBUILD)
 
 
 def rollups_check() -> list[RollupDifference]:
@@ -65,6 +69,7 @@ def rollups_check() -> list[RollupDifference]:
             for index, sql in enumerate(SNAPSHOTS.values()):
                 cursor.execute(f"CREATE TEMP TABLE reporting_kept_{index} ON COMMIT DROP AS {sql}")
             cursor.execute("SELECT reporting_rollups_rebuild()")
+            cursor.execute(PROGRAM_REBUILD)
             for index, (name, sql) in enumerate(SNAPSHOTS.items()):
                 cursor.execute(f"SELECT count(*) FROM ({sql} EXCEPT ALL SELECT * FROM reporting_kept_{index}) d")
                 missing = cursor.fetchone()[0]
