@@ -15,6 +15,8 @@ from __future__ import annotations
 from apps.cadences.models import Enrolment, EnrolmentStep
 from apps.meetings.models import Meeting, OpportunityStage
 from apps.reporting.reports.cadences import EARLY_ABANDON_STEPS
+from apps.campaigns.report_rollups import campaign_rows_kept
+from apps.reporting.rollup_reads import history_mode
 from apps.reporting.selectors import cohort_sql, fetch_dicts
 
 # The cadence ran to its end: every step ended (with or without a response).
@@ -26,7 +28,11 @@ MEETINGS_HELD = [Meeting.Status.COMPLETED_QUALIFIED, Meeting.Status.COMPLETED_UN
 
 
 def campaign_rows(*, scope) -> list[dict]:
-    """One row per campaign with cycles in the period and scope, with its similar cohort."""
+    """One row per campaign with cycles in the period and scope, with its similar cohort: from
+    the rollups (report_rollups), or, under from_history(), from the period's cohort."""
+    if not history_mode():
+        return campaign_rows_kept(scope=scope, params={"meeting_qualified": str(Meeting.Status.COMPLETED_QUALIFIED),
+                                                      "won": str(OpportunityStage.Outcome.WON)})
     with_sql, params = cohort_sql(scope)
     params.update(
         enrol_completed=[str(v) for v in ENROLMENT_COMPLETED], enrol_dispositioned=str(Enrolment.State.DISPOSITIONED),

@@ -59,3 +59,48 @@ class NurtureFact(models.Model):
 
     def __str__(self) -> str:
         return f"cycle {self.cycle_id}: {self.reason}"
+
+
+class CampaignOutcome(models.Model):
+    """One row per lead cycle not marked an exception with an outcome the campaign page counts:
+    a won deal (a Completed – Qualified meeting whose opportunity reached the pipeline stage and
+    closed won), a cadence run to its end, a cadence abandoned early (dispositioned after at
+    most EARLY_ABANDON_STEPS steps done), meetings held. Kept by migration 0026's triggers;
+    the partial days at a window's ends read it by assignment time."""
+
+    cycle_id = models.BigIntegerField(db_index=True)
+    assigned_at = models.DateTimeField(db_index=True)
+    rep_id = models.BigIntegerField(null=True)
+    source = models.CharField(max_length=20)
+    lead_type = models.CharField(max_length=20)
+    campaign_id = models.BigIntegerField(null=True)
+    won = models.IntegerField(default=0)
+    completed = models.IntegerField(default=0)
+    early = models.IntegerField(default=0)
+    held = models.IntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"cycle {self.cycle_id}: won {self.won}, held {self.held}"
+
+
+class CampaignOutcomeDay(models.Model):
+    """CampaignOutcome summed per UTC day of assignment, rep, source, lead type and campaign
+    record (reporting_cycleday's key): the campaign page's won, cadence completed / abandoned
+    early and meetings held for the whole days of a window."""
+
+    day = models.DateField()
+    rep_id = models.BigIntegerField(null=True)
+    source = models.CharField(max_length=20)
+    lead_type = models.CharField(max_length=20)
+    campaign_id = models.BigIntegerField(null=True)
+    won = models.IntegerField(default=0)
+    completed = models.IntegerField(default=0)
+    early = models.IntegerField(default=0)
+    held = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["day", "rep_id", "source", "lead_type", "campaign_id"],
+                                               nulls_distinct=False, name="reporting_campaignoutcomeday_key")]
+
+    def __str__(self) -> str:
+        return f"{self.day} rep {self.rep_id} campaign {self.campaign_id}: won {self.won}"

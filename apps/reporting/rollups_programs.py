@@ -11,6 +11,9 @@ and the capacity planner follow the length of the window, not the amount of hist
   over activities.
 - In nurture now (the nurture page): reporting_nurturefact, one row per contact whose latest
   cycle was dispositioned nurture (exceptions left out), with its program entry.
+- Campaign outcomes (the campaign page: won, cadence completed / abandoned early, meetings
+  held): reporting_campaignoutcomeday for the whole UTC days, reporting_campaignoutcome (one
+  row per cycle with an outcome) for the partial days; read by apps.campaigns.report_rollups.
 
 rebuild / check: PROGRAM_SNAPSHOTS and PROGRAM_REBUILD join apps.reporting.rollups'.
 """
@@ -27,8 +30,13 @@ PROGRAM_SNAPSHOTS = {
                      "FROM reporting_handlefact"),
     "nurture facts": ("SELECT cycle_id, contact_id, rep_id, lead_type, reason, dispositioned_at, in_program, recycle_due_at "
                       "FROM reporting_nurturefact"),
+    "campaign outcomes": ("SELECT cycle_id, assigned_at, rep_id, source, lead_type, campaign_id, won, completed, early, held "
+                          "FROM reporting_campaignoutcome"),
+    "campaign outcomes per day": ("SELECT day, rep_id, source, lead_type, campaign_id, won, completed, early, held "
+                                  "FROM reporting_campaignoutcomeday WHERE won <> 0 OR completed <> 0 OR early <> 0 OR held <> 0"),
 }
-PROGRAM_REBUILD = "SELECT reporting_programs_rebuild()"
+# The campaign page's outcomes (migration 0026) are rebuilt by their own function.
+PROGRAM_REBUILD = "SELECT reporting_programs_rebuild(), reporting_campaigns_rebuild()"
 
 
 def activity_split(*, scope, raw_sql: str, inbound: str) -> dict[int, dict]:
