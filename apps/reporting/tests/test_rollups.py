@@ -281,6 +281,50 @@ def test_every_report_cell_equals_the_computation_from_history(history):
 
 
 @time_machine.travel(NOW, tick=False)
+def test_campaign_outcomes_follow_every_write_they_summarise(history):
+    """The campaign page's won / cadence / meetings-held rollup after the writes only it reads
+    (a won deal on a campaign cycle, a stage's outcome redefined, steps and enrolments changed,
+    a meeting held, a cycle re-linked, marked an exception, deleted): equal to a rebuild, and the
+    page equal to the computation from history for ops, a manager (New York) and an SDR."""
+    campaign_cycles = list(LeadCycle.objects.filter(campaign_record_id__isnull=False, exception_at__isnull=True,
+                                                    meetings__status="completed_qualified",
+                                                    meetings__opportunity__pipeline_at__isnull=False).distinct())
+    others = list(LeadCycle.objects.filter(campaign_record_id__isnull=False, exception_at__isnull=True,
+                                           enrolments__isnull=False).exclude(pk=campaign_cycles[0].pk).distinct().order_by("pk"))
+    gone = LeadCycle.objects.filter(pk__in=[c.pk for c in others[2:]], meetings__isnull=True).first()
+    assert campaign_cycles and len(others) >= 3 and gone
+    opportunity = Meeting.objects.filter(lead_cycle=campaign_cycles[0], status="completed_qualified").first().opportunity
+    OpportunityStage.objects.filter(pk=opportunity.stage_id).update(outcome="won")  # an admin redefines a stage
+    enrolment = Enrolment.objects.filter(lead_cycle__campaign_record_id__isnull=False, state="active").first()
+    Enrolment.objects.filter(pk=enrolment.pk).update(state="dispositioned", ended_at=at(17))  # abandoned early
+    EnrolmentStep.objects.filter(enrolment__state="dispositioned", outcome="pending").update(outcome="no_response", ended_at=at(17))
+    Enrolment.objects.filter(state="positive").order_by("pk").first().delete()
+    Meeting.objects.filter(status="scheduled", lead_cycle__isnull=False).update(status="completed_unqualified",
+                                                                          dispositioned_at=F("scheduled_end_at") + H)
+    CampaignInteraction.objects.filter(lead_cycle=others[0]).update(campaign=Campaign.objects.get(name="Spring webinar"))
+    lead_cycle_exception_mark(cycle=LeadCycle.objects.get(pk=others[1].pk), reason=ExceptionReason.objects.first(),
+                              actor=history["ops"], at=NOW)
+    LeadCycle.objects.filter(pk=gone.pk).delete()  # its enrolments are unlinked (SET_NULL)
+    Opportunity.objects.filter(pk__in=Meeting.objects.filter(lead_cycle__isnull=False, opportunity__pipeline_at__isnull=True)
+                               .values("opportunity")).update(stage=OpportunityStage.objects.get(code="closed_won"),
+                                                              is_open=False, pipeline_at=at(12))  # reached the pipeline, won
+    assert rollups_check() == []
+    shown = 0
+    for who in ("ops", "manager", "sdr"):
+        for window in WINDOWS:
+            query = {k: v for k, v in window.items() if k in ("date_from", "date_to", "lead_type")}
+            kept = page_cells(history[who].user, "campaigns", **query)
+            with from_history():
+                assert kept == page_cells(history[who].user, "campaigns", **query), (who, query)
+            shown += len(kept["tables"]["by-campaign"][1])
+    assert shown > 0
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT sum(won), sum(completed), sum(early), sum(held) FROM reporting_campaignoutcomeday "
+                       "WHERE campaign_id IS NOT NULL")
+        assert all(cursor.fetchone())  # every outcome the page sums has rows to compare
+
+
+@time_machine.travel(NOW, tick=False)
 def test_the_rebuild_command_repairs_and_check_reports(history):
     call_command("rebuild_report_rollups", "--check")
     with connection.cursor() as cursor:  # a broken rollup (a restore, a repair with triggers off)
@@ -294,10 +338,13 @@ def test_the_rebuild_command_repairs_and_check_reports(history):
                        "WHERE id = (SELECT min(id) FROM reporting_activityleadday)")
         cursor.execute("UPDATE reporting_handlefact SET touches = touches + 1 WHERE id = (SELECT min(id) FROM reporting_handlefact)")
         cursor.execute("UPDATE reporting_nurturefact SET in_program = NOT in_program WHERE id = (SELECT min(id) FROM reporting_nurturefact)")
+        cursor.execute("UPDATE reporting_campaignoutcome SET held = held + 1 WHERE id = (SELECT min(id) FROM reporting_campaignoutcome)")
+        cursor.execute("DELETE FROM reporting_campaignoutcomeday WHERE id = (SELECT min(id) FROM reporting_campaignoutcomeday)")
     differences = {d.table for d in rollups_check()}
     assert differences == {"cycles per day", "first touches", "research per day", "books", "enrolment facts",
                            "enrolments per day", "enrolment steps per day", "meetings per day", "opportunities per day",
-                           "returns per day", "activities per day and lead type", "handle facts", "nurture facts"}  # research follows first touches, the day rollups follow the facts
+                           "returns per day", "activities per day and lead type", "handle facts", "nurture facts",
+                           "campaign outcomes", "campaign outcomes per day"}  # research follows first touches, the day rollups follow the facts
     with pytest.raises(CommandError, match="differ from a rebuild"):
         call_command("rebuild_report_rollups", "--check")
     call_command("rebuild_report_rollups")
