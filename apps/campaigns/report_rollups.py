@@ -16,8 +16,18 @@ outside apps.reporting.rollup_reads.from_history()), in one statement:
 
 from __future__ import annotations
 
-from apps.reporting.rollup_reads import (COUNT_COLUMNS, COUNTED, DAY, RESPONSE_S, _params, _raw_window, _rep,
-                                         cohort_parts, fetch_dicts, window_split)
+from apps.reporting.rollup_reads import (
+    COUNT_COLUMNS,
+    COUNTED,
+    DAY,
+    RESPONSE_S,
+    _params,
+    _raw_window,
+    _rep,
+    cohort_parts,
+    fetch_dicts,
+    window_split,
+)
 
 OUTCOMES = ("won", "completed", "early", "held")
 

@@ -13,9 +13,9 @@ campaign (no CampaignInteraction of the contact with it, at any time).
 from __future__ import annotations
 
 from apps.cadences.models import Enrolment, EnrolmentStep
+from apps.campaigns.report_rollups import campaign_rows_kept
 from apps.meetings.models import Meeting, OpportunityStage
 from apps.reporting.reports.cadences import EARLY_ABANDON_STEPS
-from apps.campaigns.report_rollups import campaign_rows_kept
 from apps.reporting.rollup_reads import history_mode
 from apps.reporting.selectors import cohort_sql, fetch_dicts
 

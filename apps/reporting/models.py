@@ -8,7 +8,13 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
-from apps.reporting.program_models import ActivityLeadDay, CampaignOutcome, CampaignOutcomeDay, HandleFact, NurtureFact  # noqa: F401  (registered with this app)
+from apps.reporting.program_models import (  # noqa: F401  (registered with this app)
+    ActivityLeadDay,
+    CampaignOutcome,
+    CampaignOutcomeDay,
+    HandleFact,
+    NurtureFact,
+)
 from sdrops.singleton import SingletonSettings
 
 
