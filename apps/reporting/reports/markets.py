@@ -39,10 +39,12 @@ def _scope_accounts(scope):
     return None if user_sees_everything(scope.user) else accounts_visible_to(user=scope.user)
 
 
-def _movement_owners(user) -> tuple[bool, set[int] | None]:
+def _movement_owners(scope) -> tuple[bool, set[int] | None]:
     """(from the rollup?, owners of the accounts in scope — None: all). The rollup is kept per
     owner now, which is the scope of ops, managers and SDRs; an AE's (owned or held as opportunity
-    or customer owner) is not, nor is history mode."""
+    or customer owner) is not, nor is history mode. With no team or rep filter the scope's reps
+    are the user's visible reps (sdrops.api.scope), so no statement of its own."""
+    user = scope.user
     if s.history_mode():
         return False, None
     if user_sees_everything(user):
@@ -50,11 +52,13 @@ def _movement_owners(user) -> tuple[bool, set[int] | None]:
     rep = rep_for_user(user)
     if rep is not None and rep.role == Rep.Role.AE:
         return False, None
+    if scope.rep_ids is not None and not (scope.team or scope.rep):
+        return True, set(scope.rep_ids)
     return True, scoped_rep_ids(user=user) or set()
 
 
 def _movements(scope, accounts):
-    rollup, owners = _movement_owners(scope.user)
+    rollup, owners = _movement_owners(scope)
     if rollup:
         return (market_reads.segment_movements(scope, owner_ids=owners),
                 market_reads.segment_weekly_arrivals(scope, owner_ids=owners))
