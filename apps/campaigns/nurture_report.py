@@ -1,7 +1,7 @@
 """The nurture report page: who is in nurture and for how long, and what came back.
 
 "In nurture" is a lead whose latest cycle was dispositioned nurture (a snapshot now, by the
-rep who nurtured it). "Recycled" is a cycle assigned in the period whose contact's previous
+rep who nurtured it; read from reporting_nurturefact, kept by triggers: rollups_programs). "Recycled" is a cycle assigned in the period whose contact's previous
 cycle ended in nurture — from a program's recycle or a lead that came back by itself.
 Both computed by PostgreSQL, one statement each."""
 
@@ -13,6 +13,8 @@ from apps.campaigns.models import NurtureEntry
 from apps.leads.models import LeadCycle
 from apps.meetings.models import Meeting, OpportunityStage
 from apps.reporting.reports import Report, register
+from apps.reporting.rollup_reads import history_mode
+from apps.reporting.rollups_programs import nurture_source
 from apps.reporting.selectors import cohort_sql, fetch_dicts
 from apps.reporting.tables import Column, Result, Table, bar_chart, rate
 
@@ -22,7 +24,8 @@ AGE_BANDS = ((0, 30, "< 30 days"), (30, 90, "30-89 days"), (90, 180, "90-179 day
 def in_nurture_rows(*, scope) -> list[dict]:
     params = {"nurture": LeadCycle.Disposition.NURTURE.value, "now": timezone.now(),
               "waiting": NurtureEntry.State.WAITING.value}
-    where = ["c.disposition = %(nurture)s", "c.exception_at IS NULL"]  # exceptions are in no number
+    source, columns = nurture_source(history=history_mode())  # the facts kept by triggers, or history
+    where = []
     if scope.rep_ids is not None:
         where.append("c.rep_id = ANY(%(rep_ids)s)")
         params["rep_ids"] = list(scope.rep_ids)
@@ -33,15 +36,9 @@ def in_nurture_rows(*, scope) -> list[dict]:
         f"count(*) FILTER (WHERE age_d >= {lo}{'' if hi is None else f' AND age_d < {hi}'}) AS age_{i}"
         for i, (lo, hi, _label) in enumerate(AGE_BANDS))
     sql = f"""
-        WITH n AS MATERIALIZED (
-            SELECT c.disposition_reason AS reason,
-                   EXTRACT(EPOCH FROM %(now)s - c.dispositioned_at) / 86400 AS age_d,
-                   e.state = %(waiting)s AS in_program, e.recycle_due_at
-            FROM people_leadcycle c
-            LEFT JOIN campaigns_nurtureentry e ON e.cycle_id = c.id
-            WHERE {" AND ".join(where)}
-              AND NOT EXISTS (SELECT 1 FROM people_leadcycle later
-                              WHERE later.contact_id = c.contact_id AND later.number > c.number))
+        WITH m AS MATERIALIZED (SELECT {columns} FROM {source}{"".join(f" AND {w}" for w in where)}),
+        n AS (SELECT reason, EXTRACT(EPOCH FROM %(now)s - dispositioned_at) / 86400 AS age_d, in_program, recycle_due_at
+              FROM m)
         SELECT GROUPING(reason) AS g_reason, reason, count(*) AS leads,
                count(*) FILTER (WHERE in_program) AS in_program,
                count(*) FILTER (WHERE in_program AND recycle_due_at < %(now)s + interval '30 days') AS due_30,

@@ -90,14 +90,31 @@ def campaign_rows(*, scope) -> list[dict]:
             FROM (SELECT DISTINCT campaign_id, opp_id, amount, won FROM opps) d
             GROUP BY campaign_id),
         pairs AS (SELECT DISTINCT campaign_id, lead_type, source FROM cyc WHERE campaign_id IS NOT NULL),
-        alike AS (
-            SELECT p.campaign_id, count(*) AS leads, count(*) FILTER (WHERE c.is_sql) AS sql,
-                   count(*) FILTER (WHERE c.is_opp) AS opp_cycles, count(*) FILTER (WHERE c.is_won) AS won_cycles
+        -- the similar cohort: every cycle of the campaign's (lead type, source) pairs, less those
+        -- whose contact interacted with the campaign (a hash join of its interactions, not a
+        -- lookup per cycle and pair; a cycle matches one pair of a campaign at most)
+        by_pair AS (
+            SELECT lead_type, source, count(*) AS leads, count(*) FILTER (WHERE is_sql) AS sql,
+                   count(*) FILTER (WHERE is_opp) AS opp_cycles, count(*) FILTER (WHERE is_won) AS won_cycles
+            FROM cyc GROUP BY lead_type, source),
+        touched AS (
+            SELECT DISTINCT p.campaign_id, c.id, c.is_sql, c.is_opp, c.is_won
             FROM pairs p
-            JOIN cyc c ON c.lead_type = p.lead_type AND c.source IS NOT DISTINCT FROM p.source
-            WHERE NOT EXISTS (SELECT 1 FROM campaigns_campaigninteraction ci
-                              WHERE ci.contact_id = c.contact_id AND ci.campaign_id = p.campaign_id)
-            GROUP BY p.campaign_id)
+            JOIN campaigns_campaigninteraction ci ON ci.campaign_id = p.campaign_id
+            JOIN cyc c ON c.contact_id = ci.contact_id AND c.lead_type = p.lead_type
+                      AND c.source IS NOT DISTINCT FROM p.source),
+        alike AS (
+            SELECT a.campaign_id, (a.leads - coalesce(t.leads, 0))::bigint AS leads,
+                   (a.sql - coalesce(t.sql, 0))::bigint AS sql,
+                   (a.opp_cycles - coalesce(t.opp_cycles, 0))::bigint AS opp_cycles,
+                   (a.won_cycles - coalesce(t.won_cycles, 0))::bigint AS won_cycles
+            FROM (SELECT p.campaign_id, sum(b.leads) AS leads, sum(b.sql) AS sql, sum(b.opp_cycles) AS opp_cycles,
+                         sum(b.won_cycles) AS won_cycles
+                  FROM pairs p JOIN by_pair b ON b.lead_type = p.lead_type AND b.source IS NOT DISTINCT FROM p.source
+                  GROUP BY p.campaign_id) a
+            LEFT JOIN (SELECT campaign_id, count(*) AS leads, count(*) FILTER (WHERE is_sql) AS sql,
+                              count(*) FILTER (WHERE is_opp) AS opp_cycles, count(*) FILTER (WHERE is_won) AS won_cycles
+                       FROM touched GROUP BY campaign_id) t ON t.campaign_id = a.campaign_id)
         SELECT k.id AS campaign_id, k.name, k.offer, k.source AS campaign_source, k.cost,
                mine.leads, mine.picked_up, mine.median_s, mine.sql, mine.opp_cycles, mine.won_cycles,
                mine.cadence_completed, mine.abandoned_early, mine.meetings_held,

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from apps.leads.models import LeadCycle, LeadType, TeamActivityGoals
 from apps.leads.services.cycles import WORK_ACTIVITY_TYPES
+from apps.reporting import rollups_programs as kept
+from apps.reporting.rollup_reads import history_mode
 from apps.reporting.selectors import SQL_COUNTED, _activity_where, fetch_dicts
 from sdrops.api.scope import Scope
 
@@ -29,7 +31,11 @@ SQL_ACTIVITY_SPLIT = """
 
 
 def activity_split(*, scope: Scope) -> dict[int, dict]:
-    """rep id → {inbound, outbound}: the period's non-automated activities, one statement."""
+    """rep id → {inbound, outbound}: the period's non-automated activities, one statement (from
+    the daily rollup and the window's partial days: rollups_programs; from history within
+    rollup_reads.from_history())."""
+    if not history_mode():
+        return kept.activity_split(scope=scope, raw_sql=SQL_ACTIVITY_SPLIT, inbound=LeadType.INBOUND.value)
     where, params = _activity_where(scope)
     params["inbound"] = LeadType.INBOUND.value
     return {row["rep_id"]: row for row in fetch_dicts(SQL_ACTIVITY_SPLIT.format(where=where), params)}
@@ -69,7 +75,8 @@ SQL_HANDLE = """
 def handle_times(*, scope: Scope) -> dict[str, list[dict]]:
     """Per lead type (and per rep and lead type), over the cycles dispositioned in the period:
     dispositions, real touches from assignment to disposition, and the time from first touch
-    to disposition (median, mean; cycles dispositioned without a touch have none)."""
+    to disposition (median, mean; cycles dispositioned without a touch have none). From the
+    handle facts (rollups_programs), or from history within rollup_reads.from_history()."""
     where = ["c.dispositioned_at >= %(start)s", "c.dispositioned_at < %(end)s", SQL_COUNTED.format(alias="c")]
     params = {"start": scope.start, "end": scope.end, "work": list(WORK_ACTIVITY_TYPES)}
     if scope.rep_ids is not None:
@@ -79,7 +86,8 @@ def handle_times(*, scope: Scope) -> dict[str, list[dict]]:
         where.append("c.lead_type = %(lead_type)s")
         params["lead_type"] = scope.lead_type
     out: dict[str, list[dict]] = {"lead_type": [], "rep": []}
-    for row in fetch_dicts(SQL_HANDLE.format(where=" AND ".join(where)), params):
+    rows = fetch_dicts(SQL_HANDLE.format(where=" AND ".join(where)), params) if history_mode() else kept.handle_rows(scope=scope)
+    for row in rows:
         row["touches_per_disposition"] = row["touches"] / row["dispositions"] if row["dispositions"] else None
         for key in ("handle_median_s", "handle_avg_s"):
             row[key] = None if row[key] is None else float(row[key])

@@ -16,6 +16,7 @@ from django.db import connection, transaction
 
 from apps.reporting.market_reads import REBUILD as MARKET_REBUILD
 from apps.reporting.market_reads import SNAPSHOTS as MARKET_SNAPSHOTS
+from apps.reporting.rollups_programs import PROGRAM_REBUILD, PROGRAM_SNAPSHOTS
 
 # What each maintained table holds, as comparable rows (zero rows are no data: readers skip them).
 SNAPSHOTS = {
@@ -39,6 +40,7 @@ SNAPSHOTS = {
     "books": ("SELECT owner_id, segment, tier, status, matched, band, accounts FROM reporting_bookcount "
               "WHERE accounts <> 0"),
     **MARKET_SNAPSHOTS,
+    **PROGRAM_SNAPSHOTS,
 }
 
 
@@ -59,6 +61,7 @@ def rollups_rebuild() -> None:
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SELECT reporting_rollups_rebuild()")
         cursor.execute(MARKET_REBUILD)
+        cursor.execute(PROGRAM_REBUILD)
 
 
 def rollups_check() -> list[RollupDifference]:
@@ -71,6 +74,7 @@ def rollups_check() -> list[RollupDifference]:
                 cursor.execute(f"CREATE TEMP TABLE reporting_kept_{index} ON COMMIT DROP AS {sql}")
             cursor.execute("SELECT reporting_rollups_rebuild()")
             cursor.execute(MARKET_REBUILD)
+            cursor.execute(PROGRAM_REBUILD)
             for index, (name, sql) in enumerate(SNAPSHOTS.items()):
                 cursor.execute(f"SELECT count(*) FROM ({sql} EXCEPT ALL SELECT * FROM reporting_kept_{index}) d")
                 missing = cursor.fetchone()[0]

@@ -21,9 +21,9 @@ from apps.accounts.services import account_owners_set
 from apps.accounts.tests.factories import AccountFactory, ActivityFactory
 from apps.cadences.models import Enrolment, EnrolmentStep
 from apps.cadences.tests.factories import cadence_with_steps
-from apps.campaigns.models import Campaign, CampaignInteraction
+from apps.campaigns.models import Campaign, CampaignInteraction, NurtureEntry, NurtureProgram
 from apps.icps.tests.factories import ICPFactory
-from apps.leads.models import ExceptionReason, LeadCycle, SlaBreach
+from apps.leads.models import ExceptionReason, LeadCycle, SlaBreach, TeamActivityGoals
 from apps.leads.services import lead_cycle_exception_clear, lead_cycle_exception_mark
 from apps.markets.models import CoverageSettings, MarketSegmentChange
 from apps.meetings.models import Meeting, Opportunity, OpportunityStage
@@ -140,6 +140,28 @@ def history(sdr, tia, ae, ops, manager):
         enrolments.append(enrol(cycle, cadences[n % 2], states[n % 6], outcomes[n % 4], hour=(n * 7) % 24))
     loose = enrol(None, cadences[0], "active", outcomes[3], rep=tia, hour=3)  # no lead cycle; its contact goes
 
+    TeamActivityGoals.objects.update_or_create(team=sdr.team, defaults={"inbound_per_day": 4, "outbound_per_day": 9})
+    # Touches on the cycles' contacts (the balance page's inbound / outbound split, the handle
+    # times' touches): before, during and after each cycle, some automated; then a contact's
+    # second cycle (outbound) assigned after some of them, which takes those touches over.
+    touches = []
+    for n, cycle in enumerate(cycles[:18]):
+        for k in range(3):
+            touches.append(ActivityFactory(rep=cycle.rep or tia, account=cycle.contact.account, contact=cycle.contact,
+                                           type=["call", "email", "note"][k], automated=k == 2 and n % 4 == 0,
+                                           occurred_at=cycle.assigned_at + (k * 23 - 4) * H))
+    make_cycle(tia, cycles[1].assigned_at + 20 * H, contact=cycles[1].contact, number=2, lead_type="outbound",
+               source="outbound", touch=cycles[1].assigned_at + 21 * H, done=cycles[1].assigned_at + 60 * H,
+               disposition="unqualified")
+
+    # Leads in nurture (the nurture page's snapshot): program entries, one recycled into a new
+    # cycle later (which takes the lead out of nurture), one re-dated, one lead nurtured by hand.
+    program = NurtureProgram.objects.create(name="Rollup program", recycle_after_days=30)
+    nurtured = [c for c in cycles if c.disposition == "nurture"]
+    entries = [NurtureEntry.objects.create(cycle=c, contact=c.contact, program=program, reason_label="x",
+                                           entered_at=c.dispositioned_at, recycle_due_at=c.dispositioned_at + (10 + 30 * n) * 24 * H)
+               for n, c in enumerate(nurtured)]
+
     # Changes after the fact, through the ORM as services make them (each fires the triggers).
     EnrolmentStep.objects.filter(enrolment=enrolments[3], position=2).update(outcome="no_response", ended_at=at(15))  # a step done
     Enrolment.objects.filter(pk=enrolments[9].pk).update(state="dispositioned", ended_at=at(16))  # ended mid-way
@@ -180,6 +202,7 @@ def history(sdr, tia, ae, ops, manager):
     for cycle in (cycles[5], cycles[13], cycles[14]):  # exceptions: in no number (issue 22)
         lead_cycle_exception_mark(cycle=cycle, reason=reason, actor=manager, at=NOW)
     lead_cycle_exception_clear(cycle=LeadCycle.objects.get(pk=cycles[14].pk), actor=manager, at=NOW)
+    lead_cycle_exception_mark(cycle=LeadCycle.objects.get(pk=nurtured[2].pk), reason=reason, actor=ops, at=NOW)
     first = Activity.objects.filter(type="intelligence_run").order_by("occurred_at").first()
     Activity.objects.filter(pk=first.pk).update(occurred_at=at(15, 3))  # research now after the outreach
     Activity.objects.filter(type="email").order_by("pk").first().delete()
@@ -192,6 +215,18 @@ def history(sdr, tia, ae, ops, manager):
         occurred_at=dt.datetime(2026, 3, 1, 20, tzinfo=dt.UTC) + n * 11 * H) for n in range(40)]
     MarketSegmentChange.objects.filter(pk=changes[3].pk).update(occurred_at=at(8, 23), to_segment="")  # corrected
     MarketSegmentChange.objects.filter(pk=changes[7].pk).delete()
+    Activity.objects.filter(pk=touches[4].pk).update(contact=cycles[6].contact)  # logged against another lead
+    Activity.objects.filter(pk=touches[7].pk).update(occurred_at=F("occurred_at") - 30 * H, type="social")  # re-dated
+    Activity.objects.filter(pk=touches[9].pk).update(automated=True)
+    Activity.objects.filter(pk=touches[13].pk).delete()
+    LeadCycle.objects.filter(pk=cycles[2].pk).update(lead_type="outbound")  # re-typed
+    back = make_cycle(sdr, at(18, 9), contact=nurtured[0].contact, number=2, lead_type="outbound", source="outbound")
+    NurtureEntry.objects.filter(pk=entries[0].pk).update(state="recycled", recycled_at=at(18, 9), new_cycle=back)
+    NurtureEntry.objects.filter(pk=entries[1].pk).update(recycle_due_at=at(19) + 200 * 24 * H)
+    LeadCycle.objects.filter(pk=cycles[4].pk).update(disposition="nurture", disposition_reason="By hand", reason=nurtured[0].reason, rep=tia)
+    LeadCycle.objects.filter(pk=nurtured[-1].pk).update(lead_type="outbound")
+    LeadCycle.objects.filter(pk=cycles[8].pk).update(dispositioned_at=at(16, 23), disposition="unqualified",
+                                                     state="dispositioned")  # dispositioned later
     # Accounts change owner (the ownership service), score and tier (a rescoring's UPDATE),
     # segment and status, and leave (a delete): the books follow.
     account_owners_set(changes=[(accounts[1].pk, sdr.pk), (accounts[4].pk, tia.pk)], reason=OwnershipReason.MANUAL)
@@ -265,10 +300,15 @@ def test_the_rebuild_command_repairs_and_check_reports(history):
         for table in ("meetingday SET meetings = meetings", "opportunityday SET priced = priced", "returnday SET returns = returns",
                       "segmentchangeday SET moves = moves"):
             cursor.execute(f"UPDATE reporting_{table} + 1 WHERE id = (SELECT min(id) FROM reporting_{table.split()[0]})")
+        cursor.execute("UPDATE reporting_activityleadday SET activities = activities + 1 "
+                       "WHERE id = (SELECT min(id) FROM reporting_activityleadday)")
+        cursor.execute("UPDATE reporting_handlefact SET touches = touches + 1 WHERE id = (SELECT min(id) FROM reporting_handlefact)")
+        cursor.execute("UPDATE reporting_nurturefact SET in_program = NOT in_program WHERE id = (SELECT min(id) FROM reporting_nurturefact)")
     differences = {d.table for d in rollups_check()}
     assert differences == {"cycles per day", "first touches", "research per day", "books", "enrolment facts",
                            "enrolments per day", "enrolment steps per day", "meetings per day", "opportunities per day",
-                           "returns per day", "segment changes per day"}  # research follows first touches, the day rollups follow the facts
+                           "returns per day", "activities per day and lead type", "handle facts", "nurture facts",
+                           "segment changes per day"}  # research follows first touches, the day rollups follow the facts
     with pytest.raises(CommandError, match="differ from a rebuild"):
         call_command("rebuild_report_rollups", "--check")
     call_command("rebuild_report_rollups")

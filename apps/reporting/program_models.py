@@ -1,0 +1,61 @@
+"""The rollups of the program pages (balance, capacity planner): kept by the statement-level
+triggers of migration 0022, read by apps.reporting.rollups_programs. Imported by
+apps.reporting.models so Django registers them."""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class ActivityLeadDay(models.Model):
+    """Non-automated activities with a rep per UTC day, rep and whether they count as inbound
+    work (the contact's latest lead cycle assigned at or before the touch is inbound): the
+    balance page's and the scorecard's inbound / outbound split. Touches on a cycle marked an
+    exception are in no row (apps.reporting.balance)."""
+
+    day = models.DateField()
+    rep_id = models.BigIntegerField()
+    inbound = models.BooleanField()
+    activities = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["day", "rep_id", "inbound"], name="reporting_activityleadday_key")]
+
+    def __str__(self) -> str:
+        return f"{self.day} rep {self.rep_id} {'inbound' if self.inbound else 'outbound'}: {self.activities}"
+
+
+class HandleFact(models.Model):
+    """One row per dispositioned lead cycle not marked an exception: its rep, lead type, first
+    touch and disposition times and the real touches (call, email, social, meeting; not
+    automated) on its contact from assignment to disposition — the handle-time table of the
+    balance page and the capacity planner, without a per-cycle count over activities."""
+
+    cycle_id = models.BigIntegerField(unique=True)
+    rep_id = models.BigIntegerField(null=True)
+    lead_type = models.CharField(max_length=20)
+    first_touch_at = models.DateTimeField(null=True)
+    dispositioned_at = models.DateTimeField(db_index=True)
+    touches = models.IntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"cycle {self.cycle_id}: {self.touches} touches"
+
+
+class NurtureFact(models.Model):
+    """One row per lead in nurture now: the contact's latest lead cycle, dispositioned nurture,
+    not marked an exception, with its rep, lead type, reason, disposition time and its program
+    entry (waiting or not, recycle due) — the nurture page's "in nurture" table, without a scan
+    of every nurtured cycle and a later-cycle lookup for each."""
+
+    cycle_id = models.BigIntegerField(unique=True)
+    contact_id = models.BigIntegerField(db_index=True)
+    rep_id = models.BigIntegerField(null=True)
+    lead_type = models.CharField(max_length=20)
+    reason = models.CharField(max_length=200)
+    dispositioned_at = models.DateTimeField(null=True)
+    in_program = models.BooleanField(null=True)
+    recycle_due_at = models.DateTimeField(null=True)
+
+    def __str__(self) -> str:
+        return f"cycle {self.cycle_id}: {self.reason}"

@@ -1,0 +1,92 @@
+"""The program pages' numbers read from their rollups (apps.reporting.program_models, kept by
+the triggers of migration 0022), so the balance page, the scorecard's inbound / outbound split
+and the capacity planner follow the length of the window, not the amount of history.
+
+- Activity split (inbound / outbound work per rep): whole UTC days inside the window from
+  reporting_activityleadday, the partial days at its two ends from the activities themselves
+  (apps.reporting.balance.SQL_ACTIVITY_SPLIT over the edge slices), as rollup_reads does.
+- Handle times (dispositions, touches, median / mean handle time per lead type and rep): the
+  window's rows of reporting_handlefact, one per dispositioned cycle (exceptions left out),
+  read through its disposition-time index — exact for any window and zone, no per-cycle count
+  over activities.
+- In nurture now (the nurture page): reporting_nurturefact, one row per contact whose latest
+  cycle was dispositioned nurture (exceptions left out), with its program entry.
+
+rebuild / check: PROGRAM_SNAPSHOTS and PROGRAM_REBUILD join apps.reporting.rollups'.
+"""
+
+from __future__ import annotations
+
+from apps.reporting.rollup_reads import DAY, _params, _raw_window, _rep, fetch_dicts, window_split
+
+# What each maintained table holds, as comparable rows (zero rows are no data).
+PROGRAM_SNAPSHOTS = {
+    "activities per day and lead type": ("SELECT day, rep_id, inbound, activities FROM reporting_activityleadday "
+                                         "WHERE activities <> 0"),
+    "handle facts": ("SELECT cycle_id, rep_id, lead_type, first_touch_at, dispositioned_at, touches "
+                     "FROM reporting_handlefact"),
+    "nurture facts": ("SELECT cycle_id, contact_id, rep_id, lead_type, reason, dispositioned_at, in_program, recycle_due_at "
+                      "FROM reporting_nurturefact"),
+}
+PROGRAM_REBUILD = "SELECT reporting_programs_rebuild()"
+
+
+def activity_split(*, scope, raw_sql: str, inbound: str) -> dict[int, dict]:
+    """rep id → {rep_id, inbound, outbound}: balance.activity_split from the rollup. `raw_sql`
+    is the history statement with a {where} slot, run over the window's partial UTC days."""
+    split = window_split(scope.start, scope.end, step=DAY)
+    params = _params(scope, split)
+    params["inbound"] = inbound
+    where = f"{_raw_window('a.occurred_at', split)} AND NOT a.automated AND a.rep_id IS NOT NULL{_rep('a', scope)}"
+    parts = [raw_sql.format(where=where)]
+    if split is not None:
+        parts.append(f"""SELECT r.rep_id, sum(r.activities) FILTER (WHERE r.inbound) AS inbound,
+                                sum(r.activities) FILTER (WHERE NOT r.inbound) AS outbound
+                         FROM reporting_activityleadday r
+                         WHERE r.day >= %(lo_day)s AND r.day < %(hi_day)s AND r.activities <> 0{_rep("r", scope)}
+                         GROUP BY r.rep_id""")
+    sql = f"""SELECT rep_id, coalesce(sum(inbound), 0)::bigint AS inbound, coalesce(sum(outbound), 0)::bigint AS outbound
+              FROM ({" UNION ALL ".join(parts)}) x
+              GROUP BY rep_id HAVING coalesce(sum(inbound), 0) + coalesce(sum(outbound), 0) <> 0"""
+    return {row["rep_id"]: row for row in fetch_dicts(sql, params)}
+
+
+SQL_HANDLE_KEPT = """
+    SELECT GROUPING(f.rep_id) AS g_rep, f.rep_id, f.lead_type,
+           count(*) AS dispositions,
+           coalesce(sum(f.touches::bigint), 0) AS touches,
+           count(*) FILTER (WHERE f.first_touch_at IS NOT NULL) AS handled,
+           percentile_cont(0.5) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM f.dispositioned_at - f.first_touch_at))
+               FILTER (WHERE f.first_touch_at IS NOT NULL) AS handle_median_s,
+           avg(EXTRACT(EPOCH FROM f.dispositioned_at - f.first_touch_at))
+               FILTER (WHERE f.first_touch_at IS NOT NULL) AS handle_avg_s
+    FROM reporting_handlefact f
+    WHERE {where}
+    GROUP BY GROUPING SETS ((f.lead_type), (f.rep_id, f.lead_type))"""
+
+
+def handle_rows(*, scope) -> list[dict]:
+    """balance.handle_times' rows from the handle facts (the same columns, the same types:
+    sum over bigint is numeric, as the history statement's sum of counts)."""
+    where = ["f.dispositioned_at >= %(start)s", "f.dispositioned_at < %(end)s"]
+    params = {"start": scope.start, "end": scope.end}
+    if scope.rep_ids is not None:
+        where.append("f.rep_id = ANY(%(rep_ids)s)")
+        params["rep_ids"] = list(scope.rep_ids)
+    if scope.lead_type:
+        where.append("f.lead_type = %(lead_type)s")
+        params["lead_type"] = scope.lead_type
+    return fetch_dicts(SQL_HANDLE_KEPT.format(where=" AND ".join(where)), params)
+
+
+def nurture_source(*, history: bool) -> tuple[str, str]:
+    """(FROM clause, column prefix) of the leads in nurture now for nurture_report.in_nurture_rows:
+    the facts, or (history) the cycles with their entry and the later-cycle test."""
+    if history:
+        return ("""people_leadcycle c
+            LEFT JOIN campaigns_nurtureentry e ON e.cycle_id = c.id
+            WHERE c.disposition = %(nurture)s AND c.exception_at IS NULL
+              AND NOT EXISTS (SELECT 1 FROM people_leadcycle later
+                              WHERE later.contact_id = c.contact_id AND later.number > c.number)""",
+                "c.disposition_reason AS reason, c.dispositioned_at, e.state = %(waiting)s AS in_program, e.recycle_due_at")
+    return "reporting_nurturefact c WHERE true", "c.reason, c.dispositioned_at, c.in_program, c.recycle_due_at"
