@@ -65,7 +65,7 @@ class CampaignOutcome(models.Model):
     """One row per lead cycle not marked an exception with an outcome the campaign page counts:
     a won deal (a Completed – Qualified meeting whose opportunity reached the pipeline stage and
     closed won), a cadence run to its end, a cadence abandoned early (dispositioned after at
-    most EARLY_ABANDON_STEPS steps done), meetings held. Kept by migration 0026's triggers;
+    most EARLY_ABANDON_STEPS steps done), meetings held. Kept by migration 0027's triggers;
     the partial days at a window's ends read it by assignment time."""
 
     cycle_id = models.BigIntegerField(db_index=True)

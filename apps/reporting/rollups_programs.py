@@ -35,7 +35,7 @@ PROGRAM_SNAPSHOTS = {
     "campaign outcomes per day": ("SELECT day, rep_id, source, lead_type, campaign_id, won, completed, early, held "
                                   "FROM reporting_campaignoutcomeday WHERE won <> 0 OR completed <> 0 OR early <> 0 OR held <> 0"),
 }
-# The campaign page's outcomes (migration 0026) are rebuilt by their own function.
+# The campaign page's outcomes (migration 0027) are rebuilt by their own function.
 PROGRAM_REBUILD = "SELECT reporting_programs_rebuild(), reporting_campaigns_rebuild()"
 
 

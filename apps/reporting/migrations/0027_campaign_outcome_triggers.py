@@ -153,7 +153,7 @@ DROP = "\n".join(
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("reporting", "0025_campaign_outcomes"),
+        ("reporting", "0026_campaign_outcomes"),
     ]
 
     operations = [

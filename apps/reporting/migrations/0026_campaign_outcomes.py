@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('reporting', '0024_nurture_fact_triggers'),
+        ('reporting', '0025_merge_market_changes_and_programs'),
     ]
 
     operations = [
