@@ -98,15 +98,24 @@ def campaign_rows_kept(*, scope, params: dict) -> list[dict]:
         by_pair AS (
             SELECT lead_type, source, sum(leads) AS leads, sum(sql) AS sql, sum(opp) AS opp_cycles, sum(won) AS won_cycles
             FROM keyed GROUP BY lead_type, source),
-        touched AS (
-            SELECT DISTINCT p.campaign_id, c.id, c.is_sql, c.is_opp,
-                   EXISTS (SELECT 1 FROM reporting_campaignoutcome f WHERE f.cycle_id = c.id AND f.won > 0) AS is_won
-            FROM pairs p
-            JOIN campaigns_campaigninteraction ci ON ci.campaign_id = p.campaign_id
-            JOIN people_leadcycle c ON c.contact_id = ci.contact_id AND c.lead_type = p.lead_type
-                                   AND c.source IS NOT DISTINCT FROM p.source
+        -- the window's cycles (in scope) and the contacts that interacted with each campaign,
+        -- each read once and hash-joined: not a lookup per cycle and pair
+        window_cycles AS MATERIALIZED (
+            SELECT c.id, c.contact_id, c.lead_type, c.source, c.is_sql, c.is_opp, w.cycle_id IS NOT NULL AS is_won
+            FROM people_leadcycle c
+            LEFT JOIN reporting_campaignoutcome w ON w.cycle_id = c.id AND w.won > 0  -- the window's won facts
+                                                 AND w.assigned_at >= %(start)s AND w.assigned_at < %(end)s
             WHERE {in_window}),
-        alike AS (
+        interacted AS MATERIALIZED (
+            SELECT DISTINCT ci.campaign_id, ci.contact_id FROM campaigns_campaigninteraction ci
+            WHERE ci.campaign_id IN (SELECT campaign_id FROM pairs)),
+        touched AS MATERIALIZED (
+            SELECT p.campaign_id, c.id, c.is_sql, c.is_opp, c.is_won
+            FROM pairs p
+            JOIN interacted i ON i.campaign_id = p.campaign_id
+            JOIN window_cycles c ON c.contact_id = i.contact_id AND c.lead_type = p.lead_type
+                                AND c.source IS NOT DISTINCT FROM p.source),
+        alike AS MATERIALIZED (
             SELECT a.campaign_id, (a.leads - coalesce(t.leads, 0))::bigint AS leads,
                    (a.sql - coalesce(t.sql, 0))::bigint AS sql,
                    (a.opp_cycles - coalesce(t.opp_cycles, 0))::bigint AS opp_cycles,
