@@ -3,6 +3,7 @@ through the same service as the CRM webhook's opportunity events (apps/connect/c
 
 from __future__ import annotations
 
+import django_filters
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
@@ -73,6 +74,18 @@ def _change(data: dict, *, external_id: str) -> OpportunityChange:
     return change
 
 
+class OpportunityFilter(django_filters.FilterSet):
+    account = django_filters.NumberFilter(field_name="account_id")
+    owner = django_filters.NumberFilter(field_name="owner_id")
+    sourcing_sdr = django_filters.NumberFilter(field_name="sourcing_sdr_id")
+    stage = django_filters.CharFilter(field_name="stage__code")
+    is_open = django_filters.BooleanFilter()
+
+    class Meta:
+        model = Opportunity
+        fields = ["account", "owner", "sourcing_sdr", "stage", "is_open"]
+
+
 @extend_schema_view(
     list=extend_schema(summary="List opportunities in your scope", responses={200: OpportunityOut, **ERROR_RESPONSES}),
     retrieve=extend_schema(summary="One opportunity", responses={200: OpportunityOut, **ERROR_RESPONSES}),
@@ -80,6 +93,7 @@ def _change(data: dict, *, external_id: str) -> OpportunityChange:
 class OpportunityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     permission_classes = [ScopedPermission]
     serializer_class = OpportunityOut
+    filterset_class = OpportunityFilter
     scopes = {"GET": Scope.READ, "POST": Scope.WRITE_ACCOUNTS, "PATCH": Scope.WRITE_ACCOUNTS}
     model_perms = {
         "GET": ["meetings.view_opportunity"],

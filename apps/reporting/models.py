@@ -335,3 +335,24 @@ class ReturnDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} rep {self.rep_id} {self.reason}: {self.returns}"
+
+
+class SegmentChangeDay(models.Model):
+    """Market segment changes (apps.markets.MarketSegmentChange) per UTC day, owner of the
+    account now (none: the pool), from and to segment, and whether the rules made them: the
+    market segments page's movement and weekly arrivals. Kept by statement triggers on the
+    changes and on accounts (an account's new owner takes its changes along; migration 0022)."""
+
+    day = models.DateField()
+    owner_id = models.BigIntegerField(null=True)
+    from_segment = models.CharField(max_length=1)
+    to_segment = models.CharField(max_length=1)
+    by_rules = models.BooleanField()
+    moves = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["day", "owner_id", "from_segment", "to_segment", "by_rules"],
+                                               nulls_distinct=False, name="reporting_segmentchangeday_key")]
+
+    def __str__(self) -> str:
+        return f"{self.day} owner {self.owner_id} {self.from_segment or '-'}→{self.to_segment or '-'}: {self.moves}"

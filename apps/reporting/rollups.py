@@ -1,5 +1,5 @@
 """The report rollups (apps.reporting.models: CycleDay, ActivityHour, FirstTouch, ResearchDay, BookCount,
-MeetingDay, EnrolmentFact, EnrolmentDay, EnrolmentStepDay, OpportunityDay, ReturnDay)
+MeetingDay, EnrolmentFact, EnrolmentDay, EnrolmentStepDay, OpportunityDay, ReturnDay, SegmentChangeDay)
 and the report flags on each lead cycle: rebuild them from history, or check that what the
 triggers keep equals that rebuild.
 
@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 from django.db import connection, transaction
 
+from apps.reporting.market_reads import REBUILD as MARKET_REBUILD
+from apps.reporting.market_reads import SNAPSHOTS as MARKET_SNAPSHOTS
 from apps.reporting.rollups_programs import PROGRAM_REBUILD, PROGRAM_SNAPSHOTS
 
 # What each maintained table holds, as comparable rows (zero rows are no data: readers skip them).
@@ -37,6 +39,7 @@ SNAPSHOTS = {
     "returns per day": "SELECT day, rep_id, reason, status, outcome, returns FROM reporting_returnday WHERE returns <> 0",
     "books": ("SELECT owner_id, segment, tier, status, matched, band, accounts FROM reporting_bookcount "
               "WHERE accounts <> 0"),
+    **MARKET_SNAPSHOTS,
     **PROGRAM_SNAPSHOTS,
 }
 
@@ -57,6 +60,7 @@ def rollups_rebuild() -> None:
     pass over lead cycles, meetings, breaches, campaign links and activities)."""
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SELECT reporting_rollups_rebuild()")
+        cursor.execute(MARKET_REBUILD)
         cursor.execute(PROGRAM_REBUILD)
 
 
@@ -69,6 +73,7 @@ def rollups_check() -> list[RollupDifference]:
             for index, sql in enumerate(SNAPSHOTS.values()):
                 cursor.execute(f"CREATE TEMP TABLE reporting_kept_{index} ON COMMIT DROP AS {sql}")
             cursor.execute("SELECT reporting_rollups_rebuild()")
+            cursor.execute(MARKET_REBUILD)
             cursor.execute(PROGRAM_REBUILD)
             for index, (name, sql) in enumerate(SNAPSHOTS.items()):
                 cursor.execute(f"SELECT count(*) FROM ({sql} EXCEPT ALL SELECT * FROM reporting_kept_{index}) d")

@@ -202,6 +202,12 @@ def test_api_post_and_patch_opportunities(world):
     assert bad.status_code == 400 and "Unknown stage" in json.dumps(bad.json(), ensure_ascii=False)
     listed = client.get("/api/opportunities/").json()
     assert [o["external_id"] for o in listed["results"]] == ["OPP-1"]
+    # Filters narrow the list (an unknown filter used to be ignored silently: ?account= listed everything).
+    account_id = body["account"]
+    assert [o["external_id"] for o in client.get(f"/api/opportunities/?account={account_id}").json()["results"]] == ["OPP-1"]
+    assert client.get(f"/api/opportunities/?account={account_id + 1000}").json()["results"] == []
+    assert client.get("/api/opportunities/?is_open=true").json()["results"] == []
+    assert [o["stage"] for o in client.get("/api/opportunities/?stage=closed_lost").json()["results"]] == ["closed_lost"]
 
 
 def test_api_refuses_roles_without_opportunity_rights(world, sdr):

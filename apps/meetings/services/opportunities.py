@@ -88,7 +88,10 @@ def opportunity_stage_check(
         raise ValidationError({"stage": f"The opportunity is {current.name}; a closed opportunity keeps its stage."})
     if stage.outcome == OpportunityStage.Outcome.LOST:
         if closed_lost_reason not in ClosedLostReason.values:
-            raise ValidationError({"closed_lost_reason": "Closing as lost needs a closed-lost reason."})
+            given = f"“{closed_lost_reason}” is not one of them. " if closed_lost_reason else ""
+            raise ValidationError({"closed_lost_reason": (
+                f"Closing as lost needs a closed-lost reason; {given}Choose one of: "
+                + ", ".join(f"{value} ({label})" for value, label in ClosedLostReason.choices) + ".")})
         if closed_lost_reason == ClosedLostReason.MERGED:
             if merged_into is None:
                 raise ValidationError(

@@ -79,6 +79,12 @@ def test_closed_lost_needs_a_reason(opportunity, pod):
     with pytest.raises(ValidationError) as error:
         opportunity_stage_set(opportunity=opportunity, stage=stage_by_code("closed_lost"), actor=pod["ae"].user)
     assert "closed_lost_reason" in error.value.message_dict
+    # A reason in words (as a CRM sends it) is refused with the codes it could have sent.
+    with pytest.raises(ValidationError) as error:
+        opportunity_stage_set(opportunity=opportunity, stage=stage_by_code("closed_lost"), actor=pod["ae"].user,
+                              closed_lost_reason="No budget this year")
+    (message,) = error.value.message_dict["closed_lost_reason"]
+    assert "“No budget this year” is not one of them" in message and "timing (Timing / no budget)" in message
     lost = opportunity_stage_set(opportunity=opportunity, stage=stage_by_code("closed_lost"), actor=pod["ae"].user,
                                  closed_lost_reason="competitor", closed_lost_details="Went with Globex")
     assert not lost.is_open and lost.closed_lost_reason == "competitor" and lost.pipeline_at is None

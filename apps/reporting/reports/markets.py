@@ -16,11 +16,13 @@ from apps.markets.coverage import (
     coverage_by_owner,
 )
 from apps.markets.models import IN_CRM, SEGMENT_MARKET, Market, MarketSegment
+from apps.people.models import Rep
 from apps.reporting import book_reads as books
+from apps.reporting import market_reads
 from apps.reporting import selectors as s
 from apps.reporting.reports.base import Report, register
 from apps.reporting.tables import Column, Result, Table, bar_chart, rate
-from sdrops.access import accounts_visible_to, user_sees_everything
+from sdrops.access import accounts_visible_to, rep_for_user, scoped_rep_ids, user_sees_everything
 
 SEGMENT_DEFINITIONS = {
     "A": "Accounts you should be working but that are not in the CRM: marketing's job is to move them into B.",
@@ -35,6 +37,34 @@ SEGMENT_DEFINITIONS = {
 
 def _scope_accounts(scope):
     return None if user_sees_everything(scope.user) else accounts_visible_to(user=scope.user)
+
+
+def _movement_owners(scope) -> tuple[bool, set[int] | None]:
+    """(from the rollup?, owners of the accounts in scope — None: all). The rollup is kept per
+    owner now, which is the scope of ops, managers and SDRs; an AE's (owned or held as opportunity
+    or customer owner) is not, nor is history mode. With no team or rep filter the scope's reps
+    are the user's visible reps (sdrops.api.scope), so no statement of its own."""
+    user = scope.user
+    if s.history_mode():
+        return False, None
+    if user_sees_everything(user):
+        return True, None
+    rep = rep_for_user(user)
+    if rep is not None and rep.role == Rep.Role.AE:
+        return False, None
+    if scope.rep_ids is not None and not (scope.team or scope.rep):
+        return True, set(scope.rep_ids)
+    return True, scoped_rep_ids(user=user) or set()
+
+
+def _movements(scope, accounts):
+    rollup, owners = _movement_owners(scope)
+    if rollup:
+        return (market_reads.segment_movements(scope, owner_ids=owners),
+                market_reads.segment_weekly_arrivals(scope, owner_ids=owners))
+    weekly = markets.segment_weekly_arrivals(date_from=scope.date_from, date_to=scope.date_to, accounts=accounts)
+    return (markets.segment_movements(date_from=scope.date_from, date_to=scope.date_to, accounts=accounts),
+            [{**row, "week": row["week"].date()} for row in weekly])
 
 
 @register
@@ -78,7 +108,7 @@ class MarketSegments(Report):
             ("TAM (SAM + D + F)", str(ring("A", "B", "C", "D", "E", "F"))), ("Enrolled (B)", str(counts.by_segment["B"])),
             ("Manual overrides", str(counts.overridden)), ("Unclassified", str(counts.unclassified)),
         ]
-        moves = markets.segment_movements(date_from=scope.date_from, date_to=scope.date_to, accounts=accounts)
+        moves, arrivals = _movements(scope, accounts)
         movement = Table("movements", "Movement between segments in the period", [
             Column("from_segment", "From", "text", "Segment before the move (— : unclassified)."),
             Column("to_segment", "To", "text"),
@@ -89,8 +119,8 @@ class MarketSegments(Report):
             total={"from_segment": "All", "moves": sum(m["moves"] for m in moves),
                    "by_rules": sum(m["by_rules"] for m in moves), "by_hand": sum(m["by_hand"] for m in moves)} if moves else None)
         weekly: dict = {}
-        for row in markets.segment_weekly_arrivals(date_from=scope.date_from, date_to=scope.date_to, accounts=accounts):
-            week = weekly.setdefault(row["week"].date(), {"week": row["week"].date(), **{f"into_{x}": 0 for x in MarketSegment.values},
+        for row in arrivals:
+            week = weekly.setdefault(row["week"], {"week": row["week"], **{f"into_{x}": 0 for x in MarketSegment.values},
                                                            "into_none": 0})
             week[f"into_{row['to_segment']}" if row["to_segment"] else "into_none"] += row["n"]
         weeks = Table("weekly", "Moves into each segment per week", [

@@ -25,7 +25,7 @@ from apps.campaigns.models import Campaign, CampaignInteraction, NurtureEntry, N
 from apps.icps.tests.factories import ICPFactory
 from apps.leads.models import ExceptionReason, LeadCycle, SlaBreach, TeamActivityGoals
 from apps.leads.services import lead_cycle_exception_clear, lead_cycle_exception_mark
-from apps.markets.models import CoverageSettings
+from apps.markets.models import CoverageSettings, MarketSegmentChange
 from apps.meetings.models import Meeting, Opportunity, OpportunityStage
 from apps.people.models import Rep
 from apps.people.tests.factories import ContactFactory, RepFactory
@@ -206,6 +206,15 @@ def history(sdr, tia, ae, ops, manager):
     first = Activity.objects.filter(type="intelligence_run").order_by("occurred_at").first()
     Activity.objects.filter(pk=first.pk).update(occurred_at=at(15, 3))  # research now after the outreach
     Activity.objects.filter(type="email").order_by("pk").first().delete()
+    # Market segment changes (rules and by hand) at every hour around local midnights and the
+    # Kolkata week start (Sunday night UTC), on accounts that later change owner or are deleted.
+    pool_mid = Account.objects.get(segment="mid_market", owner__isnull=True)
+    changes = [MarketSegmentChange.objects.create(
+        account=[*accounts, pool_mid][n % 6], from_segment=["", "A", "B", "C", "G"][n % 5], to_segment="BCGAD"[n % 5],
+        source=["rules", "override", "rules", "override_cleared"][n % 4],
+        occurred_at=dt.datetime(2026, 3, 1, 20, tzinfo=dt.UTC) + n * 11 * H) for n in range(40)]
+    MarketSegmentChange.objects.filter(pk=changes[3].pk).update(occurred_at=at(8, 23), to_segment="")  # corrected
+    MarketSegmentChange.objects.filter(pk=changes[7].pk).delete()
     Activity.objects.filter(pk=touches[4].pk).update(contact=cycles[6].contact)  # logged against another lead
     Activity.objects.filter(pk=touches[7].pk).update(occurred_at=F("occurred_at") - 30 * H, type="social")  # re-dated
     Activity.objects.filter(pk=touches[9].pk).update(automated=True)
@@ -288,7 +297,8 @@ def test_the_rebuild_command_repairs_and_check_reports(history):
         cursor.execute("DELETE FROM reporting_firsttouch WHERE id = (SELECT min(id) FROM reporting_firsttouch)")
         cursor.execute("UPDATE reporting_bookcount SET accounts = accounts + 2 WHERE id = (SELECT max(id) FROM reporting_bookcount)")
         cursor.execute("DELETE FROM reporting_enrolmentfact WHERE id = (SELECT min(id) FROM reporting_enrolmentfact)")
-        for table in ("meetingday SET meetings = meetings", "opportunityday SET priced = priced", "returnday SET returns = returns"):
+        for table in ("meetingday SET meetings = meetings", "opportunityday SET priced = priced", "returnday SET returns = returns",
+                      "segmentchangeday SET moves = moves"):
             cursor.execute(f"UPDATE reporting_{table} + 1 WHERE id = (SELECT min(id) FROM reporting_{table.split()[0]})")
         cursor.execute("UPDATE reporting_activityleadday SET activities = activities + 1 "
                        "WHERE id = (SELECT min(id) FROM reporting_activityleadday)")
@@ -297,7 +307,8 @@ def test_the_rebuild_command_repairs_and_check_reports(history):
     differences = {d.table for d in rollups_check()}
     assert differences == {"cycles per day", "first touches", "research per day", "books", "enrolment facts",
                            "enrolments per day", "enrolment steps per day", "meetings per day", "opportunities per day",
-                           "returns per day", "activities per day and lead type", "handle facts", "nurture facts"}  # research follows first touches, the day rollups follow the facts
+                           "returns per day", "activities per day and lead type", "handle facts", "nurture facts",
+                           "segment changes per day"}  # research follows first touches, the day rollups follow the facts
     with pytest.raises(CommandError, match="differ from a rebuild"):
         call_command("rebuild_report_rollups", "--check")
     call_command("rebuild_report_rollups")
