@@ -38,7 +38,7 @@ def demo_deal_outcomes(*, rng, now: dt.datetime, iqm_days: int, dark_days: int, 
                        dark_emails: int = 3) -> Counter:
     """Move the demo's open opportunities of qualified meetings on as real AEs do (module
     docstring). Returns counts by what happened."""
-    stages = {code: stage_by_code(code) for code in ("proposal", "closed_won", "closed_lost")}
+    stages = {code: stage_by_code(code) for code in ("proposal", "negotiation", "closed_won", "closed_lost")}
     # Newest first: the ones left pending or dark on purpose are the youngest that qualify.
     meetings = list(Meeting.objects.filter(status=Meeting.Status.COMPLETED_QUALIFIED, opportunity__is_open=True)
                     .select_related("opportunity__owner__user", "sdr", "contact").order_by("-scheduled_end_at", "-pk"))
@@ -87,8 +87,7 @@ def demo_deal_outcomes(*, rng, now: dt.datetime, iqm_days: int, dark_days: int, 
             done["dark (left on purpose)"] += 1
             continue
         done["open, touched"] += 1
-        _touch(rng, opp, ae, meeting.contact, stages, now=now, dark_days=dark_days,
-               limit=min(dark_calls, dark_emails) - 1)
+        _touch(rng, opp, ae, meeting.contact, stages, now=now, dark_days=dark_days, pair=(dark_calls, dark_emails))
     return done
 
 
@@ -98,10 +97,13 @@ def _lose(opp, ae, stages, at: dt.datetime, reason: str) -> None:
                           closed_lost_reason=reason, note="Closed by the AE after the follow-up.")
 
 
-def _touch(rng, opp, ae, contact, stages, *, now: dt.datetime, dark_days: int, limit: int) -> None:
+def _touch(rng, opp, ae, contact, stages, *, now: dt.datetime, dark_days: int, pair: tuple[int, int]) -> None:
     """The AE's follow-ups from the pipeline stage on, the last within the dark window; a deal
-    older than three weeks moved on to the proposal stage. Calls and emails since the stage last
-    moved stay under the "no progress" rule's pair (the sourcing SDR's own touches included)."""
+    older than two weeks moved on to the proposal stage. The AE's calls and emails since the
+    stage last moved stay under the "no progress" rule's pair (3 calls and 3 emails); where the
+    sourcing SDR's own touches of a busy account already make the pair, the deal moved on a few
+    days ago (it is progressing, not dark)."""
+    limit = min(pair) - 1
     since = opp.pipeline_at
     proposal_at = since + dt.timedelta(days=rng.uniform(10, 18))
     if proposal_at < now - dt.timedelta(days=2):
@@ -121,3 +123,10 @@ def _touch(rng, opp, ae, contact, stages, *, now: dt.datetime, dark_days: int, l
         if at >= since and kind != ActivityType.MEETING:
             sdr_touches[kind] += 1
         at += dt.timedelta(days=rng.uniform(2, step))
+    made = Counter(Activity.objects.filter(
+        account_id=opp.account_id, automated=False, rep_id__in={ae.pk, opp.sourcing_sdr_id} - {None},
+        occurred_at__gte=since, type__in=(ActivityType.CALL, ActivityType.EMAIL)).values_list("type", flat=True))
+    if made[ActivityType.CALL] >= pair[0] and made[ActivityType.EMAIL] >= pair[1]:
+        onward = stages["negotiation"] if since > opp.pipeline_at else stages["proposal"]
+        opportunity_stage_set(opportunity=opp, stage=onward, actor=ae.user,
+                              at=min(now, max(since + dt.timedelta(hours=1), now - dt.timedelta(days=rng.uniform(0.5, 3)))))
