@@ -362,3 +362,22 @@ class SegmentChangeDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} owner {self.owner_id} {self.from_segment or '-'}→{self.to_segment or '-'}: {self.moves}"
+
+
+class MarketCount(models.Model):
+    """Accounts' market segment rows (apps.markets.AccountMarket) now per owner of the account
+    (none: the pool), effective segment ('' : a row no rule matches) and whether an override is
+    set: the market segments page's counts. Kept by triggers on the rows and on accounts' owners
+    (migration 0027)."""
+
+    owner_id = models.BigIntegerField(null=True)
+    segment = models.CharField(max_length=1)
+    overridden = models.BooleanField()
+    accounts = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["owner_id", "segment", "overridden"], nulls_distinct=False,
+                                               name="reporting_marketcount_key")]
+
+    def __str__(self) -> str:
+        return f"owner {self.owner_id} {self.segment or '-'}: {self.accounts}"

@@ -1,5 +1,6 @@
 """The report rollups (apps.reporting.models: CycleDay, ActivityHour, FirstTouch, ResearchDay, BookCount,
-MeetingDay, EnrolmentFact, EnrolmentDay, EnrolmentStepDay, OpportunityDay, ReturnDay, SegmentChangeDay)
+MeetingDay, EnrolmentFact, EnrolmentDay, EnrolmentStepDay, OpportunityDay, ReturnDay, SegmentChangeDay,
+MarketCount)
 and the report flags on each lead cycle: rebuild them from history, or check that what the
 triggers keep equals that rebuild.
 

@@ -78,7 +78,11 @@ class MarketSegments(Report):
 
     def compute(self, *, scope, params) -> Result:
         accounts = _scope_accounts(scope)
-        counts = markets.segment_counts(accounts=accounts)
+        rollup, owners = _movement_owners(scope)
+        if rollup:
+            counts = markets.SegmentCounts(**market_reads.segment_counts(owner_ids=owners, segments=MarketSegment.values))
+        else:
+            counts = markets.segment_counts(accounts=accounts)
         total = sum(counts.by_segment.values()) + counts.unclassified
         rows = []
         for value, label in MarketSegment.choices:

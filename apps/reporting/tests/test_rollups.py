@@ -25,7 +25,7 @@ from apps.campaigns.models import Campaign, CampaignInteraction, NurtureEntry, N
 from apps.icps.tests.factories import ICPFactory
 from apps.leads.models import ExceptionReason, LeadCycle, SlaBreach, TeamActivityGoals
 from apps.leads.services import lead_cycle_exception_clear, lead_cycle_exception_mark
-from apps.markets.models import CoverageSettings, MarketSegmentChange
+from apps.markets.models import AccountMarket, CoverageSettings, MarketSegmentChange
 from apps.meetings.models import Meeting, Opportunity, OpportunityStage
 from apps.people.models import Rep
 from apps.people.tests.factories import ContactFactory, RepFactory
@@ -215,6 +215,13 @@ def history(sdr, tia, ae, ops, manager):
         occurred_at=dt.datetime(2026, 3, 1, 20, tzinfo=dt.UTC) + n * 11 * H) for n in range(40)]
     MarketSegmentChange.objects.filter(pk=changes[3].pk).update(occurred_at=at(8, 23), to_segment="")  # corrected
     MarketSegmentChange.objects.filter(pk=changes[7].pk).delete()
+    # Segments now (the rules' rows, overrides, an unclassified row), re-classified, one row gone.
+    others = list(Account.objects.exclude(pk__in=[a.pk for a in accounts]).order_by("pk"))
+    markets = [AccountMarket.objects.create(account=account, segment="BCGB "[n % 5].strip(), rule_segment="BCGB "[n % 5].strip(),
+                                            override_segment="G" if n == 2 else "", override_reason="cruft" if n == 2 else "")
+               for n, account in enumerate([*accounts, *others][:11])]
+    AccountMarket.objects.filter(pk=markets[0].pk).update(segment="C", rule_segment="C")
+    AccountMarket.objects.filter(pk=markets[6].pk).delete()
     Activity.objects.filter(pk=touches[4].pk).update(contact=cycles[6].contact)  # logged against another lead
     Activity.objects.filter(pk=touches[7].pk).update(occurred_at=F("occurred_at") - 30 * H, type="social")  # re-dated
     Activity.objects.filter(pk=touches[9].pk).update(automated=True)
@@ -342,7 +349,7 @@ def test_the_rebuild_command_repairs_and_check_reports(history):
         cursor.execute("UPDATE reporting_bookcount SET accounts = accounts + 2 WHERE id = (SELECT max(id) FROM reporting_bookcount)")
         cursor.execute("DELETE FROM reporting_enrolmentfact WHERE id = (SELECT min(id) FROM reporting_enrolmentfact)")
         for table in ("meetingday SET meetings = meetings", "opportunityday SET priced = priced", "returnday SET returns = returns",
-                      "segmentchangeday SET moves = moves"):
+                      "segmentchangeday SET moves = moves", "marketcount SET accounts = accounts"):
             cursor.execute(f"UPDATE reporting_{table} + 1 WHERE id = (SELECT min(id) FROM reporting_{table.split()[0]})")
         cursor.execute("UPDATE reporting_activityleadday SET activities = activities + 1 "
                        "WHERE id = (SELECT min(id) FROM reporting_activityleadday)")
@@ -354,7 +361,8 @@ def test_the_rebuild_command_repairs_and_check_reports(history):
     assert differences == {"cycles per day", "first touches", "research per day", "books", "enrolment facts",
                            "enrolments per day", "enrolment steps per day", "meetings per day", "opportunities per day",
                            "returns per day", "activities per day and lead type", "handle facts", "nurture facts",
-                           "segment changes per day", "campaign outcomes", "campaign outcomes per day"}  # research follows first touches, the day rollups follow the facts
+                           "segment changes per day", "market segments now", "campaign outcomes",
+                           "campaign outcomes per day"}  # research follows first touches, the day rollups follow the facts
     with pytest.raises(CommandError, match="differ from a rebuild"):
         call_command("rebuild_report_rollups", "--check")
     call_command("rebuild_report_rollups")

@@ -27,12 +27,14 @@ from apps.accounts.domains import matching_key
 from apps.accounts.models import Account, ActivityType, OwnershipReason
 from apps.accounts.services import account_owners_set
 from apps.cadences.demo import demo_enrolments
+from apps.campaigns.models import AlarmSettings
 from apps.campaigns.services import campaigns_from_free_text
 from apps.icps.demo import icps_demo_create
 from apps.leads.models import DispositionReason, LeadCycle, LeadType
 from apps.leads.services import lead_cycles_sla_backfill
 from apps.markets.demo import markets_demo_create
 from apps.meetings.demo import demo_meetings, demo_qualified_meetings
+from apps.meetings.demo_deals import demo_deal_outcomes
 from apps.people.models import Contact, Rep, Segment, Team
 from apps.people.roles import ROLE_GROUP
 from apps.routing.demo import routing_demo_create
@@ -135,6 +137,14 @@ class Command(BaseCommand):
             self.stdout.write(f"meetings: {demo_meetings(rng=rng, sdrs=reps['sdr'], now=now)}")
             sqls, opps = demo_qualified_meetings(rng=rng, cycles=self.to_qualify, now=now)
             self.stdout.write(f"qualified meetings (SQLs): {sqls}, opportunities in the pipeline: {opps}")
+            # On a copy of the generator's state: the deals' draws leave the rest of the demo as it was.
+            deals_rng = random.Random()
+            deals_rng.setstate(rng.getstate())
+            alarms = AlarmSettings.load()
+            deals = demo_deal_outcomes(rng=deals_rng, now=now, iqm_days=alarms.iqm_pending_days,
+                                       dark_days=alarms.sao_dark_days, dark_calls=alarms.sao_dark_calls,
+                                       dark_emails=alarms.sao_dark_emails)
+            self.stdout.write("deals after the meetings: " + ", ".join(f"{n} {what}" for what, n in sorted(deals.items())))
             routing_rules = routing_demo_create(sdrs=reps["sdr"], capacity=reps["sdr"][0].capacity)
             self.stdout.write(f"routing rules: {routing_rules}")
             # ICPs last: scoring needs the accounts, and their signals make readiness.
