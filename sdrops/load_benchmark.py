@@ -288,7 +288,10 @@ def _checks(recorder, sdrs):
     if over:
         problems.append(f"{len(over)} rep(s) over capacity")
     claimed = QueueItem.objects.filter(rule__name__startswith=PREFIX, claimed_at__isnull=False)
-    twice = (RoutingDecision.objects.filter(contact__email__startswith=PREFIX, strategy="queue")
+    # A claim is the queue decision with a rep (outcome "rule"); an inbound lead of the run that
+    # the rules queued also has its "queued" decision, which is not a claim.
+    twice = (RoutingDecision.objects.filter(contact__email__startswith=PREFIX, strategy="queue",
+                                            outcome=RoutingDecision.Outcome.RULE)
              .values("contact").annotate(n=Count("id")).filter(n__gt=1).count())
     if twice:
         problems.append(f"{twice} queue item(s) claimed twice")
