@@ -221,7 +221,7 @@ class RoutingDecisionAdmin(QuickChangelistMixin, admin.ModelAdmin):
 
 
 @admin.register(RoutingCredit)
-class RoutingCreditAdmin(admin.ModelAdmin):
+class RoutingCreditAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Credits are written by the services (approved returns, no-shows), never by hand."""
 
     list_display = ["created_at", "rep", "reason", "account_name", "rule", "slot_used_in"]
@@ -235,12 +235,3 @@ class RoutingCreditAdmin(admin.ModelAdmin):
         if user_sees_everything(request.user):
             return qs
         return qs.filter(rep_id__in=scoped_rep_ids(user=request.user) or [])
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
