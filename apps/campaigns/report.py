@@ -101,10 +101,10 @@ class CampaignReport(Report):
             Column("similar_mql_won", "Cohort MQL→Won", "pct", "The same for the similar cohort."),
             Column("lift_pts", "Lift (pts)", "num", "Campaign MQL→Opp − cohort MQL→Opp, in percentage points."),
         ], rows)
+        # In percent, as the other pages' rate charts (the axis is labelled "%"; rates are fractions).
         chart = bar_chart(labels=[r["name"] for r in rows], percent=True, datasets=[
-            ("Campaign MQL→Opp", [r["mql_opp"] for r in rows]),
-            ("Similar cohort MQL→Opp", [r["similar_mql_opp"] for r in rows]),
-        ])
+            (label, [None if r[key] is None else r[key] * 100 for r in rows])
+            for key, label in (("mql_opp", "Campaign MQL→Opp"), ("similar_mql_opp", "Similar cohort MQL→Opp"))])
         criteria = [_criterion(r) for r in criterion_rows(scope=scope)]
         by_criterion = Table("by-criterion", "Qualified by criterion met", [
             Column("label", "Criterion", "text", "The sales-ready criteria ops keep (Campaigns and nurture → Qualification criteria)."),

@@ -24,6 +24,8 @@ Ops (everyone): Webinar leads 5, picked up 60.0%, cost per opportunity $3,000, p
 from __future__ import annotations
 
 import datetime as dt
+import json
+import re
 
 import pytest
 
@@ -106,6 +108,10 @@ def test_campaign_report_worked_out_for_a_manager(report, manager, campaigns):
         "Cohort SQL→Opp", "MQL→Opp", "Cohort MQL→Opp", "MQL→Won", "Cohort MQL→Won", "Lift (pts)")] == [
         "inbound / inbound", "4", "4", "50.0%", "25.0%", "100.0%", "100.0%", "50.0%", "25.0%", "25.0%", "25.0%", "25.0"]
     assert [compare["Tradeshow"][k] for k in ("Cohort leads", "Cohort MQL→Opp", "Lift (pts)")] == ["0", "—", "—"]
+    # The chart plots the same rates in percent (its axis says "%"): 50% against 25%, not 0.5 and 0.25.
+    chart = json.loads(re.search(r'id="report-chart-data"[^>]*>(.*?)</script>', html, re.S).group(1))
+    webinar = chart["labels"].index("Webinar")
+    assert [d["data"][webinar] for d in chart["datasets"]] == [50.0, 25.0] and chart["percent"]
     # The page says what "similar" means and why the cost columns are empty.
     assert "whose contact never interacted with that campaign" in html
     assert "a team&#x27;s share of the spend is not recorded" in html or "a team's share of the spend is not recorded" in html
