@@ -18,6 +18,7 @@ from django.db.models import (
     F,
     Func,
     IntegerField,
+    JSONField,
     Max,
     OuterRef,
     Q,
@@ -46,6 +47,7 @@ from apps.routing.models import (
     RoutingRuleMember,
     RulesOfEngagement,
     Seniority,
+    Strategy,
 )
 from sdrops.access import (
     accounts_visible_to,
@@ -264,6 +266,9 @@ def unused_slot_credits(*, rep_ids) -> dict[int, list[int]]:
 class RuleCandidate:
     rule: RoutingRule
     members: list[RoutingRuleMember] = field(default_factory=list)
+    # A partner-AE rule's first candidates past the account's AE: the AE partners of the SDR
+    # who owns the account, read with the members (no statement of their own).
+    owner_ae_partners: list[Rep] = field(default_factory=list)
 
 
 # Title words → seniority, checked in this order (the first match wins), on whole words.
@@ -328,6 +333,25 @@ RAMP_ATTRIBUTES = ("ramp_distributions", "ae_partner_count", "roe_starter_defaul
                    "roe_growth_step", "roe_ramp_inbound")
 
 
+def _owner_ae_partners_expression(owner_id: int | None):
+    """The owner SDR's AE partners as full rep rows (JSON), for the rows of partner-AE rules only:
+    the subquery does not depend on the row, so PostgreSQL runs it once, and only when such a
+    rule is read (CASE evaluates it lazily)."""
+    if owner_id is None:
+        return Value(None, output_field=JSONField())
+    columns = {f.attname: f.attname for f in Rep._meta.concrete_fields}
+    partners = ArraySubquery(
+        Rep.objects.filter(sdr_partners=owner_id, role=Rep.Role.AE).order_by("pk").values(row=JSONObject(**columns))
+    )
+    return Case(When(rule__strategy=Strategy.PARTNER_AE, then=partners), default=None)
+
+
+def _reps_from_json(rows) -> list[Rep]:
+    fields = Rep._meta.concrete_fields
+    return [Rep.from_db("default", [f.attname for f in fields], [f.to_python(row[f.attname]) for f in fields])
+            for row in rows or ()]
+
+
 def routing_rules_for(*, account: Account, source: str, lead_type: str, contact=None
                       ) -> tuple[RuleCandidate | None, RuleCandidate | None]:
     """(the first active matching rule with a condition on the person, the first active
@@ -343,7 +367,8 @@ def routing_rules_for(*, account: Account, source: str, lead_type: str, contact=
         RoutingRuleMember.objects.filter(rule__active=True)
         .select_related("rule", "rep__user")
         .annotate(base_capacity=base_capacity_expression_for_member(), load=load_expression("rep_id"),
-                  recent_reps=recent_reps, **ramp_annotations("rep_id", prefix="rep__"))
+                  recent_reps=recent_reps, owner_ae_partners=_owner_ae_partners_expression(account.owner_id),
+                  **ramp_annotations("rep_id", prefix="rep__"))
         .order_by("rule__position", "rule_id", "order", "id")
     )
     person: RuleCandidate | None = None
@@ -357,7 +382,7 @@ def routing_rules_for(*, account: Account, source: str, lead_type: str, contact=
                 break
             current = None
             if rule_matches(member.rule, account=account, source=source, lead_type=lead_type, contact=contact):
-                current = RuleCandidate(rule=member.rule)
+                current = RuleCandidate(rule=member.rule, owner_ae_partners=_reps_from_json(member.owner_ae_partners))
                 if first is None:
                     first = current
                 if person is None and rule_has_person_conditions(member.rule):

@@ -56,7 +56,7 @@ def warm_caches(sdr):
     run(T0 + dt.timedelta(days=2))
 
 
-@pytest.mark.parametrize("strategy", [None, *(s for s in Strategy.values if s != Strategy.PARTNER_AE)])
+@pytest.mark.parametrize("strategy", [None, *Strategy.values])
 def test_reassigning_past_the_maximum_costs_at_most_6_statements_a_cycle(sdr, team, strategy):
     mates = [RepFactory(role=Rep.Role.SDR, team=team) for _ in range(2)]
     if strategy:
@@ -109,16 +109,19 @@ def test_leave_reassignment_is_the_same_write_within_the_same_budget(sdr, team, 
     assert not SlaBreach.objects.filter(cycle__in=cycles).exists()  # the away rep breached nothing
 
 
-def test_partner_ae_reassignment_reads_the_owners_ae_partners_too(sdr, team):
-    """The one strategy over 6: "partner AE" also reads the owner SDR's AE partners (one more
-    statement a cycle, 7) before falling back to the rule's first available rep."""
+def test_partner_ae_reassignment_reads_the_owners_ae_partners_with_the_rule(sdr, team):
+    """"Partner AE" also needs the owner SDR's AE partners: they come with the rule's members
+    (one statement), so this strategy too stays within 6 a cycle — and the lead reaches the partner."""
     mates = [RepFactory(role=Rep.Role.SDR, team=team) for _ in range(2)]
+    partner = RepFactory(role=Rep.Role.AE, team=team, owner_name="Paula Partner")
+    sdr.ae_partners.add(partner)
     rule_with([sdr, *mates], strategy=Strategy.PARTNER_AE)
     warm_caches(sdr)
     open_leads(sdr, N)
     outcomes, statements = run(T0 + dt.timedelta(days=2, minutes=5))
     assert outcomes == {"reassigned": N}
-    assert len(statements) <= 1 + 7 * N, "\n".join(s[:150] for s in statements)
+    assert len(statements) <= 1 + 6 * N, "\n".join(s[:150] for s in statements)
+    assert LeadCycle.objects.filter(rep=partner, reassignment_count=1).count() == N + 1  # with the warm-up lead
 
 
 def test_reminders_of_a_run_are_one_statement(sdr):

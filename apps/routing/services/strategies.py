@@ -201,7 +201,7 @@ def _pick_pod(members, *, account: Account, on, exclude) -> _Pick:
     return _Pick(pick.member, skipped, note="no pod partner available; " + pick.note)
 
 
-def _pick_partner_ae(members, *, account: Account, on, exclude) -> _Pick:
+def _pick_partner_ae(members, *, owner_ae_partners: list[Rep], account: Account, on, exclude) -> _Pick:
     """Past the SDR: the account's AE (its opportunity owner) if available, else an AE
     partner of the SDR who owns the account (Rep → AE partners), else the first available
     AE among the rule's reps. The account stays in its book; the lead goes to the AE."""
@@ -209,9 +209,8 @@ def _pick_partner_ae(members, *, account: Account, on, exclude) -> _Pick:
     candidates: list[tuple[Rep, str]] = []
     if account.opportunity_owner is not None and account.opportunity_owner.role == Rep.Role.AE:
         candidates.append((account.opportunity_owner, f"the account's AE {account.opportunity_owner}"))
-    if account.owner_id:
-        for partner in Rep.objects.filter(sdr_partners=account.owner_id, role=Rep.Role.AE).order_by("pk"):
-            candidates.append((partner, f"{partner}, {account.owner}'s AE partner"))
+    for partner in owner_ae_partners:
+        candidates.append((partner, f"{partner}, {account.owner}'s AE partner"))
     for rep, why in candidates:
         if selectors.rep_available(rep=rep, on=on, exclude=exclude):
             return _Pick(None, skipped, note=why, rep=rep)
@@ -255,5 +254,6 @@ def _strategy_pick(candidate, *, account: Account, on, exclude) -> _Pick:
     if rule.strategy == Strategy.POD:
         return _pick_pod(candidate.members, account=account, on=on, exclude=exclude)
     if rule.strategy == Strategy.PARTNER_AE:
-        return _pick_partner_ae(candidate.members, account=account, on=on, exclude=exclude)
+        return _pick_partner_ae(candidate.members, owner_ae_partners=candidate.owner_ae_partners, account=account,
+                                on=on, exclude=exclude)
     return _pick_territory(candidate.members, on=on, exclude=exclude)
