@@ -5,6 +5,7 @@ the user to the same event through django-pghistory's context)."""
 from __future__ import annotations
 
 import pghistory
+from django.shortcuts import redirect
 
 
 class SettingsHistoryAdminMixin:
@@ -25,3 +26,19 @@ class SettingsHistoryAdminMixin:
             return super().changelist_view(request, *args, **kwargs)
         with pghistory.context(user=request.user.pk, url=request.path):
             return super().changelist_view(request, *args, **kwargs)
+
+
+class SingletonSettingsAdminMixin:
+    """The admin of a settings singleton (sdrops.singleton): there is always exactly the one row
+    (`load()` creates it with the defaults), so nobody adds or deletes one and the list opens it.
+    No permission answer reads the table, so the app list on every page costs nothing."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def changelist_view(self, request, extra_context=None):
+        opts = self.model._meta
+        return redirect(f"admin:{opts.app_label}_{opts.model_name}_change", self.model.load().pk)

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import pytest
 from django.apps import apps
+from django.contrib import admin
 from django.db import connection
+from django.urls import reverse
 
 from apps.campaigns.models import AlarmSettings
+from apps.connect.models import CalendarSettings
 from apps.icps.models import ScoringSettings
 from apps.leads.models import LifecycleSettings, SlaPolicy
 from apps.markets.models import CoverageSettings, MarketSegmentRule
@@ -15,6 +18,7 @@ from apps.meetings.models import MeetingSettings
 from apps.reporting.models import FunnelTargets
 from apps.routing.models import RulesOfEngagement
 from sdrops.models import EVENT_MODELS
+from sdrops.settings_admin import SingletonSettingsAdminMixin
 from sdrops.singleton import SingletonSettings
 
 SINGLETONS = [ScoringSettings, FunnelTargets, RulesOfEngagement, MeetingSettings, LifecycleSettings, AlarmSettings,
@@ -118,3 +122,19 @@ def test_an_alarm_settings_admin_edit_is_recorded_with_who_made_it(admin_client,
     assert (event.cherry_pick_count, event.sao_dark_days, event.pgh_label) == (4, 10, "update")
     assert event.pgh_context.metadata["user"] == admin_user.pk
     assert AlarmSettings.load().sao_dark_days == 10
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("model", [*SINGLETONS, CalendarSettings], ids=lambda m: m.__name__)
+def test_a_settings_page_opens_its_one_row_and_offers_no_add_or_delete(admin_client, model):
+    """Every settings admin shares SingletonSettingsAdminMixin: the list opens the row (created with
+    the defaults if a flushed database lost it), and there is nothing to add or delete."""
+    model.objects.all().delete()
+    opts = model._meta
+    response = admin_client.get(reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"))
+    assert response.status_code == 302
+    assert response["Location"] == reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[1])
+    assert admin_client.get(response["Location"]).status_code == 200
+    assert admin_client.get(reverse(f"admin:{opts.app_label}_{opts.model_name}_add")).status_code == 403
+    assert admin_client.get(reverse(f"admin:{opts.app_label}_{opts.model_name}_delete", args=[1])).status_code == 403
+    assert isinstance(admin.site._registry[model], SingletonSettingsAdminMixin)

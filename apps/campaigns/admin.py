@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.db.models import Count, Q
-from django.shortcuts import redirect
 
 from apps.campaigns.models import (
     Alarm,
@@ -17,7 +16,7 @@ from apps.campaigns.models import (
 )
 from sdrops.access import alarms_visible_to, campaign_interactions_visible_to, nurture_entries_visible_to
 from sdrops.admin_scoping import ReadOnlyAdminMixin, ScopedAdminMixin
-from sdrops.settings_admin import SettingsHistoryAdminMixin
+from sdrops.settings_admin import SettingsHistoryAdminMixin, SingletonSettingsAdminMixin
 
 
 @admin.register(Campaign)
@@ -107,18 +106,8 @@ class NurtureEntryAdmin(ScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(AlarmSettings)
-class AlarmSettingsAdmin(SettingsHistoryAdminMixin, admin.ModelAdmin):
+class AlarmSettingsAdmin(SingletonSettingsAdminMixin, SettingsHistoryAdminMixin, admin.ModelAdmin):
     """One row of thresholds; ops edit it (each edit recorded with who made it)."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def changelist_view(self, request, extra_context=None):
-        AlarmSettings.load()
-        return redirect("admin:campaigns_alarmsettings_change", 1)
 
 
 @admin.action(description="Acknowledge the selected alarms", permissions=["change"])

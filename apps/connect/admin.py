@@ -35,6 +35,7 @@ from apps.integrations.outbox import url_problem
 from sdrops.access import contacts_for_lead_work
 from sdrops.admin_scoping import ReadOnlyAdminMixin
 from sdrops.mail import mail_outbox_redeliver
+from sdrops.settings_admin import SingletonSettingsAdminMixin
 
 
 @admin.register(SsoRoleMapping)
@@ -55,19 +56,9 @@ class SsoLoginAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(CalendarSettings)
-class CalendarSettingsAdmin(admin.ModelAdmin):
+class CalendarSettingsAdmin(SingletonSettingsAdminMixin, admin.ModelAdmin):
     fields = ["invite_prospect", "updated_at"]
     readonly_fields = ["updated_at"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def changelist_view(self, request, extra_context=None):
-        row = CalendarSettings.load()
-        return HttpResponseRedirect(reverse("admin:connect_calendarsettings_change", args=[row.pk]))
 
 
 @admin.register(CalendarFeed)

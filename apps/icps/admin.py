@@ -38,10 +38,9 @@ from apps.icps.services import (
     signal_update,
 )
 from apps.people.models import Segment
-from sdrops import config_cache
 from sdrops.access import accounts_visible_to
 from sdrops.admin_scoping import ReadOnlyAdminMixin, ScopedAdminMixin, ScopedForeignKeyMixin
-from sdrops.settings_admin import SettingsHistoryAdminMixin
+from sdrops.settings_admin import SettingsHistoryAdminMixin, SingletonSettingsAdminMixin
 
 TIER_LABELS = {"A": "Tier A", "B": "Tier B", "C": "Tier C", "": "No ICP match"}
 
@@ -349,17 +348,7 @@ class SignalAdmin(ScopedAdminMixin, ScopedForeignKeyMixin, admin.ModelAdmin):
 
 
 @admin.register(ScoringSettings)
-class ScoringSettingsAdmin(SettingsHistoryAdminMixin, admin.ModelAdmin):
-    list_display = ["__str__", "tier_a_min", "tier_b_min", "fit_threshold", "readiness_threshold"]
-
-    def has_add_permission(self, request):
-        # Asked on every admin page (the app list's "Add" link): cached per process
-        # (sdrops.config_cache; the table's trigger is in sdrops migration 0006).
-        return not config_cache.cached("icps.scoring_settings_exist", ScoringSettings.objects.exists)
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
+class ScoringSettingsAdmin(SingletonSettingsAdminMixin, SettingsHistoryAdminMixin, admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         obj.pk = 1
         super().save_model(request, obj, form, change)

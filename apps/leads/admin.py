@@ -24,7 +24,7 @@ from apps.leads.rules import may_mark_exception
 from apps.leads.services.exceptions import lead_cycle_exception_clear, lead_cycle_exception_mark
 from sdrops.access import scoped_rep_ids
 from sdrops.admin_scoping import ReadOnlyAdminMixin
-from sdrops.settings_admin import SettingsHistoryAdminMixin
+from sdrops.settings_admin import SettingsHistoryAdminMixin, SingletonSettingsAdminMixin
 
 
 @admin.register(DispositionReason)
@@ -68,14 +68,8 @@ class SlaBreachAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(LifecycleSettings)
-class LifecycleSettingsAdmin(SettingsHistoryAdminMixin, admin.ModelAdmin):
-    list_display = ["__str__", "auto_abandon_working_days", "auto_abandon_idle_days", "morning_email_hour"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+class LifecycleSettingsAdmin(SingletonSettingsAdminMixin, SettingsHistoryAdminMixin, admin.ModelAdmin):
+    """Lead lifecycle thresholds: auto-abandon days and the morning email hour."""
 
 
 @admin.register(TeamActivityGoals)

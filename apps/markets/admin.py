@@ -12,7 +12,7 @@ from apps.markets.models import CoverageSettings, MarketSegmentChange, MarketSeg
 from apps.markets.selectors import rule_describe
 from apps.markets.services import market_segments_classify
 from sdrops.admin_scoping import ReadOnlyAdminMixin
-from sdrops.settings_admin import SettingsHistoryAdminMixin
+from sdrops.settings_admin import SettingsHistoryAdminMixin, SingletonSettingsAdminMixin
 
 
 @admin.register(MarketSegmentRule)
@@ -62,19 +62,7 @@ class TargetedPlayAdmin(admin.ModelAdmin):
 
 
 @admin.register(CoverageSettings)
-class CoverageSettingsAdmin(SettingsHistoryAdminMixin, admin.ModelAdmin):
-    list_display = ["__str__", "required_buying_roles", "required_personas", "min_contacts", "engagement_window_days",
-                    "engaged_min_touches", "recency_days"]
-
-    def has_add_permission(self, request):
-        return super().has_add_permission(request) and not CoverageSettings.objects.exists()
-
-    def get_model_perms(self, request):
-        return {"add": False, "change": self.has_change_permission(request), "delete": False,
-                "view": self.has_view_permission(request)}
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+class CoverageSettingsAdmin(SingletonSettingsAdminMixin, SettingsHistoryAdminMixin, admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         obj.pk = 1

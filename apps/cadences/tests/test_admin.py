@@ -101,7 +101,7 @@ def test_contact_page_shows_cycles_cadence_and_sla(client, sdr, my_lead):
 @pytest.mark.parametrize(
     "name",
     ["cadences_cadence_changelist", "cadences_enrolment_changelist", "leads_slapolicy_changelist",
-     "leads_dispositionreason_changelist", "leads_slabreach_changelist", "leads_lifecyclesettings_changelist",
+     "leads_dispositionreason_changelist", "leads_slabreach_changelist",
      "leads_teampullrange_changelist", "leads_leadcycle_changelist", "cadences_today"],
 )
 def test_ops_screens_load(client, ops, name, my_lead):

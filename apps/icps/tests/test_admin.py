@@ -137,7 +137,7 @@ def test_signal_admin_add_rescores_and_validates(ops_client):
 def test_changelists_render(ops_client, name):
     SignalFactory()
     ScoringSettings.load()
-    assert ops_client.get(reverse(f"admin:icps_{name}_changelist")).status_code == 200
+    assert ops_client.get(reverse(f"admin:icps_{name}_changelist"), follow=True).status_code == 200
 
 
 def test_account_score_page_and_breakdown(ops_client):

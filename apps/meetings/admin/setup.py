@@ -6,12 +6,11 @@ from __future__ import annotations
 from django.contrib import admin
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
-from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.html import format_html
 
 from apps.accounts.models import Activity
-from apps.meetings import selectors, services
+from apps.meetings import services
 from apps.meetings.models import (
     MeetingNotification,
     MeetingSettings,
@@ -20,7 +19,7 @@ from apps.meetings.models import (
 )
 from sdrops.access import meetings_visible_to, reschedule_attempts_visible_to, user_sees_everything
 from sdrops.admin_scoping import ReadOnlyAdminMixin, ScopedAdminMixin
-from sdrops.settings_admin import SettingsHistoryAdminMixin
+from sdrops.settings_admin import SettingsHistoryAdminMixin, SingletonSettingsAdminMixin
 
 
 class MeetingSettingsChangeInline(ReadOnlyAdminMixin, admin.TabularInline):
@@ -32,21 +31,11 @@ class MeetingSettingsChangeInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 
 @admin.register(MeetingSettings)
-class MeetingSettingsAdmin(SettingsHistoryAdminMixin, admin.ModelAdmin):
+class MeetingSettingsAdmin(SingletonSettingsAdminMixin, SettingsHistoryAdminMixin, admin.ModelAdmin):
     inlines = [MeetingSettingsChangeInline]
     fields = ["no_show_limit", "reschedule_touches", "reschedule_days", "disposition_due_hours",
               "default_duration_minutes", "opportunity_at_booking", "updated_at"]
     readonly_fields = ["updated_at"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def changelist_view(self, request, extra_context=None):
-        row = selectors.meeting_settings_get()
-        return redirect(reverse("admin:meetings_meetingsettings_change", args=[row.pk]))
 
     def save_model(self, request, obj, form, change):
         services.meeting_settings_update(

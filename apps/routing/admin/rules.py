@@ -22,15 +22,14 @@ from apps.routing.models import (
     RulesChange,
     RulesOfEngagement,
 )
-from sdrops import config_cache
 from sdrops.access import scoped_rep_ids, user_sees_everything
 from sdrops.admin_changelist import QuickChangelistMixin
 from sdrops.admin_scoping import ReadOnlyAdminMixin
-from sdrops.settings_admin import SettingsHistoryAdminMixin
+from sdrops.settings_admin import SettingsHistoryAdminMixin, SingletonSettingsAdminMixin
 
 
 @admin.register(RulesOfEngagement)
-class RulesOfEngagementAdmin(SettingsHistoryAdminMixin, RecordedChangesMixin, admin.ModelAdmin):
+class RulesOfEngagementAdmin(SingletonSettingsAdminMixin, SettingsHistoryAdminMixin, RecordedChangesMixin, admin.ModelAdmin):
     form = RulesOfEngagementForm
     list_display = ["__str__", "inactivity_days", "rest_days", "updated_at"]
     readonly_fields = ["change_history", "updated_at"]
@@ -47,16 +46,6 @@ class RulesOfEngagementAdmin(SettingsHistoryAdminMixin, RecordedChangesMixin, ad
         ("Follow-up tasks", {"fields": ["follow_ups_move_with_account"]}),
         ("History", {"fields": ["change_history", "updated_at"]}),
     ]
-
-    def has_add_permission(self, request):
-        # Asked on every admin page (the app list's "Add" link): the row's existence is cached
-        # per process like the rules themselves (sdrops.config_cache; the table's trigger is
-        # in sdrops migration 0013).
-        return super().has_add_permission(request) and not config_cache.cached(
-            "routing.rules_of_engagement_exists", RulesOfEngagement.objects.exists)
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(CapacityRule)

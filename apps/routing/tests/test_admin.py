@@ -34,7 +34,7 @@ def test_routing_admin_pages_render(ops_client, sdr):
     lead_route(contact=ContactFactory(email="x@gmail.com", account=None))
     for name in ["rulesofengagement", "capacityrule", "repcapacityoverride", "ruleschange", "routingrule",
                  "routingdecision", "queueitem", "distribution", "returnrequest", "accountrest"]:
-        assert ops_client.get(reverse(f"admin:routing_{name}_changelist")).status_code == 200, name
+        assert ops_client.get(reverse(f"admin:routing_{name}_changelist"), follow=True).status_code == 200, name
     assert ops_client.get(reverse("admin:routing_routingrule_change", args=[rule.pk])).status_code == 200
     roe = roe_get()
     assert ops_client.get(reverse("admin:routing_rulesofengagement_change", args=[roe.pk])).status_code == 200
