@@ -183,6 +183,9 @@ class LeadCycle(models.Model):
                          name="lead_cycle_untouched_open"),
             # The exceptions report: few rows, read by when they were marked.
             models.Index(fields=["exception_at"], condition=Q(exception_at__isnull=False), name="lead_cycle_exceptions"),
+            # Its counts per reason: the period's exceptions by assignment, without visiting every cycle of the period.
+            models.Index(fields=["assigned_at"], include=["id", "exception_reason", "state", "exception_at", "rep", "lead_type"],
+                         condition=Q(exception_at__isnull=False), name="lead_cycle_exceptions_assigned"),
         ]
 
     def __str__(self) -> str:

@@ -67,6 +67,9 @@ class Table:
     # (row index or "total", column key) → "good" | "warn" | "bad": colours against targets.
     statuses: dict[tuple[Any, str], str] = field(default_factory=dict)
     note: str = ""
+    # A page of more rows than the table lists (an admin changelist, filtered): linked after the note.
+    more_url: str = ""
+    more_label: str = ""
 
     @property
     def is_empty(self) -> bool:

@@ -4,14 +4,20 @@ other page leaves them out (apps.reporting.selectors.SQL_COUNTED); this one list
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.db.models import Count, Min, Q
+from django.urls import reverse
 from django.utils import timezone
 
 from apps.leads.models import LeadCycle
 from apps.reporting.reports.base import Report, register
 from apps.reporting.tables import Column, Result, Table, bar_chart
 
-LIST_LIMIT = 500
+# The page lists the newest few and links the lead cycles admin, filtered the same way, for the
+# rest: rendering every exception of a quarter grew with the organisation (~100 ms of Python at
+# 1M activities for 500 rows), while the counts per reason above stay exact.
+LIST_LIMIT = 50
 
 
 def exceptions_in_period(*, scope):
@@ -21,6 +27,17 @@ def exceptions_in_period(*, scope):
     if scope.lead_type:
         qs = qs.filter(lead_type=scope.lead_type)
     return qs
+
+
+def exceptions_changelist_url(*, scope) -> str:
+    """The lead cycles admin filtered to exceptions_in_period's cycles (the admin scopes them to
+    the viewer's reps again)."""
+    query = {"exception": "yes", "assigned_at__gte": scope.start.isoformat(), "assigned_at__lt": scope.end.isoformat()}
+    if scope.rep_ids is not None:
+        query["rep_id__in"] = ",".join(str(pk) for pk in scope.rep_ids)
+    if scope.lead_type:
+        query["lead_type__exact"] = scope.lead_type
+    return f"{reverse('admin:leads_leadcycle_changelist')}?{urlencode(query)}"
 
 
 @register
@@ -68,7 +85,9 @@ class Exceptions(Report):
                 Column("reason", "Reason", "text"), Column("note", "Note", "text", "Why, as the manager wrote it."),
                 Column("by", "Marked by", "text", "The manager or ops admin who marked it (undo: the lead cycles admin, "
                        "action “Clear the exception mark”)."),
-            ], rows, note=f"The newest {LIST_LIMIT} are listed." if len(rows) == LIST_LIMIT else ""),
+            ], rows, **({"note": f"The newest {LIST_LIMIT} of {total['cycles']} are listed.",
+                         "more_url": exceptions_changelist_url(scope=scope),
+                         "more_label": "All of them in the lead cycles list"} if total["cycles"] > len(rows) else {})),
         ]
         chart = bar_chart(labels=[r["reason"] for r in by_reason], stacked=True, horizontal=True, datasets=[
             ("Still open", [r["open"] for r in by_reason]),

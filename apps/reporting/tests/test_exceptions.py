@@ -15,6 +15,7 @@ Counted: assigned 4, picked up 4, responded 3 (1, 3, 5 h → median 3 h), qualif
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 import time_machine
@@ -142,3 +143,37 @@ def test_exceptions_page_runs_the_same_queries_for_one_or_many(report, sdr, mana
         counts.append(len(queries))
     assert len(html_table(html, "cycles")) == 1 + 4
     assert counts[0] == counts[1]
+
+
+def test_the_list_shows_the_newest_and_links_the_lead_cycles_admin_for_the_rest(report, client, sdr, manager,
+                                                                               monkeypatch):
+    from apps.reporting.reports import exceptions as page
+
+    monkeypatch.setattr(page, "LIST_LIMIT", 2)
+    reason = ExceptionReason.objects.get(label="Routing or data fault")
+    marked = [make_cycle(sdr, at(day)) for day in (2, 3, 4)]
+    for cycle in marked:
+        lead_cycle_exception_mark(cycle=cycle, reason=reason, actor=manager)
+    counted = make_cycle(sdr, at(5))  # in the period, not an exception
+    outside = make_cycle(sdr, at(20))  # an exception outside the period
+    lead_cycle_exception_mark(cycle=outside, reason=reason, actor=manager)
+    html = report(manager, "exceptions", date_from="2026-03-02", date_to="2026-03-08").content.decode()
+    # The counts stay exact; the list is the newest two, with the note and the link.
+    assert html_table(html, "by-reason")[1][:2] == ["Routing or data fault", "3"]
+    assert len(html_table(html, "cycles")) == 1 + 2
+    assert "The newest 2 of 3 are listed." in html
+    url = re.search(r'<a href="([^"]+)" id="more-cycles"', html).group(1).replace("&amp;", "&")
+    response = client.get(url)
+    assert response.status_code == 200  # the admin redirects to ?e=1 on a lookup it refuses
+    changelist = response.content.decode()
+    for cycle in marked:
+        assert f"/leadcycle/{cycle.pk}/change/" in changelist
+    for cycle in (counted, outside):
+        assert f"/leadcycle/{cycle.pk}/change/" not in changelist
+
+
+def test_no_link_when_every_exception_is_listed(report, sdr, manager):
+    reason = ExceptionReason.objects.get(label="Routing or data fault")
+    lead_cycle_exception_mark(cycle=make_cycle(sdr, at(2)), reason=reason, actor=manager)
+    html = report(manager, "exceptions", date_from="2026-03-02", date_to="2026-03-08").content.decode()
+    assert 'id="more-cycles"' not in html and "are listed" not in html
