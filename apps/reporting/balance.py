@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from apps.leads.models import LeadCycle, LeadType, TeamActivityGoals
 from apps.leads.services.cycles import WORK_ACTIVITY_TYPES
+from apps.reporting import handle_days
 from apps.reporting import rollups_programs as kept
 from apps.reporting.rollup_reads import history_mode
 from apps.reporting.selectors import SQL_COUNTED, _activity_where, fetch_dicts
@@ -72,11 +73,12 @@ SQL_HANDLE = """
     GROUP BY GROUPING SETS ((c.lead_type), (c.rep_id, c.lead_type))"""
 
 
-def handle_times(*, scope: Scope) -> dict[str, list[dict]]:
+def handle_times(*, scope: Scope, medians: bool = True) -> dict[str, list[dict]]:
     """Per lead type (and per rep and lead type), over the cycles dispositioned in the period:
     dispositions, real touches from assignment to disposition, and the time from first touch
     to disposition (median, mean; cycles dispositioned without a touch have none). From the
-    handle facts (rollups_programs), or from history within rollup_reads.from_history()."""
+    handle facts' day rollup (handle_days; the median, which `medians=False` leaves out, from
+    the window's facts), or from history within rollup_reads.from_history()."""
     where = ["c.dispositioned_at >= %(start)s", "c.dispositioned_at < %(end)s", SQL_COUNTED.format(alias="c")]
     params = {"start": scope.start, "end": scope.end, "work": list(WORK_ACTIVITY_TYPES)}
     if scope.rep_ids is not None:
@@ -86,7 +88,8 @@ def handle_times(*, scope: Scope) -> dict[str, list[dict]]:
         where.append("c.lead_type = %(lead_type)s")
         params["lead_type"] = scope.lead_type
     out: dict[str, list[dict]] = {"lead_type": [], "rep": []}
-    rows = fetch_dicts(SQL_HANDLE.format(where=" AND ".join(where)), params) if history_mode() else kept.handle_rows(scope=scope)
+    rows = (fetch_dicts(SQL_HANDLE.format(where=" AND ".join(where)), params) if history_mode()
+            else handle_days.handle_rows(scope=scope, medians=medians))
     for row in rows:
         row["touches_per_disposition"] = row["touches"] / row["dispositions"] if row["dispositions"] else None
         for key in ("handle_median_s", "handle_avg_s"):

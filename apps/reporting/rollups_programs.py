@@ -5,10 +5,9 @@ and the capacity planner follow the length of the window, not the amount of hist
 - Activity split (inbound / outbound work per rep): whole UTC days inside the window from
   reporting_activityleadday, the partial days at its two ends from the activities themselves
   (apps.reporting.balance.SQL_ACTIVITY_SPLIT over the edge slices), as rollup_reads does.
-- Handle times (dispositions, touches, median / mean handle time per lead type and rep): the
-  window's rows of reporting_handlefact, one per dispositioned cycle (exceptions left out),
-  read through its disposition-time index — exact for any window and zone, no per-cycle count
-  over activities.
+- Handle times (dispositions, touches, median / mean handle time per lead type and rep):
+  reporting_handlefact, one row per dispositioned cycle (exceptions left out), summed per day in
+  reporting_handleday; read by apps.reporting.handle_days.
 - In nurture now (the nurture page): reporting_nurturefact, one row per contact whose latest
   cycle was dispositioned nurture (exceptions left out), with its program entry.
 - Campaign outcomes (the campaign page: won, cadence completed / abandoned early, meetings
@@ -57,34 +56,6 @@ def activity_split(*, scope, raw_sql: str, inbound: str) -> dict[int, dict]:
               FROM ({" UNION ALL ".join(parts)}) x
               GROUP BY rep_id HAVING coalesce(sum(inbound), 0) + coalesce(sum(outbound), 0) <> 0"""
     return {row["rep_id"]: row for row in fetch_dicts(sql, params)}
-
-
-SQL_HANDLE_KEPT = """
-    SELECT GROUPING(f.rep_id) AS g_rep, f.rep_id, f.lead_type,
-           count(*) AS dispositions,
-           coalesce(sum(f.touches::bigint), 0) AS touches,
-           count(*) FILTER (WHERE f.first_touch_at IS NOT NULL) AS handled,
-           percentile_cont(0.5) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM f.dispositioned_at - f.first_touch_at))
-               FILTER (WHERE f.first_touch_at IS NOT NULL) AS handle_median_s,
-           avg(EXTRACT(EPOCH FROM f.dispositioned_at - f.first_touch_at))
-               FILTER (WHERE f.first_touch_at IS NOT NULL) AS handle_avg_s
-    FROM reporting_handlefact f
-    WHERE {where}
-    GROUP BY GROUPING SETS ((f.lead_type), (f.rep_id, f.lead_type))"""
-
-
-def handle_rows(*, scope) -> list[dict]:
-    """balance.handle_times' rows from the handle facts (the same columns, the same types:
-    sum over bigint is numeric, as the history statement's sum of counts)."""
-    where = ["f.dispositioned_at >= %(start)s", "f.dispositioned_at < %(end)s"]
-    params = {"start": scope.start, "end": scope.end}
-    if scope.rep_ids is not None:
-        where.append("f.rep_id = ANY(%(rep_ids)s)")
-        params["rep_ids"] = list(scope.rep_ids)
-    if scope.lead_type:
-        where.append("f.lead_type = %(lead_type)s")
-        params["lead_type"] = scope.lead_type
-    return fetch_dicts(SQL_HANDLE_KEPT.format(where=" AND ".join(where)), params)
 
 
 def nurture_source(*, history: bool) -> tuple[str, str]:

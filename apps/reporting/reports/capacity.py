@@ -126,7 +126,7 @@ def outbound_table(*, scope, reps, params) -> Table:
 
     now = timezone.now()
     history = dataclasses.replace(scope, start=now - dt.timedelta(days=HISTORY_DAYS), end=now, lead_type="")
-    by_type = b.handle_times(scope=history)["lead_type"]
+    by_type = b.handle_times(scope=history, medians=False)["lead_type"]
     inbound = next((r["touches_per_disposition"] for r in by_type if r["lead_type"] == LeadType.INBOUND), None)
     # Outbound and target-account leads pooled: both are outbound work.
     other = [r for r in by_type if r["lead_type"] != LeadType.INBOUND]

@@ -1,0 +1,31 @@
+"""Day rollups over per-row facts (the balance page, the capacity planner): kept by the statement
+triggers of migration 0030, read by apps.reporting.handle_days. Imported by apps.reporting.models
+so Django registers them."""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class HandleDay(models.Model):
+    """reporting_handlefact summed per UTC day of disposition, rep and lead type: dispositions,
+    touches, those with a first touch and their handle seconds (disposition − first touch), so
+    the handle-time counts and means of a window read its days, not every dispositioned cycle.
+    The median is no sum: the balance page reads it from the window's facts."""
+
+    day = models.DateField()
+    rep_id = models.BigIntegerField(null=True)
+    lead_type = models.CharField(max_length=20)
+    dispositions = models.IntegerField(default=0)
+    touches = models.BigIntegerField(default=0)
+    handled = models.IntegerField(default=0)
+    # Exact: the sum of EXTRACT(EPOCH …) values (numeric, microseconds), so sum ÷ handled is the mean
+    # the history statement's avg() gives.
+    handle_s = models.DecimalField(max_digits=30, decimal_places=6, default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["day", "rep_id", "lead_type"], nulls_distinct=False,
+                                               name="reporting_handleday_key")]
+
+    def __str__(self) -> str:
+        return f"{self.day} rep {self.rep_id} {self.lead_type}: {self.dispositions}"
