@@ -1,6 +1,7 @@
-"""Day rollups over per-row facts (the balance page, the capacity planner): kept by the statement
-triggers of migration 0030, read by apps.reporting.handle_days. Imported by apps.reporting.models
-so Django registers them."""
+"""Day rollups over per-row facts and routing decisions (the balance page, the capacity
+planner, the fairness statement): kept by the statement triggers of migrations 0029 / 0030,
+read by apps.reporting.handle_days and apps.reporting.fairness_reads. Imported by
+apps.reporting.models so Django registers them."""
 
 from __future__ import annotations
 
@@ -29,3 +30,37 @@ class HandleDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} rep {self.rep_id} {self.lead_type}: {self.dispositions}"
+
+
+class RoutingDecisionDay(models.Model):
+    """Routing decisions per UTC day decided, the rep they went to and their outcome: the
+    fairness statement's turns (rule decisions) for the whole days of a window."""
+
+    day = models.DateField()
+    rep_id = models.BigIntegerField()
+    outcome = models.CharField(max_length=20)
+    decisions = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["day", "rep_id", "outcome"], name="reporting_routingdecisionday_key")]
+
+    def __str__(self) -> str:
+        return f"{self.day} rep {self.rep_id} {self.outcome}: {self.decisions}"
+
+
+class RoutingSkipDay(models.Model):
+    """Routing decisions' skips (the elements of RoutingDecision.skipped) per UTC day decided,
+    skipped rep and reason: the fairness statement's "Skipped: …" columns for the whole days of
+    a window; the partial days at its ends read the decisions themselves. Only elements whose
+    rep_id is a JSON number are counted (the routing services write them so)."""
+
+    day = models.DateField()
+    rep_id = models.BigIntegerField()
+    reason = models.TextField()  # as the decision recorded it ('' when it recorded none)
+    skips = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["day", "rep_id", "reason"], name="reporting_routingskipday_key")]
+
+    def __str__(self) -> str:
+        return f"{self.day} rep {self.rep_id} {self.reason}: {self.skips}"

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 from django.db import connection, transaction
 
+from apps.reporting.fairness_reads import REBUILD as ROUTING_DAY_REBUILD
+from apps.reporting.fairness_reads import SNAPSHOTS as ROUTING_DAY_SNAPSHOTS
 from apps.reporting.handle_days import REBUILD as HANDLE_DAY_REBUILD
 from apps.reporting.handle_days import SNAPSHOTS as HANDLE_DAY_SNAPSHOTS
 from apps.reporting.market_reads import REBUILD as MARKET_REBUILD
@@ -45,6 +47,7 @@ SNAPSHOTS = {
     **MARKET_SNAPSHOTS,
     **PROGRAM_SNAPSHOTS,
     **HANDLE_DAY_SNAPSHOTS,
+    **ROUTING_DAY_SNAPSHOTS,
 }
 
 
@@ -67,6 +70,7 @@ def rollups_rebuild() -> None:
         cursor.execute(MARKET_REBUILD)
         cursor.execute(PROGRAM_REBUILD)
         cursor.execute(HANDLE_DAY_REBUILD)
+        cursor.execute(ROUTING_DAY_REBUILD)
 
 
 def rollups_check() -> list[RollupDifference]:
@@ -81,6 +85,7 @@ def rollups_check() -> list[RollupDifference]:
             cursor.execute(MARKET_REBUILD)
             cursor.execute(PROGRAM_REBUILD)
             cursor.execute(HANDLE_DAY_REBUILD)
+            cursor.execute(ROUTING_DAY_REBUILD)
             for index, (name, sql) in enumerate(SNAPSHOTS.items()):
                 cursor.execute(f"SELECT count(*) FROM ({sql} EXCEPT ALL SELECT * FROM reporting_kept_{index}) d")
                 missing = cursor.fetchone()[0]

@@ -271,6 +271,9 @@ class RoutingDecision(models.Model):
             # The fairness statement: a rep's decisions, and the ones that skipped them.
             models.Index(fields=["rep", "decided_at"], name="routingdecision_rep_decided"),
             GinIndex(fields=["skipped"], opclasses=["jsonb_path_ops"], name="routingdecision_skipped_gin"),
+            # The fairness statement's newest skips: walked newest first, stopping at the list's
+            # length (the GIN index finds every decision ever that skipped the reps, then sorts).
+            models.Index(fields=["decided_at", "id"], condition=~models.Q(skipped=[]), name="routingdecision_skips_by_time"),
         ]
 
     def __str__(self) -> str:

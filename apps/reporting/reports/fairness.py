@@ -10,8 +10,10 @@ from django.db.models import Count
 
 from apps.accounts.models import Account, OwnershipEvent, OwnershipReason
 from apps.people.models import Rep
+from apps.reporting import fairness_reads as kept
 from apps.reporting import selectors as s
 from apps.reporting.reports.base import Report, register
+from apps.reporting.rollup_reads import history_mode
 from apps.reporting.tables import Column, Result, Table, rate
 from apps.routing.models import RoutingCredit, RoutingDecision
 
@@ -22,21 +24,26 @@ GAINED = (OwnershipReason.DISTRIBUTION, OwnershipReason.SIGNAL, OwnershipReason.
 LOST = (OwnershipReason.RETRIEVAL, OwnershipReason.RETURN, OwnershipReason.SLA_REASSIGNMENT)
 SKIP_LIST_LIMIT = 200
 
+# {window}: the decided_at condition (the whole window here; the rollup path runs it over the
+# window's partial days, apps.reporting.fairness_reads, through routingdecision_skips_by_time,
+# whose predicate is the NOT (…) condition).
 SKIPS_SQL = """
 SELECT (e->>'rep_id')::bigint AS rep_id, e->>'reason' AS reason, count(*)
 FROM routing_routingdecision d CROSS JOIN LATERAL jsonb_array_elements(d.skipped) AS e
-WHERE d.decided_at >= %s AND d.decided_at < %s AND d.skipped @> ANY(%s::jsonb[])
-  AND (e->>'rep_id')::bigint = ANY(%s)
+WHERE {window} AND NOT (d.skipped = '[]'::jsonb) AND d.skipped @> ANY(%(containment)s::jsonb[])
+  AND (e->>'rep_id')::bigint = ANY(%(ids)s)
 GROUP BY 1, 2
 """
 
+# Newest first through the partial index of decisions that skipped someone (routingdecision_skips_by_time,
+# the NOT (…) condition is its predicate), stopping at the list's length.
 SKIP_LIST_SQL = """
 SELECT d.decided_at, (e->>'rep_id')::bigint, e->>'reason', coalesce(a.name, ''), coalesce(r.owner_name, '')
 FROM routing_routingdecision d CROSS JOIN LATERAL jsonb_array_elements(d.skipped) AS e
 LEFT JOIN accounts_account a ON a.id = d.account_id LEFT JOIN people_rep r ON r.id = d.rep_id
-WHERE d.decided_at >= %s AND d.decided_at < %s AND d.skipped @> ANY(%s::jsonb[])
-  AND (e->>'rep_id')::bigint = ANY(%s)
-ORDER BY d.decided_at DESC, d.id DESC LIMIT %s
+WHERE d.decided_at >= %(start)s AND d.decided_at < %(end)s AND NOT (d.skipped = '[]'::jsonb)
+  AND d.skipped @> ANY(%(containment)s::jsonb[]) AND (e->>'rep_id')::bigint = ANY(%(ids)s)
+ORDER BY d.decided_at DESC, d.id DESC LIMIT %(limit)s
 """
 
 
@@ -56,13 +63,20 @@ def fairness_rows(*, scope) -> tuple[list[dict], list[dict]]:
     weights = {r["pk"]: float(r["routing_weight"]) for r in team_reps}
     weights.update({r["pk"]: weights.get(r["pk"], 1.0) for r in roster})
     team_of = {r["pk"]: r["team_id"] for r in team_reps}
-    turns = dict(RoutingDecision.objects.filter(decided_at__gte=scope.start, decided_at__lt=scope.end,
-                                                outcome=RoutingDecision.Outcome.RULE, rep_id__in=team_ids)
-                 .order_by().values("rep_id").annotate(n=Count("pk")).values_list("rep_id", "n"))
+    if history_mode():
+        turns = dict(RoutingDecision.objects.filter(decided_at__gte=scope.start, decided_at__lt=scope.end,
+                                                    outcome=RoutingDecision.Outcome.RULE, rep_id__in=team_ids)
+                     .order_by().values("rep_id").annotate(n=Count("pk")).values_list("rep_id", "n"))
+    else:
+        turns = kept.turns_by_rep(scope=scope, rep_ids=team_ids, outcome=RoutingDecision.Outcome.RULE)
+    window = {"start": scope.start, "end": scope.end, "containment": _containment(ids), "ids": ids}
     with connection.cursor() as cursor:
-        cursor.execute(SKIPS_SQL, [scope.start, scope.end, _containment(ids), ids])
-        skipped = {(rep_id, reason): n for rep_id, reason, n in cursor.fetchall()}
-        cursor.execute(SKIP_LIST_SQL, [scope.start, scope.end, _containment(ids), ids, SKIP_LIST_LIMIT])
+        if history_mode():
+            cursor.execute(SKIPS_SQL.format(window="d.decided_at >= %(start)s AND d.decided_at < %(end)s"), window)
+            skipped = {(rep_id, reason): n for rep_id, reason, n in cursor.fetchall()}
+        else:
+            skipped = kept.skips_by_rep(scope=scope, rep_ids=ids, raw_sql=SKIPS_SQL, containment=window["containment"])
+        cursor.execute(SKIP_LIST_SQL, {**window, "limit": SKIP_LIST_LIMIT})
         skip_list = cursor.fetchall()
     credits = dict(RoutingCredit.objects.filter(rep_id__in=ids, created_at__gte=scope.start, created_at__lt=scope.end)
                    .order_by().values("rep_id").annotate(n=Count("pk")).values_list("rep_id", "n"))
@@ -72,8 +86,10 @@ def fairness_rows(*, scope) -> tuple[list[dict], list[dict]]:
     lost = {(r, why): n for r, why, n in events.filter(from_rep_id__in=ids).order_by()
             .values("from_rep_id", "reason").annotate(n=Count("pk")).values_list("from_rep_id", "reason", "n")}
     tiers: dict[int, dict[str, int]] = {}
-    for owner, tier, n in (Account.objects.filter(owner_id__in=team_ids).order_by().values("owner_id", "tier")
-                           .annotate(n=Count("pk")).values_list("owner_id", "tier", "n")):
+    book_tiers = (Account.objects.filter(owner_id__in=team_ids).order_by().values("owner_id", "tier")
+                  .annotate(n=Count("pk")).values_list("owner_id", "tier", "n")) if history_mode() \
+        else kept.tiers_by_owner(owner_ids=team_ids)
+    for owner, tier, n in book_tiers:
         tiers.setdefault(owner, {})[tier or "-"] = n
     names = {r["pk"]: r["owner_name"] for r in roster}
     rows = []
@@ -107,7 +123,7 @@ def fairness_rows(*, scope) -> tuple[list[dict], list[dict]]:
             row[f"tier_{tier}"] = rate(book.get(tier, 0), sum(book.values()))
             row[f"team_tier_{tier}"] = rate(team_book.get(tier, 0), sum(team_book.values()))
         rows.append(row)
-    skips = [{"decided_at": at, "rep": names.get(rep_id, ""), "reason": dict(SKIPS).get(reason, reason.replace("_", " ")),
+    skips = [{"decided_at": at, "rep": names.get(rep_id, ""), "reason": dict(SKIPS).get(reason, (reason or "").replace("_", " ")),
               "account": account, "went_to": went_to or "nobody (ops queue)"} for at, rep_id, reason, account, went_to in skip_list]
     return rows, skips
 
