@@ -1,7 +1,7 @@
-"""Day rollups over per-row facts and routing decisions (the balance page, the capacity
-planner, the fairness statement): kept by the statement triggers of migrations 0029 / 0030,
-read by apps.reporting.handle_days and apps.reporting.fairness_reads. Imported by
-apps.reporting.models so Django registers them."""
+"""Day rollups over per-row facts, routing decisions and exception meetings (the balance page,
+the capacity planner, the fairness statement, the meetings page): kept by the statement triggers
+of migrations 0030, 0032 and 0034, read by apps.reporting.handle_days, apps.reporting.fairness_reads
+and apps.reporting.sales_reads. Imported by apps.reporting.models so Django registers them."""
 
 from __future__ import annotations
 
@@ -64,3 +64,25 @@ class RoutingSkipDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} rep {self.rep_id} {self.reason}: {self.skips}"
+
+
+class ExceptionMeetingDay(models.Model):
+    """The meetings booked in a lead cycle marked an exception, per UTC day of their start, SDR,
+    AE, status and late disposition (reporting.MeetingDay's key): what the meetings page
+    subtracts from MeetingDay's whole days, instead of hashing the window's every meeting
+    against every exception cycle. Kept by triggers on meetings and on lead cycles (a mark set
+    or cleared moves the cycle's meetings in or out)."""
+
+    day = models.DateField()
+    sdr_id = models.BigIntegerField()
+    ae_id = models.BigIntegerField()
+    status = models.CharField(max_length=30)
+    late = models.BooleanField()
+    meetings = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["day", "sdr_id", "ae_id", "status", "late"],
+                                               name="reporting_exceptionmeetingday_key")]
+
+    def __str__(self) -> str:
+        return f"{self.day} SDR {self.sdr_id} AE {self.ae_id} {self.status}: {self.meetings}"

@@ -22,6 +22,8 @@ from apps.reporting.handle_days import SNAPSHOTS as HANDLE_DAY_SNAPSHOTS
 from apps.reporting.market_reads import REBUILD as MARKET_REBUILD
 from apps.reporting.market_reads import SNAPSHOTS as MARKET_SNAPSHOTS
 from apps.reporting.rollups_programs import PROGRAM_REBUILD, PROGRAM_SNAPSHOTS
+from apps.reporting.sales_reads import REBUILD as EXCEPTION_MEETING_REBUILD
+from apps.reporting.sales_reads import SNAPSHOTS as EXCEPTION_MEETING_SNAPSHOTS
 
 # What each maintained table holds, as comparable rows (zero rows are no data: readers skip them).
 SNAPSHOTS = {
@@ -48,6 +50,7 @@ SNAPSHOTS = {
     **PROGRAM_SNAPSHOTS,
     **HANDLE_DAY_SNAPSHOTS,
     **ROUTING_DAY_SNAPSHOTS,
+    **EXCEPTION_MEETING_SNAPSHOTS,
 }
 
 
@@ -71,6 +74,7 @@ def rollups_rebuild() -> None:
         cursor.execute(PROGRAM_REBUILD)
         cursor.execute(HANDLE_DAY_REBUILD)
         cursor.execute(ROUTING_DAY_REBUILD)
+        cursor.execute(EXCEPTION_MEETING_REBUILD)
 
 
 def rollups_check() -> list[RollupDifference]:
@@ -86,6 +90,7 @@ def rollups_check() -> list[RollupDifference]:
             cursor.execute(PROGRAM_REBUILD)
             cursor.execute(HANDLE_DAY_REBUILD)
             cursor.execute(ROUTING_DAY_REBUILD)
+            cursor.execute(EXCEPTION_MEETING_REBUILD)
             for index, (name, sql) in enumerate(SNAPSHOTS.items()):
                 cursor.execute(f"SELECT count(*) FROM ({sql} EXCEPT ALL SELECT * FROM reporting_kept_{index}) d")
                 missing = cursor.fetchone()[0]

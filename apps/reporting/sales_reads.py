@@ -7,7 +7,8 @@ window.
 As for the cycle rollup (apps.reporting.rollup_reads), the window's whole UTC days come from the
 rollup and its partial days at each end from the meetings themselves (their start index).
 Meetings booked in a lead cycle marked an exception (issue 22) are in the rollup but in no rate:
-the interior's are subtracted, read from the cycles' partial index of exceptions.
+the interior's are subtracted, summed per day in reporting.ExceptionMeetingDay (migration 0034;
+hashing the window's every meeting against every exception cycle grew with both).
 """
 
 from __future__ import annotations
@@ -17,6 +18,13 @@ import datetime as dt
 from django.utils import timezone
 
 from apps.reporting.rollup_reads import DAY, _params, _raw_window, fetch_dicts, window_split
+
+# rebuild / check: join apps.reporting.rollups'.
+SNAPSHOTS = {
+    "exception meetings per day": ("SELECT day, sdr_id, ae_id, status, late, meetings FROM reporting_exceptionmeetingday "
+                                   "WHERE meetings <> 0"),
+}
+REBUILD = "SELECT reporting_exceptionmeetingdays_rebuild()"
 
 
 def meeting_counts(scope, *, who: str, statuses: dict[str, list[str]]) -> list[dict]:
@@ -32,10 +40,8 @@ def meeting_counts(scope, *, who: str, statuses: dict[str, list[str]]) -> list[d
     if split is not None:
         parts.append(f"""SELECT r.sdr_id, r.ae_id, r.status, r.late, r.meetings FROM reporting_meetingday r
                          WHERE r.day >= %(lo_day)s AND r.day < %(hi_day)s AND r.meetings <> 0{mine.format(a="r")}""")
-        parts.append(f"""SELECT m.sdr_id, m.ae_id, m.status, m.disposition_late, -1
-                         FROM people_leadcycle c JOIN meetings_meeting m ON m.lead_cycle_id = c.id
-                         WHERE c.exception_at IS NOT NULL AND m.scheduled_at >= %(lo)s AND m.scheduled_at < %(hi)s
-                           {mine.format(a="m")}""")
+        parts.append(f"""SELECT x.sdr_id, x.ae_id, x.status, x.late, -x.meetings FROM reporting_exceptionmeetingday x
+                         WHERE x.day >= %(lo_day)s AND x.day < %(hi_day)s AND x.meetings <> 0{mine.format(a="x")}""")
     sums = []
     for index, (key, values) in enumerate(statuses.items()):
         if key == "booked":
