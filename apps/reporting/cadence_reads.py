@@ -4,13 +4,20 @@ rows instead of the window's enrolments and every step of them.
 
 The window's whole UTC days come from the rollups; its partial days at each end from the facts
 (their enrolment-time index). Enrolments of lead cycles marked an exception (issue 22) are in
-the rollups but in no number: the interior's are subtracted, read through the cycles' partial
-index of exceptions.
+the rollups but in no number: the interior's are subtracted, found through reporting.ExceptionEnrolment
+(migration 0036: the exception cycles' facts by enrolment time; hashing the window's every fact
+against every exception cycle grew with both).
 """
 
 from __future__ import annotations
 
 from apps.reporting.rollup_reads import DAY, _params, _raw_window, fetch_dicts, window_split
+
+# rebuild / check: join apps.reporting.rollups' (after the facts' own rebuild).
+SNAPSHOTS = {
+    "exception enrolments": "SELECT enrolment_id, lead_cycle_id, enrolled_at FROM reporting_exceptionenrolment",
+}
+REBUILD = "SELECT reporting_exceptionenrolments_rebuild()"
 
 
 def _parts(scope, *, rollup: str, columns: str, fact_columns: str, extra_from: str = "") -> tuple[str, dict]:
@@ -25,9 +32,9 @@ def _parts(scope, *, rollup: str, columns: str, fact_columns: str, extra_from: s
     if split is not None:
         parts.append(f"""SELECT {columns}, r.{rollup[1]} FROM {rollup[0]} r
                          WHERE r.day >= %(lo_day)s AND r.day < %(hi_day)s AND r.{rollup[1]} <> 0{mine.format(a="r")}""")
-        parts.append(f"""SELECT {fact_columns}, -1 FROM people_leadcycle c JOIN reporting_enrolmentfact f ON f.lead_cycle_id = c.id
-                         {extra_from}
-                         WHERE c.exception_at IS NOT NULL AND f.enrolled_at >= %(lo)s AND f.enrolled_at < %(hi)s{mine.format(a="f")}""")
+        parts.append(f"""SELECT {fact_columns}, -1 FROM reporting_exceptionenrolment x
+                         JOIN reporting_enrolmentfact f ON f.enrolment_id = x.enrolment_id {extra_from}
+                         WHERE x.enrolled_at >= %(lo)s AND x.enrolled_at < %(hi)s{mine.format(a="f")}""")
     return " UNION ALL ".join(parts), params
 
 

@@ -1,7 +1,7 @@
 """Day rollups over per-row facts, routing decisions and exception meetings (the balance page,
 the capacity planner, the fairness statement, the meetings page): kept by the statement triggers
-of migrations 0030, 0032 and 0034, read by apps.reporting.handle_days, apps.reporting.fairness_reads
-and apps.reporting.sales_reads. Imported by apps.reporting.models so Django registers them."""
+of migrations 0030, 0032, 0034 and 0036, read by apps.reporting.handle_days,
+apps.reporting.fairness_reads, apps.reporting.sales_reads and apps.reporting.cadence_reads. Imported by apps.reporting.models so Django registers them."""
 
 from __future__ import annotations
 
@@ -86,3 +86,17 @@ class ExceptionMeetingDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} SDR {self.sdr_id} AE {self.ae_id} {self.status}: {self.meetings}"
+
+
+class ExceptionEnrolment(models.Model):
+    """The enrolment facts (reporting.EnrolmentFact) of lead cycles marked an exception, by
+    enrolment time: what the cadence page subtracts from its rollups' whole days, read through
+    this small table's time index instead of hashing the window's every fact against every
+    exception cycle. Kept by triggers on the facts and on lead cycles' marks."""
+
+    enrolment_id = models.BigIntegerField(unique=True)
+    lead_cycle_id = models.BigIntegerField(db_index=True)
+    enrolled_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"enrolment {self.enrolment_id} (exception cycle {self.lead_cycle_id})"

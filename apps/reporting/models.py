@@ -8,7 +8,13 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
-from apps.reporting.day_models import ExceptionMeetingDay, HandleDay, RoutingDecisionDay, RoutingSkipDay  # noqa: F401  (registered with this app)
+from apps.reporting.day_models import (  # noqa: F401  (registered with this app)
+    ExceptionEnrolment,
+    ExceptionMeetingDay,
+    HandleDay,
+    RoutingDecisionDay,
+    RoutingSkipDay,
+)
 from apps.reporting.program_models import (  # noqa: F401  (registered with this app)
     ActivityLeadDay,
     CampaignOutcome,

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 from django.db import connection, transaction
 
+from apps.reporting.cadence_reads import REBUILD as EXCEPTION_ENROLMENT_REBUILD
+from apps.reporting.cadence_reads import SNAPSHOTS as EXCEPTION_ENROLMENT_SNAPSHOTS
 from apps.reporting.fairness_reads import REBUILD as ROUTING_DAY_REBUILD
 from apps.reporting.fairness_reads import SNAPSHOTS as ROUTING_DAY_SNAPSHOTS
 from apps.reporting.handle_days import REBUILD as HANDLE_DAY_REBUILD
@@ -51,6 +53,7 @@ SNAPSHOTS = {
     **HANDLE_DAY_SNAPSHOTS,
     **ROUTING_DAY_SNAPSHOTS,
     **EXCEPTION_MEETING_SNAPSHOTS,
+    **EXCEPTION_ENROLMENT_SNAPSHOTS,
 }
 
 
@@ -75,6 +78,7 @@ def rollups_rebuild() -> None:
         cursor.execute(HANDLE_DAY_REBUILD)
         cursor.execute(ROUTING_DAY_REBUILD)
         cursor.execute(EXCEPTION_MEETING_REBUILD)
+        cursor.execute(EXCEPTION_ENROLMENT_REBUILD)
 
 
 def rollups_check() -> list[RollupDifference]:
@@ -91,6 +95,7 @@ def rollups_check() -> list[RollupDifference]:
             cursor.execute(HANDLE_DAY_REBUILD)
             cursor.execute(ROUTING_DAY_REBUILD)
             cursor.execute(EXCEPTION_MEETING_REBUILD)
+            cursor.execute(EXCEPTION_ENROLMENT_REBUILD)
             for index, (name, sql) in enumerate(SNAPSHOTS.items()):
                 cursor.execute(f"SELECT count(*) FROM ({sql} EXCEPT ALL SELECT * FROM reporting_kept_{index}) d")
                 missing = cursor.fetchone()[0]
