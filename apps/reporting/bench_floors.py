@@ -21,8 +21,8 @@ FLOORS: dict[str, str] = {
     "cadences": ("the step table reads reporting_enrolmentstepday's rows of the window, keyed per day, rep, cadence, "
                  "position, outcome and enrolment state: 58,492 index entries / 20,754 counted rows in the 90-day window "
                  "at 1M (7,225 rows at 100k) — nearly one row per enrolment step, so it grows with the enrolments until "
-                 "that key saturates (EXPLAIN ANALYZE: 17–23 ms reading them, 20–30 ms sorting and grouping them by "
-                 "cadence name); the exception enrolments it subtracts now come from reporting_exceptionenrolment "
+                 "that key saturates (EXPLAIN ANALYZE: 17–23 ms reading them, hash-grouped by cadence and position "
+                 "since, where a sort by cadence name took another 20–30 ms); the exception enrolments it subtracts now come from reporting_exceptionenrolment "
                  "(3 ms, was a 40 ms hash join). A coarser step rollup (no rep or state for the ops view) is the next step."),
     "capacity": _SMALL_SQL + " (1M SQL 5–9 ms; its one growing statement, handle times, now reads reporting_handleday).",
     "exceptions": _SMALL_SQL + " (the list is the newest 50; counts per reason read a covering partial index, 0.75 ms).",
