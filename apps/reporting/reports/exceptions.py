@@ -68,6 +68,13 @@ class Exceptions(Report):
             "reason": c.exception_reason.label, "note": c.exception_note,
             "by": c.exception_by.get_full_name() or c.exception_by.username if c.exception_by else "",
         } for c in listed]
+        more = {}
+        if total["cycles"] > len(rows):
+            more["note"] = f"The newest {LIST_LIMIT} of {total['cycles']} are listed."
+            # The link only for those who may open the lead cycles admin (an SDR gets the note alone).
+            user = scope.user
+            if user is not None and user.has_perm("leads.view_leadcycle"):
+                more.update(more_url=exceptions_changelist_url(scope=scope), more_label="All of them in the lead cycles list")
         tables = [
             Table("by-reason", "By reason", [
                 Column("reason", "Reason", "text", "The exception reason chosen from the list ops edit."),
@@ -85,9 +92,7 @@ class Exceptions(Report):
                 Column("reason", "Reason", "text"), Column("note", "Note", "text", "Why, as the manager wrote it."),
                 Column("by", "Marked by", "text", "The manager or ops admin who marked it (undo: the lead cycles admin, "
                        "action “Clear the exception mark”)."),
-            ], rows, **({"note": f"The newest {LIST_LIMIT} of {total['cycles']} are listed.",
-                         "more_url": exceptions_changelist_url(scope=scope),
-                         "more_label": "All of them in the lead cycles list"} if total["cycles"] > len(rows) else {})),
+            ], rows, **more),
         ]
         chart = bar_chart(labels=[r["reason"] for r in by_reason], stacked=True, horizontal=True, datasets=[
             ("Still open", [r["open"] for r in by_reason]),
