@@ -16,8 +16,12 @@ from apps.reporting.rollup_reads import DAY, _params, _raw_window, fetch_dicts, 
 # rebuild / check: join apps.reporting.rollups' (after the facts' own rebuild).
 SNAPSHOTS = {
     "exception enrolments": "SELECT enrolment_id, lead_cycle_id, enrolled_at FROM reporting_exceptionenrolment",
+    "reached steps per day": ("SELECT day, rep_id, cadence_id, position, outcome, steps FROM reporting_stepreachedday "
+                              "WHERE steps <> 0"),
+    "reached steps per day and cadence": ("SELECT day, cadence_id, position, outcome, steps FROM reporting_stepreachedcadenceday "
+                                          "WHERE steps <> 0"),
 }
-REBUILD = "SELECT reporting_exceptionenrolments_rebuild()"
+REBUILD = "SELECT reporting_exceptionenrolments_rebuild(), reporting_stepreacheddays_rebuild()"
 
 
 def _parts(scope, *, rollup: str, columns: str, fact_columns: str, extra_from: str = "") -> tuple[str, dict]:
@@ -75,9 +79,11 @@ def cadence_summary(scope, *, states: dict, early: int) -> list[dict]:
 def cadence_step_outcomes(scope, *, outcomes, pending: str, active: str) -> list[dict]:
     """Per cadence and step position: steps by outcome (a pending step of an ended enrolment was
     never reached: not counted)."""
-    parts, params = _parts(scope, rollup=("reporting_enrolmentstepday", "steps"),
-                           columns="r.cadence_id, r.position, r.outcome, r.state",
-                           fact_columns="f.cadence_id, s.position, s.outcome, f.state",
+    # The whole days from the reached steps per day (migration 0038): per cadence for everyone in
+    # scope, per rep for a rep scope; the facts' steps are tested here (reached or not).
+    rollup = "reporting_stepreachedcadenceday" if scope.rep_ids is None else "reporting_stepreachedday"
+    parts, params = _parts(scope, rollup=(rollup, "steps"), columns="r.cadence_id, r.position, r.outcome, true",
+                           fact_columns="f.cadence_id, s.position, s.outcome, NOT (s.outcome = %(pending)s AND f.state <> %(active)s)",
                            extra_from="CROSS JOIN LATERAL unnest(f.positions, f.outcomes) AS s(position, outcome)")
     params.update(pending=pending, active=active)
     counts = []
@@ -88,9 +94,9 @@ def cadence_step_outcomes(scope, *, outcomes, pending: str, active: str) -> list
     # (grouping the window's ~20k rows by the name sorted them by text).
     names = ", ".join(f'g."{value}"' for value in outcomes)
     sql = f"""
-        WITH p (cadence_id, position, outcome, state, n) AS ({parts}),
+        WITH p (cadence_id, position, outcome, reached, n) AS ({parts}),
              g AS (SELECT p.cadence_id, p.position, {", ".join(counts)}, sum(p.n) AS total
-                   FROM p WHERE NOT (p.outcome = %(pending)s AND p.state <> %(active)s)
+                   FROM p WHERE p.reached
                    GROUP BY p.cadence_id, p.position)
         SELECT g.cadence_id AS enrolment__cadence_id, cd.name AS enrolment__cadence__name, g.position, {names}
         FROM g JOIN cadences_cadence cd ON cd.id = g.cadence_id

@@ -1,6 +1,6 @@
 """Day rollups over per-row facts, routing decisions and exception meetings (the balance page,
 the capacity planner, the fairness statement, the meetings page): kept by the statement triggers
-of migrations 0030, 0032, 0034 and 0036, read by apps.reporting.handle_days,
+of migrations 0030, 0032, 0034, 0036 and 0038, read by apps.reporting.handle_days,
 apps.reporting.fairness_reads, apps.reporting.sales_reads and apps.reporting.cadence_reads. Imported by apps.reporting.models so Django registers them."""
 
 from __future__ import annotations
@@ -100,3 +100,41 @@ class ExceptionEnrolment(models.Model):
 
     def __str__(self) -> str:
         return f"enrolment {self.enrolment_id} (exception cycle {self.lead_cycle_id})"
+
+
+class StepReachedDay(models.Model):
+    """reporting.EnrolmentStepDay's reached steps (a pending step of an ended enrolment was never
+    reached, and is in no row) per UTC day, rep, cadence, position and outcome: the cadence page's
+    step table for a rep scope without the enrolment state in the key (half the rows)."""
+
+    day = models.DateField()
+    rep_id = models.BigIntegerField()
+    cadence_id = models.BigIntegerField()
+    position = models.SmallIntegerField()
+    outcome = models.CharField(max_length=20)
+    steps = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["day", "rep_id", "cadence_id", "position", "outcome"],
+                                               name="reporting_stepreachedday_key")]
+
+    def __str__(self) -> str:
+        return f"{self.day} rep {self.rep_id} cadence {self.cadence_id} step {self.position} {self.outcome}: {self.steps}"
+
+
+class StepReachedCadenceDay(models.Model):
+    """The same summed over reps: the step table for everyone in scope (ops unfiltered), a few
+    rows per day and cadence however many reps and enrolments there are."""
+
+    day = models.DateField()
+    cadence_id = models.BigIntegerField()
+    position = models.SmallIntegerField()
+    outcome = models.CharField(max_length=20)
+    steps = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["day", "cadence_id", "position", "outcome"],
+                                               name="reporting_stepreachedcadenceday_key")]
+
+    def __str__(self) -> str:
+        return f"{self.day} cadence {self.cadence_id} step {self.position} {self.outcome}: {self.steps}"

@@ -14,6 +14,8 @@ from apps.reporting.day_models import (  # noqa: F401  (registered with this app
     HandleDay,
     RoutingDecisionDay,
     RoutingSkipDay,
+    StepReachedCadenceDay,
+    StepReachedDay,
 )
 from apps.reporting.program_models import (  # noqa: F401  (registered with this app)
     ActivityLeadDay,

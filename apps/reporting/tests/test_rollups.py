@@ -359,7 +359,8 @@ def test_the_rebuild_command_repairs_and_check_reports(history):
         cursor.execute("DELETE FROM reporting_campaignoutcomeday WHERE id = (SELECT min(id) FROM reporting_campaignoutcomeday)")
     differences = {d.table for d in rollups_check()}
     assert differences == {"cycles per day", "first touches", "research per day", "books", "enrolment facts",
-                           "enrolments per day", "enrolment steps per day", "meetings per day", "opportunities per day",
+                           "enrolments per day", "enrolment steps per day", "reached steps per day",
+                           "reached steps per day and cadence", "meetings per day", "opportunities per day",
                            "returns per day", "activities per day and lead type", "handle facts", "handle times per day",
                            "nurture facts", "segment changes per day", "market segments now", "campaign outcomes",
                            "campaign outcomes per day"}  # research follows first touches, the day rollups follow the facts
