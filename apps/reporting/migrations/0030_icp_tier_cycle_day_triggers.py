@@ -41,27 +41,41 @@ SELECT format($q$
 $q$, src)
 $fn$;
 
+-- Each trigger first collects what moved into arrays (nothing: it stops there, after one hashed
+-- set difference of the transition tables), then joins them through unnest(), whose row count
+-- the planner knows: a few moved rows are index lookups, not scans of contacts and accounts.
 CREATE OR REPLACE FUNCTION reporting_tiercycle_cycle_changed() RETURNS trigger LANGUAGE plpgsql AS $fn$
 DECLARE
-    cols text := 'assigned_at, rep_id, lead_type, exception_at, is_sql, is_opp, contact_id';
+    cols text := 'assigned_at, rep_id, lead_type, is_sql, is_opp, contact_id';
+    counted text := ' FROM %s WHERE exception_at IS NULL';  -- exceptions (issue 22) are in no number
     src text;
+    signs int[]; days timestamptz[]; reps bigint[]; types text[]; sqls bool[]; opps bool[]; contacts bigint[];
 BEGIN
     IF current_setting('reporting.rebuilding', true) = 'on' THEN RETURN NULL; END IF;
     IF TG_OP = 'INSERT' THEN
-        src := format('SELECT 1 AS sign, %s FROM new_rows', cols);
+        src := 'SELECT 1 AS sign, ' || cols || format(counted, 'new_rows');
     ELSIF TG_OP = 'UPDATE' THEN
-        src := format('SELECT 1 AS sign, * FROM (SELECT %1$s FROM new_rows EXCEPT ALL SELECT %1$s FROM old_rows) n
-                       UNION ALL SELECT -1, * FROM (SELECT %1$s FROM old_rows EXCEPT ALL SELECT %1$s FROM new_rows) o', cols);
+        src := format('SELECT 1 AS sign, * FROM (SELECT %1$s%2$s EXCEPT ALL SELECT %1$s%3$s) n
+                       UNION ALL SELECT -1, * FROM (SELECT %1$s%3$s EXCEPT ALL SELECT %1$s%2$s) o',
+                      cols, format(counted, 'new_rows'), format(counted, 'old_rows'));
     ELSE
-        src := format('SELECT -1 AS sign, %s FROM old_rows', cols);
+        src := 'SELECT -1 AS sign, ' || cols || format(counted, 'old_rows');
     END IF;
-    EXECUTE reporting_tiercycleday_sql(reporting_tiercycle_tiered(src));
+    EXECUTE 'SELECT array_agg(sign), array_agg(assigned_at), array_agg(rep_id), array_agg(lead_type::text),
+                    array_agg(is_sql), array_agg(is_opp), array_agg(contact_id) FROM (' || src || ') d'
+        INTO signs, days, reps, types, sqls, opps, contacts;
+    IF signs IS NULL THEN RETURN NULL; END IF;
+    EXECUTE reporting_tiercycleday_sql(reporting_tiercycle_tiered(
+        'SELECT d.*, NULL::timestamptz AS exception_at
+         FROM unnest($1, $2, $3, $4, $5, $6, $7) d (sign, assigned_at, rep_id, lead_type, is_sql, is_opp, contact_id)'))
+        USING signs, days, reps, types, sqls, opps, contacts;
     RETURN NULL;
 END $fn$;
 
 CREATE OR REPLACE FUNCTION reporting_tiercycle_contact_changed() RETURNS trigger LANGUAGE plpgsql AS $fn$
 DECLARE
     moved text;
+    signs int[]; ids bigint[]; accounts bigint[];
 BEGIN
     IF current_setting('reporting.rebuilding', true) = 'on' THEN RETURN NULL; END IF;
     IF TG_OP = 'INSERT' THEN
@@ -72,36 +86,44 @@ BEGIN
     ELSE
         moved := 'SELECT -1 AS sign, id, account_id FROM old_rows';
     END IF;
-    EXECUTE reporting_tiercycleday_sql(format(
+    EXECUTE 'SELECT array_agg(sign), array_agg(id), array_agg(account_id) FROM (' || moved || ') m' INTO signs, ids, accounts;
+    IF signs IS NULL THEN RETURN NULL; END IF;
+    EXECUTE reporting_tiercycleday_sql(
         'SELECT m.sign, c.assigned_at, c.rep_id, c.lead_type, c.exception_at, c.is_sql, c.is_opp, acc.tier, acc.segment
-         FROM (%s) m JOIN people_leadcycle c ON c.contact_id = m.id LEFT JOIN accounts_account acc ON acc.id = m.account_id',
-        moved));
+         FROM unnest($1, $2, $3) m (sign, id, account_id) JOIN people_leadcycle c ON c.contact_id = m.id
+         LEFT JOIN accounts_account acc ON acc.id = m.account_id')
+        USING signs, ids, accounts;
     RETURN NULL;
 END $fn$;
 
 CREATE OR REPLACE FUNCTION reporting_tiercycle_account_changed() RETURNS trigger LANGUAGE plpgsql AS $fn$
 DECLARE
     moved text;
+    ids bigint[]; signs int[]; tiers text[]; segments text[];
 BEGIN
     IF current_setting('reporting.rebuilding', true) = 'on' THEN RETURN NULL; END IF;
     -- (account id, sign, tier, segment): an account absent before or after counts as tier and
     -- segment null, as the page's LEFT JOIN sees a contact whose account is gone.
     IF TG_OP = 'INSERT' THEN
         moved := 'SELECT n.id, s.sign, s.tier, s.segment FROM new_rows n
-                  CROSS JOIN LATERAL (VALUES (1, n.tier, n.segment), (-1, NULL, NULL)) s (sign, tier, segment)';
+                  CROSS JOIN LATERAL (VALUES (1, n.tier::text, n.segment::text), (-1, NULL, NULL)) s (sign, tier, segment)';
     ELSIF TG_OP = 'UPDATE' THEN
         moved := 'SELECT coalesce(n.id, o.id) AS id, s.sign, s.tier, s.segment
                   FROM old_rows o FULL JOIN new_rows n ON n.id = o.id
-                  CROSS JOIN LATERAL (VALUES (1, n.tier, n.segment), (-1, o.tier, o.segment)) s (sign, tier, segment)
+                  CROSS JOIN LATERAL (VALUES (1, n.tier::text, n.segment::text), (-1, o.tier::text, o.segment::text)) s (sign, tier, segment)
                   WHERE (o.id IS NULL OR n.id IS NULL OR (n.tier, n.segment) IS DISTINCT FROM (o.tier, o.segment))';
     ELSE
         moved := 'SELECT o.id, s.sign, s.tier, s.segment FROM old_rows o
-                  CROSS JOIN LATERAL (VALUES (1, NULL, NULL), (-1, o.tier, o.segment)) s (sign, tier, segment)';
+                  CROSS JOIN LATERAL (VALUES (1, NULL, NULL), (-1, o.tier::text, o.segment::text)) s (sign, tier, segment)';
     END IF;
-    EXECUTE reporting_tiercycleday_sql(format(
+    EXECUTE 'SELECT array_agg(id), array_agg(sign), array_agg(tier), array_agg(segment) FROM (' || moved || ') m'
+        INTO ids, signs, tiers, segments;
+    IF ids IS NULL THEN RETURN NULL; END IF;
+    EXECUTE reporting_tiercycleday_sql(
         'SELECT m.sign, c.assigned_at, c.rep_id, c.lead_type, c.exception_at, c.is_sql, c.is_opp, m.tier, m.segment
-         FROM (%s) m JOIN people_contact ct ON ct.account_id = m.id JOIN people_leadcycle c ON c.contact_id = ct.id',
-        moved));
+         FROM unnest($1, $2, $3, $4) m (id, sign, tier, segment)
+         JOIN people_contact ct ON ct.account_id = m.id JOIN people_leadcycle c ON c.contact_id = ct.id')
+        USING ids, signs, tiers, segments;
     RETURN NULL;
 END $fn$;
 
