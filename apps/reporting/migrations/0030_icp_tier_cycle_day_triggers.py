@@ -81,6 +81,8 @@ BEGIN
     IF TG_OP = 'INSERT' THEN
         moved := 'SELECT 1 AS sign, id, account_id FROM new_rows';
     ELSIF TG_OP = 'UPDATE' THEN
+        -- as many rows after as before: when none is new, none is gone either (one set difference)
+        IF NOT EXISTS (SELECT id, account_id FROM new_rows EXCEPT ALL SELECT id, account_id FROM old_rows) THEN RETURN NULL; END IF;
         moved := 'SELECT 1 AS sign, * FROM (SELECT id, account_id FROM new_rows EXCEPT ALL SELECT id, account_id FROM old_rows) n
                   UNION ALL SELECT -1, * FROM (SELECT id, account_id FROM old_rows EXCEPT ALL SELECT id, account_id FROM new_rows) o';
     ELSE
