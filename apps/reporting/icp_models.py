@@ -1,9 +1,11 @@
-"""The ICP coverage page's rollup: kept by the statement-level triggers of migration
-0030_icp_tier_cycle_day_triggers, read by apps.reporting.icp_reads. Imported by
-apps.reporting.models so Django registers it."""
+"""The ICP coverage and account coverage pages' rollups: kept by the statement-level triggers of
+migrations 0030_icp_tier_cycle_day_triggers and 0032_icp_account_contact_triggers, read by
+apps.reporting.icp_reads and apps.reporting.book_reads. Imported by apps.reporting.models so
+Django registers them."""
 
 from __future__ import annotations
 
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 
 
@@ -29,3 +31,21 @@ class TierCycleDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} rep {self.rep_id} tier {self.tier}: {self.assigned} assigned"
+
+
+class AccountContacts(models.Model):
+    """Per account with contacts: how many, the distinct buying roles and (lower-cased)
+    personas among them, and how many have an open lead cycle — the contact side of account
+    coverage × engagement, so the page reads one narrow row per account instead of every
+    contact of the books. Whether an account is covered depends on the editable coverage
+    settings, so the page compares these with them at read time; engagement moves with the
+    clock and is read from the touches (apps.reporting.book_reads.coverage_by_owner)."""
+
+    account_id = models.BigIntegerField(primary_key=True)
+    known = models.IntegerField()
+    roles = ArrayField(models.TextField())
+    personas = ArrayField(models.TextField())
+    in_funnel = models.IntegerField()
+
+    def __str__(self) -> str:
+        return f"account {self.account_id}: {self.known} contacts"

@@ -18,8 +18,10 @@ from apps.reporting.rollup_reads import COUNTED, DAY, _params, _raw_window, _rep
 SNAPSHOTS = {
     "cycles per day and tier": ("SELECT day, rep_id, lead_type, tier, segment, assigned, qualified, opp "
                                 "FROM reporting_tiercycleday WHERE ROW(assigned, qualified, opp) <> ROW(0, 0, 0)"),
+    # account coverage's contact side (migration 0032), read by apps.reporting.book_reads
+    "account contacts": "SELECT account_id, known, roles, personas, in_funnel FROM reporting_accountcontacts",
 }
-REBUILD = "SELECT reporting_tiercycleday_rebuild()"
+REBUILD = "SELECT reporting_tiercycleday_rebuild(), reporting_accountcontacts_rebuild()"
 
 
 def funnel_by_tier(scope, *, tiers) -> list[dict]:

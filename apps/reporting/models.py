@@ -8,7 +8,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
-from apps.reporting.icp_models import TierCycleDay  # noqa: F401  (registered with this app)
+from apps.reporting.icp_models import AccountContacts, TierCycleDay  # noqa: F401  (registered with this app)
 from apps.reporting.program_models import (  # noqa: F401  (registered with this app)
     ActivityLeadDay,
     CampaignOutcome,

@@ -341,7 +341,7 @@ def test_campaign_outcomes_follow_every_write_they_summarise(history):
 
 
 @time_machine.travel(NOW, tick=False)
-def test_funnel_by_tier_follows_accounts_contacts_and_cycles(history):
+def test_tier_and_account_contact_rollups_follow_accounts_contacts_and_cycles(history):
     """ICP coverage's conversion by tier (reporting.TierCycleDay) after the writes that move a
     cycle between tiers without touching it: an account re-tiered or moved to another segment,
     a contact moved to another account or left without one, an account deleted (its contacts
@@ -374,6 +374,17 @@ def test_funnel_by_tier_follows_accounts_contacts_and_cycles(history):
         cursor.execute("DELETE FROM people_contact WHERE id = %s", [raw.contact_id])
         cursor.execute("DELETE FROM people_leadcycle WHERE id = %s", [raw.pk])
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    # Account coverage's contact side (reporting.AccountContacts): roles and personas changed, a
+    # lead dispositioned and a new open cycle, a book's last contact gone.
+    booked = list(Account.objects.filter(owner__isnull=False, contacts__isnull=False).distinct().order_by("pk"))
+    assert len(booked) >= 3
+    type(contact).objects.filter(account=booked[0]).update(buying_role="champion", persona="Finance")
+    type(contact).objects.filter(pk=type(contact).objects.filter(account=booked[1]).order_by("pk").values("pk")[:1]).update(
+        persona="FINANCE ", buying_role="decision_maker")
+    LeadCycle.objects.filter(contact__account=booked[1], state__in=["assigned", "working"]).update(
+        state="dispositioned", disposition="qualified", dispositioned_at=at(15))
+    make_cycle(booked[2].owner, at(16, 3), contact=ContactFactory(account=booked[2], buying_role="influencer", persona="it"))
+    type(contact).objects.filter(account=booked[-1]).update(account=None)  # no contacts left
     assert rollups_check() == []
     shown = 0
     for who in ("ops", "manager", "sdr"):
@@ -382,6 +393,12 @@ def test_funnel_by_tier_follows_accounts_contacts_and_cycles(history):
             with from_history():
                 assert kept == page_cells(history[who].user, "icp-coverage", **window), (who, window)
             shown += len(kept["tables"]["by-tier"][1])
+        for segment in ("", "enterprise", "smb"):
+            query = {"segment": segment} if segment else {}
+            kept = page_cells(history[who].user, "account-coverage", **query)
+            with from_history():
+                assert kept == page_cells(history[who].user, "account-coverage", **query), (who, segment)
+            shown += len(kept["tables"]["by-rep"][1])
     assert shown > 0
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(DISTINCT tier) FROM reporting_tiercycleday WHERE assigned <> 0")
@@ -406,12 +423,15 @@ def test_the_rebuild_command_repairs_and_check_reports(history):
         cursor.execute("UPDATE reporting_campaignoutcome SET held = held + 1 WHERE id = (SELECT min(id) FROM reporting_campaignoutcome)")
         cursor.execute("DELETE FROM reporting_campaignoutcomeday WHERE id = (SELECT min(id) FROM reporting_campaignoutcomeday)")
         cursor.execute("UPDATE reporting_tiercycleday SET opp = opp + 1 WHERE id = (SELECT min(id) FROM reporting_tiercycleday)")
+        cursor.execute("UPDATE reporting_accountcontacts SET known = known + 1 "
+                       "WHERE account_id = (SELECT min(account_id) FROM reporting_accountcontacts)")
     differences = {d.table for d in rollups_check()}
     assert differences == {"cycles per day", "first touches", "research per day", "books", "enrolment facts",
                            "enrolments per day", "enrolment steps per day", "meetings per day", "opportunities per day",
                            "returns per day", "activities per day and lead type", "handle facts", "nurture facts",
                            "segment changes per day", "market segments now", "campaign outcomes",
-                           "campaign outcomes per day", "cycles per day and tier"}  # research follows first touches, the day rollups follow the facts
+                           "campaign outcomes per day", "cycles per day and tier",
+                           "account contacts"}  # research follows first touches, the day rollups follow the facts
     with pytest.raises(CommandError, match="differ from a rebuild"):
         call_command("rebuild_report_rollups", "--check")
     call_command("rebuild_report_rollups")
