@@ -400,6 +400,13 @@ def test_tier_and_account_contact_rollups_follow_accounts_contacts_and_cycles(hi
                 assert kept == page_cells(history[who].user, "account-coverage", **query), (who, segment)
             shown += len(kept["tables"]["by-rep"][1])
     assert shown > 0
+    # Settings the kept side is compared with at read time: no roles required, a persona listed
+    # twice (never covered, as from history), and none at all.
+    for roles, personas in (([], ["Finance", "finance "]), ([], []), (["champion"], [])):
+        CoverageSettings.objects.filter(pk=1).update(required_buying_roles=roles, required_personas=personas)
+        kept = page_cells(history["ops"].user, "account-coverage")
+        with from_history():
+            assert kept == page_cells(history["ops"].user, "account-coverage"), (roles, personas)
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(DISTINCT tier) FROM reporting_tiercycleday WHERE assigned <> 0")
         assert cursor.fetchone()[0] >= 3  # several tiers (and none) to compare
