@@ -10,15 +10,23 @@ last contact loses its row (the page reads no row as no contacts). TRUNCATE reco
 from django.db import migrations
 
 FUNCTIONS = r"""
-CREATE OR REPLACE FUNCTION reporting_accountcontacts_refresh(ids bigint[]) RETURNS void LANGUAGE sql AS $fn$
+-- A recompute, not a sum: two transactions writing contacts of one account would each count
+-- without the other's uncommitted rows. So each account is locked (transaction advisory lock,
+-- ascending) before it is recomputed; the second waits for the first to commit, and its next
+-- statements (a volatile SQL function takes a snapshot per statement) see the first's contacts.
+CREATE OR REPLACE FUNCTION reporting_accountcontacts_refresh(ids bigint[]) RETURNS void LANGUAGE sql VOLATILE AS $fn$
+    SELECT count(pg_advisory_xact_lock(hashtextextended('reporting_accountcontacts', s.id)))
+    FROM (SELECT DISTINCT unnest(ids) AS id ORDER BY 1) s;
     DELETE FROM reporting_accountcontacts WHERE account_id = ANY(ids);
-    INSERT INTO reporting_accountcontacts (account_id, known, roles, personas, in_funnel)
+    INSERT INTO reporting_accountcontacts AS r (account_id, known, roles, personas, in_funnel)
     SELECT c.account_id, count(*), array_agg(DISTINCT c.buying_role::text), array_agg(DISTINCT lower(c.persona)),
            -- at most one open cycle per contact (lead_cycle_one_open_per_contact): no contact counted twice
            count(lc.id)
     FROM people_contact c LEFT JOIN people_leadcycle lc ON lc.contact_id = c.id AND lc.state <> 'dispositioned'
     WHERE c.account_id = ANY(ids)
-    GROUP BY c.account_id ORDER BY c.account_id;
+    GROUP BY c.account_id ORDER BY c.account_id
+    ON CONFLICT (account_id) DO UPDATE SET known = EXCLUDED.known, roles = EXCLUDED.roles, personas = EXCLUDED.personas,
+                                           in_funnel = EXCLUDED.in_funnel;
 $fn$;
 
 CREATE OR REPLACE FUNCTION reporting_accountcontacts_contact_changed() RETURNS trigger LANGUAGE plpgsql AS $fn$
