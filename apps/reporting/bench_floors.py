@@ -29,4 +29,30 @@ FLOORS: dict[str, str] = {
     "fairness": _SMALL_SQL + " (every statement ≤ 3 ms at 1M: routing day rollups, reporting_bookcount, the newest skips "
                 "from a partial time index).",
     "meetings": _SMALL_SQL + " (1M SQL 8–15 ms: reporting_meetingday's window rows and the exception meetings' day rollup).",
+    "icp-coverage": (
+        "Conversion by tier reads reporting_tiercycleday (4 ms as ops, 11 ms as a manager at 1M; it was 311 ms). What is "
+        "left is the \"worked\" figures (worked accounts, their average score, tier A contacted): distinct accounts with a "
+        "real activity by a rep in scope in the window, which no sum of day or rep rows gives (an account worked by two reps "
+        "or on two days counts once). EXPLAIN ANALYZE of icp_coverage_by_owner (90-day window, 2-core machine at load 3-6): "
+        "as ops the window's activities 23.4k rows at 100k -> 201k at 1M (8.6x) collapse to 11.6k -> 100.8k distinct "
+        "accounts (8.7x), each joined to its account for owner, tier and score now; as manager.east 11.7k -> 101.7k "
+        "activities, 5.9k -> 52.1k accounts. The statement's time follows those rows (the bookcount part is a few hundred rows "
+        "at both sizes, 331 and 361). Making it flat would need a per-account \"previous activity\" chain kept per scope (all reps, "
+        "each team, each rep, and again for outreach types), so that the distinct accounts of a window are the window's "
+        "activities whose account's previous one is before it - summed per day pair, owner, tier and score now; not done."
+    ),
+    "account-coverage": (
+        "A snapshot per owner of every owned account's coverage (contacts, distinct buying roles and personas against "
+        "the editable coverage settings), engagement (touches in the last engagement_window_days and the latest within "
+        "recency_days of now) and leads in the funnel. The contact side is kept per account (reporting_accountcontacts: "
+        "the books' 289k contacts at 1M are no longer read per request; with the page's session settings, old and new "
+        "statement interleaved: 1.6-2.1 s -> 0.63-0.83 s at 1M, 89-254 -> 40-101 ms at 100k). What is left grows with the data by nature: the quadrant is per "
+        "account (covered AND engaged) and engaged moves with the clock, so the page joins every owned account (11.1k "
+        "at 100k -> 96.4k at 1M, 8.6x) to its kept contact row and to the engagement window's touches grouped per "
+        "account (6.1k -> 52.7k touches over 4.9k -> 43.0k accounts, 8.6x). EXPLAIN ANALYZE as ops at 1M (2-core "
+        "machine at load 8): owned accounts 145 ms, kept contact rows 98 ms, touches 166 ms, the per-account "
+        "quadrants and the per-owner counts the rest. Per-owner counts of (contacts, role set, persona set) would "
+        "make accounts and covered flat, but covered AND engaged still needs each engaged account, which grows with "
+        "the activity volume."
+    ),
 }

@@ -98,14 +98,14 @@ def icp_coverage_by_owner(scope, *, activity_where: str, params: dict) -> list[d
 
 
 def coverage_by_owner(*, rep_ids, segment: str | None, rules, touch_types, quadrants: dict[str, str], now) -> list[dict]:
-    """apps.markets.coverage.coverage_by_owner, set-based: the books' contacts, their window's
-    touches and their open lead cycles each grouped per account once and hash-joined, instead of
-    six correlated lookups per account. Engaged needs "the latest touch at most recency_days old",
-    which is "a touch in [now − recency_days, now]": no pass over older touches."""
+    """apps.markets.coverage.coverage_by_owner, set-based: the books' accounts joined to their
+    kept contact side (reporting.AccountContacts: contacts, distinct roles and personas, open
+    cycles; compared with the settings here) and to the window's touches grouped per account,
+    instead of six correlated lookups per account. Engaged needs "the latest touch at most
+    recency_days old", which is "a touch in [now − recency_days, now]": no pass over older touches."""
     since, recent = now - dt.timedelta(days=rules.window_days), now - dt.timedelta(days=rules.recency_days)
     params = {"since": since, "recent": recent, "now": now, "roles": list(rules.roles), "personas": list(rules.personas),
-              "touch_types": list(touch_types), "min_contacts": rules.min_contacts, "min_touches": rules.min_touches,
-              "n_roles": len(rules.roles), "n_personas": len(rules.personas), "dispositioned": quadrants["dispositioned"]}
+              "touch_types": list(touch_types), "min_contacts": rules.min_contacts, "min_touches": rules.min_touches}
     where = ["acc.owner_id IS NOT NULL"]
     if rep_ids is not None:
         where.append("acc.owner_id = ANY(%(rep_ids)s)")
@@ -114,12 +114,12 @@ def coverage_by_owner(*, rep_ids, segment: str | None, rules, touch_types, quadr
         where.append("acc.segment = %(segment)s")
         params["segment"] = segment
 
-    def distinct(value: str, listed: str) -> str:
-        # Distinct listed values present: one bit per list position, OR-ed per account (a hash
-        # aggregate; count(DISTINCT) would sort the books' contacts). Long lists: count(DISTINCT).
-        if len(params[listed]) > 62:
-            return f"count(DISTINCT {value}) FILTER (WHERE {value} = ANY(%({listed})s))"
-        return (f"coalesce(bit_count((bit_or(1::bigint << (array_position(%({listed})s::text[], {value}::text) - 1)))::bit(64)), 0)")
+    def present(values: str, listed: str) -> str:
+        # "at least len(list) distinct listed values present": every listed value present, or
+        # never when the list repeats a value (fewer distinct values than its length)
+        if len(set(params[listed])) < len(params[listed]):
+            return "FALSE"
+        return f"coalesce({values}, '{{}}') @> %({listed})s::text[]"
 
     counts = []
     for key in ("identify", "expand_reach", "engage", "win"):
@@ -127,23 +127,17 @@ def coverage_by_owner(*, rep_ids, segment: str | None, rules, touch_types, quadr
         counts.append(f"count(*) FILTER (WHERE x.quadrant = %(q_{key})s) AS {key}")
     sql = f"""
         WITH acc AS MATERIALIZED (SELECT acc.id, acc.owner_id FROM accounts_account acc WHERE {" AND ".join(where)}),
-        ct AS (SELECT c.account_id, count(*) AS known,
-                      {distinct("c.buying_role", "roles")} AS roles, {distinct("lower(c.persona)", "personas")} AS personas
-               FROM people_contact c JOIN acc ON acc.id = c.account_id GROUP BY c.account_id),
         t AS (SELECT a.account_id, count(*) FILTER (WHERE a.occurred_at >= %(since)s) AS touches,
                      bool_or(a.occurred_at >= %(recent)s) AS recent
               FROM accounts_activity a
               WHERE a.occurred_at >= LEAST(%(since)s, %(recent)s) AND a.occurred_at <= %(now)s AND a.contact_id IS NOT NULL
                 AND NOT a.automated AND a.type = ANY(%(touch_types)s) AND a.account_id IS NOT NULL
               GROUP BY a.account_id),
-        f AS (SELECT c.account_id, count(*) AS n FROM people_leadcycle lc JOIN people_contact c ON c.id = lc.contact_id
-              WHERE lc.state <> %(dispositioned)s GROUP BY c.account_id),
-        x AS (SELECT acc.owner_id, coalesce(f.n, 0) AS in_funnel,
-                     coalesce(ct.known, 0) >= %(min_contacts)s AND coalesce(ct.roles, 0) >= %(n_roles)s
-                         AND coalesce(ct.personas, 0) >= %(n_personas)s AS covered,
+        x AS (SELECT acc.owner_id, coalesce(ct.in_funnel, 0) AS in_funnel,
+                     coalesce(ct.known, 0) >= %(min_contacts)s AND {present("ct.roles", "roles")}
+                         AND {present("ct.personas", "personas")} AS covered,
                      coalesce(t.touches, 0) >= %(min_touches)s AND coalesce(t.recent, false) AS engaged
-              FROM acc LEFT JOIN ct ON ct.account_id = acc.id LEFT JOIN t ON t.account_id = acc.id
-              LEFT JOIN f ON f.account_id = acc.id),
+              FROM acc LEFT JOIN reporting_accountcontacts ct ON ct.account_id = acc.id LEFT JOIN t ON t.account_id = acc.id),
         y AS (SELECT x.*, CASE WHEN covered AND engaged THEN %(q_win)s WHEN covered THEN %(q_engage)s
                                WHEN engaged THEN %(q_expand_reach)s ELSE %(q_identify)s END AS quadrant FROM x)
         SELECT x.owner_id, count(*) AS accounts, {", ".join(counts)},

@@ -18,6 +18,7 @@ from apps.leads.models import SlaBreach, SlaPolicy
 from apps.meetings.models import Meeting, Opportunity
 from apps.people.models import Rep
 from apps.reporting import book_reads as books
+from apps.reporting import icp_reads
 from apps.reporting import rollup_reads as kept
 from apps.reporting.rollup_reads import fetch_dicts, from_history, history_mode  # noqa: F401 (for callers)
 from sdrops.api.scope import Scope
@@ -422,28 +423,24 @@ def funnel_sets(*, scope: Scope, stats: dict | None = None) -> tuple[list[dict],
 
 def funnel_by_tier(*, scope: Scope) -> list[dict]:
     """The cohort's funnel by the tier of the lead's account (now); other tiers are "unscored".
-    Only the qualified-cycles set is joined here: the tier needs every cycle's contact and
-    account, so nothing else is computed per cycle."""
+    Kept per day in reporting.TierCycleDay; from scratch, every cycle of the window is joined to
+    its contact, account and the qualified-cycles set."""
+    if not history_mode():  # the day rollup by tier (apps.reporting.icp_reads)
+        return [{"contact__account__tier": row.pop("tier"), **row} for row in icp_reads.funnel_by_tier(scope, tiers=TIERS)]
     where, params = _cycle_where(scope)
     params.update(COHORT_PARAMS, tiers=list(TIERS))
     if scope.segment:
         where += " AND acc.segment = %(segment)s"
         params["segment"] = scope.segment
-    if history_mode():
-        qualified = f"WITH q AS MATERIALIZED ({SQL_QUALIFIED_CYCLES})"
-        flags = "q.cycle_id IS NOT NULL", "COALESCE(q.opp, false)"
-        join = "LEFT JOIN q ON q.cycle_id = c.id"
-    else:  # the flags kept on the cycle: no pass over every qualified meeting
-        qualified, flags, join = "", ("c.is_sql", "c.is_opp"), ""
     sql = f"""
-        {qualified}
+        WITH q AS MATERIALIZED ({SQL_QUALIFIED_CYCLES})
         SELECT CASE WHEN acc.tier = ANY(%(tiers)s) THEN acc.tier ELSE '' END AS tier,
-               count(*) AS mql, count(*) FILTER (WHERE {flags[0]}) AS sql,
-               count(*) FILTER (WHERE {flags[1]}) AS opp
+               count(*) AS mql, count(*) FILTER (WHERE q.cycle_id IS NOT NULL) AS sql,
+               count(*) FILTER (WHERE COALESCE(q.opp, false)) AS opp
         FROM people_leadcycle c
         JOIN people_contact ct ON ct.id = c.contact_id
         LEFT JOIN accounts_account acc ON acc.id = ct.account_id
-        {join}
+        LEFT JOIN q ON q.cycle_id = c.id
         WHERE {where}
         GROUP BY 1"""
     return [{"contact__account__tier": row.pop("tier"), **row} for row in fetch_dicts(sql, params)]

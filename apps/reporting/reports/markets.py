@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from django.utils import timezone
 
-from apps.leads.models import LeadCycle, LeadType
+from apps.leads.models import LeadType
 from apps.markets import selectors as markets
 from apps.markets.coverage import (
     APPLIES_PER_LEAD_TYPE,
@@ -174,7 +174,7 @@ class AccountCoverage(Report):
         else:  # the same numbers set-based (apps.reporting.book_reads), not six lookups per account
             found = books.coverage_by_owner(
                 rep_ids=scope.rep_ids, segment=scope.segment or None, rules=rules, touch_types=TOUCH_TYPES, now=timezone.now(),
-                quadrants={**{q.name.lower(): q.value for q in CoverageQuadrant}, "dispositioned": LeadCycle.State.DISPOSITIONED})
+                quadrants={q.name.lower(): q.value for q in CoverageQuadrant})
         names = s.rep_names({r["owner_id"] for r in found})
         for row in found:
             row["owner__owner_name"] = names.get(row["owner_id"])

@@ -341,6 +341,78 @@ def test_campaign_outcomes_follow_every_write_they_summarise(history):
 
 
 @time_machine.travel(NOW, tick=False)
+def test_tier_and_account_contact_rollups_follow_accounts_contacts_and_cycles(history):
+    """ICP coverage's conversion by tier (reporting.TierCycleDay) after the writes that move a
+    cycle between tiers without touching it: an account re-tiered or moved to another segment,
+    a contact moved to another account or left without one, an account deleted (its contacts
+    keep no account), a contact deleted with its cycles, a cycle re-assigned and one marked an
+    exception, and raw SQL deleting a contact before its cycles in one transaction (deferred
+    foreign keys). Equal to a rebuild, and the page equal to the computation from history for
+    ops (Kolkata), a manager (New York) and an SDR, per segment too."""
+    cycles = list(LeadCycle.objects.filter(exception_at__isnull=True, contact__account__isnull=False)
+                  .select_related("contact__account").order_by("pk"))
+    assert len(cycles) >= 10
+    Account.objects.filter(pk__in=[c.contact.account_id for c in cycles[:4]]).update(tier="A")
+    Account.objects.filter(pk=cycles[1].contact.account_id).update(tier="C", segment="enterprise")
+    Account.objects.filter(pk__in=[c.contact.account_id for c in cycles[4:6]]).update(tier="Z")  # no tier of the list
+    contact = cycles[6].contact
+    contact.account = cycles[0].contact.account  # moved to a tier-A account
+    contact.save()
+    type(contact).objects.filter(pk=cycles[7].contact_id).update(account=None)
+    leaving = AccountFactory(tier="B", segment="enterprise")
+    for hour in (3, 20):
+        make_cycle(history["sdr"], at(10, hour), contact=ContactFactory(account=leaving), lead_type="outbound")
+    leaving.delete()  # SET_NULL: its contacts keep no account
+    make_cycle(history["sdr"], at(9, 23), contact=ContactFactory(account=cycles[0].contact.account)).contact.delete()
+    type(contact).objects.filter(pk=cycles[8].contact_id).update(account=cycles[9].contact.account)
+    LeadCycle.objects.filter(pk=cycles[2].pk).update(rep=history["sdr"], assigned_at=at(11, 23))
+    lead_cycle_exception_mark(cycle=LeadCycle.objects.get(pk=cycles[3].pk), reason=ExceptionReason.objects.first(),
+                              actor=history["ops"], at=NOW)
+    raw = make_cycle(history["sdr"], at(12, 5), contact=ContactFactory(account=cycles[0].contact.account))
+    with connection.cursor() as cursor:  # the contact first, its cycle after (deferred constraints)
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+        cursor.execute("DELETE FROM people_contact WHERE id = %s", [raw.contact_id])
+        cursor.execute("DELETE FROM people_leadcycle WHERE id = %s", [raw.pk])
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    # Account coverage's contact side (reporting.AccountContacts): roles and personas changed, a
+    # lead dispositioned and a new open cycle, a book's last contact gone.
+    booked = list(Account.objects.filter(owner__isnull=False, contacts__isnull=False).distinct().order_by("pk"))
+    assert len(booked) >= 3
+    type(contact).objects.filter(account=booked[0]).update(buying_role="champion", persona="Finance")
+    type(contact).objects.filter(pk=type(contact).objects.filter(account=booked[1]).order_by("pk").values("pk")[:1]).update(
+        persona="FINANCE ", buying_role="decision_maker")
+    LeadCycle.objects.filter(contact__account=booked[1], state__in=["assigned", "working"]).update(
+        state="dispositioned", disposition="qualified", dispositioned_at=at(15))
+    make_cycle(booked[2].owner, at(16, 3), contact=ContactFactory(account=booked[2], buying_role="influencer", persona="it"))
+    type(contact).objects.filter(account=booked[-1]).update(account=None)  # no contacts left
+    assert rollups_check() == []
+    shown = 0
+    for who in ("ops", "manager", "sdr"):
+        for window in [*WINDOWS, {**WINDOWS[0], "segment": "enterprise"}, {**WINDOWS[0], "segment": "smb"}]:
+            kept = page_cells(history[who].user, "icp-coverage", **window)
+            with from_history():
+                assert kept == page_cells(history[who].user, "icp-coverage", **window), (who, window)
+            shown += len(kept["tables"]["by-tier"][1])
+        for segment in ("", "enterprise", "smb"):
+            query = {"segment": segment} if segment else {}
+            kept = page_cells(history[who].user, "account-coverage", **query)
+            with from_history():
+                assert kept == page_cells(history[who].user, "account-coverage", **query), (who, segment)
+            shown += len(kept["tables"]["by-rep"][1])
+    assert shown > 0
+    # Settings the kept side is compared with at read time: no roles required, a persona listed
+    # twice (never covered, as from history), and none at all.
+    for roles, personas in (([], ["Finance", "finance "]), ([], []), (["champion"], [])):
+        CoverageSettings.objects.filter(pk=1).update(required_buying_roles=roles, required_personas=personas)
+        kept = page_cells(history["ops"].user, "account-coverage")
+        with from_history():
+            assert kept == page_cells(history["ops"].user, "account-coverage"), (roles, personas)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(DISTINCT tier) FROM reporting_tiercycleday WHERE assigned <> 0")
+        assert cursor.fetchone()[0] >= 3  # several tiers (and none) to compare
+
+
+@time_machine.travel(NOW, tick=False)
 def test_the_rebuild_command_repairs_and_check_reports(history):
     call_command("rebuild_report_rollups", "--check")
     with connection.cursor() as cursor:  # a broken rollup (a restore, a repair with triggers off)
@@ -357,13 +429,17 @@ def test_the_rebuild_command_repairs_and_check_reports(history):
         cursor.execute("UPDATE reporting_nurturefact SET in_program = NOT in_program WHERE id = (SELECT min(id) FROM reporting_nurturefact)")
         cursor.execute("UPDATE reporting_campaignoutcome SET held = held + 1 WHERE id = (SELECT min(id) FROM reporting_campaignoutcome)")
         cursor.execute("DELETE FROM reporting_campaignoutcomeday WHERE id = (SELECT min(id) FROM reporting_campaignoutcomeday)")
+        cursor.execute("UPDATE reporting_tiercycleday SET opp = opp + 1 WHERE id = (SELECT min(id) FROM reporting_tiercycleday)")
+        cursor.execute("UPDATE reporting_accountcontacts SET known = known + 1 "
+                       "WHERE account_id = (SELECT min(account_id) FROM reporting_accountcontacts)")
     differences = {d.table for d in rollups_check()}
     assert differences == {"cycles per day", "first touches", "research per day", "books", "enrolment facts",
                            "enrolments per day", "enrolment steps per day", "reached steps per day",
                            "reached steps per day and cadence", "meetings per day", "opportunities per day",
                            "returns per day", "activities per day and lead type", "handle facts", "handle times per day",
                            "nurture facts", "segment changes per day", "market segments now", "campaign outcomes",
-                           "campaign outcomes per day"}  # research follows first touches, the day rollups follow the facts
+                           "campaign outcomes per day", "cycles per day and tier",
+                           "account contacts"}  # research follows first touches, the day rollups follow the facts
     with pytest.raises(CommandError, match="differ from a rebuild"):
         call_command("rebuild_report_rollups", "--check")
     call_command("rebuild_report_rollups")
