@@ -12,6 +12,8 @@ from apps.reporting.program_models import (  # noqa: F401  (registered with this
     ActivityLeadDay,
     CampaignOutcome,
     CampaignOutcomeDay,
+    CampaignTouch,
+    CampaignTouchDay,
     HandleFact,
     NurtureFact,
 )

@@ -104,3 +104,46 @@ class CampaignOutcomeDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} rep {self.rep_id} campaign {self.campaign_id}: won {self.won}"
+
+
+class CampaignTouch(models.Model):
+    """One row per (lead cycle not marked an exception, campaign its contact interacted with, at
+    any time): the campaign page's similar cohort leaves these cycles out of the pair totals.
+    Whether a contact interacted with a campaign is a set, not a count per day, so it is kept per
+    cycle and campaign (migration 0030_camp_campaign_touches' triggers); the partial days at a
+    window's ends read it by assignment time."""
+
+    cycle_id = models.BigIntegerField(db_index=True)
+    campaign_id = models.BigIntegerField()
+    assigned_at = models.DateTimeField(db_index=True)
+    rep_id = models.BigIntegerField(null=True)
+    source = models.CharField(max_length=20)
+    lead_type = models.CharField(max_length=20)
+    is_sql = models.BooleanField()
+    is_opp = models.BooleanField()
+    is_won = models.BooleanField()
+
+    def __str__(self) -> str:
+        return f"cycle {self.cycle_id} touched campaign {self.campaign_id}"
+
+
+class CampaignTouchDay(models.Model):
+    """CampaignTouch summed per UTC day of assignment, rep, source, lead type and campaign: the
+    similar cohort's interacted part for the whole days of a window."""
+
+    day = models.DateField()
+    rep_id = models.BigIntegerField(null=True)
+    source = models.CharField(max_length=20)
+    lead_type = models.CharField(max_length=20)
+    campaign_id = models.BigIntegerField()
+    leads = models.IntegerField(default=0)
+    sql = models.IntegerField(default=0)
+    opp = models.IntegerField(default=0)
+    won = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["day", "rep_id", "source", "lead_type", "campaign_id"],
+                                               nulls_distinct=False, name="reporting_campaigntouchday_key")]
+
+    def __str__(self) -> str:
+        return f"{self.day} rep {self.rep_id} campaign {self.campaign_id}: {self.leads} touched"

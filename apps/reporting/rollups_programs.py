@@ -34,9 +34,14 @@ PROGRAM_SNAPSHOTS = {
                           "FROM reporting_campaignoutcome"),
     "campaign outcomes per day": ("SELECT day, rep_id, source, lead_type, campaign_id, won, completed, early, held "
                                   "FROM reporting_campaignoutcomeday WHERE won <> 0 OR completed <> 0 OR early <> 0 OR held <> 0"),
+    "campaign touches": ("SELECT cycle_id, campaign_id, assigned_at, rep_id, source, lead_type, is_sql, is_opp, is_won "
+                         "FROM reporting_campaigntouch"),
+    "campaign touches per day": ("SELECT day, rep_id, source, lead_type, campaign_id, leads, sql, opp, won "
+                                 "FROM reporting_campaigntouchday WHERE leads <> 0 OR sql <> 0 OR opp <> 0 OR won <> 0"),
 }
-# The campaign page's outcomes (migration 0027) are rebuilt by their own function.
-PROGRAM_REBUILD = "SELECT reporting_programs_rebuild(), reporting_campaigns_rebuild()"
+# The campaign page's outcomes (migration 0027) and touches (0030_camp_campaign_touches) are
+# rebuilt by the touches' function: the outcomes first (their won flag feeds the touches).
+PROGRAM_REBUILD = "SELECT reporting_programs_rebuild(), reporting_campaigntouches_rebuild()"
 
 
 def activity_split(*, scope, raw_sql: str, inbound: str) -> dict[int, dict]:
