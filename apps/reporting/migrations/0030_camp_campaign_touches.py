@@ -11,13 +11,19 @@ reporting_campaigntouches_rebuild() recomputes both from history (after the camp
 from django.db import migrations, models
 
 # The touches of the cycles {where} narrows: one row per (cycle, campaign its contact interacted
-# with); won as the campaign page reads it (a won outcome of the cycle).
+# with); won as the campaign page reads it (a won outcome of the cycle). {campaigns} gives each
+# cycle's campaigns: a lookup per cycle through the interactions' contact index for the few
+# cycles a statement touched, one hashed pass over all interactions for the rebuild.
 SOURCE = """
     SELECT c.id AS cycle_id, k.campaign_id, c.assigned_at, c.rep_id, c.source, c.lead_type, c.is_sql, c.is_opp,
            EXISTS (SELECT 1 FROM reporting_campaignoutcome w WHERE w.cycle_id = c.id AND w.won > 0) AS is_won
     FROM people_leadcycle c
-    JOIN (SELECT DISTINCT ci.contact_id, ci.campaign_id FROM campaigns_campaigninteraction ci) k ON k.contact_id = c.contact_id
+    {campaigns}
     WHERE c.exception_at IS NULL AND {where}"""
+PER_CYCLE = """CROSS JOIN LATERAL (SELECT DISTINCT ci.campaign_id FROM campaigns_campaigninteraction ci
+                                  WHERE ci.contact_id = c.contact_id) k"""
+ALL_AT_ONCE = """JOIN (SELECT DISTINCT ci.contact_id, ci.campaign_id FROM campaigns_campaigninteraction ci) k
+        ON k.contact_id = c.contact_id"""
 COLUMNS = "cycle_id, campaign_id, assigned_at, rep_id, source, lead_type, is_sql, is_opp, is_won"
 KEY = "day, rep_id, source, lead_type, campaign_id"
 
@@ -29,7 +35,7 @@ CREATE OR REPLACE FUNCTION reporting_campaigntouch_refresh(cycles bigint[]) RETU
                   -1 AS leads, -is_sql::int AS sql, -is_opp::int AS opp, -is_won::int AS won),
     fresh AS (
         INSERT INTO reporting_campaigntouch (""" + COLUMNS + r""")
-        SELECT """ + COLUMNS + r""" FROM (""" + SOURCE.format(where="c.id = ANY(cycles)") + r""") f
+        SELECT """ + COLUMNS + r""" FROM (""" + SOURCE.format(campaigns=PER_CYCLE, where="c.id = ANY(cycles)") + r""") f
         RETURNING (assigned_at AT TIME ZONE 'UTC')::date AS day, rep_id, source, lead_type, campaign_id,
                   1 AS leads, is_sql::int AS sql, is_opp::int AS opp, is_won::int AS won),
     delta AS (
@@ -54,7 +60,7 @@ BEGIN
     DELETE FROM reporting_campaigntouch;
     DELETE FROM reporting_campaigntouchday;
     INSERT INTO reporting_campaigntouch (""" + COLUMNS + r""")
-    SELECT """ + COLUMNS + r""" FROM (""" + SOURCE.format(where="true") + r""") f;
+    SELECT """ + COLUMNS + r""" FROM (""" + SOURCE.format(campaigns=ALL_AT_ONCE, where="true") + r""") f;
     INSERT INTO reporting_campaigntouchday (""" + KEY + r""", leads, sql, opp, won)
     SELECT (assigned_at AT TIME ZONE 'UTC')::date, rep_id, source, lead_type, campaign_id,
            count(*), count(*) FILTER (WHERE is_sql), count(*) FILTER (WHERE is_opp), count(*) FILTER (WHERE is_won)
