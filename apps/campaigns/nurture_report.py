@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.utils import timezone
 
 from apps.campaigns.models import NurtureEntry
+from apps.campaigns.nurture_rollups import in_nurture_rows_kept
 from apps.leads.models import LeadCycle
 from apps.meetings.models import Meeting, OpportunityStage
 from apps.reporting.reports import Report, register
@@ -24,7 +25,6 @@ AGE_BANDS = ((0, 30, "< 30 days"), (30, 90, "30-89 days"), (90, 180, "90-179 day
 def in_nurture_rows(*, scope) -> list[dict]:
     params = {"nurture": LeadCycle.Disposition.NURTURE.value, "now": timezone.now(),
               "waiting": NurtureEntry.State.WAITING.value}
-    source, columns = nurture_source(history=history_mode())  # the facts kept by triggers, or history
     where = []
     if scope.rep_ids is not None:
         where.append("c.rep_id = ANY(%(rep_ids)s)")
@@ -32,6 +32,9 @@ def in_nurture_rows(*, scope) -> list[dict]:
     if scope.lead_type:
         where.append("c.lead_type = %(lead_type)s")
         params["lead_type"] = scope.lead_type
+    if not history_mode():  # the day rollups of the facts kept by triggers
+        return in_nurture_rows_kept(scope=scope, params=params, bands=AGE_BANDS)
+    source, columns = nurture_source(history=True)
     bands = ",\n".join(
         f"count(*) FILTER (WHERE age_d >= {lo}{'' if hi is None else f' AND age_d < {hi}'}) AS age_{i}"
         for i, (lo, hi, _label) in enumerate(AGE_BANDS))

@@ -15,6 +15,8 @@ from apps.reporting.program_models import (  # noqa: F401  (registered with this
     CampaignTouch,
     CampaignTouchDay,
     HandleFact,
+    NurtureDay,
+    NurtureDueDay,
     NurtureFact,
 )
 from sdrops.singleton import SingletonSettings

@@ -147,3 +147,41 @@ class CampaignTouchDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} rep {self.rep_id} campaign {self.campaign_id}: {self.leads} touched"
+
+
+class NurtureDay(models.Model):
+    """NurtureFact counted per UTC day of the nurture disposition (none: no disposition time),
+    rep, lead type and reason, with how many wait in a program: the nurture page's counts and
+    age bands, and where its median lies (migration 0031_camp_nurture_days)."""
+
+    day = models.DateField(null=True)
+    rep_id = models.BigIntegerField(null=True)
+    lead_type = models.CharField(max_length=20)
+    reason = models.CharField(max_length=200)
+    leads = models.IntegerField(default=0)
+    in_program = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["day", "rep_id", "lead_type", "reason"],
+                                               nulls_distinct=False, name="reporting_nurtureday_key")]
+
+    def __str__(self) -> str:
+        return f"{self.day} rep {self.rep_id} {self.reason}: {self.leads} in nurture"
+
+
+class NurtureDueDay(models.Model):
+    """NurtureFact waiting in a program, counted per UTC day of the recycle date, rep, lead type
+    and reason: the nurture page's "recycle due in 30 days"."""
+
+    day = models.DateField()
+    rep_id = models.BigIntegerField(null=True)
+    lead_type = models.CharField(max_length=20)
+    reason = models.CharField(max_length=200)
+    leads = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["day", "rep_id", "lead_type", "reason"],
+                                               nulls_distinct=False, name="reporting_nurturedueday_key")]
+
+    def __str__(self) -> str:
+        return f"{self.day} rep {self.rep_id} {self.reason}: {self.leads} due"

@@ -38,10 +38,14 @@ PROGRAM_SNAPSHOTS = {
                          "FROM reporting_campaigntouch"),
     "campaign touches per day": ("SELECT day, rep_id, source, lead_type, campaign_id, leads, sql, opp, won "
                                  "FROM reporting_campaigntouchday WHERE leads <> 0 OR sql <> 0 OR opp <> 0 OR won <> 0"),
+    "nurture per day": ("SELECT day, rep_id, lead_type, reason, leads, in_program FROM reporting_nurtureday "
+                        "WHERE leads <> 0 OR in_program <> 0"),
+    "nurture due per day": "SELECT day, rep_id, lead_type, reason, leads FROM reporting_nurturedueday WHERE leads <> 0",
 }
 # The campaign page's outcomes (migration 0027) and touches (0030_camp_campaign_touches) are
 # rebuilt by the touches' function: the outcomes first (their won flag feeds the touches).
-PROGRAM_REBUILD = "SELECT reporting_programs_rebuild(), reporting_campaigntouches_rebuild()"
+# The nurture days (0031_camp_nurture_days) count the nurture facts, rebuilt before them.
+PROGRAM_REBUILD = "SELECT reporting_programs_rebuild(), reporting_campaigntouches_rebuild(), reporting_nurturedays_rebuild()"
 
 
 def activity_split(*, scope, raw_sql: str, inbound: str) -> dict[int, dict]:

@@ -362,7 +362,8 @@ def test_the_rebuild_command_repairs_and_check_reports(history):
                            "enrolments per day", "enrolment steps per day", "meetings per day", "opportunities per day",
                            "returns per day", "activities per day and lead type", "handle facts", "nurture facts",
                            "segment changes per day", "market segments now", "campaign outcomes",
-                           "campaign outcomes per day"}  # research follows first touches, the day rollups follow the facts
+                           "campaign outcomes per day", "nurture per day",
+                           "nurture due per day"}  # research follows first touches, the day rollups follow the facts
     with pytest.raises(CommandError, match="differ from a rebuild"):
         call_command("rebuild_report_rollups", "--check")
     call_command("rebuild_report_rollups")

@@ -10,21 +10,29 @@ import datetime as dt
 import pytest
 import time_machine
 from django.db import connection
+from django.test import RequestFactory
+from django.utils import timezone
 
-from apps.campaigns.models import Campaign, CampaignInteraction
+from apps.campaigns.models import Campaign, CampaignInteraction, NurtureEntry, NurtureProgram
+from apps.campaigns.nurture_report import in_nurture_rows
 from apps.leads.models import ExceptionReason, LeadCycle
 from apps.leads.services import lead_cycle_exception_clear, lead_cycle_exception_mark
 from apps.meetings.models import Meeting, Opportunity, OpportunityStage
+from apps.people.timezones import user_zone
+from apps.reporting.reports import REPORTS
 from apps.reporting.rollup_reads import from_history
 from apps.reporting.rollups import rollups_check
 from apps.reporting.tests.conftest import make_cycle, make_meeting, make_opportunity
 from apps.reporting.tests.test_rollups import NOW, WINDOWS, at, history, page_cells  # noqa: F401  (the fixture)
+from sdrops.api.scope import ReportFilterSet
 
 H = dt.timedelta(hours=1)
+D = dt.timedelta(days=1)
+US = dt.timedelta(microseconds=1)
 
 
 @pytest.fixture
-def touched(history, ae):  # noqa: F811  (the imported fixture)
+def touched(history, ae, tia):  # noqa: F811  (the imported fixture)
     """Contacts of cycles without the campaign interact with it (with and without a cycle), are
     moved, re-typed, won, marked an exception and deleted; a contact's cycle 0 ends in nurture."""
     webinar, show = Campaign.objects.get(name="Spring webinar"), Campaign.objects.get(name="Trade show")
@@ -55,6 +63,21 @@ def touched(history, ae):  # noqa: F811  (the imported fixture)
     # Recycled after a cycle 0 (the column allows it): the nurture page's second slice.
     zero = make_cycle(history["sdr"], at(1, 5), touch=at(1, 6), done=at(2, 7), disposition="nurture", number=0)
     make_cycle(history["sdr"], at(12, 3), contact=zero.contact, number=1, source="event")
+    # In nurture now around every cut-off the page classes by: each age band's edge (now − 30,
+    # 90, 180 days) and now itself, a microsecond either side, within its UTC day; recycle dates
+    # around now + 30 days; an odd and an even count per reason for the median.
+    program = NurtureProgram.objects.create(name="Cut-off program", recycle_after_days=30)
+    reps = [history["sdr"], tia, None]
+    for n, (days, shift) in enumerate([(30, 0), (30, 1), (30, -1), (90, 0), (90, -1), (180, 1), (180, 0), (0, -1),
+                                       (0, 1), (45, 0), (200, 0), (12, 0), (89, 5)]):
+        done = NOW - days * D + shift * US
+        rep = reps[n % 3] or tia
+        cycle = make_cycle(rep, done - 2 * H, touch=done - H, done=done, disposition="nurture",
+                           lead_type=["inbound", "outbound"][n % 2])
+        LeadCycle.objects.filter(pk=cycle.pk).update(disposition_reason=["Edge A", "Edge B"][n % 2])
+        if n % 3:
+            NurtureEntry.objects.create(cycle=cycle, contact=cycle.contact, program=program, reason_label="x",
+                                        entered_at=done, recycle_due_at=NOW + 30 * D + (n - 6) * US * 1000 * (1 if n % 2 else -1))
     return history
 
 
@@ -65,7 +88,7 @@ def test_touches_and_recycled_equal_the_computation_from_history(touched):
         cursor.execute("SELECT count(*) FROM reporting_campaigntouch t JOIN people_leadcycle c ON c.id = t.cycle_id "
                        "WHERE c.campaign_record_id IS DISTINCT FROM t.campaign_id")
         assert cursor.fetchone()[0] >= 3
-    shown = recycled = 0
+    shown = recycled = nurtured = 0
     for who in ("ops", "manager", "sdr"):
         for window in WINDOWS:
             query = {k: v for k, v in window.items() if k in ("date_from", "date_to", "lead_type")}
@@ -77,15 +100,45 @@ def test_touches_and_recycled_equal_the_computation_from_history(touched):
                     shown += len(kept["tables"]["vs-similar"][1])
                 else:
                     recycled += len(kept["tables"]["recycled"][1])
-    assert shown > 0 and recycled > 0
+                    nurtured += len(kept["tables"]["in-nurture"][1])
+    assert shown > 0 and recycled > 0 and nurtured > 0
+
+
+def scope_of(user, slug: str, **query):
+    """The scope a page computes with (as page_cells builds it)."""
+    report = REPORTS[slug]
+    request = RequestFactory().get("/", query)
+    request.user = user
+    filterset = ReportFilterSet(request.GET, request=request, page=report)
+    assert filterset.is_valid()
+    return filterset.scope(user=user, segment_filters_reps=report.segment_filters_reps)
 
 
 @time_machine.travel(NOW, tick=False)
-def test_a_broken_touch_rollup_is_reported_and_rebuilt(touched):
+def test_in_nurture_rows_equal_history_to_the_last_bit(touched):
+    """The page shows the median to 0.1 day: compare the rows themselves (floats exactly)."""
+    compared = 0
+    for who in ("ops", "manager", "sdr"):
+        user = touched[who].user
+        for query in ({}, {"lead_type": "outbound"}):
+            with timezone.override(user_zone(user)):
+                scope = scope_of(user, "nurture", **WINDOWS[0], **query)
+                kept = in_nurture_rows(scope=scope)
+                with from_history():
+                    assert kept == in_nurture_rows(scope=scope), (who, query)
+            compared += len(kept)
+    assert compared > 6
+
+
+@time_machine.travel(NOW, tick=False)
+def test_broken_touch_and_nurture_rollups_are_reported_and_rebuilt(touched):
     with connection.cursor() as cursor:
         cursor.execute("UPDATE reporting_campaigntouch SET is_sql = NOT is_sql WHERE id = (SELECT min(id) FROM reporting_campaigntouch)")
         cursor.execute("UPDATE reporting_campaigntouchday SET leads = leads + 1 WHERE id = (SELECT min(id) FROM reporting_campaigntouchday)")
-    assert {d.table for d in rollups_check()} == {"campaign touches", "campaign touches per day"}
+        cursor.execute("UPDATE reporting_nurtureday SET leads = leads + 1 WHERE id = (SELECT min(id) FROM reporting_nurtureday)")
+        cursor.execute("DELETE FROM reporting_nurturedueday WHERE id = (SELECT min(id) FROM reporting_nurturedueday WHERE leads <> 0)")
+    assert {d.table for d in rollups_check()} == {"campaign touches", "campaign touches per day", "nurture per day",
+                                                  "nurture due per day"}
     with connection.cursor() as cursor:
-        cursor.execute("SELECT reporting_campaigntouches_rebuild()")
+        cursor.execute("SELECT reporting_campaigntouches_rebuild(), reporting_nurturedays_rebuild()")
     assert rollups_check() == []
