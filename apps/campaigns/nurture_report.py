@@ -1,9 +1,11 @@
 """The nurture report page: who is in nurture and for how long, and what came back.
 
 "In nurture" is a lead whose latest cycle was dispositioned nurture (a snapshot now, by the
-rep who nurtured it; read from reporting_nurturefact, kept by triggers: rollups_programs). "Recycled" is a cycle assigned in the period whose contact's previous
-cycle ended in nurture — from a program's recycle or a lead that came back by itself.
-Both computed by PostgreSQL, one statement each."""
+rep who nurtured it; summed from the day rollups of reporting_nurturefact, kept by triggers:
+nurture_rollups). "Recycled" is a cycle assigned in the period whose contact's previous cycle
+ended in nurture — from a program's recycle or a lead that came back by itself (the period's
+later cycles only, SQL_RECYCLED_KEPT). Both computed by PostgreSQL, one statement each; under
+from_history() both are the from-scratch statements."""
 
 from __future__ import annotations
 
