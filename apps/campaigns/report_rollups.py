@@ -62,6 +62,27 @@ def _touch_parts(scope, split) -> str:
     return "\nUNION ALL\n".join(parts)
 
 
+def _money_parts(scope, split) -> str:
+    """(campaign, opportunities, pipeline, won, won amount) rows adding up to the distinct
+    opportunities of the window's campaign cycles in scope: an unshared fact is its opportunity's
+    only one for its campaign, so those are summed (reporting_campaignoppday for the whole UTC
+    days, the facts for the partial days); the shared ones of the window are counted distinct."""
+    lead_type = " AND {a}.lead_type = %(lead_type)s" if scope.lead_type else ""
+    one = "1, coalesce({a}.amount, 0), {a}.won::int, CASE WHEN {a}.won THEN coalesce({a}.amount, 0) ELSE 0 END"
+    parts = [f"""SELECT f.campaign_id, {one.format(a="f")}
+                 FROM reporting_campaignopp f
+                 WHERE {_raw_window("f.assigned_at", split)} AND NOT f.shared{_rep("f", scope)}{lead_type.format(a="f")}""",
+             f"""SELECT s.campaign_id, {one.format(a="s")}
+                 FROM (SELECT DISTINCT f.campaign_id, f.opportunity_id, f.amount, f.won
+                       FROM reporting_campaignopp f
+                       WHERE f.shared AND f.assigned_at >= %(start)s AND f.assigned_at < %(end)s{_rep("f", scope)}{lead_type.format(a="f")}) s"""]
+    if split is not None:
+        parts.append(f"""SELECT r.campaign_id, r.opportunities, r.pipeline, r.won, r.won_amount
+                         FROM reporting_campaignoppday r
+                         WHERE r.day >= %(lo_day)s AND r.day < %(hi_day)s{_rep("r", scope)}{lead_type.format(a="r")}""")
+    return "\nUNION ALL\n".join(parts)
+
+
 def campaign_rows_kept(*, scope, params: dict) -> list[dict]:
     """report_selectors.campaign_rows' rows (the same columns and types) from the rollups;
     `params` holds its status values (meeting_qualified, won)."""
@@ -103,14 +124,9 @@ def campaign_rows_kept(*, scope, params: dict) -> list[dict]:
               AND c.first_touch_at IS NOT NULL AND NOT c.bypassed_working
             GROUP BY c.campaign_record_id),
         money AS (
-            SELECT campaign_id, count(*) AS opportunities, coalesce(sum(amount), 0) AS pipeline,
-                   count(*) FILTER (WHERE won) AS won, coalesce(sum(amount) FILTER (WHERE won), 0) AS won_amount
-            FROM (SELECT DISTINCT c.campaign_record_id AS campaign_id, o.id, o.amount, st.outcome = %(won)s AS won
-                  FROM people_leadcycle c
-                  JOIN meetings_meeting m ON m.lead_cycle_id = c.id AND m.status = %(meeting_qualified)s
-                  JOIN meetings_opportunity o ON o.id = m.opportunity_id AND o.pipeline_at IS NOT NULL
-                  JOIN meetings_opportunitystage st ON st.id = o.stage_id
-                  WHERE {in_window} AND c.is_opp AND c.campaign_record_id IS NOT NULL) d
+            SELECT campaign_id, sum(n)::bigint AS opportunities, coalesce(sum(amount), 0) AS pipeline,
+                   sum(won)::bigint AS won, coalesce(sum(won_amount), 0) AS won_amount
+            FROM ({_money_parts(scope, split)}) x (campaign_id, n, amount, won, won_amount)
             GROUP BY campaign_id),
         pairs AS (SELECT DISTINCT campaign_id, lead_type, source FROM keyed WHERE campaign_id IS NOT NULL),
         by_pair AS (

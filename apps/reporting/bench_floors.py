@@ -8,15 +8,14 @@ number. Keep each note to what was measured; delete it when the page holds its t
 
 FLOORS: dict[str, str] = {
     "campaigns": (
-        "Counts, outcomes and the similar cohort come from day rollups (reporting_cycleday, _campaignoutcomeday, "
-        "_campaigntouchday; 2,867 → 4,480 cycle-day rows for the 90 days, 100k → 1M). What still grows is the two "
-        "numbers no sum gives, each read index-only from its covering partial index (migration "
-        "0029_camp_report_indexes): the median response reads the window's responded campaign cycles, 4,726 → 40,386 "
-        "rows (EXPLAIN ANALYZE: 3.5 → 37 ms, most of it percentile_cont's sort per campaign), and opportunities / "
-        "pipeline / won deals read the window's campaign cycles flagged Opp and their qualified meetings, 722 → 6,028 "
-        "(3.4 → 23 ms), because an opportunity counts once per campaign however many of its cycles it came from. "
-        "Together ~60 of the statement's ~80 ms at 1M. Next step: a per-(campaign, opportunity) fact whose unshared "
-        "rows are summed per day and whose shared ones are read raw; the median would need a rank index per campaign."
+        "Counts, outcomes, opportunities / pipeline / won deals and the similar cohort come from day rollups "
+        "(reporting_cycleday, _campaignoutcomeday, _campaignoppday, _campaigntouchday; 2,867 → 4,480 cycle-day rows "
+        "for the 90 days, 100k → 1M, as the days fill up with reps, sources and campaigns). What still grows with the "
+        "organisation is the one number no sum gives: the median response reads the window's responded campaign "
+        "cycles index-only from their covering partial index (migration 0029_camp_report_indexes), 4,726 → 40,386 rows; "
+        "EXPLAIN ANALYZE at 1M: 44 of the statement's 75 ms, most of it percentile_cont's sort per campaign (3.5 ms at "
+        "100k). A response-time histogram rollup cannot give the exact median (the page shows it to 0.1 h, and a "
+        "value can sit on a rounding edge); an exact one would need a rank structure per campaign and window."
     ),
     "nurture": (
         "Both statements are now bounded reads (in nurture: reporting_nurtureday / _nurturedueday plus the facts of "

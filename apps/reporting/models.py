@@ -10,6 +10,8 @@ from django.utils import timezone
 
 from apps.reporting.program_models import (  # noqa: F401  (registered with this app)
     ActivityLeadDay,
+    CampaignOpportunity,
+    CampaignOpportunityDay,
     CampaignOutcome,
     CampaignOutcomeDay,
     CampaignTouch,

@@ -185,3 +185,49 @@ class NurtureDueDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} rep {self.rep_id} {self.reason}: {self.leads} due"
+
+
+class CampaignOpportunity(models.Model):
+    """One row per (lead cycle not marked an exception with a campaign, opportunity of one of its
+    Completed – Qualified meetings that reached the pipeline stage): the campaign page's
+    opportunities, pipeline and won deals. `shared`: another cycle of the same campaign came to the
+    same opportunity, so it is in no day row and the page counts it distinct from these rows
+    (migration 0032_camp_campaign_opportunities)."""
+
+    cycle_id = models.BigIntegerField()
+    assigned_at = models.DateTimeField()
+    rep_id = models.BigIntegerField(null=True)
+    lead_type = models.CharField(max_length=20)
+    campaign_id = models.BigIntegerField()
+    opportunity_id = models.BigIntegerField()
+    amount = models.DecimalField(max_digits=14, decimal_places=2, null=True)
+    won = models.BooleanField()
+    shared = models.BooleanField()
+
+    class Meta:
+        db_table = "reporting_campaignopp"
+
+    def __str__(self) -> str:
+        return f"cycle {self.cycle_id} → opportunity {self.opportunity_id}"
+
+
+class CampaignOpportunityDay(models.Model):
+    """The unshared CampaignOpportunity rows summed per UTC day of assignment, rep, lead type and
+    campaign: opportunities, pipeline, won deals and won amount for a window's whole days."""
+
+    day = models.DateField()
+    rep_id = models.BigIntegerField(null=True)
+    lead_type = models.CharField(max_length=20)
+    campaign_id = models.BigIntegerField()
+    opportunities = models.IntegerField(default=0)
+    pipeline = models.DecimalField(max_digits=18, decimal_places=2, default=0)
+    won = models.IntegerField(default=0)
+    won_amount = models.DecimalField(max_digits=18, decimal_places=2, default=0)
+
+    class Meta:
+        db_table = "reporting_campaignoppday"
+        constraints = [models.UniqueConstraint(fields=["day", "rep_id", "lead_type", "campaign_id"],
+                                               nulls_distinct=False, name="reporting_campaignoppday_key")]
+
+    def __str__(self) -> str:
+        return f"{self.day} rep {self.rep_id} campaign {self.campaign_id}: {self.opportunities} opportunities"

@@ -38,6 +38,11 @@ PROGRAM_SNAPSHOTS = {
                          "FROM reporting_campaigntouch"),
     "campaign touches per day": ("SELECT day, rep_id, source, lead_type, campaign_id, leads, sql, opp, won "
                                  "FROM reporting_campaigntouchday WHERE leads <> 0 OR sql <> 0 OR opp <> 0 OR won <> 0"),
+    "campaign opportunities": ("SELECT cycle_id, assigned_at, rep_id, lead_type, campaign_id, opportunity_id, amount, won, shared "
+                               "FROM reporting_campaignopp"),
+    "campaign opportunities per day": ("SELECT day, rep_id, lead_type, campaign_id, opportunities, pipeline, won, won_amount "
+                                       "FROM reporting_campaignoppday "
+                                       "WHERE ROW(opportunities, pipeline, won, won_amount) <> ROW(0, 0, 0, 0)"),
     "nurture per day": ("SELECT day, rep_id, lead_type, reason, leads, in_program FROM reporting_nurtureday "
                         "WHERE leads <> 0 OR in_program <> 0"),
     "nurture due per day": "SELECT day, rep_id, lead_type, reason, leads FROM reporting_nurturedueday WHERE leads <> 0",
@@ -45,7 +50,8 @@ PROGRAM_SNAPSHOTS = {
 # The campaign page's outcomes (migration 0027) and touches (0030_camp_campaign_touches) are
 # rebuilt by the touches' function: the outcomes first (their won flag feeds the touches).
 # The nurture days (0031_camp_nurture_days) count the nurture facts, rebuilt before them.
-PROGRAM_REBUILD = "SELECT reporting_programs_rebuild(), reporting_campaigntouches_rebuild(), reporting_nurturedays_rebuild()"
+PROGRAM_REBUILD = ("SELECT reporting_programs_rebuild(), reporting_campaigntouches_rebuild(), reporting_nurturedays_rebuild(), "
+                   "reporting_campaignopps_rebuild()")
 
 
 def activity_split(*, scope, raw_sql: str, inbound: str) -> dict[int, dict]:

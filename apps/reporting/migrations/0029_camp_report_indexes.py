@@ -1,9 +1,8 @@
 from django.db import migrations
 
-# The campaign page's two reads that are not sums (apps.campaigns.report_rollups): the median
-# response reads the window's responded campaign cycles, and opportunities / pipeline / won
-# deals the window's campaign cycles flagged Opp and their Completed – Qualified meetings. Covering partial indexes give each slice
-# alone (index-only), instead of a scan of the cycles table.
+# The campaign page's median response (apps.campaigns.report_rollups), which no sum gives, reads the
+# window's responded campaign cycles: a covering partial index gives that slice alone (index-only),
+# instead of a scan of the cycles table.
 #
 # The nurture page's "recycled from nurture" reads the period's cycles whose contact's previous
 # cycle ended in nurture: such a cycle has number >= 2 (or is cycle 1 after a cycle 0, which the
@@ -24,17 +23,6 @@ class Migration(migrations.Migration):
             "WHERE campaign_record_id IS NOT NULL AND first_touch_at IS NOT NULL AND NOT bypassed_working "
             "AND exception_at IS NULL",
             "DROP INDEX CONCURRENTLY IF EXISTS reporting_cycle_campaign_responded",
-        ),
-        migrations.RunSQL(
-            "CREATE INDEX CONCURRENTLY IF NOT EXISTS reporting_cycle_campaign_opp ON people_leadcycle (assigned_at) "
-            "INCLUDE (id, campaign_record_id, rep_id, lead_type) "
-            "WHERE is_opp AND campaign_record_id IS NOT NULL AND exception_at IS NULL",
-            "DROP INDEX CONCURRENTLY IF EXISTS reporting_cycle_campaign_opp",
-        ),
-        migrations.RunSQL(
-            "CREATE INDEX CONCURRENTLY IF NOT EXISTS reporting_meeting_qualified_cycle ON meetings_meeting (lead_cycle_id) "
-            "INCLUDE (opportunity_id) WHERE status = 'completed_qualified'",
-            "DROP INDEX CONCURRENTLY IF EXISTS reporting_meeting_qualified_cycle",
         ),
         migrations.RunSQL(
             "CREATE INDEX CONCURRENTLY IF NOT EXISTS reporting_cycle_later_assigned ON people_leadcycle (assigned_at) "

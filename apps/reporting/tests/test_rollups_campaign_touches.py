@@ -63,6 +63,22 @@ def touched(history, ae, tia):  # noqa: F811  (the imported fixture)
     # Recycled after a cycle 0 (the column allows it): the nurture page's second slice.
     zero = make_cycle(history["sdr"], at(1, 5), touch=at(1, 6), done=at(2, 7), disposition="nurture", number=0)
     make_cycle(history["sdr"], at(12, 3), contact=zero.contact, number=1, source="event")
+    # Opportunities several cycles of one campaign came to (counted once per campaign, whoever's
+    # cycles they are and wherever they fall in a window), then re-priced, won, unlinked.
+    account = plain[1].contact.account
+    shared = [make_opportunity(account=account, owner=ae, sourcing_sdr=history["sdr"], stage=stage, amount=amount,
+                               created_at=at(5), pipeline_at=at(6)) for stage, amount in (("closed_won", 2500), ("pipeline", None),
+                                                                                          ("pipeline", 800))]
+    for n, (rep, assigned) in enumerate([(history["sdr"], at(5, 23)), (tia, at(9, 4)), (history["sdr"], at(1, 2)),
+                                         (tia, at(19, 3)), (history["sdr"], at(11, 0))]):
+        cycle = make_cycle(rep, assigned, touch=assigned + H, campaign="Spring webinar",
+                           lead_type=["inbound", "outbound"][n % 2])
+        for deal in (shared[n % 2], shared[2]) if n < 3 else (shared[n % 3],):
+            make_meeting(sdr=rep, ae=ae, scheduled_at=assigned + 24 * H, cycle=cycle, status="completed_qualified",
+                         opportunity=deal)
+    Opportunity.objects.filter(pk=shared[0].pk).update(amount=3000)
+    Opportunity.objects.filter(pk=shared[1].pk).update(stage=OpportunityStage.objects.get(code="closed_won"))
+    Meeting.objects.filter(opportunity=shared[2], lead_cycle__assigned_at=at(9, 4)).update(opportunity=None)
     # In nurture now around every cut-off the page classes by: each age band's edge (now − 30,
     # 90, 180 days) and now itself, a microsecond either side, within its UTC day; recycle dates
     # around now + 30 days; an odd and an even count per reason for the median.
@@ -88,6 +104,8 @@ def test_touches_and_recycled_equal_the_computation_from_history(touched):
         cursor.execute("SELECT count(*) FROM reporting_campaigntouch t JOIN people_leadcycle c ON c.id = t.cycle_id "
                        "WHERE c.campaign_record_id IS DISTINCT FROM t.campaign_id")
         assert cursor.fetchone()[0] >= 3
+        cursor.execute("SELECT count(DISTINCT opportunity_id) FROM reporting_campaignopp WHERE shared")
+        assert cursor.fetchone()[0] >= 2  # opportunities several cycles of a campaign came to
     shown = recycled = nurtured = 0
     for who in ("ops", "manager", "sdr"):
         for window in WINDOWS:
@@ -135,10 +153,14 @@ def test_broken_touch_and_nurture_rollups_are_reported_and_rebuilt(touched):
     with connection.cursor() as cursor:
         cursor.execute("UPDATE reporting_campaigntouch SET is_sql = NOT is_sql WHERE id = (SELECT min(id) FROM reporting_campaigntouch)")
         cursor.execute("UPDATE reporting_campaigntouchday SET leads = leads + 1 WHERE id = (SELECT min(id) FROM reporting_campaigntouchday)")
+        cursor.execute("UPDATE reporting_campaignopp SET shared = NOT shared WHERE id = (SELECT min(id) FROM reporting_campaignopp)")
+        cursor.execute("UPDATE reporting_campaignoppday SET won = won + 1 WHERE id = (SELECT min(id) FROM reporting_campaignoppday)")
         cursor.execute("UPDATE reporting_nurtureday SET leads = leads + 1 WHERE id = (SELECT min(id) FROM reporting_nurtureday)")
         cursor.execute("DELETE FROM reporting_nurturedueday WHERE id = (SELECT min(id) FROM reporting_nurturedueday WHERE leads <> 0)")
     assert {d.table for d in rollups_check()} == {"campaign touches", "campaign touches per day", "nurture per day",
-                                                  "nurture due per day"}
+                                                  "nurture due per day", "campaign opportunities",
+                                                  "campaign opportunities per day"}
     with connection.cursor() as cursor:
-        cursor.execute("SELECT reporting_campaigntouches_rebuild(), reporting_nurturedays_rebuild()")
+        cursor.execute("SELECT reporting_campaigntouches_rebuild(), reporting_nurturedays_rebuild(), "
+                       "reporting_campaignopps_rebuild()")
     assert rollups_check() == []
