@@ -9,11 +9,12 @@ outside apps.reporting.rollup_reads.from_history()), in one statement:
   cohort's totals per (lead type, source) pair are the same sums over all cycles, less the
   pairs' cycles whose contact interacted with the campaign (reporting_campaigntouchday and
   reporting_campaigntouch: one row per cycle and campaign its contact interacted with, since
-  that is a set per campaign, not a count per day);
-- bounded reads, because no sum gives them: the median response (the campaign cycles' responded
-  rows of the window) and the distinct opportunities, pipeline and won deals (an opportunity
-  counts once per campaign however many of its cycles it came from: the window's campaign cycles
-  flagged Opp only), each from its covering partial index (migration 0029_camp_report_indexes)."""
+  that is a set per campaign, not a count per day); the distinct opportunities, pipeline and won
+  deals (an opportunity counts once per campaign however many of its cycles it came from) from
+  reporting_campaignoppday, whose facts are each their (campaign, opportunity)'s only one, plus
+  the window's shared facts of reporting_campaignopp counted distinct (_money_parts);
+- a bounded read, because no sum gives it: the median response (the window's responded campaign
+  cycles, from their covering partial index, migration 0029_camp_report_indexes)."""
 
 from __future__ import annotations
 
