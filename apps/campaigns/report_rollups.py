@@ -123,6 +123,9 @@ def campaign_rows_kept(*, scope, params: dict) -> list[dict]:
             FROM people_leadcycle c
             WHERE {in_window} AND c.campaign_record_id IS NOT NULL
               AND c.first_touch_at IS NOT NULL AND NOT c.bypassed_working
+              -- one index range per campaign, read in campaign order (no sort before the
+              -- aggregate); only campaigns that exist are shown anyway (joined below)
+              AND c.campaign_record_id = ANY(ARRAY(SELECT id FROM campaigns_campaign))
             GROUP BY c.campaign_record_id),
         money AS (
             SELECT campaign_id, sum(n)::bigint AS opportunities, coalesce(sum(amount), 0) AS pipeline,
