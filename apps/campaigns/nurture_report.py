@@ -1,21 +1,24 @@
 """The nurture report page: who is in nurture and for how long, and what came back.
 
 "In nurture" is a lead whose latest cycle was dispositioned nurture (a snapshot now, by the
-rep who nurtured it; read from reporting_nurturefact, kept by triggers: rollups_programs). "Recycled" is a cycle assigned in the period whose contact's previous
-cycle ended in nurture — from a program's recycle or a lead that came back by itself.
-Both computed by PostgreSQL, one statement each."""
+rep who nurtured it; summed from the day rollups of reporting_nurturefact, kept by triggers:
+nurture_rollups). "Recycled" is a cycle assigned in the period whose contact's previous cycle
+ended in nurture — from a program's recycle or a lead that came back by itself (the period's
+later cycles only, SQL_RECYCLED_KEPT). Both computed by PostgreSQL, one statement each; under
+from_history() both are the from-scratch statements."""
 
 from __future__ import annotations
 
 from django.utils import timezone
 
 from apps.campaigns.models import NurtureEntry
+from apps.campaigns.nurture_rollups import in_nurture_rows_kept
 from apps.leads.models import LeadCycle
 from apps.meetings.models import Meeting, OpportunityStage
 from apps.reporting.reports import Report, register
 from apps.reporting.rollup_reads import history_mode
 from apps.reporting.rollups_programs import nurture_source
-from apps.reporting.selectors import cohort_sql, fetch_dicts
+from apps.reporting.selectors import _cycle_where, cohort_sql, fetch_dicts
 from apps.reporting.tables import Column, Result, Table, bar_chart, rate
 
 AGE_BANDS = ((0, 30, "< 30 days"), (30, 90, "30-89 days"), (90, 180, "90-179 days"), (180, None, "180+ days"))
@@ -24,7 +27,6 @@ AGE_BANDS = ((0, 30, "< 30 days"), (30, 90, "30-89 days"), (90, 180, "90-179 day
 def in_nurture_rows(*, scope) -> list[dict]:
     params = {"nurture": LeadCycle.Disposition.NURTURE.value, "now": timezone.now(),
               "waiting": NurtureEntry.State.WAITING.value}
-    source, columns = nurture_source(history=history_mode())  # the facts kept by triggers, or history
     where = []
     if scope.rep_ids is not None:
         where.append("c.rep_id = ANY(%(rep_ids)s)")
@@ -32,6 +34,9 @@ def in_nurture_rows(*, scope) -> list[dict]:
     if scope.lead_type:
         where.append("c.lead_type = %(lead_type)s")
         params["lead_type"] = scope.lead_type
+    if not history_mode():  # the day rollups of the facts kept by triggers
+        return in_nurture_rows_kept(scope=scope, params=params, bands=AGE_BANDS)
+    source, columns = nurture_source(history=True)
     bands = ",\n".join(
         f"count(*) FILTER (WHERE age_d >= {lo}{'' if hi is None else f' AND age_d < {hi}'}) AS age_{i}"
         for i, (lo, hi, _label) in enumerate(AGE_BANDS))
@@ -48,19 +53,43 @@ def in_nurture_rows(*, scope) -> list[dict]:
     return fetch_dicts(sql, params)
 
 
+# A recycled cycle (its contact's previous cycle, number - 1, ended in nurture), with the
+# cycle's kept Opp flag, from the window's later cycles only: a recycled cycle has number >= 2,
+# or is number 1 after a cycle 0 (the column allows 0). Two small partial indexes of migration
+# 0029_camp_report_indexes give both slices, so the read follows the period's recycled leads,
+# not all of its cycles (the cohort).
+SQL_RECYCLED_KEPT = """
+    SELECT lc.id, lc.is_opp, lc.rep_id IS DISTINCT FROM p.rep_id AS reassigned, p.disposition_reason AS reason,
+           EXTRACT(EPOCH FROM lc.assigned_at - p.dispositioned_at) / 86400 AS days_in_nurture
+    FROM people_leadcycle lc
+    JOIN people_leadcycle p ON p.contact_id = lc.contact_id AND p.number = lc.number - 1 AND p.disposition = %(nurture)s
+    WHERE {where} AND lc.number >= 2
+    UNION ALL
+    SELECT lc.id, lc.is_opp, lc.rep_id IS DISTINCT FROM p.rep_id, p.disposition_reason,
+           EXTRACT(EPOCH FROM lc.assigned_at - p.dispositioned_at) / 86400
+    FROM people_leadcycle p
+    JOIN people_leadcycle lc ON lc.contact_id = p.contact_id AND lc.number = 1
+    WHERE p.number = 0 AND p.disposition = %(nurture)s AND {where}"""
+
+
 def recycled_rows(*, scope) -> list[dict]:
-    with_sql, params = cohort_sql(scope)
-    params.update(nurture=LeadCycle.Disposition.NURTURE.value,
-                  held=[Meeting.Status.COMPLETED_QUALIFIED.value, Meeting.Status.COMPLETED_UNQUALIFIED.value],
-                  meeting_qualified=Meeting.Status.COMPLETED_QUALIFIED.value, won=OpportunityStage.Outcome.WON.value)
-    sql = f"""{with_sql},
+    if history_mode():
+        with_sql, params = cohort_sql(scope)
+        recycled = f"""{with_sql},
         r AS MATERIALIZED (
             SELECT co.id, co.is_opp, co.rep_id IS DISTINCT FROM p.rep_id AS reassigned, p.disposition_reason AS reason,
                    EXTRACT(EPOCH FROM lc.assigned_at - p.dispositioned_at) / 86400 AS days_in_nurture
             FROM cohort co
             JOIN people_leadcycle lc ON lc.id = co.id
             JOIN people_leadcycle p ON p.contact_id = lc.contact_id AND p.number = lc.number - 1
-                                    AND p.disposition = %(nurture)s)
+                                    AND p.disposition = %(nurture)s)"""
+    else:
+        where, params = _cycle_where(scope, alias="lc")
+        recycled = f"WITH r AS MATERIALIZED ({SQL_RECYCLED_KEPT.format(where=where)})"
+    params.update(nurture=LeadCycle.Disposition.NURTURE.value,
+                  held=[Meeting.Status.COMPLETED_QUALIFIED.value, Meeting.Status.COMPLETED_UNQUALIFIED.value],
+                  meeting_qualified=Meeting.Status.COMPLETED_QUALIFIED.value, won=OpportunityStage.Outcome.WON.value)
+    sql = f"""{recycled}
         SELECT GROUPING(r.reason) AS g_reason, r.reason, count(*) AS recycled,
                count(*) FILTER (WHERE r.reassigned) AS reassigned,
                percentile_cont(0.5) WITHIN GROUP (ORDER BY r.days_in_nurture) AS median_days,

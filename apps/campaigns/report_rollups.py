@@ -6,13 +6,15 @@ outside apps.reporting.rollup_reads.from_history()), in one statement:
   leads, picked up, qualified and leads with an opportunity (rollup_reads.cohort_parts over
   reporting_cycleday), won leads, cadences completed / abandoned early and meetings held
   (reporting_campaignoutcomeday, reporting_campaignoutcome by assignment time); the similar
-  cohort's totals per (lead type, source) pair are the same sums over all cycles;
-- bounded reads, because no sum gives them: the median response (the campaign cycles' responded
-  rows of the window), the distinct opportunities, pipeline and won deals (an opportunity counts
-  once per campaign however many of its cycles it came from: read from the window's campaign
-  cycles flagged Opp only), and the similar cohort's "interacted with the campaign" part (which
-  cycles' contacts interacted with a campaign is a set per campaign, not a sum: the window's
-  cycles of the campaign's pairs whose contact has an interaction with it)."""
+  cohort's totals per (lead type, source) pair are the same sums over all cycles, less the
+  pairs' cycles whose contact interacted with the campaign (reporting_campaigntouchday and
+  reporting_campaigntouch: one row per cycle and campaign its contact interacted with, since
+  that is a set per campaign, not a count per day); the distinct opportunities, pipeline and won
+  deals (an opportunity counts once per campaign however many of its cycles it came from) from
+  reporting_campaignoppday, whose facts are each their (campaign, opportunity)'s only one, plus
+  the window's shared facts of reporting_campaignopp counted distinct (_money_parts);
+- a bounded read, because no sum gives it: the median response (the window's responded campaign
+  cycles, from their covering partial index, migration 0029_camp_report_indexes)."""
 
 from __future__ import annotations
 
@@ -40,6 +42,44 @@ def _outcome_parts(scope, split) -> str:
     if split is not None:
         parts.append(f"""SELECT r.rep_id, r.source, r.lead_type, r.campaign_id, {", ".join(f"r.{k}" for k in OUTCOMES)}
                          FROM reporting_campaignoutcomeday r
+                         WHERE r.day >= %(lo_day)s AND r.day < %(hi_day)s{_rep("r", scope)}{lead_type.format(a="r")}""")
+    return "\nUNION ALL\n".join(parts)
+
+
+def _touch_parts(scope, split) -> str:
+    """(campaign, lead type, source, leads, sql, opp, won) rows adding up to the window's cycles
+    in scope whose contact interacted with the campaign: reporting_campaigntouchday for the whole
+    UTC days, reporting_campaigntouch for the partial days at the ends."""
+    lead_type = " AND {a}.lead_type = %(lead_type)s" if scope.lead_type else ""
+    parts = [f"""SELECT f.campaign_id, f.lead_type, f.source, 1, f.is_sql::int, f.is_opp::int, f.is_won::int
+                 FROM reporting_campaigntouch f
+                 WHERE {_raw_window("f.assigned_at", split)}{_rep("f", scope)}{lead_type.format(a="f")}
+                   AND f.campaign_id IN (SELECT campaign_id FROM pairs)"""]
+    if split is not None:
+        parts.append(f"""SELECT r.campaign_id, r.lead_type, r.source, r.leads, r.sql, r.opp, r.won
+                         FROM reporting_campaigntouchday r
+                         WHERE r.day >= %(lo_day)s AND r.day < %(hi_day)s{_rep("r", scope)}{lead_type.format(a="r")}
+                           AND r.campaign_id IN (SELECT campaign_id FROM pairs)""")
+    return "\nUNION ALL\n".join(parts)
+
+
+def _money_parts(scope, split) -> str:
+    """(campaign, opportunities, pipeline, won, won amount) rows adding up to the distinct
+    opportunities of the window's campaign cycles in scope: an unshared fact is its opportunity's
+    only one for its campaign, so those are summed (reporting_campaignoppday for the whole UTC
+    days, the facts for the partial days); the shared ones of the window are counted distinct."""
+    lead_type = " AND {a}.lead_type = %(lead_type)s" if scope.lead_type else ""
+    one = "1, coalesce({a}.amount, 0), {a}.won::int, CASE WHEN {a}.won THEN coalesce({a}.amount, 0) ELSE 0 END"
+    parts = [f"""SELECT f.campaign_id, {one.format(a="f")}
+                 FROM reporting_campaignopp f
+                 WHERE {_raw_window("f.assigned_at", split)} AND NOT f.shared{_rep("f", scope)}{lead_type.format(a="f")}""",
+             f"""SELECT s.campaign_id, {one.format(a="s")}
+                 FROM (SELECT DISTINCT f.campaign_id, f.opportunity_id, f.amount, f.won
+                       FROM reporting_campaignopp f
+                       WHERE f.shared AND f.assigned_at >= %(start)s AND f.assigned_at < %(end)s{_rep("f", scope)}{lead_type.format(a="f")}) s"""]
+    if split is not None:
+        parts.append(f"""SELECT r.campaign_id, r.opportunities, r.pipeline, r.won, r.won_amount
+                         FROM reporting_campaignoppday r
                          WHERE r.day >= %(lo_day)s AND r.day < %(hi_day)s{_rep("r", scope)}{lead_type.format(a="r")}""")
     return "\nUNION ALL\n".join(parts)
 
@@ -83,38 +123,28 @@ def campaign_rows_kept(*, scope, params: dict) -> list[dict]:
             FROM people_leadcycle c
             WHERE {in_window} AND c.campaign_record_id IS NOT NULL
               AND c.first_touch_at IS NOT NULL AND NOT c.bypassed_working
+              -- one index range per campaign, read in campaign order (no sort before the
+              -- aggregate); only campaigns that exist are shown anyway (joined below)
+              AND c.campaign_record_id = ANY(ARRAY(SELECT id FROM campaigns_campaign))
             GROUP BY c.campaign_record_id),
         money AS (
-            SELECT campaign_id, count(*) AS opportunities, coalesce(sum(amount), 0) AS pipeline,
-                   count(*) FILTER (WHERE won) AS won, coalesce(sum(amount) FILTER (WHERE won), 0) AS won_amount
-            FROM (SELECT DISTINCT c.campaign_record_id AS campaign_id, o.id, o.amount, st.outcome = %(won)s AS won
-                  FROM people_leadcycle c
-                  JOIN meetings_meeting m ON m.lead_cycle_id = c.id AND m.status = %(meeting_qualified)s
-                  JOIN meetings_opportunity o ON o.id = m.opportunity_id AND o.pipeline_at IS NOT NULL
-                  JOIN meetings_opportunitystage st ON st.id = o.stage_id
-                  WHERE {in_window} AND c.is_opp AND c.campaign_record_id IS NOT NULL) d
+            SELECT campaign_id, sum(n)::bigint AS opportunities, coalesce(sum(amount), 0) AS pipeline,
+                   sum(won)::bigint AS won, coalesce(sum(won_amount), 0) AS won_amount
+            FROM ({_money_parts(scope, split)}) x (campaign_id, n, amount, won, won_amount)
             GROUP BY campaign_id),
         pairs AS (SELECT DISTINCT campaign_id, lead_type, source FROM keyed WHERE campaign_id IS NOT NULL),
         by_pair AS (
             SELECT lead_type, source, sum(leads) AS leads, sum(sql) AS sql, sum(opp) AS opp_cycles, sum(won) AS won_cycles
             FROM keyed GROUP BY lead_type, source),
-        -- the window's cycles (in scope) and the contacts that interacted with each campaign,
-        -- each read once and hash-joined: not a lookup per cycle and pair
-        window_cycles AS MATERIALIZED (
-            SELECT c.id, c.contact_id, c.lead_type, c.source, c.is_sql, c.is_opp, w.cycle_id IS NOT NULL AS is_won
-            FROM people_leadcycle c
-            LEFT JOIN reporting_campaignoutcome w ON w.cycle_id = c.id AND w.won > 0  -- the window's won facts
-                                                 AND w.assigned_at >= %(start)s AND w.assigned_at < %(end)s
-            WHERE {in_window}),
-        interacted AS MATERIALIZED (
-            SELECT DISTINCT ci.campaign_id, ci.contact_id FROM campaigns_campaigninteraction ci
-            WHERE ci.campaign_id IN (SELECT campaign_id FROM pairs)),
+        -- the part of each pair's cycles whose contact interacted with the campaign: summed
+        -- from the kept touches (one per cycle and campaign its contact interacted with)
         touched AS MATERIALIZED (
-            SELECT p.campaign_id, c.id, c.is_sql, c.is_opp, c.is_won
-            FROM pairs p
-            JOIN interacted i ON i.campaign_id = p.campaign_id
-            JOIN window_cycles c ON c.contact_id = i.contact_id AND c.lead_type = p.lead_type
-                                AND c.source IS NOT DISTINCT FROM p.source),
+            SELECT p.campaign_id, sum(t.leads) AS leads, sum(t.sql) AS sql, sum(t.opp) AS opp_cycles,
+                   sum(t.won) AS won_cycles
+            FROM ({_touch_parts(scope, split)}) t (campaign_id, lead_type, source, leads, sql, opp, won)
+            JOIN pairs p ON p.campaign_id = t.campaign_id AND p.lead_type = t.lead_type
+                        AND p.source IS NOT DISTINCT FROM t.source
+            GROUP BY p.campaign_id),
         alike AS MATERIALIZED (
             SELECT a.campaign_id, (a.leads - coalesce(t.leads, 0))::bigint AS leads,
                    (a.sql - coalesce(t.sql, 0))::bigint AS sql,
@@ -124,9 +154,7 @@ def campaign_rows_kept(*, scope, params: dict) -> list[dict]:
                          sum(b.won_cycles) AS won_cycles
                   FROM pairs p JOIN by_pair b ON b.lead_type = p.lead_type AND b.source IS NOT DISTINCT FROM p.source
                   GROUP BY p.campaign_id) a
-            LEFT JOIN (SELECT campaign_id, count(*) AS leads, count(*) FILTER (WHERE is_sql) AS sql,
-                              count(*) FILTER (WHERE is_opp) AS opp_cycles, count(*) FILTER (WHERE is_won) AS won_cycles
-                       FROM touched GROUP BY campaign_id) t ON t.campaign_id = a.campaign_id)
+            LEFT JOIN touched t ON t.campaign_id = a.campaign_id)
         SELECT k.id AS campaign_id, k.name, k.offer, k.source AS campaign_source, k.cost,
                mine.leads, mine.picked_up, medians.median_s, mine.sql, mine.opp_cycles, mine.won_cycles,
                mine.cadence_completed, mine.abandoned_early, mine.meetings_held,

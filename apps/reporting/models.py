@@ -20,9 +20,15 @@ from apps.reporting.day_models import (  # noqa: F401  (registered with this app
 from apps.reporting.icp_models import AccountContacts, TierCycleDay  # noqa: F401  (registered with this app)
 from apps.reporting.program_models import (  # noqa: F401  (registered with this app)
     ActivityLeadDay,
+    CampaignOpportunity,
+    CampaignOpportunityDay,
     CampaignOutcome,
     CampaignOutcomeDay,
+    CampaignTouch,
+    CampaignTouchDay,
     HandleFact,
+    NurtureDay,
+    NurtureDueDay,
     NurtureFact,
 )
 from sdrops.singleton import SingletonSettings

@@ -33,9 +33,24 @@ PROGRAM_SNAPSHOTS = {
                           "FROM reporting_campaignoutcome"),
     "campaign outcomes per day": ("SELECT day, rep_id, source, lead_type, campaign_id, won, completed, early, held "
                                   "FROM reporting_campaignoutcomeday WHERE won <> 0 OR completed <> 0 OR early <> 0 OR held <> 0"),
+    "campaign touches": ("SELECT cycle_id, campaign_id, assigned_at, rep_id, source, lead_type, is_sql, is_opp, is_won "
+                         "FROM reporting_campaigntouch"),
+    "campaign touches per day": ("SELECT day, rep_id, source, lead_type, campaign_id, leads, sql, opp, won "
+                                 "FROM reporting_campaigntouchday WHERE leads <> 0 OR sql <> 0 OR opp <> 0 OR won <> 0"),
+    "campaign opportunities": ("SELECT cycle_id, assigned_at, rep_id, lead_type, campaign_id, opportunity_id, amount, won, shared "
+                               "FROM reporting_campaignopp"),
+    "campaign opportunities per day": ("SELECT day, rep_id, lead_type, campaign_id, opportunities, pipeline, won, won_amount "
+                                       "FROM reporting_campaignoppday "
+                                       "WHERE ROW(opportunities, pipeline, won, won_amount) <> ROW(0, 0, 0, 0)"),
+    "nurture per day": ("SELECT day, rep_id, lead_type, reason, leads, in_program FROM reporting_nurtureday "
+                        "WHERE leads <> 0 OR in_program <> 0"),
+    "nurture due per day": "SELECT day, rep_id, lead_type, reason, leads FROM reporting_nurturedueday WHERE leads <> 0",
 }
-# The campaign page's outcomes (migration 0027) are rebuilt by their own function.
-PROGRAM_REBUILD = "SELECT reporting_programs_rebuild(), reporting_campaigns_rebuild()"
+# The campaign page's outcomes (migration 0027) and touches (0030_camp_campaign_touches) are
+# rebuilt by the touches' function: the outcomes first (their won flag feeds the touches).
+# The nurture days (0031_camp_nurture_days) count the nurture facts, rebuilt before them.
+PROGRAM_REBUILD = ("SELECT reporting_programs_rebuild(), reporting_campaigntouches_rebuild(), reporting_nurturedays_rebuild(), "
+                   "reporting_campaignopps_rebuild()")
 
 
 def activity_split(*, scope, raw_sql: str, inbound: str) -> dict[int, dict]:
