@@ -1,6 +1,6 @@
 """The report rollups (apps.reporting.models: CycleDay, ActivityHour, FirstTouch, ResearchDay, BookCount,
 MeetingDay, EnrolmentFact, EnrolmentDay, EnrolmentStepDay, OpportunityDay, ReturnDay, SegmentChangeDay,
-MarketCount)
+MarketCount, OpenLeadCount)
 and the report flags on each lead cycle: rebuild them from history, or check that what the
 triggers keep equals that rebuild.
 
@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 from django.db import connection, transaction
 
+from apps.reporting.lead_reads import REBUILD as LEAD_REBUILD
+from apps.reporting.lead_reads import SNAPSHOTS as LEAD_SNAPSHOTS
 from apps.reporting.market_reads import REBUILD as MARKET_REBUILD
 from apps.reporting.market_reads import SNAPSHOTS as MARKET_SNAPSHOTS
 from apps.reporting.rollups_programs import PROGRAM_REBUILD, PROGRAM_SNAPSHOTS
@@ -42,6 +44,7 @@ SNAPSHOTS = {
               "WHERE accounts <> 0"),
     **MARKET_SNAPSHOTS,
     **PROGRAM_SNAPSHOTS,
+    **LEAD_SNAPSHOTS,
 }
 
 
@@ -63,6 +66,7 @@ def rollups_rebuild() -> None:
         cursor.execute("SELECT reporting_rollups_rebuild()")
         cursor.execute(MARKET_REBUILD)
         cursor.execute(PROGRAM_REBUILD)
+        cursor.execute(LEAD_REBUILD)
 
 
 def rollups_check() -> list[RollupDifference]:
@@ -76,6 +80,7 @@ def rollups_check() -> list[RollupDifference]:
             cursor.execute("SELECT reporting_rollups_rebuild()")
             cursor.execute(MARKET_REBUILD)
             cursor.execute(PROGRAM_REBUILD)
+            cursor.execute(LEAD_REBUILD)
             for index, (name, sql) in enumerate(SNAPSHOTS.items()):
                 cursor.execute(f"SELECT count(*) FROM ({sql} EXCEPT ALL SELECT * FROM reporting_kept_{index}) d")
                 missing = cursor.fetchone()[0]

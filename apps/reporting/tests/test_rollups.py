@@ -349,7 +349,8 @@ def test_the_rebuild_command_repairs_and_check_reports(history):
         cursor.execute("UPDATE reporting_bookcount SET accounts = accounts + 2 WHERE id = (SELECT max(id) FROM reporting_bookcount)")
         cursor.execute("DELETE FROM reporting_enrolmentfact WHERE id = (SELECT min(id) FROM reporting_enrolmentfact)")
         for table in ("meetingday SET meetings = meetings", "opportunityday SET priced = priced", "returnday SET returns = returns",
-                      "segmentchangeday SET moves = moves", "marketcount SET accounts = accounts"):
+                      "segmentchangeday SET moves = moves", "marketcount SET accounts = accounts",
+                      "openleadcount SET open = open"):
             cursor.execute(f"UPDATE reporting_{table} + 1 WHERE id = (SELECT min(id) FROM reporting_{table.split()[0]})")
         cursor.execute("UPDATE reporting_activityleadday SET activities = activities + 1 "
                        "WHERE id = (SELECT min(id) FROM reporting_activityleadday)")
@@ -362,7 +363,7 @@ def test_the_rebuild_command_repairs_and_check_reports(history):
                            "enrolments per day", "enrolment steps per day", "meetings per day", "opportunities per day",
                            "returns per day", "activities per day and lead type", "handle facts", "nurture facts",
                            "segment changes per day", "market segments now", "campaign outcomes",
-                           "campaign outcomes per day"}  # research follows first touches, the day rollups follow the facts
+                           "campaign outcomes per day", "open leads now"}  # research follows first touches, the day rollups follow the facts
     with pytest.raises(CommandError, match="differ from a rebuild"):
         call_command("rebuild_report_rollups", "--check")
     call_command("rebuild_report_rollups")
