@@ -22,3 +22,30 @@ class OpenLeadCount(models.Model):
 
     def __str__(self) -> str:
         return f"rep {self.rep_id} {self.lead_type}: {self.open} open"
+
+
+class ArrivalFact(models.Model):
+    """One row per lead cycle with an SLA policy, not marked an exception: when it arrived
+    (creation or assignment, whichever was earlier) and that moment on the wall clock of its
+    rep's time zone (UTC without a rep) as the day, the time and the weekday (Monday 0), and its
+    response times as the lead response page orders them (policy clock, calendar wait). The
+    off-hours tables read the window's facts: whether the arrival was off-hours (the policy's
+    working days, hours and holidays) is decided at read time, so editing a policy needs no
+    recount; a rep's new time zone moves their facts (trigger on people_rep)."""
+
+    cycle_id = models.BigIntegerField(unique=True)
+    rep_id = models.BigIntegerField(null=True)
+    lead_type = models.CharField(max_length=20)
+    source = models.CharField(max_length=20)
+    sla_policy_id = models.BigIntegerField()
+    assigned_at = models.DateTimeField(db_index=True)
+    arrival = models.DateTimeField()
+    local_day = models.DateField()
+    local_time = models.TimeField()
+    local_dow = models.SmallIntegerField()
+    responded = models.BooleanField()
+    response_s = models.FloatField(null=True)
+    calendar_s = models.FloatField(null=True)
+
+    def __str__(self) -> str:
+        return f"cycle {self.cycle_id} arrived {self.local_day} {self.local_time}"

@@ -8,7 +8,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
-from apps.reporting.lead_models import OpenLeadCount  # noqa: F401  (registered with this app)
+from apps.reporting.lead_models import ArrivalFact, OpenLeadCount  # noqa: F401  (registered with this app)
 from apps.reporting.program_models import (  # noqa: F401  (registered with this app)
     ActivityLeadDay,
     CampaignOutcome,
