@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from apps.leads.models import LeadCycle, LeadType, TeamActivityGoals
 from apps.leads.services.cycles import WORK_ACTIVITY_TYPES
-from apps.reporting import handle_days
+from apps.reporting import handle_days, lead_reads
 from apps.reporting import rollups_programs as kept
 from apps.reporting.rollup_reads import history_mode
 from apps.reporting.selectors import SQL_COUNTED, _activity_where, fetch_dicts
@@ -43,9 +43,12 @@ def activity_split(*, scope: Scope) -> dict[int, dict]:
 
 
 def open_inbound_leads(*, rep_ids) -> dict[int, int]:
-    """rep id → open inbound lead cycles held now (exceptions left out)."""
+    """rep id → open inbound lead cycles held now (exceptions left out), from the open-lead
+    rollup (lead_reads); from the cycles themselves in history mode."""
     from django.db.models import Count
 
+    if not history_mode():
+        return lead_reads.open_leads_by_rep(lead_type=LeadType.INBOUND, rep_ids=rep_ids)
     qs = LeadCycle.objects.open().counted().filter(lead_type=LeadType.INBOUND)
     if rep_ids is not None:
         qs = qs.filter(rep_id__in=list(rep_ids))

@@ -18,6 +18,7 @@ from apps.reporting.day_models import (  # noqa: F401  (registered with this app
     StepReachedDay,
 )
 from apps.reporting.icp_models import AccountContacts, TierCycleDay  # noqa: F401  (registered with this app)
+from apps.reporting.lead_models import ArrivalFact, OpenLeadCount  # noqa: F401  (registered with this app)
 from apps.reporting.program_models import (  # noqa: F401  (registered with this app)
     ActivityLeadDay,
     CampaignOpportunity,

@@ -143,12 +143,14 @@ def cohort_stats(*, scope, breakdowns, percentiles: bool, campaigns: bool, colum
             where.append("c.rep_id = ANY(%(rep_ids)s)")
         if scope.lead_type:
             where.append("c.lead_type = %(lead_type)s")
-        c_cols = [f"c.{col}" for col in cols]
-        sql = f"""SELECT {", ".join(f"GROUPING({c}) AS g_{n}" for n, c in zip(breakdowns, c_cols, strict=True))},
-                         {", ".join(c_cols)},
-                         percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY {RESPONSE_S}) AS percentiles
-                  FROM people_leadcycle c WHERE {" AND ".join(where)}
-                  GROUP BY GROUPING SETS ({", ".join(f"({c})" for c in c_cols)}, ())"""
+        # The seconds computed once per cycle, as the double precision percentile_cont orders
+        # (its implicit cast), not once per grouping set: one sort per set remains.
+        sql = f"""WITH x AS MATERIALIZED (SELECT {", ".join(f"c.{col}" for col in cols)}, {RESPONSE_S}::float8 AS response_s
+                                          FROM people_leadcycle c WHERE {" AND ".join(where)})
+                  SELECT {", ".join(f"GROUPING({c}) AS g_{n}" for n, c in zip(breakdowns, cols, strict=True))},
+                         {", ".join(cols)},
+                         percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY response_s) AS percentiles
+                  FROM x GROUP BY GROUPING SETS ({", ".join(f"({c})" for c in cols)}, ())"""
         for row in fetch_dicts(sql, params):
             found[_key(row, breakdowns, cols)] = row["percentiles"]
     out: dict[str, list[dict]] = {name: [] for name in (*breakdowns, "total")}

@@ -1,6 +1,6 @@
 """The report rollups (apps.reporting.models: CycleDay, ActivityHour, FirstTouch, ResearchDay, BookCount,
 MeetingDay, EnrolmentFact, EnrolmentDay, EnrolmentStepDay, OpportunityDay, ReturnDay, SegmentChangeDay,
-MarketCount, TierCycleDay)
+MarketCount, TierCycleDay, OpenLeadCount, and the other day rollups and facts registered below)
 and the report flags on each lead cycle: rebuild them from history, or check that what the
 triggers keep equals that rebuild.
 
@@ -23,6 +23,8 @@ from apps.reporting.handle_days import REBUILD as HANDLE_DAY_REBUILD
 from apps.reporting.handle_days import SNAPSHOTS as HANDLE_DAY_SNAPSHOTS
 from apps.reporting.icp_reads import REBUILD as ICP_REBUILD
 from apps.reporting.icp_reads import SNAPSHOTS as ICP_SNAPSHOTS
+from apps.reporting.lead_reads import REBUILD as LEAD_REBUILD
+from apps.reporting.lead_reads import SNAPSHOTS as LEAD_SNAPSHOTS
 from apps.reporting.market_reads import REBUILD as MARKET_REBUILD
 from apps.reporting.market_reads import SNAPSHOTS as MARKET_SNAPSHOTS
 from apps.reporting.rollups_programs import PROGRAM_REBUILD, PROGRAM_SNAPSHOTS
@@ -57,6 +59,7 @@ SNAPSHOTS = {
     **EXCEPTION_MEETING_SNAPSHOTS,
     **EXCEPTION_ENROLMENT_SNAPSHOTS,
     **ICP_SNAPSHOTS,
+    **LEAD_SNAPSHOTS,
 }
 
 
@@ -83,6 +86,7 @@ def rollups_rebuild() -> None:
         cursor.execute(EXCEPTION_MEETING_REBUILD)
         cursor.execute(EXCEPTION_ENROLMENT_REBUILD)
         cursor.execute(ICP_REBUILD)  # after the flags (reporting_rollups_rebuild) it reads
+        cursor.execute(LEAD_REBUILD)
 
 
 def rollups_check() -> list[RollupDifference]:
@@ -101,6 +105,7 @@ def rollups_check() -> list[RollupDifference]:
             cursor.execute(EXCEPTION_MEETING_REBUILD)
             cursor.execute(EXCEPTION_ENROLMENT_REBUILD)
             cursor.execute(ICP_REBUILD)
+            cursor.execute(LEAD_REBUILD)
             for index, (name, sql) in enumerate(SNAPSHOTS.items()):
                 cursor.execute(f"SELECT count(*) FROM ({sql} EXCEPT ALL SELECT * FROM reporting_kept_{index}) d")
                 missing = cursor.fetchone()[0]

@@ -18,7 +18,7 @@ from apps.leads.models import SlaBreach, SlaPolicy
 from apps.meetings.models import Meeting, Opportunity
 from apps.people.models import Rep
 from apps.reporting import book_reads as books
-from apps.reporting import icp_reads
+from apps.reporting import icp_reads, lead_reads
 from apps.reporting import rollup_reads as kept
 from apps.reporting.rollup_reads import fetch_dicts, from_history, history_mode  # noqa: F401 (for callers)
 from sdrops.api.scope import Scope
@@ -531,8 +531,12 @@ def off_hours_sets(*, scope: Scope) -> dict[str, list[dict]]:
     where, params = _cycle_where(scope)
     params["hol_policy"], params["hol_day"] = _holiday_pairs(scope=scope)
     params["tz"] = timezone.get_current_timezone_name()
+    if history_mode():
+        rows = fetch_dicts(SQL_OFF_HOURS.format(where=where), params)
+    else:  # the window's arrival facts: the same rule, no time zone conversion per cycle
+        rows = lead_reads.off_hours_rows(scope=scope, params={k: params[k] for k in ("hol_policy", "hol_day", "tz")})
     out: dict[str, list[dict]] = {"source": [], "week": [], "total": []}
-    for row in fetch_dicts(SQL_OFF_HOURS.format(where=where), params):
+    for row in rows:
         row["in_median_s"], row["in_p90_s"] = row.pop("in_pct") or (None, None)
         row["off_median_s"], row["off_p90_s"] = row.pop("off_pct") or (None, None)
         key = "source" if not row["g_source"] else "week" if not row["g_week"] else "total"
