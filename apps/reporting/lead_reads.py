@@ -37,6 +37,23 @@ def open_leads_by_rep(*, lead_type: str, rep_ids) -> dict[int, int]:
     return {row["rep_id"]: row["open"] for row in rows}
 
 
+# The off-hours figures by source, by week of arrival and in total, over a CTE `x` of cycles
+# (source, arrival, off_hours, responded, response_s, calendar_s): one definition for the
+# from-scratch statement (selectors.SQL_OFF_HOURS) and the one over the arrival facts.
+OFF_HOURS_FIGURES = """
+    SELECT GROUPING(source) AS g_source, GROUPING(week) AS g_week, source, week,
+           count(*) AS leads, count(*) FILTER (WHERE off_hours) AS off_hours,
+           percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY response_s)
+               FILTER (WHERE responded AND NOT off_hours) AS in_pct,
+           percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY response_s)
+               FILTER (WHERE responded AND off_hours) AS off_pct,
+           percentile_cont(0.5) WITHIN GROUP (ORDER BY calendar_s) FILTER (WHERE responded AND NOT off_hours)
+               AS in_calendar_s,
+           percentile_cont(0.5) WITHIN GROUP (ORDER BY calendar_s) FILTER (WHERE responded AND off_hours)
+               AS off_calendar_s
+    FROM (SELECT x.*, date_trunc('week', x.arrival AT TIME ZONE %(tz)s)::date AS week FROM x) w
+    GROUP BY GROUPING SETS ((source), (week), ())"""
+
 # selectors.SQL_OFF_HOURS over the facts: the policies' weekday lists and holidays parsed once
 # per policy (not once per cycle), the local wall clock read from the fact.
 SQL_OFF_HOURS_FACTS = """
@@ -53,18 +70,7 @@ SQL_OFF_HOURS_FACTS = """
         FROM reporting_arrivalfact f
         JOIN pol ON pol.id = f.sla_policy_id
         WHERE {where})
-    SELECT GROUPING(source) AS g_source, GROUPING(week) AS g_week, source, week,
-           count(*) AS leads, count(*) FILTER (WHERE off_hours) AS off_hours,
-           percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY response_s)
-               FILTER (WHERE responded AND NOT off_hours) AS in_pct,
-           percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY response_s)
-               FILTER (WHERE responded AND off_hours) AS off_pct,
-           percentile_cont(0.5) WITHIN GROUP (ORDER BY calendar_s) FILTER (WHERE responded AND NOT off_hours)
-               AS in_calendar_s,
-           percentile_cont(0.5) WITHIN GROUP (ORDER BY calendar_s) FILTER (WHERE responded AND off_hours)
-               AS off_calendar_s
-    FROM (SELECT x.*, date_trunc('week', x.arrival AT TIME ZONE %(tz)s)::date AS week FROM x) w
-    GROUP BY GROUPING SETS ((source), (week), ())"""
+    """ + OFF_HOURS_FIGURES
 
 
 def off_hours_rows(*, scope, params: dict) -> list[dict]:

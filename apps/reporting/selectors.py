@@ -495,18 +495,7 @@ SQL_OFF_HOURS = """
                                    LEAST(c.created_at, c.assigned_at) AT TIME ZONE COALESCE(r.time_zone, 'UTC')
                                        AS local_at) loc
         WHERE {where})
-    SELECT GROUPING(source) AS g_source, GROUPING(week) AS g_week, source, week,
-           count(*) AS leads, count(*) FILTER (WHERE off_hours) AS off_hours,
-           percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY response_s)
-               FILTER (WHERE responded AND NOT off_hours) AS in_pct,
-           percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY response_s)
-               FILTER (WHERE responded AND off_hours) AS off_pct,
-           percentile_cont(0.5) WITHIN GROUP (ORDER BY calendar_s) FILTER (WHERE responded AND NOT off_hours)
-               AS in_calendar_s,
-           percentile_cont(0.5) WITHIN GROUP (ORDER BY calendar_s) FILTER (WHERE responded AND off_hours)
-               AS off_calendar_s
-    FROM (SELECT x.*, date_trunc('week', x.arrival AT TIME ZONE %(tz)s)::date AS week FROM x) w
-    GROUP BY GROUPING SETS ((source), (week), ())"""
+    """ + lead_reads.OFF_HOURS_FIGURES
 
 
 def _holiday_pairs(*, scope: Scope) -> tuple[list[int], list[dt.date]]:
