@@ -18,6 +18,8 @@ import psycopg
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+# Migrates a brand-new database in a subprocess (30 s): run by `make test-system`.
+pytestmark = pytest.mark.system
 
 REQUEST = """
 from django.contrib.auth import get_user_model

@@ -13,7 +13,9 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# Replays every migration from before the move (40-50 s): a whole-database test, run by
+# `make test-system` with the other multi-process ones.
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.system]
 
 # The last migration of each app before the move.
 BEFORE_MOVE = [
