@@ -223,7 +223,12 @@ class BookCount(models.Model):
     """Accounts as they are now, per owner (none: the pool), segment, tier, status, whether an
     ICP matched, and total-score band (0-9: ten points each, 90-100 the last): territory, the
     dashboard's books, ICP coverage's counts and score distribution. Kept by a statement trigger
-    on accounts (migration 0008) — a snapshot, so there is no day."""
+    on accounts (migration 0008) — a snapshot, so there is no day.
+
+    Append-only (migration 0041): each statement adds its signed counts as new rows, so a key
+    may have several rows and every reader sums them; the books_compact job folds them back into
+    one row a key. An upsert made every claim and return wait for the one pool row of its kind
+    that the other claims had locked until they committed."""
 
     owner_id = models.BigIntegerField(null=True)
     segment = models.CharField(max_length=20)
@@ -234,8 +239,8 @@ class BookCount(models.Model):
     accounts = models.IntegerField(default=0)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["owner_id", "segment", "tier", "status", "matched", "band"],
-                                               nulls_distinct=False, name="reporting_bookcount_key")]
+        indexes = [models.Index(fields=["owner_id", "segment", "tier", "status", "matched", "band"],
+                                name="reporting_bookcount_keys")]
 
     def __str__(self) -> str:
         return f"owner {self.owner_id} {self.segment} tier {self.tier or '-'}: {self.accounts}"

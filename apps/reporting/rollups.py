@@ -50,8 +50,9 @@ SNAPSHOTS = {
     "opportunities per day": ("SELECT kind, day, sdr_id, stage_id, opportunities, amount, priced FROM reporting_opportunityday "
                               "WHERE ROW(opportunities, amount, priced) <> ROW(0, 0, 0)"),
     "returns per day": "SELECT day, rep_id, reason, status, outcome, returns FROM reporting_returnday WHERE returns <> 0",
-    "books": ("SELECT owner_id, segment, tier, status, matched, band, accounts FROM reporting_bookcount "
-              "WHERE accounts <> 0"),
+    # Append-only (migration 0041): a key's rows summed, as every reader sums them.
+    "books": ("SELECT owner_id, segment, tier, status, matched, band, sum(accounts)::int FROM reporting_bookcount "
+              "GROUP BY 1, 2, 3, 4, 5, 6 HAVING sum(accounts) <> 0"),
     **MARKET_SNAPSHOTS,
     **PROGRAM_SNAPSHOTS,
     **HANDLE_DAY_SNAPSHOTS,
@@ -87,6 +88,15 @@ def rollups_rebuild() -> None:
         cursor.execute(EXCEPTION_ENROLMENT_REBUILD)
         cursor.execute(ICP_REBUILD)  # after the flags (reporting_rollups_rebuild) it reads
         cursor.execute(LEAD_REBUILD)
+
+
+def books_compact() -> int:
+    """Fold the books rollup's rows back into one a key (it is append-only: migration 0041);
+    returns how many rows went. Safe to run twice, or beside the writers: rows they add while it
+    runs stay as they are."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT reporting_bookcount_compact()")
+        return cursor.fetchone()[0]
 
 
 def rollups_check() -> list[RollupDifference]:
