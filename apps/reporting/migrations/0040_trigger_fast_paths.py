@@ -72,64 +72,28 @@ def _refreshes_backward() -> str:
                      + [f"ALTER FUNCTION {f} RESET plan_cache_mode;" for f in PLPGSQL_REFRESHES])
 
 
-FORWARD = r"""
-CREATE OR REPLACE FUNCTION reporting_handlefact_refresh(ids bigint[]) RETURNS void LANGUAGE plpgsql AS $fn$
-BEGIN
-    IF coalesce(cardinality(ids), 0) = 0 THEN RETURN; END IF;
-    DELETE FROM reporting_handlefact WHERE cycle_id = ANY(ids);
-    INSERT INTO reporting_handlefact (cycle_id, rep_id, lead_type, first_touch_at, dispositioned_at, touches)
-    SELECT c.id, c.rep_id, c.lead_type, c.first_touch_at, c.dispositioned_at, t.touches
-    FROM people_leadcycle c
-    LEFT JOIN LATERAL (SELECT count(*) AS touches FROM accounts_activity a
-                       WHERE a.contact_id = c.contact_id AND NOT a.automated
-                         AND a.type = ANY(ARRAY['call', 'email', 'social', 'meeting'])
-                         AND a.occurred_at >= c.assigned_at AND a.occurred_at <= c.dispositioned_at) t ON true
-    WHERE c.id = ANY(ids) AND c.dispositioned_at IS NOT NULL AND c.exception_at IS NULL;
-END $fn$;
+def _handlefact_refresh() -> str:
+    return _definition("0022_program_rollup_triggers", "FUNCTIONS", "reporting_handlefact_refresh")
 
-CREATE OR REPLACE FUNCTION reporting_firsttouch_changed() RETURNS trigger LANGUAGE plpgsql AS $fn$
-BEGIN
-    IF current_setting('reporting.rebuilding', true) = 'on' THEN RETURN NULL; END IF;
-    IF TG_OP = 'INSERT' THEN
-        IF NOT EXISTS (SELECT FROM new_rows) THEN RETURN NULL; END IF;
-        EXECUTE reporting_researchday_sql('SELECT 1 AS sign, * FROM new_rows');
-    ELSIF TG_OP = 'UPDATE' THEN
-        IF NOT EXISTS (SELECT FROM new_rows) THEN RETURN NULL; END IF;
-        EXECUTE reporting_researchday_sql('SELECT 1 AS sign, * FROM new_rows UNION ALL SELECT -1, * FROM old_rows');
-    ELSE
-        EXECUTE reporting_researchday_sql('SELECT -1 AS sign, * FROM old_rows');
-    END IF;
-    RETURN NULL;
-END $fn$;
-"""
 
-BACKWARD = r"""
-CREATE OR REPLACE FUNCTION reporting_handlefact_refresh(ids bigint[]) RETURNS void LANGUAGE plpgsql AS $fn$
-BEGIN
-    DELETE FROM reporting_handlefact WHERE cycle_id = ANY(ids);
-    INSERT INTO reporting_handlefact (cycle_id, rep_id, lead_type, first_touch_at, dispositioned_at, touches)
-    SELECT c.id, c.rep_id, c.lead_type, c.first_touch_at, c.dispositioned_at, t.touches
-    FROM people_leadcycle c
-    LEFT JOIN LATERAL (SELECT count(*) AS touches FROM accounts_activity a
-                       WHERE a.contact_id = c.contact_id AND NOT a.automated
-                         AND a.type = ANY(ARRAY['call', 'email', 'social', 'meeting'])
-                         AND a.occurred_at >= c.assigned_at AND a.occurred_at <= c.dispositioned_at) t ON true
-    WHERE c.id = ANY(ids) AND c.dispositioned_at IS NOT NULL AND c.exception_at IS NULL;
-END $fn$;
+def _firsttouch_changed() -> str:
+    return _definition("0005_rollup_triggers", "ACTIVITY_FUNCTIONS", "reporting_firsttouch_changed")
 
-CREATE OR REPLACE FUNCTION reporting_firsttouch_changed() RETURNS trigger LANGUAGE plpgsql AS $fn$
-BEGIN
-    IF current_setting('reporting.rebuilding', true) = 'on' THEN RETURN NULL; END IF;
-    IF TG_OP = 'INSERT' THEN
-        EXECUTE reporting_researchday_sql('SELECT 1 AS sign, * FROM new_rows');
-    ELSIF TG_OP = 'UPDATE' THEN
-        EXECUTE reporting_researchday_sql('SELECT 1 AS sign, * FROM new_rows UNION ALL SELECT -1, * FROM old_rows');
-    ELSE
-        EXECUTE reporting_researchday_sql('SELECT -1 AS sign, * FROM old_rows');
-    END IF;
-    RETURN NULL;
-END $fn$;
-"""
+
+def _with_early_returns(definition: str, lines: list[tuple[str, str]]) -> str:
+    for after, added in lines:
+        assert after in definition, after
+        definition = definition.replace(after, after + added, 1)
+    return definition
+
+
+NOTHING_CAME_IN = "        IF NOT EXISTS (SELECT FROM new_rows) THEN RETURN NULL; END IF;\n"
+FORWARD = "\n".join([
+    _with_early_returns(_handlefact_refresh(), [("BEGIN\n", "    IF coalesce(cardinality(ids), 0) = 0 THEN RETURN; END IF;\n")]),
+    _with_early_returns(_firsttouch_changed(), [("    IF TG_OP = 'INSERT' THEN\n", NOTHING_CAME_IN),
+                                                ("    ELSIF TG_OP = 'UPDATE' THEN\n", NOTHING_CAME_IN)]),
+])
+BACKWARD = "\n".join([_handlefact_refresh(), _firsttouch_changed()])
 
 
 class Migration(migrations.Migration):

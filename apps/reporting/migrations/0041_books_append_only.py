@@ -8,19 +8,32 @@ each such transaction held that row locked until it committed and the next claim
 kind waited (under the load benchmark the trigger's mean time was 15 ms, most of it that wait).
 Every reader already sums `accounts` per group, so several rows a key read the same."""
 
+import importlib
+import re
+
 from django.db import migrations, models
 
 GROUP = "owner_id, segment, tier, status, matched, band"
 
-FUNCTIONS = r"""
-CREATE OR REPLACE FUNCTION reporting_bookcount_sql(src text) RETURNS text LANGUAGE sql IMMUTABLE AS $fn$
-SELECT format($q$
-    INSERT INTO reporting_bookcount (owner_id, segment, tier, status, matched, band, accounts)
-    SELECT x.owner_id, x.segment, x.tier, x.status, x.matched_icp_id IS NOT NULL, least(x.total_score / 10, 9), sum(x.sign)
-    FROM (%s) x
-    GROUP BY 1, 2, 3, 4, 5, 6 HAVING sum(x.sign) <> 0
-$q$, src)
-$fn$;
+def _upserting() -> str:
+    """The trigger's statement as migration 0009 wrote it: one row a key, upserted."""
+    text = importlib.import_module("apps.reporting.migrations.0009_book_count_trigger").BOOK_FUNCTIONS
+    found = re.search(r"CREATE OR REPLACE FUNCTION reporting_bookcount_sql\(.*?\$fn\$;", text, re.S)
+    assert found
+    return found.group(0)
+
+
+UPSERT = ("INSERT INTO reporting_bookcount AS r", " ORDER BY 1, 2, 3, 4, 5, 6\n"
+          "    ON CONFLICT (owner_id, segment, tier, status, matched, band) DO UPDATE SET accounts = r.accounts + EXCLUDED.accounts")
+
+
+def _appending() -> str:
+    upserting = _upserting()
+    assert all(part in upserting for part in UPSERT)
+    return upserting.replace(UPSERT[0], "INSERT INTO reporting_bookcount").replace(UPSERT[1], "")
+
+
+FUNCTIONS = _appending() + r"""
 
 -- Rows added while this runs are not in its snapshot: they stay, and the sums with them.
 CREATE OR REPLACE FUNCTION reporting_bookcount_compact() RETURNS integer LANGUAGE sql VOLATILE AS $fn$
@@ -32,18 +45,7 @@ CREATE OR REPLACE FUNCTION reporting_bookcount_compact() RETURNS integer LANGUAG
 $fn$;
 """
 
-OLD_FUNCTIONS = r"""
-DROP FUNCTION IF EXISTS reporting_bookcount_compact();
-CREATE OR REPLACE FUNCTION reporting_bookcount_sql(src text) RETURNS text LANGUAGE sql IMMUTABLE AS $fn$
-SELECT format($q$
-    INSERT INTO reporting_bookcount AS r (owner_id, segment, tier, status, matched, band, accounts)
-    SELECT x.owner_id, x.segment, x.tier, x.status, x.matched_icp_id IS NOT NULL, least(x.total_score / 10, 9), sum(x.sign)
-    FROM (%s) x
-    GROUP BY 1, 2, 3, 4, 5, 6 HAVING sum(x.sign) <> 0 ORDER BY 1, 2, 3, 4, 5, 6
-    ON CONFLICT (owner_id, segment, tier, status, matched, band) DO UPDATE SET accounts = r.accounts + EXCLUDED.accounts
-$q$, src)
-$fn$;
-"""
+OLD_FUNCTIONS = "DROP FUNCTION IF EXISTS reporting_bookcount_compact();\n" + _upserting()
 
 # Going back: one row a key again before the unique constraint returns.
 FOLD = ("WITH gone AS (DELETE FROM reporting_bookcount RETURNING " + GROUP + ", accounts) "
