@@ -15,17 +15,18 @@ def _fast_paths():
     return importlib.import_module("apps.reporting.migrations.0040_trigger_fast_paths")
 
 
-PER_ACCOUNT = ("PERFORM count(pg_advisory_xact_lock(hashtextextended('reporting_accountcontacts', s.id)))\n"
+PER_ACCOUNT = ("SELECT count(pg_advisory_xact_lock(hashtextextended('reporting_accountcontacts', s.id)))\n"
                "    FROM (SELECT DISTINCT unnest(ids) AS id ORDER BY 1) s;")
-PER_BUCKET = ("PERFORM count(pg_advisory_xact_lock(hashtext('reporting_accountcontacts'), b.bucket))\n"
+PER_BUCKET = ("SELECT count(pg_advisory_xact_lock(hashtext('reporting_accountcontacts'), b.bucket))\n"
               "    FROM (SELECT DISTINCT (id % 256)::int AS bucket FROM unnest(ids) AS id ORDER BY 1) b;")
 
 
 def _refresh(locks: str) -> str:
+    """Migration 0032's refresh with `locks`, as migration 0040 turned it into PL/pgSQL."""
     m = _fast_paths()
-    kept = m._as_plpgsql(m._definition("0032_icp_account_contact_triggers", "FUNCTIONS", "reporting_accountcontacts_refresh"))
-    assert PER_ACCOUNT in kept
-    return kept.replace(PER_ACCOUNT, locks)
+    written = m._definition("0032_icp_account_contact_triggers", "FUNCTIONS", "reporting_accountcontacts_refresh")
+    assert PER_ACCOUNT in written
+    return m._as_plpgsql(written.replace(PER_ACCOUNT, locks))
 
 
 class Migration(migrations.Migration):
