@@ -8,6 +8,10 @@ and the language — never on the user — so they are worked out once per proce
 such combination. The per-user answers (`has_module_permission`, `get_model_perms`) are
 asked on every request exactly as Django asks them, so the list each user gets is the one
 Django builds (tests/test_admin_site.py compares the two).
+
+The answers themselves depend only on the user's permissions and flags, so the whole list is
+kept per user under the configuration version (sdrops/config_cache.py: a change to any
+permission, group or membership bumps it): `viewer_key` is what it is filed under.
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
 from django.utils.text import capfirst
 from django.utils.translation import get_language
 
+from sdrops.admin_permissions import backends_are_plain
+
 
 @dataclass(frozen=True)
 class _Entry:
@@ -31,6 +37,16 @@ class _Entry:
     add_url: str | None
     app_name: str
     app_url: str
+
+
+def viewer_key(user) -> tuple | None:
+    """What a user's app list (and the menus built from it) depends on besides the configuration
+    version: the user and the flags Django's checks read, the URL configuration, prefix and
+    language. None — build it afresh — when a backend may answer permissions its own way."""
+    if not user.is_authenticated or not backends_are_plain():
+        return None
+    return (user.pk, user.is_active, user.is_staff, user.is_superuser,
+            get_urlconf() or settings.ROOT_URLCONF, get_script_prefix(), get_language())
 
 
 def _reverse_or_none(viewname: str, current_app: str, **kwargs) -> str | None:

@@ -37,7 +37,7 @@ from django.core.exceptions import FieldDoesNotExist, ObjectDoesNotExist
 from django.db import models
 from django.urls import NoReverseMatch
 from django.utils import dateformat, formats, timezone
-from django.utils.html import conditional_escape, format_html
+from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 
@@ -53,9 +53,24 @@ class QuickChangelistMixin:
     def action_checkbox(self, obj):
         """Django's row checkbox (ModelAdmin.action_checkbox renders a CheckboxInput through
         the form renderer: a template render per row, ~17 µs × 100 rows) as the same markup."""
-        label = format_html(gettext("Select this object for an action - {}"), str(obj))
-        return format_html('<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
-                           helpers.ACTION_CHECKBOX_NAME, str(obj.pk), label)
+        return _checkbox(gettext("Select this object for an action - {}"))(obj)
+
+
+_OWN_CHECKBOX = QuickChangelistMixin.action_checkbox
+
+
+def _checkbox(label_text: str):
+    """obj → the row checkbox's markup, with the label's translation looked up once (a page
+    asked gettext for it on every row)."""
+    before, _, after = conditional_escape(label_text).partition("{}")
+    name = conditional_escape(helpers.ACTION_CHECKBOX_NAME)
+
+    def checkbox(obj) -> str:
+        label = f"{before}{conditional_escape(str(obj))}{after}"
+        return mark_safe(f'<input type="checkbox" name="{name}" value="{conditional_escape(str(obj.pk))}" '  # noqa: S308 - escaped above
+                         f'class="action-select" aria-label="{label}">')
+
+    return checkbox
 
 
 def _link_in_col(cl, is_first: bool, field_name) -> bool:
@@ -89,6 +104,8 @@ def _column(cl, index: int, field_name, is_first: bool):
     model_admin = cl.model_admin
     base_empty = model_admin.get_empty_value_display()
     field, attr, get = _value_getter(cl, field_name)
+    if field_name == "action_checkbox" and getattr(type(model_admin), "action_checkbox", None) is _OWN_CHECKBOX:
+        get = _checkbox(gettext("Select this object for an action - {}"))
     link = _link_in_col(cl, is_first, field_name)
     name_class = f"field-{_coerce_field_name(field_name, index)}"
     tag = "th" if link and is_first else "td"
@@ -170,11 +187,17 @@ def _field_display(field, avoid_link: bool):
     empty_values = field.empty_values
     if isinstance(field, models.DateTimeField):
         pattern = formats.get_format("DATETIME_FORMAT")
+        quick = _strftime_pattern(pattern)
 
         def show_datetime(value, empty):
             if value in empty_values:
                 return empty
-            return dateformat.format(timezone.template_localtime(value), pattern)
+            local = timezone.template_localtime(value)
+            if quick is not None and isinstance(local, datetime.datetime):
+                zone = local.tzname() if quick[1] else ""
+                if zone is not None:
+                    return local.strftime(quick[0]).replace("{zone}", zone)
+            return dateformat.format(local, pattern)
 
         return show_datetime
     if isinstance(field, (models.IntegerField, models.FloatField)):
@@ -203,6 +226,26 @@ def _field_display(field, avoid_link: bool):
 
         return show_text
     return None
+
+
+# Django's date-format letters that strftime writes alike (zero-padded numbers; `T` is the
+# zone's abbreviation, filled in afterwards). Any other letter, or an escape, keeps Django's formatter.
+_STRFTIME = {"Y": "%Y", "m": "%m", "d": "%d", "H": "%H", "i": "%M", "s": "%S", "T": "{zone}"}
+
+
+def _strftime_pattern(pattern: str) -> tuple[str, bool] | None:
+    """Django's `DATETIME_FORMAT` as a strftime pattern and whether it names the zone, or None.
+    dateformat.format interprets the pattern letter by letter on every call: a tenth of the
+    account list's time outside the database went to its 100 timestamps."""
+    out = []
+    for char in pattern:
+        if char in _STRFTIME:
+            out.append(_STRFTIME[char])
+        elif char.isalpha() or char in "\\%":
+            return None
+        else:
+            out.append(char)
+    return "".join(out), "T" in pattern
 
 
 class _Sentinel:

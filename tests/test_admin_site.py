@@ -102,7 +102,8 @@ def test_daily_changelists_with_quick_rows_are_djangos_rows(client, ops, sdr, ae
     from apps.routing.tests.factories import rule_with
     from sdrops import admin_changelist
 
-    account = AccountFactory(name="Acme <b>", domain="acme.com", owner=sdr)
+    account = AccountFactory(name="Acme <b>", domain="acme.com", owner=sdr,
+                             owner_since=dt.datetime(2026, 7, 1, 13, 5, tzinfo=dt.UTC))
     contact = ContactFactory(account=account, first_name="Ann & Co", email="ann@acme.com")
     ActivityFactory(account=account, contact=contact, rep=sdr, subject="Call <3")
     MeetingFactory(contact=contact, account=account, sdr=sdr, ae=ae,
@@ -115,7 +116,7 @@ def test_daily_changelists_with_quick_rows_are_djangos_rows(client, ops, sdr, ae
         html = client.get(url).content.decode()
         return html[html.index('<table id="result_list">'):html.index("</table>")] if 'id="result_list"' in html else ""
 
-    names = ["people_contact", "accounts_activity", "meetings_meeting", "meetings_opportunity",
+    names = ["accounts_account", "people_contact", "accounts_activity", "meetings_meeting", "meetings_opportunity",
              "routing_routingdecision", "routing_returnrequest", "cadences_enrolment"]
     seen = set()
     for name in names:
@@ -127,7 +128,10 @@ def test_daily_changelists_with_quick_rows_are_djangos_rows(client, ops, sdr, ae
             patched.setattr(admin_changelist, "quick_results", lambda cl: list(admin_changelist.results(cl)))
             patched.setattr(admin_changelist.QuickChangelistMixin, "action_checkbox", admin.ModelAdmin.action_checkbox)
             assert rows(url) == quick, name
-    assert {"people_contact", "accounts_activity", "meetings_meeting", "routing_routingdecision"} <= seen, seen
+    assert {"accounts_account", "people_contact", "accounts_activity", "meetings_meeting",
+            "routing_routingdecision"} <= seen, seen
+    # The account list's timestamps (owner since) come from the strftime form of the format.
+    assert timezone.localtime(account.owner_since).strftime("%Y-%m-%d %H:%M") in rows(reverse("admin:accounts_account_changelist"))
     contacts = rows(reverse("admin:people_contact_changelist"))
     assert "Ann &amp; Co" in contacts and 'class="action-select"' in contacts
 
@@ -153,3 +157,58 @@ def test_a_managers_scope_is_asked_once_per_page_and_afresh_outside_requests(cli
     before = scoped_rep_ids(user=manager.user)
     newcomer = RepFactory(role=Rep.Role.SDR, team=team)
     assert scoped_rep_ids(user=manager.user) == before | {newcomer.pk}
+
+
+def test_app_list_and_menus_are_kept_per_user_until_a_permission_changes(client, rf, sdr, ops):
+    """Every admin page's app list and the header's menus are kept per user under the
+    configuration version (speed, issue 17 item 6): what a user gets is what Django builds, and
+    a permission granted since shows on the next page."""
+    from django.contrib import admin
+    from django.contrib.admin import AdminSite
+    from django.contrib.auth.models import Permission
+
+    def fresh_request(user):
+        request = rf.get("/admin/")
+        request.user = type(user).objects.get(pk=user.pk)
+        return request
+
+    for rep in (sdr, ops):
+        request = fresh_request(rep.user)
+        kept = admin.site.get_app_list(request)
+        assert kept == AdminSite.get_app_list(admin.site, fresh_request(rep.user)), rep.role
+        assert admin.site.get_app_list(fresh_request(rep.user)) is kept  # the kept list, not a rebuild
+
+    client.force_login(sdr.user)
+    home = client.get(reverse("admin:index")).content.decode()
+    assert 'id="workspace-nav"' in home and "Background jobs" not in home
+    sdr.user.user_permissions.add(Permission.objects.get(codename="view_schedule", content_type__app_label="django_q"))
+    home = client.get(reverse("admin:index")).content.decode()
+    assert "Background jobs" in home
+    request = fresh_request(sdr.user)
+    assert admin.site.get_app_list(request) == AdminSite.get_app_list(admin.site, fresh_request(sdr.user))
+    assert "django_q" in {app["app_label"] for app in admin.site.get_app_list(request)}
+    # The menus are the user's: another user's page does not show them.
+    client.force_login(ops.user)
+    assert client.get(reverse("admin:index")).status_code == 200
+
+
+def test_select_options_are_djangos_markup():
+    """templates/django/forms/widgets/select.html writes the options in one pass (speed): the
+    markup is Django's, escaping, groups, selected and boolean attributes included."""
+    from django import forms
+    from django.forms.renderers import DjangoTemplates
+
+    class Form(forms.Form):
+        plain = forms.ChoiceField(choices=[("", "---"), ("x<", "X & y"), ("Group", [("1", "one"), ("2", 'two "q"')])],
+                                  initial="2")
+        many = forms.MultipleChoiceField(choices=[("1", "one"), ("2", "two")], initial=["1", "2"], required=False,
+                                         widget=forms.SelectMultiple(attrs={"data-x": "y", "disabled": True}))
+        maybe = forms.NullBooleanField()
+
+    def html(form) -> str:
+        # Django's option template ends in a newline the one-pass writer leaves out.
+        return "".join(str(field) for field in form).replace("\n\n", "\n")
+
+    quick = html(Form())
+    assert quick == html(Form(renderer=DjangoTemplates()))
+    assert '<option value="x&lt;">X &amp; y</option>' in quick and "<option value=\"2\" selected>" in quick

@@ -24,8 +24,12 @@ from sdrops.access import activities_visible_to
 CATEGORY_LABELS = {"fit": "Fit", "opportunity": "Opportunity", "readiness": "Readiness"}
 
 
+# Looked up per changelist row: `Quadrant.values` builds a new list on every access.
+QUADRANT_LABELS = {quadrant.value: quadrant.label for quadrant in Quadrant}
+
+
 def quadrant_label(value: str) -> str:
-    return Quadrant(value).label if value in Quadrant.values else "—"
+    return QUADRANT_LABELS.get(value, "—")
 
 
 def score_breakdown_html(explanation: Explanation, *, stored_total: int | None = None) -> SafeString:

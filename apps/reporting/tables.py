@@ -13,6 +13,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from django.utils.html import conditional_escape
+from django.utils.safestring import SafeString, mark_safe
+
 from apps.accounts.csv_safety import neutralise_cell
 from apps.people.timezones import when
 from apps.workspace.money import money
@@ -105,6 +108,25 @@ class Table:
         if total is None:
             return None
         return [(text, self._css("total", c)) for text, c in zip(total, self.columns, strict=True)]
+
+    def html(self) -> SafeString:
+        """The table's markup. Built here, not by nested template loops: on a report of a few hundred
+        cells the template engine's work per cell (variable lookup, escaping, localisation) was most
+        of the page's time outside the database (issue 16: page within 1.2x its SQL)."""
+        esc = conditional_escape
+        head = "".join(f'<th scope="col" class="kind-{esc(c.kind)}" title="{esc(c.definition)}">{esc(c.label)}</th>'
+                       for c in self.columns)
+
+        def cells(pairs) -> str:
+            return "".join(f'<td class="{esc(css)}">{esc(text)}</td>' for text, css in pairs)
+
+        rows = self.html_rows()
+        body = ("".join(f"<tr>{cells(row)}</tr>\n" for row in rows) if rows else
+                f'<tr class="no-data"><td colspan="{len(self.columns)}">{NO_DATA}</td></tr>\n')
+        total = self.html_total()
+        foot = f'<tfoot><tr class="total">{cells(total)}</tr></tfoot>' if total else ""
+        return mark_safe(f'<table class="report-table" id="table-{esc(self.key)}">\n<thead><tr>{head}</tr></thead>\n'  # noqa: S308 - every part escaped above
+                         f"<tbody>\n{body}</tbody>\n{foot}\n</table>")
 
     def csv_rows(self) -> list[list[str]]:
         rows = [self.header(), *self.formatted_rows()]

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from django import template
+from django.template.loader import render_to_string
 from django.utils import timezone
 
 from apps.people.contact_fields import phone_display
 from apps.workspace.navigation import navigation_for
+from sdrops import config_cache
+from sdrops.access import rep_for_user
+from sdrops.admin_app_list import viewer_key
 
 register = template.Library()
 
@@ -17,9 +21,24 @@ def workspace_nav(context):
 
     request = context.get("request")
     if request is None or not request.user.is_authenticated:
-        return {"groups": []}
-    groups = navigation_for(request, admin.site, context.get("available_apps"))
-    return {"groups": groups, "q": request.GET.get("q", "") if request.path.endswith("/search/") else ""}
+        return {"groups_html": ""}
+
+    def groups_html() -> str:
+        groups = navigation_for(request, admin.site, context.get("available_apps"))
+        return render_to_string("admin/workspace/nav_groups.html", {"groups": groups}) if groups else ""
+
+    # The menus are the user's app list plus what their role may open (reports, Today, jobs):
+    # kept with the app list per user and configuration version, and per rep and role, which
+    # decide the reports (sdrops/admin_app_list.py, `viewer_key`).
+    key = viewer_key(request.user)
+    rep = rep_for_user(request.user)
+    if key is None:
+        html = groups_html()
+    else:
+        # Under the version the page's context was built with (SdropsAdminSite.each_context).
+        with config_cache.checked(context.get("config_version")):
+            html = config_cache.cached(("workspace_nav", *key, rep and rep.pk, rep and rep.role), groups_html)
+    return {"groups_html": html, "q": request.GET.get("q", "") if request.path.endswith("/search/") else ""}
 
 
 @register.simple_tag
