@@ -61,3 +61,21 @@ def test_distribution_preview_warns_when_a_book_ends_above_capacity(client, ops,
     assert "Above capacity after this distribution: Sam Seller (163 of 120)." in page
     assert "43 over capacity" in page
     assert "<td>Mid-Market</td>" in page  # the label, not mid_market
+
+
+def test_lists_are_titled_by_what_they_list(client, ops, ae):
+    """Not Django's "Select account to change" / "Select meeting to view" on every list."""
+    import re
+
+    client.force_login(ops.user)
+    for url, name in (("/admin/accounts/account/", "Accounts"), ("/admin/people/contact/", "Contacts"),
+                      ("/admin/routing/routingdecision/?queue=open", "Routing decisions")):
+        page = client.get(url).content.decode()
+        assert f"<h1>{name}</h1>" in page, url
+        assert re.search(rf"<title>{name} \| sdrops</title>", page), url
+        assert "Select " not in page.split("<h1>")[1].split("</h1>")[0]
+    client.force_login(ae.user)
+    assert "<h1>Meetings</h1>" in client.get("/admin/meetings/meeting/").content.decode()
+    # A picker opened from a form keeps its "Select …" wording: it asks the user to pick one.
+    client.force_login(ops.user)
+    assert "<h1>Select account</h1>" in client.get("/admin/accounts/account/?_popup=1&_to_field=id").content.decode()
