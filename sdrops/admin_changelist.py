@@ -200,6 +200,31 @@ def _field_display(field, avoid_link: bool):
             return dateformat.format(local, pattern)
 
         return show_datetime
+    if isinstance(field, models.DateField):  # a date (DateTimeField, its subclass, is handled above)
+        pattern = formats.get_format("DATE_FORMAT")
+        quick = _strftime_pattern(pattern)
+
+        def show_date(value, empty):
+            if value in empty_values:
+                return empty
+            if quick is not None and not quick[1] and type(value) is datetime.date:
+                return value.strftime(quick[0])
+            return display_for_field(value, field, empty, avoid_link=avoid_link)
+
+        return show_date
+    if isinstance(field, models.DecimalField):
+        decimals: dict = {}
+
+        def show_decimal(value, empty):
+            if value in empty_values:
+                return empty
+            try:
+                return decimals[value]
+            except KeyError:
+                text = decimals[value] = formats.number_format(value, field.decimal_places)
+                return text
+
+        return show_decimal
     if isinstance(field, (models.IntegerField, models.FloatField)):
         numbers: dict = {}
 

@@ -90,11 +90,15 @@ def test_daily_changelists_with_quick_rows_are_djangos_rows(client, ops, sdr, ae
     """The changelists each role opens daily take their rows from sdrops.admin_changelist
     (speed, issue 17): the table must be the one Django's `result_list` makes, checkbox too."""
     import datetime as dt
+    from decimal import Decimal
 
     from django.contrib import admin
     from django.utils import timezone
 
     from apps.accounts.tests.factories import AccountFactory, ActivityFactory
+    from apps.meetings.models import Opportunity
+    from apps.meetings.selectors import stage_by_code
+    from apps.meetings.services import opportunity_create
     from apps.meetings.tests.factories import MeetingFactory
     from apps.people.models import Contact
     from apps.people.tests.factories import ContactFactory
@@ -110,6 +114,10 @@ def test_daily_changelists_with_quick_rows_are_djangos_rows(client, ops, sdr, ae
                    scheduled_at=timezone.now() - dt.timedelta(days=1))
     rule_with([sdr])
     lead_route(contact=ContactFactory(email="lead@newco-quick.com", account=None, source=Contact.Source.INBOUND))
+    # Money and a date on the opportunity list: their columns have their own quick formatting.
+    opportunity = opportunity_create(account=account, owner=ae, sourcing_sdr=sdr, actor=ae.user,
+                                     stage=stage_by_code("meeting_completed"), amount=Decimal("1234567.5"))
+    Opportunity.objects.filter(pk=opportunity.pk).update(close_date=dt.date(2026, 12, 24))
     client.force_login(ops.user)
 
     def rows(url):
@@ -128,8 +136,9 @@ def test_daily_changelists_with_quick_rows_are_djangos_rows(client, ops, sdr, ae
             patched.setattr(admin_changelist, "quick_results", lambda cl: list(admin_changelist.results(cl)))
             patched.setattr(admin_changelist.QuickChangelistMixin, "action_checkbox", admin.ModelAdmin.action_checkbox)
             assert rows(url) == quick, name
-    assert {"accounts_account", "people_contact", "accounts_activity", "meetings_meeting",
+    assert {"accounts_account", "people_contact", "accounts_activity", "meetings_meeting", "meetings_opportunity",
             "routing_routingdecision"} <= seen, seen
+    assert "2026-12-24" in rows(reverse("admin:meetings_opportunity_changelist"))
     # The account list's timestamps (owner since) come from the strftime form of the format.
     assert timezone.localtime(account.owner_since).strftime("%Y-%m-%d %H:%M") in rows(reverse("admin:accounts_account_changelist"))
     contacts = rows(reverse("admin:people_contact_changelist"))

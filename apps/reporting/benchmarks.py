@@ -1,21 +1,33 @@
 """Report pages on the bench organisation (apps.reporting.bench_seed) at ~100,000 and ~1,000,000
 activities (23,000 and 200,000 accounts): the server time of each page (the whole request through the admin, as ops
 and as a manager, 90-day range) at both sizes, next to the time of its SQL alone (the same
-statements, captured from the request and re-run on the same connection)."""
+statements, captured from the request and re-run on the same connection).
+
+Each size is served by a process of its own (forked, one database each), and the parent asks
+them in turn — 100k, 1M, 1M, 100k, … one request and one SQL-alone run at a time — so the
+two sizes, and a page and its SQL, are measured side by side under the same load: on a shared
+machine whose speed drifts over minutes, measuring one size after the other had put a drift
+of ±50% into the growth ratio."""
 
 from __future__ import annotations
 
+import contextlib
 import cProfile
 import hashlib
+import multiprocessing
 import os
 import pstats
 import re
 import statistics
+import sys
 import time
+import traceback
 from pathlib import Path
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
+from django.core.management.base import OutputWrapper
 from django.db import connection, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -33,19 +45,17 @@ from apps.reporting.rollups import rollups_check, rollups_rebuild
 
 ACCOUNTS = 200_000
 DECLARE = re.compile(r'^DECLARE "[^"]+" NO SCROLL CURSOR (?:WITH|WITHOUT) HOLD FOR ')
-RUNS = 3
+# Timed samples per page and size, taken in turns with the other size (see the module).
+RUNS = 7
 # While working on a few pages: SDROPS_REPORT_PAGES=icp-coverage,campaigns measures only those
 # (the section written to docs/benchmarks.md then lists only them; write it from a full run).
 ONLY = [slug for slug in os.environ.get("SDROPS_REPORT_PAGES", "").split(",") if slug]
 
 
-def _median_ms(fn) -> float:
-    times = []
-    for _ in range(RUNS):
-        started = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - started) * 1000)
-    return statistics.median(times)
+def _ms(fn) -> float:
+    started = time.perf_counter()
+    fn()
+    return (time.perf_counter() - started) * 1000
 
 
 # The two sizes of history the same pages are measured on, seeded the same way (apps.reporting.
@@ -113,55 +123,132 @@ def _seeded(*, accounts: int, stdout) -> dict:
             "trigger_differences": seeding.get("trigger_differences", []), "repaired": repaired}
 
 
-def _measure_pages(*, stdout) -> dict:
-    """(slug, role) → queries, page ms, SQL-alone ms and the slowest statements, on the current database."""
-    from django.contrib.auth import get_user_model
+class _Pages:
+    """The pages of one size, in the process serving that size: each (slug, role) is prepared
+    once (warm-up, its statements captured, the slowest of them, a profile) and then timed on
+    request, one page request and one SQL-alone run per call."""
 
-    today = timezone.localdate()
-    params = {"date_from": (today - timezone.timedelta(days=89)).isoformat(), "date_to": today.isoformat()}
-    sdr = Rep.objects.filter(role=Rep.Role.SDR, active=True, team__name="East").order_by("pk").values_list("pk", flat=True)[0]
-    out = {}
-    for role, username in ROLES:
-        client = Client()
-        client.force_login(get_user_model().objects.get(username=username))
-        for slug, report in REPORTS.items():
+    def __init__(self):
+        today = timezone.localdate()
+        self.params = {"date_from": (today - timezone.timedelta(days=89)).isoformat(), "date_to": today.isoformat()}
+        self.sdr = (Rep.objects.filter(role=Rep.Role.SDR, active=True, team__name="East").order_by("pk")
+                    .values_list("pk", flat=True)[0])
+        self.clients = {}
+        for role, username in ROLES:
+            self.clients[role] = Client()
+            self.clients[role].force_login(get_user_model().objects.get(username=username))
+        self.prepared: dict = {}
+
+    def prepare(self, slug: str, role: str) -> dict:
+        report = REPORTS[slug]
+        url = reverse("admin:report", args=[slug])
+        query = dict(self.params) if report.uses_dates else {}
+        if slug == "scorecard":
+            query["rep"] = self.sdr
+        client = self.clients[role]
+
+        def request():
+            response = client.get(url, query, HTTP_HOST="localhost")
+            assert response.status_code == 200, (url, response.status_code)
+
+        request()
+        with CaptureQueriesContext(connection) as captured:
+            request()
+        # Choice fields iterate their querysets through server-side cursors: run the SELECT itself.
+        statements = [DECLARE.sub("", q["sql"]) for q in captured.captured_queries]
+
+        def sql_alone(timings=None):
+            # In a transaction, as the page runs them (its SET LOCALs apply to it).
+            with transaction.atomic(), connection.cursor() as cursor:
+                for sql in statements:
+                    started = time.perf_counter()
+                    cursor.execute(sql)
+                    if cursor.description is not None:
+                        cursor.fetchall()
+                    if timings is not None:
+                        timings.append(((time.perf_counter() - started) * 1000, sql))
+
+        timings: list = []
+        sql_alone(timings=timings)
+        self.prepared[(slug, role)] = (request, sql_alone)
+        return {"queries": len(statements), "slowest": sorted(timings, key=lambda t: -t[0])[:2],
+                "python": _python_profile(request)}
+
+    def sample(self, slug: str, role: str) -> tuple[float, float]:
+        request, sql_alone = self.prepared[(slug, role)]
+        return _ms(request), _ms(sql_alone)
+
+
+def _serve_size(pipe, database: str, accounts: int) -> None:
+    """A child process: one size's database, seeded or reused, then pages on request."""
+    try:
+        _use_database(database)
+        run = _seeded(accounts=accounts, stdout=OutputWrapper(sys.stdout))
+        pages = _Pages()
+        pipe.send(("ready", run))
+        while (message := pipe.recv()) is not None:
+            verb, slug, role = message
+            pipe.send(("ok", pages.prepare(slug, role) if verb == "prepare" else pages.sample(slug, role)))
+    except BaseException as error:  # noqa: BLE001 - said to the parent, which stops the run
+        pipe.send(("error", f"{error!r}\n{traceback.format_exc()}"))
+    finally:
+        connection.close()
+
+
+def _ask(pipe, *message):
+    pipe.send(message)
+    status, value = pipe.recv()
+    if status == "error":
+        raise RuntimeError(f"the {message[1:]} measurement failed in its size's process: {value}")
+    return value
+
+
+def _measure_sizes(*, stdout) -> dict:
+    """label → the size's seeding figures and per (slug, role) the page's queries, page ms, SQL
+    ms (medians of RUNS samples taken in turns with the other size), slowest statements and profile."""
+    connection.close()  # the children open their own
+    context = multiprocessing.get_context("fork")
+    children = {}
+    for label, accounts, database in SIZES:
+        ours, theirs = context.Pipe()
+        process = context.Process(target=_serve_size, args=(theirs, database, accounts), daemon=True)
+        process.start()
+        children[label] = (process, ours)
+    runs = {}
+    try:
+        for label, (_process, pipe) in children.items():
+            status, value = pipe.recv()
+            if status == "error":
+                raise RuntimeError(f"the {label} size could not be prepared: {value}")
+            runs[label] = {**value, "pages": {}}
+            stdout.write(f"-- {label}: ready")
+        labels = list(children)
+        for slug in REPORTS:
             if ONLY and slug not in ONLY:
                 continue
-            url = reverse("admin:report", args=[slug])
-            query = dict(params) if report.uses_dates else {}
-            if slug == "scorecard":
-                query["rep"] = sdr
-
-            def request(url=url, query=query, client=client):
-                response = client.get(url, query, HTTP_HOST="localhost")
-                assert response.status_code == 200, (url, response.status_code)
-
-            request()
-            with CaptureQueriesContext(connection) as captured:
-                request()
-            # Choice fields iterate their querysets through server-side cursors: run the SELECT itself.
-            statements = [DECLARE.sub("", q["sql"]) for q in captured.captured_queries]
-
-            def sql_alone(statements=statements, timings=None):
-                # In a transaction, as the page runs them (its SET LOCALs apply to it).
-                with transaction.atomic(), connection.cursor() as cursor:
-                    for sql in statements:
-                        started = time.perf_counter()
-                        cursor.execute(sql)
-                        if cursor.description is not None:
-                            cursor.fetchall()
-                        if timings is not None:
-                            timings.append(((time.perf_counter() - started) * 1000, sql))
-
-            page_ms = _median_ms(request)
-            sql_ms = _median_ms(sql_alone)
-            timings: list = []
-            sql_alone(timings=timings)
-            slowest = sorted(timings, key=lambda t: -t[0])[:2]
-            out[(slug, role)] = {"queries": len(statements), "page": page_ms, "sql": sql_ms, "slowest": slowest,
-                                 "python": _python_profile(request)}
-            stdout.write(f"{slug} as {role}: {len(statements)} queries, page {page_ms:.0f} ms, SQL {sql_ms:.0f} ms")
-    return out
+            for role, _ in ROLES:
+                samples = {label: ([], []) for label in labels}
+                for label in labels:
+                    runs[label]["pages"][(slug, role)] = _ask(children[label][1], "prepare", slug, role)
+                for index in range(RUNS):
+                    for label in (labels if index % 2 == 0 else labels[::-1]):
+                        page_ms, sql_ms = _ask(children[label][1], "sample", slug, role)
+                        samples[label][0].append(page_ms)
+                        samples[label][1].append(sql_ms)
+                for label in labels:
+                    page = runs[label]["pages"][(slug, role)]
+                    page["page"], page["sql"] = statistics.median(samples[label][0]), statistics.median(samples[label][1])
+                stdout.write(f"{slug} as {role}: " + "; ".join(
+                    f"{label} page {runs[label]['pages'][(slug, role)]['page']:.0f} ms, "
+                    f"SQL {runs[label]['pages'][(slug, role)]['sql']:.0f} ms" for label in labels))
+    finally:
+        for process, pipe in children.values():
+            with contextlib.suppress(BrokenPipeError, OSError):
+                pipe.send(None)
+            process.join(timeout=60)
+            if process.is_alive():
+                process.kill()
+    return runs
 
 
 def _python_profile(request) -> list[tuple[float, str]]:
@@ -193,16 +280,7 @@ def _statement(sql: str) -> str:
 
 
 def report_pages(*, stdout, options):
-    default_name = settings.DATABASES["default"]["NAME"]
-    runs = {}
-    try:
-        for label, accounts, database in SIZES:
-            _use_database(database)
-            stdout.write(f"-- {label}: bench organisation of {accounts:,} accounts ({database})")
-            runs[label] = {**_seeded(accounts=accounts, stdout=stdout), "pages": _measure_pages(stdout=stdout)}
-    finally:
-        if settings.DATABASES["default"]["NAME"] != default_name:
-            _use_database(default_name)
+    runs = _measure_sizes(stdout=stdout)
     small, big = runs["100k"], runs["1M"]
 
     def seeding(run) -> str:
@@ -234,8 +312,10 @@ def report_pages(*, stdout, options):
         "qualified meeting and opportunity per SQL, other meetings, SLA breaches, routing decisions, signals, "
         "cadence enrolments, returns), then scored and classified by the real services. "
         "Each page requested through the admin with Django's test client for a 90-day range (as ops: Europe/London; "
-        f"as manager.east: America/New_York), median of {RUNS} runs after one warm-up. “SQL” re-runs the statements "
-        "the request executed, on the same connection, in one transaction.",
+        f"as manager.east: America/New_York), median of {RUNS} runs after a warm-up. “SQL” re-runs the statements "
+        "the request executed, on the same connection, in one transaction. Each size is served by its own process and "
+        "the two are asked in turns (100k, 1M, 1M, 100k, …; a page request, then its SQL alone), so both sizes and "
+        "both yardsticks see the same machine load.",
         "",
         f"| page | as | queries | 100k page (ms) | 1M page (ms) | 1M ÷ 100k (≤ {TARGET_GROWTH}) | 100k SQL (ms) "
         f"| 1M SQL (ms) | 1M page ÷ SQL (≤ {TARGET_SQL}) |",
