@@ -213,33 +213,9 @@ def _field_display(field, avoid_link: bool):
 
         return show_date
     if isinstance(field, models.DecimalField):
-        decimals: dict = {}
-
-        def show_decimal(value, empty):
-            if value in empty_values:
-                return empty
-            try:
-                return decimals[value]
-            except KeyError:
-                text = decimals[value] = formats.number_format(value, field.decimal_places)
-                return text
-
-        return show_decimal
+        return _per_value(lambda value: formats.number_format(value, field.decimal_places), empty_values)
     if isinstance(field, (models.IntegerField, models.FloatField)):
-        numbers: dict = {}
-
-        def show_number(value, empty):
-            if value in empty_values:
-                return empty
-            try:
-                return numbers[value]
-            except KeyError:
-                text = numbers[value] = formats.number_format(value)
-                return text
-            except TypeError:
-                return formats.number_format(value)
-
-        return show_number
+        return _per_value(formats.number_format, empty_values)
     if isinstance(field, (models.CharField, models.TextField)):
 
         def show_text(value, empty):
@@ -271,6 +247,25 @@ def _strftime_pattern(pattern: str) -> tuple[str, bool] | None:
         else:
             out.append(char)
     return "".join(out), "T" in pattern
+
+
+def _per_value(format_one, empty_values):
+    """A number column's formatting, kept per distinct value for the page (number_format looks
+    up the locale's separators on every call)."""
+    seen: dict = {}
+
+    def show(value, empty):
+        if value in empty_values:
+            return empty
+        try:
+            return seen[value]
+        except KeyError:
+            text = seen[value] = format_one(value)
+            return text
+        except TypeError:  # unhashable
+            return format_one(value)
+
+    return show
 
 
 class _Sentinel:
