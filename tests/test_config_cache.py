@@ -62,3 +62,24 @@ def test_inside_a_checked_unit_of_work_no_statement_is_spent():
     with config_cache.checked(version), CaptureQueriesContext(connection) as ctx:
         active_subscriptions()
     assert len(ctx) == 0
+
+
+@pytest.mark.django_db
+def test_coverage_rules_and_segment_rules_follow_their_edits():
+    """The record page's coverage settings and active market segment rules come from the cache
+    (migration sdrops 0015 moves the version on their tables): an edit shows on the next read."""
+    from apps.markets.coverage import CoverageRules
+    from apps.markets.models import CoverageSettings, MarketSegmentRule
+    from apps.markets.selectors import active_segment_rules
+
+    rules, segment_rules = CoverageRules.load(), active_segment_rules()
+    version = config_cache.version_read()
+    with config_cache.checked(version), CaptureQueriesContext(connection) as ctx:
+        assert CoverageRules.load() == rules and active_segment_rules() == segment_rules
+    assert len(ctx) == 0
+    settings = CoverageSettings.load()
+    settings.min_contacts = rules.min_contacts + 2
+    settings.save()
+    assert CoverageRules.load().min_contacts == rules.min_contacts + 2
+    MarketSegmentRule.objects.update(active=False)
+    assert active_segment_rules() == ()

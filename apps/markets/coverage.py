@@ -38,6 +38,7 @@ from apps.accounts.models import Account, Activity, ActivityType
 from apps.leads.models import LeadCycle, LeadType
 from apps.markets.models import CoverageSettings
 from apps.people.models import Contact
+from sdrops import config_cache
 
 TOUCH_TYPES = (ActivityType.CALL, ActivityType.EMAIL, ActivityType.SOCIAL, ActivityType.MEETING, ActivityType.EMAIL_REPLY)
 
@@ -78,6 +79,12 @@ class CoverageRules:
 
     @classmethod
     def load(cls) -> CoverageRules:
+        """The settings as rules, kept per process under the configuration version (every
+        record page and the coverage report read them; migration sdrops 0015)."""
+        return config_cache.cached("markets.coverage_rules", cls._load)
+
+    @classmethod
+    def _load(cls) -> CoverageRules:
         s = CoverageSettings.load()
         return cls(roles=tuple(s.required_buying_roles), personas=tuple(p.strip().lower() for p in s.required_personas if p.strip()),
                    min_contacts=s.min_contacts, window_days=s.engagement_window_days, min_touches=s.engaged_min_touches,
@@ -170,7 +177,7 @@ FUNNEL_STAGES = [("none", "No lead cycle"), ("assigned", "Assigned"), ("working"
 
 def account_coverage(*, account: Account, now: dt.datetime | None = None) -> AccountCoverage:
     """One account's coverage × engagement, with the roles and personas present and its
-    contacts by lead-funnel stage (their latest cycle): three queries."""
+    contacts by lead-funnel stage (their latest cycle): two queries (the settings are kept, CoverageRules.load)."""
     rules = CoverageRules.load()
     row = with_coverage(Account.objects.filter(pk=account.pk), rules=rules, now=now).values(
         "contacts_known", "touches", "contacts_touched", "last_touch_at", "covered", "engaged", "coverage_quadrant").get()

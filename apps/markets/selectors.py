@@ -25,6 +25,7 @@ from apps.markets.models import (
     TargetedPlay,
 )
 from apps.routing.models import ReturnOutcome, ReturnReason, ReturnRequest
+from sdrops import config_cache
 
 # -- the wall ---------------------------------------------------------------------------------
 
@@ -106,11 +107,21 @@ def rule_describe(rule: MarketSegmentRule) -> str:
     return "; ".join(parts) or "every account left (no conditions)"
 
 
+def _load_active_segment_rules() -> tuple[MarketSegmentRule, ...]:
+    return tuple(MarketSegmentRule.objects.filter(active=True).order_by("position", "id"))
+
+
+def active_segment_rules() -> tuple[MarketSegmentRule, ...]:
+    """The active rules in their order, kept per process under the configuration version
+    (migration sdrops 0015); shared by every thread, so read them, never change them."""
+    return config_cache.cached("markets.active_segment_rules", _load_active_segment_rules)
+
+
 def classification_queryset(*, rules: list[MarketSegmentRule] | None = None) -> QuerySet:
     """Every account with what the active rules say: `new_segment` ('' when none matches) and
     `new_rule_id`. One statement; the classification job embeds it in its upsert."""
     if rules is None:
-        rules = list(MarketSegmentRule.objects.filter(active=True).order_by("position", "id"))
+        rules = list(active_segment_rules())
     fit_threshold = ScoringSettings.load().fit_threshold
     conditions = [(rule_condition(rule, fit_threshold=fit_threshold), rule) for rule in rules]
     segment = Case(*[When(q, then=Value(r.segment)) for q, r in conditions], default=Value(""))
@@ -123,7 +134,7 @@ def account_market_explain(*, account: Account) -> dict:
     """An account's segment with its reason: the override (who, why) or the rule that
     decided, and the rule that would decide now; plus its last changes."""
     market = AccountMarket.objects.filter(account=account).select_related("rule", "override_by").first()
-    rules = list(MarketSegmentRule.objects.filter(active=True).order_by("position", "id"))
+    rules = active_segment_rules()
     # The scoring settings as the scoring code caches them (sdrops.config_cache): no statement
     # of its own on the record page.
     fit_threshold = Thresholds.load().fit_threshold

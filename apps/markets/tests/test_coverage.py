@@ -15,9 +15,10 @@ from apps.accounts.models import Account, ActivityType
 from apps.accounts.services import account_set_owner
 from apps.accounts.tests.factories import AccountFactory, ActivityFactory
 from apps.leads.models import LeadCycle
-from apps.markets.coverage import account_coverage, coverage_by_owner, with_coverage
+from apps.markets.coverage import CoverageRules, account_coverage, coverage_by_owner, with_coverage
 from apps.markets.models import CoverageSettings
 from apps.people.tests.factories import ContactFactory
+from sdrops import config_cache
 
 pytestmark = pytest.mark.django_db
 
@@ -67,9 +68,10 @@ def test_quadrants_worked_by_hand(book):
 
 def test_account_details_roles_personas_and_funnel(book):
     account, _contacts = book["win"]
-    with CaptureQueriesContext(connection) as ctx:
+    CoverageRules.load()  # kept per process; a page reads the configuration version once (sdrops.config_cache)
+    with config_cache.checked(config_cache.version_read()), CaptureQueriesContext(connection) as ctx:
         coverage = account_coverage(account=account, now=NOW)
-    assert len(ctx.captured_queries) <= 3
+    assert len(ctx.captured_queries) <= 2
     assert (coverage.contacts_known, coverage.touches, coverage.contacts_touched) == (2, 2, 1)
     assert coverage.roles_required == [("Decision maker", True), ("Champion", True)]
     assert coverage.personas_required == [("it", True)]
@@ -80,10 +82,11 @@ def test_account_details_roles_personas_and_funnel(book):
 
 
 def test_report_by_rep_is_one_statement_with_hand_worked_numbers(book, sdr):
-    with CaptureQueriesContext(connection) as ctx:
+    CoverageRules.load()
+    with config_cache.checked(config_cache.version_read()), CaptureQueriesContext(connection) as ctx:
         rows = coverage_by_owner(now=NOW)
-    # The settings row, then one aggregate over every account in the books.
-    assert len(ctx.captured_queries) == 2
+    # The settings are kept (sdrops.config_cache): one aggregate over every account in the books.
+    assert len(ctx.captured_queries) == 1
     assert rows == [{"owner_id": sdr.pk, "accounts": 5, "identify": 2, "expand_reach": 1, "engage": 1, "win": 1,
                      "covered_accounts": 2, "engaged_accounts": 2, "leads_in_funnel": 1}]
 

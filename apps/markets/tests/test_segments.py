@@ -56,8 +56,9 @@ def test_rules_classify_in_order_in_one_statement_and_a_second_run_changes_nothi
     AccountFactory(name="nobody", industry="Retail", employees=50)
     with CaptureQueriesContext(connection) as ctx:
         first = market_segments_classify()
-    # The fit threshold, the rules, the advisory lock and the one upsert statement.
-    assert len(ctx.captured_queries) <= 6
+    # The configuration version and the rules (kept per process), the fit threshold, the
+    # advisory lock and the one upsert statement.
+    assert len(ctx.captured_queries) <= 7
     # Hand-worked: core → B (rule 2); too big and weak fit miss rule 2 (size, fit 10 < 24) but
     # have an ICP match → C; dead core → G (rule 1 wins over rule 2); nobody: no rule.
     assert segments() == {"core": "B", "too big": "C", "weak fit": "C", "dead core": "G"}
