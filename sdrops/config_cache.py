@@ -46,6 +46,9 @@ T = TypeVar("T")
 VERSION_SQL = "SELECT version FROM sdrops_configversion WHERE id = 1"
 
 _checked: ContextVar[int | None] = ContextVar("sdrops_config_version", default=None)
+# Inside a GET or HEAD request (ConfigVersionMiddleware): the first version read holds for the
+# rest of the request, its template rendering included.
+_sticky: ContextVar[bool] = ContextVar("sdrops_config_version_sticky", default=False)
 _entries: dict[object, tuple[int, object]] = {}
 _lock = threading.Lock()
 
@@ -62,6 +65,16 @@ def version_read() -> int | None:
     return row[0] if row else None
 
 
+def _read_for_unit() -> int | None:
+    """A version read on behalf of the current unit of work: kept for the rest of a read-only
+    request (a page whose permission checks, menus and template tags each asked in their own
+    scope read it two or three times)."""
+    version = version_read()
+    if _sticky.get() and version is not None:
+        _checked.set(version)
+    return version
+
+
 @contextlib.contextmanager
 def checked(version: int | None):
     """Run the block with `version` as the configuration version just read from the database."""
@@ -75,7 +88,7 @@ def checked(version: int | None):
 def current_or_read() -> int | None:
     """The version the current unit of work checked, else one read now."""
     version = _checked.get()
-    return version_read() if version is None else version
+    return _read_for_unit() if version is None else version
 
 
 def one_version(view):
@@ -105,7 +118,7 @@ def cached(key: object, loader: Callable[[], T]) -> T:
     of the process."""
     version = _checked.get()
     if version is None:
-        version = version_read()
+        version = _read_for_unit()
         if version is None:
             return loader()
     entry = _entries.get(key)
@@ -126,14 +139,20 @@ def clear() -> None:
 
 class ConfigVersionMiddleware:
     """Gives each request its own configuration-version context, so a version checked by
-    one request (API authentication) never leaks into the next one on the same thread."""
+    one request (API authentication) never leaks into the next one on the same thread.
+
+    A GET or HEAD request writes no configuration, so the first version it reads holds until it
+    ends (`_read_for_unit`); other methods read per unit of work, as jobs do, because a value
+    loaded after their own write must not be filed under the version read before it."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
         token = _checked.set(None)
+        sticky = _sticky.set(request.method in ("GET", "HEAD"))
         try:
             return self.get_response(request)
         finally:
+            _sticky.reset(sticky)
             _checked.reset(token)

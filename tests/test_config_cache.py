@@ -83,3 +83,23 @@ def test_coverage_rules_and_segment_rules_follow_their_edits():
     assert CoverageRules.load().min_contacts == rules.min_contacts + 2
     MarketSegmentRule.objects.update(active=False)
     assert active_segment_rules() == ()
+
+
+@pytest.mark.django_db
+def test_a_read_only_request_reads_the_version_once_and_a_post_per_unit_of_work(client, ops):
+    """A GET page asks the cache from its permission checks, its menus and its template tags, each
+    in its own scope: the first version read holds for the rest of the request. A POST may change
+    configuration, so it keeps reading per unit of work."""
+    from django.urls import reverse
+
+    client.force_login(ops.user)
+    for name in ("admin:index", "admin:accounts_account_changelist", "admin:meetings_meeting_changelist"):
+        client.get(reverse(name))
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(reverse(name)).status_code == 200
+        assert sum("sdrops_configversion" in q["sql"] for q in ctx.captured_queries) == 1, name
+    # Outside a request nothing sticks: each unchecked read asks again.
+    with CaptureQueriesContext(connection) as ctx:
+        config_cache.current_or_read()
+        config_cache.current_or_read()
+    assert len(ctx) == 2
