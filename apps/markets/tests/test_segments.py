@@ -194,3 +194,21 @@ def test_classification_job_is_declared_in_the_schedule_registry():
 
     job = {j.name: j for j in registered()}["markets.classify_segments"]
     assert (job.func, job.cron) == ("apps.markets.tasks.market_segments_classify_task", "0 5 * * *")
+
+
+def test_a_managers_segment_view_lists_their_teams_g_accounts_and_skips_the_list_when_there_are_none(client, manager, sdr):
+    """The G list reads only when the page's own counts have a G account in scope: a team with
+    none costs no scan of the organisation's G accounts (they belong to other books)."""
+    from apps.accounts.services import account_set_owner
+
+    ScoredAccountFactory(name="Pool junk", market_segment="G")
+    client.force_login(manager.user)
+    url = reverse("admin:report", args=["market-segments"])
+    with CaptureQueriesContext(connection) as ctx:
+        page = client.get(url)
+    assert page.status_code == 200 and page.context["result"].table("garbage").rows == []
+    assert not [q["sql"] for q in ctx.captured_queries if "classified_at" in q["sql"] and "ORDER BY" in q["sql"]]
+    junk = ScoredAccountFactory(name="Team junk", market_segment="G")
+    account_set_owner(account=junk, to_rep=sdr, reason="manual")
+    rows = client.get(url).context["result"].table("garbage").rows
+    assert [row["account"] for row in rows] == ["Team junk"]

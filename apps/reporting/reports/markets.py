@@ -142,11 +142,14 @@ class MarketSegments(Report):
                                                "(fix it, then “Data fixed” on the return puts it back in the pool)."),
             Column("note", "Rep's note", "text"),
         ], waiting, note="The most important accounts sales cannot work until ops fix the data (seed 003, segment B).")
+        # The counts above are of the same accounts: with no G account among them the list is empty,
+        # and its statement — every G account of the organisation, probed for the scope's owners —
+        # is not run (for a manager it grew with the G accounts of every other team).
         garbage = [{"account": a.name, "domain": a.domain or "", "owner": str(a.owner or "pool"), "status": a.get_status_display(),
                     "why": (f"override: {a.market.override_reason}" if a.market.override_segment else
                             f"rule: {a.market.rule.name}" if a.market.rule else ""),
                     "since": a.market.classified_at}
-                   for a in markets.g_accounts_proposed_for_removal(accounts=accounts)]
+                   for a in (markets.g_accounts_proposed_for_removal(accounts=accounts) if counts.by_segment["G"] else ())]
         garbage_table = Table("garbage", "G accounts proposed for removal", [
             Column("account", "Account", "text"), Column("domain", "Domain", "text"), Column("owner", "Owner", "text"),
             Column("status", "Status", "text"), Column("why", "Why G", "text", "The rule or the override (with its reason) that put it in G."),
