@@ -37,12 +37,8 @@ class SdropsAdminSite(admin.AdminSite):
         """Django's context for every admin page, built under one read of the configuration
         version (sdrops.config_cache), so the permission sets and settings singletons the app
         list asks about cost one statement together instead of one each."""
-        version = config_cache.current_or_read()
-        with config_cache.checked(version):
-            context = super().each_context(request)
-        # For the header's menus, rendered later from the template (apps.workspace.templatetags).
-        context["config_version"] = version
-        return context
+        with config_cache.checked(config_cache.current_or_read()):
+            return super().each_context(request)
 
     def get_app_list(self, request, app_label=None):
         """Django's app list, kept per user and configuration version (sdrops/admin_app_list.py,

@@ -29,15 +29,12 @@ def workspace_nav(context):
 
     # The menus are the user's app list plus what their role may open (reports, Today, jobs):
     # kept with the app list per user and configuration version, and per rep and role, which
-    # decide the reports (sdrops/admin_app_list.py, `viewer_key`).
+    # decide the reports (sdrops/admin_app_list.py, `viewer_key`). A page (GET) reads the
+    # version once for all of it (sdrops.config_cache.ConfigVersionMiddleware).
     key = viewer_key(request.user)
     rep = rep_for_user(request.user)
-    if key is None:
-        html = groups_html()
-    else:
-        # Under the version the page's context was built with (SdropsAdminSite.each_context).
-        with config_cache.checked(context.get("config_version")):
-            html = config_cache.cached(("workspace_nav", *key, rep and rep.pk, rep and rep.role), groups_html)
+    html = (groups_html() if key is None else
+            config_cache.cached(("workspace_nav", *key, rep and rep.pk, rep and rep.role), groups_html))
     return {"groups_html": html, "q": request.GET.get("q", "") if request.path.endswith("/search/") else ""}
 
 
