@@ -1,7 +1,7 @@
 from django import template
 from django.contrib.admin.templatetags.base import InclusionAdminNode
 
-from sdrops.admin_changelist import quick_result_list
+from sdrops.admin_changelist import filter_choices, quick_result_list
 
 register = template.Library()
 
@@ -13,3 +13,6 @@ def quick_result_list_tag(parser, token):
     return InclusionAdminNode(
         parser, token, func=quick_result_list, template_name="change_list_results.html", takes_context=False
     )
+
+
+register.simple_tag(filter_choices, name="filter_choices")
