@@ -39,6 +39,7 @@ from apps.leads.models import LeadCycle, LeadType
 from apps.markets.models import CoverageSettings
 from apps.people.models import Contact
 from sdrops import config_cache
+from sdrops.kept_sql import kept_values
 
 TOUCH_TYPES = (ActivityType.CALL, ActivityType.EMAIL, ActivityType.SOCIAL, ActivityType.MEETING, ActivityType.EMAIL_REPLY)
 
@@ -179,14 +180,25 @@ def account_coverage(*, account: Account, now: dt.datetime | None = None) -> Acc
     """One account's coverage × engagement, with the roles and personas present and its
     contacts by lead-funnel stage (their latest cycle): two queries (the settings are kept, CoverageRules.load)."""
     rules = CoverageRules.load()
-    row = with_coverage(Account.objects.filter(pk=account.pk), rules=rules, now=now).values(
-        "contacts_known", "touches", "contacts_touched", "last_touch_at", "covered", "engaged", "coverage_quadrant").get()
-    latest = LeadCycle.objects.filter(contact_id=OuterRef("pk")).order_by("-number")
-    present = Contact.objects.filter(account=account).annotate(
-        p=Lower("persona"), state=Subquery(latest.values("state")[:1]), disposition=Subquery(latest.values("disposition")[:1]),
-    ).values_list("buying_role", "p", "state", "disposition")
+
+    def figures(account_id: int, now: dt.datetime) -> QuerySet:
+        return with_coverage(Account.objects.filter(pk=account_id), rules=rules, now=now).values(
+            "contacts_known", "touches", "contacts_touched", "last_touch_at", "covered", "engaged", "coverage_quadrant")
+
+    def present(account_id: int) -> QuerySet:
+        latest = LeadCycle.objects.filter(contact_id=OuterRef("pk")).order_by("-number")
+        return Contact.objects.filter(account_id=account_id).annotate(
+            p=Lower("persona"), state=Subquery(latest.values("state")[:1]), disposition=Subquery(latest.values("disposition")[:1]),
+        ).values("buying_role", "p", "state", "disposition")[:2000]
+
+    # Compiled once per configuration version (sdrops.kept_sql): building them took longer than running them.
+    rows = kept_values("markets.account_coverage", figures, account_id=account.pk, now=now or timezone.now())
+    if not rows:
+        raise Account.DoesNotExist(f"No account {account.pk}")
+    row = rows[0]
     roles, personas, stages = set(), set(), {}
-    for role, persona, state, disposition in present[:2000]:
+    for contact in kept_values("markets.account_coverage_contacts", present, account_id=account.pk):
+        role, persona, state, disposition = contact["buying_role"], contact["p"], contact["state"], contact["disposition"]
         roles.add(role)
         personas.add(persona)
         stage = "none" if state is None else (disposition if state == LeadCycle.State.DISPOSITIONED else state)

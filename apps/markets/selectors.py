@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
+from django.db.models import BooleanField, Case, Count, IntegerField, Q, QuerySet, Value, When
 from django.db.models.functions import Lower, TruncWeek
 
 from apps.accounts.models import Account
@@ -26,6 +26,7 @@ from apps.markets.models import (
 )
 from apps.routing.models import ReturnOutcome, ReturnReason, ReturnRequest
 from sdrops import config_cache
+from sdrops.kept_sql import kept_values
 
 # -- the wall ---------------------------------------------------------------------------------
 
@@ -140,11 +141,17 @@ def account_market_explain(*, account: Account) -> dict:
     fit_threshold = Thresholds.load().fit_threshold
     now_rule = None
     if rules:
-        # One query: which rule (if any) matches this account now.
-        flags = (Account.objects.filter(pk=account.pk)
-                 .annotate(industry_lower=Lower("industry"), country_lower=Lower("country"))
-                 .aggregate(**{f"r{r.pk}": Count("pk", filter=rule_condition(r, fit_threshold=fit_threshold)) for r in rules}))
-        now_rule = next((r for r in rules if flags[f"r{r.pk}"]), None)
+        # One query: which rule (if any) matches this account now; compiled once per
+        # configuration version (sdrops.kept_sql), as the rules are.
+        def matches(account_id: int) -> QuerySet:
+            conditions = {f"r{r.pk}": Case(When(rule_condition(r, fit_threshold=fit_threshold), then=Value(True)),
+                                            default=Value(False), output_field=BooleanField()) for r in rules}
+            return (Account.objects.filter(pk=account_id)
+                    .annotate(industry_lower=Lower("industry"), country_lower=Lower("country"))
+                    .annotate(**conditions).values(*conditions))
+
+        flags = next(iter(kept_values("markets.account_rule_now", matches, account_id=account.pk)), {})
+        now_rule = next((r for r in rules if flags.get(f"r{r.pk}")), None)
     changes = list(MarketSegmentChange.objects.filter(account=account).select_related("actor").order_by("-occurred_at", "-id")[:10])
     return {"market": market, "segment": market.segment if market else "", "now_rule": now_rule, "changes": changes,
             "enrolled": bool(market and market.enrolled)}

@@ -123,3 +123,31 @@ def test_api_and_csv_export_carry_the_segment_and_coverage(book, admin_client, a
                                "coverage_quadrant")
     assert lines[1].startswith(f"win,{win.domain},Sam Seller,C,override,Probe later,no,,win,yes,yes,2,2,")
     assert lines[2].startswith(f"expand,{book['expand'][0].domain},Sam Seller,,,,no,,expand_reach,no,yes,1,3,")
+
+
+def test_account_details_from_the_kept_statement_equal_the_querysets(book, monkeypatch):
+    """account_coverage runs SQL compiled once per configuration version (sdrops.kept_sql):
+    every account, at several instants and after a settings change, reads as the ORM builds it."""
+    from sdrops import kept_sql
+
+    def details(now):
+        return {name: account_coverage(account=account, now=now) for name, (account, _contacts) in book.items()}
+
+    def compare():
+        for now in (NOW, NOW - dt.timedelta(days=4), NOW + dt.timedelta(days=8)):
+            config_cache.clear()
+            with config_cache.checked(config_cache.version_read()):
+                kept = details(now)
+                assert config_cache._entries[("kept_sql", "markets.account_coverage")][1] is not kept_sql._NOT_KEPT
+                assert config_cache._entries[("kept_sql", "markets.account_coverage_contacts")][1] is not kept_sql._NOT_KEPT
+            with monkeypatch.context() as patched:
+                patched.setattr(kept_sql, "_keep", lambda build, values: None)
+                config_cache.clear()
+                assert kept == details(now), now
+
+    compare()
+    assert account_coverage(account=book["engage"][0], now=NOW).quadrant == "engage"
+    # A settings change is a new configuration version: the statement is built again.
+    CoverageSettings.objects.filter(pk=1).update(min_contacts=3, engagement_window_days=40, engaged_min_touches=1, recency_days=25)
+    compare()
+    assert account_coverage(account=book["engage"][0], now=NOW).quadrant == "win"

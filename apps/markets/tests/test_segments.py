@@ -71,6 +71,33 @@ def test_rules_classify_in_order_in_one_statement_and_a_second_run_changes_nothi
     assert MarketSegmentChange.objects.count() == 4
 
 
+def test_the_rule_that_matches_now_from_the_kept_statement_is_the_classifications(rules, monkeypatch):
+    """account_market_explain asks which rule matches now with SQL compiled once per
+    configuration version (sdrops.kept_sql): for each account it names the rule the
+    classification applies, as the queryset built afresh does."""
+    from sdrops import config_cache, kept_sql
+
+    icp = ICPFactory()
+    made = [
+        AccountFactory(name="core", industry="SOFTWARE", employees=250, matched_icp=icp, fit_score=30),
+        AccountFactory(name="too big", industry="Software", employees=9000, matched_icp=icp, fit_score=30),
+        AccountFactory(name="dead core", industry="Software", employees=250, matched_icp=icp, fit_score=30,
+                       status=Account.Status.DISQUALIFIED),
+        AccountFactory(name="nobody", industry="Retail", employees=50),
+    ]
+    market_segments_classify()
+    by_rule = dict(AccountMarket.objects.values_list("account__name", "rule__name"))
+    config_cache.clear()
+    with config_cache.checked(config_cache.version_read()):
+        kept = {a.name: getattr(account_market_explain(account=a)["now_rule"], "name", None) for a in made}
+        assert config_cache._entries[("kept_sql", "markets.account_rule_now")][1] is not kept_sql._NOT_KEPT
+    with monkeypatch.context() as patched:
+        patched.setattr(kept_sql, "_keep", lambda build, values: None)
+        config_cache.clear()
+        afresh = {a.name: getattr(account_market_explain(account=a)["now_rule"], "name", None) for a in made}
+    assert kept == afresh == {"core": "Core", "too big": "Stretch", "dead core": "Dead", "nobody": None}
+    assert {name: rule for name, rule in kept.items() if rule} == by_rule
+
 def test_a_moved_account_gets_a_history_row_and_an_unmatched_one_loses_its_segment(rules):
     icp = ICPFactory()
     account = AccountFactory(name="core", industry="Software", employees=250, matched_icp=icp, fit_score=30)
