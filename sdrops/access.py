@@ -77,6 +77,19 @@ def scoped_rep_ids(*, user) -> set[int] | None:
     return ids
 
 
+def scope_key(*, user) -> tuple:
+    """Everything the *_visible_to querysets below take from `user`, as a hashable key: users
+    with the same key get the same statements. sdrops.kept_sql keeps scoped statements under
+    it, so the key must name each input: whether the user sees everything, and else their rep,
+    its role (an AE's accounts, a manager's teams) and the rep ids in scope."""
+    if user_sees_everything(user):
+        return ("all",)
+    rep = rep_for_user(user)
+    if rep is None:
+        return ("none",)
+    return (rep.role, rep.pk, frozenset(scoped_rep_ids(user=user) or ()))
+
+
 class ScopeMemoMiddleware:
     """Gives each GET/HEAD request its own memo of managers' scopes (see `scoped_rep_ids`)."""
 

@@ -14,16 +14,24 @@ same SQL and every parameter either is the same in both (a constant: a rule's va
 stand-in — or, for an instant, a stand-in moved by the same interval in both (a window start
 such as `now - 90 days`). Anything else (a value that changes the SQL's shape, a value
 transformed on its way, a column Django would convert when reading) is not kept: the
-queryset runs as the ORM builds it, every call. Rows come back as dicts keyed like `values()`.
+queryset runs as the ORM builds it, every call.
+
+A kept statement runs through Django's own iterables (model instances with their
+select_related objects and annotations, `values()` dicts, `values_list()` tuples, converters
+and prefetches as usual): the stand-in queryset is cloned and its compiler, already set up
+by the stand-in compile, answers `as_sql()` with the kept SQL and this call's parameters. The
+result is a list, never the queryset: the clone still carries the stand-in values, and a
+`.count()` or a further `.filter()` on it would compile them.
 """
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.db import connection
+from django.db import connections
 from django.db.models import QuerySet
 
 from sdrops import config_cache
@@ -39,12 +47,14 @@ _STAND_IN_INSTANTS = (
 
 @dataclass(frozen=True)
 class _Kept:
+    queryset: QuerySet | None  # built from the first stand-ins, never evaluated
+    compiler: object
     sql: str
     # Per parameter: ("const", value) | ("value", name) | ("moved", name, interval)
     params: tuple[tuple, ...]
-    names: tuple[str, ...]
-    # Per converted column, as Django's compiler reads it: (index, converters, expression).
-    converters: tuple[tuple, ...] = ()
+
+
+_NOT_KEPT = _Kept(queryset=None, compiler=None, sql="", params=())
 
 
 def _stand_ins(values: dict, which: int) -> dict | None:
@@ -65,53 +75,48 @@ def _compiled(qs: QuerySet):
     return compiler, sql, tuple(params)
 
 
+def _slot(one, two, first: dict, second: dict) -> tuple | None:
+    if type(one) is type(two) and one == two:
+        if any(one == stand_in[name] for stand_in in (first, second) for name in stand_in):
+            return None
+        return ("const", one)
+    for name in first:
+        if type(one) is type(first[name]) and one == first[name] and two == second[name]:
+            return ("value", name)
+        if isinstance(one, dt.datetime) and isinstance(first[name], dt.datetime) and isinstance(two, dt.datetime) \
+                and one - first[name] == two - second[name]:
+            return ("moved", name, one - first[name])
+    return None
+
+
 def _keep(build: Callable[..., QuerySet], values: dict) -> _Kept | None:
     first, second = _stand_ins(values, 0), _stand_ins(values, 1)
     if first is None:
         return None
     try:
-        compiler, sql, params_1 = _compiled(build(**first))
+        queryset = build(**first)
+        compiler, sql, params_1 = _compiled(queryset._chain())
         _compiler, sql_2, params_2 = _compiled(build(**second))
     except Exception:  # noqa: BLE001 - a build the stand-ins cannot make (a negative slice, an empty IN): not kept
         return None
-    if sql != sql_2 or len(params_1) != len(params_2):
+    if sql != sql_2 or len(params_1) != len(params_2) or queryset._known_related_objects or compiler.query.combinator:
         return None
-    query = compiler.query
-    if query.extra_select:
+    slots = [_slot(one, two, first, second) for one, two in zip(params_1, params_2, strict=True)]
+    if None in slots:
         return None
-    converters = compiler.get_converters([col for col, _sql, _alias in compiler.select])
-    slots = []
-    for one, two in zip(params_1, params_2, strict=True):
-        if type(one) is type(two) and one == two:
-            if any(one == stand_in[name] for stand_in in (first, second) for name in stand_in):
-                return None
-            slots.append(("const", one))
-            continue
-        slot = None
-        for name in first:
-            if type(one) is type(first[name]) and one == first[name] and two == second[name]:
-                slot = ("value", name)
-            elif isinstance(one, dt.datetime) and isinstance(first[name], dt.datetime) and isinstance(two, dt.datetime) \
-                    and one - first[name] == two - second[name]:
-                slot = ("moved", name, one - first[name])
-            if slot:
-                break
-        if slot is None:
-            return None
-        slots.append(slot)
-    names = (*query.values_select, *query.annotation_select)
-    if len(names) != len(compiler.select):
-        return None
-    return _Kept(sql=sql, params=tuple(slots), names=tuple(names),
-                 converters=tuple((index, tuple(convs), expression) for index, (convs, expression) in converters.items()))
+    return _Kept(queryset=queryset, compiler=compiler, sql=sql, params=tuple(slots))
 
 
-def kept_values(key: str, build: Callable[..., QuerySet], **values) -> list[dict]:
-    """The rows of the `values()` queryset `build(**values)`, as dicts — from SQL compiled once
-    per configuration version under `key` when the statement can be kept (see the module),
-    else from the queryset itself. `build` must shape its statement only from `values` and
-    versioned configuration."""
-    kept = config_cache.cached(("kept_sql", key), lambda: _keep(build, values) or _NOT_KEPT)
+def kept_list(key: object, build: Callable[..., QuerySet], **values) -> list:
+    """`list(build(**values))` — model instances, `values()` dicts or `values_list()` tuples —
+    from SQL compiled once per configuration version under `key` when the statement can be
+    kept (see the module), else from the queryset itself. `build` must shape its statement
+    only from `values`, versioned configuration and whatever `key` names (e.g. a scope)."""
+    version = config_cache.current_or_read()
+    if version is None:  # nothing to file it under (a flushed test database): the ORM, as is
+        return list(build(**values))
+    with config_cache.checked(version):
+        kept = config_cache.cached(("kept_sql", key), lambda: _keep(build, values) or _NOT_KEPT)
     if kept is _NOT_KEPT:
         return list(build(**values))
     params = []
@@ -123,18 +128,10 @@ def kept_values(key: str, build: Callable[..., QuerySet], **values) -> list[dict
             params.append(values[slot[1]])
         else:
             params.append(values[slot[1]] + slot[2])
-    with connection.cursor() as cursor:
-        cursor.execute(kept.sql, params)
-        rows = cursor.fetchall()
-    if kept.converters:
-        rows = [list(row) for row in rows]
-        for row in rows:
-            for index, convs, expression in kept.converters:
-                value = row[index]
-                for convert in convs:
-                    value = convert(value, expression, connection)
-                row[index] = value
-    return [dict(zip(kept.names, row, strict=True)) for row in rows]
-
-
-_NOT_KEPT = _Kept(sql="", params=(), names=())
+    queryset = kept.queryset._chain()
+    db = queryset.db
+    compiler = copy.copy(kept.compiler)
+    compiler.connection, compiler.using = connections[db], db
+    compiler.as_sql = lambda *args, **kwargs: (kept.sql, tuple(params))
+    queryset.query.get_compiler = lambda *args, **kwargs: compiler
+    return list(queryset)

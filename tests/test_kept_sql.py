@@ -52,7 +52,7 @@ def test_kept_rows_equal_the_querysets_for_every_value(accounts, versioned):
     seen = []
     for account in accounts:
         for now in (NOW, NOW - dt.timedelta(days=6), NOW + dt.timedelta(days=20)):
-            rows = kept_sql.kept_values("test.recent", recent, account_id=account.pk, now=now)
+            rows = kept_sql.kept_list("test.recent", recent, account_id=account.pk, now=now)
             assert rows == list(recent(account.pk, now)), (account.name, now)
             seen.append(rows)
     # The window start (now - 5 days) was kept as a moved value; the float column converted as Django does.
@@ -61,7 +61,7 @@ def test_kept_rows_equal_the_querysets_for_every_value(accounts, versioned):
     assert isinstance(seen[0][0]["half"], float) and seen[0][0]["people"] == 0
     # Kept: one statement a call, none to build it again.
     with CaptureQueriesContext(connection) as ctx:
-        kept_sql.kept_values("test.recent", recent, account_id=accounts[0].pk, now=NOW)
+        kept_sql.kept_list("test.recent", recent, account_id=accounts[0].pk, now=NOW)
     assert len(ctx.captured_queries) == 1 and "%s" not in ctx.captured_queries[0]["sql"]
 
 
@@ -70,7 +70,7 @@ def test_a_value_transformed_on_its_way_is_not_kept_and_still_answers(accounts, 
         return Account.objects.filter(created_at__date=now.date()).order_by("name").values("name")
 
     for now in (NOW, NOW - dt.timedelta(days=1), NOW - dt.timedelta(days=9)):
-        assert kept_sql.kept_values("test.same_day", same_day, now=now) == list(same_day(now))
+        assert kept_sql.kept_list("test.same_day", same_day, now=now) == list(same_day(now))
     assert config_cache._entries[("kept_sql", "test.same_day")][1] is kept_sql._NOT_KEPT
 
 
@@ -78,8 +78,8 @@ def test_a_value_that_shapes_the_statement_is_not_kept(accounts, versioned):
     def first(count: int):
         return Account.objects.order_by("name").values("name")[:count]
 
-    assert kept_sql.kept_values("test.first", first, count=2) == list(first(2))
-    assert kept_sql.kept_values("test.first", first, count=3) == list(first(3))
+    assert kept_sql.kept_list("test.first", first, count=2) == list(first(2))
+    assert kept_sql.kept_list("test.first", first, count=3) == list(first(3))
     assert config_cache._entries[("kept_sql", "test.first")][1] is kept_sql._NOT_KEPT
 
 
@@ -87,5 +87,5 @@ def test_values_that_cannot_be_stood_in_for_run_through_the_orm(accounts, versio
     def named(name: str):
         return Account.objects.filter(name=name).values("name")
 
-    assert kept_sql.kept_values("test.named", named, name="Kept 2") == [{"name": "Kept 2"}]
-    assert kept_sql.kept_values("test.named", named, name="Kept 3") == [{"name": "Kept 3"}]
+    assert kept_sql.kept_list("test.named", named, name="Kept 2") == [{"name": "Kept 2"}]
+    assert kept_sql.kept_list("test.named", named, name="Kept 3") == [{"name": "Kept 3"}]

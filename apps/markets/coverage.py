@@ -39,7 +39,7 @@ from apps.leads.models import LeadCycle, LeadType
 from apps.markets.models import CoverageSettings
 from apps.people.models import Contact
 from sdrops import config_cache
-from sdrops.kept_sql import kept_values
+from sdrops.kept_sql import kept_list
 
 TOUCH_TYPES = (ActivityType.CALL, ActivityType.EMAIL, ActivityType.SOCIAL, ActivityType.MEETING, ActivityType.EMAIL_REPLY)
 
@@ -192,12 +192,12 @@ def account_coverage(*, account: Account, now: dt.datetime | None = None) -> Acc
         ).values("buying_role", "p", "state", "disposition")[:2000]
 
     # Compiled once per configuration version (sdrops.kept_sql): building them took longer than running them.
-    rows = kept_values("markets.account_coverage", figures, account_id=account.pk, now=now or timezone.now())
+    rows = kept_list("markets.account_coverage", figures, account_id=account.pk, now=now or timezone.now())
     if not rows:
         raise Account.DoesNotExist(f"No account {account.pk}")
     row = rows[0]
     roles, personas, stages = set(), set(), {}
-    for contact in kept_values("markets.account_coverage_contacts", present, account_id=account.pk):
+    for contact in kept_list("markets.account_coverage_contacts", present, account_id=account.pk):
         role, persona, state, disposition = contact["buying_role"], contact["p"], contact["state"], contact["disposition"]
         roles.add(role)
         personas.add(persona)

@@ -26,7 +26,7 @@ from apps.markets.models import (
 )
 from apps.routing.models import ReturnOutcome, ReturnReason, ReturnRequest
 from sdrops import config_cache
-from sdrops.kept_sql import kept_values
+from sdrops.kept_sql import kept_list
 
 # -- the wall ---------------------------------------------------------------------------------
 
@@ -150,7 +150,7 @@ def account_market_explain(*, account: Account) -> dict:
                     .annotate(industry_lower=Lower("industry"), country_lower=Lower("country"))
                     .annotate(**conditions).values(*conditions))
 
-        flags = next(iter(kept_values("markets.account_rule_now", matches, account_id=account.pk)), {})
+        flags = next(iter(kept_list("markets.account_rule_now", matches, account_id=account.pk)), {})
         now_rule = next((r for r in rules if flags.get(f"r{r.pk}")), None)
     changes = list(MarketSegmentChange.objects.filter(account=account).select_related("actor").order_by("-occurred_at", "-id")[:10])
     return {"market": market, "segment": market.segment if market else "", "now_rule": now_rule, "changes": changes,

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.shortcuts import get_object_or_404
+from django.http import Http404
 from django.urls import reverse
 
 from apps.icps.models import Quadrant
@@ -26,7 +26,9 @@ from sdrops.access import (
     ownership_events_visible_to,
     rep_for_user,
     returns_visible_to,
+    scope_key,
 )
+from sdrops.kept_sql import kept_list
 
 PER_KIND = 25
 
@@ -40,35 +42,53 @@ class Event:
     url: str = ""
 
 
+def _kept(user, name: str, build, **values) -> list:
+    """A record read compiled once per configuration version and scope (sdrops.kept_sql): the
+    page's dozen scoped querysets took longer for the ORM to compile than to run."""
+    return kept_list(("records", name, scope_key(user=user)), build, **values)
+
+
 def account_record(*, user, account_id: int) -> dict:
-    account = get_object_or_404(
-        accounts_visible_to(user=user).select_related("owner", "sdr_owner", "opportunity_owner", "matched_icp"),
-        pk=account_id,
-    )
+    found = _kept(user, "account", lambda account_id: accounts_visible_to(user=user).select_related(
+        "owner", "sdr_owner", "opportunity_owner", "matched_icp").filter(pk=account_id), account_id=account_id)
+    if not found:
+        raise Http404("No account in your scope has this id.")
+    account = found[0]
     explanation = account_score_explain(account=account)
-    contacts = list(contacts_visible_to(user=user).filter(account=account).order_by("last_name", "first_name")[:50])
+    contacts = _kept(user, "account_contacts", lambda account_id: contacts_visible_to(user=user).filter(
+        account_id=account_id).order_by("last_name", "first_name")[:50], account_id=account.pk)
     events: list[Event] = []
-    for a in activities_visible_to(user=user).filter(account=account).select_related("rep", "contact").order_by("-occurred_at")[:PER_KIND]:
+    activities = _kept(user, "account_activities", lambda account_id: activities_visible_to(user=user).filter(
+        account_id=account_id).select_related("rep", "contact").order_by("-occurred_at")[:PER_KIND], account_id=account.pk)
+    for a in activities:
         events.append(Event(a.occurred_at, "activity", f"{a.get_type_display()}{f': {a.subject}' if a.subject else ''}",
                             " · ".join(str(x) for x in (a.rep, a.contact) if x)))
-    cycles = (LeadCycle.objects.filter(contact__in=contacts_visible_to(user=user).filter(account=account))
-              .select_related("contact", "rep").order_by("-assigned_at")[:PER_KIND])
+    cycles = _kept(user, "account_cycles", lambda account_id: LeadCycle.objects.filter(
+        contact__in=contacts_visible_to(user=user).filter(account_id=account_id)).select_related(
+        "contact", "rep").order_by("-assigned_at")[:PER_KIND], account_id=account.pk)
     for c in cycles:
         state = c.get_disposition_display() if c.disposition else c.get_state_display()
         events.append(Event(c.assigned_at, "lead", f"Lead cycle {c.number}: {c.contact.first_name} {c.contact.last_name}",
                             f"{state} · {c.rep or 'unassigned'}", reverse("admin:cadences_lead_page", args=[c.contact_id])))
-    for m in meetings_visible_to(user=user).filter(account=account).select_related("contact", "ae", "sdr").order_by("-scheduled_at")[:PER_KIND]:
+    meetings = _kept(user, "account_meetings", lambda account_id: meetings_visible_to(user=user).filter(
+        account_id=account_id).select_related("contact", "ae", "sdr").order_by("-scheduled_at")[:PER_KIND], account_id=account.pk)
+    for m in meetings:
         events.append(Event(m.scheduled_at, "meeting", f"{m.get_kind_display()} with {m.contact.first_name} {m.contact.last_name}",
                             f"{m.get_status_display()} · AE {m.ae} · booked by {m.sdr}",
                             reverse("admin:meetings_meeting_change", args=[m.pk])))
-    opportunities = list(opportunities_visible_to(user=user).filter(account=account).select_related("stage", "owner").order_by("-pk")[:PER_KIND])
+    opportunities = _kept(user, "account_opportunities", lambda account_id: opportunities_visible_to(user=user).filter(
+        account_id=account_id).select_related("stage", "owner").order_by("-pk")[:PER_KIND], account_id=account.pk)
     for o in opportunities:
         events.append(Event(o.created_at, "opportunity", f"Opportunity {o.name}", f"{o.stage} · {o.owner}",
                             reverse("admin:meetings_opportunity_change", args=[o.pk])))
-    for e in ownership_events_visible_to(user=user).filter(account=account).select_related("from_rep", "to_rep").order_by("-occurred_at")[:PER_KIND]:
+    ownership = _kept(user, "account_ownership", lambda account_id: ownership_events_visible_to(user=user).filter(
+        account_id=account_id).select_related("from_rep", "to_rep").order_by("-occurred_at")[:PER_KIND], account_id=account.pk)
+    for e in ownership:
         events.append(Event(e.occurred_at, "ownership", f"Owner: {e.from_rep or 'pool'} → {e.to_rep or 'pool'}",
                             e.get_reason_display()))
-    for r in returns_visible_to(user=user).filter(account=account).order_by("-created_at")[:PER_KIND]:
+    returns = _kept(user, "account_returns", lambda account_id: returns_visible_to(user=user).filter(
+        account_id=account_id).order_by("-created_at")[:PER_KIND], account_id=account.pk)
+    for r in returns:
         events.append(Event(r.created_at, "return", f"Returned by {r.rep}: {r.get_reason_display()}", r.get_status_display(),
                             reverse("admin:routing_returnrequest_change", args=[r.pk])))
     events.sort(key=lambda e: e.at, reverse=True)
@@ -92,8 +112,8 @@ def account_record(*, user, account_id: int) -> dict:
         "events": events,
         "opportunities": opportunities,
         # Open follow-ups on the account and its contacts (apps.cadences.follow_ups).
-        "follow_ups": list(follow_ups_visible_to(user=user).filter(account=account, status="open")
-                           .order_by("due_at", "pk")[:PER_KIND]),
+        "follow_ups": _kept(user, "account_follow_ups", lambda account_id: follow_ups_visible_to(user=user).filter(
+            account_id=account_id, status="open").order_by("due_at", "pk")[:PER_KIND], account_id=account.pk),
         "actions": actions,
         "can_book": user.has_perm("meetings.add_meeting"),
     }
@@ -102,17 +122,26 @@ def account_record(*, user, account_id: int) -> dict:
 def contact_record(*, user, contact_id: int) -> dict:
     """The contact (and lead) record: who they are, how to reach them, their lead cycles,
     meetings and touches. Through contacts_visible_to: out of scope is a 404."""
-    contact = get_object_or_404(contacts_visible_to(user=user).select_related("account__owner"), pk=contact_id)
+    found = _kept(user, "contact", lambda contact_id: contacts_visible_to(user=user).select_related(
+        "account__owner").filter(pk=contact_id), contact_id=contact_id)
+    if not found:
+        raise Http404("No contact in your scope has this id.")
+    contact = found[0]
     events: list[Event] = []
-    for a in activities_visible_to(user=user).filter(contact=contact).select_related("rep").order_by("-occurred_at")[:PER_KIND]:
+    activities = _kept(user, "contact_activities", lambda contact_id: activities_visible_to(user=user).filter(
+        contact_id=contact_id).select_related("rep").order_by("-occurred_at")[:PER_KIND], contact_id=contact.pk)
+    for a in activities:
         events.append(Event(a.occurred_at, "activity", f"{a.get_type_display()}{f': {a.subject}' if a.subject else ''}",
                             str(a.rep or "")))
-    cycles = list(LeadCycle.objects.filter(contact=contact).select_related("rep").order_by("-number")[:PER_KIND])
+    cycles = _kept(user, "contact_cycles", lambda contact_id: LeadCycle.objects.filter(contact_id=contact_id).select_related(
+        "rep").order_by("-number")[:PER_KIND], contact_id=contact.pk)
     for c in cycles:
         state = c.get_disposition_display() if c.disposition else c.get_state_display()
         events.append(Event(c.assigned_at, "lead", f"Lead cycle {c.number} assigned to {c.rep or 'nobody'}", state,
                             reverse("admin:cadences_lead_page", args=[contact.pk])))
-    for m in meetings_visible_to(user=user).filter(contact=contact).select_related("ae", "sdr").order_by("-scheduled_at")[:PER_KIND]:
+    meetings = _kept(user, "contact_meetings", lambda contact_id: meetings_visible_to(user=user).filter(
+        contact_id=contact_id).select_related("ae", "sdr").order_by("-scheduled_at")[:PER_KIND], contact_id=contact.pk)
+    for m in meetings:
         events.append(Event(m.scheduled_at, "meeting", f"{m.get_kind_display()} with {m.ae}",
                             f"{m.get_status_display()} · booked by {m.sdr}", reverse("admin:meetings_meeting_change", args=[m.pk])))
     events.sort(key=lambda e: e.at, reverse=True)

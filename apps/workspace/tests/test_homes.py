@@ -6,6 +6,7 @@ import datetime as dt
 import re
 
 import pytest
+from django.http import Http404
 from django.utils import timezone
 
 from apps.accounts.services import account_set_owner
@@ -16,6 +17,9 @@ from apps.people.models import Rep
 from apps.people.tests.factories import ContactFactory
 from apps.routing.models import ReturnReason, RoutingDecision
 from apps.routing.services import return_file
+from apps.workspace.records import account_record, contact_record
+from sdrops import config_cache, kept_sql
+from sdrops.access import scope_key
 
 pytestmark = pytest.mark.django_db
 
@@ -153,3 +157,48 @@ def test_contact_record_has_tel_mailto_linkedin_and_timeline(client, sdr, other_
     assert "Book meeting" in html and "Edit" in html
     bill = Contact.objects.get(email="bill@initrode.com")
     assert client.get(f"/admin/people/contact/{bill.pk}/record/").status_code == 404
+
+
+def test_record_reads_kept_per_scope_equal_the_querysets_and_follow_a_scope_change(client, ops, manager, sdr, other_sdr,
+                                                                                     ae, world, monkeypatch):
+    """The record pages' scoped reads run SQL kept per configuration version and scope
+    (sdrops.kept_sql, scope_key): for every role they read what the querysets built afresh read,
+    and a manager who loses a team member loses that member's records at once."""
+    def item(value):
+        if hasattr(value, "pk"):
+            return (type(value).__name__, value.pk, str(value))
+        if hasattr(value, "kind"):  # a timeline event
+            return (value.at, value.kind, value.title, value.detail, value.url)
+        return value
+
+    def summary(record):
+        return {key: [item(v) for v in value] if isinstance(value, list) else item(value)
+                for key, value in record.items() if key not in ("coverage", "market", "explanation")}
+
+    def reads(rep):
+        out = {}
+        for name, fn, pk in (("account", account_record, world["mine"].pk), ("contact", contact_record, world["peter"].pk)):
+            try:
+                out[name] = summary(fn(user=rep.user, **{f"{name}_id": pk}))
+            except Http404:
+                out[name] = 404
+        return out
+
+    config_cache.clear()
+    with config_cache.checked(config_cache.version_read()):
+        kept = {rep.user.username: reads(rep) for rep in (ops, manager, sdr, other_sdr, ae)}
+        assert [key for key in config_cache._entries if key[0] == "kept_sql" and key[1][0] == "records"
+                and config_cache._entries[key][1] is kept_sql._NOT_KEPT] == []
+    with monkeypatch.context() as patched:
+        patched.setattr(kept_sql, "_keep", lambda build, values: None)
+        afresh = {rep.user.username: reads(rep) for rep in (ops, manager, sdr, other_sdr, ae)}
+    assert kept == afresh
+    assert kept["olga"] == {"account": 404, "contact": 404} and kept["mona"]["account"] != 404
+    assert len(kept["sam"]["account"]["events"]) >= 3  # the lead cycle, the meeting, the ownership change
+    # Sam moves to the other team: the manager's scope (and key) change, the kept reads with it.
+    before = scope_key(user=manager.user)
+    Rep.objects.filter(pk=sdr.pk).update(team=other_sdr.team, manager=None)
+    with config_cache.checked(config_cache.version_read()):
+        assert scope_key(user=manager.user) != before
+        with pytest.raises(Http404):
+            account_record(user=manager.user, account_id=world["mine"].pk)
