@@ -22,6 +22,10 @@ and prefetches as usual): the stand-in queryset is cloned and its compiler, alre
 by the stand-in compile, answers `as_sql()` with the kept SQL and this call's parameters. The
 result is a list, never the queryset: the clone still carries the stand-in values, and a
 `.count()` or a further `.filter()` on it would compile them.
+
+Known limit: kept statements live in the process's configuration cache, one per key; keys
+that name a scope grow with the number of distinct scopes the process serves (a user's
+worth of statements each, dropped at the next configuration change).
 """
 
 from __future__ import annotations
