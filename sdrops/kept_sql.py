@@ -66,6 +66,8 @@ def _stand_ins(values: dict, which: int) -> dict | None:
     for offset, (name, value) in enumerate(sorted(values.items())):
         if isinstance(value, bool) or not isinstance(value, (int, dt.datetime)):
             return None  # only ids and instants can be stood in for
+        if isinstance(value, dt.datetime) and value.tzinfo is None:
+            return None  # Django makes a naive instant aware on its way; the kept SQL would not
         if isinstance(value, int):
             out[name] = _STAND_IN_IDS[which] - offset
         else:
@@ -117,7 +119,9 @@ def kept_list(key: object, build: Callable[..., QuerySet], **values) -> list:
     kept (see the module), else from the queryset itself. `build` must shape its statement
     only from `values`, versioned configuration and whatever `key` names (e.g. a scope)."""
     version = config_cache.current_or_read()
-    if version is None:  # nothing to file it under (a flushed test database): the ORM, as is
+    # Nothing to file it under (a flushed test database), or values of a kind the kept SQL
+    # cannot take as they are (a str id, a naive instant): the ORM, as is.
+    if version is None or _stand_ins(values, 0) is None:
         return list(build(**values))
     with config_cache.checked(version):
         kept = config_cache.cached(("kept_sql", key), lambda: _keep(build, values) or _NOT_KEPT)

@@ -89,3 +89,14 @@ def test_values_that_cannot_be_stood_in_for_run_through_the_orm(accounts, versio
 
     assert kept_sql.kept_list("test.named", named, name="Kept 2") == [{"name": "Kept 2"}]
     assert kept_sql.kept_list("test.named", named, name="Kept 3") == [{"name": "Kept 3"}]
+
+
+def test_a_later_call_with_a_value_of_another_kind_runs_through_the_orm(accounts, versioned):
+    """A statement kept for an int id is not run with a str id or a naive instant (the ORM
+    converts those on their way; the kept SQL would compare a bigint with text)."""
+    account = accounts[1]
+    assert kept_sql.kept_list("test.recent", recent, account_id=account.pk, now=NOW) == list(recent(account.pk, NOW))
+    assert kept_sql.kept_list("test.recent", recent, account_id=str(account.pk), now=NOW) == list(recent(account.pk, NOW))
+    naive = timezone.make_naive(NOW, dt.UTC)
+    with pytest.warns(RuntimeWarning):
+        assert kept_sql.kept_list("test.recent", recent, account_id=account.pk, now=naive) == list(recent(account.pk, NOW))
