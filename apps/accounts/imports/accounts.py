@@ -25,7 +25,6 @@ from apps.accounts.imports.base import (
     choice_lookup,
     closest_names,
     copy_rows,
-    memoized,
     parse_choice,
     parse_non_negative_decimal,
     parse_non_negative_int,
@@ -112,8 +111,11 @@ class AccountImporter:
             return domain
 
         segment_choices, status_choices = Segment.choices, Account.Status.choices
+        # Each parse remembered per raw cell for this file (columns like segment, country or
+        # employees repeat a few values over 100,000 rows), looked up here without a call; a
+        # cell that fails is parsed (and fails) again, so every bad line gets its error.
         parsers = [
-            (key, memoized(parse))
+            (key, {}, parse)
             for key, parse in (
                 ("industry", lambda raw: check_length("industry", raw, 100)),
                 ("country", lambda raw: check_length("country", raw, 100)),
@@ -205,11 +207,15 @@ class AccountImporter:
                     problems.append(problem)
                     website = None
                 cells = {}
-                for key, parse in parsers:
+                for key, parsed, parse in parsers:
+                    raw = values[key]
                     try:
-                        cells[key] = parse(values[key])
-                    except RowProblem as problem:
-                        problems.append(problem)
+                        cells[key] = parsed[raw]
+                    except KeyError:
+                        try:
+                            cells[key] = parsed[raw] = parse(raw)
+                        except RowProblem as problem:
+                            problems.append(problem)
                 owner_id = None
                 raw_owner = values.get("company_owner") or ""
                 if raw_owner:

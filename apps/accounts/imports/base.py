@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import gc
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
@@ -129,20 +131,20 @@ def parse_date(column: str, raw: str) -> dt.date | None:
         raise RowProblem(column, raw, "expected a date as YYYY-MM-DD (like 2026-01-15)")
 
 
-def memoized(parse: Callable[[str], object]) -> Callable[[str], object]:
-    """`parse` remembered per raw cell for one file: columns like segment, country or
-    employees repeat a few values over 100,000 rows. A cell that fails is re-checked (and
-    raises again) each time, so every bad line still gets its error."""
-    seen: dict[str, object] = {}
-
-    def cached(raw: str):
-        try:
-            return seen[raw]
-        except KeyError:
-            value = seen[raw] = parse(raw)
-            return value
-
-    return cached
+@contextmanager
+def cycle_collection_paused() -> Iterator[None]:
+    """No cyclic garbage collection while a file's rows are checked: the checks build
+    100,000s of small containers that live until the rows are staged, and each collection
+    they set off walks all of them and the whole of Django besides (about a tenth of the
+    checks' time, measured on 100,000 accounts). Reference counting still frees what is
+    dropped; what cycles there are (a bad row's exception and its frame) wait until after."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def check_length(column: str, raw: str, limit: int) -> str:

@@ -17,7 +17,7 @@ from django.db import connection, connections, transaction
 from django.utils import timezone
 
 from apps.accounts.imports.accounts import AccountImporter
-from apps.accounts.imports.base import ImportOutcome, Progress, table_problems
+from apps.accounts.imports.base import ImportOutcome, Progress, cycle_collection_paused, table_problems
 from apps.accounts.imports.reading import FileRefused, read_table, rejects_csv
 from apps.accounts.models import ImportRecord
 from apps.people.actors import actor_user
@@ -72,7 +72,8 @@ def import_run(
         )
     importer = Importer(table, actor=actor, progress=progress)
     try:
-        validated = importer.validate()
+        with cycle_collection_paused():
+            validated = importer.validate()
     except FileRefused as refusal:  # a record deep in the file the csv reader cannot take
         outcome.refused = True
         outcome.file_errors = refusal.messages

@@ -275,3 +275,14 @@ def test_imported_accounts_are_scored_once_the_import_commits(django_capture_on_
     with django_capture_on_commit_callbacks(execute=True):
         run(HEADER + "One,one.io,,,,,,,,\nTwo,two.io,,,,,,,,\n")
     assert queued == [("apps.icps.tasks.rescore_all_accounts", ("CSV import",))]
+
+
+def test_an_unclosed_quote_deep_in_a_big_file_is_refused_with_its_line():
+    """A quote opened and never closed makes the rest of the file one cell; over the cell
+    limit the file is refused, naming the line and column where the cell starts."""
+    good = "".join(f"Company {n},company{n}.com,,,,,,,,\n" for n in range(5))
+    tail = "".join(f"More {n},more{n}.com,,,,,,,,\n" for n in range(60_000))  # > 1 MiB after the quote
+    outcome = run(HEADER + good + 'Broken,"broken.com,,,,,,,,\n' + tail)
+    assert outcome.refused and not Account.objects.exists()
+    assert outcome.file_errors[0].startswith("Line 7, column 2 (website): the cell is ")
+    assert "check the quotes on that line" in outcome.file_errors[1]
