@@ -12,6 +12,26 @@ def test_jobs_page_for_ops_says_when_no_cluster_runs(client, ops):
     assert b"Background jobs" in client.get(reverse("admin:index")).content
 
 
+def test_jobs_page_writes_djangos_type_labels_and_task_counts(client, ops):
+    """The jobs page translates each schedule type once and counts successes and failures in
+    one statement (speed): the words and numbers are those of get_schedule_type_display and
+    django-q2's Success and Failure managers."""
+    from django.utils import timezone
+    from django_q.models import Failure, Schedule, Success, Task
+
+    for n, (kind, _label) in enumerate(Schedule.TYPE):
+        Schedule.objects.create(name=f"job {n}", func="math.floor", schedule_type=kind, cron="0 * * * *" if kind == Schedule.CRON else None)
+    for n, success in enumerate([True, True, False]):
+        Task.objects.create(id=f"t{n}", name=f"t{n}", func="math.floor", started=timezone.now(), stopped=timezone.now(),
+                            success=success)
+    client.force_login(ops.user)
+    html = client.get(reverse("admin:jobs")).content.decode()
+    for schedule in Schedule.objects.all():
+        assert f"<td>{schedule.get_schedule_type_display()}" in html
+    assert f"Successful (kept): {Success.objects.count()} · Failed (kept): {Failure.objects.count()}" in html
+    assert "Successful (kept): 2 · Failed (kept): 1" in html
+
+
 def test_jobs_page_refused_to_sdr(client, sdr):
     client.force_login(sdr.user)
     assert client.get(reverse("admin:jobs")).status_code == 403
