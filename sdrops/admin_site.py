@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.db.models import Count, Q
 from django.template.response import TemplateResponse
 from django.urls import path
 
@@ -87,7 +88,7 @@ class SdropsAdminSite(admin.AdminSite):
         cache) and the state of the task tables, for ops watching schedules."""
         from django.conf import settings
         from django.core.exceptions import PermissionDenied
-        from django_q.models import Failure, OrmQ, Schedule, Success, Task
+        from django_q.models import OrmQ, Schedule, Task
         from django_q.status import Stat
 
         if not request.user.has_perm("django_q.view_schedule"):
@@ -101,15 +102,22 @@ class SdropsAdminSite(admin.AdminSite):
         schedules = list(Schedule.objects.order_by("next_run"))
         # Each schedule's last run: its latest task, in one query.
         last = {t.id: t for t in Task.objects.filter(id__in=[s.task for s in schedules if s.task])}
+        # The type's label as get_schedule_type_display writes it, translated once per type: that
+        # method hashed every choice's lazy label (a translation each) for every schedule.
+        labels = {value: str(label) for value, label in Schedule._meta.get_field("schedule_type").flatchoices}
         for schedule in schedules:
             schedule.last_task = last.get(schedule.task)
+            schedule.type_label = labels.get(schedule.schedule_type, schedule.schedule_type)
+        # Success and Failure are Task's rows with success true and false: both counts in one statement.
+        kept = Task.objects.aggregate(successes=Count("pk", filter=Q(success=True)),
+                                      failures=Count("pk", filter=Q(success=False)))
         context = {
             **self.each_context(request),
             "title": "Background jobs",
             "clusters": clusters,
             "queued": OrmQ.objects.count(),
-            "successes": Success.objects.count(),
-            "failures": Failure.objects.count(),
+            "successes": kept["successes"],
+            "failures": kept["failures"],
             "schedules": schedules,
         }
         return TemplateResponse(request, "admin/jobs.html", context)

@@ -12,6 +12,26 @@ def test_jobs_page_for_ops_says_when_no_cluster_runs(client, ops):
     assert b"Background jobs" in client.get(reverse("admin:index")).content
 
 
+def test_jobs_page_writes_djangos_type_labels_and_task_counts(client, ops):
+    """The jobs page translates each schedule type once and counts successes and failures in
+    one statement (speed): the words and numbers are those of get_schedule_type_display and
+    django-q2's Success and Failure managers."""
+    from django.utils import timezone
+    from django_q.models import Failure, Schedule, Success, Task
+
+    for n, (kind, _label) in enumerate(Schedule.TYPE):
+        Schedule.objects.create(name=f"job {n}", func="math.floor", schedule_type=kind, cron="0 * * * *" if kind == Schedule.CRON else None)
+    for n, success in enumerate([True, True, False]):
+        Task.objects.create(id=f"t{n}", name=f"t{n}", func="math.floor", started=timezone.now(), stopped=timezone.now(),
+                            success=success)
+    client.force_login(ops.user)
+    html = client.get(reverse("admin:jobs")).content.decode()
+    for schedule in Schedule.objects.all():
+        assert f"<td>{schedule.get_schedule_type_display()}" in html
+    assert f"Successful (kept): {Success.objects.count()} · Failed (kept): {Failure.objects.count()}" in html
+    assert "Successful (kept): 2 · Failed (kept): 1" in html
+
+
 def test_jobs_page_refused_to_sdr(client, sdr):
     client.force_login(sdr.user)
     assert client.get(reverse("admin:jobs")).status_code == 403
@@ -293,3 +313,52 @@ def test_filter_sidebar_and_list_links_are_djangos(client, ops, sdr, monkeypatch
                             lambda name: djangos_filter if name == "admin/filter.html" else engines["django"].get_template(name))
             patched.setattr(QuickChangelistMixin, "get_changelist", lambda self, request, **kwargs: ChangeList)
             assert parts(url) == quick, url
+
+
+def test_quick_rows_loading_only_their_columns_are_djangos_rows_and_template(rf, ops, sdr, ae, monkeypatch):
+    """The quick lists load only their admin's `list_only` columns and write the body rows in
+    one pass (templates/admin/quick_change_list_results.html): the table must be the one
+    Django's `result_list` and change_list_results.html make from whole rows, in as many queries."""
+    import datetime as dt
+
+    from django.contrib import admin
+    from django.contrib.admin.templatetags import admin_list
+    from django.db import connection
+    from django.template.loader import render_to_string
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from apps.accounts.models import Account
+    from apps.accounts.tests.factories import AccountFactory
+    from apps.meetings.models import Meeting
+    from apps.meetings.tests.factories import MeetingFactory
+    from apps.people.tests.factories import ContactFactory
+    from sdrops import admin_changelist
+
+    for n in range(3):
+        account = AccountFactory(name=f"Acme {n} <b>", domain=f"acme{n}.com", owner=sdr if n else None,
+                                 owner_since=dt.datetime(2026, 7, 1, 13, 5, tzinfo=dt.UTC) if n else None)
+        contact = ContactFactory(account=account, first_name="Ann & Co" if n else "", email=f"ann{n}@acme.com")
+        MeetingFactory(contact=contact, account=account, sdr=sdr, ae=ae,
+                       scheduled_at=timezone.now() + dt.timedelta(days=n - 1))
+
+    def table(model, template, context_of):
+        request = rf.get(reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist"))
+        request.user = ops.user
+        cl = admin.site._registry[model].get_changelist_instance(request)
+        cl.formset = None  # as changelist_view sets it for a list without editable columns
+        with CaptureQueriesContext(connection) as queries:
+            html = render_to_string(template, context_of(cl))
+        return html, [q["sql"] for q in queries.captured_queries]
+
+    for model in (Account, Meeting):
+        assert type(admin.site._registry[model]).list_only
+        quick, quick_sql = table(model, "admin/quick_change_list_results.html", admin_changelist.quick_result_list)
+        assert "<tr><td" in quick or "<tr><th" in quick
+        with monkeypatch.context() as patched:
+            patched.setattr(type(admin.site._registry[model]), "list_only", ())
+            patched.setattr(admin_changelist.QuickChangelistMixin, "action_checkbox", admin.ModelAdmin.action_checkbox)
+            djangos, djangos_sql = table(model, "admin/change_list_results.html", admin_list.result_list)
+        assert quick == djangos, model
+        assert len(quick_sql) == len(djangos_sql) == 1, (quick_sql, djangos_sql)
+        assert len(quick_sql[0]) < len(djangos_sql[0])  # fewer columns: "technologies", "notes", … not read

@@ -98,6 +98,8 @@ class AccountAdmin(
         "owner_since",
     ]
     list_select_related = ["owner", "matched_icp"]
+    list_only = ("name", "domain", "segment", "status", "owner__owner_name", "matched_icp__name", "tier",
+                 "total_score", "quadrant", "owner_since")
     list_filter = [PoolFilter, "status", "segment", *ACCOUNT_SCORING_FILTERS, *ACCOUNT_MARKET_FILTERS, "owner",
                    "owner__team"]
     search_fields = ["name", "domain", "aliases__domain", "owner__owner_name"]

@@ -41,7 +41,7 @@ def bench_page_speed(*, stdout, options) -> str:
                 for timing in page_walk(client, pages, account, samples=5):
                     stdout.write(timing.line())
                     rows.append((group, timing))
-            # Where a missing page's time goes: one profiled request each.
+            # Where a missing page's time goes: the quickest of a few profiled requests each.
             for _group, t in rows:
                 if t.ratio > TARGET:
                     client.force_login(Rep.objects.get(user__username=t.username).user)
@@ -69,8 +69,9 @@ def bench_page_speed(*, stdout, options) -> str:
     if splits:
         lines += [
             "",
-            "**The floor where a page misses**: one request of each, profiled (cProfile, own time by where the code",
-            "lives; profiling inflates Python against SQL, so read the shares, not the milliseconds). What is left",
+            "**The floor where a page misses**: the quickest of three profiled requests of each (cProfile, own time by",
+            "where the code lives; profiling inflates Python against SQL, so read the shares, not the milliseconds; the",
+            "quickest, because a pause in one request is charged to whatever ran at the time). What is left",
             "is Django's own work: the ORM building statements and model objects, the template engine, the",
             "admin's change list and filters, request handling (session, user, middleware) — a few milliseconds",
             "each, against pages whose SQL is itself only a few milliseconds (one-digit statements on indexes).",
@@ -99,26 +100,34 @@ SPLIT_PARTS = [
 ]
 
 
-def profile_split(client, url: str) -> list[tuple[str, float]]:
-    """Share of one request's own time (cProfile) in each of SPLIT_PARTS."""
+def profile_split(client, url: str, *, samples: int = 3) -> list[tuple[str, float]]:
+    """Share of one request's own time (cProfile) in each of SPLIT_PARTS: of the quickest of
+    `samples` profiled requests. cProfile's clock is the wall clock, so a pause inside one
+    request (the process waiting for a core on a busy host, a full garbage collection) is
+    charged to whatever function was running: one such request once put 77% of the sdr1
+    account list in "Django utilities", a page whose profile is otherwise like ops' (11%)."""
     import cProfile
     import pstats
 
     client.get(url)
-    profile = cProfile.Profile()
-    profile.enable()
-    client.get(url)
-    profile.disable()
-    totals = dict.fromkeys((label for label, _p in SPLIT_PARTS), 0.0)
-    for (file, _line, _func), (_cc, _nc, own, _cum, _callers) in pstats.Stats(profile).stats.items():
-        for label, prefixes in SPLIT_PARTS:
-            if label == "project code" and "site-packages" in file:
-                continue
-            if any(prefix in file for prefix in prefixes):
-                totals[label] += own
-                break
-    whole = sum(totals.values()) or 1.0
-    return [(label, seconds / whole) for label, seconds in totals.items()]
+    best = None
+    for _ in range(samples):
+        profile = cProfile.Profile()
+        profile.enable()
+        client.get(url)
+        profile.disable()
+        totals = dict.fromkeys((label for label, _p in SPLIT_PARTS), 0.0)
+        for (file, _line, _func), (_cc, _nc, own, _cum, _callers) in pstats.Stats(profile).stats.items():
+            for label, prefixes in SPLIT_PARTS:
+                if label == "project code" and "site-packages" in file:
+                    continue
+                if any(prefix in file for prefix in prefixes):
+                    totals[label] += own
+                    break
+        if best is None or sum(totals.values()) < sum(best.values()):
+            best = totals
+    whole = sum(best.values()) or 1.0
+    return [(label, seconds / whole) for label, seconds in best.items()]
 
 
 BENCHMARKS = [bench_page_speed]

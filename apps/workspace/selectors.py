@@ -224,9 +224,22 @@ def home_for(*, user, now: dt.datetime | None = None) -> tuple[str, list[Box]]:
     return role, []
 
 
+# The columns the search page shows (apps/workspace/templates/admin/workspace/search.html, the
+# related objects' __str__): only these are read. Every column of an account, a contact and a
+# lead with its contact, account and rep was most of the page's ORM time; a use that needs more
+# columns adds them here (a column left out is loaded row by row).
+_SEARCH_COLUMNS = {
+    "accounts": ("name", "domain", "tier", "owner__owner_name"),
+    "contacts": ("first_name", "last_name", "title", "email", "account__name"),
+    "leads": ("contact__first_name", "contact__last_name", "contact__account__name", "rep__owner_name", "state",
+              "assigned_at"),
+}
+
+
 def search(*, user, q: str, limit: int = 10) -> dict[str, list]:
     """Accounts, contacts and leads matching a name, domain or email, inside the user's scope
-    (accounts_visible_to / contacts_visible_to: the same answer as opening them by URL)."""
+    (accounts_visible_to / contacts_visible_to: the same answer as opening them by URL), with
+    the columns the search page shows (`_SEARCH_COLUMNS`)."""
     q = (q or "").strip()
     if len(q) < 2:
         return {"accounts": [], "contacts": [], "leads": []}
@@ -238,7 +251,8 @@ def search(*, user, q: str, limit: int = 10) -> dict[str, list]:
     if domain:
         account_q |= Q(domain=domain) | Q(aliases__domain=domain)
     accounts = list(
-        accounts_visible_to(user=user).filter(account_q).select_related("owner").distinct().order_by("name")[:limit]
+        accounts_visible_to(user=user).filter(account_q).select_related("owner").only(*_SEARCH_COLUMNS["accounts"])
+        .distinct().order_by("name")[:limit]
     )
     full_name = Q()
     parts = q.split()
@@ -246,11 +260,12 @@ def search(*, user, q: str, limit: int = 10) -> dict[str, list]:
         full_name = Q(first_name__icontains=parts[0], last_name__icontains=" ".join(parts[1:]))
     contact_q = Q(first_name__icontains=q) | Q(last_name__icontains=q) | Q(email__icontains=q) | full_name
     contacts = list(
-        contacts_visible_to(user=user).filter(contact_q).select_related("account").order_by("last_name", "first_name")[:limit]
+        contacts_visible_to(user=user).filter(contact_q).select_related("account").only(*_SEARCH_COLUMNS["contacts"])
+        .order_by("last_name", "first_name")[:limit]
     )
     lead_ids = [c.pk for c in contacts]
     open_cycles = (
         LeadCycle.objects.filter(contact_id__in=lead_ids).exclude(state=LeadCycle.State.DISPOSITIONED)
-        .select_related("contact__account", "rep").order_by("-assigned_at")
+        .select_related("contact__account", "rep").only(*_SEARCH_COLUMNS["leads"]).order_by("-assigned_at")
     )
     return {"accounts": accounts, "contacts": contacts, "leads": list(open_cycles)}

@@ -9,9 +9,10 @@ register = template.Library()
 @register.tag(name="quick_result_list")
 def quick_result_list_tag(parser, token):
     """`{% quick_result_list cl %}`: Django's `{% result_list cl %}` with rows from
-    sdrops.admin_changelist.quick_results (same template, same markup)."""
+    sdrops.admin_changelist.quick_results, written by templates/admin/quick_change_list_results.html
+    (Django's change_list_results.html whose row loop is one string; same markup)."""
     return InclusionAdminNode(
-        parser, token, func=quick_result_list, template_name="change_list_results.html", takes_context=False
+        parser, token, func=quick_result_list, template_name="quick_change_list_results.html", takes_context=False
     )
 
 

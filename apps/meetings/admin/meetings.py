@@ -90,6 +90,8 @@ class MeetingAdmin(QuickChangelistMixin, ScopedAdminMixin, admin.ModelAdmin):
     ]
     list_display_links = ["scheduled_at"]
     list_select_related = ["contact", "account", "ae", "sdr"]
+    list_only = ("scheduled_at", "contact__first_name", "contact__last_name", "contact__email", "account__name",
+                 "ae__owner_name", "sdr__owner_name", "kind", "status", "disposition_due_at", "disposition_late")
     list_filter = [DispositionQueueFilter, "status", "kind", "disposition_late"]
     search_fields = ["contact__email", "contact__last_name", "account__name", "account__domain"]
     date_hierarchy = "scheduled_at"
