@@ -12,16 +12,21 @@ against the snapshot file shipped inside the pinned tldextract, read here direct
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 import tldextract
+from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured, ValidationError
 
 from apps.accounts.domains import (
     PUBLIC_SUFFIX_MESSAGE,
     PUBLIC_SUFFIXES,
     SuffixRules,
+    _bundled_rules,
     is_public_suffix,
     matching_key,
     normalize_domain,
@@ -141,6 +146,18 @@ def test_the_rules_the_cases_stand_on_are_in_the_bundled_snapshot():
     rules = snapshot_rules()
     assert {rule: rules.get(rule) for rule in RULES} == RULES
     assert [rule for rule in ABSENT if rule in rules] == []
+
+
+def test_the_rules_read_from_the_snapshot_are_what_tldextract_reads():
+    """We read tldextract's snapshot ourselves (importing tldextract costs every process
+    requests' import); the rules must be exactly what its own reader gives."""
+    extractor = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None, include_psl_private_domains=True)
+    assert _bundled_rules() == frozenset(extractor.tlds)
+    assert "tldextract" not in subprocess.run(
+        [sys.executable, "-c", "import sys, apps.accounts.domains; print(sorted(sys.modules))"],
+        capture_output=True, text=True, check=True, cwd=settings.BASE_DIR,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "sdrops.settings.test"},
+    ).stdout
 
 
 def test_every_rule_of_the_snapshot_is_loaded():
