@@ -31,6 +31,7 @@ from apps.accounts.imports.base import (
     raw_cursor,
 )
 from apps.accounts.imports.digests import Stored, chunked, row_digester, stored_digests
+from apps.accounts.imports.halves import PARALLEL_ABOVE, SecondHalf
 from apps.accounts.imports.reading import CsvTable, RowError
 from apps.accounts.models import Account, OwnershipReason
 from apps.accounts.selectors import webmail_extra_domains
@@ -157,87 +158,108 @@ class AccountImporter:
 
         digest_of = row_digester([column for column in COLUMNS if has(column)])
         digests_seen: set[bytes] = set()
-        count = 0
-        for chunk in chunked((line, values, digest_of(values)) for line, _cells, values in table.rows()):
-            stored = stored_digests([digest for _line, _values, digest in chunk])
-            for line, values, digest in chunk:
-                count += 1
-                result.total += 1
-                if self.progress and count % PROGRESS_EVERY == 0:
-                    self.progress(count, approximate, "Checking rows")
-                match = stored.get(digest) if digest not in digests_seen else None
-                digests_seen.add(digest)
-                if match is not None and unchanged(line, values, match):
-                    continue  # would change nothing: not staged
-                problems: list[RowProblem] = []
-                if "__too_many_cells__" in values:
-                    problems.append(RowProblem("", "", f"the row has {values['__too_many_cells__']} cells but the header has {len(table.header)}"))
-                name = values["name"]
-                if not name:
-                    problems.append(RowProblem("name", "", "an account name is required"))
-                raw_domain = values.get("domain") or ""
-                column = "domain"
-                if not raw_domain:
-                    raw_domain, column = values.get("website") or "", ("website" if has("website") else domain_column)
-                domain = None
-                if not raw_domain:
-                    problems.append(RowProblem(column, "", "a website or domain is required (like example.com)"))
-                else:
+        progress = self.progress
+        held = [0]  # rows an account still holds the digest of, so far
+
+        def check(rows, lookup, report: bool = True) -> None:
+            for chunk in chunked((line, values, digest_of(values)) for line, _cells, values in rows):
+                stored = lookup([digest for _line, _values, digest in chunk])
+                for line, values, digest in chunk:
+                    result.total += 1
+                    if report and progress and result.total % PROGRESS_EVERY == 0:
+                        progress(result.total, approximate, "Checking rows")
+                    match = stored.get(digest) if digest not in digests_seen else None
+                    digests_seen.add(digest)
+                    if match is not None:
+                        held[0] += 1
+                        if unchanged(line, values, match):
+                            continue  # would change nothing: not staged
+                    problems: list[RowProblem] = []
+                    if "__too_many_cells__" in values:
+                        problems.append(RowProblem("", "", f"the row has {values['__too_many_cells__']} cells but the header has {len(table.header)}"))
+                    name = values["name"]
+                    if not name:
+                        problems.append(RowProblem("name", "", "an account name is required"))
+                    raw_domain = values.get("domain") or ""
+                    column = "domain"
+                    if not raw_domain:
+                        raw_domain, column = values.get("website") or "", ("website" if has("website") else domain_column)
+                    domain = None
+                    if not raw_domain:
+                        problems.append(RowProblem(column, "", "a website or domain is required (like example.com)"))
+                    else:
+                        try:
+                            domain = domain_of(column, raw_domain, line)
+                        except RowProblem as problem:
+                            problems.append(problem)
+                    row_aliases = []
+                    if values.get("domain_aliases"):
+                        for raw_alias in values["domain_aliases"].split(";"):
+                            raw_alias = raw_alias.strip()
+                            if not raw_alias:
+                                continue
+                            alias, _why = _normalized(raw_alias)
+                            if alias is not None and (alias == domain or alias in row_aliases):
+                                continue
+                            try:
+                                row_aliases.append(domain_of("domain_aliases", raw_alias, line))
+                            except RowProblem as problem:
+                                problems.append(problem)
                     try:
-                        domain = domain_of(column, raw_domain, line)
+                        check_length("name", name, 255)
+                        website = check_length("website", values["website"], 500) if has("website") else None
                     except RowProblem as problem:
                         problems.append(problem)
-                row_aliases = []
-                if values.get("domain_aliases"):
-                    for raw_alias in values["domain_aliases"].split(";"):
-                        raw_alias = raw_alias.strip()
-                        if not raw_alias:
-                            continue
-                        alias, _why = _normalized(raw_alias)
-                        if alias is not None and (alias == domain or alias in row_aliases):
-                            continue
+                        website = None
+                    cells = {}
+                    for key, parsed, parse in parsers:
+                        raw = values[key]
                         try:
-                            row_aliases.append(domain_of("domain_aliases", raw_alias, line))
-                        except RowProblem as problem:
-                            problems.append(problem)
-                try:
-                    check_length("name", name, 255)
-                    website = check_length("website", values["website"], 500) if has("website") else None
-                except RowProblem as problem:
-                    problems.append(problem)
-                    website = None
-                cells = {}
-                for key, parsed, parse in parsers:
-                    raw = values[key]
-                    try:
-                        cells[key] = parsed[raw]
-                    except KeyError:
-                        try:
-                            cells[key] = parsed[raw] = parse(raw)
-                        except RowProblem as problem:
-                            problems.append(problem)
-                owner_id = None
-                raw_owner = values.get("company_owner") or ""
-                if raw_owner:
-                    key = normalize_owner_name(raw_owner).lower()
-                    found = owners.get(key)
-                    if found is None:
-                        if key not in suggestions:
-                            suggestions[key] = closest_names(key, owner_names)
-                        close = suggestions[key]
-                        hint = f"closest owner names: {', '.join(close)}" if close else "there are no reps yet; import reps first"
-                        problems.append(RowProblem("company_owner", raw_owner, f"no rep has this owner name; {hint}"))
-                    else:
-                        owner_id = found[0]
-                if problems:
-                    result.errors.extend(RowError(line, p.column, p.value, p.message) for p in problems)
-                    continue
-                result.rows.append((
-                    line, name, website, domain, matching_key(domain),
-                    cells.get("industry"), cells.get("employees"), cells.get("annual_revenue"), cells.get("country"),
-                    cells.get("segment"), cells.get("status"), owner_id, digest,
-                ))
-                aliases.extend((line, domain, alias, matching_key(alias)) for alias in row_aliases)
+                            cells[key] = parsed[raw]
+                        except KeyError:
+                            try:
+                                cells[key] = parsed[raw] = parse(raw)
+                            except RowProblem as problem:
+                                problems.append(problem)
+                    owner_id = None
+                    raw_owner = values.get("company_owner") or ""
+                    if raw_owner:
+                        key = normalize_owner_name(raw_owner).lower()
+                        found = owners.get(key)
+                        if found is None:
+                            if key not in suggestions:
+                                suggestions[key] = closest_names(key, owner_names)
+                            close = suggestions[key]
+                            hint = f"closest owner names: {', '.join(close)}" if close else "there are no reps yet; import reps first"
+                            problems.append(RowProblem("company_owner", raw_owner, f"no rep has this owner name; {hint}"))
+                        else:
+                            owner_id = found[0]
+                    if problems:
+                        result.errors.extend(RowError(line, p.column, p.value, p.message) for p in problems)
+                        continue
+                    result.rows.append((
+                        line, name, website, domain, matching_key(domain),
+                        cells.get("industry"), cells.get("employees"), cells.get("annual_revenue"), cells.get("country"),
+                        cells.get("segment"), cells.get("status"), owner_id, digest,
+                    ))
+                    aliases.extend((line, domain, alias, matching_key(alias)) for alias in row_aliases)
+
+        # A big file's second half is checked by a copy of this process meanwhile (halves.py);
+        # when what it found could differ from checking it here, it is checked here after all.
+        second_half = SecondHalf.start(table, check, result, aliases, seen, digests_seen) \
+            if approximate > PARALLEL_ABOVE else None
+        if second_half is None:
+            check(table.rows(), stored_digests)
+        else:
+            try:
+                check(table.rows(through_line=second_half.after_line), stored_digests)
+                # A first half whose rows accounts hold is a re-import: so is the second half,
+                # most likely, whose findings from the copy would not be taken; don't wait for them.
+                merged = not held[0] and second_half.merge_into(result, aliases, seen)
+            finally:
+                second_half.close()
+            if not merged:
+                check(table.rows(after_line=second_half.after_line), stored_digests)
         self.aliases = aliases
         return result
 

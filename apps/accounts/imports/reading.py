@@ -146,8 +146,9 @@ class CsvTable:
         next(records, None)
         yield from records
 
-    def rows(self) -> Iterator[tuple[int, list[str], dict[str, str]]]:
-        """(file line where the record starts, raw cells, {known column: cleaned value}).
+    def rows(self, *, after_line: int = 0, through_line: int | None = None) -> Iterator[tuple[int, list[str], dict[str, str]]]:
+        """(file line where the record starts, raw cells, {known column: cleaned value}),
+        of the records starting after `after_line` and up to `through_line`.
 
         Blank lines are skipped; cells are trimmed and a spreadsheet-safety apostrophe
         added by our exports is removed, so an export re-imports unchanged.
@@ -163,7 +164,12 @@ class CsvTable:
         guarded = "'" in self.text
         records = csv_records(self.text, self.delimiter, header=self.header)
         next(records, None)
+        last = through_line if through_line is not None else len(self.text) + 1
         for line, cells in records:
+            if line <= after_line:
+                continue
+            if line > last:
+                return
             if len(cells) == width:
                 stripped = list(map(strip, pick(cells)))
                 if guarded:
