@@ -15,17 +15,18 @@ Otherwise — and when the copy fails or cannot be started — the second half i
 as well, so the outcome never depends on it; only the time does. A re-import of an unchanged
 file is the case that falls back (every digest is held), and its checks are mostly skipped.
 
-The copy shares this process's database connection socket, so it runs no statement (one is
-refused before it is sent) and ends with os._exit, never closing what it shares.
+The copy would share this process's database connection sockets: it closes its duplicates of
+them first, runs no statement (one is refused before it is sent) and ends with os._exit.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
 import signal
 
-from django.db import connection
+from django.db import connection, connections
 
 from apps.accounts.imports.digests import chunked, stored_digests
 
@@ -51,6 +52,7 @@ class SecondHalf:
         if pid == 0:  # the copy
             try:
                 os.close(read_fd)
+                _let_go_of_database_sockets()
                 try:
                     with connection.execute_wrapper(_refuse_queries):
                         check(table.rows(after_line=after_line), _nothing_stored, report=False)
@@ -97,6 +99,16 @@ class SecondHalf:
         os.kill(self.pid, signal.SIGKILL)
         os.waitpid(self.pid, 0)
         os.close(self.read_fd)
+
+
+def _let_go_of_database_sockets() -> None:
+    """Close the copy's duplicates of the connection sockets (nothing is sent: closing a
+    duplicate descriptor is not a disconnection), so that if this process is killed the
+    server sees its connection end at once rather than when the copy ends."""
+    for database in connections.all(initialized_only=True):
+        if database.connection is not None:
+            with contextlib.suppress(OSError):
+                os.close(database.connection.fileno())
 
 
 def _nothing_stored(_digests: list[bytes]) -> dict:
