@@ -171,8 +171,13 @@ def _recipients(meeting: Meeting) -> list[tuple[str, str, str, bool]]:
 
 
 def invites_send(*, meeting: Meeting, method: str, previous: Meeting | None = None) -> list[OutboundEmail]:
-    """Write one invite per recipient into the mail outbox (inside the caller's transaction)."""
+    """Write one invite per recipient into the mail outbox (inside the caller's transaction).
+    Nothing for a meeting that has already ended: a booking loaded afterwards (`booked_at` in
+    the past, as history is imported) is a record, not something to put in a calendar — the
+    demo's history of 440 such meetings filled the first start's console with invitations."""
     meeting = Meeting.objects.select_related("contact", "account", "ae__user", "sdr__user").get(pk=meeting.pk)
+    if meeting.scheduled_end_at <= timezone.now():
+        return []
     ics = meeting_ics(meeting, method=method)
     action = {"REQUEST": "Invitation" if previous is None else "Updated invitation", "CANCEL": "Cancelled"}[method]
     contact_name = f"{meeting.contact.first_name} {meeting.contact.last_name}".strip() or meeting.contact.email

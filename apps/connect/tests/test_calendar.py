@@ -138,6 +138,19 @@ def test_prospect_is_invited_only_when_ops_enable_it(people, start, smtp, django
     assert "UTC" in body
 
 
+def test_a_booking_loaded_after_the_meeting_ended_invites_nobody(people, start, smtp, django_capture_on_commit_callbacks):
+    booked = timezone.now() - dt.timedelta(days=5)
+    with django_capture_on_commit_callbacks(execute=True):
+        meeting_book(contact=people["contact"], sdr=people["sdr"], actor=people["sdr"].user,
+                     scheduled_at=booked + dt.timedelta(days=2), booked_at=booked)
+    assert not OutboundEmail.objects.exists() and not smtp.messages
+    # Loaded late but still to come: invited as any booking.
+    with django_capture_on_commit_callbacks(execute=True):
+        meeting_book(contact=ContactFactory(account=people["contact"].account), sdr=people["sdr"],
+                     actor=people["sdr"].user, scheduled_at=start, booked_at=booked)
+    assert OutboundEmail.objects.count() == 2  # the AE and the SDR
+
+
 def test_invites_wait_for_the_commit_and_vanish_with_a_rollback(people, start, smtp):
     from django.db import transaction
 
