@@ -54,15 +54,18 @@ def stored_digests(digests: list[bytes]) -> dict[bytes, Stored]:
         return {}
     with connection.cursor() as cursor:
         # The digests go as one bytea cut into 16-byte pieces by the server: an array of
-        # 5,000 bytea parameters cost more to build in Python than the look-up itself.
+        # 5,000 bytea parameters cost more to build in Python than the look-up itself. Matched
+        # as `= ANY(ARRAY(…))`, one probe of the partial index per digest (25-28 ms a chunk
+        # of 5,000 on 100,000 accounts); as `IN (subquery)` the planner hashed the digests and
+        # scanned every account, 37-112 ms a chunk.
         cursor.execute(
             """
             SELECT a.import_digest, a.id, a.domain, a.owner_id,
                    COALESCE(array_agg(al.domain) FILTER (WHERE al.domain IS NOT NULL), '{}')
               FROM accounts_account a
               LEFT JOIN accounts_domainalias al ON al.account_id = a.id
-             WHERE a.import_digest IN (SELECT substring(%(blob)s::bytea FROM i * 16 + 1 FOR 16)
-                                         FROM generate_series(0, %(n)s - 1) AS i)
+             WHERE a.import_digest = ANY(ARRAY(SELECT substring(%(blob)s::bytea FROM i * 16 + 1 FOR 16)
+                                                 FROM generate_series(0, %(n)s - 1) AS i))
              GROUP BY a.id
             """,
             {"blob": b"".join(digests), "n": len(digests)},
