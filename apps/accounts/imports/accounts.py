@@ -159,9 +159,10 @@ class AccountImporter:
         digest_of = row_digester([column for column in COLUMNS if has(column)])
         digests_seen: set[bytes] = set()
         progress = self.progress
-        held = [0]  # rows an account still holds the digest of, so far
+        held = 0  # rows an account still holds the digest of, so far
 
         def check(rows, lookup, report: bool = True) -> None:
+            nonlocal held
             for chunk in chunked((line, values, digest_of(values)) for line, _cells, values in rows):
                 stored = lookup([digest for _line, _values, digest in chunk])
                 for line, values, digest in chunk:
@@ -171,7 +172,7 @@ class AccountImporter:
                     match = stored.get(digest) if digest not in digests_seen else None
                     digests_seen.add(digest)
                     if match is not None:
-                        held[0] += 1
+                        held += 1
                         if unchanged(line, values, match):
                             continue  # would change nothing: not staged
                     problems: list[RowProblem] = []
@@ -255,7 +256,7 @@ class AccountImporter:
                 check(table.rows(through_line=second_half.after_line), stored_digests)
                 # A first half whose rows accounts hold is a re-import: so is the second half,
                 # most likely, whose findings from the copy would not be taken; don't wait for them.
-                merged = not held[0] and second_half.merge_into(result, aliases, seen)
+                merged = not held and second_half.merge_into(result, aliases, seen)
             finally:
                 second_half.close()
             if not merged:

@@ -162,13 +162,10 @@ class CsvTable:
         pick = itemgetter(*indexes) if len(indexes) > 1 else (lambda cells: tuple(cells[i] for i in indexes))
         strip = str.strip
         guarded = "'" in self.text
-        records = csv_records(self.text, self.delimiter, header=self.header)
-        next(records, None)
-        last = through_line if through_line is not None else len(self.text) + 1
-        for line, cells in records:
+        for line, cells in self._reader():
             if line <= after_line:
                 continue
-            if line > last:
+            if through_line is not None and line > through_line:
                 return
             if len(cells) == width:
                 stripped = list(map(strip, pick(cells)))

@@ -6,7 +6,9 @@ import datetime as dt
 import re
 
 import pytest
+from django.db import connection
 from django.http import Http404
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from apps.accounts.services import account_set_owner
@@ -120,9 +122,6 @@ def test_search_finds_by_name_domain_and_email_within_scope(client, sdr, ops, wo
 def test_search_reads_only_its_columns_in_one_query_per_table(client, ops, world):
     """The search selector loads only the columns the page shows (speed): nothing the page
     writes may need another column, or each row would load it with a query of its own."""
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
     for n in range(3):
         contact = ContactFactory(account=world["mine"], first_name=f"Peta{n}", last_name="Initech", title="CTO",
                                  email=f"peta{n}@initech.com")
