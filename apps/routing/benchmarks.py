@@ -200,6 +200,7 @@ def bench_lead_routing(*, stdout, options) -> str:
     # savepoints) apart, as issue 16 counts them.
     counts: dict[str, list[tuple[int, int]]] = {case: [] for case in CASES}
     heaviest: dict[str, list[str]] = {}
+    over: dict[str, list[bool]] = {case: [] for case in CASES}
     started = time.perf_counter()
     for contact in contacts:
         reset_queries()  # the query log is a bounded deque; an overflowing one captures nothing
@@ -214,6 +215,11 @@ def bench_lead_routing(*, stdout, options) -> str:
         if not counts[case] or pair > max(counts[case]):
             heaviest[case] = [" ".join(q["sql"].split())[:160] for q in queries.captured_queries]
         counts[case].append(pair)
+        if pair[0] > ROUTING_TARGET:
+            # A lead over the budget because it filled the per-process configuration caches
+            # (ICPs, rules, scoring settings: read once per process and configuration version).
+            filling = any(CONFIGURATION_READ in q["sql"] for q in queries.captured_queries)
+            over[case].append(filling)
         outcomes[decision.outcome] = outcomes.get(decision.outcome, 0) + 1
     total = time.perf_counter() - started
     timings.sort()
@@ -227,7 +233,15 @@ def bench_lead_routing(*, stdout, options) -> str:
         pairs = counts[case] or [(0, 0)]
         data = [d for d, _ in pairs]
         most = max(data)
-        verdict = "holds" if most <= ROUTING_TARGET else f"misses (target {ROUTING_TARGET})"
+        filled = sum(over[case])
+        warm = [d for d in data if d <= ROUTING_TARGET]
+        if most <= ROUTING_TARGET:
+            verdict = "holds"
+        elif filled == len(over[case]):
+            verdict = (f"holds but for {filled} lead{'s' if filled > 1 else ''} that filled the configuration "
+                       f"caches (most of the others: {max(warm)})")
+        else:
+            verdict = f"misses: {len(over[case]) - filled} leads over {ROUTING_TARGET} with warm caches"
         rows.append(f"| {case} | {len(counts[case]):,} | {statistics.median(data):.0f} | {most} | "
                     f"{max(c for _, c in pairs)} | ≤ {ROUTING_TARGET} | {verdict} |")
         stdout.write(rows[-1])
@@ -264,6 +278,9 @@ def bench_lead_routing(*, stdout, options) -> str:
 
 
 CASES = ("owned account", "pool account by a rule", "new company")
+# The configuration the routing path reads from the per-process cache (sdrops.config_cache)
+# once per process and configuration version: a statement reading it is a cache fill.
+CONFIGURATION_READ = 'FROM "icps_icp"'
 ROUTING_TARGET = 8
 
 
